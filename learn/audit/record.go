@@ -1,0 +1,63 @@
+// Package audit reads Landlock's audit records (1423 LANDLOCK_ACCESS,
+// 1424 LANDLOCK_DOMAIN) from the kernel's audit netlink socket and from
+// audit log files, and turns them into denials: the kernel's own answer to
+// "what did this sandbox deny".
+package audit
+
+import "time"
+
+// Record types Landlock logs since ABI 7 (Linux 6.15).
+const (
+	TypeLandlockAccess = 1423
+	TypeLandlockDomain = 1424
+	TypeSyscall        = 1300
+)
+
+// Denial is one LANDLOCK_ACCESS record joined with the SYSCALL record of
+// the same event (serial).
+type Denial struct {
+	Time   time.Time
+	Serial uint64
+	Host   string // node= in enriched or remote logs, "" if local
+	// Domain is the hex domain ID of the denying domain (domain=).
+	Domain string
+	// Blockers are the denied rights as the record spells them:
+	// fs.read_file, net.bind_tcp, scope.signal, ptrace...
+	Blockers []string
+	// Object fields, each set when the record has it.
+	Path   string
+	Dev    string
+	Ino    uint64
+	Ioctl  string // ioctlcmd=
+	Port   int    // lport= or dport=, -1 if absent
+	Addr   string // saddr/daddr
+	Opid   int    // opid= of a signalled or connected process, 0 if absent
+	Ocomm  string
+	Fields map[string]string // every field of the 1423 record, decoded
+	// From the SYSCALL record of the same serial (0/"" if it was not seen).
+	PID     int
+	PPID    int
+	UID     int
+	Exe     string
+	Comm    string
+	Syscall int
+	Exit    int
+}
+
+// Domain is what LANDLOCK_DOMAIN records tell about one domain.
+type Domain struct {
+	ID   string
+	Host string
+	// Allocated is set from status=allocated: who created the domain.
+	Allocated   bool
+	Mode        string // mode=enforcing
+	PID         int
+	UID         int
+	Exe         string
+	Comm        string
+	AllocatedAt time.Time
+	// Deallocated is set from status=deallocated, with the kernel's count.
+	Deallocated   bool
+	Denials       uint64
+	DeallocatedAt time.Time
+}
