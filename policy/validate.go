@@ -1,0 +1,228 @@
+package policy
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// Validate runs the checks of Load on a policy built in memory, such as a
+// learned one before it is written: a file landlearn writes must load.
+// Messages name p.File and the rules' lines when they are set, and the
+// rule's position otherwise. The file system is not consulted: see
+// CheckFilesystem.
+func (p *Policy) Validate() error {
+	el := &errorList{file: p.File}
+	validate(p, &positions{}, el)
+	return el.err()
+}
+
+// linuxOf is the first Linux release of each ABI landlearn enforces, for
+// messages that tell which kernel a right needs.
+var linuxOf = map[int]string{1: "5.13", 2: "5.19", 3: "6.2", 4: "6.7", 5: "6.10", 6: "6.12", 7: "6.15"}
+
+func abiText(abi int) string {
+	if v, ok := linuxOf[abi]; ok {
+		return fmt.Sprintf("ABI %d (Linux %s)", abi, v)
+	}
+	return fmt.Sprintf("ABI %d", abi)
+}
+
+// lineOr returns the line of right bit in m, or fallback.
+func lineOr(m map[Access]int, bit Access, fallback int) int {
+	if l, ok := m[bit]; ok && l > 0 {
+		return l
+	}
+	return fallback
+}
+
+// validate appends the semantic problems of p to el. pos gives lines for
+// a loaded policy; its zero value is fine for a built one.
+func validate(p *Policy, pos *positions, el *errorList) {
+	if p.Version != SchemaVersion {
+		el.add(pos.version, "version %d is not supported; this landlearn reads version %d", p.Version, SchemaVersion)
+	}
+	if p.ABI < 1 || p.ABI > NewestABI {
+		el.add(pos.abi, "abi %d is not a Landlock ABI version landlearn knows (1..%d)", p.ABI, NewestABI)
+		return // every right check below depends on it
+	}
+	if p.Compat != BestEffort && p.Compat != Strict {
+		el.add(pos.compat, "compat %q is unknown; %s", p.Compat, suggest(string(p.Compat), string(BestEffort), string(Strict)))
+	}
+	masks := [3]Access{p.Handled.FS, p.Handled.Net, p.Handled.Scoped}
+	for k, m := range masks {
+		what := "handled." + handledKeys[k]
+		if extra := m &^ AllAt(Kind(k), NewestABI); extra != 0 {
+			el.add(pos.handled[k], "%s holds unknown bits %#x", what, uint64(extra))
+		}
+		for _, r := range rights {
+			if r.Kind == Kind(k) && m&Access(r.Bit) != 0 && r.ABI > p.ABI {
+				el.add(lineOr(pos.handledRight[k], Access(r.Bit), pos.handled[k]),
+					"%s: right %s needs %s but abi is %d; raise abi to %d or remove %s",
+					what, r.Name, abiText(r.ABI), p.ABI, r.ABI, r.Name)
+			}
+		}
+	}
+
+	seenPath := map[string]int{}
+	for i, r := range p.FS {
+		where := ruleWhere("fs", i, r.Line)
+		if pos.badPath[i] {
+			continue // the parser has reported it; no right check without a path either
+		}
+		if msg := checkPath(r.Path); msg != "" {
+			el.add(r.Line, "%s", msg)
+		} else if j, dup := seenPath[pathKey(r.Path)]; dup {
+			el.add(r.Line, "path %s is already granted by %s; merge the two rules into one",
+				r.Path, ruleWhere("fs", j, p.FS[j].Line))
+		} else {
+			seenPath[pathKey(r.Path)] = i
+		}
+		var lines map[Access]int
+		loaded := i < len(pos.fsRight)
+		if loaded {
+			lines = pos.fsRight[i]
+		}
+		checkRuleAccess(p, KindFS, r.Access, p.Handled.FS, lines, loaded, r.Line, where, el)
+	}
+	seenPort := map[uint16]int{}
+	for i, r := range p.Net {
+		where := ruleWhere("net", i, r.Line)
+		if j, dup := seenPort[r.Port]; dup {
+			el.add(r.Line, "port %d is already granted by %s; merge the two rules into one",
+				r.Port, ruleWhere("net", j, p.Net[j].Line))
+		} else {
+			seenPort[r.Port] = i
+		}
+		var lines map[Access]int
+		loaded := i < len(pos.netRight)
+		if loaded {
+			lines = pos.netRight[i]
+		}
+		checkRuleAccess(p, KindNet, r.Access, p.Handled.Net, lines, loaded, r.Line, where, el)
+	}
+}
+
+// ruleWhere names a rule for messages: by line when loaded, by position
+// when built in memory.
+func ruleWhere(section string, i, line int) string {
+	if line > 0 {
+		return fmt.Sprintf("the rule on line %d", line)
+	}
+	return fmt.Sprintf("%s rule %d", section, i+1)
+}
+
+func checkRuleAccess(p *Policy, k Kind, a, handled Access, lines map[Access]int, loaded bool, line int, where string, el *errorList) {
+	if a == 0 {
+		if !loaded {
+			// The parser already reported a loaded rule without rights.
+			el.add(line, "%s grants nothing (access is empty); list at least one right or remove the rule", where)
+		}
+		return
+	}
+	if extra := a &^ AllAt(k, NewestABI); extra != 0 {
+		el.add(line, "%s holds unknown %s bits %#x", where, k, uint64(extra))
+	}
+	for _, r := range rights {
+		bit := Access(r.Bit)
+		if r.Kind != k || a&bit == 0 {
+			continue
+		}
+		l := lineOr(lines, bit, line)
+		switch {
+		case r.ABI > p.ABI:
+			el.add(l, "right %s needs %s but abi is %d; raise abi to %d or remove %s",
+				r.Name, abiText(r.ABI), p.ABI, r.ABI, r.Name)
+		case handled&bit == 0:
+			el.add(l, "right %s is granted but not handled, so it is allowed everywhere anyway; add %s to handled.%s or remove it here",
+				r.Name, r.Name, handledKeys[k])
+		}
+	}
+}
+
+// checkPath returns what is wrong with a rule path as written (before
+// expansion), or "".
+func checkPath(p string) string {
+	switch {
+	case p == "":
+		return "path is empty; write an absolute path such as /usr or ${HOME}/.config/app"
+	case strings.ContainsRune(p, 0):
+		return fmt.Sprintf("path %q holds a NUL byte", p)
+	}
+	if msg := checkVars(p); msg != "" {
+		return msg
+	}
+	if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "${") {
+		return fmt.Sprintf("path %q is relative; write an absolute path such as %s", p, absoluteHint(p))
+	}
+	return ""
+}
+
+// absoluteHint turns a relative path into the absolute spelling the user
+// probably meant.
+func absoluteHint(p string) string {
+	switch {
+	case p == "~" || strings.HasPrefix(p, "~/"):
+		return "${HOME}" + p[1:]
+	case strings.HasPrefix(p, "$"):
+		name := p[1:]
+		rest := ""
+		if i := strings.IndexByte(name, '/'); i >= 0 {
+			name, rest = name[:i], name[i:]
+		}
+		return "${" + name + "}" + rest
+	}
+	c := path.Clean(p)
+	if c == "." {
+		return "${PWD}"
+	}
+	return "${PWD}/" + c
+}
+
+// checkVars checks the ${NAME} references of p.
+func checkVars(p string) string {
+	for rest := p; ; {
+		i := strings.Index(rest, "${")
+		if i < 0 {
+			return ""
+		}
+		rest = rest[i+2:]
+		j := strings.IndexByte(rest, '}')
+		if j < 0 {
+			return fmt.Sprintf("path %q has a ${ without its }; write ${NAME}", p)
+		}
+		if name := rest[:j]; !validVarName(name) {
+			return fmt.Sprintf("path %q uses ${%s}; a variable name is letters, digits and _ (like ${HOME})", p, name)
+		}
+		rest = rest[j+1:]
+	}
+}
+
+func validVarName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i, c := range name {
+		switch {
+		case c == '_', c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+		case c >= '0' && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// pathKey is the form of a rule path that two rules for the same place
+// share: /usr/ and /usr//./ are /usr. Paths with variables are compared
+// as written, minus trailing slashes, since ".." after a variable cannot
+// be resolved before it is expanded.
+func pathKey(p string) string {
+	if strings.HasPrefix(p, "/") && !strings.Contains(p, "${") {
+		return path.Clean(p)
+	}
+	if t := strings.TrimRight(p, "/"); t != "" {
+		return t
+	}
+	return p
+}

@@ -1,0 +1,243 @@
+package policy
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Vars are the values of the ${NAME} references in rule paths. A policy
+// file says ${HOME}/.cache/app instead of /home/alice/.cache/app so that
+// the same file works for another user, checkout or CI runner; the values
+// are filled in only where the policy is enforced or compared with the
+// system (run, verify, check, learn --merge), never when it is printed.
+type Vars map[string]string
+
+// DefaultVars returns the variables every policy may use, from the
+// environment of the calling process:
+//
+//   - HOME: $HOME, or the user database's home of the current user;
+//   - TMPDIR: $TMPDIR, or /tmp;
+//   - PWD: the working directory (os.Getwd, not $PWD, which a parent may
+//     have left stale);
+//   - XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_DATA_HOME, XDG_STATE_HOME:
+//     the variable, or the XDG base-directory spec's default under HOME
+//     (~/.config, ~/.cache, ~/.local/share, ~/.local/state);
+//   - XDG_RUNTIME_DIR: the variable, or /run/user/UID when that directory
+//     exists (the spec has no default; this is where systemd puts it).
+//
+// As the XDG spec says, a value that is empty or relative is ignored. A
+// variable with no value is left out, and a policy using it fails to
+// expand with a message asking for --var NAME=VALUE.
+func DefaultVars() Vars {
+	v := Vars{}
+	env := func(name string) string {
+		if s := os.Getenv(name); filepath.IsAbs(s) {
+			return filepath.Clean(s)
+		}
+		return ""
+	}
+	home := env("HOME")
+	if home == "" {
+		if u, err := user.Current(); err == nil && filepath.IsAbs(u.HomeDir) {
+			home = filepath.Clean(u.HomeDir)
+		}
+	}
+	if home != "" {
+		v["HOME"] = home
+	}
+	v["TMPDIR"] = "/tmp"
+	if t := env("TMPDIR"); t != "" {
+		v["TMPDIR"] = t
+	}
+	if wd, err := os.Getwd(); err == nil {
+		v["PWD"] = wd
+	}
+	for name, def := range map[string]string{
+		"XDG_CONFIG_HOME": ".config",
+		"XDG_CACHE_HOME":  ".cache",
+		"XDG_DATA_HOME":   ".local/share",
+		"XDG_STATE_HOME":  ".local/state",
+	} {
+		if s := env(name); s != "" {
+			v[name] = s
+		} else if home != "" {
+			v[name] = filepath.Join(home, def)
+		}
+	}
+	if s := env("XDG_RUNTIME_DIR"); s != "" {
+		v["XDG_RUNTIME_DIR"] = s
+	} else if d := fmt.Sprintf("/run/user/%d", os.Getuid()); isDir(d) {
+		v["XDG_RUNTIME_DIR"] = d
+	}
+	return v
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// ParseVar splits the argument of --var NAME=VALUE. The name follows the
+// shell's rules; the value must not be empty, since ${NAME}/x with an
+// empty NAME would silently grant /x.
+func ParseVar(s string) (name, value string, err error) {
+	name, value, ok := strings.Cut(s, "=")
+	switch {
+	case !ok:
+		return "", "", fmt.Errorf("--var %s: want NAME=VALUE, such as --var DATA=/srv/data", s)
+	case !validVarName(name):
+		return "", "", fmt.Errorf("--var %s: %q is not a variable name; use letters, digits and _, such as DATA", s, name)
+	case value == "":
+		return "", "", fmt.Errorf("--var %s: the value is empty; give a path, such as --var %s=/srv/data", s, name)
+	}
+	return name, value, nil
+}
+
+// With returns a copy of v where name is value (for --var, which wins over
+// the defaults).
+func (v Vars) With(name, value string) Vars {
+	out := make(Vars, len(v)+1)
+	for k, x := range v {
+		out[k] = x
+	}
+	out[name] = value
+	return out
+}
+
+// Expand returns a copy of p where every ${NAME} in a rule path is replaced
+// by its value in v, once (a value holding "${" stays as it is) and the
+// path is cleaned. A variable that v does not set is an error on the
+// rule's line that asks for --var NAME=...; so is a path that the values
+// make relative.
+//
+// Rules that become the same path merge into the first one: their access
+// is the union, and the merged rule is optional only if both were (a
+// required grant stays required). Comments are joined.
+func (p *Policy) Expand(v Vars) (*Policy, error) {
+	q := p.Clone()
+	el := &errorList{file: p.File}
+	byPath := map[string]int{}
+	fs := q.FS[:0]
+	for _, r := range q.FS {
+		exp, missing := expandVars(r.Path, v)
+		switch {
+		case missing != "":
+			el.add(r.Line, "variable ${%s} in %s is not set; pass --var %s=/some/path", missing, r.Path, missing)
+			continue
+		case !strings.HasPrefix(exp, "/"):
+			el.add(r.Line, "path %s expands to %q, which is not absolute; give the variable an absolute value with --var", r.Path, exp)
+			continue
+		}
+		r.Path = filepath.Clean(exp)
+		if i, dup := byPath[r.Path]; dup {
+			fs[i] = mergeFS(fs[i], r)
+			continue
+		}
+		byPath[r.Path] = len(fs)
+		fs = append(fs, r)
+	}
+	q.FS = fs
+	if err := el.err(); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// mergeFS merges rule b into rule a, which keeps its place and line.
+func mergeFS(a, b FSRule) FSRule {
+	a.Access |= b.Access
+	a.Optional = a.Optional && b.Optional
+	a.Comment = joinComments(a.Comment, b.Comment)
+	return a
+}
+
+func joinComments(a, b string) string {
+	switch {
+	case b == "" || a == b:
+		return a
+	case a == "":
+		return b
+	}
+	return a + "\n" + b
+}
+
+// expandVars replaces each ${NAME} of s by v[NAME]; missing is the first
+// name that v lacks (or has empty).
+func expandVars(s string, v Vars) (out, missing string) {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), ""
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			b.WriteString(s)
+			return b.String(), ""
+		}
+		name := s[i+2 : i+j]
+		val := v[name]
+		if val == "" {
+			return "", name
+		}
+		b.WriteString(s[:i])
+		b.WriteString(val)
+		s = s[i+j+1:]
+	}
+}
+
+// Abstract is the opposite of Expand, for learning: it replaces the
+// longest prefix of the absolute path p that is the value of a variable
+// by ${NAME}, so that /home/alice/.cache/app/x becomes
+// ${XDG_CACHE_HOME}/app/x. Values match whole path components only
+// (/tmpfoo is not under /tmp) and are compared both as given and with
+// their symlinks resolved, because observed paths are resolved (a TMPDIR
+// of /var/tmp -> /tmp still matches). A value of "/" or "" is never used.
+// Ties between variables of the same value go to the alphabetically
+// first name, so the result does not depend on map order.
+//
+// Abstract resolves symlinks of every value on each call; to abstract
+// many paths, use Abstracter.
+func (v Vars) Abstract(p string) string {
+	return v.Abstracter()(p)
+}
+
+// Abstracter returns Abstract with the variables' values resolved once.
+func (v Vars) Abstracter() func(p string) string {
+	type cand struct{ name, value string }
+	var cands []cand
+	for name, val := range v {
+		if !filepath.IsAbs(val) {
+			continue
+		}
+		val = filepath.Clean(val)
+		vals := []string{val}
+		if r, err := filepath.EvalSymlinks(val); err == nil && r != val {
+			vals = append(vals, r)
+		}
+		for _, x := range vals {
+			if x != "/" {
+				cands = append(cands, cand{name, x})
+			}
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if len(cands[i].value) != len(cands[j].value) {
+			return len(cands[i].value) > len(cands[j].value)
+		}
+		return cands[i].name < cands[j].name
+	})
+	return func(p string) string {
+		for _, c := range cands {
+			if p == c.value || strings.HasPrefix(p, c.value+"/") {
+				return "${" + c.name + "}" + p[len(c.value):]
+			}
+		}
+		return p
+	}
+}
