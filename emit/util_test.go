@@ -1,0 +1,5 @@
+package emit
+
+import "fmt"
+
+var sprintf = fmt.Sprintf

@@ -1,0 +1,222 @@
+package emit
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/landlearn/landlearn/policy"
+)
+
+// YAML writes p as a landlearn policy file, schema version 1 (DESIGN.md,
+// "Policy file"), that policy.Load reads back to an equal policy.
+//
+// The output is meant to be reviewed and diffed: fs rules are sorted by
+// path and net rules by port, rights are listed in the kernel's bit order
+// in flow style (access: [execute, read_file]), handled is always written
+// out (so a policy that only reads files still restricts TCP and scopes
+// when it is later loaded), and handled.fs is "all" when it is every fs
+// right of the policy's abi. p.Comment becomes the file's "# " header and
+// each rule's Comment (provenance, one line per "\n") is written as "# "
+// lines right above the rule. Paths are quoted only when YAML needs it.
+//
+// A path that is not valid UTF-8 cannot be written in YAML without
+// changing it, so it is an error rather than a silently different grant.
+func YAML(w io.Writer, p *policy.Policy) error {
+	var b bytes.Buffer
+	if err := renderYAML(&b, p); err != nil {
+		return err
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func renderYAML(b *bytes.Buffer, p *policy.Policy) error {
+	if c := commentLines(p.Comment, ""); c != "" {
+		b.WriteString(c)
+		b.WriteString("\n")
+	}
+	version := p.Version
+	if version == 0 {
+		version = policy.SchemaVersion
+	}
+	compat := p.Compat
+	if compat == "" {
+		compat = policy.BestEffort
+	}
+	fmt.Fprintf(b, "version: %d\n", version)
+	fmt.Fprintf(b, "abi: %d\n", p.ABI)
+	fmt.Fprintf(b, "compat: %s\n", yamlScalar(string(compat)))
+	b.WriteString("handled:\n")
+	if p.Handled.FS != 0 && p.Handled.FS == policy.AllAt(policy.KindFS, p.ABI) {
+		b.WriteString("  fs: all\n")
+	} else {
+		fmt.Fprintf(b, "  fs: %s\n", flowList(p.Handled.FS, policy.KindFS))
+	}
+	fmt.Fprintf(b, "  net: %s\n", flowList(p.Handled.Net, policy.KindNet))
+	fmt.Fprintf(b, "  scoped: %s\n", flowList(p.Handled.Scoped, policy.KindScope))
+
+	if len(p.FS) > 0 {
+		b.WriteString("fs:\n")
+		for _, r := range sortedFS(p.FS) {
+			path, err := yamlPath(r.Path)
+			if err != nil {
+				return err
+			}
+			b.WriteString(commentLines(r.Comment, "  "))
+			fmt.Fprintf(b, "  - path: %s\n", path)
+			fmt.Fprintf(b, "    access: %s\n", flowList(r.Access, policy.KindFS))
+			if r.Optional {
+				b.WriteString("    optional: true\n")
+			}
+		}
+	}
+	if len(p.Net) > 0 {
+		b.WriteString("net:\n")
+		for _, r := range sortedNet(p.Net) {
+			b.WriteString(commentLines(r.Comment, "  "))
+			fmt.Fprintf(b, "  - port: %d\n", r.Port)
+			fmt.Fprintf(b, "    access: %s\n", flowList(r.Access, policy.KindNet))
+		}
+	}
+	return nil
+}
+
+// sortedFS returns the rules sorted by path (bytewise, so the order does
+// not depend on the locale), leaving the caller's slice alone.
+func sortedFS(rules []policy.FSRule) []policy.FSRule {
+	out := slices.Clone(rules)
+	slices.SortStableFunc(out, func(a, b policy.FSRule) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+// sortedNet returns the rules sorted by port.
+func sortedNet(rules []policy.NetRule) []policy.NetRule {
+	out := slices.Clone(rules)
+	slices.SortStableFunc(out, func(a, b policy.NetRule) int { return int(a.Port) - int(b.Port) })
+	return out
+}
+
+// flowList formats a as a YAML flow sequence of right names in kernel bit
+// order: "[execute, read_file]", or "[]" for no right.
+func flowList(a policy.Access, k policy.Kind) string {
+	return "[" + strings.Join(a.Names(k), ", ") + "]"
+}
+
+// commentLines turns text into "# " lines at the given indentation, one per
+// line of text; blank lines become a bare "#" so that the comment stays one
+// block. Trailing spaces are dropped, as the loader drops them too.
+func commentLines(text, indent string) string {
+	text = strings.Trim(text, "\n")
+	if text == "" {
+		return ""
+	}
+	var b strings.Builder
+	for l := range strings.SplitSeq(text, "\n") {
+		l = strings.TrimRight(commentSafe(l), " \t")
+		if l == "" {
+			b.WriteString(indent + "#\n")
+			continue
+		}
+		b.WriteString(indent + "# " + l + "\n")
+	}
+	return b.String()
+}
+
+// commentSafe replaces what a YAML comment cannot hold (invalid UTF-8,
+// control characters) so that a stray byte in provenance text cannot make
+// the file unreadable. Comments are not grants: changing them is safe.
+func commentSafe(l string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || (r >= 0x20 && r != 0x7f && (r < 0x80 || r >= 0xa0) && r != 0xfeff && r != 0x2028 && r != 0x2029) {
+			return r
+		}
+		return '?'
+	}, strings.ToValidUTF8(l, "\uFFFD"))
+}
+
+// yamlPath formats a rule path as a YAML scalar.
+func yamlPath(p string) (string, error) {
+	if !utf8.ValidString(p) {
+		return "", fmt.Errorf("path %q is not valid UTF-8, which a YAML policy cannot hold", p)
+	}
+	return yamlScalar(p), nil
+}
+
+// yamlScalar returns s as a plain scalar when that is unambiguous, else
+// double-quoted. The plain form is allowed only for text that starts with
+// "/", "$" or a letter and holds nothing but letters, digits and a few
+// punctuation marks that mean nothing to YAML (so "/a: b", "/a #b",
+// "*x", "&x", "true" or a path with a space are all quoted): being too
+// careful costs two quote marks, being wrong changes a grant.
+func yamlScalar(s string) string {
+	if plainSafe(s) {
+		return s
+	}
+	return yamlQuote(s)
+}
+
+func plainSafe(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch c := s[0]; {
+	case c == '/', c == '$':
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		// A word could be read as a bool or null ("yes", "null", "on").
+		switch strings.ToLower(s) {
+		case "y", "yes", "n", "no", "true", "false", "on", "off", "null":
+			return false
+		}
+	default:
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("/_.-+@%=,${}~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// yamlQuote returns s as a YAML double-quoted scalar. Only '"', '\\' and
+// characters that are not printable are escaped; the rest of the UTF-8
+// text is kept as is, so the file stays readable.
+func yamlQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\r':
+			b.WriteString(`\r`)
+		default:
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfeff || r == 0x2028 || r == 0x2029 {
+				b.WriteString(`\u` + leftPad(strconv.FormatInt(int64(r), 16), 4))
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func leftPad(s string, n int) string {
+	return strings.Repeat("0", max(0, n-len(s))) + s
+}
