@@ -1,10 +1,66 @@
 package enforce
 
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"syscall"
+)
+
 // HelperArg is the first argument that makes landlearn act as the
-// restricted-exec helper instead of its command line.
+// restricted-exec helper of Command instead of its command line.
 const HelperArg = "__landlearn_enforce_exec"
 
-// HelperMain is the helper's body; it never returns.
+// MaybeHelper runs the helper and does not return when the process was
+// started as one (os.Args[1] == HelperArg); otherwise it returns at once.
+// Call it first in main, or in TestMain, of any program that uses Command.
+func MaybeHelper() {
+	if len(os.Args) > 1 && os.Args[1] == HelperArg {
+		HelperMain(os.Args[2:])
+	}
+}
+
+// HelperMain is the helper's body; args are the arguments after HelperArg
+// (the payload's descriptor number). It never returns: it execs the
+// command, or prints "landlearn: ..." on stderr and exits with
+// ExitNotFound, ExitCannotExec or ExitSetup.
 func HelperMain(args []string) {
-	panic("enforce: helper not implemented yet")
+	err := helper(args)
+	fmt.Fprintf(os.Stderr, "landlearn: %v\n", err)
+	os.Exit(ExitStatus(err))
+}
+
+// helper reads the payload, restricts its thread and execs; it returns
+// only on failure.
+func helper(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("sandbox helper: want 1 argument (the policy's descriptor), got %d; %s is for landlearn's own use", len(args), HelperArg)
+	}
+	fd, err := strconv.Atoi(args[0])
+	if err != nil || fd < 3 {
+		return fmt.Errorf("sandbox helper: bad descriptor %q", args[0])
+	}
+	f := os.NewFile(uintptr(fd), "policy")
+	data, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("sandbox helper: read the policy: %w", err)
+	}
+	var p payload
+	if err := json.Unmarshal(data, &p); err != nil {
+		return fmt.Errorf("sandbox helper: decode the policy: %w", err)
+	}
+	if len(p.Argv) == 0 {
+		return fmt.Errorf("sandbox helper: no command in the payload")
+	}
+	path, err := lookPath(p.Path, "")
+	if err != nil {
+		return err
+	}
+	if err := restrictThread(p.Rules); err != nil {
+		return err
+	}
+	return execError(path, syscall.Exec(path, p.Argv, os.Environ()))
 }

@@ -1,0 +1,262 @@
+package enforce
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+
+	"github.com/landlearn/landlearn/policy"
+)
+
+// ErrUnsupported is wrapped by every refusal to enforce a policy on the
+// running kernel: no Landlock at all, `refer` rules below ABI 2, a policy
+// that would restrict nothing here, or `compat: strict` on an older kernel.
+var ErrUnsupported = errors.New("the running kernel cannot enforce this policy")
+
+// Fixed Landlock errata, as LANDLOCK_CREATE_RULESET_ERRATA reports them
+// (bit N-1 is erratum N).
+const (
+	// erratumTCPOnly (erratum 1, ABI 4): only IPPROTO_TCP sockets are
+	// subject to bind_tcp/connect_tcp. With the fix, MPTCP, SMC and SCTP
+	// sockets are not restricted at all; without it they are restricted as
+	// TCP.
+	erratumTCPOnly = 1 << 0
+	// erratumSignalScope (erratum 2, ABI 6): the signal scope is enforced
+	// correctly. go-landlock treats a kernel without the fix as ABI 5, and
+	// so does Plan, so that what it predicts is what go-landlock builds.
+	erratumSignalScope = 1 << 1
+)
+
+// kernel is what the running kernel offers Landlock.
+type kernel struct {
+	// ABI is LANDLOCK_CREATE_RULESET_VERSION, 0 without Landlock.
+	ABI int
+	// Errata is the bit mask of fixed errata.
+	Errata int
+}
+
+// runningKernel asks the kernel. An error (ENOSYS, EOPNOTSUPP when
+// Landlock is built but disabled at boot) means no Landlock.
+func runningKernel() kernel {
+	abi, err := ll.LandlockGetABIVersion()
+	if err != nil || abi < 0 {
+		return kernel{}
+	}
+	errata, err := ll.LandlockGetErrata()
+	if err != nil {
+		errata = 0
+	}
+	return kernel{ABI: abi, Errata: errata}
+}
+
+// usableABI is the ABI go-landlock will use on k: the kernel's, or 5 when
+// the signal scope erratum is not fixed.
+func (k kernel) usableABI() int {
+	if k.ABI >= 6 && k.Errata&erratumSignalScope == 0 {
+		return 5
+	}
+	return k.ABI
+}
+
+// Downgrade is what enforcing a policy on the running kernel gives up
+// compared with what the policy handles. A zero Downgrade (see Empty)
+// means the kernel enforces the whole policy.
+type Downgrade struct {
+	// PolicyABI is the policy's abi; KernelABI the running kernel's (as
+	// go-landlock uses it, after errata); EnforcedABI the one landlearn
+	// enforces: KernelABI, at most policy.KernelABI.
+	PolicyABI, KernelABI, EnforcedABI int
+	// Dropped are handled rights that stay unrestricted, because the
+	// kernel or this landlearn version does not know them.
+	Dropped policy.Handled
+	// TooNew is the part of Dropped whose ABI is newer than
+	// policy.KernelABI: no kernel enforces them with this landlearn.
+	TooNew policy.Handled
+	// Grants are the rules that lose rights, in policy order.
+	Grants []DroppedGrant
+	// NoLog is set when audit logging was asked for (Options.Log) but the
+	// kernel is older than ABI 7: denials will not reach the audit log.
+	NoLog bool
+	// MPTCP is set when the enforced domain restricts bind_tcp or
+	// connect_tcp on a kernel with erratum 1 fixed: MPTCP sockets (Go's
+	// net.Listen and net.Dial default since Go 1.24) stay unrestricted.
+	MPTCP bool
+	// file names the policy in messages.
+	file string
+}
+
+// DroppedGrant is one rule that loses rights in a downgrade.
+type DroppedGrant struct {
+	// Path is set for a filesystem rule, Port for a network rule.
+	Path   string
+	Port   uint16
+	Kind   policy.Kind
+	Access policy.Access
+	Line   int
+}
+
+func (g DroppedGrant) String() string {
+	what := g.Path
+	if g.Kind == policy.KindNet {
+		what = fmt.Sprintf("port %d", g.Port)
+	}
+	s := fmt.Sprintf("%s (%s)", what, strings.Join(g.Access.Names(g.Kind), ", "))
+	if g.Line > 0 {
+		s = fmt.Sprintf("line %d: %s", g.Line, s)
+	}
+	return s
+}
+
+// Empty reports whether nothing is dropped. MPTCP is not a drop: it is a
+// limit of Landlock on this kernel, whatever the policy's abi.
+func (d Downgrade) Empty() bool {
+	return d.Dropped == (policy.Handled{}) && len(d.Grants) == 0 && !d.NoLog
+}
+
+// Plan compares p, expanded or not, with the running kernel. It returns
+// what best-effort enforcement drops, and an error wrapping ErrUnsupported
+// when landlearn refuses to enforce p here:
+//
+//   - the kernel has no Landlock (too old, or disabled at boot: see
+//     "lsm=" on the kernel command line);
+//   - a rule grants refer and the kernel is ABI 1: go-landlock would then
+//     drop the whole sandbox, since ABI 1 cannot express the grant;
+//   - p handles rights but none of them can be restricted here;
+//   - p is `compat: strict` and the kernel is older than p's abi, or
+//     anything would be dropped.
+func Plan(p *policy.Policy) (Downgrade, error) {
+	return plan(p, runningKernel(), false)
+}
+
+// plan is Plan against a given kernel, so that tests can walk through
+// every ABI; log says whether audit logging is asked for.
+func plan(p *policy.Policy, k kernel, log bool) (Downgrade, error) {
+	d := Downgrade{PolicyABI: p.ABI, KernelABI: k.usableABI(), file: p.File}
+	d.EnforcedABI = min(d.KernelABI, policy.KernelABI)
+	name := p.File
+	if name == "" {
+		name = "policy"
+	}
+	wanted := p.Handled
+	if wanted == (policy.Handled{}) {
+		return d, nil // restricts nothing, on any kernel
+	}
+	if d.KernelABI == 0 {
+		return d, fmt.Errorf("%s: Landlock is not available on this kernel (it needs Linux 5.13 or later, with landlock in the lsm= boot parameter); refusing to run unsandboxed: %w", name, ErrUnsupported)
+	}
+	eff := enforcedHandled(wanted, d.EnforcedABI)
+	d.Dropped = policy.Handled{FS: wanted.FS &^ eff.FS, Net: wanted.Net &^ eff.Net, Scoped: wanted.Scoped &^ eff.Scoped}
+	refer := policy.Bit("refer")
+	if eff.FS != 0 {
+		// Below ABI 2 refer cannot be handled, but a ruleset that
+		// handles any fs right denies reparenting anyway: not a drop.
+		d.Dropped.FS &^= refer
+	}
+	newest := policy.Handled{
+		FS:     policy.AllAt(policy.KindFS, policy.KernelABI),
+		Net:    policy.AllAt(policy.KindNet, policy.KernelABI),
+		Scoped: policy.AllAt(policy.KindScope, policy.KernelABI),
+	}
+	d.TooNew = policy.Handled{FS: d.Dropped.FS &^ newest.FS, Net: d.Dropped.Net &^ newest.Net, Scoped: d.Dropped.Scoped &^ newest.Scoped}
+
+	for _, r := range p.FS {
+		if lost := r.Access &^ eff.FS; lost != 0 {
+			if lost&refer != 0 {
+				return d, fmt.Errorf("%s:%d: %s grants refer, which Landlock ABI %d cannot express; go-landlock would drop the whole sandbox, so landlearn refuses (run on Linux 5.19 or later, or remove refer from the rule): %w",
+					name, r.Line, r.Path, d.KernelABI, ErrUnsupported)
+			}
+			d.Grants = append(d.Grants, DroppedGrant{Path: r.Path, Kind: policy.KindFS, Access: lost, Line: r.Line})
+		}
+	}
+	for _, r := range p.Net {
+		if lost := r.Access &^ eff.Net; lost != 0 {
+			d.Grants = append(d.Grants, DroppedGrant{Port: r.Port, Kind: policy.KindNet, Access: lost, Line: r.Line})
+		}
+	}
+	d.NoLog = log && d.EnforcedABI < 7
+	tcp := policy.Bit("bind_tcp") | policy.Bit("connect_tcp")
+	d.MPTCP = eff.Net&tcp != 0 && k.Errata&erratumTCPOnly != 0
+
+	if eff == (policy.Handled{}) {
+		return d, fmt.Errorf("%s: Landlock ABI %d on this kernel can restrict none of the rights the policy handles (%s); refusing to run unsandboxed: %w",
+			name, d.KernelABI, handledText(wanted), ErrUnsupported)
+	}
+	if p.Compat == policy.Strict && (d.KernelABI < p.ABI || !d.Empty()) {
+		need := ""
+		if d.Dropped != (policy.Handled{}) {
+			need = " (it cannot restrict " + handledText(d.Dropped) + ")"
+		}
+		return d, fmt.Errorf("%s: compat: strict, and this kernel offers Landlock ABI %d where the policy asks for ABI %d%s; run on a newer kernel, or set compat: best-effort to enforce what this kernel can: %w",
+			name, d.KernelABI, p.ABI, need, ErrUnsupported)
+	}
+	return d, nil
+}
+
+// enforcedHandled is the part of h that Landlock ABI abi restricts.
+func enforcedHandled(h policy.Handled, abi int) policy.Handled {
+	return policy.Handled{
+		FS:     h.FS & policy.AllAt(policy.KindFS, abi),
+		Net:    h.Net & policy.AllAt(policy.KindNet, abi),
+		Scoped: h.Scoped & policy.AllAt(policy.KindScope, abi),
+	}
+}
+
+// handledText lists h as "fs: a, b; net: c".
+func handledText(h policy.Handled) string {
+	var parts []string
+	for _, k := range []struct {
+		kind policy.Kind
+		a    policy.Access
+	}{{policy.KindFS, h.FS}, {policy.KindNet, h.Net}, {policy.KindScope, h.Scoped}} {
+		if k.a != 0 {
+			parts = append(parts, k.kind.String()+": "+strings.Join(k.a.Names(k.kind), ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Notice is what landlearn prints on stderr before enforcing: the dropped
+// rights, or "" when nothing is dropped. The MPTCP limit is MPTCPNotice.
+func (d Downgrade) Notice() string {
+	if d.Empty() {
+		return ""
+	}
+	var b strings.Builder
+	name := d.file
+	if name == "" {
+		name = "policy"
+	}
+	if d.Dropped != (policy.Handled{}) || len(d.Grants) > 0 {
+		fmt.Fprintf(&b, "landlearn: %s asks for Landlock ABI %d; this kernel enforces ABI %d (compat: best-effort), so these rights stay unrestricted:\n",
+			name, d.PolicyABI, d.EnforcedABI)
+		if d.Dropped != (policy.Handled{}) {
+			fmt.Fprintf(&b, "  %s\n", handledText(d.Dropped))
+		}
+		if d.TooNew != (policy.Handled{}) {
+			fmt.Fprintf(&b, "  (%s: newer than ABI %d, which is the newest this landlearn enforces)\n", handledText(d.TooNew), policy.KernelABI)
+		}
+		if len(d.Grants) > 0 {
+			g := make([]string, len(d.Grants))
+			for i, x := range d.Grants {
+				g[i] = x.String()
+			}
+			fmt.Fprintf(&b, "  grants that have no effect here: %s\n", strings.Join(g, "; "))
+		}
+		b.WriteString("  Set compat: strict in the policy to refuse instead.\n")
+	}
+	if d.NoLog {
+		fmt.Fprintf(&b, "landlearn: denials cannot be logged to audit: that needs Landlock ABI 7 (Linux 6.15), this kernel has ABI %d\n", d.KernelABI)
+	}
+	return b.String()
+}
+
+// MPTCPNotice is the one line printed when d.MPTCP: bind_tcp and
+// connect_tcp do not cover MPTCP sockets on this kernel.
+func (d Downgrade) MPTCPNotice() string {
+	if !d.MPTCP {
+		return ""
+	}
+	return "landlearn: note: bind_tcp/connect_tcp do not restrict MPTCP sockets on this kernel (Landlock erratum 1); a program that uses MPTCP (Go 1.24+ net.Listen/Dial do) is not sandboxed for TCP\n"
+}

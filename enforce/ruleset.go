@@ -1,0 +1,152 @@
+package enforce
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"github.com/landlock-lsm/go-landlock/landlock"
+	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/policy"
+)
+
+// ruleset is a policy reduced to what the kernel receives: no variables,
+// no missing optional paths, only rights the running kernel enforces. It
+// is also what Command hands to the helper process, as JSON.
+type ruleset struct {
+	Handled policy.Handled `json:"handled"`
+	Paths   []pathGrant    `json:"paths,omitempty"`
+	Ports   []portGrant    `json:"ports,omitempty"`
+	// Log asks for LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON.
+	Log bool `json:"log,omitempty"`
+}
+
+type pathGrant struct {
+	Path   string        `json:"path"`
+	Access policy.Access `json:"access"`
+	// Optional rules stay optional up to landlock_add_rule: a path that
+	// disappears between the check and the ruleset is skipped, not fatal.
+	Optional bool `json:"optional,omitempty"`
+}
+
+type portGrant struct {
+	Port   uint16        `json:"port"`
+	Access policy.Access `json:"access"`
+}
+
+// prepare expands p with o.Vars, checks its paths, plans the downgrade on
+// the running kernel, prints the notices once on o's stderr and returns
+// the ruleset to enforce.
+func prepare(p *policy.Policy, o Options) (ruleset, error) {
+	vars := o.Vars
+	if vars == nil {
+		vars = policy.DefaultVars()
+	}
+	q, err := p.Expand(vars)
+	if err != nil {
+		return ruleset{}, err
+	}
+	skipped, err := q.CheckFilesystem()
+	if err != nil {
+		return ruleset{}, err
+	}
+	d, err := plan(q, runningKernel(), o.Log)
+	if err != nil {
+		return ruleset{}, err
+	}
+	w := o.stderr()
+	io.WriteString(w, d.Notice())
+	io.WriteString(w, d.MPTCPNotice())
+	return newRuleset(q, skipped, d.EnforcedABI, o.Log), nil
+}
+
+// newRuleset keeps what ABI abi enforces of the expanded policy q, minus
+// the skipped (missing optional) rules.
+func newRuleset(q *policy.Policy, skipped []policy.FSRule, abi int, log bool) ruleset {
+	eff := enforcedHandled(q.Handled, abi)
+	r := ruleset{Handled: eff, Log: log && abi >= 7}
+	gone := map[string]bool{}
+	for _, s := range skipped {
+		gone[s.Path] = true
+	}
+	for _, f := range q.FS {
+		if a := f.Access & eff.FS; a != 0 && !gone[f.Path] {
+			r.Paths = append(r.Paths, pathGrant{Path: f.Path, Access: a, Optional: f.Optional})
+		}
+	}
+	for _, n := range q.Net {
+		if a := n.Access & eff.Net; a != 0 {
+			r.Ports = append(r.Ports, portGrant{Port: n.Port, Access: a})
+		}
+	}
+	return r
+}
+
+// config translates r for go-landlock. The Config is not best-effort: r
+// already holds only what the kernel enforces, so a disagreement between
+// Plan and go-landlock is an error instead of a silent drop.
+func (r ruleset) config() (landlock.Config, []landlock.Rule) {
+	c := landlock.Config{
+		HandledAccessFS:  landlock.AccessFSSet(r.Handled.FS),
+		HandledAccessNet: landlock.AccessNetSet(r.Handled.Net),
+		Scoped:           landlock.ScopedSet(r.Handled.Scoped),
+	}
+	if r.Log {
+		c = c.EnableLoggingForSubprocesses()
+	}
+	var rules []landlock.Rule
+	for _, g := range r.Paths {
+		fr := landlock.PathAccess(landlock.AccessFSSet(g.Access), g.Path)
+		if g.Optional {
+			fr = fr.IgnoreIfMissing()
+		}
+		rules = append(rules, fr)
+	}
+	for _, g := range r.Ports {
+		if g.Access.Has(policy.Bit("bind_tcp")) {
+			rules = append(rules, landlock.BindTCP(g.Port))
+		}
+		if g.Access.Has(policy.Bit("connect_tcp")) {
+			rules = append(rules, landlock.ConnectTCP(g.Port))
+		}
+	}
+	return c, rules
+}
+
+// restrictThread locks the calling goroutine to its OS thread for good and
+// puts that thread, alone, in r's domain, with no_new_privs. The caller
+// must then exec or exit: the thread is never unlocked, so the Go runtime
+// ends it instead of giving it to another goroutine.
+func restrictThread(r ruleset) error {
+	c, rules := r.config()
+	fd, flags, err := c.NewRulesetFD(rules...)
+	if err != nil {
+		return fmt.Errorf("build the Landlock ruleset: %w", err)
+	}
+	if fd < 0 {
+		return nil // the policy handles nothing: nothing to restrict
+	}
+	defer unix.Close(fd)
+	runtime.LockOSThread()
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+	}
+	if err := ll.LandlockRestrictSelf(fd, flags); err != nil {
+		if errors.Is(err, unix.E2BIG) {
+			return fmt.Errorf("landlock_restrict_self: this process is already in 16 nested Landlock domains, the kernel's limit: %w", err)
+		}
+		return fmt.Errorf("landlock_restrict_self: %w", err)
+	}
+	return nil
+}
+
+func (o Options) stderr() io.Writer {
+	if o.Stderr == nil {
+		return os.Stderr
+	}
+	return o.Stderr
+}
