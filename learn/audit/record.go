@@ -42,6 +42,15 @@ type Denial struct {
 	Comm    string
 	Syscall int
 	Exit    int
+	// SyscallName is the syscall's name for the record's arch ("openat"),
+	// "" when unknown.
+	SyscallName string
+	// Joined is set when the SYSCALL record was found; without it PID,
+	// Exe, Syscall... are unknown (Syscall is -1).
+	Joined bool
+	// Source is where the LANDLOCK_ACCESS record was read ("file:line"),
+	// "" for netlink.
+	Source string
 }
 
 // Domain is what LANDLOCK_DOMAIN records tell about one domain.
@@ -49,6 +58,8 @@ type Domain struct {
 	ID   string
 	Host string
 	// Allocated is set from status=allocated: who created the domain.
+	// The kernel writes that record with the domain's first logged denial,
+	// so AllocatedAt is the time of that denial, not of restrict_self.
 	Allocated   bool
 	Mode        string // mode=enforcing
 	PID         int
@@ -60,4 +71,8 @@ type Domain struct {
 	Deallocated   bool
 	Denials       uint64
 	DeallocatedAt time.Time
+	// Logged is the number of LANDLOCK_ACCESS records of this domain in
+	// the input; fewer than Denials means some were not logged (rate
+	// limits, audit rules, restrict_self log flags) or not read.
+	Logged uint64
 }

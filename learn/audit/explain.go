@@ -1,0 +1,158 @@
+package audit
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/landlearn/landlearn/policy"
+)
+
+// Rights maps the denial's blockers to rights: fs and net rights that a
+// rule can grant, scopes that only leaving them unhandled allows, and the
+// other blockers (ptrace, fs.change_topology on newer kernels, names this
+// landlearn does not know), which no policy can allow.
+func (d Denial) Rights() (fs, net, scopes policy.Access, other []string) {
+	for _, b := range d.Blockers {
+		r, ok := policy.LookupRight(b)
+		if !ok || !kindMatches(b, r.Kind) {
+			other = append(other, b)
+			continue
+		}
+		switch r.Kind {
+		case policy.KindFS:
+			fs |= policy.Access(r.Bit)
+		case policy.KindNet:
+			net |= policy.Access(r.Bit)
+		case policy.KindScope:
+			scopes |= policy.Access(r.Bit)
+		}
+	}
+	return fs, net, scopes, other
+}
+
+// kindMatches checks the blocker's prefix against the right's kind, so
+// that a hypothetical "net.read_file" is not taken for an fs right.
+func kindMatches(blocker string, k policy.Kind) bool {
+	prefix, _, found := strings.Cut(blocker, ".")
+	if !found {
+		return false
+	}
+	switch prefix {
+	case "fs":
+		return k == policy.KindFS
+	case "net":
+		return k == policy.KindNet
+	case "scope":
+		return k == policy.KindScope
+	}
+	return false
+}
+
+// AbstractSocketName returns the name of the abstract unix socket a
+// scope.abstract_unix_socket denial is about, as "@name", or "".
+// The kernel logs the peer's address as hex starting with a NUL byte.
+func (d Denial) AbstractSocketName() string {
+	if p, ok := strings.CutPrefix(d.Path, "\x00"); ok {
+		return "@" + strings.ReplaceAll(p, "\x00", "@")
+	}
+	return ""
+}
+
+// Object names what was denied, for people: a path, a TCP port, a process,
+// an abstract socket.
+func (d Denial) Object() string {
+	fs, net, scopes, other := d.Rights()
+	switch {
+	case net != 0:
+		s := "tcp port " + strconv.Itoa(d.Port)
+		if d.Addr != "" {
+			s += " (" + d.Addr + ")"
+		}
+		return s
+	case scopes&policy.Bit("abstract_unix_socket") != 0:
+		if n := d.AbstractSocketName(); n != "" {
+			return "abstract unix socket " + n
+		}
+		return "an abstract unix socket"
+	case scopes != 0 || (fs == 0 && len(other) > 0 && d.Opid != 0):
+		return d.processObject()
+	case d.Path != "":
+		return d.Path
+	}
+	return "(unknown object)"
+}
+
+func (d Denial) processObject() string {
+	s := "process " + strconv.Itoa(d.Opid)
+	if d.Ocomm != "" {
+		s += " (" + d.Ocomm + ")"
+	}
+	return s
+}
+
+// FixRule returns what would make the kernel allow this access: the YAML
+// rule to add to the policy's fs: or net: list, such as
+// "- path: /etc/hosts\n  access: [read_file]", or, when no rule can allow it, a sentence that says why (a scope has no
+// rules; ptrace of an outside process is never allowed). For make_*,
+// remove_* and refer the kernel already logs the parent directory, which
+// is where those rights are granted.
+func (d Denial) FixRule() string {
+	fs, net, scopes, other := d.Rights()
+	var parts []string
+	if fs != 0 {
+		parts = append(parts, fsRule(d.Path, fs))
+	}
+	if net != 0 {
+		parts = append(parts, fmt.Sprintf("- port: %d\n  access: [%s]", d.Port, strings.Join(net.Names(policy.KindNet), ", ")))
+	}
+	for _, s := range scopes.Names(policy.KindScope) {
+		parts = append(parts, fmt.Sprintf("remove %s from handled.scoped (a scope has no rules: this allows it towards every process outside the domain)", s))
+	}
+	for _, o := range other {
+		parts = append(parts, otherFix(o))
+	}
+	return strings.Join(parts, "\n")
+}
+
+func fsRule(path string, fs policy.Access) string {
+	rights := "[" + strings.Join(fs.Names(policy.KindFS), ", ") + "]"
+	if !strings.HasPrefix(path, "/") {
+		if path == "" {
+			return "# the record names no path: no rule can be derived; rights " + rights
+		}
+		return fmt.Sprintf("# %s has no path in the file system: Landlock rules cannot name it; rights %s", strconv.Quote(path), rights)
+	}
+	var comment string
+	if p, ok := strings.CutSuffix(path, " (deleted)"); ok {
+		path = p
+		comment = "# deleted when it was denied: a rule needs the file to exist when the policy is enforced\n"
+	}
+	return comment + "- path: " + yamlString(path) + "\n  access: " + rights
+}
+
+func otherFix(blocker string) string {
+	switch blocker {
+	case "ptrace":
+		return "Landlock never allows ptrace of a process outside the domain: not fixable by a rule"
+	case "fs.change_topology":
+		return "Landlock denies mount, umount and pivot_root to every domain that handles fs rights: not fixable by a rule"
+	}
+	return fmt.Sprintf("blocker %q is unknown to landlearn (a newer kernel?): no rule derived", blocker)
+}
+
+// yamlString writes s as a YAML scalar: plain when that is unambiguous
+// (an absolute path of ordinary characters), double-quoted otherwise.
+func yamlString(s string) string {
+	plain := strings.HasPrefix(s, "/")
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/._+-@%~:,=", c)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return strconv.Quote(s)
+}
