@@ -1,0 +1,332 @@
+package emit
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/landlearn/landlearn/policy"
+)
+
+// The landlock-lsm/landlockconfig format is the Landlock maintainers'
+// configuration language, read by their Rust library, its C binding and
+// its sandboxer; its JSON schema is schema/landlockconfig.json in
+// https://github.com/landlock-lsm/landlockconfig. A file has optional
+// top-level keys abi, variable, ruleset, pathBeneath and netPort (TOML:
+// path_beneath, net_port, allowed_access, handled_access_fs,
+// handled_access_net), each a non-empty list. Rights are spelled as in
+// landlearn (read_file, bind_tcp, signal...); the "abi.all" style groups
+// are not used here, so that the file says exactly what the policy says.
+//
+// What does not carry over:
+//   - Variables. landlockconfig substitutes ${name} from [[variable]]
+//     entries; landlearn declares each variable its paths use, without a
+//     value, because the value belongs to the machine that enforces the
+//     policy: add "literal": ["/home/alice"] to each before use. A
+//     variable left without a value makes its rules match nothing (the
+//     sandbox gets stricter, not looser). Do not supply the values by
+//     composing with a variables-only config: composition intersects the
+//     handled rights, and a config that handles nothing would leave no
+//     sandbox. A literal "$" in a path is written "$$", landlockconfig's
+//     escape.
+//   - optional: landlockconfig skips every rule whose path is missing.
+//   - compat: landlockconfig is always best effort.
+//   - Rights newer than landlockconfig's schema (resolve_unix, the UDP
+//     rights): an error, since dropping a handled right would silently
+//     allow it everywhere.
+
+// lcSchemaRights are the right names landlockconfig's schema accepts.
+var lcSchemaRights = map[policy.Kind]policy.Access{
+	policy.KindFS: policy.Bit("execute") | policy.Bit("write_file") | policy.Bit("read_file") |
+		policy.Bit("read_dir") | policy.Bit("remove_dir") | policy.Bit("remove_file") |
+		policy.Bit("make_char") | policy.Bit("make_dir") | policy.Bit("make_reg") |
+		policy.Bit("make_sock") | policy.Bit("make_fifo") | policy.Bit("make_block") |
+		policy.Bit("make_sym") | policy.Bit("refer") | policy.Bit("truncate") | policy.Bit("ioctl_dev"),
+	policy.KindNet:   policy.Bit("bind_tcp") | policy.Bit("connect_tcp"),
+	policy.KindScope: policy.Bit("abstract_unix_socket") | policy.Bit("signal"),
+}
+
+// lcConfig is a landlockconfig file; the field order is the output order.
+type lcConfig struct {
+	ABI         int             `json:"abi"`
+	Variable    []lcVariable    `json:"variable,omitempty"`
+	Ruleset     []lcRuleset     `json:"ruleset,omitempty"`
+	PathBeneath []lcPathBeneath `json:"pathBeneath,omitempty"`
+	NetPort     []lcNetPort     `json:"netPort,omitempty"`
+}
+
+type lcVariable struct {
+	Name string `json:"name"`
+}
+
+type lcRuleset struct {
+	HandledAccessFs  []string `json:"handledAccessFs,omitempty"`
+	HandledAccessNet []string `json:"handledAccessNet,omitempty"`
+	Scoped           []string `json:"scoped,omitempty"`
+}
+
+type lcPathBeneath struct {
+	AllowedAccess []string `json:"allowedAccess"`
+	Parent        []string `json:"parent"`
+	// comments are the rules' comments, for the TOML form.
+	comments []string
+}
+
+type lcNetPort struct {
+	AllowedAccess []string `json:"allowedAccess"`
+	Port          []uint16 `json:"port"`
+	comments      []string
+}
+
+// LandlockConfigJSON writes p in the landlock-lsm/landlockconfig JSON
+// format (see the notes above on what does not carry over). Rules with
+// the same rights share one pathBeneath or netPort entry. The output is
+// deterministic and validates against landlockconfig's JSON schema.
+func LandlockConfigJSON(w io.Writer, p *policy.Policy) error {
+	c, err := toLandlockConfig(p)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(c); err != nil {
+		return err
+	}
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// LandlockConfigTOML writes p in the landlock-lsm/landlockconfig TOML
+// format: the same content as LandlockConfigJSON in snake_case keys, with
+// p.Comment as a header and the rules' comments above their entry.
+func LandlockConfigTOML(w io.Writer, p *policy.Policy) error {
+	c, err := toLandlockConfig(p)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.WriteString(tomlComment(p.Comment))
+	if p.Comment != "" {
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "abi = %d\n", c.ABI)
+	if p.Compat == policy.Strict {
+		b.WriteString("# The landlearn policy asks for compat: strict; landlockconfig is always best effort.\n")
+	}
+	if len(c.Variable) > 0 {
+		fmt.Fprintf(&b, "\n# landlearn keeps paths such as ${%s}/x unexpanded: give each variable\n"+
+			"# below its value here, for example literal = [\"/home/alice\"]. A variable\n"+
+			"# without a value makes its rules match nothing. (Composing with a config\n"+
+			"# that only sets variables would intersect the handled rights away.)\n", c.Variable[0].Name)
+	}
+	for i, v := range c.Variable {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "[[variable]]\nname = %s\n", tomlString(v.Name))
+	}
+	for _, r := range c.Ruleset {
+		b.WriteString("\n[[ruleset]]\n")
+		if r.HandledAccessFs != nil {
+			fmt.Fprintf(&b, "handled_access_fs = %s\n", tomlArray(r.HandledAccessFs))
+		}
+		if r.HandledAccessNet != nil {
+			fmt.Fprintf(&b, "handled_access_net = %s\n", tomlArray(r.HandledAccessNet))
+		}
+		if r.Scoped != nil {
+			fmt.Fprintf(&b, "scoped = %s\n", tomlArray(r.Scoped))
+		}
+	}
+	for _, r := range c.PathBeneath {
+		b.WriteString("\n")
+		b.WriteString(tomlComment(strings.Join(r.comments, "\n")))
+		fmt.Fprintf(&b, "[[path_beneath]]\nallowed_access = %s\nparent = %s\n", tomlArray(r.AllowedAccess), tomlArray(r.Parent))
+	}
+	for _, r := range c.NetPort {
+		b.WriteString("\n")
+		b.WriteString(tomlComment(strings.Join(r.comments, "\n")))
+		ports := make([]string, len(r.Port))
+		for i, port := range r.Port {
+			ports[i] = fmt.Sprint(port)
+		}
+		fmt.Fprintf(&b, "[[net_port]]\nallowed_access = %s\nport = [%s]\n", tomlArray(r.AllowedAccess), strings.Join(ports, ", "))
+	}
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// toLandlockConfig converts p, refusing what landlockconfig cannot say.
+func toLandlockConfig(p *policy.Policy) (*lcConfig, error) {
+	c := &lcConfig{ABI: p.ABI}
+	names := func(a policy.Access, k policy.Kind, where string) ([]string, error) {
+		if extra := a &^ lcSchemaRights[k]; extra != 0 {
+			return nil, fmt.Errorf("%s: landlockconfig's schema has no right %s (it knows the rights up to ABI 6); remove it from the policy to emit it as landlockconfig",
+				where, strings.Join(extra.Names(k), ", "))
+		}
+		return a.Names(k), nil
+	}
+	var rs lcRuleset
+	var err error
+	if rs.HandledAccessFs, err = names(p.Handled.FS, policy.KindFS, "handled.fs"); err != nil {
+		return nil, err
+	}
+	if rs.HandledAccessNet, err = names(p.Handled.Net, policy.KindNet, "handled.net"); err != nil {
+		return nil, err
+	}
+	if rs.Scoped, err = names(p.Handled.Scoped, policy.KindScope, "handled.scoped"); err != nil {
+		return nil, err
+	}
+	if rs.HandledAccessFs != nil || rs.HandledAccessNet != nil || rs.Scoped != nil {
+		c.Ruleset = []lcRuleset{rs}
+	}
+
+	vars := map[string]bool{}
+	byAccess := map[policy.Access]int{} // index in c.PathBeneath
+	for _, r := range sortedFS(p.FS) {
+		if r.Access == 0 {
+			continue // grants nothing; the schema wants at least one right
+		}
+		where := "fs rule " + r.Path
+		if r.Line > 0 && p.File != "" {
+			where = fmt.Sprintf("%s:%d", p.File, r.Line)
+		}
+		access, err := names(r.Access, policy.KindFS, where)
+		if err != nil {
+			return nil, err
+		}
+		parent, used, err := lcTemplate(r.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		for _, v := range used {
+			vars[v] = true
+		}
+		i, ok := byAccess[r.Access]
+		if !ok {
+			i = len(c.PathBeneath)
+			byAccess[r.Access] = i
+			c.PathBeneath = append(c.PathBeneath, lcPathBeneath{AllowedAccess: access})
+		}
+		pb := &c.PathBeneath[i]
+		pb.Parent = append(pb.Parent, parent)
+		if cm := strings.Trim(r.Comment, "\n"); cm != "" {
+			pb.comments = append(pb.comments, r.Path+":", indentLines(cm, "  "))
+		}
+	}
+	byNetAccess := map[policy.Access]int{}
+	for _, r := range sortedNet(p.Net) {
+		if r.Access == 0 {
+			continue
+		}
+		access, err := names(r.Access, policy.KindNet, fmt.Sprintf("net rule for port %d", r.Port))
+		if err != nil {
+			return nil, err
+		}
+		i, ok := byNetAccess[r.Access]
+		if !ok {
+			i = len(c.NetPort)
+			byNetAccess[r.Access] = i
+			c.NetPort = append(c.NetPort, lcNetPort{AllowedAccess: access})
+		}
+		np := &c.NetPort[i]
+		np.Port = append(np.Port, r.Port)
+		if cm := strings.Trim(r.Comment, "\n"); cm != "" {
+			np.comments = append(np.comments, fmt.Sprintf("port %d:", r.Port), indentLines(cm, "  "))
+		}
+	}
+	for _, v := range slices.Sorted(maps.Keys(vars)) {
+		c.Variable = append(c.Variable, lcVariable{Name: v})
+	}
+	if c.Ruleset == nil && c.PathBeneath == nil && c.NetPort == nil {
+		return nil, fmt.Errorf("the policy handles no right and grants nothing; landlockconfig has no way to write an empty ruleset")
+	}
+	return c, nil
+}
+
+// lcTemplate turns a landlearn rule path into a landlockconfig template
+// string: ${NAME} stays a variable reference, every other "$" is doubled
+// (landlockconfig reads "$$" as one literal "$"). It returns the variable
+// names used.
+func lcTemplate(path string) (string, []string, error) {
+	if !utf8.ValidString(path) {
+		return "", nil, fmt.Errorf("path %q is not valid UTF-8, which JSON and TOML cannot hold", path)
+	}
+	var b strings.Builder
+	var used []string
+	for rest := path; rest != ""; {
+		i := strings.IndexByte(rest, '$')
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		b.WriteString(rest[:i])
+		rest = rest[i:]
+		if strings.HasPrefix(rest, "${") {
+			if j := strings.IndexByte(rest, '}'); j > 0 {
+				name := rest[2:j]
+				if !lcVarName(name) {
+					return "", nil, fmt.Errorf("variable ${%s}: landlockconfig names start with a letter and hold letters, digits and _", name)
+				}
+				used = append(used, name)
+				b.WriteString(rest[:j+1])
+				rest = rest[j+1:]
+				continue
+			}
+		}
+		b.WriteString("$$")
+		rest = rest[1:]
+	}
+	return b.String(), used, nil
+}
+
+// lcVarName is landlockconfig's rule for a variable name.
+func lcVarName(name string) bool {
+	if name == "" || !isASCIILetter(name[0]) {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !isASCIILetter(c) && !(c >= '0' && c <= '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func indentLines(s, indent string) string {
+	return indent + strings.ReplaceAll(s, "\n", "\n"+indent)
+}
+
+// tomlComment writes text as "# " lines.
+func tomlComment(text string) string {
+	return commentLines(text, "")
+}
+
+// tomlString quotes s as a TOML basic string. JSON's string escapes are a
+// subset of TOML's (\", \\, \n, \t, \uXXXX...), so encoding/json does the
+// work, with HTML escaping off to keep "<" readable. TOML also forbids a
+// raw DEL, which JSON allows.
+func tomlString(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return strings.ReplaceAll(strings.TrimSuffix(b.String(), "\n"), "\x7f", `\u007f`)
+}
+
+func tomlArray(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = tomlString(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
