@@ -118,14 +118,55 @@ type parser struct {
 // errors of the form "yaml: line 3: did not find expected key".
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-func (ps *parser) yamlError(err error) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		ps.add(line, "not valid YAML: %s", m[2])
-		return
+func (ps *parser) yamlError(data []byte, err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
-	ps.add(0, "not valid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	if l := syntaxLine(data, msg); l > 0 {
+		line = l
+	}
+	ps.add(line, "not valid YAML: %s", msg)
+}
+
+// syntaxLine finds the line where a YAML syntax error shows. yaml.v3
+// reports the line of the enclosing block for parser errors, one or more
+// lines above the mistake (a mis-indented key is reported at its parent);
+// the first prefix of the file, in whole lines, that fails with the same
+// message ends at the right line. Prefixes are tried by binary search, and
+// the answer is kept only if its message matches, since a prefix can also
+// fail for a reason of its own (a flow list cut in two).
+func syntaxLine(data []byte, msg string) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	fails := func(n int) string {
+		var node yaml.Node
+		err := yaml.Unmarshal(bytes.Join(lines[:n], nil), &node)
+		if err == nil {
+			return ""
+		}
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			return m[2]
+		}
+		return strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	lo, hi := 0, len(lines) // prefix lo parses, prefix hi fails
+	if fails(hi) != msg {
+		return 0
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if fails(mid) != "" {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	if fails(hi) != msg {
+		return 0
+	}
+	return hi
 }
 
 func (ps *parser) parse(data []byte) *Policy {
@@ -136,13 +177,13 @@ func (ps *parser) parse(data []byte) *Policy {
 			ps.add(0, `is empty; a policy starts with "version: 1" (see "landlearn learn --help" to make one)`)
 			return nil
 		}
-		ps.yamlError(err)
+		ps.yamlError(data, err)
 		return nil
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		if err != nil {
-			ps.yamlError(err)
+			ps.yamlError(data, err)
 		} else {
 			ps.add(extra.Line, "a second YAML document starts here; a policy file holds one (remove the ---)")
 		}

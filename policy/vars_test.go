@@ -1,0 +1,206 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDefaultVars(t *testing.T) {
+	t.Setenv("HOME", "/home/alice/")
+	t.Setenv("TMPDIR", "")
+	t.Setenv("XDG_CONFIG_HOME", "relative/is/ignored")
+	t.Setenv("XDG_CACHE_HOME", "/var/cache/alice")
+	t.Setenv("XDG_DATA_HOME", "")
+	t.Setenv("XDG_STATE_HOME", "/state")
+	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Vars{
+		"HOME":            "/home/alice",
+		"TMPDIR":          "/tmp",
+		"PWD":             wd,
+		"XDG_CONFIG_HOME": "/home/alice/.config",
+		"XDG_CACHE_HOME":  "/var/cache/alice",
+		"XDG_DATA_HOME":   "/home/alice/.local/share",
+		"XDG_STATE_HOME":  "/state",
+		"XDG_RUNTIME_DIR": "/run/user/1000",
+	}
+	got := DefaultVars()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("DefaultVars() =\n%v\nwant\n%v", got, want)
+	}
+
+	t.Setenv("TMPDIR", "/var/tmp")
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	got = DefaultVars()
+	if got["TMPDIR"] != "/var/tmp" {
+		t.Errorf("TMPDIR = %q", got["TMPDIR"])
+	}
+	if d := fmt.Sprintf("/run/user/%d", os.Getuid()); isDir(d) != (got["XDG_RUNTIME_DIR"] == d) {
+		t.Errorf("XDG_RUNTIME_DIR = %q; want %s exactly when it exists", got["XDG_RUNTIME_DIR"], d)
+	}
+}
+
+func TestParseVar(t *testing.T) {
+	for _, tc := range []struct{ in, name, value, err string }{
+		{"DATA=/srv/data", "DATA", "/srv/data", ""},
+		{"V=a=b", "V", "a=b", ""},
+		{"_x1=rel", "_x1", "rel", ""},
+		{"DATA", "", "", "--var DATA: want NAME=VALUE, such as --var DATA=/srv/data"},
+		{"1X=/a", "", "", `--var 1X=/a: "1X" is not a variable name`},
+		{"=/a", "", "", `is not a variable name`},
+		{"MY-DIR=/a", "", "", `"MY-DIR" is not a variable name`},
+		{"DATA=", "", "", "--var DATA=: the value is empty; give a path, such as --var DATA=/srv/data"},
+	} {
+		name, value, err := ParseVar(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseVar(%q) error = %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || name != tc.name || value != tc.value {
+			t.Errorf("ParseVar(%q) = %q, %q, %v", tc.in, name, value, err)
+		}
+	}
+}
+
+func TestVarsWith(t *testing.T) {
+	v := Vars{"HOME": "/h"}
+	w := v.With("HOME", "/other").With("DATA", "/d")
+	if v["HOME"] != "/h" || len(v) != 1 {
+		t.Errorf("With changed the original: %v", v)
+	}
+	if w["HOME"] != "/other" || w["DATA"] != "/d" {
+		t.Errorf("With = %v", w)
+	}
+}
+
+func TestExpand(t *testing.T) {
+	p := mustLoad(t, `version: 1
+fs:
+  - path: ${HOME}/.cache/app/
+    access: [read_file]
+    optional: true
+  - path: ${XDG_CACHE_HOME}/app
+    access: [write_file]
+    optional: true
+  - path: /opt/${APP}-${VERSION}/./bin
+    access: [execute]
+  - path: ${HOME}/a
+    access: [read_dir]
+    optional: true
+  - path: ${DATA}/../x
+    access: [read_file]
+`)
+	v := Vars{"HOME": "/home/u", "XDG_CACHE_HOME": "/home/u/.cache", "APP": "tool", "VERSION": "1.2", "DATA": "/srv/data"}
+	q, err := p.Expand(v.With("HOME", "/home/u"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []FSRule{
+		{Path: "/home/u/.cache/app", Access: Bit("read_file") | Bit("write_file"), Optional: true, Line: 3},
+		{Path: "/opt/tool-1.2/bin", Access: Bit("execute"), Line: 9},
+		{Path: "/home/u/a", Access: Bit("read_dir"), Optional: true, Line: 11},
+		{Path: "/srv/x", Access: Bit("read_file"), Line: 14},
+	}
+	if fmt.Sprint(q.FS) != fmt.Sprint(want) {
+		t.Errorf("Expand =\n%+v\nwant\n%+v", q.FS, want)
+	}
+	if p.FS[0].Path != "${HOME}/.cache/app/" || len(p.FS) != 5 {
+		t.Errorf("Expand changed the original: %+v", p.FS)
+	}
+
+	// A required rule that meets an optional one stays required.
+	p = mustLoad(t, "version: 1\nfs:\n  - path: ${A}\n    access: [read_file]\n    optional: true\n  - path: ${B}\n    access: [execute]\n")
+	q, err = p.Expand(Vars{"A": "/x", "B": "/x/"})
+	if err != nil || len(q.FS) != 1 || q.FS[0].Optional || q.FS[0].Access != Bit("read_file")|Bit("execute") {
+		t.Errorf("merge optional+required = %+v, %v", q, err)
+	}
+
+	// A value holding ${ is not expanded again.
+	p = mustLoad(t, "version: 1\nfs:\n  - path: ${A}/b\n    access: [read_file]\n")
+	q, err = p.Expand(Vars{"A": "/${B}", "B": "/no"})
+	if err != nil || q.FS[0].Path != "/${B}/b" {
+		t.Errorf("nested = %+v, %v", q, err)
+	}
+}
+
+func TestExpandErrors(t *testing.T) {
+	p := mustLoad(t, `version: 1
+fs:
+  - path: /usr
+    access: [read_file]
+  - path: ${DATA}/in
+    access: [read_file]
+  - path: ${REL}/x
+    access: [read_file]
+  - path: ${EMPTY}/x
+    access: [read_file]
+`)
+	_, err := p.Expand(Vars{"REL": "relative", "EMPTY": ""})
+	var list LoadErrors
+	if !errors.As(err, &list) || len(list) != 3 {
+		t.Fatalf("want 3 errors, got %v", err)
+	}
+	for i, want := range []string{
+		"policy.yaml:5: variable ${DATA} in ${DATA}/in is not set; pass --var DATA=/some/path",
+		`policy.yaml:7: path ${REL}/x expands to "relative/x", which is not absolute; give the variable an absolute value with --var`,
+		"policy.yaml:9: variable ${EMPTY} in ${EMPTY}/x is not set; pass --var EMPTY=/some/path",
+	} {
+		if list[i].Error() != want {
+			t.Errorf("error %d = %q\nwant %q", i, list[i], want)
+		}
+	}
+}
+
+func TestAbstract(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	link := filepath.Join(dir, "link")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	v := Vars{
+		"HOME":            "/home/u",
+		"PWD":             "/home/u", // a tie with HOME: HOME wins by name
+		"XDG_CACHE_HOME":  "/home/u/.cache",
+		"TMPDIR":          link, // observed paths are resolved: real matches
+		"ROOT":            "/",  // never used
+		"EMPTY":           "",   // never used
+		"RELATIVE":        "home",
+		"XDG_RUNTIME_DIR": "/run/user/0/",
+	}
+	for in, want := range map[string]string{
+		"/home/u":                 "${HOME}",
+		"/home/u/src/x.c":         "${HOME}/src/x.c",
+		"/home/u/.cache/app/data": "${XDG_CACHE_HOME}/app/data",
+		"/home/u/.cachefoo":       "${HOME}/.cachefoo",
+		"/home/user":              "/home/user",
+		real + "/f":               "${TMPDIR}/f",
+		link + "/f":               "${TMPDIR}/f",
+		"/run/user/0/bus":         "${XDG_RUNTIME_DIR}/bus",
+		"/etc/passwd":             "/etc/passwd",
+		"/":                       "/",
+	} {
+		if got := v.Abstract(in); got != want {
+			t.Errorf("Abstract(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Expand undoes Abstract.
+	p := New(KernelABI)
+	p.FS = []FSRule{{Path: v.Abstract("/home/u/.cache/app/data"), Access: Bit("read_file")}}
+	q, err := p.Expand(v)
+	if err != nil || q.FS[0].Path != "/home/u/.cache/app/data" {
+		t.Errorf("Expand(Abstract) = %+v, %v", q, err)
+	}
+}
