@@ -1,0 +1,445 @@
+package minimize
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/policy"
+)
+
+// rule is a grant being assembled, with what it came from.
+type rule struct {
+	path     string
+	access   policy.Access
+	observed policy.Access // before widening for renames
+	dir      bool
+	count    int
+	exes     []int32
+	example  string
+	paths    int      // distinct observed paths behind the rule
+	lifted   int      // of them, created/replaced/deleted during the run
+	gens     []string // why paths generalized to this directory
+	collapse int      // sibling file rules collapsed into it
+	widened  []string // rename/link widenings, for the comment
+}
+
+// Minimize is New, Add for each observation and Policy, for callers that
+// hold one run in memory.
+func Minimize(obs []learn.Observation, o Options) (*policy.Policy, *Report) {
+	b := New(o)
+	for _, ob := range obs {
+		b.Add(ob)
+	}
+	return b.Policy()
+}
+
+// Policy returns the least-privilege policy for everything added so far,
+// and the report for people. It can be called more than once.
+func (b *Builder) Policy() (*policy.Policy, *Report) {
+	abi := b.o.abi()
+	p := policy.New(abi)
+	rep := &Report{Observations: b.added, Runs: max(b.runs, 1), FilesObserved: len(b.raw), FilesReachable: -1}
+	sens := newSensitiveSet(b.o.Vars["HOME"])
+	abstract := func(s string) string { return s }
+	if b.o.Vars != nil {
+		abstract = b.o.Vars.Abstracter()
+	}
+
+	rules := b.liftRules(p.Handled.FS)
+	b.collapse(rules, sens)
+	b.checkMoves(rules, p.Handled.FS, abstract, rep)
+	rep.Dropped = dropCovered(rules)
+
+	byPath := map[string]int{}
+	for _, r := range sortedRules(rules) {
+		if r.access == 0 {
+			continue
+		}
+		ap := abstract(r.path)
+		fr := policy.FSRule{Path: ap, Access: r.access, Comment: b.comment(r, abstract)}
+		if i, ok := byPath[ap]; ok {
+			p.FS[i].Access |= fr.Access
+			p.FS[i].Comment += "\n" + fr.Comment
+		} else {
+			byPath[ap] = len(p.FS)
+			p.FS = append(p.FS, fr)
+		}
+		b.warnSensitive(r, ap, sens, abstract, rep)
+		rep.Rights += r.access.Count()
+	}
+	b.netRules(p, abstract)
+	for _, r := range p.Net {
+		rep.Rights += r.Access.Count()
+	}
+	b.scopeNotes(p, abstract, rep)
+	b.observationWarnings(abstract, rep)
+	if len(b.moves) > 0 && p.Handled.FS&policy.Bit("refer") == 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
+			"the run moved or linked files between directories, which ABI %d cannot allow under any policy (refer needs ABI 2): those calls will fail with EXDEV", abi))
+	}
+	p.Sort()
+	rep.FSRules, rep.NetRules = len(p.FS), len(p.Net)
+	p.Comment = fmt.Sprintf("Learned by landlearn from %d observations. Review every grant before you rely on it:\nthe comment above a rule says which accesses it comes from.", b.added)
+	sort.Strings(rep.Warnings)
+	sort.Strings(rep.Notes)
+	sort.Strings(rep.ScopesOff)
+	return p, rep
+}
+
+// lift maps a path to the nearest ancestor that existed before the run
+// and stays (rule 3): the parent of its highest created, replaced, moved
+// or deleted ancestor, or the path itself.
+func (b *Builder) lift(p string) string {
+	if len(b.unstable) == 0 {
+		return p
+	}
+	for i := 1; i <= len(p); i++ {
+		if i == len(p) || p[i] == '/' {
+			if _, ok := b.unstable[p[:i]]; ok {
+				return path.Dir(p[:i])
+			}
+		}
+	}
+	return p
+}
+
+// liftRules groups the observed paths into rules on paths that exist
+// when the sandbox starts, keeping only handled rights.
+func (b *Builder) liftRules(handled policy.Access) map[string]*rule {
+	rules := map[string]*rule{}
+	for g, n := range b.nodes {
+		t := b.lift(g)
+		r := rules[t]
+		if r == nil {
+			r = &rule{path: t, example: n.example}
+			rules[t] = r
+		}
+		r.access |= n.access & handled
+		r.dir = r.dir || n.dir || t != g
+		r.count += n.count
+		r.exes = mergeIDs(r.exes, n.exes)
+		r.paths += n.paths
+		r.example = betterExample(r.example, n.example, t)
+		if t != g {
+			r.lifted += n.paths
+		}
+		if n.gen != "" && !contains(r.gens, n.gen) {
+			r.gens = append(r.gens, n.gen)
+			sort.Strings(r.gens)
+		}
+	}
+	for _, r := range rules {
+		r.observed = r.access
+	}
+	return rules
+}
+
+// betterExample picks a rule's example path deterministically: the
+// smallest observed path that is not the rule's own path, since "e.g.
+// /w/lock" tells a reviewer more about a rule on /w than "/w" does.
+func betterExample(cur, cand, rulePath string) string {
+	switch {
+	case cur == rulePath:
+		return cand
+	case cand == rulePath:
+		return cur
+	}
+	return min(cur, cand)
+}
+
+func contains(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// collapse merges the file rules of a directory into one rule on the
+// directory when there are at least Options.Collapse of them (rule 6).
+// Lifted and generalized rules are directory rules already.
+func (b *Builder) collapse(rules map[string]*rule, sens sensitiveSet) {
+	if b.o.Collapse <= 0 {
+		return
+	}
+	byDir := map[string][]*rule{}
+	for _, r := range rules {
+		if !r.dir && r.path != "/" {
+			d := path.Dir(r.path)
+			byDir[d] = append(byDir[d], r)
+		}
+	}
+	for d, files := range byDir {
+		if len(files) < b.o.Collapse || (!b.o.AllowSensitive && sens.inTree(d)) {
+			continue
+		}
+		t := rules[d]
+		if t == nil {
+			t = &rule{path: d, example: files[0].example}
+			rules[d] = t
+		}
+		t.dir = true
+		for _, f := range files {
+			t.access |= f.access
+			t.observed |= f.observed
+			t.count += f.count
+			t.exes = mergeIDs(t.exes, f.exes)
+			t.paths += f.paths
+			t.collapse++
+			t.example = betterExample(t.example, f.example, d)
+			delete(rules, f.path)
+		}
+	}
+}
+
+// allowed is what the rules allow on p: the union of the rules on p and
+// on each of its ancestors, as Landlock evaluates a path.
+func allowed(rules map[string]*rule, p string) policy.Access {
+	var a policy.Access
+	if r := rules["/"]; r != nil {
+		a |= r.access
+	}
+	for i := 1; i <= len(p); i++ {
+		if i == len(p) || p[i] == '/' {
+			if r := rules[p[:i]]; r != nil {
+				a |= r.access
+			}
+		}
+	}
+	return a
+}
+
+// checkMoves applies rule 5. Between two directories the kernel lets a
+// rename or link through only if the moved object gains no right at the
+// destination: what the policy allows beneath the destination directory
+// must be a subset of what it allows on the object at the source (rules
+// on the source directory, its ancestors and the object itself). File
+// rights count for a file; every right counts for a directory. Where the
+// destination gives more, the source directory's rule is widened, since
+// narrowing the destination would deny what the run did. Widening one
+// rule can matter to another move, so this runs to a fixed point.
+func (b *Builder) checkMoves(rules map[string]*rule, handled policy.Access, abstract func(string) string, rep *Report) {
+	if len(b.moves) == 0 {
+		return
+	}
+	keys := make([]moveKey, 0, len(b.moves))
+	for k := range b.moves {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].src != keys[j].src {
+			return keys[i].src < keys[j].src
+		}
+		return keys[i].dstDir < keys[j].dstDir
+	})
+	fileRights := policy.FileRights() & handled
+	for changed := true; changed; {
+		changed = false
+		for _, k := range keys {
+			m := b.moves[k]
+			rel := fileRights
+			if m.dir {
+				rel = handled
+			}
+			gain := allowed(rules, k.dstDir) & rel &^ allowed(rules, k.src)
+			if gain == 0 {
+				continue
+			}
+			t := b.lift(path.Dir(k.src))
+			r := rules[t]
+			if r == nil {
+				r = &rule{path: t, dir: true, example: k.src}
+				rules[t] = r
+			}
+			r.access |= gain
+			verb := "moving"
+			if m.link {
+				verb = "linking"
+			}
+			msg := fmt.Sprintf("widened by %s so that %s %s to %s does not fail with EXDEV (the kernel refuses to let a moved object gain rights)",
+				gain, verb, abstract(k.src), abstract(m.dst))
+			r.widened = append(r.widened, msg)
+			rep.Notes = append(rep.Notes, abstract(t)+": "+msg)
+			changed = true
+		}
+	}
+}
+
+// dropCovered removes rules whose rights their ancestors already grant
+// (rule 9) and returns how many it removed.
+func dropCovered(rules map[string]*rule) int {
+	var drop []string
+	for p, r := range rules {
+		if p == "/" {
+			continue
+		}
+		if r.access == 0 || allowed(rules, path.Dir(p)).Has(r.access) {
+			drop = append(drop, p)
+		}
+	}
+	for _, p := range drop {
+		delete(rules, p)
+	}
+	return len(drop)
+}
+
+func sortedRules(rules map[string]*rule) []*rule {
+	out := make([]*rule, 0, len(rules))
+	for _, r := range rules {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out
+}
+
+// exeList names up to three executables, sorted, and how many more.
+func (b *Builder) exeList(ids []int32, abstract func(string) string) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = abstract(b.exeName[id])
+	}
+	sort.Strings(names)
+	if len(names) > 3 {
+		return strings.Join(names[:3], ", ") + fmt.Sprintf(" and %d more", len(names)-3)
+	}
+	return strings.Join(names, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// comment is a rule's provenance: how many accesses, by which
+// executables, one example path, and why the rule is wider than one
+// observed path when it is.
+func (b *Builder) comment(r *rule, abstract func(string) string) string {
+	var lines []string
+	l := plural(r.count, "access", "accesses")
+	if len(r.exes) > 0 {
+		l += " by " + b.exeList(r.exes, abstract)
+	}
+	if r.example != r.path {
+		l += "; e.g. " + abstract(r.example)
+	}
+	lines = append(lines, l)
+	if r.lifted > 0 {
+		lines = append(lines, plural(r.lifted, "path", "paths")+
+			" created, replaced or deleted during the run: granted on the nearest directory that existed before (a rule needs an inode when the sandbox starts)")
+	}
+	if len(r.gens) > 0 {
+		lines = append(lines, "generalized to the directory: "+strings.Join(r.gens, "; "))
+	}
+	if r.collapse > 0 {
+		lines = append(lines, fmt.Sprintf("collapsed from %d sibling files (--collapse %d)", r.collapse, b.o.Collapse))
+	}
+	if r.dir && r.lifted == 0 && len(r.gens) == 0 && r.collapse == 0 && r.observed&policy.FileRights() != 0 {
+		lines = append(lines, "file rights opened on the directory itself (O_TMPFILE): they apply to every file beneath it; Landlock cannot be narrower")
+	}
+	lines = append(lines, r.widened...)
+	return strings.Join(lines, "\n")
+}
+
+// warnSensitive applies the second half of rule 6: a grant on a
+// sensitive path, or a widened or writing grant inside a tree of secrets,
+// is warned about with what the run used against what is granted.
+func (b *Builder) warnSensitive(r *rule, ap string, sens sensitiveSet, abstract func(string) string, rep *Report) {
+	wide := r.dir && (r.lifted > 0 || len(r.gens) > 0 || r.collapse > 0 || len(r.widened) > 0)
+	write := r.access&^(policy.Bit("read_file")|policy.Bit("read_dir")|policy.Bit("execute")) != 0
+	if !sens.isRoot(r.path) && !(sens.inSecret(r.path) && (wide || write)) {
+		return
+	}
+	where := "on " + ap
+	if r.dir {
+		where = "beneath " + ap + " (everything in it)"
+	}
+	obs := fmt.Sprintf("the run used %s on %s", r.observed, plural(r.paths, "path", "paths"))
+	if r.example != r.path {
+		obs += ", e.g. " + abstract(r.example)
+	}
+	rep.Warnings = append(rep.Warnings, fmt.Sprintf("sensitive grant: %s %s; %s", r.access, where, obs))
+}
+
+// netRules makes one rule per observed port (ports are exact in Landlock;
+// port 0 is the rule that allows binding an ephemeral port).
+func (b *Builder) netRules(p *policy.Policy, abstract func(string) string) {
+	ports := make([]int, 0, len(b.net))
+	for port := range b.net {
+		ports = append(ports, int(port))
+	}
+	sort.Ints(ports)
+	for _, port := range ports {
+		n := b.net[uint16(port)]
+		a := n.access & p.Handled.Net
+		if a == 0 {
+			continue
+		}
+		c := plural(n.count, "call", "calls")
+		if len(n.exes) > 0 {
+			c += " by " + b.exeList(n.exes, abstract)
+		}
+		if port == 0 {
+			c += "\nport 0: binding an ephemeral port the kernel picks"
+		}
+		p.Net = append(p.Net, policy.NetRule{Port: uint16(port), Access: a, Comment: c})
+	}
+}
+
+// scopeNotes leaves off the scopes an observation needs off, saying why.
+func (b *Builder) scopeNotes(p *policy.Policy, abstract func(string) string, rep *Report) {
+	for name, s := range b.scopes {
+		r, ok := policy.LookupRight(name)
+		if !ok || r.Kind != policy.KindScope {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("observations name scope %q, which this landlearn does not know; ignored", name))
+			continue
+		}
+		p.Handled.Scoped &^= policy.Access(r.Bit)
+		why := "signalled a process outside the sandbox"
+		if r.Name == "abstract_unix_socket" {
+			why = "reached an abstract unix socket created outside the sandbox"
+		}
+		t := ""
+		if s.target != "" {
+			t = " (e.g. " + s.target + ")"
+		}
+		by := ""
+		if len(s.exes) > 0 {
+			by = " by " + b.exeList(s.exes, abstract)
+		}
+		rep.ScopesOff = append(rep.ScopesOff, fmt.Sprintf("%s left off: the run %s%s, %s%s",
+			r.Name, why, t, plural(s.count, "time", "times"), by))
+	}
+}
+
+// observationWarnings passes on the tracer's warnings, once each, and
+// warns about input that minimization had to ignore.
+func (b *Builder) observationWarnings(abstract func(string) string, rep *Report) {
+	for text, w := range b.warnings {
+		s := text + " (" + plural(w.count, "time", "times")
+		if len(w.exes) > 0 {
+			s += ", " + b.exeList(w.exes, abstract)
+		}
+		rep.Warnings = append(rep.Warnings, s+")")
+	}
+	if len(b.unknown) > 0 {
+		var names []string
+		for n, c := range b.unknown {
+			names = append(names, fmt.Sprintf("%q (%s)", n, plural(c, "time", "times")))
+		}
+		sort.Strings(names)
+		rep.Warnings = append(rep.Warnings, "observations name rights this landlearn does not know, left out of the policy: "+strings.Join(names, ", "))
+	}
+	if b.relative > 0 {
+		rep.Warnings = append(rep.Warnings, plural(b.relative, "observation has", "observations have")+" a relative path and were ignored; paths must be resolved by the tracer")
+	}
+	if b.added == 0 {
+		rep.Warnings = append(rep.Warnings, "no observations: the policy denies every handled access; did the program run?")
+	}
+}

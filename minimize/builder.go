@@ -1,0 +1,297 @@
+package minimize
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/policy"
+)
+
+// parentRights are the rights an observation asks on the parent directory
+// of the entry it makes, removes or moves (make_*, remove_*, refer).
+var parentRights = policy.DirOnlyRights() &^ policy.Bit("read_dir")
+
+// Builder minimizes observations as they stream in: memory grows with the
+// number of distinct paths, executables and ports, not with the number of
+// observations, so a million-line run fits in a few tens of megabytes.
+// A Builder is not safe for concurrent use.
+type Builder struct {
+	o      Options
+	tmpdir string
+
+	nodes    map[string]*node     // generalized path -> what it needed
+	unstable map[string]struct{}  // created, replaced, moved or deleted
+	moves    map[moveKey]*moveVal // renames and links between two parents
+	net      map[uint16]*netNode
+	scopes   map[string]*scopeNote
+	warnings map[string]*warnNote
+	raw      map[string]struct{} // distinct observed fs objects
+
+	exeID   map[string]int32
+	exeName []string
+	rights  map[string]rightBit
+
+	runRoot  int // pid of the current run's first process
+	runs     int
+	added    int
+	relative int
+	unknown  map[string]int
+}
+
+type rightBit struct {
+	kind policy.Kind
+	bit  policy.Access
+}
+
+// node is what one (generalized) path needed.
+type node struct {
+	access  policy.Access
+	dir     bool
+	count   int
+	exes    []int32 // sorted
+	example string  // smallest observed path, for a deterministic comment
+	paths   int     // distinct observed paths that generalized to this one
+	gen     string  // why the path was generalized, "" if it was not
+}
+
+type moveKey struct {
+	src, dstDir string
+}
+
+type moveVal struct {
+	dir  bool // the moved entry is a directory
+	link bool
+	dst  string
+}
+
+type netNode struct {
+	access  policy.Access
+	count   int
+	exes    []int32
+	example string
+}
+
+type scopeNote struct {
+	count  int
+	exes   []int32
+	target string
+}
+
+type warnNote struct {
+	count int
+	exes  []int32
+}
+
+// New returns a Builder for opts.
+func New(opts Options) *Builder {
+	b := &Builder{
+		o:        opts,
+		tmpdir:   path.Clean(opts.Vars["TMPDIR"]),
+		nodes:    map[string]*node{},
+		unstable: map[string]struct{}{},
+		moves:    map[moveKey]*moveVal{},
+		net:      map[uint16]*netNode{},
+		scopes:   map[string]*scopeNote{},
+		warnings: map[string]*warnNote{},
+		raw:      map[string]struct{}{},
+		exeID:    map[string]int32{},
+		rights:   map[string]rightBit{},
+		unknown:  map[string]int{},
+	}
+	for _, r := range policy.Rights() {
+		b.rights[r.Name] = rightBit{r.Kind, policy.Access(r.Bit)}
+	}
+	return b
+}
+
+// StartRun tells the Builder that the next observations come from
+// another run (another JSONL file). Pids are only meaningful within one
+// run: the first observation of a run names its root process, whose
+// /proc/PID is /proc/self when enforced.
+func (b *Builder) StartRun() {
+	b.runRoot = 0
+	b.runs++
+}
+
+// Add records one observation.
+func (b *Builder) Add(o learn.Observation) {
+	b.added++
+	if b.runRoot == 0 && o.PID > 0 {
+		b.runRoot = o.PID
+	}
+	switch {
+	case o.Warning != "":
+		w := b.warnings[o.Warning]
+		if w == nil {
+			w = &warnNote{}
+			b.warnings[o.Warning] = w
+		}
+		w.count++
+		w.exes = b.addExe(w.exes, o.Exe)
+	case o.Scope != "":
+		s := b.scopes[o.Scope]
+		if s == nil {
+			s = &scopeNote{}
+			b.scopes[o.Scope] = s
+		}
+		s.count++
+		s.exes = b.addExe(s.exes, o.Exe)
+		if t := targetText(o.Target); s.target == "" || t < s.target {
+			s.target = t
+		}
+	case o.Port != nil:
+		n := b.net[*o.Port]
+		if n == nil {
+			n = &netNode{}
+			b.net[*o.Port] = n
+		}
+		n.access |= b.parse(policy.KindNet, o.Access)
+		n.count++
+		n.exes = b.addExe(n.exes, o.Exe)
+		if o.Exe != "" && (n.example == "" || o.Exe < n.example) {
+			n.example = o.Exe
+		}
+	case o.Path != "":
+		b.addFS(o)
+	}
+}
+
+func (b *Builder) addFS(o learn.Observation) {
+	if !strings.HasPrefix(o.Path, "/") {
+		b.relative++
+		return
+	}
+	p := path.Clean(o.Path)
+	access := b.parse(policy.KindFS, o.Access)
+	_, seen := b.raw[p]
+	if !seen {
+		b.raw[p] = struct{}{}
+	}
+	g, why := b.generalize(p, o.PID)
+	n := b.nodes[g]
+	if n == nil {
+		n = &node{example: p}
+		b.nodes[g] = n
+	}
+	if !seen {
+		n.paths++
+	}
+	n.example = betterExample(n.example, p, g)
+	n.access |= access
+	n.count++
+	n.exes = b.addExe(n.exes, o.Exe)
+	parentOnly := access != 0 && access&^parentRights == 0
+	n.dir = n.dir || why != "" || o.Type == learn.TypeDir || access&policy.DirOnlyRights() != 0
+	if n.gen == "" || (why != "" && why < n.gen) {
+		n.gen = why
+	}
+
+	// Rule 3: which paths will not be there when the sandbox starts.
+	if (o.Created || o.Deleted) && !parentOnly && why == "" {
+		b.unstable[g] = struct{}{}
+	}
+	link := o.Syscall == "link" || o.Syscall == "linkat"
+	if o.Dst != "" {
+		b.markUnstable(o.Dst, o.PID)
+	}
+	if o.Src != "" && !link {
+		b.markUnstable(o.Src, o.PID)
+	}
+	// Rule 5: remember moves between two parents.
+	if o.Src != "" && o.Dst != "" && strings.HasPrefix(o.Src, "/") && strings.HasPrefix(o.Dst, "/") {
+		src, dst := path.Clean(o.Src), path.Clean(o.Dst)
+		if path.Dir(src) != path.Dir(dst) {
+			k := moveKey{src, path.Dir(dst)}
+			m := b.moves[k]
+			if m == nil {
+				m = &moveVal{dst: dst, link: link}
+				b.moves[k] = m
+			}
+			m.dir = m.dir || access&(policy.Bit("make_dir")|policy.Bit("remove_dir")) != 0
+		}
+	}
+}
+
+// markUnstable records that the entry p was created, replaced or moved
+// away. A path that generalizes to its directory is left alone: the
+// directory stands for every such name and exists before the run.
+func (b *Builder) markUnstable(p string, pid int) {
+	if !strings.HasPrefix(p, "/") {
+		return
+	}
+	p = path.Clean(p)
+	if g, why := b.generalize(p, pid); why == "" {
+		b.unstable[g] = struct{}{}
+	}
+}
+
+// parse turns right names into a mask of kind k. Names of another kind
+// or unknown names are counted and reported: a newer tracer may know
+// rights this minimizer does not, and the user must hear about it.
+func (b *Builder) parse(k policy.Kind, names []string) policy.Access {
+	var a policy.Access
+	for _, n := range names {
+		r, ok := b.rights[n]
+		if !ok {
+			if lr, found := policy.LookupRight(n); found {
+				r, ok = rightBit{lr.Kind, policy.Access(lr.Bit)}, true
+			}
+		}
+		if !ok || r.kind != k {
+			b.unknown[n]++
+			continue
+		}
+		a |= r.bit
+	}
+	return a
+}
+
+// addExe adds exe to the sorted id set s.
+func (b *Builder) addExe(s []int32, exe string) []int32 {
+	if exe == "" {
+		return s
+	}
+	id, ok := b.exeID[exe]
+	if !ok {
+		id = int32(len(b.exeName))
+		b.exeID[exe] = id
+		b.exeName = append(b.exeName, exe)
+	}
+	return insertID(s, id)
+}
+
+func insertID(s []int32, id int32) []int32 {
+	i := 0
+	for i < len(s) && s[i] < id {
+		i++
+	}
+	if i < len(s) && s[i] == id {
+		return s
+	}
+	s = append(s, 0)
+	copy(s[i+1:], s[i:])
+	s[i] = id
+	return s
+}
+
+func mergeIDs(a, b []int32) []int32 {
+	for _, id := range b {
+		a = insertID(a, id)
+	}
+	return a
+}
+
+func targetText(t any) string {
+	switch v := t.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return fmt.Sprint(t)
+}

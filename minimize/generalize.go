@@ -1,0 +1,134 @@
+package minimize
+
+import (
+	"path"
+	"strconv"
+	"strings"
+)
+
+// Why a path was generalized to a directory (rule 7). The names end up in
+// provenance comments, so they say what varies from run to run.
+const (
+	genPty     = "pty numbers change from run to run"
+	genPid     = "pids change from run to run"
+	genTid     = "thread ids change from run to run"
+	genMkstemp = "mkstemp-style random names change from run to run"
+)
+
+// generalize applies rule 7 to the resolved path p that process pid
+// accessed. It returns the path the grant should name and, when that is a
+// directory standing for a varying name, why.
+//
+// /proc/PID/... becomes /proc/self/... only for the run's first process:
+// `landlearn run` execs the program in place, so /proc/self resolved when
+// the ruleset is built is that process's directory. A child's /proc/PID
+// has another inode in every run, and only a rule on /proc covers it.
+func (b *Builder) generalize(p string, pid int) (string, string) {
+	if rest, ok := strings.CutPrefix(p, "/proc/"); ok {
+		first, tail, _ := strings.Cut(rest, "/")
+		if n, err := strconv.Atoi(first); err == nil && n > 0 {
+			if n != pid || n != b.runRoot {
+				return "/proc", genPid
+			}
+			if t, ok := strings.CutPrefix(tail, "task/"); ok && t != "" {
+				return "/proc/self/task", genTid
+			}
+			if tail == "" {
+				return "/proc/self", ""
+			}
+			return "/proc/self/" + tail, ""
+		}
+		return p, ""
+	}
+	if rest, ok := strings.CutPrefix(p, "/dev/pts/"); ok {
+		if _, err := strconv.Atoi(rest); err == nil {
+			return "/dev/pts", genPty
+		}
+	}
+	if pid >= 100 {
+		if d, ok := cutPidComponent(p, strconv.Itoa(pid)); ok {
+			return d, genPid
+		}
+	}
+	if dir, base := path.Split(p); b.isTempDir(path.Clean(dir)) && looksMkstemp(base) {
+		return path.Clean(dir), genMkstemp
+	}
+	return p, ""
+}
+
+// cutPidComponent returns the parent of the first component of p that
+// holds the decimal pid as a whole number (sh-thd.12345, 12345.lock).
+func cutPidComponent(p, pid string) (string, bool) {
+	start := 1
+	for start < len(p) {
+		end := strings.IndexByte(p[start:], '/')
+		if end < 0 {
+			end = len(p)
+		} else {
+			end += start
+		}
+		if hasNumber(p[start:end], pid) {
+			return path.Dir(p[:end]), true
+		}
+		start = end + 1
+	}
+	return "", false
+}
+
+// hasNumber reports whether s holds n bounded by non-digits.
+func hasNumber(s, n string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], n)
+		if j < 0 {
+			return false
+		}
+		j += i
+		k := j + len(n)
+		if (j == 0 || !isDigit(s[j-1])) && (k == len(s) || !isDigit(s[k])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isTempDir reports whether d is a directory where programs make
+// mkstemp files: /tmp, /var/tmp, /dev/shm or ${TMPDIR}.
+func (b *Builder) isTempDir(d string) bool {
+	switch d {
+	case "/tmp", "/var/tmp", "/dev/shm":
+		return true
+	}
+	return d == b.tmpdir
+}
+
+// looksMkstemp reports whether the file name ends, before an optional
+// short extension, in six random-looking characters as mkstemp(3) makes
+// them (ccQ3xZ1a.s, tmpa8Kd2F): an upper-case letter mixed with lower-case
+// letters or digits (95% of mkstemp names; "test01" and "README" are not).
+// Only names in a temp directory are asked about, since "libQt5Core" has
+// the same shape.
+func looksMkstemp(base string) bool {
+	stem := base
+	if i := strings.LastIndexByte(base, '.'); i > 0 && len(base)-i <= 5 {
+		stem = base[:i]
+	}
+	if len(stem) < 6 {
+		return false
+	}
+	var lower, upper, digit bool
+	for i := len(stem) - 6; i < len(stem); i++ {
+		switch c := stem[i]; {
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case isDigit(c):
+			digit = true
+		default:
+			return false
+		}
+	}
+	return upper && (lower || digit)
+}

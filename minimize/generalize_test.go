@@ -1,0 +1,91 @@
+package minimize
+
+import (
+	"testing"
+
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/policy"
+)
+
+func pidOpen(pid int, path string, rights ...string) learn.Observation {
+	o := open(path, rights...)
+	o.PID = pid
+	return o
+}
+
+// Rule 7: /proc/PID of the run's first process is /proc/self (run execs
+// in place, so the pid is the same inode's); other pids only /proc covers.
+func TestProcSelf(t *testing.T) {
+	obs := cat(
+		pidOpen(100, "/usr/bin/app", "read_file"),
+		pidOpen(100, "/proc/100/status", "read_file"),
+		pidOpen(100, "/proc/100/task/101/comm", "read_file", "write_file"),
+		pidOpen(100, "/proc/sys/kernel/osrelease", "read_file"),
+	)
+	p, _ := Minimize(obs, Options{})
+	wantGrants(t, p, map[string]policy.Access{
+		"/usr/bin/app":               acc("read_file"),
+		"/proc/self/status":          acc("read_file"),
+		"/proc/self/task":            acc("read_file", "write_file"),
+		"/proc/sys/kernel/osrelease": acc("read_file"),
+	})
+	// A child reading its own /proc/PID, or the parent's: not exact.
+	obs = cat(pidOpen(100, "/usr/bin/app", "read_file"), pidOpen(200, "/proc/200/stat", "read_file"), pidOpen(200, "/proc/100/stat", "read_file"))
+	p, _ = Minimize(obs, Options{})
+	wantGrants(t, p, map[string]policy.Access{"/usr/bin/app": acc("read_file"), "/proc": acc("read_file")})
+}
+
+func TestPtyPidMkstemp(t *testing.T) {
+	obs := cat(
+		pidOpen(4321, "/dev/pts/3", "read_file", "write_file", "ioctl_dev"),
+		pidOpen(4321, "/var/run/app.4321.lock", "write_file"),
+		pidOpen(4321, "/tmp/ccQ3xZ1a.s", "read_file"),
+		pidOpen(4321, "/tmp/test01", "read_file"),
+		pidOpen(4321, "/usr/lib/libQt5Core.so.5", "read_file"),
+		pidOpen(4321, "/usr/lib/x86_64/libfoo.so.4321", "read_file"),
+	)
+	p, _ := Minimize(obs, Options{})
+	wantGrants(t, p, map[string]policy.Access{
+		"/dev/pts":                 acc("read_file", "write_file", "ioctl_dev"),
+		"/var/run":                 acc("write_file"),
+		"/tmp":                     acc("read_file"),
+		"/usr/lib/libQt5Core.so.5": acc("read_file"),
+		"/usr/lib/x86_64":          acc("read_file"),
+	})
+	sound(t, obs, p, nil)
+	for _, r := range p.FS {
+		if r.Path == "/dev/pts" && r.Comment != "1 access by /usr/bin/app; e.g. /dev/pts/3\ngeneralized to the directory: pty numbers change from run to run" {
+			t.Errorf("pty comment %q", r.Comment)
+		}
+	}
+}
+
+func TestLooksMkstemp(t *testing.T) {
+	for name, want := range map[string]bool{
+		"ccQ3xZ1a.s": true, "tmpa8Kd2F": true, "sedAb12Cd": true, "XXAAAA": false,
+		"test01": false, "README": false, "a.out": false, "Makefile": false, "abcdef": false,
+	} {
+		if got := looksMkstemp(name); got != want {
+			t.Errorf("looksMkstemp(%q) = %t, want %t", name, got, want)
+		}
+	}
+}
+
+// Rule 8: variables replace their values, longest first, never "/".
+func TestVariables(t *testing.T) {
+	vars := policy.Vars{"HOME": "/home/u", "PWD": "/home/u/src/app", "TMPDIR": "/tmp", "ROOT": "/"}
+	obs := cat(
+		open("/home/u/.gitconfig", "read_file"),
+		open("/home/u/src/app/main.go", "read_file"),
+		open("/tmp/fixed-name", "read_file"),
+		open("/usr/bin/go", "execute"),
+	)
+	p, _ := Minimize(obs, Options{Vars: vars})
+	wantGrants(t, p, map[string]policy.Access{
+		"${HOME}/.gitconfig":   acc("read_file"),
+		"${PWD}/main.go":       acc("read_file"),
+		"${TMPDIR}/fixed-name": acc("read_file"),
+		"/usr/bin/go":          acc("execute"),
+	})
+	sound(t, obs, p, vars)
+}

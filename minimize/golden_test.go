@@ -1,0 +1,75 @@
+package minimize
+
+import (
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/policy"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/minimize")
+
+var goldenVars = policy.Vars{"HOME": "/home/dev", "PWD": "/home/dev/proj", "TMPDIR": "/tmp"}
+
+func readRun(t *testing.T, name string) []learn.Observation {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "testdata", "minimize", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	obs, err := learn.ReadAll(f, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obs
+}
+
+// The golden file is what a reviewer sees for a small build: check it by
+// reading it, and rewrite it with go test ./minimize -update.
+func TestGoldenBuild(t *testing.T) {
+	obs := readRun(t, "build.jsonl")
+	p, rep := Minimize(obs, Options{Vars: goldenVars, Collapse: DefaultCollapse})
+	sound(t, obs, p, goldenVars)
+	got := yamlOf(t, p)
+	golden := filepath.Join("..", "testdata", "minimize", "build.golden.yaml")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("policy differs from %s (go test ./minimize -update to accept):\n%s", golden, got)
+	}
+	if _, err := policy.Load(bytesReader(got), "golden"); err != nil {
+		t.Errorf("golden policy does not load: %v", err)
+	}
+	if rep.FSRules == 0 || len(rep.ScopesOff) != 1 || len(rep.Warnings) == 0 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+// Rule 9: the same observations in any order give the same bytes.
+func TestDeterministic(t *testing.T) {
+	obs := readRun(t, "build.jsonl")
+	p, _ := Minimize(obs, Options{Vars: goldenVars, Collapse: 2})
+	want := yamlOf(t, p)
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20 {
+		shuffled := append([]learn.Observation(nil), obs...)
+		// The first observation names the run's root process; keep it first.
+		r.Shuffle(len(shuffled)-1, func(i, j int) { shuffled[i+1], shuffled[j+1] = shuffled[j+1], shuffled[i+1] })
+		p, _ := Minimize(shuffled, Options{Vars: goldenVars, Collapse: 2})
+		if got := yamlOf(t, p); got != want {
+			t.Fatalf("order changed the policy:\n%s\nwant:\n%s", got, want)
+		}
+	}
+}

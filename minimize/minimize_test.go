@@ -1,0 +1,112 @@
+package minimize
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/policy"
+)
+
+func TestExactRulesOnFiles(t *testing.T) {
+	obs := cat(
+		open("/usr/lib/libc.so.6", "read_file"),
+		learn.Observation{Syscall: "execve", PID: testPID, Exe: "/usr/bin/app", Path: "/usr/bin/app", Type: learn.TypeFile, Access: []string{"execute", "read_file"}},
+		openDir("/usr/share/app"),
+		open("/w/data.txt", "write_file", "truncate"),
+		open("/dev/null", "read_file", "write_file"),
+	)
+	p, rep := Minimize(obs, Options{})
+	wantGrants(t, p, map[string]policy.Access{
+		"/usr/lib/libc.so.6": acc("read_file"),
+		"/usr/bin/app":       acc("execute", "read_file"),
+		"/usr/share/app":     acc("read_dir"),
+		"/w/data.txt":        acc("write_file", "truncate"),
+		"/dev/null":          acc("read_file", "write_file"),
+	})
+	sound(t, obs, p, nil)
+	if p.ABI != policy.KernelABI || p.Handled.FS != policy.AllAt(policy.KindFS, policy.KernelABI) ||
+		p.Handled.Net != policy.AllAt(policy.KindNet, policy.KernelABI) || p.Handled.Scoped != policy.AllAt(policy.KindScope, policy.KernelABI) {
+		t.Errorf("handled is not written out in full: abi %d %+v", p.ABI, p.Handled)
+	}
+	if rep.FSRules != 5 || rep.Rights != 8 || rep.FilesObserved != 5 || rep.Observations != 5 {
+		t.Errorf("report %+v", rep)
+	}
+	if err := p.Validate(); err != nil {
+		t.Errorf("policy does not validate: %v", err)
+	}
+}
+
+func TestABICapsRights(t *testing.T) {
+	obs := cat(open("/w/f", "write_file", "truncate"), open("/dev/tty", "read_file", "ioctl_dev"))
+	p, _ := Minimize(obs, Options{ABI: 2})
+	if p.ABI != 2 || p.Handled.Net != 0 || p.Handled.Scoped != 0 || p.Handled.FS.Has(acc("truncate")) {
+		t.Errorf("abi 2 policy handles %+v", p.Handled)
+	}
+	wantGrants(t, p, map[string]policy.Access{"/w/f": acc("write_file"), "/dev/tty": acc("read_file")})
+	if p, _ := Minimize(obs, Options{ABI: 99}); p.ABI != policy.KernelABI {
+		t.Errorf("abi 99 not capped: %d", p.ABI)
+	}
+}
+
+func TestEmptyRunWarns(t *testing.T) {
+	p, rep := Minimize(nil, Options{})
+	if len(p.FS)+len(p.Net) != 0 || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "no observations") {
+		t.Fatalf("empty run: %d rules, warnings %q", len(p.FS), rep.Warnings)
+	}
+	if err := p.Validate(); err != nil {
+		t.Errorf("empty policy does not validate: %v", err)
+	}
+}
+
+func TestAncestorCoversRule(t *testing.T) {
+	obs := cat(
+		create("/w/out/a.o", "write_file"),
+		open("/w/out/keep.txt", "write_file"),
+		open("/w/out/read.txt", "read_file"),
+	)
+	p, rep := Minimize(obs, Options{})
+	// a.o lifts to /w/out (make_reg, write_file), which covers keep.txt.
+	wantGrants(t, p, map[string]policy.Access{
+		"/w/out":          acc("write_file", "make_reg"),
+		"/w/out/read.txt": acc("read_file"),
+	})
+	if rep.Dropped != 1 {
+		t.Errorf("dropped %d rules, want 1", rep.Dropped)
+	}
+	sound(t, obs, p, nil)
+}
+
+func TestNetAndScopes(t *testing.T) {
+	obs := cat(
+		port(443, "connect_tcp"),
+		port(443, "connect_tcp"),
+		learn.Observation{Syscall: "bind", PID: testPID, Exe: "/usr/bin/srv", Port: learn.PortPtr(0), Access: []string{"bind_tcp"}},
+		learn.Observation{Syscall: "kill", PID: testPID, Exe: "/usr/bin/dash", Scope: "signal", Target: float64(1)},
+		learn.Observation{Syscall: "io_uring_setup", PID: testPID, Exe: "/usr/bin/app", Warning: "io_uring: accesses through it are not traced"},
+	)
+	p, rep := Minimize(obs, Options{})
+	if len(p.Net) != 2 || p.Net[0].Port != 0 || p.Net[0].Access != policy.Bit("bind_tcp") || p.Net[1].Port != 443 || p.Net[1].Access != policy.Bit("connect_tcp") {
+		t.Errorf("net rules %+v", p.Net)
+	}
+	if p.Handled.Scoped != policy.Bit("abstract_unix_socket") {
+		t.Errorf("scoped %v, want only abstract_unix_socket", p.Handled.Scoped.Names(policy.KindScope))
+	}
+	if len(rep.ScopesOff) != 1 || !strings.Contains(rep.ScopesOff[0], "signal left off") || !strings.Contains(rep.ScopesOff[0], "e.g. 1") {
+		t.Errorf("scopes off %q", rep.ScopesOff)
+	}
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "io_uring") {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+	sound(t, obs, p, nil)
+}
+
+func TestUnknownRightsAndRelativePathsWarn(t *testing.T) {
+	obs := cat(open("/w/f", "read_file", "frobnicate"), open("rel/f", "read_file"))
+	p, rep := Minimize(obs, Options{})
+	wantGrants(t, p, map[string]policy.Access{"/w/f": acc("read_file")})
+	w := strings.Join(rep.Warnings, "\n")
+	if !strings.Contains(w, `"frobnicate"`) || !strings.Contains(w, "relative path") {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+}

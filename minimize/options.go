@@ -1,0 +1,42 @@
+package minimize
+
+import "github.com/landlearn/landlearn/policy"
+
+// DefaultCollapse is the sibling threshold of `--collapse`: 32 files read
+// or written directly in one directory become one rule on the directory.
+//
+// Why 32: a program that touches that many entries of one directory
+// (python modules, shared libraries, headers) usually reads whatever the
+// directory holds, and a policy of hundreds of single-file rules is both
+// unreviewable and brittle (the next run imports one module more). Below
+// it, per-file rules keep the policy least. 0 turns collapsing off.
+const DefaultCollapse = 32
+
+// Options are the knobs of minimization. The zero value is usable: the
+// newest ABI landlearn knows, no collapsing, no variables.
+type Options struct {
+	// ABI is the Landlock ABI the policy is written for: the running
+	// kernel's (landlock_create_ruleset with LANDLOCK_CREATE_RULESET_VERSION),
+	// capped at policy.KernelABI. 0 means policy.KernelABI. Rights newer
+	// than ABI are not handled, so they are left out of the rules.
+	ABI int
+	// Collapse is the sibling threshold (see DefaultCollapse); 0 is off.
+	Collapse int
+	// AllowSensitive lets Collapse make directory rules inside sensitive
+	// trees (/etc, /proc, ${HOME}/.ssh...). Grants there are still warned
+	// about.
+	AllowSensitive bool
+	// Vars abstracts paths into ${HOME}, ${TMPDIR}, ${PWD}...: the
+	// longest matching value wins, "/" never matches. Usually
+	// policy.DefaultVars() of the learning process; nil keeps paths as
+	// they are.
+	Vars policy.Vars
+}
+
+func (o Options) abi() int {
+	switch {
+	case o.ABI <= 0 || o.ABI > policy.KernelABI:
+		return policy.KernelABI
+	}
+	return o.ABI
+}

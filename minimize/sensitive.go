@@ -1,0 +1,80 @@
+package minimize
+
+import (
+	"path"
+	"strings"
+)
+
+// sensitiveSet knows the paths of rule 6 (DESIGN.md): where a directory
+// rule hands out far more than the run used, or hands out secrets.
+type sensitiveSet struct {
+	// exact are sensitive themselves but not everything beneath them:
+	// a project under ${HOME} is not a secret, ${HOME} is.
+	exact []string
+	// trees are sensitive with everything beneath them.
+	trees []string
+	// secret trees also warn about write rights and widened rules beneath
+	// them, not only about rules on their root.
+	secret []string
+}
+
+func newSensitiveSet(home string) sensitiveSet {
+	s := sensitiveSet{
+		exact:  []string{"/"},
+		trees:  []string{"/etc", "/root", "/proc", "/sys", "/dev", "/boot", "/run/secrets"},
+		secret: []string{"/etc", "/root", "/boot", "/run/secrets"},
+	}
+	if home != "" && home != "/" {
+		home = path.Clean(home)
+		s.exact = append(s.exact, home)
+		for _, d := range []string{".ssh", ".gnupg", ".aws", ".kube"} {
+			s.trees = append(s.trees, home+"/"+d)
+			s.secret = append(s.secret, home+"/"+d)
+		}
+	}
+	return s
+}
+
+func beneath(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+// isRoot reports whether p is one of the sensitive paths itself.
+func (s sensitiveSet) isRoot(p string) bool {
+	for _, d := range s.exact {
+		if p == d {
+			return true
+		}
+	}
+	for _, d := range s.trees {
+		if p == d {
+			return true
+		}
+	}
+	return false
+}
+
+// inTree reports whether p is a sensitive path or beneath a sensitive
+// tree: collapsing there needs AllowSensitive.
+func (s sensitiveSet) inTree(p string) bool {
+	if s.isRoot(p) {
+		return true
+	}
+	for _, d := range s.trees {
+		if beneath(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// inSecret reports whether p is beneath a tree that holds secrets or
+// system configuration.
+func (s sensitiveSet) inSecret(p string) bool {
+	for _, d := range s.secret {
+		if beneath(p, d) {
+			return true
+		}
+	}
+	return false
+}
