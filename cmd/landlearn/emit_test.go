@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The CLI tests run the real binary, as a user or CI would: exit codes
+// and the split between stdout and stderr are part of the contract.
+var (
+	emitBinOnce sync.Once
+	emitBin     string
+	emitBinErr  error
+)
+
+// emitTestBinary builds landlearn once for the emit and diff tests.
+func emitTestBinary(t *testing.T) string {
+	t.Helper()
+	emitBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "landlearn-cli-test-")
+		if err != nil {
+			emitBinErr = err
+			return
+		}
+		emitBin = filepath.Join(dir, "landlearn")
+		out, err := exec.Command("go", "build", "-o", emitBin, ".").CombinedOutput()
+		if err != nil {
+			emitBinErr = &buildError{err, out}
+		}
+	})
+	if emitBinErr != nil {
+		t.Fatalf("building landlearn: %v", emitBinErr)
+	}
+	return emitBin
+}
+
+type buildError struct {
+	err error
+	out []byte
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
+
+// cliResult is what one landlearn invocation did.
+type cliResult struct {
+	stdout, stderr string
+	code           int
+}
+
+// runCLI runs landlearn with args and stdin, in dir.
+func runCLI(t *testing.T, dir, stdin string, args ...string) cliResult {
+	t.Helper()
+	cmd := exec.Command(emitTestBinary(t), args...)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return cliResult{out.String(), errb.String(), code}
+}
+
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const cliPolicy = `# Learned for the CLI test.
+version: 1
+abi: 7
+handled:
+  fs: all
+  net: [connect_tcp]
+  scoped: []
+fs:
+  - path: /usr
+    access: [read_dir, execute, read_file]   # system
+  - path: ${HOME}/.config/app
+    access: [read_file]
+    optional: true
+net:
+  - port: 443
+    access: [connect_tcp]
+`
+
+const cliPolicyYAML = `# Learned for the CLI test.
+
+version: 1
+abi: 7
+compat: best-effort
+handled:
+  fs: all
+  net: [connect_tcp]
+  scoped: []
+fs:
+  - path: ${HOME}/.config/app
+    access: [read_file]
+    optional: true
+  # system
+  - path: /usr
+    access: [execute, read_file, read_dir]
+net:
+  - port: 443
+    access: [connect_tcp]
+`
+
+func TestEmitYAML(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"landlock.yaml": cliPolicy})
+	r := runCLI(t, dir, "", "emit", "landlock.yaml")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r.stdout != cliPolicyYAML {
+		t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, cliPolicyYAML)
+	}
+	// Emitting the output again changes nothing, and stdin works.
+	r2 := runCLI(t, dir, r.stdout, "emit", "--format", "yaml", "-")
+	if r2.code != 0 || r2.stdout != cliPolicyYAML {
+		t.Errorf("emit of emitted YAML: exit %d, stderr %q, stdout:\n%s", r2.code, r2.stderr, r2.stdout)
+	}
+}
+
+func TestEmitKeepsVariables(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"landlock.yaml": cliPolicy})
+	for _, format := range []string{"yaml", "tree", "landlockconfig-json", "landlockconfig-toml"} {
+		r := runCLI(t, dir, "", "emit", "-f", format, "landlock.yaml")
+		if r.code != 0 {
+			t.Errorf("%s: exit %d: %s", format, r.code, r.stderr)
+		}
+		if !strings.Contains(r.stdout, "${HOME}") || strings.Contains(r.stdout, os.Getenv("HOME")+"/.config") {
+			t.Errorf("%s: ${HOME} was expanded or lost:\n%s", format, r.stdout)
+		}
+	}
+}
+
+func TestEmitTree(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"landlock.yaml": cliPolicy})
+	r := runCLI(t, dir, "", "emit", "--format", "tree", "landlock.yaml")
+	for _, want := range []string{"/\n└── usr  [execute, read_file, read_dir]\n", "${HOME}\n└── .config/app  [read_file] (optional)\n", "  443  [connect_tcp]\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("tree lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestEmitLandlockConfigJSON(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"landlock.yaml": cliPolicy})
+	r := runCLI(t, dir, "", "emit", "--format", "landlockconfig-json", "landlock.yaml")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var doc struct {
+		ABI      int `json:"abi"`
+		Variable []struct {
+			Name string `json:"name"`
+		} `json:"variable"`
+		Ruleset []struct {
+			HandledAccessFs  []string `json:"handledAccessFs"`
+			HandledAccessNet []string `json:"handledAccessNet"`
+		} `json:"ruleset"`
+		PathBeneath []struct {
+			AllowedAccess []string `json:"allowedAccess"`
+			Parent        []string `json:"parent"`
+		} `json:"pathBeneath"`
+		NetPort []struct {
+			AllowedAccess []string `json:"allowedAccess"`
+			Port          []int    `json:"port"`
+		} `json:"netPort"`
+	}
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("not the landlockconfig JSON shape: %v\n%s", err, r.stdout)
+	}
+	if doc.ABI != 7 || len(doc.Ruleset) != 1 || len(doc.PathBeneath) != 2 || len(doc.NetPort) != 1 ||
+		strings.Join(doc.Ruleset[0].HandledAccessNet, ",") != "connect_tcp" || doc.NetPort[0].Port[0] != 443 ||
+		len(doc.Variable) != 1 || doc.Variable[0].Name != "HOME" {
+		t.Errorf("unexpected content: %+v", doc)
+	}
+}
+
+func TestEmitLandlockConfigTOML(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"landlock.yaml": cliPolicy})
+	r := runCLI(t, dir, "", "emit", "--format", "landlockconfig-toml", "landlock.yaml")
+	for _, want := range []string{"abi = 7\n", "[[ruleset]]\n", "handled_access_net = [\"connect_tcp\"]\n",
+		"[[path_beneath]]\nallowed_access = [\"execute\", \"read_file\", \"read_dir\"]\nparent = [\"/usr\"]\n",
+		"[[net_port]]\nallowed_access = [\"connect_tcp\"]\nport = [443]\n", "[[variable]]\nname = \"HOME\"\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("TOML lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestEmitBadInput(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"bad.yaml":   "version: 1\nfs:\n  - path: /x\n    access: [read]\n",
+		"empty.yaml": "",
+		"new.yaml":   "version: 1\nabi: 9\n",
+	})
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown right", []string{"emit", "bad.yaml"}, []string{"bad.yaml:4:", "did you mean read_file?"}},
+		{"empty file", []string{"emit", "empty.yaml"}, []string{"empty.yaml", "empty"}},
+		{"missing file", []string{"emit", "nope.yaml"}, []string{"nope.yaml", "no such file"}},
+		{"directory", []string{"emit", "."}, []string{"is a directory"}},
+		{"unknown format", []string{"emit", "-f", "xml", "bad.yaml"}, []string{`"xml"`, "yaml, tree, landlockconfig-json, landlockconfig-toml"}},
+		{"no policy", []string{"emit"}, []string{"one POLICY", "got 0"}},
+		{"two policies", []string{"emit", "a", "b"}, []string{"one POLICY", "got 2"}},
+		{"unknown flag", []string{"emit", "--fromat", "tree", "x"}, []string{"--fromat"}},
+		{"not expressible", []string{"emit", "-f", "landlockconfig-json", "new.yaml"}, []string{"new.yaml", "resolve_unix"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, dir, "", tt.args...)
+			if r.code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", r.code, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr %q lacks %q", r.stderr, w)
+				}
+			}
+		})
+	}
+}
+
+func TestEmitHelp(t *testing.T) {
+	r := runCLI(t, t.TempDir(), "", "emit", "--help")
+	for _, want := range []string{"Examples:", "landlearn emit --format tree landlock.yaml", "landlockconfig-toml"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("emit --help (exit %d) lacks %q:\n%s", r.code, want, r.stdout)
+		}
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		r := runCLI(t, t.TempDir(), "", "completion", shell)
+		if r.code != 0 || len(r.stdout) < 1000 || !strings.Contains(r.stdout, "landlearn") {
+			t.Errorf("completion %s: exit %d, %d bytes, stderr %q", shell, r.code, len(r.stdout), r.stderr)
+		}
+	}
+	// The --format values complete.
+	r := runCLI(t, t.TempDir(), "", "__complete", "emit", "--format", "")
+	for _, f := range []string{"yaml", "tree", "landlockconfig-json", "landlockconfig-toml"} {
+		if !strings.Contains(r.stdout, f+"\t") {
+			t.Errorf("completion of --format lacks %s:\n%s", f, r.stdout)
+		}
+	}
+}
