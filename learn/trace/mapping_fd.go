@@ -1,0 +1,38 @@
+package trace
+
+import (
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// kcmpFile is KCMP_FILE: do two fds refer to the same open file
+// description?
+const kcmpFile = 0
+
+// heldByTracer reports whether the caller's fd is an open file
+// description the tracer holds too. The learner passes its own stdin,
+// stdout and stderr to the target, and `landlearn run` does the same
+// under enforcement: such fds are opened before the sandbox exists, and
+// Landlock decides truncate and ioctl_dev at open time, so using them
+// needs no right. kcmp(2) compares the descriptions themselves, so a
+// later reopen of the same tty is not mistaken for the inherited one.
+func heldByTracer(pid, fd int) bool {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return false
+	}
+	self := os.Getpid()
+	for _, e := range ents {
+		mine, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		r, _, errno := unix.Syscall6(unix.SYS_KCMP, uintptr(pid), uintptr(self), kcmpFile, uintptr(fd), uintptr(mine), 0)
+		if errno == 0 && r == 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,233 @@
+package trace
+
+import (
+	"encoding/binary"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/landlearn/landlearn/policy"
+	"golang.org/x/sys/unix"
+)
+
+// openReq is an open whatever syscall asked for it.
+type openReq struct {
+	dirfd      int
+	path       string
+	flags      uint64
+	noSymlinks bool // openat2 RESOLVE_NO_SYMLINKS
+	inRoot     bool // openat2 RESOLVE_IN_ROOT
+}
+
+// prepOpen maps open, openat and creat.
+func prepOpen(m *mapper) *outcome {
+	p, ok := m.str(m.e.args.path)
+	if !ok {
+		return nil
+	}
+	return m.open(openReq{dirfd: m.dirfd(m.e.args.dirfd), path: p, flags: m.flags()})
+}
+
+// prepOpenat2 maps openat2, whose flags live in a struct open_how
+// {u64 flags, mode, resolve} in the caller's memory.
+func prepOpenat2(m *mapper) *outcome {
+	p, ok := m.str(arg1)
+	if !ok {
+		return nil
+	}
+	var how [24]byte
+	if size := m.arg(arg3); size < 24 || m.t.ReadMem(m.arg(arg2), how[:]) != nil {
+		return nil // EINVAL or EFAULT: the call fails before any lookup
+	}
+	flags := binary.LittleEndian.Uint64(how[0:])
+	resolve := binary.LittleEndian.Uint64(how[16:])
+	return m.open(openReq{
+		dirfd: m.intArg(arg0), path: p, flags: flags,
+		noSymlinks: resolve&unix.RESOLVE_NO_SYMLINKS != 0,
+		inRoot:     resolve&unix.RESOLVE_IN_ROOT != 0,
+	})
+}
+
+// open applies the table's open rows (DESIGN.md "How observations become
+// rights"): read_file/write_file by access mode, read_dir for a
+// directory, truncate for O_TRUNC on an existing regular file, make_reg
+// on the parent for a file O_CREAT creates, write_file(+read_file) on the
+// directory for O_TMPFILE, nothing for O_PATH or a call that fails.
+func (m *mapper) open(r openReq) *outcome {
+	f := r.flags
+	if f&unix.O_PATH != 0 {
+		return nil
+	}
+	acc := f & unix.O_ACCMODE
+	creat := f&unix.O_CREAT != 0
+	excl := creat && f&unix.O_EXCL != 0
+	tmpfile := f&unix.O_TMPFILE == unix.O_TMPFILE
+	follow := f&unix.O_NOFOLLOW == 0 && !excl
+	n := m.resolveOpt(r.dirfd, r.path, follow, r.noSymlinks, r.inRoot)
+	if n.err != 0 || n.noPath {
+		return nil
+	}
+	cr := m.creds()
+
+	if tmpfile {
+		// An unnamed file in the directory: the open is checked on the
+		// new inode, which is beneath the directory, so the rule is the
+		// directory's. EINVAL without write access.
+		if !n.isDir() || (acc != unix.O_WRONLY && acc != unix.O_RDWR) ||
+			!cr.may(&n.st, mayWrite|mayExec) || readOnly(n.path) {
+			return nil
+		}
+		o := m.fsObs(n.path, typeName(n.st.Mode), openRights(acc, false)&^rReadDir)
+		return &outcome{obs: []obsT{o}}
+	}
+
+	if !n.exists {
+		if !creat || n.slash {
+			return nil // ENOENT, or EISDIR for "name/"
+		}
+		pst, ok := parentSt(&n)
+		if !ok || !cr.may(&pst, mayWrite|mayExec) || readOnly(n.parent) {
+			return nil
+		}
+		mk := m.fsObs(n.parent, typeName(unix.S_IFDIR), rMakeReg)
+		mk.Created, mk.Dst = true, n.path
+		out := &outcome{obs: []obsT{mk}}
+		if a := openRights(acc, false); a != 0 {
+			fo := m.fsObs(n.path, typeName(unix.S_IFREG), a)
+			fo.Created = true
+			out.obs = append(out.obs, fo)
+			out.fdObs = len(out.obs)
+		}
+		return out
+	}
+
+	if excl {
+		return nil // EEXIST
+	}
+	mode := n.mode()
+	switch mode {
+	case unix.S_IFLNK:
+		return nil // O_NOFOLLOW on a symlink: ELOOP
+	case unix.S_IFSOCK:
+		return nil // ENXIO
+	case unix.S_IFDIR:
+		if acc != unix.O_RDONLY || creat || f&unix.O_TRUNC != 0 || !cr.may(&n.st, mayRead) {
+			return nil // EISDIR, or EACCES
+		}
+		return &outcome{obs: []obsT{m.fsObs(n.path, typeName(mode), rReadDir)}, fdObs: 1}
+	}
+	if f&unix.O_DIRECTORY != 0 {
+		return nil // ENOTDIR
+	}
+	trunc := f&unix.O_TRUNC != 0 && mode == unix.S_IFREG
+	var want uint32
+	switch acc {
+	case unix.O_RDONLY:
+		want = mayRead
+	case unix.O_WRONLY:
+		want = mayWrite
+	default:
+		want = mayRead | mayWrite
+	}
+	if trunc {
+		want |= mayWrite
+	}
+	if !cr.may(&n.st, want) {
+		return nil
+	}
+	if want&mayWrite != 0 && mode == unix.S_IFREG && readOnly(n.path) {
+		return nil
+	}
+	if (mode == unix.S_IFCHR || mode == unix.S_IFBLK) && noDev(n.path) {
+		return nil
+	}
+	a := openRights(acc, trunc)
+	if a == 0 {
+		return nil
+	}
+	return &outcome{obs: []obsT{m.fsObs(n.path, typeName(mode), a)}, fdObs: 1}
+}
+
+// openRights are the rights an open of a non-directory needs: the file's
+// f_mode decides (O_ACCMODE 3 gives neither read nor write).
+func openRights(acc uint64, trunc bool) policy.Access {
+	var a policy.Access
+	switch acc {
+	case unix.O_RDONLY:
+		a = rReadFile
+	case unix.O_WRONLY:
+		a = rWriteFile
+	case unix.O_RDWR:
+		a = rReadFile | rWriteFile
+	}
+	if trunc {
+		a |= rTruncate
+	}
+	return a
+}
+
+// prepTruncate maps truncate(2): truncate only, on the file the path
+// names after symlinks.
+func prepTruncate(m *mapper) *outcome {
+	p, ok := m.str(m.e.args.path)
+	if !ok {
+		return nil
+	}
+	n := m.resolve(unix.AT_FDCWD, p, true)
+	if n.err != 0 || !n.exists || n.noPath || n.mode() != unix.S_IFREG {
+		return nil // ENOENT, EISDIR, EINVAL
+	}
+	if !m.creds().may(&n.st, mayWrite) || readOnly(n.path) {
+		return nil
+	}
+	return m.succeed(m.fsObs(n.path, typeName(n.st.Mode), rTruncate))
+}
+
+// prepFtruncate maps ftruncate(2). Landlock decides truncate when the fd
+// is opened, so an fd the tracer itself also holds (inherited from
+// before the sandbox: the learner's stdin/stdout/stderr) needs nothing,
+// nor does a memfd or a file without a path. Otherwise truncate is
+// needed on the file the fd was opened on.
+func prepFtruncate(m *mapper) *outcome {
+	fd := m.intArg(m.e.args.fd)
+	n := m.fdNode(fd)
+	if n.err != 0 || n.noPath || n.mode() != unix.S_IFREG {
+		return nil
+	}
+	if acc, ok := fdAccMode(m.c.PID, fd); ok && acc == unix.O_RDONLY {
+		return nil // EINVAL: not open for writing
+	}
+	if heldByTracer(m.c.PID, fd) {
+		return nil
+	}
+	return m.succeed(m.fsObs(n.path, typeName(n.st.Mode), rTruncate))
+}
+
+// fdAccMode reads the access mode of pid's fd from /proc/PID/fdinfo.
+func fdAccMode(pid, fd int) (uint64, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return 0, false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "flags:"); ok {
+			f, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64)
+			return f & unix.O_ACCMODE, err == nil
+		}
+	}
+	return 0, false
+}
+
+// prepOpenByHandle maps open_by_handle_at(2). The handle names an inode,
+// not a path, so the default mode cannot know which rule the open needs:
+// it warns. Accurate mode sees the opened fd's path and gives the open's
+// rights on it.
+func prepOpenByHandle(m *mapper) *outcome {
+	f := m.flags()
+	if f&unix.O_PATH != 0 {
+		return nil
+	}
+	w := m.obs()
+	w.Warning = "open_by_handle_at: the file is opened by handle, not by path; Landlock checks the open on the file's path: run with --accurate, or grant it by hand"
+	return &outcome{obs: []obsT{w}, byHandle: openRights(f&unix.O_ACCMODE, f&unix.O_TRUNC != 0)}
+}

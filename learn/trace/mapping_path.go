@@ -1,0 +1,348 @@
+package trace
+
+import (
+	"os"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxSymlinks is the kernel's limit on symlinks followed in one lookup
+// (MAXSYMLINKS); one more is ELOOP.
+const maxSymlinks = 40
+
+// creds are the caller's filesystem credentials, to predict the DAC
+// failures that come before Landlock's hook. uid 0 is taken to hold
+// CAP_DAC_OVERRIDE (the tracer cannot see capabilities); POSIX ACLs are
+// not read, so a file whose ACL grants more than its mode bits may be
+// predicted to fail: accurate mode has the real answer.
+type creds struct {
+	known    bool
+	uid, gid uint32
+	groups   []uint32
+}
+
+func (c *creds) inGroup(g uint32) bool {
+	if c.gid == g {
+		return true
+	}
+	for _, x := range c.groups {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// DAC permission bits, as in MAY_READ/MAY_WRITE/MAY_EXEC.
+const (
+	mayExec  = 1
+	mayWrite = 2
+	mayRead  = 4
+)
+
+// may reports whether the caller passes generic_permission for mask on
+// an inode with st's owner and mode.
+func (c *creds) may(st *unix.Stat_t, mask uint32) bool {
+	if !c.known {
+		return true
+	}
+	if c.uid == 0 {
+		// CAP_DAC_OVERRIDE: everything but executing a file without any
+		// x bit.
+		return mask&mayExec == 0 || st.Mode&unix.S_IFMT == unix.S_IFDIR || st.Mode&0o111 != 0
+	}
+	var bits uint32
+	switch {
+	case st.Uid == c.uid:
+		bits = (st.Mode >> 6) & 7
+	case c.inGroup(st.Gid):
+		bits = (st.Mode >> 3) & 7
+	default:
+		bits = st.Mode & 7
+	}
+	return bits&mask == mask
+}
+
+// node is a path resolved the way the kernel's lookup resolves it.
+type node struct {
+	// err is the lookup failure that ends the call before any hook:
+	// ENOENT or ENOTDIR on the way, EACCES for a directory the caller may
+	// not search, ELOOP. When err is set nothing else is.
+	err unix.Errno
+	// path is absolute, as seen from the tracer (the caller's root is
+	// part of it), symlinks of the walk resolved.
+	path string
+	// exists says the final component exists; st is its lstat (its stat
+	// when the walk followed it).
+	exists bool
+	st     unix.Stat_t
+	// parent is the resolved directory holding the final component.
+	parent string
+	// slash: the path ended with "/" (the final must be a directory).
+	slash bool
+	// fd is set when the object was reached through a /proc magic link
+	// (/proc/PID/fd/N, cwd, exe...): the tracer stats it through that
+	// link, and noPath says it is no file with a path (pipe, socket,
+	// anon inode, memfd), which Landlock never restricts.
+	fd     string
+	noPath bool
+}
+
+func (n *node) isDir() bool { return n.exists && n.st.Mode&unix.S_IFMT == unix.S_IFDIR }
+
+func (n *node) mode() uint32 { return n.st.Mode & unix.S_IFMT }
+
+// resolve resolves p relative to dirfd (AT_FDCWD: the cwd) for this
+// call; follow says whether a symlink as the final component is followed.
+// noSymlinks makes any symlink ELOOP (openat2 RESOLVE_NO_SYMLINKS);
+// inRoot makes dirfd the root (RESOLVE_IN_ROOT).
+func (m *mapper) resolve(dirfd int, p string, follow bool) node {
+	return m.resolveOpt(dirfd, p, follow, false, false)
+}
+
+func (m *mapper) resolveOpt(dirfd int, p string, follow, noSymlinks, inRoot bool) node {
+	if p == "" {
+		return node{err: unix.ENOENT}
+	}
+	w := walker{m: m, root: m.rootDir(), noSymlinks: noSymlinks}
+	start := w.root
+	if !strings.HasPrefix(p, "/") || inRoot {
+		d, err := m.t.FDPath(dirfd)
+		if err != nil {
+			return node{err: unix.EBADF}
+		}
+		if !strings.HasPrefix(d, "/") || strings.HasSuffix(d, " (deleted)") {
+			return node{err: unix.ENOTDIR}
+		}
+		start = d
+		if inRoot {
+			w.root = d
+		}
+	}
+	return w.walk(start, p, follow)
+}
+
+type walker struct {
+	m          *mapper
+	root       string
+	links      int
+	noSymlinks bool
+}
+
+// magicDir matches the /proc directories whose symlinks are magic links
+// (the kernel jumps to the object instead of reading a path).
+var magicDir = regexp.MustCompile(`^/proc/[0-9]+(/task/[0-9]+)?(/fd|/map_files)?$`)
+
+func (w *walker) walk(start, p string, follow bool) node {
+	comps := splitPath(p)
+	slash := strings.HasSuffix(p, "/")
+	cur := start
+	if strings.HasPrefix(p, "/") {
+		cur = w.root
+	}
+	var curSt unix.Stat_t
+	if err := unix.Stat(cur, &curSt); err != nil {
+		return node{err: unix.ENOENT}
+	}
+	for len(comps) > 0 {
+		name := comps[0]
+		comps = comps[1:]
+		last := len(comps) == 0
+		if name == "." || name == ".." {
+			if curSt.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return node{err: unix.ENOTDIR}
+			}
+			if !w.m.creds().may(&curSt, mayExec) {
+				return node{err: unix.EACCES}
+			}
+			if name == ".." && cur != w.root {
+				cur = path.Dir(cur)
+				if err := unix.Stat(cur, &curSt); err != nil {
+					return node{err: unix.ENOENT}
+				}
+			}
+			continue
+		}
+		if curSt.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return node{err: unix.ENOTDIR}
+		}
+		if !w.m.creds().may(&curSt, mayExec) {
+			return node{err: unix.EACCES}
+		}
+		// /proc/self and /proc/thread-self name the caller, not us.
+		if cur == w.procDir() {
+			switch name {
+			case "self":
+				comps = append([]string{strconv.Itoa(w.m.c.PID)}, comps...)
+				continue
+			case "thread-self":
+				comps = append([]string{strconv.Itoa(w.m.c.PID), "task", strconv.Itoa(w.m.c.TID)}, comps...)
+				continue
+			}
+		}
+		next := path.Join(cur, name)
+		var st unix.Stat_t
+		if err := unix.Lstat(next, &st); err != nil {
+			if err == unix.ENOENT && last {
+				return node{path: next, parent: cur, slash: slash}
+			}
+			if e, ok := err.(unix.Errno); ok {
+				return node{err: e}
+			}
+			return node{err: unix.ENOENT}
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK && (!last || follow || slash) {
+			if w.noSymlinks {
+				return node{err: unix.ELOOP}
+			}
+			w.links++
+			if w.links > maxSymlinks {
+				return node{err: unix.ELOOP}
+			}
+			target, err := os.Readlink(next)
+			if err != nil || target == "" {
+				return node{err: unix.ENOENT}
+			}
+			if magicDir.MatchString(strings.TrimPrefix(cur, strings.TrimSuffix(w.root, "/"))) {
+				if n, done := w.magic(next, target, cur, last, slash); done {
+					return n
+				}
+				// A magic link to a path: the kernel jumps to the object,
+				// which the tracer reaches by that path from its own root.
+				cur = "/"
+			} else if strings.HasPrefix(target, "/") {
+				cur = w.root
+			}
+			if err := unix.Stat(cur, &curSt); err != nil {
+				return node{err: unix.ENOENT}
+			}
+			comps = append(splitPath(target), comps...)
+			if len(comps) == 0 {
+				// A link to "/": the walk ends on the root itself.
+				return w.final(cur, slash)
+			}
+			continue
+		}
+		if last {
+			n := node{path: next, exists: true, st: st, parent: cur, slash: slash}
+			if slash && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return node{err: unix.ENOTDIR}
+			}
+			return n
+		}
+		cur, curSt = next, st
+	}
+	return w.final(cur, slash)
+}
+
+// final is the node of a walk that ended on a directory it had already
+// entered ("/", ".", "a/..").
+func (w *walker) final(cur string, slash bool) node {
+	n := node{path: cur, exists: true, parent: path.Dir(cur), slash: slash}
+	if err := unix.Stat(cur, &n.st); err != nil {
+		return node{err: unix.ENOENT}
+	}
+	return n
+}
+
+func (w *walker) procDir() string { return path.Join(w.root, "proc") }
+
+// magic handles a /proc magic link whose target is not a plain path, or
+// that ends the walk: the object is stat'ed through the link itself.
+// done is false when the walk should go on along target.
+func (w *walker) magic(link, target, cur string, last, slash bool) (node, bool) {
+	deleted := strings.HasSuffix(target, " (deleted)")
+	plain := strings.HasPrefix(target, "/") && !deleted && !strings.HasPrefix(target, "/memfd:")
+	if plain && !last {
+		return node{}, false
+	}
+	if !last {
+		return node{err: unix.ENOTDIR}, true
+	}
+	n := node{path: strings.TrimSuffix(target, " (deleted)"), exists: true, fd: link, slash: slash}
+	if err := unix.Stat(link, &n.st); err != nil {
+		return node{err: unix.ENOENT}, true
+	}
+	n.parent = path.Dir(n.path)
+	// Pipes, sockets and anonymous inodes ("pipe:[12]") have no path,
+	// and memfds live on an internal mount Landlock always allows.
+	n.noPath = !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "/memfd:")
+	if plain {
+		// The tracer's own walk of target gives the same object; use it
+		// so symlinks in target are resolved the same way.
+		if nn := w.walk("/", target, true); nn.err == 0 {
+			return nn, true
+		}
+	}
+	return n, true
+}
+
+func splitPath(p string) []string {
+	var out []string
+	for _, c := range strings.Split(p, "/") {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// fdNode is the object behind the caller's fd, reached through
+// /proc/PID/fd/N like a magic link.
+func (m *mapper) fdNode(fd int) node {
+	if fd < 0 {
+		return node{err: unix.EBADF}
+	}
+	p, err := m.t.FDPath(fd)
+	if err != nil {
+		return node{err: unix.EBADF}
+	}
+	link := "/proc/" + strconv.Itoa(m.c.PID) + "/fd/" + strconv.Itoa(fd)
+	n := node{path: strings.TrimSuffix(p, " (deleted)"), exists: true, fd: link}
+	if err := unix.Stat(link, &n.st); err != nil {
+		return node{err: unix.EBADF}
+	}
+	n.parent = path.Dir(n.path)
+	n.noPath = !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "/memfd:")
+	return n
+}
+
+// readOnly reports whether the filesystem holding p is mounted read-only
+// (EROFS comes before Landlock's hooks).
+func readOnly(p string) bool {
+	var fs unix.Statfs_t
+	return unix.Statfs(p, &fs) == nil && fs.Flags&unix.ST_RDONLY != 0
+}
+
+// noDev reports whether p's mount has nodev (opening a device there is
+// EACCES before the hook).
+func noDev(p string) bool {
+	var fs unix.Statfs_t
+	return unix.Statfs(p, &fs) == nil && fs.Flags&unix.ST_NODEV != 0
+}
+
+// noExec reports whether p's mount has noexec.
+func noExec(p string) bool {
+	var fs unix.Statfs_t
+	return unix.Statfs(p, &fs) == nil && fs.Flags&unix.ST_NOEXEC != 0
+}
+
+// mountID is the mount a path is on, to predict EXDEV for rename and
+// link across mounts (bind mounts of one filesystem differ too).
+func mountID(p string) uint64 {
+	var sx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &sx); err != nil {
+		return 0
+	}
+	return sx.Mnt_id
+}
+
+// parentSt stats a node's parent directory.
+func parentSt(n *node) (unix.Stat_t, bool) {
+	var st unix.Stat_t
+	return st, unix.Stat(n.parent, &st) == nil
+}
