@@ -1,0 +1,390 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Timeouts of a Listener. They bound how long landlearn waits for the
+// kernel before saying what is wrong; nothing is decided by them when the
+// kernel answers.
+var (
+	// FenceTimeout bounds the wait for a fence record (see sendFence).
+	// Missing it means the reader sees nothing.
+	FenceTimeout = 10 * time.Second
+	// DeallocTimeout bounds the wait, after the command exits, for the
+	// LANDLOCK_DOMAIN deallocated record of its domains, which carries
+	// the kernel's denial count (the exact check for lost records). A
+	// domain that outlives it is still held by a process the command left
+	// behind.
+	DeallocTimeout = 3 * time.Second
+)
+
+// window is what a Listener collects between a start and an end fence.
+type window struct {
+	start    uint64            // serial of the start fence; 0 until it is seen
+	fences   map[string]uint64 // nonce → serial
+	serials  serialSet
+	landlock map[uint64]bool // serials of events with a Landlock record
+	parent   map[int]int     // pid → ppid, from SYSCALL records and /proc
+	corr     *Correlator
+	unparsed int
+}
+
+// recordAncestors notes pid's ancestors from /proc while they still run,
+// to tell later whether a domain's creator descends from the command.
+func (w *window) recordAncestors(pid int) {
+	for range 64 {
+		if _, ok := w.parent[pid]; ok || pid <= 1 {
+			return
+		}
+		ppid, ok := readPPid(pid)
+		if !ok {
+			return
+		}
+		w.parent[pid] = ppid
+		pid = ppid
+	}
+}
+
+// descends says whether pid is root or one of its descendants, as far as
+// the window knows.
+func (w *window) descends(pid, root int) bool {
+	for range 64 {
+		if pid == root {
+			return true
+		}
+		next, ok := w.parent[pid]
+		if !ok || next <= 1 {
+			return false
+		}
+		pid = next
+	}
+	return false
+}
+
+// wait blocks until cond (called with l.mu held) holds, the receive loop
+// fails, ctx is done, or timeout passes (then it returns errTimeout).
+func (l *Listener) wait(ctx context.Context, timeout time.Duration, cond func() bool) error {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		l.mu.Lock()
+		ok, err, ch := cond(), l.err, l.changed
+		l.mu.Unlock()
+		if ok {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+			return errTimeout
+		}
+	}
+}
+
+var errTimeout = errors.New("timed out")
+
+func newNonce() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// fence sends a fence and waits for it to come back; it returns its
+// serial.
+func (l *Listener) fence(ctx context.Context) (uint64, error) {
+	nonce := newNonce()
+	if err := l.sendFence(nonce); err != nil {
+		return 0, err
+	}
+	var serial uint64
+	err := l.wait(ctx, FenceTimeout, func() bool {
+		serial = l.win.fences[nonce]
+		return serial != 0
+	})
+	if errors.Is(err, errTimeout) {
+		return 0, fmt.Errorf("%w: the audit reader sees nothing: a record landlearn logged did not come back on the audit multicast group within %v (is audit enabled? `auditctl -s`)", ErrNoAudit, FenceTimeout)
+	}
+	return serial, err
+}
+
+// begin opens a window: from the start fence on, records are kept.
+func (l *Listener) begin(ctx context.Context) (lost uint32, err error) {
+	l.mu.Lock()
+	if l.win != nil {
+		l.mu.Unlock()
+		return 0, errors.New("audit listener: a window is already open")
+	}
+	l.win = &window{fences: map[string]uint64{}, landlock: map[uint64]bool{}, parent: map[int]int{}, corr: NewCorrelator()}
+	l.mu.Unlock()
+	st, err := l.status()
+	if err != nil {
+		l.abort()
+		return 0, err
+	}
+	if st.Enabled == 0 {
+		l.abort()
+		return 0, fmt.Errorf("%w: audit is disabled (enabled=0): landlearn switches it on through audit.Acquire; is another tool switching it off?", ErrNoAudit)
+	}
+	start, err := l.fence(ctx)
+	if err != nil {
+		l.abort()
+		return 0, err
+	}
+	l.mu.Lock()
+	l.win.start = start
+	l.win.serials = newSerialSet(start)
+	l.mu.Unlock()
+	return st.Lost, nil
+}
+
+func (l *Listener) abort() {
+	l.mu.Lock()
+	l.win = nil
+	l.mu.Unlock()
+}
+
+// Capture is what one window saw.
+type Capture struct {
+	corr    *Correlator
+	window  *window
+	end     uint64
+	lost    uint32 // growth of the kernel's lost counter
+	overrun int    // ENOBUFS on the socket
+	missing uint64 // serials never seen
+}
+
+// end closes the window after an end fence and returns what it saw.
+// The window stays open, for late records such as deallocations: the
+// caller closes it with abort.
+func (l *Listener) end(ctx context.Context, lostBefore uint32) (*Capture, error) {
+	l.mu.Lock()
+	overrunBefore := l.overrun
+	l.mu.Unlock()
+	end, err := l.fence(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	missing := l.win.serials.missing(end)
+	l.mu.Unlock()
+	if missing > 0 {
+		// An event whose serial is below the fence's may still have been
+		// on its way into the queue: a second fence settles it.
+		if _, err := l.fence(ctx); err != nil {
+			return nil, err
+		}
+	}
+	st, err := l.status()
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return &Capture{
+		corr:    l.win.corr,
+		window:  l.win,
+		end:     end,
+		lost:    st.Lost - lostBefore,
+		overrun: l.overrun - overrunBefore,
+		missing: l.win.serials.missing(end),
+	}, nil
+}
+
+// Run is what one command did under a logging Landlock domain, as the
+// audit log tells it.
+type Run struct {
+	// PID is the command's pid, which created the domain.
+	PID int
+	// State is the command's end; ExitCode is as a shell reports it
+	// (128+N for signal N).
+	State    *os.ProcessState
+	ExitCode int
+	// Domain is the command's domain; nil when it denied nothing (a
+	// domain that denies nothing logs nothing).
+	Domain *Domain
+	// Denials are the denials of Domain.
+	Denials []Denial
+	// Nested are domains that processes of the command created
+	// themselves, and NestedDenials theirs: the kernel attributes a
+	// denial to the youngest domain that denies it, so a program's own
+	// sandbox can hide a denial of the policy's.
+	Nested        []Domain
+	NestedDenials []Denial
+	// Loss is non-nil when records may have been lost: then an empty
+	// Denials proves nothing. It wraps ErrLost.
+	Loss error
+	// Lingering lists domains whose deallocation did not arrive within
+	// DeallocTimeout: processes of the command still hold them.
+	Lingering []string
+}
+
+// ErrLost is wrapped by Run.Loss.
+var ErrLost = errors.New("audit records were lost")
+
+// Observe runs a command between two fences and returns what its domain,
+// and the domains its processes created, denied. cmd must be ready to
+// Start and put its own process in a logging Landlock domain (such as
+// enforce.Command with Options.Log); its pid identifies the domain's
+// LANDLOCK_DOMAIN record. When ctx is done the command is sent SIGTERM,
+// then SIGKILL after a second, and Observe returns ctx's error along with
+// what was seen.
+func (l *Listener) Observe(ctx context.Context, cmd *exec.Cmd) (*Run, error) {
+	lostBefore, err := l.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer l.abort()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	run := &Run{PID: cmd.Process.Pid}
+	waitErr := waitCommand(ctx, cmd)
+	run.State = cmd.ProcessState
+	if run.State != nil {
+		run.ExitCode = exitCode(run.State)
+	}
+	// The end fence must not be cancelled by the ctx that killed the
+	// command: what the command did until then is still worth reading.
+	capture, err := l.end(context.WithoutCancel(ctx), lostBefore)
+	if err != nil {
+		return nil, err
+	}
+	l.collect(context.WithoutCancel(ctx), run, capture)
+	if waitErr != nil && ctx.Err() != nil {
+		return run, ctx.Err()
+	}
+	return run, nil
+}
+
+// waitCommand waits for cmd, stopping it when ctx is done.
+func waitCommand(ctx context.Context, cmd *exec.Cmd) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Second):
+	}
+	cmd.Process.Kill()
+	return <-done
+}
+
+func exitCode(ps *os.ProcessState) int {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+// collect picks the run's domains from the capture, waits for their
+// deallocation records, and decides whether records may have been lost.
+func (l *Listener) collect(ctx context.Context, run *Run, c *Capture) {
+	l.mu.Lock()
+	main, nested := c.pick(run.PID)
+	l.mu.Unlock()
+	ids := slices.Sorted(maps.Keys(nested))
+	if main != "" {
+		ids = append([]string{main}, ids...)
+	}
+	// The deallocation records come after the end fence: keep the
+	// correlator fed until they are in.
+	var domains map[string]Domain
+	if len(ids) > 0 {
+		err := l.wait(ctx, DeallocTimeout, func() bool {
+			domains = domainsByID(c.corr)
+			for _, id := range ids {
+				if !domains[id].Deallocated {
+					return false
+				}
+			}
+			return true
+		})
+		if err != nil && !errors.Is(err, errTimeout) {
+			run.Loss = fmt.Errorf("%w: %v", ErrLost, err)
+		}
+	}
+	l.abort() // the correlator is ours alone from here on
+	domains = domainsByID(c.corr)
+	for _, d := range c.corr.Denials() {
+		switch {
+		case d.Domain == main && main != "":
+			run.Denials = append(run.Denials, d)
+		case nested[d.Domain]:
+			run.NestedDenials = append(run.NestedDenials, d)
+		}
+	}
+	var reasons []string
+	for _, id := range ids {
+		d := domains[id]
+		if id == main {
+			run.Domain = &d
+		} else {
+			run.Nested = append(run.Nested, d)
+		}
+		switch {
+		case !d.Deallocated:
+			run.Lingering = append(run.Lingering, id)
+		case d.Denials > d.Logged:
+			reasons = append(reasons, fmt.Sprintf("domain %s denied %d accesses, %d records arrived", id, d.Denials, d.Logged))
+		}
+	}
+	if c.overrun > 0 {
+		reasons = append(reasons, fmt.Sprintf("the multicast socket overflowed %d times (ENOBUFS)", c.overrun))
+	}
+	if c.missing > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d audit events between the start and the end of the run never arrived (serial gaps)", c.missing))
+	}
+	if c.lost > 0 {
+		reasons = append(reasons, fmt.Sprintf("the kernel's lost counter grew by %d (backlog limit or rate limit; see `auditctl -s`)", c.lost))
+	}
+	if len(reasons) > 0 && run.Loss == nil {
+		run.Loss = fmt.Errorf("%w: %s", ErrLost, strings.Join(reasons, "; "))
+	}
+}
+
+// pick returns the domain that pid created and those created by its
+// descendants.
+func (c *Capture) pick(pid int) (main string, nested map[string]bool) {
+	nested = map[string]bool{}
+	for _, d := range c.corr.Domains() {
+		switch {
+		case !d.Allocated:
+		case d.PID == pid:
+			main = d.ID
+		case c.window.descends(d.PID, pid):
+			nested[d.ID] = true
+		}
+	}
+	return main, nested
+}
+
+func domainsByID(c *Correlator) map[string]Domain {
+	m := map[string]Domain{}
+	for _, d := range c.Domains() {
+		m[d.ID] = d
+	}
+	return m
+}

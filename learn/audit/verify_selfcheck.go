@@ -1,0 +1,125 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// MinABI is the first Landlock ABI that logs denials (Linux 6.15).
+const MinABI = 7
+
+// LandlockABI returns the running kernel's Landlock ABI, or an error
+// saying why Landlock is unavailable.
+func LandlockABI() (int, error) {
+	abi, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, unix.LANDLOCK_CREATE_RULESET_VERSION)
+	switch errno {
+	case 0:
+		return int(abi), nil
+	case unix.ENOSYS:
+		return 0, fmt.Errorf("%w: this kernel has no Landlock (CONFIG_SECURITY_LANDLOCK)", ErrNoAudit)
+	case unix.EOPNOTSUPP:
+		return 0, fmt.Errorf("%w: Landlock is built in but not enabled: add landlock to the lsm= boot parameter", ErrNoAudit)
+	}
+	return 0, fmt.Errorf("%w: landlock_create_ruleset: %v", ErrNoAudit, errno)
+}
+
+// SelfCheck proves that the listener sees Landlock denials before
+// anybody trusts its silence: a domain that denies nothing logs nothing,
+// so "no denials" and "a reader that sees nothing" look alike. It
+// restricts one throwaway OS thread of this process (read_file handled,
+// nothing granted), makes it open a fresh temporary file, and waits for
+// that denial's record. The thread is never given back to the Go runtime,
+// which ends it; the rest of the process stays unrestricted.
+func (l *Listener) SelfCheck(ctx context.Context) error {
+	abi, err := LandlockABI()
+	if err != nil {
+		return err
+	}
+	if abi < MinABI {
+		return fmt.Errorf("%w: Landlock ABI %d cannot log denials; audit logging needs ABI %d (Linux 6.15)", ErrNoAudit, abi, MinABI)
+	}
+	f, err := os.CreateTemp("", "landlearn-selfcheck-*")
+	if err != nil {
+		return fmt.Errorf("self-check: %w", err)
+	}
+	path := f.Name()
+	f.Close()
+	defer os.Remove(path)
+
+	lostBefore, err := l.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.abort()
+	if err := denyInThrowawayThread(path); err != nil {
+		return err
+	}
+	c, err := l.end(ctx, lostBefore)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	mine := map[string]bool{}
+	for _, d := range c.corr.Domains() {
+		if d.Allocated && d.PID == os.Getpid() {
+			mine[d.ID] = true
+		}
+	}
+	for _, d := range c.corr.Denials() {
+		if mine[d.Domain] && d.Path == path {
+			return nil
+		}
+	}
+	if c.overrun > 0 || c.missing > 0 || c.lost > 0 {
+		return fmt.Errorf("%w: self-check: the deliberate denial's record was lost (ENOBUFS %d, serial gaps %d, kernel lost counter +%d)", ErrLost, c.overrun, c.missing, c.lost)
+	}
+	return fmt.Errorf("%w: the audit reader sees nothing of Landlock: a deliberate denial (reading %s in a throwaway domain) was not logged, although audit records arrive; check that no audit rule excludes LANDLOCK_ACCESS (type 1423)", ErrNoAudit, path)
+}
+
+// denyInThrowawayThread makes one OS thread open path for reading under
+// a Landlock domain that grants nothing, and ends that thread.
+func denyInThrowawayThread(path string) error {
+	errc := make(chan error, 1)
+	go func() {
+		// No UnlockOSThread: the runtime ends this thread with the
+		// goroutine instead of reusing a restricted thread.
+		runtime.LockOSThread()
+		errc <- restrictedOpen(path)
+	}()
+	return <-errc
+}
+
+func restrictedOpen(path string) error {
+	attr := unix.LandlockRulesetAttr{Handled_access_fs: unix.LANDLOCK_ACCESS_FS_READ_FILE}
+	// The kernel takes the struct up to its own size; the fields newer
+	// than the running ABI are zero, which it accepts.
+	fd, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr), 0)
+	if errno != 0 {
+		return fmt.Errorf("self-check: landlock_create_ruleset: %w", errno)
+	}
+	defer unix.Close(int(fd))
+	// no_new_privs on this thread only (prctl acts on the calling task);
+	// root would not need it, other users do.
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("self-check: set no_new_privs: %w", err)
+	}
+	if _, _, errno := unix.Syscall(unix.SYS_LANDLOCK_RESTRICT_SELF, fd, 0, 0); errno != 0 {
+		return fmt.Errorf("self-check: landlock_restrict_self: %w", errno)
+	}
+	g, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		unix.Close(g)
+		return fmt.Errorf("self-check: %s opened under a domain that grants nothing: Landlock does not enforce", path)
+	}
+	if !errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("self-check: open %s: want EACCES from Landlock, got %w", path, err)
+	}
+	return nil
+}
