@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -29,8 +30,11 @@ type payload struct {
 // callers that watch the command from outside the sandbox (verify, audit
 // learning): cmd.Process.Pid is the command's pid, which is the pid of the
 // audit log's LANDLOCK_DOMAIN record. Set Stdin, Stdout, Stderr, Dir and
-// Env on it as usual, then Start or Run it. p is prepared as in Exec, now,
-// and argv[0] is looked up in this process's PATH when it has no slash.
+// Env on it as usual, then Start or Run it. p is prepared as in Exec, now;
+// argv[0] is looked up in this process's PATH when it has no slash, and an
+// error wrapping ErrNotFound or ErrCannotExecute says when it is missing
+// or not executable (a relative path with a slash is left to the helper,
+// since it depends on cmd.Dir).
 //
 // The Cmd runs the current executable (os.Executable) with HelperArg: that
 // helper locks its thread, sets no_new_privs, enforces the domain and
@@ -57,15 +61,18 @@ func Command(p *policy.Policy, argv []string, o Options) (*exec.Cmd, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("enforce.Command: no command given")
 	}
-	r, err := prepare(p, o)
-	if err != nil {
-		return nil, err
-	}
 	path := argv[0]
-	if !strings.Contains(path, "/") {
+	if !strings.Contains(path, "/") || filepath.IsAbs(path) {
+		// A relative path with a slash depends on cmd.Dir, which the
+		// caller sets later: the helper looks it up.
+		var err error
 		if path, err = lookPath(argv[0], pathOf(os.Environ())); err != nil {
 			return nil, err
 		}
+	}
+	r, err := prepare(p, o)
+	if err != nil {
+		return nil, err
 	}
 	self, err := os.Executable()
 	if err != nil {

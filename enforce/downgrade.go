@@ -253,10 +253,14 @@ func (d Downgrade) Notice() string {
 }
 
 // MPTCPNotice is the one line printed when d.MPTCP: bind_tcp and
-// connect_tcp do not cover MPTCP sockets on this kernel.
+// connect_tcp do not cover MPTCP sockets on this kernel, and Go programs
+// since Go 1.24 use MPTCP for net.Listen and net.Dial by default. It is
+// printed on every enforcement, because it is a hole in the sandbox and
+// not a property of the policy; a library caller that has shown it once
+// can silence it with Options.Stderr.
 func (d Downgrade) MPTCPNotice() string {
 	if !d.MPTCP {
 		return ""
 	}
-	return "landlearn: note: bind_tcp/connect_tcp do not restrict MPTCP sockets on this kernel (Landlock erratum 1); a program that uses MPTCP (Go 1.24+ net.Listen/Dial do) is not sandboxed for TCP\n"
+	return "landlearn: note: MPTCP sockets escape bind_tcp/connect_tcp on this kernel (Landlock erratum 1)\n"
 }

@@ -96,11 +96,11 @@ func Exec(p *policy.Policy, argv []string, env []string, o Options) error {
 	if env == nil {
 		env = os.Environ()
 	}
-	r, err := prepare(p, o)
+	path, err := lookPath(argv[0], pathOf(env))
 	if err != nil {
 		return err
 	}
-	path, err := lookPath(argv[0], pathOf(env))
+	r, err := prepare(p, o)
 	if err != nil {
 		return err
 	}
@@ -121,13 +121,21 @@ func pathOf(env []string) string {
 }
 
 // lookPath finds file as execvp(3) would, in the directories of path. A
-// name with a slash is used as it is. Relative directories in path are
+// name with a slash is used as it is. It checks that the file is
+// executable by its mode, so that a later EACCES from execve(2) points at
+// the policy rather than at chmod. Relative directories in path are
 // ignored, as os/exec does, so that a stray "." in PATH does not make a
 // sandboxed run pick a binary from the working directory.
 func lookPath(file, path string) (string, error) {
 	if strings.Contains(file, "/") {
-		if _, err := os.Stat(file); err != nil {
+		st, err := os.Stat(file)
+		switch {
+		case err != nil:
 			return "", fmt.Errorf("%s: %w", file, ErrNotFound)
+		case st.IsDir():
+			return "", fmt.Errorf("%s: is a directory: %w", file, ErrCannotExecute)
+		case st.Mode()&0o111 == 0:
+			return "", fmt.Errorf("%s: not executable (mode %v): %w", file, st.Mode().Perm(), ErrCannotExecute)
 		}
 		return file, nil
 	}
@@ -151,7 +159,7 @@ func lookPath(file, path string) (string, error) {
 	if denied != "" {
 		return "", fmt.Errorf("%s: not executable: %w", denied, ErrCannotExecute)
 	}
-	return "", fmt.Errorf("%s: %w (searched PATH=%s)", file, ErrNotFound, path)
+	return "", fmt.Errorf("%s: %w", file, ErrNotFound)
 }
 
 // execError explains a failed execve(2) under the sandbox.

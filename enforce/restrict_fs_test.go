@@ -3,6 +3,7 @@ package enforce_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,8 +136,8 @@ func TestCommandRunsTheTargetAsItsOwnPid(t *testing.T) {
 func TestCommandHelperFailures(t *testing.T) {
 	requireLandlock(t)
 	dir := t.TempDir()
-	notExec := mkfile(t, dir, "script", "#!/bin/sh\n")
-	os.Chmod(notExec, 0o755)
+	script := mkfile(t, dir, "script", "#!/bin/sh\n")
+	os.Chmod(script, 0o755)
 	// The policy grants nothing under dir: execve(2) is denied.
 	p := loadPolicy(t, "version: 1\nabi: 7\nfs:\n"+runtimeRules(t))
 	for _, tc := range []struct {
@@ -144,21 +145,32 @@ func TestCommandHelperFailures(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{[]string{filepath.Join(dir, "nope")}, enforce.ExitNotFound, "command not found"},
-		{[]string{notExec}, enforce.ExitCannotExec, "does the policy grant execute"},
+		{[]string{"./nope"}, enforce.ExitNotFound, "command not found"},
+		{[]string{"./script"}, enforce.ExitCannotExec, "does the policy grant execute"},
 	} {
-		cmd, err := enforce.Command(p, tc.argv, enforce.Options{})
+		cmd, err := enforce.Command(p, tc.argv, enforce.Options{Stderr: io.Discard})
 		if err != nil {
 			t.Fatal(err)
 		}
+		cmd.Dir = dir
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if got := exitStatus(t, cmd); got != tc.status || !strings.Contains(stderr.String(), tc.msg) {
 			t.Errorf("%v: status %d, stderr %q; want %d and %q", tc.argv, got, stderr.String(), tc.status, tc.msg)
 		}
 	}
-	if _, err := enforce.Command(p, []string{"no-such-command-landlearn"}, enforce.Options{}); !errors.Is(err, enforce.ErrNotFound) {
-		t.Errorf("Command(no-such-command): %v, want ErrNotFound", err)
+	for _, tc := range []struct {
+		argv string
+		want error
+	}{
+		{"no-such-command-landlearn", enforce.ErrNotFound},
+		{filepath.Join(dir, "nope"), enforce.ErrNotFound},
+		{dir, enforce.ErrCannotExecute},
+		{"/etc/passwd", enforce.ErrCannotExecute},
+	} {
+		if _, err := enforce.Command(p, []string{tc.argv}, enforce.Options{}); !errors.Is(err, tc.want) {
+			t.Errorf("Command(%s): %v, want %v", tc.argv, err, tc.want)
+		}
 	}
 }
 

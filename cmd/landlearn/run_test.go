@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+)
+
+// TestRun runs a landlearn binary built from this package, as a user
+// would, on the real kernel. One build serves every subtest.
+func TestRun(t *testing.T) {
+	if abi, err := ll.LandlockGetABIVersion(); err != nil || abi < 6 {
+		t.Skipf("needs Landlock ABI 6 or later (have %d, %v)", abi, err)
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("needs the go command to build landlearn")
+	}
+	bin := filepath.Join(t.TempDir(), "landlearn")
+	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	examples, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	catHostname := filepath.Join(examples, "cat-hostname.yaml")
+
+	// run runs landlearn with args and returns how it ended.
+	run := func(t *testing.T, args ...string) (status int, stdout, stderr string) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("landlearn %v: %v", args, err)
+		}
+		status = cmd.ProcessState.ExitCode()
+		if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() {
+			status = 128 + int(ws.Signal())
+		}
+		return status, o.String(), e.String()
+	}
+	expect := func(t *testing.T, args []string, status int, stdout, stderr string) {
+		t.Helper()
+		gotStatus, gotOut, gotErr := run(t, args...)
+		if gotStatus != status || !strings.Contains(gotOut, stdout) || !strings.Contains(gotErr, stderr) {
+			t.Errorf("landlearn %s\n  status %d, stdout %q, stderr %q\n  want   %d, stdout with %q, stderr with %q",
+				strings.Join(args, " "), gotStatus, gotOut, gotErr, status, stdout, stderr)
+		}
+	}
+	policyFile := func(t *testing.T, text string) string {
+		t.Helper()
+		f := filepath.Join(t.TempDir(), "policy.yaml")
+		if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	// system grants what the examples grant to run programs.
+	const system = `version: 1
+abi: 7
+fs:
+  - path: /usr
+    access: [execute, read_file, read_dir]
+  - path: /lib
+    access: [execute, read_file, read_dir]
+    optional: true
+  - path: /lib64
+    access: [execute, read_file, read_dir]
+    optional: true
+`
+
+	t.Run("example policy reads /etc/hostname", func(t *testing.T) {
+		host, err := os.ReadFile("/etc/hostname")
+		if err != nil {
+			t.Skipf("this machine has no /etc/hostname: %v", err)
+		}
+		expect(t, []string{"run", "-p", catHostname, "--", "cat", "/etc/hostname"}, 0, string(host), "")
+	})
+
+	t.Run("example policy denies another file with EACCES", func(t *testing.T) {
+		secret := filepath.Join(t.TempDir(), "secret")
+		if f, err := os.CreateTemp("/root", "landlearn-run-test-"); err == nil {
+			// The issue's own example: a file in /root.
+			f.Close()
+			secret = f.Name()
+			t.Cleanup(func() { os.Remove(secret) })
+		} else if err := os.WriteFile(secret, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		expect(t, []string{"run", "-p", catHostname, "--", "cat", secret}, 1, "", secret+": Permission denied")
+	})
+
+	t.Run("exit status is the command's", func(t *testing.T) {
+		expect(t, []string{"run", "-p", catHostname, "--", "sh", "-c", "exit 7"}, 7, "", "")
+	})
+
+	t.Run("killed by a signal", func(t *testing.T) {
+		// landlearn became sh: the signal kills the process this test
+		// started, which a shell reports as 128+15.
+		expect(t, []string{"run", "-p", catHostname, "--", "sh", "-c", "kill -TERM $$"}, 128+15, "", "")
+	})
+
+	t.Run("same pid", func(t *testing.T) {
+		cmd := exec.Command(bin, "run", "-p", catHostname, "--", "sh", "-c", "echo $$")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.TrimSpace(string(out)), strconv.Itoa(cmd.Process.Pid); got != want {
+			t.Errorf("the command's pid is %s, landlearn's was %s: it must exec in place", got, want)
+		}
+	})
+
+	t.Run("command not found", func(t *testing.T) {
+		expect(t, []string{"run", "-p", catHostname, "--", "no-such-command-landlearn"}, 127, "", "no-such-command-landlearn: command not found")
+	})
+
+	t.Run("command the policy does not let execute", func(t *testing.T) {
+		script := filepath.Join(t.TempDir(), "script")
+		if err := os.WriteFile(script, []byte("#!/bin/sh\necho hi\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		expect(t, []string{"run", "-p", catHostname, "--", script}, 126, "", "does the policy grant execute")
+	})
+
+	t.Run("variables", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "f"), []byte("data\n"), 0o644)
+		p := policyFile(t, system+"  - path: ${DATA}/f\n    access: [read_file]\n")
+		expect(t, []string{"run", "-p", p, "--var", "DATA=" + dir, "--", "cat", filepath.Join(dir, "f")}, 0, "data\n", "")
+		expect(t, []string{"run", "-p", p, "--", "cat", filepath.Join(dir, "f")}, 2, "", "--var DATA=")
+		expect(t, []string{"run", "-p", p, "--var", "DATA", "--", "true"}, 2, "", "want NAME=VALUE")
+	})
+
+	t.Run("optional and required paths", func(t *testing.T) {
+		missing := filepath.Join(t.TempDir(), "missing")
+		optional := policyFile(t, system+"  - path: "+missing+"\n    access: [read_file]\n    optional: true\n")
+		expect(t, []string{"run", "-p", optional, "--", "true"}, 0, "", "")
+		required := policyFile(t, system+"  - path: "+missing+"\n    access: [read_file]\n")
+		expect(t, []string{"run", "-p", required, "--", "true"}, 2, "", required+":12: "+missing+" does not exist")
+	})
+
+	t.Run("bad policies", func(t *testing.T) {
+		bad := policyFile(t, "version: 1\nfs:\n  - path: /etc\n    access: [read]\n")
+		expect(t, []string{"run", "-p", bad, "--", "true"}, 2, "", bad+":4:")
+		expect(t, []string{"run", "-p", bad, "--", "true"}, 2, "", "did you mean read_file")
+		dir := t.TempDir()
+		expect(t, []string{"run", "-p", dir, "--", "true"}, 2, "", "is a directory")
+		empty := policyFile(t, "")
+		expect(t, []string{"run", "-p", empty, "--", "true"}, 2, "", empty)
+		expect(t, []string{"run", "-p", filepath.Join(dir, "nope.yaml"), "--", "true"}, 2, "", "nope.yaml")
+	})
+
+	t.Run("usage errors", func(t *testing.T) {
+		expect(t, []string{"run", "-p", catHostname, "cat", "/etc/hostname"}, 2, "", "put -- before the command")
+		expect(t, []string{"run", "-p", catHostname, "--"}, 2, "", "missing the command")
+		expect(t, []string{"run", "-p", catHostname}, 2, "", "missing the command")
+		expect(t, []string{"run", "--", "true"}, 2, "", "missing -p POLICY")
+		expect(t, []string{"run", "-p", catHostname, "x", "--", "true"}, 2, "", `unexpected "x" before --`)
+	})
+
+	t.Run("help has a worked example", func(t *testing.T) {
+		expect(t, []string{"run", "--help"}, 0, "landlearn run -p examples/cat-hostname.yaml -- cat /etc/hostname", "")
+	})
+}
