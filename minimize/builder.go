@@ -14,6 +14,10 @@ import (
 // of the entry it makes, removes or moves (make_*, remove_*, refer).
 var parentRights = policy.DirOnlyRights() &^ policy.Bit("read_dir")
 
+// makeRights are the make_* rights.
+var makeRights = policy.Bit("make_char") | policy.Bit("make_dir") | policy.Bit("make_reg") |
+	policy.Bit("make_sock") | policy.Bit("make_fifo") | policy.Bit("make_block") | policy.Bit("make_sym")
+
 // Builder minimizes observations as they stream in: memory grows with the
 // number of distinct paths, executables and ports, not with the number of
 // observations, so a million-line run fits in a few tens of megabytes.
@@ -203,16 +207,30 @@ func (b *Builder) addFS(o learn.Observation) {
 	// Rule 5: remember moves between two parents.
 	if o.Src != "" && o.Dst != "" && strings.HasPrefix(o.Src, "/") && strings.HasPrefix(o.Dst, "/") {
 		src, dst := path.Clean(o.Src), path.Clean(o.Dst)
-		if path.Dir(src) != path.Dir(dst) {
-			k := moveKey{src, path.Dir(dst)}
-			m := b.moves[k]
-			if m == nil {
-				m = &moveVal{dst: dst, link: link}
-				b.moves[k] = m
+		if sd, dd := path.Dir(src), path.Dir(dst); sd != dd {
+			switch p {
+			case sd:
+				b.addMove(src, dd, dst, link, access&policy.Bit("remove_dir") != 0)
+				// RENAME_EXCHANGE: the source parent also makes the
+				// destination's entry, which moves the other way.
+				if access&makeRights != 0 {
+					b.addMove(dst, sd, src, false, access&policy.Bit("make_dir") != 0)
+				}
+			case dd:
+				b.addMove(src, dd, dst, link, access&policy.Bit("make_dir") != 0)
 			}
-			m.dir = m.dir || access&(policy.Bit("make_dir")|policy.Bit("remove_dir")) != 0
 		}
 	}
+}
+
+func (b *Builder) addMove(src, dstDir, dst string, link, dir bool) {
+	k := moveKey{src, dstDir}
+	m := b.moves[k]
+	if m == nil {
+		m = &moveVal{dst: dst, link: link}
+		b.moves[k] = m
+	}
+	m.dir = m.dir || dir
 }
 
 // markUnstable records that the entry p was created, replaced or moved

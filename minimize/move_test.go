@@ -96,3 +96,22 @@ func TestLinkKeepsSource(t *testing.T) {
 		t.Errorf("notes %q", rep.Notes)
 	}
 }
+
+// RENAME_EXCHANGE moves both entries: each must gain nothing.
+func TestExchangeChecksBothWays(t *testing.T) {
+	obs := cat(
+		learn.Observation{Syscall: "renameat2", PID: testPID, Path: "/a", Type: learn.TypeDir, Access: []string{"remove_file", "make_reg", "refer"}, Src: "/a/x", Dst: "/b/y"},
+		learn.Observation{Syscall: "renameat2", PID: testPID, Path: "/b", Type: learn.TypeDir, Access: []string{"remove_file", "make_reg", "refer"}, Src: "/a/x", Dst: "/b/y"},
+		open("/a/readme", "read_file"),
+		create("/b/new", "write_file"),
+		open("/a/z", "execute"),
+	)
+	p, _ := Minimize(obs, Options{})
+	sound(t, obs, p, nil)
+	if g := gains(p, "/a/x", "/b", false); g != 0 {
+		t.Errorf("x gains %s", g)
+	}
+	if g := gains(p, "/b/y", "/a", false); g != 0 {
+		t.Errorf("y gains %s\n%s", g, yamlOf(t, p))
+	}
+}

@@ -1,13 +1,154 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/minimize"
+)
+
+// minimizeFlags are the flags of `landlearn minimize`.
+type minimizeFlags struct {
+	output         string
+	force          bool
+	skipBad        bool
+	collapse       int
+	allowSensitive bool
+}
 
 func init() {
-	rootCmd.AddCommand(&cobra.Command{
-		Use:   "minimize",
-		Short: "minimize (not implemented yet)",
+	var f minimizeFlags
+	cmd := &cobra.Command{
+		Use:   "minimize [-o FILE] [--force] [--skip-bad] [--collapse N] RUN.jsonl...",
+		Short: "Turn recorded observations (JSONL) into a least-privilege policy",
+		Long: `Read the observations that 'landlearn learn --raw FILE.jsonl' recorded (one
+JSON object a line, DESIGN.md "Observations"), from one run or several, and
+write the smallest policy that allows all of them. Several files are merged:
+learn once per code path (tests, a build, a release) and minimize them together.
+"-" reads standard input.
+
+The policy is written to stdout, or to FILE with -o (atomically; an existing
+FILE is replaced only with --force). A summary goes to stderr: rules, rights,
+paths observed against files reachable under the grants, and warnings.
+
+How observations become rules:
+  - a file the run read or wrote gets a rule on that file, with those rights;
+  - a file created, replaced (write to a temporary, rename over) or deleted
+    during the run gets its rights on the nearest directory that existed
+    before, because a Landlock rule needs an inode when the sandbox starts;
+  - a rename or link between two directories must not let the moved file gain
+    rights (the kernel answers EXDEV): the source directory is widened, and a
+    note says so;
+  - /proc/PID of the program becomes /proc/self; pty numbers, pids and mkstemp
+    names become their directory;
+  - paths under ${HOME}, ${TMPDIR}, ${PWD} and ${XDG_*} become variables, so
+    the file works for another user or checkout; ${PWD} is the directory you
+    run minimize in;
+  - at least N files read in one directory become one rule on the directory
+    (--collapse N, default 32, 0 for never), except in sensitive trees (/etc,
+    /proc, /dev, /root, ${HOME}/.ssh...) unless --allow-sensitive; every grant
+    on a sensitive path is warned about;
+  - abi is this kernel's Landlock ABI and handled lists every right of it,
+    so a policy that only reads files still restricts writes and TCP.
+The same observations always give the same bytes.
+
+A corrupt line is an error naming FILE:LINE (exit 2); --skip-bad skips such
+lines and says how many. An empty run gives a valid policy that denies
+everything, and a warning.`,
+		Example: `  # Learn twice, with raw observations kept, and minimize both runs together:
+  landlearn learn --raw unit.jsonl -o /dev/null -- make test
+  landlearn learn --raw build.jsonl -o /dev/null -- make
+  landlearn minimize -o landlock.yaml unit.jsonl build.jsonl
+  landlearn: 14 rules, 31 rights, 212 paths observed from 5310 observations
+  landlearn: files observed vs reachable under the grants: 212 vs 1840
+
+  # Collapse less, and look at the result first:
+  landlearn minimize --collapse 100 build.jsonl | less`,
+		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return notImplemented("minimize")
+			return runMinimize(cmd, args, f)
 		},
-	})
+	}
+	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write the policy to FILE instead of stdout")
+	cmd.Flags().BoolVar(&f.force, "force", false, "replace FILE if it exists")
+	cmd.Flags().BoolVar(&f.skipBad, "skip-bad", false, "skip lines that are not observations (count them) instead of failing")
+	cmd.Flags().IntVar(&f.collapse, "collapse", minimize.DefaultCollapse, "make one directory rule from N or more sibling file rules (0: never)")
+	cmd.Flags().BoolVar(&f.allowSensitive, "allow-sensitive", false, "let --collapse make directory rules in sensitive trees (/etc, /proc, ~/.ssh...)")
+	cmd.MarkFlagFilename("output", "yaml", "yml")
+	cmd.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"jsonl"}, cobra.ShellCompDirectiveFilterFileExt
+	}
+	rootCmd.AddCommand(cmd)
+}
+
+func runMinimize(cmd *cobra.Command, args []string, f minimizeFlags) error {
+	if len(args) == 0 {
+		return usageErrorf("missing RUN.jsonl: which observations should be minimized? (landlearn learn --raw FILE.jsonl records them)\nRun 'landlearn minimize --help' for usage.")
+	}
+	if f.collapse < 0 {
+		return usageErrorf("--collapse %d: give 0 (never collapse) or a number of files, such as --collapse %d", f.collapse, minimize.DefaultCollapse)
+	}
+	if f.force && f.output == "" {
+		return usageErrorf("--force replaces the -o FILE; without -o the policy goes to stdout. Did you mean -o landlock.yaml --force?")
+	}
+	stderr := cmd.ErrOrStderr()
+	b := minimize.New(minimizeOptions(f.collapse, f.allowSensitive, nil, stderr))
+	skipped := 0
+	for _, name := range args {
+		n, err := addRun(b, name, cmd.InOrStdin(), f.skipBad)
+		skipped += n
+		if err != nil {
+			return err
+		}
+	}
+	p, rep := b.Policy()
+	if skipped > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("skipped %d lines that are not observations (--skip-bad)", skipped))
+	}
+	out := policyOutput{Path: f.output, Force: f.force, Stderr: stderr, Stdout: cmd.OutOrStdout()}
+	if out.Path == "" {
+		out.Path = "-"
+	}
+	return writePolicy(p, rep, out)
+}
+
+// addRun streams the observations of one JSONL file into b and returns
+// how many lines it skipped.
+func addRun(b *minimize.Builder, name string, stdin io.Reader, skipBad bool) (int, error) {
+	var r io.Reader = stdin
+	if name != "-" {
+		fh, err := os.Open(name)
+		if err != nil {
+			return 0, usageErrorf("%v", err)
+		}
+		defer fh.Close()
+		if st, err := fh.Stat(); err == nil && st.IsDir() {
+			return 0, usageErrorf("%s is a directory; give the JSONL files recorded by landlearn learn --raw", name)
+		}
+		r = fh
+	} else {
+		name = "stdin"
+	}
+	b.StartRun()
+	rd := learn.NewReader(r, name)
+	rd.SkipBad = skipBad
+	for {
+		o, err := rd.Next()
+		if err == io.EOF {
+			return rd.Skipped, nil
+		}
+		var le *learn.LineError
+		if errors.As(err, &le) {
+			return rd.Skipped, usageErrorf("%v\nFix or delete that line, or pass --skip-bad to skip lines that are not observations.", err)
+		}
+		if err != nil {
+			return rd.Skipped, usageErrorf("read %s: %v", name, err)
+		}
+		b.Add(o)
+	}
 }

@@ -1,9 +1,16 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io"
 
+	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
+
+	"github.com/landlearn/landlearn/emit"
 	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/minimize"
+	"github.com/landlearn/landlearn/policy"
 )
 
 // policyOutput says where and how `learn` writes the policy it learned.
@@ -14,11 +21,99 @@ type policyOutput struct {
 	Collapse       int    // --collapse N
 	AllowSensitive bool   // --allow-sensitive
 	Stderr         io.Writer
+	// Stdout receives the policy when Path is "-" (minimize without -o).
+	Stdout io.Writer
+	// Vars abstract the learned paths (${HOME}, ${PWD}...); nil means
+	// policy.DefaultVars() of this process, whose working directory is
+	// the traced program's.
+	Vars policy.Vars
 }
+
+// reachableLimit bounds the walk that counts the files a policy reaches,
+// for the summary: a grant on / must not cost minutes.
+const reachableLimit = 200000
 
 // writeLearnedPolicy minimizes the observations of a learning run and
 // writes the policy to out.Path atomically (temp file, rename), printing
 // the summary on out.Stderr.
 func writeLearnedPolicy(obs []learn.Observation, out policyOutput) error {
-	return notImplemented("writing a policy from observations")
+	b := minimize.New(minimizeOptions(out.Collapse, out.AllowSensitive, out.Vars, out.Stderr))
+	for _, o := range obs {
+		b.Add(o)
+	}
+	p, rep := b.Policy()
+	return writePolicy(p, rep, out)
+}
+
+// minimizeOptions are the options learn and minimize share: the running
+// kernel's ABI (capped at what landlearn knows) and the default variables.
+func minimizeOptions(collapse int, allowSensitive bool, vars policy.Vars, stderr io.Writer) minimize.Options {
+	if vars == nil {
+		vars = policy.DefaultVars()
+	}
+	return minimize.Options{
+		ABI:            runningABI(stderr),
+		Collapse:       collapse,
+		AllowSensitive: allowSensitive,
+		Vars:           vars,
+	}
+}
+
+// runningABI is the Landlock ABI of this kernel, at most policy.KernelABI.
+// Without Landlock, a policy for the newest ABI is still useful (it is
+// meant for another machine), so that is what is written, with a note.
+func runningABI(stderr io.Writer) int {
+	abi, err := llsys.LandlockGetABIVersion()
+	if err != nil || abi < 1 {
+		if stderr != nil {
+			fmt.Fprintf(stderr, "landlearn: note: this kernel has no Landlock (%v); writing a policy for ABI %d\n", err, policy.KernelABI)
+		}
+		return policy.KernelABI
+	}
+	return min(abi, policy.KernelABI)
+}
+
+// writePolicy merges p into out.Merge if asked, writes it (to out.Path,
+// or stdout when out.Path is "-"), and prints the summary.
+func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error {
+	if out.Merge != "" {
+		old, err := policy.LoadFile(out.Merge)
+		if err != nil {
+			return &exitError{Code: exitUsage, Err: fmt.Errorf("--merge: %w", err)}
+		}
+		comment := p.Comment
+		p = policy.Merge(old, p)
+		p.Comment = comment
+		p.File = ""
+		for i := range p.FS {
+			p.FS[i].Line = 0
+		}
+		for i := range p.Net {
+			p.Net[i].Line = 0
+		}
+	}
+	vars := out.Vars
+	if vars == nil {
+		vars = policy.DefaultVars()
+	}
+	if ep, err := p.Expand(vars); err == nil {
+		rep.FilesReachable, rep.ReachableCapped = minimize.Reachable(ep, reachableLimit)
+	}
+	if out.Path == "-" {
+		if err := emit.YAML(out.Stdout, p); err != nil {
+			return &exitError{Code: exitUsage, Err: fmt.Errorf("write the policy: %w", err)}
+		}
+	} else if err := emit.WriteFile(out.Path, p, out.Force || out.Merge != ""); err != nil {
+		if errors.Is(err, emit.ErrExists) {
+			return usageErrorf("%v: pass --force to replace it, or --merge %s to grow it", err, out.Path)
+		}
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("write the policy: %w", err)}
+	}
+	if out.Stderr != nil {
+		rep.WriteSummary(out.Stderr)
+		if out.Path != "-" {
+			fmt.Fprintf(out.Stderr, "landlearn: wrote %s; try it with: landlearn run -p %s -- CMD\n", out.Path, out.Path)
+		}
+	}
+	return nil
 }
