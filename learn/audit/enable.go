@@ -142,74 +142,87 @@ func defaultCoordinator() *coordinator {
 func (c *coordinator) join() ([]string, error) {
 	var notices []string
 	err := c.locked(func(st *sharedState) error {
-		ctl, err := c.dial()
-		if err != nil {
-			return err
+		var err error
+		if notices, err = c.joinState(st); err != nil {
+			// Undo what was changed before the failure, unless others
+			// use it.
+			return errors.Join(err, c.leaveState(st))
 		}
-		defer ctl.Close()
-		status, err := ctl.GetStatus()
-		if err != nil {
-			return fmt.Errorf("read the audit status: %w", explainOpen(err))
-		}
-		if len(st.Users) == 0 && !st.changed() {
-			st.EnabledBefore = status.Enabled
-			st.BacklogBefore = status.BacklogLimit
-		}
-		if status.Enabled == 0 {
-			if err := ctl.SetEnabled(true, libaudit.WaitForReply); err != nil {
-				return fmt.Errorf("audit is off and switching it on failed: %w", explainControl(err))
-			}
-			st.SetEnabled = true
-			notices = append(notices, "audit was off: switched it on for this run (restored when landlearn exits)")
-		}
-		if status.Enabled != 2 && status.BacklogLimit != 0 && status.BacklogLimit < WantBacklog {
-			if err := ctl.SetBacklogLimit(WantBacklog, libaudit.WaitForReply); err != nil {
-				return fmt.Errorf("raise the audit backlog limit from %d to %d: %w", status.BacklogLimit, WantBacklog, explainControl(err))
-			}
-			if st.SetBacklog == 0 {
-				st.BacklogBefore = status.BacklogLimit
-			}
-			st.SetBacklog = WantBacklog
-			notices = append(notices, fmt.Sprintf("raised the audit backlog limit from %d to %d for this run", status.BacklogLimit, WantBacklog))
-		}
-		st.Users = append(st.Users, c.self)
 		return nil
 	})
 	return notices, err
+}
+
+// joinState is join on a state already read under the lock.
+func (c *coordinator) joinState(st *sharedState) (notices []string, err error) {
+	ctl, err := c.dial()
+	if err != nil {
+		return nil, err
+	}
+	defer ctl.Close()
+	status, err := ctl.GetStatus()
+	if err != nil {
+		return nil, fmt.Errorf("read the audit status: %w", explainOpen(err))
+	}
+	if len(st.Users) == 0 && !st.changed() {
+		st.EnabledBefore = status.Enabled
+		st.BacklogBefore = status.BacklogLimit
+	}
+	if status.Enabled == 0 {
+		if err := ctl.SetEnabled(true, libaudit.WaitForReply); err != nil {
+			return notices, fmt.Errorf("audit is off and switching it on failed: %w", explainControl(err))
+		}
+		st.SetEnabled = true
+		notices = append(notices, "audit was off: switched it on for this run (restored when landlearn exits)")
+	}
+	if status.Enabled != 2 && status.BacklogLimit != 0 && status.BacklogLimit < WantBacklog {
+		if err := ctl.SetBacklogLimit(WantBacklog, libaudit.WaitForReply); err != nil {
+			return notices, fmt.Errorf("raise the audit backlog limit from %d to %d: %w", status.BacklogLimit, WantBacklog, explainControl(err))
+		}
+		if st.SetBacklog == 0 {
+			st.BacklogBefore = status.BacklogLimit
+		}
+		st.SetBacklog = WantBacklog
+		notices = append(notices, fmt.Sprintf("raised the audit backlog limit from %d to %d for this run", status.BacklogLimit, WantBacklog))
+	}
+	st.Users = append(st.Users, c.self)
+	return notices, nil
 }
 
 // leave unregisters c.self; when nobody is left it restores what the
 // first user changed, unless someone else changed it since: audit stays
 // on when an audit daemon registered meanwhile, and a backlog limit that
 // is no longer ours is left alone.
-func (c *coordinator) leave() error {
-	return c.locked(func(st *sharedState) error {
-		if len(st.Users) > 0 || !st.changed() {
-			return nil
-		}
-		ctl, err := c.dial()
-		if err != nil {
-			return err
-		}
-		defer ctl.Close()
-		status, err := ctl.GetStatus()
-		if err != nil {
-			return fmt.Errorf("read the audit status: %w", explainOpen(err))
-		}
-		if st.SetBacklog != 0 && status.BacklogLimit == st.SetBacklog {
-			if err := ctl.SetBacklogLimit(st.BacklogBefore, libaudit.WaitForReply); err != nil {
-				return fmt.Errorf("restore the audit backlog limit to %d: %w", st.BacklogBefore, explainControl(err))
-			}
-		}
-		st.SetBacklog = 0
-		if st.SetEnabled && status.Enabled == 1 && status.PID == 0 && st.EnabledBefore == 0 {
-			if err := ctl.SetEnabled(false, libaudit.WaitForReply); err != nil {
-				return fmt.Errorf("switch audit back off: %w", explainControl(err))
-			}
-		}
-		st.SetEnabled = false
+func (c *coordinator) leave() error { return c.locked(c.leaveState) }
+
+// leaveState is leave on a state already read under the lock.
+func (c *coordinator) leaveState(st *sharedState) error {
+	st.Users = slices.DeleteFunc(st.Users, func(u user) bool { return u == c.self })
+	if len(st.Users) > 0 || !st.changed() {
 		return nil
-	})
+	}
+	ctl, err := c.dial()
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
+	status, err := ctl.GetStatus()
+	if err != nil {
+		return fmt.Errorf("read the audit status: %w", explainOpen(err))
+	}
+	if st.SetBacklog != 0 && status.BacklogLimit == st.SetBacklog {
+		if err := ctl.SetBacklogLimit(st.BacklogBefore, libaudit.WaitForReply); err != nil {
+			return fmt.Errorf("restore the audit backlog limit to %d: %w", st.BacklogBefore, explainControl(err))
+		}
+	}
+	st.SetBacklog = 0
+	if st.SetEnabled && status.Enabled == 1 && status.PID == 0 && st.EnabledBefore == 0 {
+		if err := ctl.SetEnabled(false, libaudit.WaitForReply); err != nil {
+			return fmt.Errorf("switch audit back off: %w", explainControl(err))
+		}
+	}
+	st.SetEnabled = false
+	return nil
 }
 
 // locked runs f on the state file under the lock, with c.self and dead
