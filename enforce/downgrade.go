@@ -135,10 +135,7 @@ func Plan(p *policy.Policy) (Downgrade, error) {
 func plan(p *policy.Policy, k kernel, log bool) (Downgrade, error) {
 	d := Downgrade{PolicyABI: p.ABI, KernelABI: k.usableABI(), file: p.File}
 	d.EnforcedABI = min(d.KernelABI, policy.KernelABI)
-	name := p.File
-	if name == "" {
-		name = "policy"
-	}
+	name := nameOf(p)
 	wanted := p.Handled
 	if wanted == (policy.Handled{}) {
 		return d, nil // restricts nothing, on any kernel
@@ -226,7 +223,7 @@ func (d Downgrade) Notice() string {
 	var b strings.Builder
 	name := d.file
 	if name == "" {
-		name = "policy"
+		name = "the policy"
 	}
 	if d.Dropped != (policy.Handled{}) || len(d.Grants) > 0 {
 		fmt.Fprintf(&b, "landlearn: %s asks for Landlock ABI %d; this kernel enforces ABI %d (compat: best-effort), so these rights stay unrestricted:\n",
@@ -263,4 +260,12 @@ func (d Downgrade) MPTCPNotice() string {
 		return ""
 	}
 	return "landlearn: note: MPTCP sockets escape bind_tcp/connect_tcp on this kernel (Landlock erratum 1)\n"
+}
+
+// nameOf names p in messages: its file, or "policy" when built in memory.
+func nameOf(p *policy.Policy) string {
+	if p.File == "" {
+		return "policy"
+	}
+	return p.File
 }

@@ -30,6 +30,7 @@ const (
 	probeEnv   = "ENFORCE_TEST_PROBE"
 	execEnv    = "ENFORCE_TEST_EXEC_POLICY"
 	exampleEnv = "ENFORCE_TEST_EXAMPLE"
+	threadsEnv = "ENFORCE_TEST_THREADS_POLICY"
 )
 
 func TestMain(m *testing.M) {
@@ -39,6 +40,9 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv(probeEnv) != "" {
 		os.Exit(probe(os.Args[1:]))
+	}
+	if f := os.Getenv(threadsEnv); f != "" {
+		os.Exit(threadsMain(f, os.Args[1]))
 	}
 	flag.Parse()
 	if os.Getenv(exampleEnv) == "" {
