@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +56,58 @@ func TestCorrelatorAdminGuide(t *testing.T) {
 	st := c.Stats()
 	if st.Lines != 13 || st.Records != 13 || st.Landlock != 7 || st.ByType["SYSCALL"] != 3 || st.Unjoined != 0 || len(st.Skipped) != 0 {
 		t.Errorf("stats = %+v", st)
+	}
+}
+
+// The logs in testdata/audit were recorded on this project's machines
+// from real Landlock denials (testdata/audit/README.md): the same run
+// through auditd's RAW and ENRICHED formats, ausearch and journald.
+func TestCorrelatorRecordedLogs(t *testing.T) {
+	for _, tc := range []struct {
+		file                       string
+		denials, domains, unjoined int
+		host                       string
+		notAudit                   int
+	}{
+		{"raw.log", 52, 2, 0, "", 0},
+		{"enriched.log", 52, 2, 0, "ci-runner-1", 0},
+		{"ausearch-raw.log", 52, 2, 0, "", 0},
+		{"ausearch.log", 52, 2, 0, "ci-runner-1", 0},
+		{"journal.json", 52, 2, 0, "web-1", 2}, // a kernel and a stdout entry
+		{"dmesg.log", 3, 1, 0, "", 0},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			c := NewCorrelator()
+			readTestdata(t, c, tc.file)
+			ds, doms, st := c.Denials(), c.Domains(), c.Stats()
+			if len(ds) != tc.denials || len(doms) != tc.domains || st.Unjoined != tc.unjoined {
+				t.Errorf("%d denials, %d domains, %d unjoined; want %d, %d, %d (stats %+v)",
+					len(ds), len(doms), st.Unjoined, tc.denials, tc.domains, tc.unjoined, st)
+			}
+			if st.Skipped["not-audit"] != tc.notAudit {
+				t.Errorf("skipped %d lines as not-audit, want %d", st.Skipped["not-audit"], tc.notAudit)
+			}
+			delete(st.Skipped, "not-audit")
+			for k, n := range st.Skipped {
+				t.Errorf("skipped %d lines: %s (first: %s)", n, k, st.FirstSkipped)
+			}
+			for _, d := range ds {
+				if d.Host != tc.host {
+					t.Fatalf("host = %q, want %q", d.Host, tc.host)
+				}
+			}
+		})
+	}
+}
+
+func readTestdata(t *testing.T, c *Correlator, name string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "audit", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := c.ReadLog(f, name); err != nil {
+		t.Fatal(err)
 	}
 }

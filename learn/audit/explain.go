@@ -128,6 +128,9 @@ func fsRule(path string, fs policy.Access) string {
 		path = p
 		comment = "# deleted when it was denied: a rule needs the file to exist when the policy is enforced\n"
 	}
+	if fs&policy.Bit("refer") != 0 {
+		comment += "# refer: both directories of the rename or link need it, and the moved file must gain no right at its destination\n"
+	}
 	return comment + "- path: " + yamlString(path) + "\n  access: " + rights
 }
 
@@ -155,4 +158,47 @@ func yamlString(s string) string {
 		return s
 	}
 	return strconv.Quote(s)
+}
+
+// Kind says what sort of object a denial is about.
+func (d Denial) Kind() string {
+	fs, net, scopes, other := d.Rights()
+	switch {
+	case fs != 0:
+		return "fs"
+	case net != 0:
+		return "net"
+	case scopes != 0:
+		return "scope"
+	case len(other) > 0:
+		return other[0]
+	}
+	return "unknown"
+}
+
+// rightNames are the blockers without their fs./net./scope. prefix: the
+// rights' names in landlearn's vocabulary.
+func (d Denial) rightNames() []string {
+	out := make([]string, 0, len(d.Blockers))
+	for _, b := range d.Blockers {
+		if r, ok := policy.LookupRight(b); ok && kindMatches(b, r.Kind) {
+			out = append(out, r.Name)
+		} else {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// objectKey identifies the object a denial is about within its domain,
+// so that repeated denials of one object group together.
+func (d Denial) objectKey() string {
+	switch k := d.Kind(); k {
+	case "fs":
+		return "fs\x00" + d.Path
+	case "net":
+		return "net\x00" + strconv.Itoa(d.Port)
+	default:
+		return k + "\x00" + d.Object()
+	}
 }

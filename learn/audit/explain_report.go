@@ -1,0 +1,368 @@
+package audit
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/landlearn/landlearn/policy"
+)
+
+// Explanation is what `landlearn explain` and `verify` tell about a set of
+// denials: per domain, who created it, its lifetime, and its denials
+// grouped by object with the rule that fixes them. Its JSON field names
+// are a stable interface (`explain --json`).
+type Explanation struct {
+	Domains []DomainExplanation `json:"domains"`
+}
+
+// DomainExplanation is one Landlock domain and what it denied.
+type DomainExplanation struct {
+	ID   string `json:"domain"`
+	Host string `json:"host,omitempty"`
+	// Creator is the process that called landlock_restrict_self, from the
+	// status=allocated record; nil when the input does not hold it.
+	Creator *Creator `json:"creator,omitempty"`
+	// FirstDenial is the time of the domain's first logged denial (the
+	// kernel writes the allocation record then); Deallocated is set from
+	// the status=deallocated record.
+	FirstDenial time.Time  `json:"first_denial"`
+	Deallocated *time.Time `json:"deallocated,omitempty"`
+	// Denials is the kernel's count from the deallocation record (-1
+	// when the domain was still alive or the record is missing); Logged
+	// is the number of denial records read.
+	Denials int64 `json:"denials"`
+	Logged  int   `json:"logged"`
+	// Parent is the domain in which the creator itself was seen denied
+	// before: this domain is nested in it (the records of ABI 7 do not
+	// name parents; this is an inference from pids).
+	Parent  string         `json:"parent,omitempty"`
+	Objects []ObjectDenial `json:"objects"`
+}
+
+// Creator is the process that created a domain.
+type Creator struct {
+	Exe  string `json:"exe"`
+	Comm string `json:"comm"`
+	PID  int    `json:"pid"`
+	UID  int    `json:"uid"`
+	Mode string `json:"mode"`
+}
+
+// ObjectDenial is every denial of one object (a path, a port, a process)
+// in one domain.
+type ObjectDenial struct {
+	// Object names it for people: "/etc/hosts", "tcp port 443
+	// (127.0.0.1)", "process 1 (systemd)", "abstract unix socket @x".
+	Object string `json:"object"`
+	// Kind is fs, net, scope, or the blocker no rule can allow (ptrace).
+	Kind string `json:"kind"`
+	Path string `json:"path,omitempty"`
+	Port *int   `json:"port,omitempty"`
+	// Rights are the denied rights (union of the blockers), by name.
+	Rights      []string  `json:"rights"`
+	Count       int       `json:"count"`
+	Executables []string  `json:"executables"`
+	Syscalls    []string  `json:"syscalls"`
+	PIDs        []int     `json:"pids"`
+	First       time.Time `json:"first"`
+	Last        time.Time `json:"last"`
+	// Sources are up to three file:line locations of the records.
+	Sources []string `json:"sources,omitempty"`
+	// Fix is the YAML rule that allows it, or why none can (Denial.FixRule).
+	Fix string `json:"fix"`
+	// Policy is set when a policy was given: does it already allow this?
+	Policy *PolicyVerdict `json:"policy,omitempty"`
+}
+
+// PolicyVerdict says whether a policy allows what a domain denied.
+type PolicyVerdict struct {
+	// Allows is set when the policy grants every denied right: the
+	// denial then came from another layer (a nested domain, another
+	// policy, an older version of this one).
+	Allows bool `json:"allows"`
+	// Missing are the denied rights the policy does not grant either.
+	Missing []string `json:"missing,omitempty"`
+}
+
+const maxSources = 3
+
+// Explain groups denials by domain and object. doms gives the domains'
+// creators and lifetimes (Correlator.Domains). When p is not nil (already
+// expanded: policy.Expand), each object says whether p allows it.
+func Explain(ds []Denial, doms []Domain, p *policy.Policy) Explanation {
+	type objAcc struct {
+		od     *ObjectDenial
+		rights map[string]bool
+		d      Denial // the first denial, with the union of the blockers
+	}
+	type domAcc struct {
+		de   *DomainExplanation
+		objs map[string]*objAcc
+		keys []string
+	}
+	byDom := map[domainKey]*domAcc{}
+	var order []domainKey
+	domain := func(host, id string) *domAcc {
+		k := domainKey{host, id}
+		if a, ok := byDom[k]; ok {
+			return a
+		}
+		a := &domAcc{de: &DomainExplanation{ID: id, Host: host, Denials: -1}, objs: map[string]*objAcc{}}
+		byDom[k] = a
+		order = append(order, k)
+		return a
+	}
+	for _, dm := range doms {
+		de := domain(dm.Host, dm.ID).de
+		if dm.Allocated {
+			de.Creator = &Creator{Exe: dm.Exe, Comm: dm.Comm, PID: dm.PID, UID: dm.UID, Mode: dm.Mode}
+			de.FirstDenial = dm.AllocatedAt
+		}
+		if dm.Deallocated {
+			t := dm.DeallocatedAt
+			de.Deallocated = &t
+			de.Denials = int64(dm.Denials)
+		}
+	}
+	for _, d := range ds {
+		a := domain(d.Host, d.Domain)
+		a.de.Logged++
+		if a.de.FirstDenial.IsZero() || d.Time.Before(a.de.FirstDenial) {
+			a.de.FirstDenial = d.Time
+		}
+		key := d.objectKey()
+		o, ok := a.objs[key]
+		if !ok {
+			o = &objAcc{od: &ObjectDenial{Object: d.Object(), Kind: d.Kind(), First: d.Time}, rights: map[string]bool{}, d: d}
+			o.d.Blockers = nil
+			if o.od.Kind == "fs" {
+				o.od.Path = d.Path
+			}
+			if o.od.Kind == "net" {
+				port := d.Port
+				o.od.Port = &port
+			}
+			a.objs[key] = o
+			a.keys = append(a.keys, key)
+		}
+		od := o.od
+		od.Count++
+		if d.Time.Before(od.First) {
+			od.First = d.Time
+		}
+		if d.Time.After(od.Last) {
+			od.Last = d.Time
+		}
+		for i, r := range d.rightNames() {
+			if !o.rights[r] {
+				o.rights[r] = true
+				o.d.Blockers = append(o.d.Blockers, d.Blockers[i])
+			}
+		}
+		if d.Exe != "" {
+			od.Executables = appendUnique(od.Executables, d.Exe)
+		}
+		if d.SyscallName != "" {
+			od.Syscalls = appendUnique(od.Syscalls, d.SyscallName)
+		}
+		if d.PID != 0 && !containsInt(od.PIDs, d.PID) {
+			od.PIDs = append(od.PIDs, d.PID)
+		}
+		if d.Source != "" && len(od.Sources) < maxSources {
+			od.Sources = append(od.Sources, d.Source)
+		}
+	}
+	var out Explanation
+	for _, k := range order {
+		a := byDom[k]
+		for _, key := range a.keys {
+			o := a.objs[key]
+			o.d.Blockers = sortedBlockers(o.d.Blockers)
+			o.od.Rights = o.d.rightNames()
+			o.od.Fix = o.d.FixRule()
+			sort.Strings(o.od.Executables)
+			sort.Strings(o.od.Syscalls)
+			sort.Ints(o.od.PIDs)
+			if p != nil {
+				o.od.Policy = verdict(p, o.d)
+			}
+			a.de.Objects = append(a.de.Objects, *o.od)
+		}
+		sort.SliceStable(a.de.Objects, func(i, j int) bool {
+			x, y := a.de.Objects[i], a.de.Objects[j]
+			if !x.First.Equal(y.First) {
+				return x.First.Before(y.First)
+			}
+			return x.Object < y.Object
+		})
+		if a.de.Objects == nil {
+			a.de.Objects = []ObjectDenial{}
+		}
+		out.Domains = append(out.Domains, *a.de)
+	}
+	inferParents(out.Domains, ds)
+	return out
+}
+
+// inferParents sets Parent for a domain whose creator pid was denied in
+// another domain before this one's first denial: the creator ran inside
+// that domain when it called restrict_self.
+func inferParents(des []DomainExplanation, ds []Denial) {
+	for i := range des {
+		c := des[i].Creator
+		if c == nil || c.PID == 0 {
+			continue
+		}
+		for _, d := range ds {
+			if d.PID == c.PID && d.Host == des[i].Host && d.Domain != des[i].ID && !d.Time.After(des[i].FirstDenial) {
+				des[i].Parent = d.Domain
+				break
+			}
+		}
+	}
+}
+
+// verdict checks one grouped denial against p.
+func verdict(p *policy.Policy, d Denial) *PolicyVerdict {
+	fs, net, scopes, other := d.Rights()
+	var missing []string
+	if fs != 0 {
+		missing = append(missing, p.MissingFS(d.Path, fs).Names(policy.KindFS)...)
+	}
+	if net != 0 && d.Port >= 0 && d.Port <= 0xffff {
+		missing = append(missing, p.MissingNet(uint16(d.Port), net).Names(policy.KindNet)...)
+	}
+	missing = append(missing, p.ScopesDenied(scopes).Names(policy.KindScope)...)
+	missing = append(missing, other...)
+	return &PolicyVerdict{Allows: len(missing) == 0, Missing: missing}
+}
+
+// sortRights orders right names as the kernel's bit order (fs, net,
+// scopes), unknown names last.
+func sortRights(names []string) {
+	rank := func(n string) int {
+		for i, r := range policy.Rights() {
+			if r.Name == n {
+				return i
+			}
+		}
+		return 1 << 20
+	}
+	sort.SliceStable(names, func(i, j int) bool { return rank(names[i]) < rank(names[j]) })
+}
+
+func sortedBlockers(bs []string) []string {
+	out := append([]string(nil), bs...)
+	names := make(map[string]string, len(out))
+	for _, b := range out {
+		n := b
+		if r, ok := policy.LookupRight(b); ok {
+			n = r.Name
+		}
+		names[n] = b
+	}
+	keys := make([]string, 0, len(names))
+	for n := range names {
+		keys = append(keys, n)
+	}
+	sort.Strings(keys)
+	sortRights(keys)
+	out = out[:0]
+	for _, n := range keys {
+		out = append(out, names[n])
+	}
+	return out
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func containsInt(list []int, n int) bool {
+	for _, x := range list {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Summary aggregates denials from many logs and hosts: which hosts,
+// executables, rights and domains they come from, most frequent first.
+type Summary struct {
+	Denials    int     `json:"denials"`
+	Domains    int     `json:"domains"`
+	Hosts      []Count `json:"by_host"`
+	Executable []Count `json:"by_executable"`
+	Rights     []Count `json:"by_right"`
+	ByDomain   []Count `json:"by_domain"`
+}
+
+// Count is one line of a Summary table.
+type Count struct {
+	Key   string `json:"key"`
+	Count int    `json:"count"`
+	// Detail says more about the key: a domain's creator.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Summarize counts ds by host, executable, right and domain.
+func Summarize(ds []Denial, doms []Domain) Summary {
+	host, exe, right, dom := counter{}, counter{}, counter{}, counter{}
+	detail := map[string]string{}
+	for _, dm := range doms {
+		if dm.Allocated {
+			detail[domainLabel(dm.Host, dm.ID)] = "created by " + dm.Exe
+		}
+	}
+	for _, d := range ds {
+		h := d.Host
+		if h == "" {
+			h = "(local)"
+		}
+		host.add(h)
+		e := d.Exe
+		if e == "" {
+			e = "(unknown)"
+		}
+		exe.add(e)
+		for _, r := range d.rightNames() {
+			right.add(r)
+		}
+		dom.add(domainLabel(d.Host, d.Domain))
+	}
+	s := Summary{Denials: len(ds), Domains: len(dom), Hosts: host.sorted(nil), Executable: exe.sorted(nil),
+		Rights: right.sorted(nil), ByDomain: dom.sorted(detail)}
+	return s
+}
+
+func domainLabel(host, id string) string {
+	if host == "" {
+		return id
+	}
+	return host + "/" + id
+}
+
+type counter map[string]int
+
+func (c counter) add(k string) { c[k]++ }
+
+func (c counter) sorted(detail map[string]string) []Count {
+	out := make([]Count, 0, len(c))
+	for k, n := range c {
+		out = append(out, Count{Key: k, Count: n, Detail: detail[k]})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return strings.Compare(out[i].Key, out[j].Key) < 0
+	})
+	return out
+}

@@ -1,0 +1,127 @@
+package audit
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// timeLayout prints record times in UTC with the kernel's millisecond
+// precision, so that output does not depend on the reader's time zone.
+const timeLayout = "2006-01-02 15:04:05.000 UTC"
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// WriteText prints the explanation for people: per domain its creator and
+// lifetime, then each denied object with the rights, who asked, where the
+// record is, and the rule that fixes it.
+func (e Explanation) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for i, d := range e.Domains {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		writeDomain(&b, d)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeDomain(b *strings.Builder, d DomainExplanation) {
+	fmt.Fprintf(b, "domain %s", d.ID)
+	if d.Host != "" {
+		fmt.Fprintf(b, " on %s", d.Host)
+	}
+	b.WriteString("\n")
+	if c := d.Creator; c != nil {
+		fmt.Fprintf(b, "  created by %s (comm %s, pid %d, uid %d), mode %s\n", c.Exe, c.Comm, c.PID, c.UID, c.Mode)
+	} else {
+		b.WriteString("  creator unknown: its allocation record is not in the input (a rotated or filtered log?)\n")
+	}
+	if d.Parent != "" {
+		fmt.Fprintf(b, "  nested: its creator was itself confined by domain %s\n", d.Parent)
+	}
+	fmt.Fprintf(b, "  first denial %s", fmtTime(d.FirstDenial))
+	switch {
+	case d.Deallocated != nil:
+		fmt.Fprintf(b, "; deallocated %s after %d denials (%d logged here)\n", fmtTime(*d.Deallocated), d.Denials, d.Logged)
+		if d.Denials > int64(d.Logged) {
+			fmt.Fprintf(b, "  %d denials are not in this input: rate limits, audit rules or log flags dropped them, or the log is partial\n",
+				d.Denials-int64(d.Logged))
+		}
+	default:
+		fmt.Fprintf(b, "; %d denials logged; no deallocation record (still running when the log ends?)\n", d.Logged)
+	}
+	for _, o := range d.Objects {
+		writeObject(b, o)
+	}
+}
+
+func writeObject(b *strings.Builder, o ObjectDenial) {
+	times := plural(o.Count, "time")
+	fmt.Fprintf(b, "\n  %s: %s denied %s", o.Object, strings.Join(o.Rights, ", "), times)
+	if len(o.Executables) > 0 {
+		fmt.Fprintf(b, " to %s", listSome(o.Executables, 3))
+	}
+	if len(o.Syscalls) > 0 {
+		fmt.Fprintf(b, " (%s)", listSome(o.Syscalls, 4))
+	}
+	if len(o.Sources) > 0 {
+		fmt.Fprintf(b, " [%s]", o.Sources[0])
+	}
+	b.WriteString("\n")
+	for _, l := range strings.Split(o.Fix, "\n") {
+		b.WriteString("    " + l + "\n")
+	}
+	if v := o.Policy; v != nil {
+		if v.Allows {
+			b.WriteString("    policy: already allows this; the denial came from another layer (a nested domain, another policy, an older version of this one)\n")
+		} else {
+			fmt.Fprintf(b, "    policy: does not allow %s\n", strings.Join(v.Missing, ", "))
+		}
+	}
+}
+
+// plural says "1 domain", "2 domains".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// listSome joins up to n items and says how many more there are.
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s (+%d more)", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+// WriteText prints the summary as tables, most frequent first.
+func (s Summary) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s in %s on %s\n", plural(s.Denials, "Landlock denial"), plural(s.Domains, "domain"), plural(len(s.Hosts), "host"))
+	for _, t := range []struct {
+		title string
+		rows  []Count
+	}{
+		{"by host", s.Hosts},
+		{"by executable", s.Executable},
+		{"by right", s.Rights},
+		{"by domain", s.ByDomain},
+	} {
+		fmt.Fprintf(&b, "\n%s:\n", t.title)
+		for _, c := range t.rows {
+			fmt.Fprintf(&b, "  %6d  %s", c.Count, c.Key)
+			if c.Detail != "" {
+				fmt.Fprintf(&b, "  (%s)", c.Detail)
+			}
+			b.WriteString("\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
