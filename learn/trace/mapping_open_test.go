@@ -1,0 +1,232 @@
+package trace
+
+import (
+	"encoding/binary"
+	"os"
+	"strconv"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func openat(d, p string, flags int) func(*testing.T, string) *Call {
+	return func(t *testing.T, dir string) *Call {
+		return call(unix.SYS_OPENAT, dirfd(t, dir), cstr(p), uint64(flags), 0o644)
+	}
+}
+
+func TestMappingOpen(t *testing.T) {
+	file := func(t *testing.T, d string) { writeFile(t, d+"/f", "x", 0o644) }
+	rows := []row{
+		{name: "read", setup: file, call: openat("", "f", unix.O_RDONLY),
+			want: `{"syscall":"openat","path":"$D/f","type":"file","access":["read_file"]}` + "\n"},
+		{name: "write", setup: file, call: openat("", "f", unix.O_WRONLY),
+			want: `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file"]}` + "\n"},
+		{name: "read-write", setup: file, call: openat("", "f", unix.O_RDWR),
+			want: `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file","read_file"]}` + "\n"},
+		{name: "accmode 3 needs no right", free: true, setup: file, call: openat("", "f", 3)},
+		{name: "directory", call: openat("", ".", unix.O_RDONLY|unix.O_DIRECTORY),
+			want: `{"syscall":"openat","path":"$D","type":"dir","access":["read_dir"]}` + "\n"},
+		{name: "directory for writing is EISDIR", call: openat("", ".", unix.O_WRONLY)},
+		{name: "O_TRUNC on a directory is EISDIR", call: openat("", ".", unix.O_RDONLY|unix.O_TRUNC)},
+		{name: "O_DIRECTORY on a file is ENOTDIR", setup: file, call: openat("", "f", unix.O_RDONLY|unix.O_DIRECTORY)},
+		{name: "missing", call: openat("", "nope", unix.O_RDONLY)},
+		{name: "missing parent", call: openat("", "no/f", unix.O_RDONLY|unix.O_CREAT)},
+		{name: "through a file is ENOTDIR", setup: file, call: openat("", "f/g", unix.O_RDONLY)},
+		{name: "O_CREAT creates", call: openat("", "new", unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC),
+			want: `{"syscall":"openat","path":"$D","type":"dir","access":["make_reg"],"created":true,"dst":"$D/new"}` + "\n" +
+				`{"syscall":"openat","path":"$D/new","type":"file","access":["write_file"],"created":true}` + "\n"},
+		{name: "O_CREAT opens an existing file", setup: file, call: openat("", "f", unix.O_RDWR|unix.O_CREAT),
+			want: `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file","read_file"]}` + "\n"},
+		{name: "O_CREAT|O_EXCL on an existing file is EEXIST", setup: file, call: openat("", "f", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL)},
+		{name: "O_CREAT name/ is EISDIR", call: openat("", "new/", unix.O_WRONLY|unix.O_CREAT)},
+		{name: "O_TRUNC existing", setup: file, call: openat("", "f", unix.O_WRONLY|unix.O_TRUNC),
+			want: `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file","truncate"]}` + "\n"},
+		{name: "O_TRUNC read-only", setup: file, call: openat("", "f", unix.O_RDONLY|unix.O_TRUNC),
+			want: `{"syscall":"openat","path":"$D/f","type":"file","access":["read_file","truncate"]}` + "\n"},
+		{name: "O_TRUNC on a fifo", setup: func(t *testing.T, d string) { unix.Mkfifo(d+"/p", 0o644) },
+			call: openat("", "p", unix.O_RDWR|unix.O_TRUNC),
+			want: `{"syscall":"openat","path":"$D/p","type":"fifo","access":["write_file","read_file"]}` + "\n"},
+		{name: "O_TRUNC on a device", call: openat("", "/dev/null", unix.O_WRONLY|unix.O_TRUNC),
+			want: `{"syscall":"openat","path":"/dev/null","type":"char","access":["write_file"]}` + "\n"},
+		{name: "O_PATH", free: true, setup: file, call: openat("", "f", unix.O_PATH|unix.O_RDWR)},
+		{name: "O_TMPFILE read-write", call: openat("", ".", unix.O_TMPFILE|unix.O_RDWR),
+			want: `{"syscall":"openat","path":"$D","type":"dir","access":["write_file","read_file"]}` + "\n"},
+		{name: "O_TMPFILE write", call: openat("", ".", unix.O_TMPFILE|unix.O_WRONLY),
+			want: `{"syscall":"openat","path":"$D","type":"dir","access":["write_file"]}` + "\n"},
+		{name: "O_TMPFILE read-only is EINVAL", call: openat("", ".", unix.O_TMPFILE|unix.O_RDONLY)},
+		{name: "symlink followed", setup: func(t *testing.T, d string) {
+			file(t, d)
+			mkdir(t, d+"/sub")
+			symlink("../f", d+"/sub/l")
+			symlink(d+"/sub/l", d+"/abs")
+		}, call: openat("", "abs", unix.O_RDONLY),
+			want: `{"syscall":"openat","path":"$D/f","type":"file","access":["read_file"]}` + "\n"},
+		{name: "symlinked directory then ..", setup: func(t *testing.T, d string) {
+			file(t, d)
+			mkdir(t, d+"/a/b")
+			symlink("a/b", d+"/lb")
+		}, call: openat("", "lb/../../f", unix.O_RDONLY),
+			want: `{"syscall":"openat","path":"$D/f","type":"file","access":["read_file"]}` + "\n"},
+		{name: "O_NOFOLLOW on a symlink is ELOOP", setup: func(t *testing.T, d string) {
+			file(t, d)
+			symlink("f", d+"/l")
+		}, call: openat("", "l", unix.O_RDONLY|unix.O_NOFOLLOW)},
+		{name: "symlink loop is ELOOP", setup: func(t *testing.T, d string) {
+			symlink("b", d+"/a")
+			symlink("a", d+"/b")
+		}, call: openat("", "a", unix.O_RDONLY)},
+		{name: "O_CREAT through a dangling symlink creates its target", setup: func(t *testing.T, d string) {
+			mkdir(t, d+"/t")
+			symlink("t/new", d+"/l")
+		}, call: openat("", "l", unix.O_WRONLY|unix.O_CREAT),
+			want: `{"syscall":"openat","path":"$D/t","type":"dir","access":["make_reg"],"created":true,"dst":"$D/t/new"}` + "\n" +
+				`{"syscall":"openat","path":"$D/t/new","type":"file","access":["write_file"],"created":true}` + "\n"},
+		{name: "O_CREAT|O_EXCL on a dangling symlink is EEXIST", setup: func(t *testing.T, d string) {
+			symlink("new", d+"/l")
+		}, call: openat("", "l", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL)},
+		{name: "open without dirfd", setup: file, call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_OPEN, cstr(d+"/f"), unix.O_RDONLY)
+		}, want: `{"syscall":"open","path":"$D/f","type":"file","access":["read_file"]}` + "\n"},
+		{name: "creat of an existing file truncates", setup: file, call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_CREAT, cstr(d+"/f"), 0o644)
+		}, want: `{"syscall":"creat","path":"$D/f","type":"file","access":["write_file","truncate"]}` + "\n"},
+		{name: "creat of a new file", call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_CREAT, cstr(d+"/g"), 0o644)
+		}, want: `{"syscall":"creat","path":"$D","type":"dir","access":["make_reg"],"created":true,"dst":"$D/g"}` + "\n" +
+			`{"syscall":"creat","path":"$D/g","type":"file","access":["write_file"],"created":true}` + "\n"},
+		{name: "cwd-relative", setup: file, call: func(t *testing.T, d string) *Call {
+			t.Chdir(d)
+			return call(unix.SYS_OPENAT, atFDCWD, cstr("./f"), unix.O_RDONLY)
+		}, want: `{"syscall":"openat","path":"$D/f","type":"file","access":["read_file"]}` + "\n"},
+		{name: "/proc/self/fd reopen is the file", setup: file, call: func(t *testing.T, d string) *Call {
+			fd, err := unix.Open(d+"/f", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { unix.Close(fd) })
+			return call(unix.SYS_OPENAT, atFDCWD, cstr("/proc/self/fd/"+strconv.Itoa(fd)), unix.O_WRONLY)
+		}, want: `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file"]}` + "\n"},
+		{name: "/proc/self/fd of a pipe needs nothing", call: func(t *testing.T, d string) *Call {
+			var p [2]int
+			if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
+			return call(unix.SYS_OPENAT, atFDCWD, cstr("/proc/self/fd/"+strconv.Itoa(p[0])), unix.O_RDONLY)
+		}, noReal: true},
+		{name: "/proc/self/status is the caller's", call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_OPEN, cstr("/proc/self/status"), unix.O_RDONLY)
+		}, want: `{"syscall":"open","path":"/proc/` + strconv.Itoa(os.Getpid()) + `/status","type":"file","access":["read_file"]}` + "\n"},
+	}
+	runRows(t, rows)
+}
+
+func TestMappingOpenCreds(t *testing.T) {
+	needRoot(t)
+	user := &[2]int{4242, 4242}
+	rows := []row{
+		{name: "unreadable file", creds: user, setup: func(t *testing.T, d string) {
+			writeFile(t, d+"/f", "x", 0o600)
+			os.Chmod(d, 0o755)
+		}, call: openat("", "f", unix.O_RDONLY)},
+		{name: "readable by others", creds: user, setup: func(t *testing.T, d string) {
+			writeFile(t, d+"/f", "x", 0o644)
+			os.Chmod(d, 0o755)
+		}, call: openat("", "f", unix.O_RDONLY),
+			want: `{"syscall":"openat","path":"$D/f","type":"file","access":["read_file"]}` + "\n"},
+		{name: "owner may write", creds: user, setup: func(t *testing.T, d string) {
+			writeFile(t, d+"/f", "x", 0o600)
+			os.Chown(d+"/f", 4242, 4242)
+			os.Chmod(d, 0o755)
+		}, call: openat("", "f", unix.O_WRONLY),
+			want: `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file"]}` + "\n"},
+		{name: "unsearchable directory", creds: user, setup: func(t *testing.T, d string) {
+			writeFile(t, d+"/s/f", "x", 0o644)
+			os.Chmod(d+"/s", 0o700)
+			os.Chmod(d, 0o755)
+		}, call: openat("", "s/f", unix.O_RDONLY)},
+		{name: "create in a read-only directory", creds: user, setup: func(t *testing.T, d string) {
+			os.Chmod(d, 0o755)
+		}, call: openat("", "new", unix.O_WRONLY|unix.O_CREAT)},
+	}
+	runRows(t, rows)
+}
+
+func TestMappingOpenat2(t *testing.T) {
+	how := func(flags, resolve uint64) uint64 {
+		var b [24]byte
+		binary.LittleEndian.PutUint64(b[0:], flags)
+		binary.LittleEndian.PutUint64(b[16:], resolve)
+		return mem(b[:])
+	}
+	rows := []row{
+		{name: "read", setup: func(t *testing.T, d string) { writeFile(t, d+"/f", "x", 0o644) },
+			call: func(t *testing.T, d string) *Call {
+				return call(unix.SYS_OPENAT2, dirfd(t, d), cstr("f"), how(unix.O_RDONLY, 0), 24)
+			}, want: `{"syscall":"openat2","path":"$D/f","type":"file","access":["read_file"]}` + "\n"},
+		{name: "RESOLVE_NO_SYMLINKS", setup: func(t *testing.T, d string) {
+			writeFile(t, d+"/f", "x", 0o644)
+			symlink("f", d+"/l")
+		}, call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_OPENAT2, dirfd(t, d), cstr("l"), how(unix.O_RDONLY, unix.RESOLVE_NO_SYMLINKS), 24)
+		}},
+		{name: "RESOLVE_IN_ROOT", setup: func(t *testing.T, d string) {
+			writeFile(t, d+"/etc/f", "x", 0o644)
+			symlink("/etc/f", d+"/l")
+		}, call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_OPENAT2, dirfd(t, d), cstr("/l"), how(unix.O_RDONLY, unix.RESOLVE_IN_ROOT), 24)
+		}, want: `{"syscall":"openat2","path":"$D/etc/f","type":"file","access":["read_file"]}` + "\n"},
+		{name: "O_CREAT", call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_OPENAT2, dirfd(t, d), cstr("n"), how(unix.O_RDWR|unix.O_CREAT, 0), 24)
+		}, want: `{"syscall":"openat2","path":"$D","type":"dir","access":["make_reg"],"created":true,"dst":"$D/n"}` + "\n" +
+			`{"syscall":"openat2","path":"$D/n","type":"file","access":["write_file","read_file"],"created":true}` + "\n"},
+	}
+	runRows(t, rows)
+}
+
+func TestMappingTruncate(t *testing.T) {
+	file := func(t *testing.T, d string) { writeFile(t, d+"/f", "xyz", 0o644) }
+	rows := []row{
+		{name: "truncate", setup: file, call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_TRUNCATE, cstr(d+"/f"), 1)
+		}, want: `{"syscall":"truncate","path":"$D/f","type":"file","access":["truncate"]}` + "\n"},
+		{name: "truncate through a symlink", setup: func(t *testing.T, d string) {
+			file(t, d)
+			symlink("f", d+"/l")
+		}, call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_TRUNCATE, cstr(d+"/l"), 1)
+		}, want: `{"syscall":"truncate","path":"$D/f","type":"file","access":["truncate"]}` + "\n"},
+		{name: "truncate a directory is EISDIR", call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_TRUNCATE, cstr(d), 1)
+		}},
+		{name: "truncate a missing file", call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_TRUNCATE, cstr(d+"/nope"), 1)
+		}},
+		{name: "ftruncate", setup: file, call: func(t *testing.T, d string) *Call {
+			fd, err := unix.Open(d+"/f", unix.O_RDWR|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { unix.Close(fd) })
+			return call(unix.SYS_FTRUNCATE, uint64(fd), 1)
+		}, want: `{"syscall":"ftruncate","path":"$D/f","type":"file","access":["truncate"]}` + "\n"},
+		{name: "ftruncate of a read-only fd is EINVAL", setup: file, call: func(t *testing.T, d string) *Call {
+			fd, err := unix.Open(d+"/f", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { unix.Close(fd) })
+			return call(unix.SYS_FTRUNCATE, uint64(fd), 1)
+		}},
+		{name: "ftruncate of a memfd", call: func(t *testing.T, d string) *Call {
+			fd, err := unix.MemfdCreate("m", unix.MFD_CLOEXEC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { unix.Close(fd) })
+			return call(unix.SYS_FTRUNCATE, uint64(fd), 1)
+		}, noReal: true},
+	}
+	runRows(t, rows)
+}
