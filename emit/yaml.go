@@ -111,13 +111,20 @@ func flowList(a policy.Access, k policy.Kind) string {
 // line of text; blank lines become a bare "#" so that the comment stays one
 // block. Trailing spaces are dropped, as the loader drops them too.
 func commentLines(text, indent string) string {
-	text = strings.Trim(text, "\n")
-	if text == "" {
-		return ""
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(commentSafe(l), " \t")
+	}
+	// Blank lines at either end would load back as nothing: drop them here
+	// too, so that emitting a loaded policy gives the same bytes.
+	for len(lines) > 0 && lines[0] == "" {
+		lines = lines[1:]
+	}
+	for len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
 	}
 	var b strings.Builder
-	for l := range strings.SplitSeq(text, "\n") {
-		l = strings.TrimRight(commentSafe(l), " \t")
+	for _, l := range lines {
 		if l == "" {
 			b.WriteString(indent + "#\n")
 			continue
