@@ -1,13 +1,208 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/learn/trace"
+	"github.com/landlearn/landlearn/minimize"
+	"github.com/landlearn/landlearn/policy"
+)
+
+// checkFlags are the flags of `landlearn check`.
+type checkFlags struct {
+	policy string
+	format string
+	vars   []string
+}
 
 func init() {
-	rootCmd.AddCommand(&cobra.Command{
-		Use:   "check",
-		Short: "check (not implemented yet)",
+	var f checkFlags
+	cmd := &cobra.Command{
+		Use:   "check -p POLICY [--format text|github] [--var K=V]... -- CMD [ARG...]",
+		Short: "For CI: does the policy still cover what the command does?",
+		Long: `Run CMD once under the tracer (unconfined, as 'learn' does) and test every
+access it makes against POLICY, with its variables expanded and its symlinks
+resolved. Nothing is denied while CMD runs: check tells you what a sandboxed
+run would have been refused, without breaking the build that found it.
+
+Exit status 0: POLICY covers everything CMD did. Exit status 1: it does not,
+and the missing rights are listed, one line per path, port or scope, with the
+executables that needed them. Rules this run never used are listed too, as
+information (one run rarely takes every code path). Exit status 2: a usage
+error, a policy that does not load, or CMD that cannot be started. CMD's own
+exit status is shown but does not decide check's.
+
+--format github prints GitHub Actions annotations instead of text, so that
+the pull request shows each gap on the policy line that most likely needs
+extending: ::error file=POLICY,line=N::... (line 1 when no rule is close).`,
+		Example: `  # In CI, after the tests changed: is landlock.yaml still enough?
+  landlearn check -p landlock.yaml -- make test
+  landlearn check: landlock.yaml does not cover 1 access of this run:
+    /srv/app/cache/index: missing [write_file] (openat by /usr/bin/python3.11, 2 times); closest rule: landlock.yaml:14
+  Fix: landlearn learn --merge landlock.yaml -- make test
+
+  # The same as annotations on the pull request:
+  landlearn check -p landlock.yaml --format github -- make test
+
+  # A policy written for /srv/build, checked in this checkout:
+  landlearn check -p landlock.yaml --var PWD=$PWD -- make`,
+		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return notImplemented("check")
+			return runCheck(cmd, args, f)
 		},
+	}
+	cmd.Flags().StringVarP(&f.policy, "policy", "p", "", "the policy file (YAML) to check against")
+	cmd.Flags().StringVar(&f.format, "format", "text", "text, or github for GitHub Actions annotations")
+	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "give the policy variable K the value V (repeatable), e.g. --var PWD=/srv/build")
+	cmd.MarkFlagFilename("policy", "yaml", "yml")
+	cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"text", "github"}, cobra.ShellCompDirectiveNoFileComp
 	})
+	rootCmd.AddCommand(cmd)
+}
+
+// memRecorder keeps a run's observations in memory (check needs them all
+// before it can say which rules were unused).
+type memRecorder struct {
+	mu  sync.Mutex
+	obs []learn.Observation
+}
+
+func (m *memRecorder) Record(o learn.Observation) error {
+	m.mu.Lock()
+	m.obs = append(m.obs, o)
+	m.mu.Unlock()
+	return nil
+}
+
+func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
+	argv, err := commandAfterDash(cmd, args)
+	if err != nil {
+		return err
+	}
+	if f.policy == "" {
+		return usageErrorf("missing -p POLICY: which policy should %s be checked against?\nRun 'landlearn check --help' for usage.", argv[0])
+	}
+	if f.format != "text" && f.format != "github" {
+		return usageErrorf("--format %s: use text or github", f.format)
+	}
+	vars := policy.DefaultVars()
+	for _, v := range f.vars {
+		name, value, err := policy.ParseVar(v)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		vars = vars.With(name, value)
+	}
+	p, err := policy.LoadFile(f.policy)
+	if err != nil {
+		return &exitError{Code: exitUsage, Err: err}
+	}
+	ep, err := p.Expand(vars)
+	if err != nil {
+		return &exitError{Code: exitUsage, Err: err}
+	}
+	ep = ep.ResolveSymlinks()
+
+	stderr := cmd.ErrOrStderr()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	rec := &memRecorder{}
+	res, err := trace.Run(ctx, argv, trace.Options{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "landlearn: warning: "+format+"\n", a...) },
+	}, rec)
+	if err != nil {
+		if errors.Is(err, trace.ErrNotFound) {
+			return usageErrorf("%v", err)
+		}
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("trace %s: %w", argv[0], err)}
+	}
+	if res.ExitCode != 0 {
+		fmt.Fprintf(stderr, "landlearn check: note: %s exited with status %d; the check covers what it did until then\n", argv[0], res.ExitCode)
+	}
+	if res.Interrupted || res.TimedOut {
+		return &exitError{Code: exitUsage, Err: errors.New("the run was interrupted: not checking a partial run")}
+	}
+	cr := minimize.Check(ep, rec.obs)
+	out := cmd.OutOrStdout()
+	if f.format == "github" {
+		writeGitHub(out, f.policy, ep, cr)
+	} else {
+		writeCheckText(out, f.policy, ep, cr)
+	}
+	if len(cr.Gaps) > 0 {
+		return exitWith(exitFinding)
+	}
+	return nil
+}
+
+func ruleLine(p *policy.Policy, i int) int {
+	if i >= 0 && i < len(p.FS) && p.FS[i].Line > 0 {
+		return p.FS[i].Line
+	}
+	return 1
+}
+
+func writeCheckText(w io.Writer, name string, p *policy.Policy, cr *minimize.CheckResult) {
+	if len(cr.Gaps) == 0 {
+		fmt.Fprintf(w, "landlearn check: %s covers all %d observed accesses of this run\n", name, cr.Observations)
+	} else {
+		fmt.Fprintf(w, "landlearn check: %s does not cover %d of this run's accesses:\n", name, len(cr.Gaps))
+		for _, g := range cr.Gaps {
+			fmt.Fprintf(w, "  %s", g)
+			if g.Rule >= 0 {
+				fmt.Fprintf(w, "; closest rule: %s:%d", name, ruleLine(p, g.Rule))
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "Fix: landlearn learn --merge %s -- CMD, or add the rights above and review them.\n", name)
+	}
+	if len(cr.UnusedFS)+len(cr.UnusedNet) > 0 {
+		fmt.Fprintf(w, "rules this run never used (information):\n")
+		for _, i := range cr.UnusedFS {
+			fmt.Fprintf(w, "  %s:%d: %s %s\n", name, p.FS[i].Line, p.FS[i].Path, p.FS[i].Access)
+		}
+		for _, i := range cr.UnusedNet {
+			fmt.Fprintf(w, "  %s:%d: port %d [%s]\n", name, p.Net[i].Line, p.Net[i].Port, strings.Join(p.Net[i].Access.Names(policy.KindNet), ", "))
+		}
+	}
+	for _, s := range cr.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", s)
+	}
+}
+
+// writeGitHub prints workflow commands (GitHub Actions annotations).
+func writeGitHub(w io.Writer, name string, p *policy.Policy, cr *minimize.CheckResult) {
+	file := ghProperty(name)
+	for _, g := range cr.Gaps {
+		fmt.Fprintf(w, "::error file=%s,line=%d,title=landlearn check::%s\n", file, ruleLine(p, g.Rule), ghData(g.String()))
+	}
+	for _, i := range cr.UnusedFS {
+		fmt.Fprintf(w, "::notice file=%s,line=%d,title=landlearn check::rule not used by this run: %s\n", file, ruleLine(p, i), ghData(p.FS[i].Path))
+	}
+	for _, s := range cr.Warnings {
+		fmt.Fprintf(w, "::warning file=%s,line=1,title=landlearn check::%s\n", file, ghData(s))
+	}
+}
+
+// ghData escapes a workflow command's message.
+func ghData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// ghProperty escapes a workflow command's property value.
+func ghProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
