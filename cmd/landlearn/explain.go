@@ -1,13 +1,315 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/policy"
+)
+
+// explainFlags are the flags of `landlearn explain`.
+type explainFlags struct {
+	policy  string
+	summary bool
+	json    bool
+	vars    []string
+}
 
 func init() {
-	rootCmd.AddCommand(&cobra.Command{
-		Use:   "explain",
-		Short: "explain (not implemented yet)",
+	var f explainFlags
+	cmd := &cobra.Command{
+		Use:   "explain [-p POLICY] [--summary] [--json] [FILE...|-]",
+		Short: "Read Landlock denials from audit logs and say how to fix them",
+		Long: `Read the Landlock records (LANDLOCK_ACCESS 1423, LANDLOCK_DOMAIN 1424) of
+audit logs and explain them: for each Landlock domain, the program that
+created it (exe, pid, uid) and its lifetime, then every denied object (a
+path, a TCP port, a process, an abstract unix socket) with the rights that
+were missing, which programs asked, where the record is, and the YAML rule
+that would allow it. A scope denial (signal, abstract_unix_socket) has no
+rule; ptrace of an outside process is never allowed: explain says so.
+
+It reads FILEs, or stdin when there is none or FILE is "-":
+  - /var/log/audit/audit.log, raw or ENRICHED (auditd 3.0 writes
+    type=UNKNOWN[1423], newer auditd type=LANDLOCK_ACCESS), with node= names;
+  - ausearch --raw output, and ausearch's default output ("----" lines);
+  - kernel console lines (dmesg: "audit: type=1423 audit(...)");
+  - journalctl -o json output (its MESSAGE and _AUDIT_* fields).
+Not ausearch -i: it has decoded the hex already; use ausearch --raw.
+Lines that are not audit records, truncated records, records of other
+types and hex that does not decode are skipped and counted on stderr.
+
+With -p, each object also says whether POLICY already allows it (variables
+expanded with their defaults or --var, symlinks resolved on this machine).
+If it does, the denial came from another layer: a nested domain, another
+policy, an older version of this one.
+
+--summary aggregates many files from many hosts: denials per host,
+executable, right and domain. --json prints one JSON object: "files" (per
+file: name, lines, records, landlock, skipped by reason), "stats",
+"domains" (domain, host, creator{exe,comm,pid,uid,mode}, first_denial,
+deallocated, denials, logged, parent, objects[{object, kind, path, port,
+rights, count, executables, syscalls, pids, first, last, sources, fix,
+policy{allows, missing}}]) and "summary" (denials, domains, by_host,
+by_executable, by_right, by_domain as [{key, count, detail}]).
+
+Exit status: 1 when the input holds denials, 0 when it holds none (a file
+without any Landlock record is reported on stderr), 2 when a file cannot be
+read or on a usage or policy error.`,
+		Example: `  # Why was my sandboxed program denied? Fix rules for each denial:
+  landlearn explain /var/log/audit/audit.log
+  domain 18db492b1
+    created by /usr/local/bin/landlearn (comm landlearn, pid 16693, uid 1000), mode enforcing
+    first denial 2026-11-27 05:05:03.146 UTC; deallocated ... after 2 denials (2 logged here)
+
+    /etc/hostname: read_file denied 1 time to /usr/bin/cat (openat) [audit.log:8]
+      - path: /etc/hostname
+        access: [read_file]
+
+  # Only the last hour, through ausearch; is policy.yaml already fine?
+  ausearch --raw -ts recent | landlearn explain -p policy.yaml
+
+  # The fleet: logs of many hosts, aggregated, as JSON for a dashboard
+  landlearn explain --summary --json host-*/audit.log
+  journalctl -o json _TRANSPORT=audit | landlearn explain --summary`,
+		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return notImplemented("explain")
+			return runExplain(cmd, args, f)
 		},
-	})
+	}
+	cmd.Flags().StringVarP(&f.policy, "policy", "p", "", "say whether this policy (YAML) already allows each denial")
+	cmd.Flags().BoolVar(&f.summary, "summary", false, "aggregate: denials per host, executable, right and domain")
+	cmd.Flags().BoolVar(&f.json, "json", false, "print one JSON object (stable field names, see --help)")
+	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "with -p: give the policy variable K the value V (repeatable)")
+	cmd.MarkFlagFilename("policy", "yaml", "yml")
+	rootCmd.AddCommand(cmd)
+}
+
+// fileReport is what explain tells about one input file.
+type fileReport struct {
+	Name     string         `json:"name"`
+	Lines    int            `json:"lines"`
+	Records  int            `json:"records"`
+	Landlock int            `json:"landlock"`
+	Skipped  map[string]int `json:"skipped"`
+	Error    string         `json:"error,omitempty"`
+}
+
+// explainJSON is the document --json prints.
+type explainJSON struct {
+	Version int            `json:"version"`
+	Files   []fileReport   `json:"files"`
+	Stats   audit.Stats    `json:"stats"`
+	Domains any            `json:"domains"`
+	Summary *audit.Summary `json:"summary"`
+}
+
+func runExplain(cmd *cobra.Command, args []string, f explainFlags) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	p, err := explainPolicy(f)
+	if err != nil {
+		return err
+	}
+	if len(f.vars) > 0 && f.policy == "" {
+		return usageErrorf("--var sets policy variables; it needs -p POLICY")
+	}
+	if len(args) == 0 {
+		if isTerminal(os.Stdin) {
+			return usageErrorf("no log to read: name a file (such as /var/log/audit/audit.log) or pipe one in (ausearch --raw -m 1423,1424,1300 | landlearn explain)\nRun 'landlearn explain --help' for usage.")
+		}
+		args = []string{"-"}
+	}
+
+	c := audit.NewCorrelator()
+	var files []fileReport
+	unreadable := 0
+	for _, name := range args {
+		fr, err := readAuditFile(c, name, cmd.InOrStdin())
+		if err != nil {
+			unreadable++
+			fr.Error = err.Error()
+			fmt.Fprintf(stderr, "landlearn: %v\n", err)
+		}
+		files = append(files, fr)
+		if err == nil {
+			reportFile(stderr, fr)
+		}
+	}
+
+	ds, doms := c.Denials(), c.Domains()
+	if f.json {
+		doc := explainJSON{Version: 1, Files: files, Stats: c.Stats(), Domains: []audit.DomainExplanation{}}
+		if e := audit.Explain(ds, doms, p); e.Domains != nil {
+			doc.Domains = e.Domains
+		}
+		s := audit.Summarize(ds, doms)
+		doc.Summary = &s
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return &exitError{Code: exitUsage, Err: err}
+		}
+	} else if len(ds) > 0 || len(doms) > 0 {
+		var err error
+		if f.summary {
+			err = audit.Summarize(ds, doms).WriteText(stdout)
+		} else {
+			err = audit.Explain(ds, doms, p).WriteText(stdout)
+		}
+		if err != nil {
+			return &exitError{Code: exitUsage, Err: err}
+		}
+	}
+	if read := len(args) - unreadable; !f.json && read > 0 {
+		fmt.Fprintln(stderr, explainVerdict(ds, doms, read))
+	}
+	switch {
+	case unreadable > 0:
+		return exitWith(exitUsage)
+	case len(ds) > 0:
+		return exitWith(exitFinding)
+	}
+	return nil
+}
+
+// explainPolicy loads, expands and resolves -p POLICY, or returns nil.
+func explainPolicy(f explainFlags) (*policy.Policy, error) {
+	if f.policy == "" {
+		return nil, nil
+	}
+	vars := policy.DefaultVars()
+	for _, v := range f.vars {
+		name, value, err := policy.ParseVar(v)
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		vars = vars.With(name, value)
+	}
+	p, err := policy.LoadFile(f.policy)
+	if err != nil {
+		return nil, &exitError{Code: exitUsage, Err: err}
+	}
+	if p, err = p.Expand(vars); err != nil {
+		return nil, &exitError{Code: exitUsage, Err: err}
+	}
+	return p.ResolveSymlinks(), nil
+}
+
+// readAuditFile adds the records of one file ("-" is stdin) to c and
+// returns what that file contributed.
+func readAuditFile(c *audit.Correlator, name string, stdin io.Reader) (fileReport, error) {
+	fr := fileReport{Name: name}
+	var r io.Reader
+	if name == "-" {
+		fr.Name = "stdin"
+		r = stdin
+	} else {
+		fh, err := os.Open(name)
+		if err != nil {
+			return fr, fmt.Errorf("cannot read %s: %w", name, unwrapPath(err))
+		}
+		defer fh.Close()
+		if st, err := fh.Stat(); err == nil && st.IsDir() {
+			return fr, fmt.Errorf("%s is a directory; did you mean %s/audit.log?", name, strings.TrimSuffix(name, "/"))
+		}
+		r = fh
+	}
+	before := c.Stats()
+	if err := c.ReadLog(r, fr.Name); err != nil {
+		return fr, err
+	}
+	after := c.Stats()
+	fr.Lines = after.Lines - before.Lines
+	fr.Records = after.Records - before.Records
+	fr.Landlock = after.Landlock - before.Landlock
+	fr.Skipped = map[string]int{}
+	for k, n := range after.Skipped {
+		if d := n - before.Skipped[k]; d > 0 {
+			fr.Skipped[k] = d
+		}
+	}
+	return fr, nil
+}
+
+// unwrapPath drops *PathError's "open NAME:" prefix, which the message
+// already names.
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// reportFile tells on stderr what could not be used in a file, and when
+// it held no Landlock record at all.
+func reportFile(w io.Writer, fr fileReport) {
+	if len(fr.Skipped) > 0 {
+		var parts []string
+		total := 0
+		keys := make([]string, 0, len(fr.Skipped))
+		for k := range fr.Skipped {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%d %s", fr.Skipped[k], k))
+			total += fr.Skipped[k]
+		}
+		fmt.Fprintf(w, "landlearn: %s: skipped %d of %d lines (%s)\n", fr.Name, total, fr.Lines, strings.Join(parts, ", "))
+		if fr.Skipped["interpreted"] > 0 {
+			fmt.Fprintf(w, "landlearn: %s: ausearch -i output has the hex decoded already; run ausearch --raw instead\n", fr.Name)
+		}
+	}
+	if fr.Landlock == 0 {
+		fmt.Fprintf(w, "landlearn: %s: no Landlock records in %d lines (%d audit records of other types)\n", fr.Name, fr.Lines, fr.Records)
+	}
+}
+
+// explainVerdict is the last line on stderr: what was found, and a hint
+// when nothing was.
+func explainVerdict(ds []audit.Denial, doms []audit.Domain, files int) string {
+	if len(ds) == 0 {
+		return fmt.Sprintf("landlearn: no Landlock denials in %d %s. A domain that denies nothing logs nothing; "+
+			"denials are logged only while audit is enabled (auditctl -e 1) and, after an exec, only for domains created with logging on (landlearn run --log)",
+			files, pluralWord(files, "input"))
+	}
+	hosts := map[string]bool{}
+	for _, d := range ds {
+		hosts[d.Host] = true
+	}
+	unjoined := 0
+	for _, d := range ds {
+		if !d.Joined {
+			unjoined++
+		}
+	}
+	s := fmt.Sprintf("landlearn: %d %s in %d %s", len(ds), pluralWord(len(ds), "denial"), len(doms), pluralWord(len(doms), "domain"))
+	if len(hosts) > 1 {
+		s += fmt.Sprintf(" on %d hosts", len(hosts))
+	}
+	if unjoined > 0 {
+		s += fmt.Sprintf("; %d without their SYSCALL record (pid, exe unknown: audit rules or a partial log)", unjoined)
+	}
+	return s
+}
+
+func pluralWord(n int, w string) string {
+	if n == 1 {
+		return w
+	}
+	return w + "s"
+}
+
+// isTerminal reports whether f is a terminal, where waiting for a log on
+// stdin would only look like a hang.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

@@ -83,6 +83,9 @@ type PolicyVerdict struct {
 	Allows bool `json:"allows"`
 	// Missing are the denied rights the policy does not grant either.
 	Missing []string `json:"missing,omitempty"`
+	// Unfixable are blockers no policy can allow (ptrace of a process
+	// outside the domain).
+	Unfixable []string `json:"unfixable,omitempty"`
 }
 
 const maxSources = 3
@@ -234,8 +237,7 @@ func verdict(p *policy.Policy, d Denial) *PolicyVerdict {
 		missing = append(missing, p.MissingNet(uint16(d.Port), net).Names(policy.KindNet)...)
 	}
 	missing = append(missing, p.ScopesDenied(scopes).Names(policy.KindScope)...)
-	missing = append(missing, other...)
-	return &PolicyVerdict{Allows: len(missing) == 0, Missing: missing}
+	return &PolicyVerdict{Allows: len(missing) == 0 && len(other) == 0, Missing: missing, Unfixable: other}
 }
 
 // sortRights orders right names as the kernel's bit order (fs, net,

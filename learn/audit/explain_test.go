@@ -115,12 +115,12 @@ func TestExplainWithPolicy(t *testing.T) {
 		"/etc/hostname":             {Allows: true},
 		"tcp port 443 (127.0.0.1)":  {Allows: true},
 		"tcp port 8080 (127.0.0.1)": {Missing: []string{"bind_tcp"}},
-		"process 16687 (rec)":       {Missing: []string{"ptrace"}},
+		"process 16687 (rec)":       {Unfixable: []string{"ptrace"}},
 		"/tmp/ll-rec/ro":            {Missing: []string{"remove_dir", "remove_file", "make_fifo", "make_sym"}},
 		"/tmp/ll-rec/noexec/prog":   {Missing: []string{"execute"}},
 	} {
 		v := got[obj]
-		if v == nil || v.Allows != want.Allows || !reflect.DeepEqual(v.Missing, want.Missing) {
+		if v == nil || v.Allows != want.Allows || !reflect.DeepEqual(v.Missing, want.Missing) || !reflect.DeepEqual(v.Unfixable, want.Unfixable) {
 			t.Errorf("%s: verdict %+v, want %+v", obj, v, want)
 		}
 	}

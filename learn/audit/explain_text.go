@@ -76,10 +76,13 @@ func writeObject(b *strings.Builder, o ObjectDenial) {
 		b.WriteString("    " + l + "\n")
 	}
 	if v := o.Policy; v != nil {
-		if v.Allows {
+		switch {
+		case v.Allows:
 			b.WriteString("    policy: already allows this; the denial came from another layer (a nested domain, another policy, an older version of this one)\n")
-		} else {
+		case len(v.Missing) > 0:
 			fmt.Fprintf(b, "    policy: does not allow %s\n", strings.Join(v.Missing, ", "))
+		default:
+			fmt.Fprintf(b, "    policy: no policy can allow %s\n", strings.Join(v.Unfixable, ", "))
 		}
 	}
 }
