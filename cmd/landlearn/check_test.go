@@ -1,0 +1,92 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// checkPolicy lets cat read a.txt in the directory it runs in, and what
+// cat itself needs on this machine.
+const checkPolicy = `version: 1
+abi: 7
+handled:
+  fs: all
+  net: [bind_tcp, connect_tcp]
+  scoped: [abstract_unix_socket, signal]
+fs:
+  - path: /usr
+    access: [execute, read_file, read_dir]
+  - path: /etc
+    access: [read_file]
+  - path: ${PWD}/a.txt
+    access: [read_file]
+  - path: ${PWD}/unused.txt
+    access: [read_file]
+`
+
+// The issue's "done when": check exits 0 before the program touches a
+// new file, and 1 with the gap after. One trace run each, real kernel.
+func TestCheckCoveredThenNot(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"p.yaml": checkPolicy, "a.txt": "a\n", "b.txt": "b\n", "unused.txt": ""})
+	r := runCLI(t, dir, "", "check", "-p", "p.yaml", "--", "cat", "a.txt")
+	unused := "rules this run never used (information):\n  p.yaml:14: " + filepath.Join(realDir(t, dir), "unused.txt") + " [read_file]\n"
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "a\nlandlearn check: p.yaml covers all ") || !strings.HasSuffix(r.stdout, unused) {
+		t.Errorf("covered run: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	r = runCLI(t, dir, "", "check", "-p", "p.yaml", "--", "cat", "a.txt", "b.txt")
+	want := filepath.Join(realDir(t, dir), "b.txt") + ": missing [read_file] (openat by /usr/bin/cat, 1 time); closest rule: p.yaml:12"
+	if r.code != 1 || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "does not cover 1 of this run's accesses") {
+		t.Errorf("new file: exit %d, want 1 and %q\nstdout:\n%s\nstderr:\n%s", r.code, want, r.stdout, r.stderr)
+	}
+
+	r = runCLI(t, dir, "", "check", "-p", "p.yaml", "--format", "github", "--", "cat", "a.txt", "b.txt")
+	want = "::error file=p.yaml,line=12,title=landlearn check::" + filepath.Join(realDir(t, dir), "b.txt") + ": missing [read_file]"
+	if r.code != 1 || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "::notice file=p.yaml,line=14,") {
+		t.Errorf("github: exit %d, want %q\n%s", r.code, want, r.stdout)
+	}
+
+	// --var moves ${PWD}: then a.txt is not covered either.
+	r = runCLI(t, dir, "", "check", "-p", "p.yaml", "--var", "PWD=/nonexistent", "--", "cat", "a.txt")
+	if r.code != 1 || !strings.Contains(r.stdout, "a.txt: missing [read_file]") {
+		t.Errorf("--var PWD: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+func realDir(t *testing.T, dir string) string {
+	t.Helper()
+	d, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestCheckBadInput(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"p.yaml": checkPolicy, "bad.yaml": "version: 1\nabi: 7\nfs:\n  - path: /usr\n    access: [read]\n"})
+	cases := []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"check", "--", "true"}, "missing -p POLICY"},
+		{[]string{"check", "-p", "p.yaml"}, "missing the command"},
+		{[]string{"check", "-p", "p.yaml", "--format", "xml", "--", "true"}, "--format xml: use text or github"},
+		{[]string{"check", "-p", "bad.yaml", "--", "true"}, "bad.yaml:5:"},
+		{[]string{"check", "-p", "p.yaml", "--var", "PWD", "--", "true"}, "want NAME=VALUE"},
+		{[]string{"check", "-p", "p.yaml", "--", "./no-such-program"}, "no-such-program"},
+	}
+	for _, c := range cases {
+		r := runCLI(t, dir, "", c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.stderr) {
+			t.Errorf("landlearn %s: exit %d, stderr %q; want 2 and %q", strings.Join(c.args, " "), r.code, r.stderr, c.stderr)
+		}
+	}
+}
+
+func TestCheckHelp(t *testing.T) {
+	r := runCLI(t, t.TempDir(), "", "check", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "--format github") {
+		t.Errorf("help:\n%s", r.stdout)
+	}
+}

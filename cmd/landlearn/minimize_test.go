@@ -1,0 +1,110 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const runA = `{"seq":1,"syscall":"execve","pid":10,"exe":"/usr/bin/cat","path":"/usr/bin/cat","type":"file","access":["execute","read_file"]}
+{"seq":2,"syscall":"openat","pid":10,"exe":"/usr/bin/cat","path":"/etc/hostname","type":"file","access":["read_file"]}
+`
+
+const runB = `{"seq":1,"syscall":"execve","pid":20,"exe":"/usr/bin/curl","path":"/usr/bin/curl","type":"file","access":["execute","read_file"]}
+
+{"seq":2,"syscall":"connect","pid":20,"exe":"/usr/bin/curl","port":443,"access":["connect_tcp"]}
+`
+
+func TestMinimizeToStdoutMergesRuns(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.jsonl": runA, "b.jsonl": runB})
+	r := runCLI(t, dir, "", "minimize", "a.jsonl", "b.jsonl")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"  - path: /etc/hostname\n    access: [read_file]\n", "  - path: /usr/bin/curl\n", "  - port: 443\n    access: [connect_tcp]\n", "abi: 7\n", "  fs: all\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "4 rules, 6 rights, 3 paths observed from 4 observations") || !strings.Contains(r.stderr, "files observed vs reachable under the grants: 3 vs 3") {
+		t.Errorf("summary:\n%s", r.stderr)
+	}
+	// Same input, same bytes; stdin is "-".
+	again := runCLI(t, dir, runB, "minimize", "a.jsonl", "-")
+	if again.stdout != r.stdout {
+		t.Errorf("second run differs:\n%s", again.stdout)
+	}
+}
+
+func TestMinimizeOutputFile(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.jsonl": runA})
+	if r := runCLI(t, dir, "", "minimize", "-o", "p.yaml", "a.jsonl"); r.code != 0 || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	r := runCLI(t, dir, "", "minimize", "-o", "p.yaml", "a.jsonl")
+	if r.code != 2 || !strings.Contains(r.stderr, "pass --force to replace it") {
+		t.Errorf("overwrite without --force: exit %d, %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, dir, "", "minimize", "-o", "p.yaml", "--force", "a.jsonl"); r.code != 0 {
+		t.Errorf("--force: exit %d, %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, dir, "", "emit", "p.yaml"); r.code != 0 {
+		t.Errorf("the written policy does not load: %s", r.stderr)
+	}
+}
+
+func TestMinimizeBadInput(t *testing.T) {
+	bad := runA + `{"seq":3,"path":"/x","access":["read_file"]` + "\n" + `{"seq":4,"pid":10,"path":"/etc/passwd","access":["read_file"]}` + "\n"
+	dir := writeFiles(t, map[string]string{"bad.jsonl": bad, "empty.jsonl": ""})
+	cases := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"minimize", "bad.jsonl"}, 2, "bad.jsonl:3: not an observation"},
+		{[]string{"minimize", "--skip-bad", "bad.jsonl"}, 0, "skipped 1 lines that are not observations"},
+		{[]string{"minimize", "empty.jsonl"}, 0, "warning: no observations"},
+		{[]string{"minimize"}, 2, "missing RUN.jsonl"},
+		{[]string{"minimize", "nope.jsonl"}, 2, "no such file"},
+		{[]string{"minimize", "."}, 2, "is a directory"},
+		{[]string{"minimize", "--collapse", "-1", "bad.jsonl"}, 2, "--collapse -1"},
+		{[]string{"minimize", "--force", "bad.jsonl"}, 2, "Did you mean -o landlock.yaml --force?"},
+	}
+	for _, c := range cases {
+		r := runCLI(t, dir, "", c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.stderr) {
+			t.Errorf("landlearn %s: exit %d, stderr %q; want %d and %q", strings.Join(c.args, " "), r.code, r.stderr, c.code, c.stderr)
+		}
+	}
+	// --skip-bad still writes what the good lines needed.
+	r := runCLI(t, dir, "", "minimize", "--skip-bad", "bad.jsonl")
+	if !strings.Contains(r.stdout, "/etc/passwd") {
+		t.Errorf("--skip-bad lost good lines:\n%s", r.stdout)
+	}
+}
+
+func TestMinimizeHelp(t *testing.T) {
+	r := runCLI(t, t.TempDir(), "", "minimize", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "landlearn minimize -o landlock.yaml unit.jsonl build.jsonl") {
+		t.Errorf("help:\n%s", r.stdout)
+	}
+}
+
+// The golden run of the minimize package, through the command line: the
+// CLI adds nothing but the running kernel's ABI and this directory's vars.
+func TestMinimizeGoldenRun(t *testing.T) {
+	src, err := filepath.Abs("../../testdata/minimize/build.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeFiles(t, map[string]string{"build.jsonl": string(data)})
+	r := runCLI(t, dir, "", "minimize", "build.jsonl")
+	if r.code != 0 || !strings.Contains(r.stdout, "path: /proc/self/status") || !strings.Contains(r.stderr, "scope signal left off") {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
