@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+
+	"github.com/landlearn/landlearn/learn/audit"
 )
 
 // TestRun runs a landlearn binary built from this package, as a user
@@ -169,6 +171,63 @@ fs:
 		expect(t, []string{"run", "-p", catHostname}, 2, "", "missing the command")
 		expect(t, []string{"run", "--", "true"}, 2, "", "missing -p POLICY")
 		expect(t, []string{"run", "-p", catHostname, "x", "--", "true"}, 2, "", `unexpected "x" before --`)
+	})
+
+	t.Run("the other examples do what their comments say", func(t *testing.T) {
+		tools := filepath.Join(examples, "read-only-tools.yaml")
+		shell := filepath.Join(examples, "shell-in-workdir.yaml")
+		work := t.TempDir()
+		os.WriteFile(filepath.Join(work, "notes.txt"), []byte("TODO: test\n"), 0o644)
+		expect(t, []string{"run", "-p", tools, "--var", "PWD=" + work, "--", "grep", "-rn", "TODO", work}, 0, "notes.txt:1:TODO: test", "")
+		expect(t, []string{"run", "-p", tools, "--var", "PWD=" + work, "--", "sh", "-c", "echo x > " + work + "/new"}, 2, "", "Permission denied")
+		expect(t, []string{"run", "-p", shell, "--var", "PWD=" + work, "--", "sh", "-c",
+			"cd " + work + " && date > stamp.txt && gzip -kf stamp.txt && mv stamp.txt.gz old.gz && rm stamp.txt && ls"}, 0, "notes.txt\nold.gz\n", "")
+		expect(t, []string{"run", "-p", shell, "--var", "PWD=" + work, "--", "sh", "-c", "echo x > /etc/landlearn-test"}, 2, "", "Permission denied")
+	})
+
+	t.Run("--log sends the denials to audit", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("reading audit needs root")
+		}
+		if abi, err := audit.LandlockABI(); err != nil || abi < audit.MinABI {
+			t.Skipf("audit logging needs Landlock ABI %d: have %d, %v", audit.MinABI, abi, err)
+		}
+		s, err := audit.Acquire()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Release()
+		l, err := audit.Listen()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		secret := filepath.Join(t.TempDir(), "secret")
+		os.WriteFile(secret, []byte("x"), 0o600)
+		for _, log := range []bool{true, false} {
+			args := []string{"run", "-p", catHostname, "--", "cat", secret}
+			if log {
+				args = []string{"run", "--log", "-p", catHostname, "--", "cat", secret}
+			}
+			run, err := l.Observe(t.Context(), exec.Command(bin, args...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Loss != nil {
+				t.Fatal(run.Loss)
+			}
+			var got []string
+			for _, d := range run.Denials {
+				got = append(got, strings.Join(d.Blockers, ",")+" "+d.Path)
+			}
+			want := ""
+			if log {
+				want = "fs.read_file " + secret
+			}
+			if strings.Join(got, "; ") != want || run.ExitCode != 1 {
+				t.Errorf("landlearn %s: exit %d, denials %q; want exit 1, denials %q", strings.Join(args, " "), run.ExitCode, got, want)
+			}
+		}
 	})
 
 	t.Run("help has a worked example", func(t *testing.T) {
