@@ -1,10 +1,207 @@
 package trace
 
+import (
+	"bufio"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
 // HelperArg is the first argument that makes landlearn act as the
 // tracer's exec helper instead of its command line.
 const HelperArg = "__landlearn_trace_exec"
 
-// HelperMain is the helper's body; it never returns.
+// File descriptors the learner hands to the keeper, and the keeper to
+// the helper (exec.Cmd.ExtraFiles start at 3).
+const (
+	keeperLifeFD  = 3 // EOF: the learner is gone or wants the tree dead
+	keeperCtlFD   = 4 // keeper → learner: "main STATUS", "done"
+	keeperReadyFD = 5 // passed on to the helper
+	keeperGoFD    = 6 // passed on to the helper
+
+	helperReadyFD = 3 // helper → learner: "notify PID FD", "trace PID", "busy", "error MSG"
+	helperGoFD    = 4 // learner → helper: "go"
+)
+
+// HelperMain is the body of the re-executed landlearn: the keeper or
+// the exec helper (see runner.run for the process chain). It never
+// returns.
+//
+//	HelperArg keeper MODE FILTER PATH ARGV...
+//	HelperArg exec   MODE FILTER PATH ARGV...
 func HelperMain(args []string) {
-	panic("trace: helper not implemented yet")
+	if len(args) < 5 {
+		fmt.Fprintf(os.Stderr, "landlearn: %s is internal to landlearn learn; run `landlearn learn -- CMD` instead\n", HelperArg)
+		os.Exit(2)
+	}
+	switch args[0] {
+	case "keeper":
+		os.Exit(keeperMain(args[1:]))
+	case "exec":
+		os.Exit(execMain(args[1], args[2], args[3], args[4:]))
+	}
+	fmt.Fprintf(os.Stderr, "landlearn: %s: unknown role %q\n", HelperArg, args[0])
+	os.Exit(2)
+}
+
+// keeperMain is the untraced parent of the traced tree. As a child
+// subreaper it inherits every orphan of the tree, so it can wait until
+// the last one has exited (ECHILD), and it can find and kill all of them
+// when the learner goes away. It ignores the terminal's signals: Ctrl-C
+// is for the target, and the keeper must outlive it to report.
+func keeperMain(args []string) int {
+	for _, fd := range []int{keeperLifeFD, keeperCtlFD, keeperReadyFD, keeperGoFD} {
+		unix.CloseOnExec(fd)
+	}
+	ctl := os.NewFile(keeperCtlFD, "ctl")
+	ready, goPipe := os.NewFile(keeperReadyFD, "ready"), os.NewFile(keeperGoFD, "go")
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(ready, "error "+format+"\n", a...)
+		return 2
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fail("prctl(PR_SET_CHILD_SUBREAPER): %v", err)
+	}
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+
+	self, err := os.Executable()
+	if err != nil {
+		return fail("find landlearn's binary: %v", err)
+	}
+	helper := &exec.Cmd{
+		Path:       self,
+		Args:       append([]string{self, HelperArg, "exec"}, args...),
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		ExtraFiles: []*os.File{ready, goPipe},
+	}
+	if err := helper.Start(); err != nil {
+		return fail("start the exec helper: %v", err)
+	}
+	ready.Close()
+	goPipe.Close()
+	mainPid := helper.Process.Pid
+
+	go func() {
+		life := os.NewFile(keeperLifeFD, "life")
+		var b [64]byte
+		for {
+			if _, err := life.Read(b[:]); err != nil {
+				break
+			}
+		}
+		killTree(os.Getpid())
+	}()
+
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WALL, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			break // ECHILD: the tree is empty
+		}
+		if pid == mainPid {
+			fmt.Fprintf(ctl, "main %d\n", exitCode(ws))
+		}
+	}
+	fmt.Fprintf(ctl, "done\n")
+	return 0
+}
+
+// exitCode encodes a wait status as a shell does.
+func exitCode(ws unix.WaitStatus) int {
+	switch {
+	case ws.Exited():
+		return ws.ExitStatus()
+	case ws.Signaled():
+		return 128 + int(ws.Signal())
+	}
+	return 255
+}
+
+// killTree SIGKILLs every descendant of root until none is left. It
+// scans again after each round: a process may have forked before its
+// kill arrived, and killed parents' children become the keeper's.
+func killTree(root int) {
+	for {
+		pids := descendants(root)
+		if len(pids) == 0 {
+			return
+		}
+		for _, p := range pids {
+			unix.Kill(p, unix.SIGKILL)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// execMain installs the filter on a locked thread and execs the target
+// from that thread: seccomp filters and no_new_privs belong to a thread,
+// and execve keeps the calling thread's.
+func execMain(mode, filterHex, path string, argv []string) int {
+	runtime.LockOSThread()
+	unix.CloseOnExec(helperReadyFD)
+	unix.CloseOnExec(helperGoFD)
+	ready := os.NewFile(helperReadyFD, "ready")
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(ready, "error "+format+"\n", a...)
+		return 2
+	}
+	b, err := hex.DecodeString(filterHex)
+	if err != nil {
+		return fail("bad filter argument: %v", err)
+	}
+	prog, err := progFromBytes(b)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fail("prctl(PR_SET_NO_NEW_PRIVS): %v", err)
+	}
+	// If the keeper dies, the target must not run on untraced.
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fail("prctl(PR_SET_PDEATHSIG): %v", err)
+	}
+	listener := mode == ModeNotify
+	fd, err := installFilter(prog, listener)
+	switch {
+	case errors.Is(err, unix.EBUSY) && listener:
+		fmt.Fprintf(ready, "busy\n")
+		return 0
+	case err != nil:
+		return fail("%v", err)
+	}
+	if listener {
+		fmt.Fprintf(ready, "notify %d %d\n", os.Getpid(), fd)
+	} else {
+		fmt.Fprintf(ready, "trace %d\n", os.Getpid())
+	}
+	goPipe := os.NewFile(helperGoFD, "go")
+	line, _ := bufio.NewReader(goPipe).ReadString('\n')
+	if strings.TrimSpace(line) != "go" {
+		return 2 // the learner went away before the target started
+	}
+	if listener {
+		unix.Close(fd)
+	}
+	ready.Close()
+	goPipe.Close()
+	err = unix.Exec(path, argv, os.Environ())
+	fmt.Fprintf(os.Stderr, "landlearn: exec %s: %v\n", path, err)
+	if errors.Is(err, unix.ENOENT) {
+		return 127
+	}
+	return 126
 }

@@ -1,0 +1,262 @@
+package trace
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/learn"
+)
+
+// The supervisor of the default mode: receivers on the seccomp listener.
+//
+// For each stopped call a receiver builds a Call, lets the mapping look
+// at the blocked caller (Prepare), checks that the call is still pending
+// (SECCOMP_IOCTL_NOTIF_ID_VALID: the thread may have been killed and its
+// tid reused while /proc and its memory were read), turns it into
+// observations (Finish), answers SECCOMP_USER_NOTIF_FLAG_CONTINUE and
+// only then records them.
+//
+// Restarted calls. A thread that gets a signal while its call waits for
+// the answer leaves the wait: the kernel drops the notification and the
+// answer fails with ENOENT. Such a call has not run: its observations
+// are dropped, and if the call is restarted (SA_RESTART) it enters the
+// filter again as a new notification. A call that blocks after it was
+// let through (an open of a FIFO) and is restarted also enters the
+// filter again; its observations are then exactly the previous ones of
+// the same thread, and the recorder skips such a repeat (see dedupe).
+// Nothing else is skipped: two identical calls in a row may need
+// different rights (the first O_CREAT creates, the second truncates).
+//
+// The memory the mapping read can change under it (another thread of
+// the target may rewrite a path after the read): user notification is
+// no security boundary, and landlearn does not use it as one. The
+// program is watched, not contained; enforcement is Landlock's job.
+
+// receivers is how many goroutines wait on the listener. Two keep the
+// pipeline full on two cores (one answers while the other receives);
+// more only add contention.
+const receivers = 2
+
+// session is one run's shared state.
+type session struct {
+	m    *mapping
+	rec  learn.Recorder
+	tree procTree
+	seq  atomic.Uint64
+	n    atomic.Uint64 // calls stopped
+
+	mu       sync.Mutex
+	recErr   error          // the first error of rec
+	last     map[int]string // per thread: key of its last recorded call
+	warned   map[string]bool
+	warnf    func(string, ...any)
+	execSeen map[string]bool
+}
+
+func newSession(m *mapping, rec learn.Recorder, tree procTree, warnf func(string, ...any)) *session {
+	if warnf == nil {
+		warnf = func(string, ...any) {}
+	}
+	return &session{m: m, rec: rec, tree: tree, last: map[int]string{}, warned: map[string]bool{}, warnf: warnf, execSeen: map[string]bool{}}
+}
+
+// warnOnce prints a warning the first time key is seen.
+func (s *session) warnOnce(key, format string, args ...any) {
+	s.mu.Lock()
+	seen := s.warned[key]
+	s.warned[key] = true
+	s.mu.Unlock()
+	if !seen {
+		s.warnf(format, args...)
+	}
+}
+
+// record writes the observations of one call by thread tid, unless they
+// repeat that thread's previous call exactly (a restart).
+func (s *session) record(tid int, c *Call, obs []learn.Observation) {
+	if len(obs) == 0 {
+		return
+	}
+	key := dedupeKey(c, obs)
+	s.mu.Lock()
+	if s.last[tid] == key {
+		s.mu.Unlock()
+		return
+	}
+	s.last[tid] = key
+	s.mu.Unlock()
+	for _, o := range obs {
+		if err := s.rec.Record(o); err != nil {
+			s.mu.Lock()
+			if s.recErr == nil {
+				s.recErr = err
+			}
+			s.mu.Unlock()
+		}
+		s.checkSetuid(o)
+	}
+}
+
+// dedupeKey is the call's number and arguments and its observations
+// without their sequence numbers.
+func dedupeKey(c *Call, obs []learn.Observation) string {
+	b := make([]byte, 0, 256)
+	b = append(b, byte(c.Arch), byte(c.Nr), byte(c.Nr>>8))
+	for _, a := range c.Args {
+		for i := range 8 {
+			b = append(b, byte(a>>(8*i)))
+		}
+	}
+	for _, o := range obs {
+		o.Seq = 0
+		b = append(b, o.Syscall...)
+		b = append(b, 0)
+		b = append(b, o.Path...)
+		b = append(b, 0)
+		b = append(b, o.Type...)
+		for _, a := range o.Access {
+			b = append(b, 0)
+			b = append(b, a...)
+		}
+		b = append(b, 1)
+		b = append(b, o.Src...)
+		b = append(b, 0)
+		b = append(b, o.Dst...)
+		b = append(b, 0)
+		if o.Port != nil {
+			b = append(b, byte(*o.Port), byte(*o.Port>>8))
+		}
+		b = append(b, o.Scope...)
+		b = append(b, o.Warning...)
+		if o.Created {
+			b = append(b, 'c')
+		}
+		if o.Deleted {
+			b = append(b, 'd')
+		}
+		b = append(b, 2)
+	}
+	return string(b)
+}
+
+// checkSetuid says once that a set-user-ID or set-group-ID program ran
+// without its privileges: the tree runs with no_new_privs (as it will
+// under Landlock), so what was learned is what the unprivileged run did.
+func (s *session) checkSetuid(o learn.Observation) {
+	if o.Path == "" || o.Type != learn.TypeFile || !hasAccess(o.Access, "execute") {
+		return
+	}
+	s.mu.Lock()
+	seen := s.execSeen[o.Path]
+	s.execSeen[o.Path] = true
+	s.mu.Unlock()
+	if seen {
+		return
+	}
+	var st unix.Stat_t
+	if unix.Stat(o.Path, &st) != nil || st.Mode&(unix.S_ISUID|unix.S_ISGID) == 0 {
+		return
+	}
+	s.warnOnce("setuid", "%s is set-user-ID or set-group-ID: it ran without that privilege (no_new_privs is set, as under Landlock), so the policy covers what it did unprivileged", o.Path)
+}
+
+func hasAccess(access []string, name string) bool {
+	for _, a := range access {
+		if a == name {
+			return true
+		}
+	}
+	return false
+}
+
+// archOf maps seccomp_data.arch to the Arch of the mapping.
+func archOf(auditArch uint32, nr int32) (Arch, bool) {
+	switch auditArch {
+	case unix.AUDIT_ARCH_X86_64:
+		if nr&x32SyscallBit != 0 {
+			return 0, false
+		}
+		return ArchX86_64, true
+	case unix.AUDIT_ARCH_I386:
+		return ArchI386, true
+	}
+	return 0, false
+}
+
+// serve receives notifications on fd until the traced tree is gone.
+//
+// From Linux 6.6 a receiver blocked in NOTIF_RECV wakes up with ENOENT
+// when the last task using the filter is gone; POLLHUP on the listener
+// then says it is for good (ENOENT alone also means a caller was killed
+// before its notification was received).
+func (s *session) serve(fd int) error {
+	var n seccompNotif
+	for {
+		err := notifRecv(fd, &n)
+		switch {
+		case err == nil:
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.ENOENT):
+			if listenerHungUp(fd) {
+				return nil
+			}
+			continue
+		default:
+			return err
+		}
+		s.handle(fd, &n)
+	}
+}
+
+// listenerHungUp reports whether the filter has no users left.
+func listenerHungUp(fd int) bool {
+	p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(p, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		return err != nil || p[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 && p[0].Revents&unix.POLLIN == 0
+	}
+}
+
+// handle maps one notification and lets the call run.
+func (s *session) handle(fd int, n *seccompNotif) {
+	s.n.Add(1)
+	tid := int(n.Pid)
+	arch, ok := archOf(n.Data.Arch, n.Data.Nr)
+	if !ok {
+		// x32: the filter stops every call, and each fails. Say why once.
+		s.warnOnce("x32", "thread %d made an x32 system call (%d): landlearn cannot trace the x32 ABI, the call failed with ENOSYS", tid, n.Data.Nr&^x32SyscallBit)
+		if notifFail(fd, n.ID, unix.ENOSYS) == nil {
+			s.record(tid, &Call{TID: tid, PID: tid, Nr: int(n.Data.Nr)}, []learn.Observation{{
+				Seq: s.seq.Add(1), Syscall: "x32", PID: tid,
+				Warning: "x32 system calls are not traced: they fail with ENOSYS under landlearn",
+			}})
+		}
+		return
+	}
+	c := Call{Seq: s.seq.Add(1), TID: tid, PID: tgidOf(tid), Arch: arch, Nr: int(n.Data.Nr), Args: n.Data.Args}
+	var obs []learn.Observation
+	if p := s.m.prepare(&c, newProcTracee(tid, c.PID, s.tree)); p != nil {
+		if !notifIDValid(fd, n.ID) {
+			return // the caller is gone; what was read may be another's
+		}
+		obs = p.Finish(nil)
+	}
+	if notifContinue(fd, n.ID) != nil {
+		return // interrupted before it ran (see above)
+	}
+	s.record(tid, &c, obs)
+}
+
+// err is the first recorder error, if any.
+func (s *session) err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recErr
+}

@@ -1,0 +1,182 @@
+package trace
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxString is the longest string ReadString returns: PATH_MAX.
+const maxString = 4096
+
+// procTracee is the Tracee of one stopped call, read through /proc and
+// process_vm_readv. Both need ptrace-mode access to the caller, which
+// the learner has: same credentials, and the tree descends from it (so
+// Yama's ptrace_scope=1 allows it too). Answers are only meaningful
+// while the call is blocked; the mechanism checks that it still was
+// after the mapping looked (see notify.go).
+type procTracee struct {
+	tid, pid int
+	tree     procTree
+	proc     string // "/proc/TID/"
+}
+
+func newProcTracee(tid, pid int, tree procTree) *procTracee {
+	return &procTracee{tid: tid, pid: pid, tree: tree, proc: "/proc/" + strconv.Itoa(tid) + "/"}
+}
+
+// ReadMem reads with process_vm_readv, which takes a thread id as well
+// as a process id: the memory is the same.
+func (t *procTracee) ReadMem(addr uint64, b []byte) error {
+	for len(b) > 0 {
+		n, err := readMem(t.tid, addr, b)
+		if err != nil {
+			return fmt.Errorf("read %d bytes at %#x of thread %d: %w", len(b), addr, t.tid, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("read %d bytes at %#x of thread %d: %w", len(b), addr, t.tid, unix.EFAULT)
+		}
+		b = b[n:]
+		addr += uint64(n)
+	}
+	return nil
+}
+
+func readMem(tid int, addr uint64, b []byte) (int, error) {
+	local := []unix.Iovec{{Base: &b[0], Len: uint64(len(b))}}
+	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(b)}}
+	return unix.ProcessVMReadv(tid, local, remote, 0)
+}
+
+// ReadString reads page by page: process_vm_readv stops at the first
+// unmapped page, and a string can end just before one.
+func (t *procTracee) ReadString(addr uint64) (string, error) {
+	if addr == 0 {
+		return "", fmt.Errorf("read string of thread %d: %w", t.tid, unix.EFAULT)
+	}
+	var buf [maxString]byte
+	got := 0
+	for got < len(buf) {
+		a := addr + uint64(got)
+		chunk := int(pageSize - a%pageSize)
+		chunk = min(chunk, len(buf)-got)
+		n, err := readMem(t.tid, a, buf[got:got+chunk])
+		if err != nil || n == 0 {
+			if err == nil {
+				err = unix.EFAULT
+			}
+			return "", fmt.Errorf("read string at %#x of thread %d: %w", addr, t.tid, err)
+		}
+		if i := bytes.IndexByte(buf[got:got+n], 0); i >= 0 {
+			return string(buf[:got+i]), nil
+		}
+		got += n
+	}
+	return "", fmt.Errorf("read string at %#x of thread %d: longer than %d bytes: %w", addr, t.tid, maxString, unix.ENAMETOOLONG)
+}
+
+var pageSize = uint64(os.Getpagesize())
+
+// FDPath resolves fd like the kernel resolves a dirfd: AT_FDCWD is the
+// working directory of the calling thread (threads may have their own
+// after unshare(CLONE_FS)).
+func (t *procTracee) FDPath(fd int) (string, error) {
+	if fd == unix.AT_FDCWD {
+		return os.Readlink(t.proc + "cwd")
+	}
+	if fd < 0 {
+		return "", fmt.Errorf("fd %d of thread %d: %w", fd, t.tid, unix.EBADF)
+	}
+	return os.Readlink(t.proc + "fd/" + strconv.Itoa(fd))
+}
+
+func (t *procTracee) Root() (string, error) { return os.Readlink(t.proc + "root") }
+
+// Exe is read on each call: an exec changes it.
+func (t *procTracee) Exe() string {
+	s, err := os.Readlink(t.proc + "exe")
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+func (t *procTracee) Creds() (uid, gid int, groups []int, err error) {
+	b, err := os.ReadFile(t.proc + "status")
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return parseCreds(b)
+}
+
+// parseCreds takes the filesystem ids (4th field of Uid:/Gid:) and the
+// supplementary groups from /proc/TID/status.
+func parseCreds(b []byte) (uid, gid int, groups []int, err error) {
+	uid, gid = -1, -1
+	for line := range strings.SplitSeq(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		switch k {
+		case "Uid":
+			if len(f) == 4 {
+				uid, err = strconv.Atoi(f[3])
+			}
+		case "Gid":
+			if len(f) == 4 {
+				gid, err = strconv.Atoi(f[3])
+			}
+		case "Groups":
+			for _, g := range f {
+				n, e := strconv.Atoi(g)
+				if e != nil {
+					err = e
+				}
+				groups = append(groups, n)
+			}
+		}
+		if err != nil {
+			return 0, 0, nil, fmt.Errorf("/proc status %s: %w", k, err)
+		}
+	}
+	if uid < 0 || gid < 0 {
+		return 0, 0, nil, errors.New("/proc status: no Uid or Gid line")
+	}
+	return uid, gid, groups, nil
+}
+
+func (t *procTracee) InTree(pid int) bool { return t.tree.InTree(pid) }
+
+// tgidOf finds the thread group of tid. Most callers are group leaders,
+// which pidfd_open accepts (without PIDFD_THREAD it refuses any other
+// thread); the others read Tgid from /proc/TID/status. Nothing is
+// cached: pid_max may be small (32768 here) and numbers are reused
+// within one build.
+func tgidOf(tid int) int {
+	fd, err := unix.PidfdOpen(tid, 0)
+	if err == nil {
+		unix.Close(fd)
+		return tid
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return tid
+	}
+	if i := bytes.Index(b, []byte("\nTgid:")); i >= 0 {
+		rest := b[i+len("\nTgid:"):]
+		if j := bytes.IndexByte(rest, '\n'); j >= 0 {
+			rest = rest[:j]
+		}
+		if n, err := strconv.Atoi(string(bytes.TrimSpace(rest))); err == nil {
+			return n
+		}
+	}
+	return tid
+}

@@ -1,0 +1,495 @@
+package trace
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/learn"
+)
+
+// Modes, as RunResult.Mode names them.
+const (
+	ModeNotify = "seccomp-notify"
+	ModePtrace = "ptrace"
+)
+
+// ErrNotFound is wrapped by Run's error when CMD is not an executable
+// file: the learn command exits 127 on it, like a shell.
+var ErrNotFound = errors.New("command not found")
+
+// Options configure a tracing run. The zero value runs the command with
+// this process's environment, directory and standard streams.
+type Options struct {
+	// Accurate selects ptrace + SECCOMP_RET_TRACE: slower, but Finish
+	// sees each call's real result and the real path of opened fds.
+	Accurate bool
+	// Timeout, when positive, kills the traced tree after that long. What
+	// was seen until then is kept; RunResult.TimedOut says so.
+	Timeout time.Duration
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Env     []string // nil: os.Environ()
+	Dir     string   // "": the current directory
+	// Warnf prints a warning for the person running landlearn (a setuid
+	// program ran unprivileged, the fallback to ptrace...). nil: silent.
+	Warnf func(format string, args ...any)
+}
+
+// RunResult is how a tracing run ended.
+type RunResult struct {
+	// ExitCode is the target's status: its exit code, 128+N when signal
+	// N killed it, 127 when it was not found.
+	ExitCode int
+	Mode     string // ModeNotify or ModePtrace
+	Calls    uint64 // system calls stopped and looked at
+	// Interrupted is set when SIGINT, SIGTERM or SIGHUP reached landlearn
+	// during the run; TimedOut when Options.Timeout killed the tree.
+	Interrupted, TimedOut bool
+}
+
+// mapping is the syscall→rights knowledge a run uses: the package's
+// table (mapping.go, syscalls.go) in production, a small one in the
+// mechanism's own tests.
+type mapping struct {
+	prepare  func(*Call, Tracee) Pending
+	syscalls func(Arch) []uint32
+	ioctls   []uint32
+}
+
+func defaultMapping() *mapping {
+	return &mapping{prepare: Prepare, syscalls: FilterSyscalls, ioctls: AlwaysAllowedIoctls}
+}
+
+// Run runs argv under the tracer and records, as they happen, the
+// observations of the whole process tree: every process and thread it
+// starts, also those that outlive it, until the last one exits (or
+// Options.Timeout). It returns when nothing of the tree is left.
+//
+// Signals: while Run runs, SIGINT, SIGTERM and SIGHUP sent to this
+// process are passed on to the target (SIGINT and SIGHUP are not when
+// this process is in the terminal's foreground process group: the
+// terminal sent them to the target already). A second one, or one that
+// arrives after the target exited while its children still run, kills
+// the tree. If this process dies, the keeper kills the tree: nothing
+// traced survives the learner.
+//
+// The error is about landlearn, never about the target: a target that
+// fails is RunResult.ExitCode. CMD not found wraps ErrNotFound.
+func Run(ctx context.Context, argv []string, o Options, rec learn.Recorder) (RunResult, error) {
+	return run(ctx, argv, o, rec, defaultMapping())
+}
+
+func run(ctx context.Context, argv []string, o Options, rec learn.Recorder, m *mapping) (RunResult, error) {
+	res := RunResult{Mode: ModeNotify}
+	if o.Accurate {
+		res.Mode = ModePtrace
+	}
+	if len(argv) == 0 {
+		return res, errors.New("no command to trace")
+	}
+	env := o.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	path, err := lookPath(argv[0], env, o.Dir)
+	if err != nil {
+		res.ExitCode = 127
+		return res, err
+	}
+	r := &runner{ctx: ctx, argv: argv, path: path, o: o, env: env, m: m, rec: rec}
+	if !o.Accurate {
+		err = r.run(ModeNotify, &res)
+		if !errors.Is(err, errListenerBusy) {
+			return res, err
+		}
+		if o.Warnf != nil {
+			o.Warnf("cannot install a seccomp listener (%v): using ptrace, which is slower", err)
+		}
+		res = RunResult{Mode: ModePtrace}
+	}
+	return res, r.run(ModePtrace, &res)
+}
+
+// lookPath finds the command like execvp would, with env's PATH and
+// relative to dir.
+func lookPath(name string, env []string, dir string) (string, error) {
+	if strings.Contains(name, "/") {
+		p := name
+		if !filepath.IsAbs(p) && dir != "" {
+			p = filepath.Join(dir, p)
+		}
+		if st, err := os.Stat(p); err != nil || st.IsDir() {
+			return "", fmt.Errorf("%s: %w (no such file)", name, ErrNotFound)
+		}
+		return name, nil
+	}
+	pathVar := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathVar = v
+		}
+	}
+	for d := range strings.SplitSeq(pathVar, ":") {
+		if d == "" {
+			d = "."
+		}
+		p := filepath.Join(d, name)
+		abs := p
+		if !filepath.IsAbs(abs) && dir != "" {
+			abs = filepath.Join(dir, abs)
+		}
+		if st, err := os.Stat(abs); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			if !filepath.IsAbs(p) && !strings.HasPrefix(p, ".") {
+				p = "./" + p
+			}
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: %w in PATH=%s", name, ErrNotFound, pathVar)
+}
+
+// runner is one attempt to run the target in one mode.
+type runner struct {
+	ctx  context.Context
+	argv []string
+	path string
+	o    Options
+	env  []string
+	m    *mapping
+	rec  learn.Recorder
+}
+
+// filterFor builds the seccomp program for mode: the same filter in
+// both modes, only the action that stops a call differs.
+func (r *runner) filterFor(mode string) ([]unix.SockFilter, error) {
+	spec := filterSpec{
+		Syscalls:      map[Arch][]uint32{ArchX86_64: r.m.syscalls(ArchX86_64), ArchI386: r.m.syscalls(ArchI386)},
+		AllowedIoctls: r.m.ioctls,
+		Stop:          unix.SECCOMP_RET_USER_NOTIF,
+		X32:           unix.SECCOMP_RET_USER_NOTIF,
+	}
+	if mode == ModePtrace {
+		spec.Stop = unix.SECCOMP_RET_TRACE
+		spec.X32 = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+	}
+	return buildFilter(spec)
+}
+
+// run starts keeper and helper, supervises the tree in mode and fills
+// res. The process chain is:
+//
+//	learner (this process)
+//	  └─ keeper: `landlearn HelperArg keeper`, untraced child subreaper
+//	       └─ helper: `landlearn HelperArg exec`, installs the filter,
+//	          hands it over, execs CMD: the traced tree starts here
+//
+// Pipes: life (learner holds the write end; its closing, by exit,
+// crash or on purpose, makes the keeper kill the tree), ctl (keeper →
+// learner: "main STATUS" when the target exits, "done" when no process
+// is left), ready (helper → learner: its pid and listener fd) and go
+// (learner → helper: the listener is taken, exec now).
+func (r *runner) run(mode string, res *RunResult) error {
+	prog, err := r.filterFor(mode)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find landlearn's own binary to re-exec: %w", err)
+	}
+	var (
+		lifeR, lifeW, ctlR, ctlW, readyR, readyW, goR, goW *os.File
+	)
+	for _, p := range []struct{ r, w **os.File }{{&lifeR, &lifeW}, {&ctlR, &ctlW}, {&readyR, &readyW}, {&goR, &goW}} {
+		if *p.r, *p.w, err = os.Pipe(); err != nil {
+			return fmt.Errorf("pipe: %w", err)
+		}
+	}
+	defer func() {
+		for _, f := range []*os.File{lifeW, ctlR, readyR, goW} {
+			f.Close()
+		}
+	}()
+	args := append([]string{self, HelperArg, "keeper", mode, hex.EncodeToString(progBytes(prog)), r.path}, r.argv...)
+	keeper := &exec.Cmd{
+		Path:       self,
+		Args:       args,
+		Env:        r.env,
+		Dir:        r.o.Dir,
+		Stdin:      r.o.Stdin,
+		Stdout:     r.o.Stdout,
+		Stderr:     r.o.Stderr,
+		ExtraFiles: []*os.File{lifeR, ctlW, readyW, goR},
+	}
+	if keeper.Stdin == nil {
+		keeper.Stdin = os.Stdin
+	}
+	if keeper.Stdout == nil {
+		keeper.Stdout = os.Stdout
+	}
+	if keeper.Stderr == nil {
+		keeper.Stderr = os.Stderr
+	}
+	var sup supervisor
+	if mode == ModePtrace {
+		// ptrace requests must all come from the thread that attached.
+		sup = newPtracer(newSession(r.m, r.rec, procTree{}, r.o.Warnf))
+		defer sup.stop()
+	}
+	if err := keeper.Start(); err != nil {
+		return fmt.Errorf("start the tracer's keeper process: %w", err)
+	}
+	for _, f := range []*os.File{lifeR, ctlW, readyW, goR} {
+		f.Close()
+	}
+	tree := procTree{keeper: keeper.Process.Pid}
+
+	// Learner side of the handshake.
+	line, _ := bufio.NewReader(readyR).ReadString('\n')
+	f := strings.Fields(line)
+	var mainPid int
+	switch {
+	case len(f) == 3 && f[0] == "notify" && mode == ModeNotify:
+		mainPid, _ = strconv.Atoi(f[1])
+		fd, _ := strconv.Atoi(f[2])
+		lfd, err := takeFD(mainPid, fd)
+		if err != nil {
+			lifeW.Close()
+			keeper.Wait()
+			return fmt.Errorf("take the seccomp listener from the helper (pid %d): %w", mainPid, err)
+		}
+		defer unix.Close(lfd)
+		notifSyncWakeUp(lfd)
+		s := newSession(r.m, r.rec, tree, r.o.Warnf)
+		sup = &notifier{s: s, fd: lfd}
+	case len(f) == 2 && f[0] == "trace" && mode == ModePtrace:
+		mainPid, _ = strconv.Atoi(f[1])
+		if err := sup.(*ptracer).attach(mainPid, tree); err != nil {
+			lifeW.Close()
+			keeper.Wait()
+			return err
+		}
+	case len(f) >= 1 && f[0] == "busy":
+		lifeW.Close()
+		keeper.Wait()
+		return errListenerBusy
+	default:
+		lifeW.Close()
+		keeper.Wait()
+		msg := strings.TrimSpace(strings.TrimPrefix(line, "error"))
+		if msg == "" {
+			msg = "it exited before it was ready"
+		}
+		return fmt.Errorf("start the traced command: %s", msg)
+	}
+	return r.supervise(sup, res, keeper, mainPid, lifeW, ctlR, goW)
+}
+
+// supervisor is a mode's loop over stopped calls.
+type supervisor interface {
+	// start begins serving the stopped calls.
+	start()
+	// wait returns when the tree has no traced task left.
+	wait() error
+	calls() uint64
+	stop()
+}
+
+// supervise lets the helper exec, waits for the tree, and handles
+// signals, the timeout and the context.
+func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mainPid int, lifeW, ctlR, goW *os.File) error {
+	sup.start()
+	if _, err := goW.Write([]byte("go\n")); err != nil {
+		lifeW.Close()
+	}
+	goW.Close()
+
+	type ctlMsg struct {
+		kind   string
+		status int
+	}
+	msgs := make(chan ctlMsg, 4)
+	go func() {
+		sc := bufio.NewScanner(ctlR)
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) == 0 {
+				continue
+			}
+			m := ctlMsg{kind: f[0]}
+			if len(f) > 1 {
+				m.status, _ = strconv.Atoi(f[1])
+			}
+			msgs <- m
+		}
+		close(msgs)
+	}()
+
+	sigc := make(chan os.Signal, 4)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigc)
+	var timeout <-chan time.Time
+	if r.o.Timeout > 0 {
+		t := time.NewTimer(r.o.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	var lingering <-chan time.Time
+	killed := false
+	kill := func() {
+		if !killed {
+			killed = true
+			lifeW.Close()
+		}
+	}
+	mainDone, done := false, false
+	var ctxErr error
+	ctxDone := r.ctx.Done()
+	for !done {
+		select {
+		case m, ok := <-msgs:
+			switch {
+			case !ok:
+				done = true // the keeper is gone
+			case m.kind == "main":
+				mainDone = true
+				res.ExitCode = m.status
+				lingering = time.After(time.Second)
+			case m.kind == "done":
+				done = true
+			}
+		case <-lingering:
+			if r.o.Warnf != nil {
+				r.o.Warnf("%s exited (status %d); waiting for the processes it left running (Ctrl-C stops them)", r.argv[0], res.ExitCode)
+			}
+		case sig := <-sigc:
+			if res.Interrupted || mainDone {
+				kill()
+				continue
+			}
+			res.Interrupted = true
+			if sig == syscall.SIGTERM || !foregroundOfTTY() {
+				unix.Kill(mainPid, sig.(syscall.Signal))
+			}
+		case <-timeout:
+			res.TimedOut = true
+			if r.o.Warnf != nil {
+				r.o.Warnf("timeout after %v: stopping %s and every process it started", r.o.Timeout, r.argv[0])
+			}
+			kill()
+		case <-ctxDone:
+			ctxErr = r.ctx.Err()
+			ctxDone = nil
+			kill()
+		}
+	}
+	keeper.Wait()
+	err := sup.wait()
+	res.Calls = sup.calls()
+	if ctxErr != nil {
+		return ctxErr
+	}
+	return err
+}
+
+// foregroundOfTTY reports whether this process's group is the
+// foreground group of its terminal: then a Ctrl-C reached the target
+// too, directly from the terminal.
+func foregroundOfTTY() bool {
+	for _, fd := range []int{0, 1, 2} {
+		pg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+		if err == nil {
+			return pg == unix.Getpgrp()
+		}
+	}
+	return false
+}
+
+// takeFD copies fd number fd of process pid into this process.
+func takeFD(pid, fd int) (int, error) {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return -1, fmt.Errorf("pidfd_open: %w", err)
+	}
+	defer unix.Close(pidfd)
+	n, err := unix.PidfdGetfd(pidfd, fd, 0)
+	if err != nil {
+		return -1, fmt.Errorf("pidfd_getfd: %w", err)
+	}
+	unix.CloseOnExec(n)
+	return n, nil
+}
+
+// progBytes serializes a filter for the helper's command line.
+func progBytes(prog []unix.SockFilter) []byte {
+	n := len(prog) * int(unsafe.Sizeof(unix.SockFilter{}))
+	return append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(&prog[0])), n)...)
+}
+
+// progFromBytes is progBytes's inverse.
+func progFromBytes(b []byte) ([]unix.SockFilter, error) {
+	sz := int(unsafe.Sizeof(unix.SockFilter{}))
+	if len(b) == 0 || len(b)%sz != 0 {
+		return nil, fmt.Errorf("seccomp filter of %d bytes is not a whole number of %d-byte instructions", len(b), sz)
+	}
+	prog := make([]unix.SockFilter, len(b)/sz)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&prog[0])), len(b)), b)
+	return prog, nil
+}
+
+// notifier is the default mode's supervisor.
+type notifier struct {
+	s  *session
+	fd int
+	wg sync.WaitGroup
+
+	mu  sync.Mutex
+	err error
+}
+
+func (n *notifier) start() {
+	for range receivers {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			if err := n.s.serve(n.fd); err != nil {
+				n.mu.Lock()
+				if n.err == nil {
+					n.err = fmt.Errorf("seccomp listener: %w", err)
+				}
+				n.mu.Unlock()
+			}
+		}()
+	}
+}
+
+func (n *notifier) wait() error {
+	n.wg.Wait()
+	if n.err != nil {
+		return n.err
+	}
+	if err := n.s.err(); err != nil {
+		return fmt.Errorf("record observations: %w", err)
+	}
+	return nil
+}
+
+func (n *notifier) calls() uint64 { return n.s.n.Load() }
+func (n *notifier) stop()         {}

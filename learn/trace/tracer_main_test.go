@@ -1,0 +1,119 @@
+package trace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/learn"
+)
+
+// TestMain lets the test binary play landlearn's re-executed roles:
+// the keeper and exec helper (HelperArg), and a learner process that a
+// test can interrupt or kill (envLearner).
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == HelperArg {
+		HelperMain(os.Args[2:])
+	}
+	if raw := os.Getenv(envLearner); raw != "" {
+		os.Exit(learnerMain(raw, os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// envLearner names the JSONL file a learner subprocess writes to.
+const envLearner = "LANDLEARN_TEST_LEARNER_RAW"
+
+// learnerMain is a minimal `landlearn learn --raw`: argv is the target.
+func learnerMain(raw string, argv []string) int {
+	f, err := os.Create(raw)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer f.Close()
+	mode := testMapping()
+	res, err := run(context.Background(), argv, Options{Accurate: os.Getenv("LANDLEARN_TEST_ACCURATE") != ""}, learn.NewWriter(f), mode)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	return res.ExitCode
+}
+
+// requireTracing skips where the kernel cannot run the tracer.
+func requireTracing(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("no /proc: the tracer reads the stopped callers through it")
+	}
+	if err := unix.Prctl(unix.PR_GET_SECCOMP, 0, 0, 0, 0); errors.Is(err, unix.EINVAL) {
+		t.Skip("kernel without seccomp")
+	}
+	var uts unix.Utsname
+	if unix.Uname(&uts) == nil {
+		var major, minor int
+		fmt.Sscanf(unix.ByteSliceToString(uts.Release[:]), "%d.%d", &major, &minor)
+		if major < 6 || major == 6 && minor < 6 {
+			t.Skipf("kernel %d.%d: the tracer needs Linux 6.6 (seccomp listener wake-up on exit)", major, minor)
+		}
+	}
+}
+
+// memRecorder keeps observations in memory.
+type memRecorder struct {
+	mu  sync.Mutex
+	obs []learn.Observation
+}
+
+func (r *memRecorder) Record(o learn.Observation) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.obs = append(r.obs, o)
+	return nil
+}
+
+func (r *memRecorder) all() []learn.Observation {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]learn.Observation(nil), r.obs...)
+}
+
+// paths lists the observed paths with syscall name prefix, "openat /x".
+func (r *memRecorder) has(syscall, path string) bool {
+	for _, o := range r.all() {
+		if (syscall == "" || o.Syscall == syscall) && o.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *memRecorder) dump() string {
+	var b strings.Builder
+	for _, o := range r.all() {
+		fmt.Fprintf(&b, "%d %s pid=%d %s %v %s\n", o.Seq, o.Syscall, o.PID, o.Path, o.Access, o.Warning)
+	}
+	return b.String()
+}
+
+// runTest traces argv with the test mapping.
+func runTest(t *testing.T, o Options, argv ...string) (RunResult, *memRecorder) {
+	t.Helper()
+	requireTracing(t)
+	rec := &memRecorder{}
+	if o.Warnf == nil {
+		o.Warnf = func(f string, a ...any) { t.Logf("warning: "+f, a...) }
+	}
+	res, err := run(context.Background(), argv, o, rec, testMapping())
+	if err != nil {
+		t.Fatalf("run %q: %v", argv, err)
+	}
+	return res, rec
+}

@@ -1,0 +1,63 @@
+package trace
+
+import (
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/learn"
+)
+
+// testMapping is a small mapping for the mechanism's own tests, so they
+// test interception, the process tree and the keeper whatever the real
+// table says: every open/openat becomes a read_file observation on the
+// path as given (made absolute with the dirfd), execve an execute.
+func testMapping() *mapping {
+	return &mapping{
+		prepare: testPrepare,
+		syscalls: func(a Arch) []uint32 {
+			if a == ArchI386 {
+				return []uint32{5, 11, 295, 54, 55, 221} // open, execve, openat, ioctl, fcntl, fcntl64
+			}
+			return []uint32{unix.SYS_OPEN, unix.SYS_OPENAT, unix.SYS_EXECVE, unix.SYS_IOCTL, unix.SYS_FCNTL}
+		},
+		ioctls: []uint32{0x5451}, // FIOCLEX
+	}
+}
+
+type testPending []learn.Observation
+
+func (p testPending) Finish(*Result) []learn.Observation { return p }
+
+func testPrepare(c *Call, t Tracee) Pending {
+	var dirfd int
+	var addr uint64
+	name := ""
+	access := "read_file"
+	switch {
+	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_OPEN, c.Arch == ArchI386 && c.Nr == 5:
+		dirfd, addr, name = unix.AT_FDCWD, c.Args[0], "open"
+	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_OPENAT, c.Arch == ArchI386 && c.Nr == 295:
+		dirfd, addr, name = int(int32(c.Args[0])), c.Args[1], "openat"
+	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_EXECVE, c.Arch == ArchI386 && c.Nr == 11:
+		dirfd, addr, name, access = unix.AT_FDCWD, c.Args[0], "execve", "execute"
+	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_IOCTL, c.Arch == ArchI386 && c.Nr == 54:
+		return testPending{{Seq: c.Seq, Syscall: "ioctl", PID: c.PID, Warning: "ioctl"}}
+	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_FCNTL, c.Arch == ArchI386 && (c.Nr == 55 || c.Nr == 221):
+		return testPending{{Seq: c.Seq, Syscall: "fcntl", PID: c.PID, Warning: "fcntl"}}
+	default:
+		return nil
+	}
+	p, err := t.ReadString(addr)
+	if err != nil {
+		return nil
+	}
+	if !filepath.IsAbs(p) {
+		d, err := t.FDPath(dirfd)
+		if err != nil {
+			return nil
+		}
+		p = filepath.Join(d, p)
+	}
+	return testPending{{Seq: c.Seq, Syscall: name, PID: c.PID, Exe: t.Exe(), Path: p, Type: "file", Access: []string{access}}}
+}
