@@ -196,7 +196,11 @@ fs:
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer s.Release()
+		defer func() {
+			if err := s.Release(); err != nil {
+				t.Error(err)
+			}
+		}()
 		l, err := audit.Listen()
 		if err != nil {
 			t.Fatal(err)
