@@ -25,15 +25,15 @@ import (
 //
 // What does not carry over:
 //   - Variables. landlockconfig substitutes ${name} from [[variable]]
-//     entries; landlearn declares each variable its paths use, without a
-//     value, because the value belongs to the machine that enforces the
-//     policy: add "literal": ["/home/alice"] to each before use. A
-//     variable left without a value makes its rules match nothing (the
-//     sandbox gets stricter, not looser). Do not supply the values by
-//     composing with a variables-only config: composition intersects the
-//     handled rights, and a config that handles nothing would leave no
-//     sandbox. A literal "$" in a path is written "$$", landlockconfig's
-//     escape.
+//     entries. By default landlearn declares each variable its paths use
+//     without a value, because the value belongs to the machine that
+//     enforces the policy; LandlockConfig.Vars (emit --var NAME=VALUE)
+//     fills in "literal". A variable left without a value makes its rules
+//     match nothing (the sandbox gets stricter, not looser). Do not supply
+//     the values by composing with a variables-only config: composition
+//     intersects the handled rights, and a config that handles nothing
+//     would leave no sandbox. A literal "$" in a path is written "$$",
+//     landlockconfig's escape.
 //   - optional: landlockconfig skips every rule whose path is missing.
 //   - compat: landlockconfig is always best effort.
 //   - Rights newer than landlockconfig's schema (resolve_unix, the UDP
@@ -61,7 +61,8 @@ type lcConfig struct {
 }
 
 type lcVariable struct {
-	Name string `json:"name"`
+	Name    string   `json:"name"`
+	Literal []string `json:"literal,omitempty"`
 }
 
 type lcRuleset struct {
@@ -83,12 +84,46 @@ type lcNetPort struct {
 	comments      []string
 }
 
+// LandlockConfig writes the landlock-lsm/landlockconfig formats. Its
+// zero value declares the policy's variables without values.
+type LandlockConfig struct {
+	// Vars gives variables their values, written as their "literal". It
+	// is not used to expand paths: ${HOME}/x stays a template, so the file
+	// still shows where each grant came from.
+	Vars policy.Vars
+}
+
 // LandlockConfigJSON writes p in the landlock-lsm/landlockconfig JSON
-// format (see the notes above on what does not carry over). Rules with
-// the same rights share one pathBeneath or netPort entry. The output is
-// deterministic and validates against landlockconfig's JSON schema.
+// format; see LandlockConfig.JSON.
 func LandlockConfigJSON(w io.Writer, p *policy.Policy) error {
-	c, err := toLandlockConfig(p)
+	return LandlockConfig{}.JSON(w, p)
+}
+
+// LandlockConfigTOML writes p in the landlock-lsm/landlockconfig TOML
+// format; see LandlockConfig.TOML.
+func LandlockConfigTOML(w io.Writer, p *policy.Policy) error {
+	return LandlockConfig{}.TOML(w, p)
+}
+
+// Missing returns the variables p's paths use that c gives no value, in
+// order: in the landlockconfig output their rules match nothing until a
+// value is added.
+func (lc LandlockConfig) Missing(p *policy.Policy) []string {
+	var out []string
+	for _, name := range policyVars(p) {
+		if _, ok := lc.Vars[name]; !ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// JSON writes p in the landlockconfig JSON format (see the notes above on
+// what does not carry over). Rules with the same rights share one
+// pathBeneath or netPort entry. The output is deterministic and validates
+// against landlockconfig's JSON schema.
+func (lc LandlockConfig) JSON(w io.Writer, p *policy.Policy) error {
+	c, err := lc.convert(p)
 	if err != nil {
 		return err
 	}
@@ -103,11 +138,11 @@ func LandlockConfigJSON(w io.Writer, p *policy.Policy) error {
 	return err
 }
 
-// LandlockConfigTOML writes p in the landlock-lsm/landlockconfig TOML
-// format: the same content as LandlockConfigJSON in snake_case keys, with
-// p.Comment as a header and the rules' comments above their entry.
-func LandlockConfigTOML(w io.Writer, p *policy.Policy) error {
-	c, err := toLandlockConfig(p)
+// TOML writes p in the landlockconfig TOML format: the same content as
+// JSON in snake_case keys, with p.Comment as a header and the rules'
+// comments above their entry.
+func (lc LandlockConfig) TOML(w io.Writer, p *policy.Policy) error {
+	c, err := lc.convert(p)
 	if err != nil {
 		return err
 	}
@@ -120,17 +155,19 @@ func LandlockConfigTOML(w io.Writer, p *policy.Policy) error {
 	if p.Compat == policy.Strict {
 		b.WriteString("# The landlearn policy asks for compat: strict; landlockconfig is always best effort.\n")
 	}
-	if len(c.Variable) > 0 {
-		fmt.Fprintf(&b, "\n# landlearn keeps paths such as ${%s}/x unexpanded: give each variable\n"+
-			"# below its value here, for example literal = [\"/home/alice\"]. A variable\n"+
-			"# without a value makes its rules match nothing. (Composing with a config\n"+
-			"# that only sets variables would intersect the handled rights away.)\n", c.Variable[0].Name)
+	if missing := lc.Missing(p); len(missing) > 0 {
+		fmt.Fprintf(&b, "\n# landlearn keeps paths such as ${%s}/x unexpanded. Give each [[variable]]\n"+
+			"# without a literal its value, here (literal = [\"/path\"]) or with\n"+
+			"# landlearn emit --var %s=/path; until then its rules match nothing.\n"+
+			"# (Composing with a config that only sets variables would intersect the\n"+
+			"# handled rights away.)\n", missing[0], missing[0])
 	}
-	for i, v := range c.Variable {
-		if i > 0 {
-			b.WriteString("\n")
-		}
+	for _, v := range c.Variable {
+		b.WriteString("\n")
 		fmt.Fprintf(&b, "[[variable]]\nname = %s\n", tomlString(v.Name))
+		if v.Literal != nil {
+			fmt.Fprintf(&b, "literal = %s\n", tomlArray(v.Literal))
+		}
 	}
 	for _, r := range c.Ruleset {
 		b.WriteString("\n[[ruleset]]\n")
@@ -162,8 +199,8 @@ func LandlockConfigTOML(w io.Writer, p *policy.Policy) error {
 	return err
 }
 
-// toLandlockConfig converts p, refusing what landlockconfig cannot say.
-func toLandlockConfig(p *policy.Policy) (*lcConfig, error) {
+// convert converts p, refusing what landlockconfig cannot say.
+func (lc LandlockConfig) convert(p *policy.Policy) (*lcConfig, error) {
 	c := &lcConfig{ABI: p.ABI}
 	names := func(a policy.Access, k policy.Kind, where string) ([]string, error) {
 		if extra := a &^ lcSchemaRights[k]; extra != 0 {
@@ -242,12 +279,32 @@ func toLandlockConfig(p *policy.Policy) (*lcConfig, error) {
 		}
 	}
 	for _, v := range slices.Sorted(maps.Keys(vars)) {
-		c.Variable = append(c.Variable, lcVariable{Name: v})
+		lv := lcVariable{Name: v}
+		if value, ok := lc.Vars[v]; ok {
+			if !utf8.ValidString(value) {
+				return nil, fmt.Errorf("the value of ${%s} is not valid UTF-8, which JSON and TOML cannot hold", v)
+			}
+			lv.Literal = []string{value}
+		}
+		c.Variable = append(c.Variable, lv)
 	}
 	if c.Ruleset == nil && c.PathBeneath == nil && c.NetPort == nil {
 		return nil, fmt.Errorf("the policy handles no right and grants nothing; landlockconfig has no way to write an empty ruleset")
 	}
 	return c, nil
+}
+
+// policyVars returns the variable names p's rule paths use, sorted.
+func policyVars(p *policy.Policy) []string {
+	seen := map[string]bool{}
+	for _, r := range p.FS {
+		if _, used, err := lcTemplate(r.Path); err == nil {
+			for _, v := range used {
+				seen[v] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // lcTemplate turns a landlearn rule path into a landlockconfig template

@@ -339,3 +339,42 @@ func TestTOMLStrings(t *testing.T) {
 		}
 	}
 }
+
+func TestLandlockConfigVars(t *testing.T) {
+	p := samplePolicy() // uses ${HOME} and ${TMPDIR}
+	lc := LandlockConfig{Vars: policy.Vars{"HOME": "/home/alice", "UNUSED": "/x"}}
+	if got := lc.Missing(p); strings.Join(got, ",") != "TMPDIR" {
+		t.Errorf("Missing = %v, want [TMPDIR]", got)
+	}
+	if got := (LandlockConfig{}).Missing(p); strings.Join(got, ",") != "HOME,TMPDIR" {
+		t.Errorf("Missing of the zero value = %v", got)
+	}
+	var js, tm bytes.Buffer
+	if err := lc.JSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := lc.TOML(&tm, p); err != nil {
+		t.Fatal(err)
+	}
+	jdoc := decodeJSON(t, js.Bytes())
+	if bad := checkLCSchema(jdoc); len(bad) > 0 {
+		t.Errorf("JSON breaks the schema:\n%s", strings.Join(bad, "\n"))
+	}
+	want := []any{
+		map[string]any{"name": "HOME", "literal": []any{"/home/alice"}},
+		map[string]any{"name": "TMPDIR"},
+	}
+	if !reflect.DeepEqual(jdoc["variable"], want) {
+		t.Errorf("variable = %#v, want %#v", jdoc["variable"], want)
+	}
+	if tdoc := tomlAsJSON(t, tm.Bytes()); !reflect.DeepEqual(jdoc, tdoc) {
+		t.Errorf("TOML and JSON differ:\nJSON %v\nTOML %v", jdoc, tdoc)
+	}
+	// Paths stay templates: the value is not substituted.
+	if strings.Contains(js.String(), "/home/alice/.cache") {
+		t.Errorf("a path was expanded:\n%s", js.String())
+	}
+	if !strings.Contains(tm.String(), "--var TMPDIR=") {
+		t.Errorf("TOML does not say how to fill TMPDIR:\n%s", tm.String())
+	}
+}

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,15 +15,19 @@ import (
 )
 
 // emitFormats are the --format values of emit, in help order.
+// Each writer gets the landlockconfig settings; only the landlockconfig
+// formats use them.
 var emitFormats = []struct {
 	name  string
 	doc   string
-	write func(io.Writer, *policy.Policy) error
+	write func(emit.LandlockConfig, io.Writer, *policy.Policy) error
 }{
-	{"yaml", "the policy file, normalized: rules sorted, rights in kernel order, comments kept", emit.YAML},
-	{"tree", "the granted paths as a tree with their rights, then ports and handled rights", emit.Tree},
-	{"landlockconfig-json", "landlock-lsm/landlockconfig JSON (camelCase keys)", emit.LandlockConfigJSON},
-	{"landlockconfig-toml", "landlock-lsm/landlockconfig TOML (snake_case keys)", emit.LandlockConfigTOML},
+	{"yaml", "the policy file, normalized: rules sorted, rights in kernel order, comments kept",
+		func(_ emit.LandlockConfig, w io.Writer, p *policy.Policy) error { return emit.YAML(w, p) }},
+	{"tree", "the granted paths as a tree with their rights, then ports and handled rights",
+		func(_ emit.LandlockConfig, w io.Writer, p *policy.Policy) error { return emit.Tree(w, p) }},
+	{"landlockconfig-json", "landlock-lsm/landlockconfig JSON (camelCase keys)", emit.LandlockConfig.JSON},
+	{"landlockconfig-toml", "landlock-lsm/landlockconfig TOML (snake_case keys)", emit.LandlockConfig.TOML},
 }
 
 func emitFormatNames() []string {
@@ -33,7 +39,11 @@ func emitFormatNames() []string {
 }
 
 func init() {
-	var format string
+	var (
+		format      string
+		vars        []string
+		varsFromEnv bool
+	)
 	cmd := &cobra.Command{
 		Use:   "emit [--format FORMAT] POLICY",
 		Short: "Print a policy as normalized YAML, a tree, or landlockconfig JSON/TOML",
@@ -49,9 +59,10 @@ landlockconfig is the Landlock maintainers' configuration format
 (https://github.com/landlock-lsm/landlockconfig). It cannot say everything a
 landlearn policy says: "optional" is dropped (landlockconfig skips every
 missing path), "compat: strict" is dropped (it is always best effort), and
-each ${VAR} is declared as a variable without a value: add its value
-("literal") before use, or the rules under it match nothing. A policy using
-rights newer than landlockconfig knows (resolve_unix, UDP) is refused.
+each ${VAR} is declared as a variable without a value: give it one with
+--var NAME=VALUE or --vars-from-env (written as its "literal"; the paths stay
+templates), or add it by hand, or the rules under it match nothing. A policy
+using rights newer than landlockconfig knows (resolve_unix, UDP) is refused.
 
 Exit status: 0 on success, 2 when the policy cannot be read or expressed in
 the format.`,
@@ -61,8 +72,11 @@ the format.`,
   # Normalize a hand-edited policy in place (sorted, canonical spelling):
   landlearn emit landlock.yaml > landlock.yaml.new && mv landlock.yaml.new landlock.yaml
 
-  # Hand the policy to a landlockconfig consumer:
-  landlearn emit -f landlockconfig-json landlock.yaml > landlock.json`,
+  # Hand the policy to a landlockconfig consumer on this machine:
+  landlearn emit -f landlockconfig-json --vars-from-env landlock.yaml > landlock.json
+
+  # ...or for another user's machine:
+  landlearn emit -f landlockconfig-toml --var HOME=/home/alice landlock.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageErrorf("emit takes one POLICY file (or - for stdin), got %d arguments\nUsage: %s", len(args), cmd.UseLine())
@@ -74,17 +88,42 @@ the format.`,
 			if write == nil {
 				return usageErrorf("unknown --format %q; valid formats are %s", format, strings.Join(emitFormatNames(), ", "))
 			}
+			isLC := strings.HasPrefix(format, "landlockconfig-")
+			if (len(vars) > 0 || varsFromEnv) && !isLC {
+				return usageErrorf("--var and --vars-from-env give values to landlockconfig variables; %s keeps ${VAR} as written (use -f landlockconfig-json or -f landlockconfig-toml)", format)
+			}
+			lc := emit.LandlockConfig{}
+			if varsFromEnv {
+				lc.Vars = policy.DefaultVars()
+			}
+			given := map[string]bool{}
+			for _, v := range vars {
+				name, value, err := policy.ParseVar(v)
+				if err != nil {
+					return usageErrorf("%v", err)
+				}
+				if lc.Vars == nil {
+					lc.Vars = policy.Vars{}
+				}
+				lc.Vars = lc.Vars.With(name, value)
+				given[name] = true
+			}
 			p, err := loadEmitInput(args[0])
 			if err != nil {
 				return err
 			}
-			if err := write(cmd.OutOrStdout(), p); err != nil {
+			if err := write(lc, cmd.OutOrStdout(), p); err != nil {
 				return &exitError{Code: exitUsage, Err: fmt.Errorf("%s: %w", emitInputName(args[0]), err)}
+			}
+			if isLC {
+				warnEmitVars(cmd.ErrOrStderr(), lc, p, given)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "yaml", "output format: "+strings.Join(emitFormatNames(), ", "))
+	cmd.Flags().StringArrayVar(&vars, "var", nil, "landlockconfig only: give variable NAME the value VALUE (NAME=VALUE, repeatable)")
+	cmd.Flags().BoolVar(&varsFromEnv, "vars-from-env", false, "landlockconfig only: give HOME, TMPDIR, PWD and XDG_* this machine's values, as run would (--var wins)")
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
 		for _, f := range emitFormats {
@@ -95,6 +134,24 @@ the format.`,
 	rootCmd.AddCommand(cmd)
 }
 
+// warnEmitVars says on stderr which variables the landlockconfig output
+// leaves without a value (their rules match nothing) and which --var
+// the policy does not use (probably a typo).
+func warnEmitVars(stderr io.Writer, lc emit.LandlockConfig, p *policy.Policy, given map[string]bool) {
+	for _, name := range lc.Missing(p) {
+		fmt.Fprintf(stderr, "landlearn: warning: ${%s} has no value in the landlockconfig output, so its rules match nothing; add --var %s=/path\n", name, name)
+	}
+	used := map[string]bool{}
+	for _, name := range (emit.LandlockConfig{}).Missing(p) {
+		used[name] = true
+	}
+	for _, name := range slices.Sorted(maps.Keys(given)) {
+		if !used[name] {
+			fmt.Fprintf(stderr, "landlearn: warning: --var %s: the policy uses no ${%s}\n", name, name)
+		}
+	}
+}
+
 func emitFormatHelp() string {
 	var b strings.Builder
 	for _, f := range emitFormats {
@@ -103,7 +160,7 @@ func emitFormatHelp() string {
 	return b.String()
 }
 
-func emitWriter(format string) func(io.Writer, *policy.Policy) error {
+func emitWriter(format string) func(emit.LandlockConfig, io.Writer, *policy.Policy) error {
 	for _, f := range emitFormats {
 		if f.name == format {
 			return f.write

@@ -271,3 +271,42 @@ func TestCompletion(t *testing.T) {
 		}
 	}
 }
+
+func TestEmitVars(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"landlock.yaml": cliPolicy})
+	r := runCLI(t, dir, "", "emit", "-f", "landlockconfig-toml", "--var", "HOME=/home/alice", "--var", "TYPO=/x", "landlock.yaml")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "[[variable]]\nname = \"HOME\"\nliteral = [\"/home/alice\"]\n") ||
+		!strings.Contains(r.stdout, `parent = ["${HOME}/.config/app"]`) {
+		t.Errorf("HOME not given its value, or the path was expanded:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "--var TYPO: the policy uses no ${TYPO}") {
+		t.Errorf("no warning about the unused --var: %q", r.stderr)
+	}
+
+	// Without a value, a warning says the rules match nothing.
+	r = runCLI(t, dir, "", "emit", "-f", "landlockconfig-json", "landlock.yaml")
+	if r.code != 0 || !strings.Contains(r.stderr, "${HOME} has no value") {
+		t.Errorf("exit %d, stderr %q; want a warning about ${HOME}", r.code, r.stderr)
+	}
+
+	// --vars-from-env uses this machine's values.
+	home, _ := os.UserHomeDir()
+	r = runCLI(t, dir, "", "emit", "-f", "landlockconfig-json", "--vars-from-env", "landlock.yaml")
+	if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, `"literal": [`+"\n        "+`"`+home+`"`) {
+		t.Errorf("exit %d, stderr %q, stdout:\n%s", r.code, r.stderr, r.stdout)
+	}
+
+	for _, args := range [][]string{
+		{"emit", "--var", "HOME=/x", "landlock.yaml"},
+		{"emit", "-f", "tree", "--vars-from-env", "landlock.yaml"},
+		{"emit", "-f", "landlockconfig-json", "--var", "HOME", "landlock.yaml"},
+		{"emit", "-f", "landlockconfig-json", "--var", "HOME=", "landlock.yaml"},
+	} {
+		if r := runCLI(t, dir, "", args...); r.code != 2 || !strings.Contains(r.stderr, "--var") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a message about --var", args, r.code, r.stderr)
+		}
+	}
+}
