@@ -69,8 +69,11 @@ type errorList struct {
 	errs LoadErrors
 }
 
+// add records a problem. A newline in it (from a path or tag in the file)
+// is escaped: one problem is one line, as editors and CI expect.
 func (l *errorList) add(line int, format string, args ...any) {
-	l.errs = append(l.errs, &LoadError{File: l.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", `\n`)
+	l.errs = append(l.errs, &LoadError{File: l.file, Line: line, Msg: msg})
 }
 
 // err returns nil, the single *LoadError, or a LoadErrors sorted by line.

@@ -125,11 +125,17 @@ func (ps *parser) yamlError(data []byte, err error) {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
-	if l := syntaxLine(data, msg); l > 0 {
-		line = l
+	if len(data) <= maxBisect {
+		if l := syntaxLine(data, msg); l > 0 {
+			line = l
+		}
 	}
 	ps.add(line, "not valid YAML: %s", msg)
 }
+
+// maxBisect bounds the files whose syntax errors syntaxLine locates; each
+// step parses a prefix again, and real policies are far smaller.
+const maxBisect = 256 << 10
 
 // syntaxLine finds the line where a YAML syntax error shows. yaml.v3
 // reports the line of the enclosing block for parser errors, one or more
@@ -370,7 +376,7 @@ func describe(n *yaml.Node) string {
 		case "!!int", "!!float", "!!bool":
 			return fmt.Sprintf("the %s %s", strings.TrimPrefix(n.Tag, "!!"), n.Value)
 		}
-		return fmt.Sprintf("a %s value", n.Tag)
+		return fmt.Sprintf("a %q value", n.Tag)
 	}
 	return "something else"
 }
