@@ -1,0 +1,239 @@
+package trace
+
+import (
+	"debug/elf"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// execLine is the observation of one file execve opens.
+func execLine(name, path string) string {
+	return `{"syscall":"` + name + `","path":"` + path + `","type":"file","access":["execute","read_file"]}` + "\n"
+}
+
+// realInterp is the ELF interpreter of bin as debug/elf reads it, with
+// symlinks resolved: an independent check of elf.go.
+func realInterp(t *testing.T, bin string) string {
+	t.Helper()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b := make([]byte, p.Filesz)
+			if _, err := p.ReadAt(b, 0); err != nil {
+				t.Fatal(err)
+			}
+			r, err := filepath.EvalSymlinks(strings.TrimRight(string(b), "\x00"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+	}
+	return ""
+}
+
+func resolved(t *testing.T, p string) string {
+	t.Helper()
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// execRow checks an execve row: the observations, then whether the
+// kernel really runs the file (in a child, with /bin/true-like args).
+func execRow(name, file string, wantRuns bool, want string) row {
+	return row{name: name, noReal: true, call: func(t *testing.T, d string) *Call {
+		f := strings.ReplaceAll(file, "$D", d)
+		err := exec.Command(f).Run()
+		var ee *exec.ExitError
+		if runs := err == nil || errors.As(err, &ee); runs != wantRuns {
+			t.Errorf("the kernel runs %s: %v (err %v), the row says %v", f, runs, err, wantRuns)
+		}
+		return call(unix.SYS_EXECVE, cstr(f), 0, 0)
+	}, want: want}
+}
+
+func TestMappingExec(t *testing.T) {
+	sh := resolved(t, "/bin/sh")
+	ld := realInterp(t, sh)
+	env := resolved(t, "/usr/bin/env")
+	script := func(name, body string, mode os.FileMode) func(*testing.T, string) {
+		return func(t *testing.T, d string) { writeFile(t, d+"/"+name, body, mode) }
+	}
+	chain := func(n int) func(*testing.T, string) {
+		return func(t *testing.T, d string) {
+			writeFile(t, d+"/s"+strconv.Itoa(n), "#!/bin/sh\nexit 0\n", 0o755)
+			for i := n - 1; i >= 0; i-- {
+				writeFile(t, d+"/s"+strconv.Itoa(i), "#!"+d+"/s"+strconv.Itoa(i+1)+"\n", 0o755)
+			}
+		}
+	}
+	chainWant := func(n int) string {
+		var w string
+		for i := 0; i <= n; i++ {
+			w += execLine("execve", "$D/s"+strconv.Itoa(i))
+		}
+		return w + execLine("execve", sh) + execLine("execve", ld)
+	}
+	rows := []row{
+		execRow("ELF through /bin symlinks", "/bin/sh", true, execLine("execve", sh)+execLine("execve", ld)),
+		func() row {
+			r := execRow("#! script", "$D/s", true, execLine("execve", "$D/s")+execLine("execve", sh)+execLine("execve", ld))
+			r.setup = script("s", "#!/bin/sh\nexit 0\n", 0o755)
+			return r
+		}(),
+		func() row {
+			r := execRow("#!/usr/bin/env python3", "$D/s", true, execLine("execve", "$D/s")+execLine("execve", env)+execLine("execve", realInterp(t, env)))
+			r.setup = script("s", "#!/usr/bin/env python3\nimport sys\n", 0o755)
+			return r
+		}(),
+		func() row {
+			r := execRow("#! with blanks and an argument", "$D/s", true, execLine("execve", "$D/s")+execLine("execve", sh)+execLine("execve", ld))
+			r.setup = script("s", "#! \t/bin/sh -e  \nexit 0\n", 0o755)
+			return r
+		}(),
+		func() row {
+			r := execRow("nested #! up to the kernel's depth", "$D/s0", true, chainWant(4))
+			r.setup = chain(4)
+			return r
+		}(),
+		func() row {
+			r := execRow("nested #! beyond the kernel's depth is ELOOP", "$D/s0", false, "")
+			r.setup = chain(5)
+			return r
+		}(),
+		func() row {
+			r := execRow("a script without the x bit is EACCES", "$D/s", false, "")
+			r.setup = script("s", "#!/bin/sh\n", 0o644)
+			return r
+		}(),
+		func() row {
+			r := execRow("a missing interpreter is ENOENT", "$D/s", false, "")
+			r.setup = script("s", "#!/nonexistent/sh\n", 0o755)
+			return r
+		}(),
+		func() row {
+			r := execRow("#! without an interpreter is ENOEXEC", "$D/s", false, "")
+			r.setup = script("s", "#!  \n", 0o755)
+			return r
+		}(),
+		{name: "execve of a directory is EACCES", noReal: true, call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_EXECVE, cstr(d), 0, 0)
+		}},
+		{name: "fexecve (execveat AT_EMPTY_PATH)", noReal: true, call: func(t *testing.T, d string) *Call {
+			fd, err := unix.Open("/bin/sh", unix.O_PATH|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { unix.Close(fd) })
+			return call(unix.SYS_EXECVEAT, uint64(fd), cstr(""), 0, 0, unix.AT_EMPTY_PATH)
+		}, want: execLine("execveat", sh) + execLine("execveat", ld)},
+		{name: "execveat AT_SYMLINK_NOFOLLOW on a symlink is ELOOP", noReal: true, call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_EXECVEAT, atFDCWD, cstr("/bin/sh"), 0, 0, unix.AT_SYMLINK_NOFOLLOW)
+		}},
+		{name: "execveat relative to a dirfd", noReal: true, call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_EXECVEAT, dirfd(t, "/usr/bin"), cstr("env"), 0, 0, 0)
+		}, want: execLine("execveat", env) + execLine("execveat", realInterp(t, env))},
+		{name: "a memfd binary needs rights only for its interpreter", noReal: true, call: func(t *testing.T, d string) *Call {
+			fd, err := unix.MemfdCreate("bin", unix.MFD_CLOEXEC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { unix.Close(fd) })
+			b, err := os.ReadFile(sh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := unix.Write(fd, b); err != nil {
+				t.Fatal(err)
+			}
+			unix.Fchmod(fd, 0o755)
+			return call(unix.SYS_EXECVEAT, uint64(fd), cstr(""), 0, 0, unix.AT_EMPTY_PATH)
+		}, want: execLine("execveat", ld)},
+	}
+	if !binfmtMisc() {
+		r := execRow("no known format is ENOEXEC", "$D/s", false, "")
+		r.setup = script("s", "echo hi\n", 0o755)
+		rows = append(rows, r)
+	}
+	runRows(t, rows)
+}
+
+// TestMappingExecPyenvShim follows the chain of the machine's python3,
+// which is a pyenv shim: a bash script run through env.
+func TestMappingExecPyenvShim(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 on PATH")
+	}
+	head := make([]byte, 256)
+	f, err := os.Open(py)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := f.Read(head)
+	f.Close()
+	want := execLine("execve", resolved(t, py))
+	cur := resolved(t, py)
+	for {
+		interp, ok, err := shebang(head[:k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		cur = resolved(t, interp)
+		want += execLine("execve", cur)
+		f, err := os.Open(cur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ = f.Read(head)
+		f.Close()
+	}
+	if ld := realInterp(t, cur); ld != "" {
+		want += execLine("execve", ld)
+	}
+	runRows(t, []row{{name: py, noReal: true, call: func(t *testing.T, d string) *Call {
+		return call(unix.SYS_EXECVE, cstr(py), 0, 0)
+	}, want: want}})
+	t.Logf("%s runs as:\n%s", py, want)
+}
+
+// TestMappingExecStatic: a static binary has no PT_INTERP, so only the
+// binary itself is opened.
+func TestMappingExecStatic(t *testing.T) {
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("no gcc to build a static fixture")
+	}
+	d, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, d+"/s.c", "int main(void){return 0;}\n", 0o644)
+	if out, err := exec.Command(gcc, "-static", "-o", d+"/s", d+"/s.c").CombinedOutput(); err != nil {
+		t.Skipf("gcc -static does not work here: %v\n%s", err, out)
+	}
+	if err := exec.Command(d + "/s").Run(); err != nil {
+		t.Fatal(err)
+	}
+	got := Prepare(call(unix.SYS_EXECVE, cstr(d+"/s"), 0, 0), &selfTracee{}).Finish(nil)
+	if g := render(got, d); g != execLine("execve", "$D/s") {
+		t.Fatalf("got %s", g)
+	}
+}
