@@ -72,7 +72,7 @@ func execMain(file string, argv []string) int {
 // one line per operation: "op ok" or "op ERRNO".
 func probe(args []string) int {
 	arity := map[string]int{"read": 1, "write": 1, "trunc": 1, "create": 1, "readdir": 1,
-		"rename": 2, "connect": 1, "bind": 1, "kill": 1, "pid": 0}
+		"rename": 2, "connect": 1, "bind": 1, "kill": 1, "pid": 0, "ioctl": 1, "abstract": 1}
 	for len(args) > 0 {
 		op := args[0]
 		n, ok := arity[op]
@@ -98,6 +98,10 @@ func probe(args []string) int {
 			err = unix.Rename(a[0], a[1])
 		case "connect", "bind":
 			err = tcp(op, a[0])
+		case "ioctl":
+			err = ioctlTCGETS(a[0])
+		case "abstract":
+			err = connectAbstract(a[0])
 		case "kill":
 			pid, _ := strconv.Atoi(a[0])
 			err = unix.Kill(pid, 0)
@@ -108,6 +112,28 @@ func probe(args []string) int {
 		fmt.Printf("%s %s\n", op, errnoName(err))
 	}
 	return 0
+}
+
+// ioctlTCGETS opens path and asks it isatty(3)'s question.
+func ioctlTCGETS(path string) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	_, err = unix.IoctlGetTermios(fd, unix.TCGETS)
+	return err
+}
+
+// connectAbstract connects a stream socket to the abstract unix socket
+// name (without the leading NUL).
+func connectAbstract(name string) error {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.Connect(fd, &unix.SockaddrUnix{Name: "@" + name})
 }
 
 func openClose(path string, flags int) error {

@@ -202,3 +202,22 @@ func TestExecNotFound(t *testing.T) {
 		t.Errorf("status %d, stderr %q; want 127, command not found", got, stderr.String())
 	}
 }
+
+func TestCreateNeedsMakeReg(t *testing.T) {
+	requireLandlock(t)
+	dir := t.TempDir()
+	without := loadPolicy(t, "version: 1\nabi: 7\nfs:\n"+runtimeRules(t)+"  - path: "+dir+"\n    access: [write_file]\n")
+	wantLines(t, runProbe(t, without, "create", filepath.Join(dir, "a")), "create EACCES")
+	with := loadPolicy(t, "version: 1\nabi: 7\nfs:\n"+runtimeRules(t)+"  - path: "+dir+"\n    access: [write_file, make_reg]\n")
+	wantLines(t, runProbe(t, with, "create", filepath.Join(dir, "b")), "create ok")
+}
+
+func TestIoctlOnDeviceNeedsIoctlDev(t *testing.T) {
+	requireLandlock(t)
+	// /dev/null is a character device that is not a terminal: with
+	// ioctl_dev, TCGETS reaches the driver, which answers ENOTTY.
+	without := loadPolicy(t, "version: 1\nabi: 7\nfs:\n"+runtimeRules(t)+"  - path: /dev/null\n    access: [read_file]\n")
+	wantLines(t, runProbe(t, without, "ioctl", "/dev/null"), "ioctl EACCES")
+	with := loadPolicy(t, "version: 1\nabi: 7\nfs:\n"+runtimeRules(t)+"  - path: /dev/null\n    access: [read_file, ioctl_dev]\n")
+	wantLines(t, runProbe(t, with, "ioctl", "/dev/null"), "ioctl ENOTTY")
+}

@@ -18,6 +18,14 @@ func TestConnectTCP(t *testing.T) {
 		"connect ok", "connect EACCES", "bind EACCES")
 }
 
+func TestBindTCP(t *testing.T) {
+	requireLandlock(t)
+	l, taken := listenTCP(t)
+	l.Close() // a port that was free a moment ago
+	p := loadPolicy(t, "version: 1\nabi: 7\nhandled:\n  fs: []\n  net: [bind_tcp, connect_tcp]\n  scoped: []\nnet:\n  - port: 0\n    access: [bind_tcp]\n")
+	wantLines(t, runProbe(t, p, "bind", "0", "bind", itoa(taken)), "bind ok", "bind EACCES")
+}
+
 func TestMPTCPNotice(t *testing.T) {
 	requireLandlock(t)
 	errata, _ := ll.LandlockGetErrata()
