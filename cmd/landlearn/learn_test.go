@@ -1,0 +1,341 @@
+package main
+
+import (
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/landlearn/landlearn/learn"
+)
+
+// The learn tests run the real binary on the real kernel: the tracer
+// re-executes landlearn itself, so it must be the built command.
+var learnBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func learnTestBinary(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("learn traces through /proc, which is missing")
+	}
+	var uts syscall.Utsname
+	if syscall.Uname(&uts) == nil {
+		var rel []byte
+		for _, c := range uts.Release {
+			if c == 0 {
+				break
+			}
+			rel = append(rel, byte(c))
+		}
+		var major, minor int
+		fmt.Sscanf(string(rel), "%d.%d", &major, &minor)
+		if major < 6 || major == 6 && minor < 6 {
+			t.Skipf("kernel %s: the tracer needs Linux 6.6", rel)
+		}
+	}
+	learnBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "landlearn-learn-test-")
+		if err != nil {
+			learnBin.err = err
+			return
+		}
+		learnBin.path = filepath.Join(dir, "landlearn")
+		if out, err := exec.Command("go", "build", "-o", learnBin.path, ".").CombinedOutput(); err != nil {
+			learnBin.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if learnBin.err != nil {
+		t.Fatal(learnBin.err)
+	}
+	return learnBin.path
+}
+
+// learnRun is one finished `landlearn learn`.
+type learnRun struct {
+	code           int
+	stdout, stderr string
+}
+
+func runLearnCLI(t *testing.T, dir string, args ...string) learnRun {
+	t.Helper()
+	return runLearnCLIEnv(t, dir, nil, args...)
+}
+
+// runLearnCLIEnv runs landlearn with env added to the environment.
+func runLearnCLIEnv(t *testing.T, dir string, env []string, args ...string) learnRun {
+	t.Helper()
+	cmd := exec.Command(learnTestBinary(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("landlearn %v: %v", args, err)
+	}
+	return learnRun{code: cmd.ProcessState.ExitCode(), stdout: o.String(), stderr: e.String()}
+}
+
+func readObservations(t *testing.T, path string) []learn.Observation {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	obs, err := learn.ReadAll(f, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obs
+}
+
+// rightsOn is the union of the rights observed on path (by syscall, if
+// given).
+func rightsOn(obs []learn.Observation, path string) []string {
+	var out []string
+	for _, o := range obs {
+		if o.Path == path {
+			for _, a := range o.Access {
+				if !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func hasRights(obs []learn.Observation, path string, rights ...string) bool {
+	for _, o := range obs {
+		if o.Path != path {
+			continue
+		}
+		ok := true
+		for _, r := range rights {
+			ok = ok && slices.Contains(o.Access, r)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// learnRealDir is dir with symlinks resolved ($TMPDIR may be a link).
+func learnRealDir(t *testing.T, dir string) string {
+	t.Helper()
+	r, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// The "done when" of the tracer issue: one shell session.
+func TestLearnShellSession(t *testing.T) {
+	w := learnRealDir(t, t.TempDir())
+	r := runLearnCLI(t, w, "learn", "--raw", "r.jsonl", "-o", "p.yaml", "--",
+		"sh", "-c", "mkdir d; echo x > d/f; mv d/f g; cat /etc/hostname >/dev/null")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "trace backend (seccomp-notify)") {
+		t.Errorf("stderr does not say which backend ran:\n%s", r.stderr)
+	}
+	obs := readObservations(t, filepath.Join(w, "r.jsonl"))
+	d := filepath.Join(w, "d")
+	for _, want := range []struct {
+		path   string
+		rights []string
+	}{
+		{w, []string{"make_dir"}},
+		{d, []string{"make_reg"}},
+		{d, []string{"remove_file", "refer"}},
+		{w, []string{"make_reg", "refer"}},
+		{"/etc/hostname", []string{"read_file"}},
+	} {
+		if !hasRights(obs, want.path, want.rights...) {
+			t.Errorf("no observation of %v on %s; rights seen there: %v", want.rights, want.path, rightsOn(obs, want.path))
+		}
+	}
+	if got := rightsOn(obs, learnRealPath(t, "/etc/hostname")); !slices.Equal(got, []string{"read_file"}) {
+		t.Errorf("rights on /etc/hostname: %v, want only read_file", got)
+	}
+	mv, err := exec.LookPath("mv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv = learnRealPath(t, mv)
+	if !hasRights(obs, mv, "execute") {
+		t.Errorf("no execute on the resolved mv binary %s", mv)
+	}
+	interp := elfInterpreter(t, mv)
+	if !hasRights(obs, interp, "execute") {
+		t.Errorf("no execute on mv's resolved ELF interpreter %s", interp)
+	}
+	if _, err := os.Stat(filepath.Join(w, "p.yaml")); err != nil {
+		t.Errorf("no policy written: %v\n%s", err, r.stderr)
+	}
+}
+
+func learnRealPath(t *testing.T, p string) string {
+	t.Helper()
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// elfInterpreter is bin's PT_INTERP, resolved.
+func elfInterpreter(t *testing.T, bin string) string {
+	t.Helper()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b := make([]byte, p.Filesz)
+			if _, err := p.ReadAt(b, 0); err != nil {
+				t.Fatal(err)
+			}
+			return learnRealPath(t, strings.TrimRight(string(b), "\x00"))
+		}
+	}
+	t.Fatalf("%s has no PT_INTERP", bin)
+	return ""
+}
+
+func TestLearnExitStatus(t *testing.T) {
+	for _, c := range []struct {
+		script string
+		code   int
+	}{
+		{"exit 3", 3},
+		{"kill -TERM $$", 128 + 15},
+		{"true", 0},
+	} {
+		w, tmp := t.TempDir(), t.TempDir()
+		r := runLearnCLIEnv(t, w, []string{"TMPDIR=" + tmp}, "learn", "-o", "p.yaml", "--", "sh", "-c", c.script)
+		if r.code != c.code {
+			t.Errorf("learn -- sh -c %q: exit %d, want %d\n%s", c.script, r.code, c.code, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(w, "p.yaml")); err != nil {
+			t.Errorf("learn -- sh -c %q: no policy written: %v", c.script, err)
+		}
+		if m, _ := filepath.Glob(filepath.Join(tmp, "landlearn-*.jsonl")); len(m) > 0 {
+			t.Errorf("learn -- sh -c %q left %v after a complete run:\n%s", c.script, m, r.stderr)
+		}
+	}
+}
+
+// A TCP bind and a signal to a process outside the tree.
+func TestLearnBindAndSignal(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("needs python3 to bind a socket")
+	}
+	w := t.TempDir()
+	r := runLearnCLI(t, w, "learn", "--raw", "r.jsonl", "-o", "p.yaml", "--", "sh", "-c",
+		py+` -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 18090))' && kill -0 1`)
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	obs := readObservations(t, filepath.Join(w, "r.jsonl"))
+	bind, signal := false, false
+	for _, o := range obs {
+		bind = bind || o.Port != nil && *o.Port == 18090 && slices.Contains(o.Access, "bind_tcp")
+		signal = signal || o.Scope == "signal"
+	}
+	if !bind {
+		t.Error("no bind_tcp on port 18090")
+	}
+	if !signal {
+		t.Error("no scope signal for kill -0 1")
+	}
+}
+
+func TestLearnRefusesBeforeRunning(t *testing.T) {
+	w := t.TempDir()
+	if err := os.WriteFile(filepath.Join(w, "landlock.yaml"), []byte("version: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"learn", "--", "touch", "ran"}, 2, "--force"},
+		{[]string{"learn", "--force", "--merge", "landlock.yaml", "--", "touch", "ran"}, 2, "cannot be used together"},
+		{[]string{"learn", "--backend", "ptrace", "-o", "x.yaml", "--", "touch", "ran"}, 2, "--accurate"},
+		{[]string{"learn", "--rounds", "3", "-o", "x.yaml", "--", "touch", "ran"}, 2, "--rounds"},
+		{[]string{"learn", "-o", "x.yaml"}, 2, "missing the command"},
+		{[]string{"learn", "-o", "x.yaml", "touch", "ran"}, 2, "put -- before"},
+		{[]string{"learn", "-o", "x.yaml", "--", "landlearn-no-such-command"}, 127, "not found"},
+	} {
+		r := runLearnCLI(t, w, c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.msg) {
+			t.Errorf("landlearn %s: exit %d, stderr %q; want exit %d and %q", strings.Join(c.args, " "), r.code, r.stderr, c.code, c.msg)
+		}
+		if _, err := os.Stat(filepath.Join(w, "ran")); err == nil {
+			t.Fatalf("landlearn %s ran the command", strings.Join(c.args, " "))
+		}
+	}
+}
+
+// Ctrl-C: the target gets it, the policy is still written, and the
+// observations (no --raw) are kept and named.
+func TestLearnInterrupted(t *testing.T) {
+	w := t.TempDir()
+	tmp := t.TempDir()
+	cmd := exec.Command(learnTestBinary(t), "learn", "-o", "p.yaml", "--", "sh", "-c", "touch started; exec sleep 1000")
+	cmd.Dir = w
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	var e bytes.Buffer
+	cmd.Stderr = &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(w, "started")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the traced command never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGINT) {
+		t.Errorf("learn ended with %v, want exit %d (the target's)\n%s", err, 128+int(syscall.SIGINT), e.String())
+	}
+	kept, _ := filepath.Glob(filepath.Join(tmp, "landlearn-*.jsonl"))
+	if len(kept) != 1 || !strings.Contains(e.String(), kept[0]) {
+		t.Errorf("kept files %v, stderr:\n%s\nwant one, named on stderr", kept, e.String())
+	}
+	if _, err := os.Stat(filepath.Join(w, "p.yaml")); err != nil {
+		t.Errorf("no policy after Ctrl-C: %v", err)
+	}
+}
