@@ -20,7 +20,7 @@ func at(nr int, args ...func(d string) uint64) func(*testing.T, string) *Call {
 // Argument makers for at().
 func p(rel string) func(string) uint64 { return func(d string) uint64 { return cstr(d + "/" + rel) } }
 func s(str string) func(string) uint64 { return func(string) uint64 { return cstr(str) } }
-func n(v uint64) func(string) uint64  { return func(string) uint64 { return v } }
+func n(v uint64) func(string) uint64   { return func(string) uint64 { return v } }
 
 var (
 	hasFile = func(t *testing.T, d string) { writeFile(t, d+"/f", "x", 0o644) }
