@@ -29,7 +29,17 @@ type Correlator struct {
 	events map[eventKey][]*event
 	order  []*event
 	stats  Stats
+	// newest is the latest record time seen; added counts SYSCALL
+	// records since the last prune.
+	newest time.Time
+	added  int
 }
+
+// pruneEvery is how many SYSCALL records may arrive between two prunes of
+// the events that hold no Landlock record: with audit rules loaded, most
+// syscall events are not Landlock's, and a long log or a live reader must
+// not keep them all.
+const pruneEvery = 4096
 
 type eventKey struct {
 	host   string
@@ -101,10 +111,45 @@ func (c *Correlator) Add(r Record) {
 		if ev.syscall == nil {
 			ev.syscall = &r
 		}
+		if c.added++; c.added >= pruneEvery {
+			c.prune()
+		}
 	}
 }
 
+// prune forgets events without Landlock records that are older than the
+// newest record by more than sameEventWindow: their Landlock records, if
+// any, would have arrived by now.
+func (c *Correlator) prune() {
+	c.added = 0
+	horizon := c.newest.Add(-sameEventWindow)
+	keep := c.order[:0]
+	for _, ev := range c.order {
+		if len(ev.access) == 0 && len(ev.domain) == 0 && ev.time.Before(horizon) {
+			evs := c.events[ev.key]
+			for i, x := range evs {
+				if x == ev {
+					evs = append(evs[:i], evs[i+1:]...)
+					break
+				}
+			}
+			if len(evs) == 0 {
+				delete(c.events, ev.key)
+			} else {
+				c.events[ev.key] = evs
+			}
+			continue
+		}
+		keep = append(keep, ev)
+	}
+	clear(c.order[len(keep):])
+	c.order = keep
+}
+
 func (c *Correlator) event(r Record) *event {
+	if r.Time.After(c.newest) {
+		c.newest = r.Time
+	}
 	k := eventKey{r.Host, r.Serial}
 	for _, ev := range c.events[k] {
 		d := ev.time.Sub(r.Time)

@@ -3,6 +3,8 @@ package audit
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +111,98 @@ func readTestdata(t *testing.T, c *Correlator, name string) {
 	defer f.Close()
 	if err := c.ReadLog(f, name); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestCorrelatorJoins(t *testing.T) {
+	const log = `node=b type=SYSCALL msg=audit(100.000:7): arch=c000003e syscall=257 success=no exit=-13 ppid=1 pid=20 uid=1000 comm="cat" exe="/usr/bin/cat"
+node=a type=UNKNOWN[1423] msg=audit(100.000:7): domain=aa blockers=fs.read_file path="/etc/a" dev="vda" ino=1
+node=b type=UNKNOWN[1423] msg=audit(100.000:7): domain=bb blockers=fs.read_file path="/etc/b" dev="vda" ino=2
+node=a type=SYSCALL msg=audit(100.000:7): arch=c000003e syscall=59 success=no exit=-13 ppid=1 pid=10 uid=0 comm="sh" exe="/bin/sh"
+node=a type=UNKNOWN[1423] msg=audit(400.000:7): domain=cc blockers=net.bind_tcp src=80
+node=a type=UNKNOWN[1424] msg=audit(400.000:7): domain=cc status=allocated mode=enforcing pid=11 uid=0 exe="/bin/x" comm="x"
+node=a type=UNKNOWN[1424] msg=audit(500.000:9): domain=cc status=deallocated denials=4
+`
+	c := correlate(t, log)
+	ds := c.Denials()
+	if len(ds) != 3 {
+		t.Fatalf("%d denials", len(ds))
+	}
+	// Same serial on two hosts: two events, each joined with its own
+	// SYSCALL record whatever the order of the lines.
+	if ds[0].Host != "a" || ds[0].PID != 10 || ds[0].Exe != "/bin/sh" || ds[0].SyscallName != "execve" ||
+		ds[1].Host != "b" || ds[1].PID != 20 || ds[1].UID != 1000 || ds[1].SyscallName != "openat" {
+		t.Errorf("joins: %+v\n%+v", ds[0], ds[1])
+	}
+	// The same serial five minutes later (after a reboot) is another
+	// event: it has no SYSCALL record.
+	if ds[2].Domain != "cc" || ds[2].Joined || ds[2].PID != 0 || ds[2].Syscall != -1 || ds[2].Port != 80 {
+		t.Errorf("reused serial: %+v", ds[2])
+	}
+	if st := c.Stats(); st.Unjoined != 1 {
+		t.Errorf("unjoined = %d", st.Unjoined)
+	}
+	doms := c.Domains()
+	if len(doms) != 3 || doms[0].ID != "aa" || doms[0].Allocated || doms[0].Logged != 1 ||
+		doms[2].ID != "cc" || !doms[2].Allocated || doms[2].PID != 11 || !doms[2].Deallocated || doms[2].Denials != 4 {
+		t.Errorf("domains: %+v", doms)
+	}
+}
+
+// The output does not depend on the order the records come in.
+func TestCorrelatorDeterministic(t *testing.T) {
+	lines := strings.Split(strings.TrimSpace(adminGuideSignal+adminGuideFS), "\n")
+	want := correlate(t, strings.Join(lines, "\n"))
+	for i := 0; i < len(lines); i++ {
+		lines[i], lines[len(lines)-1-i] = lines[len(lines)-1-i], lines[i]
+	}
+	got := correlate(t, strings.Join(lines, "\n"))
+	if !reflect.DeepEqual(stripSources(got.Denials()), stripSources(want.Denials())) || !reflect.DeepEqual(got.Domains(), want.Domains()) {
+		t.Errorf("reversed input gives other results")
+	}
+}
+
+func stripSources(ds []Denial) []Denial {
+	for i := range ds {
+		ds[i].Source = ""
+	}
+	return ds
+}
+
+func TestCorrelatorGarbage(t *testing.T) {
+	c := NewCorrelator()
+	readTestdata(t, c, "garbage.log")
+	st := c.Stats()
+	want := map[string]int{"bad-hex": 2, "interpreted": 1, "malformed": 1, "not-audit": 2, "truncated": 4}
+	if !reflect.DeepEqual(st.Skipped, want) || st.Lines != 21 {
+		t.Errorf("stats = %+v", st)
+	}
+	if !strings.HasPrefix(st.FirstSkipped, "garbage.log:4: hex-encoded value does not decode: field path") {
+		t.Errorf("first skipped = %q", st.FirstSkipped)
+	}
+	ds := c.Denials()
+	if len(ds) != 3 || ds[0].Path != "/etc/hostname" || ds[1].Path != "/tmp/ll-rec/rw1" || ds[2].Path != "/tmp/ll-rec/rw2" {
+		t.Errorf("denials = %+v", ds)
+	}
+}
+
+// A log where most events are not Landlock's (audit rules loaded) keeps
+// only the events that matter, and still joins a late SYSCALL record.
+func TestCorrelatorPrunes(t *testing.T) {
+	c := NewCorrelator()
+	for i := 0; i < 3*pruneEvery; i++ {
+		sec := 1000 + i/10
+		c.AddLine("type=SYSCALL msg=audit(" + strconv.Itoa(sec) + ".000:" + strconv.Itoa(i+10) + "): arch=c000003e syscall=2 success=yes exit=3 pid=1")
+		if i == 5 {
+			c.AddLine("type=UNKNOWN[1423] msg=audit(1000.000:5): domain=1 blockers=fs.read_file path=\"/x\"")
+		}
+	}
+	c.AddLine("type=SYSCALL msg=audit(1000.000:5): arch=c000003e syscall=257 success=no exit=-13 pid=42")
+	if len(c.order) > pruneEvery+600 {
+		t.Errorf("%d events kept", len(c.order))
+	}
+	ds := c.Denials()
+	if len(ds) != 1 || ds[0].PID != 42 {
+		t.Errorf("denials = %+v", ds)
 	}
 }
