@@ -279,7 +279,7 @@ func covers(rulePath, path string) bool {
 	if rp == "/" {
 		return strings.HasPrefix(path, "/")
 	}
-	return path == rp || strings.HasPrefix(path, rp+"/")
+	return strings.HasPrefix(path, rp) && (len(path) == len(rp) || path[len(rp)] == '/')
 }
 
 // CoveringFS returns the indexes of the fs rules that apply to path: the

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"path"
 	"reflect"
 	"strings"
 	"testing"
@@ -310,5 +311,27 @@ func TestValidate(t *testing.T) {
 	q.ABI = 0
 	if err := q.Validate(); err == nil || !strings.Contains(err.Error(), "abi 0 is not a Landlock ABI version") {
 		t.Errorf("abi 0: %v", err)
+	}
+}
+
+func TestIsClean(t *testing.T) {
+	for _, p := range []string{"/", "/usr", "/usr/lib", "/a/.b", "/a/..b", "/a/b.", "${HOME}/x", "/x/${A}", "", "a", "/a/", "//a",
+		"/a//b", "/a/./b", "/a/../b", "/a/.", "/a/..", "/.", "/.."} {
+		want := strings.HasPrefix(p, "/") && path.Clean(p) == p
+		if got := isClean(p); got != want {
+			t.Errorf("isClean(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+// BenchmarkMissingFS is one check of an observation against a policy of
+// 200 rules, what landlearn check does for each observation of a run.
+func BenchmarkMissingFS(b *testing.B) {
+	p := New(KernelABI)
+	for i := range 200 {
+		p.FS = append(p.FS, FSRule{Path: fmt.Sprintf("/usr/lib/x86_64-linux-gnu/lib%d", i), Access: Bit("read_file")})
+	}
+	for b.Loop() {
+		p.MissingFS("/usr/lib/x86_64-linux-gnu/lib199/libc.so.6", Bit("read_file"))
 	}
 }

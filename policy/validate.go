@@ -213,11 +213,36 @@ func validVarName(name string) bool {
 	return true
 }
 
+// isClean reports whether p is "/" or an absolute path without empty, "."
+// or ".." components and without a trailing slash.
+func isClean(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if len(p) < 2 || p[0] != '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] != '/' {
+			continue
+		}
+		rest := p[i+1:]
+		if rest == "" || rest[0] == '/' || rest == "." || rest == ".." ||
+			strings.HasPrefix(rest, "./") || strings.HasPrefix(rest, "../") {
+			return false
+		}
+	}
+	return true
+}
+
 // pathKey is the form of a rule path that two rules for the same place
 // share: /usr/ and /usr//./ are /usr. Paths with variables are compared
 // as written, minus trailing slashes, since ".." after a variable cannot
 // be resolved before it is expanded.
 func pathKey(p string) string {
+	if isClean(p) {
+		return p // the common case, without the cost of Clean on every lookup
+	}
 	if strings.HasPrefix(p, "/") && !strings.Contains(p, "${") {
 		return path.Clean(p)
 	}
