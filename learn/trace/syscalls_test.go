@@ -1,0 +1,169 @@
+package trace
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// The syscalls DESIGN.md ("The tracer") tells the filter to stop.
+var designSyscalls = []string{
+	"open", "openat", "openat2", "creat", "execve", "execveat",
+	"mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat",
+	"link", "linkat", "unlink", "unlinkat", "rmdir",
+	"rename", "renameat", "renameat2", "truncate", "ftruncate", "ioctl",
+	"bind", "connect", "fcntl", "kill", "tkill", "tgkill",
+	"pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "io_uring_setup",
+	"mount", "umount2", "move_mount", "pivot_root", "ptrace",
+	"process_vm_readv", "process_vm_writev", "pidfd_getfd", "open_by_handle_at",
+}
+
+// i386 adds its own spellings (see the syscallTable comment).
+var i386Only = []string{"socketcall", "truncate64", "ftruncate64", "fcntl64", "umount"}
+
+func names(a Arch) []string {
+	var out []string
+	for _, nr := range FilterSyscalls(a) {
+		out = append(out, SyscallName(a, int(nr)))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestFilterSyscallsIsDesignList(t *testing.T) {
+	want := slices.Clone(designSyscalls)
+	slices.Sort(want)
+	if got := names(ArchX86_64); !slices.Equal(got, want) {
+		t.Errorf("x86_64 filter:\n got %v\nwant %v", got, want)
+	}
+	want32 := append(slices.Clone(designSyscalls), i386Only...)
+	slices.Sort(want32)
+	if got := names(ArchI386); !slices.Equal(got, want32) {
+		t.Errorf("i386 filter:\n got %v\nwant %v", got, want32)
+	}
+	if FilterSyscalls(Arch(9)) != nil {
+		t.Error("an unknown arch has a filter")
+	}
+}
+
+// TestFilterSyscallsNumbers checks the x86_64 numbers against x/sys and
+// that nothing that only reads metadata is stopped.
+func TestFilterSyscallsNumbers(t *testing.T) {
+	x86 := map[string]int{
+		"open": unix.SYS_OPEN, "openat": unix.SYS_OPENAT, "openat2": unix.SYS_OPENAT2, "creat": unix.SYS_CREAT,
+		"execve": unix.SYS_EXECVE, "execveat": unix.SYS_EXECVEAT, "mkdir": unix.SYS_MKDIR, "mkdirat": unix.SYS_MKDIRAT,
+		"mknod": unix.SYS_MKNOD, "mknodat": unix.SYS_MKNODAT, "symlink": unix.SYS_SYMLINK, "symlinkat": unix.SYS_SYMLINKAT,
+		"link": unix.SYS_LINK, "linkat": unix.SYS_LINKAT, "unlink": unix.SYS_UNLINK, "unlinkat": unix.SYS_UNLINKAT,
+		"rmdir": unix.SYS_RMDIR, "rename": unix.SYS_RENAME, "renameat": unix.SYS_RENAMEAT, "renameat2": unix.SYS_RENAMEAT2,
+		"truncate": unix.SYS_TRUNCATE, "ftruncate": unix.SYS_FTRUNCATE, "ioctl": unix.SYS_IOCTL, "bind": unix.SYS_BIND,
+		"connect": unix.SYS_CONNECT, "fcntl": unix.SYS_FCNTL, "kill": unix.SYS_KILL, "tkill": unix.SYS_TKILL,
+		"tgkill": unix.SYS_TGKILL, "pidfd_send_signal": unix.SYS_PIDFD_SEND_SIGNAL,
+		"rt_sigqueueinfo": unix.SYS_RT_SIGQUEUEINFO, "rt_tgsigqueueinfo": unix.SYS_RT_TGSIGQUEUEINFO,
+		"io_uring_setup": unix.SYS_IO_URING_SETUP, "mount": unix.SYS_MOUNT, "umount2": unix.SYS_UMOUNT2,
+		"move_mount": unix.SYS_MOVE_MOUNT, "pivot_root": unix.SYS_PIVOT_ROOT, "ptrace": unix.SYS_PTRACE,
+		"process_vm_readv": unix.SYS_PROCESS_VM_READV, "process_vm_writev": unix.SYS_PROCESS_VM_WRITEV,
+		"pidfd_getfd": unix.SYS_PIDFD_GETFD, "open_by_handle_at": unix.SYS_OPEN_BY_HANDLE_AT,
+	}
+	for name, nr := range x86 {
+		if got := SyscallName(ArchX86_64, nr); got != name {
+			t.Errorf("x86_64 %d is %q, want %q", nr, got, name)
+		}
+	}
+	// i386 numbers from arch/x86/entry/syscalls/syscall_32.tbl.
+	i386 := map[string]int{
+		"open": 5, "creat": 8, "link": 9, "unlink": 10, "execve": 11, "mknod": 14, "mount": 21, "umount": 22,
+		"ptrace": 26, "kill": 37, "rename": 38, "mkdir": 39, "rmdir": 40, "umount2": 52, "ioctl": 54,
+		"fcntl": 55, "symlink": 83, "truncate": 92, "ftruncate": 93, "socketcall": 102, "rt_sigqueueinfo": 178,
+		"truncate64": 193, "ftruncate64": 194, "pivot_root": 217, "fcntl64": 221, "tkill": 238, "tgkill": 270,
+		"openat": 295, "mkdirat": 296, "mknodat": 297, "unlinkat": 301, "renameat": 302, "linkat": 303,
+		"symlinkat": 304, "rt_tgsigqueueinfo": 335, "open_by_handle_at": 342, "process_vm_readv": 347,
+		"process_vm_writev": 348, "renameat2": 353, "execveat": 358, "bind": 361, "connect": 362,
+		"pidfd_send_signal": 424, "io_uring_setup": 425, "move_mount": 429, "openat2": 437, "pidfd_getfd": 438,
+	}
+	for name, nr := range i386 {
+		if got := SyscallName(ArchI386, nr); got != name {
+			t.Errorf("i386 %d is %q, want %q", nr, got, name)
+		}
+	}
+	for _, nr := range []int{unix.SYS_STAT, unix.SYS_LSTAT, unix.SYS_NEWFSTATAT, unix.SYS_FSTAT, unix.SYS_STATX,
+		unix.SYS_READLINK, unix.SYS_READLINKAT, unix.SYS_ACCESS, unix.SYS_FACCESSAT, unix.SYS_FACCESSAT2,
+		unix.SYS_CHDIR, unix.SYS_FCHDIR, unix.SYS_GETDENTS64, unix.SYS_READ, unix.SYS_WRITE, unix.SYS_CLOSE} {
+		if slices.Contains(FilterSyscalls(ArchX86_64), uint32(nr)) {
+			t.Errorf("the filter stops %s (%d), which Landlock does not restrict", SyscallName(ArchX86_64, nr), nr)
+		}
+	}
+	if SyscallName(ArchX86_64, unix.SYS_READ) != "syscall_0" {
+		t.Errorf("unknown syscalls are named %q", SyscallName(ArchX86_64, unix.SYS_READ))
+	}
+	if Prepare(call(unix.SYS_READ, 0, 0, 0), &selfTracee{}) != nil {
+		t.Error("a syscall outside the table was prepared")
+	}
+}
+
+// TestAlwaysAllowedIoctls checks the values against the kernel headers
+// of this machine, compiled with gcc, for the commands they define.
+func TestAlwaysAllowedIoctls(t *testing.T) {
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("no gcc to read the kernel headers")
+	}
+	d := t.TempDir()
+	names := []string{"FIOCLEX", "FIONCLEX", "FIONBIO", "FIOASYNC", "FIOQSIZE", "FIFREEZE", "FITHAW",
+		"FS_IOC_FIEMAP", "FIGETBSZ", "FICLONE", "FICLONERANGE", "FIDEDUPERANGE", "FS_IOC_GETFSUUID", "FS_IOC_GETFSSYSFSPATH"}
+	src := "#include <stdio.h>\n#include <sys/ioctl.h>\n#include <linux/fs.h>\n#include <linux/fiemap.h>\nint main(void){\n"
+	for _, n := range names {
+		src += "#ifdef " + n + "\nprintf(\"" + n + " %u\\n\", (unsigned)" + n + ");\n#else\nprintf(\"" + n + " -\\n\");\n#endif\n"
+	}
+	src += "return 0;}\n"
+	if err := os.WriteFile(filepath.Join(d, "i.c"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(gcc, "-o", filepath.Join(d, "i"), filepath.Join(d, "i.c")).CombinedOutput(); err != nil {
+		t.Skipf("cannot compile against the kernel headers: %v\n%s", err, out)
+	}
+	out, err := exec.Command(filepath.Join(d, "i")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(AlwaysAllowedIoctls) != len(names) {
+		t.Fatalf("%d always-allowed ioctls, DESIGN.md lists %d", len(AlwaysAllowedIoctls), len(names))
+	}
+	checked := 0
+	for i, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(l)
+		if f[1] == "-" {
+			t.Logf("%s: not in this machine's headers; %#x kept from the kernel source", f[0], AlwaysAllowedIoctls[i])
+			continue
+		}
+		v, _ := strconv.ParseUint(f[1], 10, 32)
+		if uint32(v) != AlwaysAllowedIoctls[i] {
+			t.Errorf("%s = %#x in the headers, %#x in AlwaysAllowedIoctls", f[0], v, AlwaysAllowedIoctls[i])
+		}
+		checked++
+	}
+	if checked < 10 {
+		t.Errorf("only %d values checked", checked)
+	}
+	// _IOR(0x15, 0/1, struct fsuuid2 / fs_sysfs_path): sizes 17 and 129.
+	ior := func(typ, nr, size uint32) uint32 { return 2<<30 | size<<16 | typ<<8 | nr }
+	if AlwaysAllowedIoctls[12] != ior(0x15, 0, 17) || AlwaysAllowedIoctls[13] != ior(0x15, 1, 129) {
+		t.Error("FS_IOC_GETFSUUID or FS_IOC_GETFSSYSFSPATH is miscomputed")
+	}
+}
+
+// TestPrepareReadFailures: a call whose arguments cannot be read (a bad
+// pointer: EFAULT) needs nothing.
+func TestPrepareReadFailures(t *testing.T) {
+	for _, nr := range []int{unix.SYS_OPEN, unix.SYS_OPENAT, unix.SYS_MKDIR, unix.SYS_RENAME, unix.SYS_EXECVE, unix.SYS_BIND, unix.SYS_UNLINK} {
+		c := call(nr, 8, 8, 8, 8, 8)
+		if p := Prepare(c, &selfTracee{}); p != nil {
+			t.Errorf("%s with bad pointers gave %v", SyscallName(ArchX86_64, nr), p.Finish(nil))
+		}
+	}
+}
