@@ -175,12 +175,14 @@ func syntaxLine(data []byte, msg string) int {
 	return hi
 }
 
+const emptyFile = `is empty; a policy starts with "version: 1" ("landlearn learn -- CMD" writes one)`
+
 func (ps *parser) parse(data []byte) *Policy {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			ps.add(0, `is empty; a policy starts with "version: 1" (see "landlearn learn --help" to make one)`)
+			ps.add(0, "%s", emptyFile)
 			return nil
 		}
 		ps.yamlError(data, err)
@@ -196,7 +198,7 @@ func (ps *parser) parse(data []byte) *Policy {
 		return nil
 	}
 	if len(doc.Content) == 0 {
-		ps.add(0, `is empty; a policy starts with "version: 1"`)
+		ps.add(0, "%s", emptyFile)
 		return nil
 	}
 	if ps.refuseAliases(&doc) {
