@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -205,4 +206,20 @@ func TestCorrelatorPrunes(t *testing.T) {
 	if len(ds) != 1 || ds[0].PID != 42 {
 		t.Errorf("denials = %+v", ds)
 	}
+}
+
+func ExampleCorrelator() {
+	c := NewCorrelator()
+	// A log file, or ParseMessage on netlink payloads and Add.
+	_ = c.ReadLog(strings.NewReader(adminGuideFS), "audit.log")
+	for _, d := range c.Denials() {
+		fmt.Printf("%s: %v on %s by %s (pid %d, %s)\n", d.Source, d.Blockers, d.Path, d.Comm, d.PID, d.SyscallName)
+	}
+	for _, d := range c.Domains() {
+		fmt.Printf("domain %s created by %s (pid %d): %d denials\n", d.ID, d.Exe, d.PID, d.Denials)
+	}
+	// Output:
+	// audit.log:1: [fs.write_file] on /dev/tty by sh (pid 289, openat)
+	// audit.log:5: [fs.write_file] on /etc/passwd by sh (pid 289, openat)
+	// domain 1a6fdc679 created by /root/sandboxer (pid 289): 2 denials
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -170,4 +171,29 @@ func TestRights(t *testing.T) {
 		scopes != policy.Bit("signal") || !reflect.DeepEqual(other, []string{"ptrace", "fs.bogus"}) {
 		t.Errorf("Rights() = %v %v %v %v", fs, net, scopes, other)
 	}
+}
+
+func ExampleDenial_FixRule() {
+	d := Denial{Blockers: []string{"fs.make_reg"}, Path: "/var/cache/app"}
+	fmt.Println(d.FixRule())
+	d = Denial{Blockers: []string{"net.connect_tcp"}, Port: 443}
+	fmt.Println(d.FixRule())
+	// Output:
+	// - path: /var/cache/app
+	//   access: [make_reg]
+	// - port: 443
+	//   access: [connect_tcp]
+}
+
+func ExampleExplain() {
+	c := NewCorrelator()
+	_ = c.ReadLog(strings.NewReader(adminGuideSignal), "audit.log")
+	_ = Explain(c.Denials(), c.Domains(), nil).WriteText(os.Stdout)
+	// Output:
+	// domain 1a6fdc66f
+	//   created by /root/sandboxer (comm sandboxer, pid 286, uid 0), mode enforcing
+	//   first denial 2024-10-24 03:00:00.268 UTC; deallocated 2024-10-24 03:00:00.324 UTC after 1 denial (1 logged here)
+	//
+	//   process 1 (systemd): signal denied 1 time (kill) [audit.log:1]
+	//     remove signal from handled.scoped (a scope has no rules: this allows it towards every process outside the domain)
 }

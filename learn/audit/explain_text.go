@@ -46,13 +46,13 @@ func writeDomain(b *strings.Builder, d DomainExplanation) {
 	fmt.Fprintf(b, "  first denial %s", fmtTime(d.FirstDenial))
 	switch {
 	case d.Deallocated != nil:
-		fmt.Fprintf(b, "; deallocated %s after %d denials (%d logged here)\n", fmtTime(*d.Deallocated), d.Denials, d.Logged)
+		fmt.Fprintf(b, "; deallocated %s after %s (%d logged here)\n", fmtTime(*d.Deallocated), plural(int(d.Denials), "denial"), d.Logged)
 		if d.Denials > int64(d.Logged) {
 			fmt.Fprintf(b, "  %d denials are not in this input: rate limits, audit rules or log flags dropped them, or the log is partial\n",
 				d.Denials-int64(d.Logged))
 		}
 	default:
-		fmt.Fprintf(b, "; %d denials logged; no deallocation record (still running when the log ends?)\n", d.Logged)
+		fmt.Fprintf(b, "; %s logged; no deallocation record (still running when the log ends?)\n", plural(d.Logged, "denial"))
 	}
 	for _, o := range d.Objects {
 		writeObject(b, o)

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -234,4 +235,14 @@ func TestReadLogLongLine(t *testing.T) {
 	if len(ds) != 2 || len(ds[0].Path) != len(long)+1 || ds[1].Path != "/x" || ds[1].Source != "long:2" {
 		t.Errorf("got %d denials", len(ds))
 	}
+}
+
+func ExampleParseLine() {
+	r, err := ParseLine(`type=UNKNOWN[1423] msg=audit(1795755903.146:14): domain=18db492b1 blockers=fs.read_file path=2F746D702F612066696C65 dev="vda" ino=9982460`)
+	if err != nil {
+		fmt.Println(Reason(err), err)
+		return
+	}
+	fmt.Println(r.TypeName, r.Serial, r.Fields["blockers"], r.Fields["path"])
+	// Output: LANDLOCK_ACCESS 14 fs.read_file /tmp/a file
 }
