@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -222,4 +223,21 @@ func ExampleCorrelator() {
 	// audit.log:1: [fs.write_file] on /dev/tty by sh (pid 289, openat)
 	// audit.log:5: [fs.write_file] on /etc/passwd by sh (pid 289, openat)
 	// domain 1a6fdc679 created by /root/sandboxer (pid 289): 2 denials
+}
+
+// BenchmarkReadLog reads the recorded raw log; b.N copies of it stand for
+// a long audit.log.
+func BenchmarkReadLog(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "audit", "raw.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	c := NewCorrelator()
+	for b.Loop() {
+		if err := c.ReadLog(bytes.NewReader(data), "raw.log"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(c.Denials()))/float64(b.N), "denials/op")
 }

@@ -246,3 +246,13 @@ func ExampleParseLine() {
 	fmt.Println(r.TypeName, r.Serial, r.Fields["blockers"], r.Fields["path"])
 	// Output: LANDLOCK_ACCESS 14 fs.read_file /tmp/a file
 }
+
+func BenchmarkParseLine(b *testing.B) {
+	line := `node=ci-runner-1 type=UNKNOWN[1423] msg=audit(1795755903.146:14): domain=18db492b1 blockers=fs.read_file path=2F746D702F6C6C2D7265632F736563726574206469722F612066696C65 dev="vda" ino=9982460`
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		if _, err := ParseLine(line); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
