@@ -52,13 +52,15 @@ If it does, the denial came from another layer: a nested domain, another
 policy, an older version of this one.
 
 --summary aggregates many files from many hosts: denials per host,
-executable, right and domain. --json prints one JSON object: "files" (per
-file: name, lines, records, landlock, skipped by reason), "stats",
-"domains" (domain, host, creator{exe,comm,pid,uid,mode}, first_denial,
-deallocated, denials, logged, parent, objects[{object, kind, path, port,
-rights, count, executables, syscalls, pids, first, last, sources, fix,
-policy{allows, missing}}]) and "summary" (denials, domains, by_host,
-by_executable, by_right, by_domain as [{key, count, detail}]).
+executable, right and domain. --json prints one JSON object, "version": 1,
+  files    per file: name, lines, records, landlock, skipped (by reason)
+  stats    lines, records, by_type, skipped, landlock, unjoined, first_skipped
+  domains  domain, host, creator {exe, comm, pid, uid, mode}, first_denial,
+           deallocated, denials, logged, parent, objects: [{object, kind,
+           path, port, rights, count, executables, syscalls, pids, first,
+           last, sources, fix, policy {allows, missing, unfixable}}]
+  summary  denials, domains, by_host, by_executable, by_right, by_domain
+           (each a list of {key, count, detail}, most frequent first)
 
 Exit status: 1 when the input holds denials, 0 when it holds none (a file
 without any Landlock record is reported on stderr), 2 when a file cannot be
@@ -73,8 +75,8 @@ read or on a usage or policy error.`,
       - path: /etc/hostname
         access: [read_file]
 
-  # Only the last hour, through ausearch; is policy.yaml already fine?
-  ausearch --raw -ts recent | landlearn explain -p policy.yaml
+  # The last ten minutes, through ausearch; does policy.yaml allow it all?
+  ausearch --raw -m 1423,1424,1300 -ts recent | landlearn explain -p policy.yaml
 
   # The fleet: logs of many hosts, aggregated, as JSON for a dashboard
   landlearn explain --summary --json host-*/audit.log
