@@ -13,11 +13,16 @@ import (
 // The supervisor of the default mode: receivers on the seccomp listener.
 //
 // For each stopped call a receiver builds a Call, lets the mapping look
-// at the blocked caller (Prepare), checks that the call is still pending
-// (SECCOMP_IOCTL_NOTIF_ID_VALID: the thread may have been killed and its
-// tid reused while /proc and its memory were read), turns it into
-// observations (Finish), answers SECCOMP_USER_NOTIF_FLAG_CONTINUE and
-// only then records them.
+// at the blocked caller (Prepare), turns it into observations (Finish),
+// answers SECCOMP_USER_NOTIF_FLAG_CONTINUE and only then records them.
+//
+// Recording after the answer is the TOCTOU check: the thread may have
+// been killed and its tid reused while /proc and its memory were read,
+// and then the reads were of another process. The answer succeeds only
+// if the notification is still pending, so the thread was alive and
+// blocked in the call during every read; if it fails, nothing is
+// recorded. This is what SECCOMP_IOCTL_NOTIF_ID_VALID would say, without
+// the extra ioctl per call.
 //
 // Restarted calls. A thread that gets a signal while its call waits for
 // the answer leaves the wait: the kernel drops the notification and the
@@ -240,14 +245,14 @@ func (s *session) handle(fd int, n *seccompNotif) {
 		}
 		return
 	}
-	c := Call{Seq: s.seq.Add(1), TID: tid, PID: tgidOf(tid), Arch: arch, Nr: int(n.Data.Nr), Args: n.Data.Args}
+	t := newProcTracee(tid, s.tree)
+	c := Call{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(n.Data.Nr), Args: n.Data.Args}
 	var obs []learn.Observation
-	if p := s.m.prepare(&c, newProcTracee(tid, c.PID, s.tree)); p != nil {
-		if !notifIDValid(fd, n.ID) {
-			return // the caller is gone; what was read may be another's
-		}
+	if p := s.m.prepare(&c, t); p != nil {
 		obs = p.Finish(nil)
 	}
+	// A successful answer proves the call was still pending, so every
+	// read above was of this caller (see the top of this file).
 	if notifContinue(fd, n.ID) != nil {
 		return // interrupted before it ran (see above)
 	}

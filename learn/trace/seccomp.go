@@ -10,10 +10,7 @@ import (
 
 // Seccomp user-notification ABI (include/uapi/linux/seccomp.h) that
 // x/sys/unix does not spell out.
-const (
-	ioctlNotifIDValid  = 0x40082102 // SECCOMP_IOW(2, __u64)
-	ioctlNotifSetFlags = 0x40082104 // SECCOMP_IOW(4, __u64), Linux 6.6
-)
+const ioctlNotifSetFlags = 0x40082104 // SECCOMP_IOW(4, __u64), Linux 6.6
 
 // seccompData is struct seccomp_data.
 type seccompData struct {
@@ -99,14 +96,6 @@ func notifSyncWakeUp(fd int) error {
 		return errno
 	}
 	return nil
-}
-
-// notifIDValid reports whether notification id is still pending: the
-// thread is still blocked in the call, so what was read from its memory
-// and /proc belonged to it.
-func notifIDValid(fd int, id uint64) bool {
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), ioctlNotifIDValid, uintptr(unsafe.Pointer(&id)))
-	return errno == 0
 }
 
 // errListenerBusy is what the kernel answers when a filter with a

@@ -19,15 +19,16 @@ const maxString = 4096
 // the learner has: same credentials, and the tree descends from it (so
 // Yama's ptrace_scope=1 allows it too). Answers are only meaningful
 // while the call is blocked; the mechanism checks that it still was
-// after the mapping looked (see notify.go).
+// before it let the call go on (see notify.go).
 type procTracee struct {
-	tid, pid int
-	tree     procTree
-	proc     string // "/proc/TID/"
+	tid    int
+	tree   procTree
+	proc   string // "/proc/TID/"
+	status []byte // /proc/TID/status, read at most once
 }
 
-func newProcTracee(tid, pid int, tree procTree) *procTracee {
-	return &procTracee{tid: tid, pid: pid, tree: tree, proc: "/proc/" + strconv.Itoa(tid) + "/"}
+func newProcTracee(tid int, tree procTree) *procTracee {
+	return &procTracee{tid: tid, tree: tree, proc: "/proc/" + strconv.Itoa(tid) + "/"}
 }
 
 // ReadMem reads with process_vm_readv, which takes a thread id as well
@@ -107,11 +108,10 @@ func (t *procTracee) Exe() string {
 }
 
 func (t *procTracee) Creds() (uid, gid int, groups []int, err error) {
-	b, err := os.ReadFile(t.proc + "status")
-	if err != nil {
+	if err := t.readStatus(); err != nil {
 		return 0, 0, nil, err
 	}
-	return parseCreds(b)
+	return parseCreds(t.status)
 }
 
 // parseCreds takes the filesystem ids (4th field of Uid:/Gid:) and the
@@ -154,21 +154,29 @@ func parseCreds(b []byte) (uid, gid int, groups []int, err error) {
 
 func (t *procTracee) InTree(pid int) bool { return t.tree.InTree(pid) }
 
-// tgidOf finds the thread group of tid. Most callers are group leaders,
-// which pidfd_open accepts (without PIDFD_THREAD it refuses any other
-// thread); the others read Tgid from /proc/TID/status. Nothing is
-// cached: pid_max may be small (32768 here) and numbers are reused
-// within one build.
-func tgidOf(tid int) int {
-	fd, err := unix.PidfdOpen(tid, 0)
-	if err == nil {
-		unix.Close(fd)
-		return tid
+// readStatus reads /proc/TID/status once per call: it gives both the
+// thread group (Call.PID) and the credentials the mapping asks for, so
+// one read serves both. Nothing is cached across calls: pid_max may be
+// small (32768 here) and thread ids are reused within one build.
+func (t *procTracee) readStatus() error {
+	if t.status != nil {
+		return nil
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	b, err := os.ReadFile(t.proc + "status")
 	if err != nil {
-		return tid
+		return err
 	}
+	t.status = b
+	return nil
+}
+
+// tgid is the caller's thread group id, tid itself if it cannot be read
+// (the caller is gone; its call will not be recorded anyway).
+func (t *procTracee) tgid() int {
+	if t.readStatus() != nil {
+		return t.tid
+	}
+	b := t.status
 	if i := bytes.Index(b, []byte("\nTgid:")); i >= 0 {
 		rest := b[i+len("\nTgid:"):]
 		if j := bytes.IndexByte(rest, '\n'); j >= 0 {
@@ -178,5 +186,5 @@ func tgidOf(tid int) int {
 			return n
 		}
 	}
-	return tid
+	return t.tid
 }
