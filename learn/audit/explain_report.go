@@ -25,8 +25,9 @@ type DomainExplanation struct {
 	Creator *Creator `json:"creator,omitempty"`
 	// FirstDenial is the time of the domain's first logged denial (the
 	// kernel writes the allocation record then); Deallocated is set from
-	// the status=deallocated record.
-	FirstDenial time.Time  `json:"first_denial"`
+	// the status=deallocated record. FirstDenial is zero (and left out of
+	// JSON) when the input has none of the domain's denials.
+	FirstDenial time.Time  `json:"first_denial,omitzero"`
 	Deallocated *time.Time `json:"deallocated,omitempty"`
 	// Denials is the kernel's count from the deallocation record (-1
 	// when the domain was still alive or the record is missing); Logged

@@ -197,3 +197,22 @@ func ExampleExplain() {
 	//   process 1 (systemd): signal denied 1 time (kill) [audit.log:1]
 	//     remove signal from handled.scoped (a scope has no rules: this allows it towards every process outside the domain)
 }
+
+// A log that starts after the domain's denials (rotated) still tells its
+// end and how many denials it had.
+func TestExplainDeallocationOnly(t *testing.T) {
+	c := NewCorrelator()
+	_ = c.AddLine(`type=UNKNOWN[1424] msg=audit(1795755903.222:61): domain=18db492b1 status=deallocated denials=49`)
+	var b strings.Builder
+	if err := Explain(c.Denials(), c.Domains(), nil).WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `domain 18db492b1
+  creator unknown: its allocation record is not in the input (a rotated or filtered log?)
+  no denial of it in this input; deallocated 2026-11-27 05:05:03.222 UTC after 49 denials (0 logged here)
+  49 denials are not in this input: rate limits, audit rules or log flags dropped them, or the log is partial
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

@@ -43,7 +43,11 @@ func writeDomain(b *strings.Builder, d DomainExplanation) {
 	if d.Parent != "" {
 		fmt.Fprintf(b, "  nested: its creator was itself confined by domain %s\n", d.Parent)
 	}
-	fmt.Fprintf(b, "  first denial %s", fmtTime(d.FirstDenial))
+	if d.FirstDenial.IsZero() {
+		b.WriteString("  no denial of it in this input")
+	} else {
+		fmt.Fprintf(b, "  first denial %s", fmtTime(d.FirstDenial))
+	}
 	switch {
 	case d.Deallocated != nil:
 		fmt.Fprintf(b, "; deallocated %s after %s (%d logged here)\n", fmtTime(*d.Deallocated), plural(int(d.Denials), "denial"), d.Logged)
