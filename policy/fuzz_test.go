@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"errors"
+	"path"
 	"strings"
 	"testing"
 )
@@ -55,6 +56,35 @@ func FuzzLoad(f *testing.F) {
 			if len(e.CoveringFS(r.Path)) == 0 {
 				t.Fatalf("rule %q does not cover its own path", r.Path)
 			}
+		}
+	})
+}
+
+// FuzzAbstract checks that Expand undoes Abstract, for values that have
+// no symlinks (under a directory that does not exist).
+func FuzzAbstract(f *testing.F) {
+	f.Add("/zz/home/u/x", "/home/u")
+	f.Add("/zz/home/u", "/home/u")
+	f.Add("/zz/home/ux", "/home/u")
+	f.Add("/zz/a/${B}/c", "/a")
+	f.Fuzz(func(t *testing.T, p, value string) {
+		p, value = path.Clean("/zz/"+strings.TrimPrefix(p, "/zz/")), path.Clean("/zz/"+value)
+		if strings.Contains(p, "$") || strings.ContainsRune(p, 0) || strings.Contains(value, "$") {
+			return // a literal ${ in a path is not a variable that Abstract made
+		}
+		v := Vars{"V": value}
+		a := v.Abstract(p)
+		if a != p && !strings.HasPrefix(a, "${V}") {
+			t.Fatalf("Abstract(%q) = %q", p, a)
+		}
+		pol := New(KernelABI)
+		pol.FS = []FSRule{{Path: a, Access: Bit("read_file")}}
+		e, err := pol.Expand(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.FS[0].Path != p {
+			t.Fatalf("Expand(Abstract(%q)) = %q with V=%q", p, e.FS[0].Path, value)
 		}
 	})
 }
