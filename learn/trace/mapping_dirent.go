@@ -21,7 +21,7 @@ func (m *mapper) created(n node, a policy.Access) *outcome {
 		return nil // lookup error, or EEXIST
 	}
 	pst, ok := parentSt(&n)
-	if !ok || readOnly(n.parent) || !m.creds().may(&pst, mayWrite|mayExec) {
+	if !ok || readOnly(n.parent) || !m.may(&pst, mayWrite|mayExec) {
 		return nil
 	}
 	o := m.fsObs(n.parent, typeName(unix.S_IFDIR), a)
@@ -128,7 +128,7 @@ func (m *mapper) mayDelete(n *node) bool {
 		return false
 	}
 	cr := m.creds()
-	if !cr.may(&pst, mayWrite|mayExec) {
+	if !m.may(&pst, mayWrite|mayExec) {
 		return false
 	}
 	if cr.known && cr.uid != 0 && pst.Mode&unix.S_ISVTX != 0 && n.st.Uid != cr.uid && pst.Uid != cr.uid {
@@ -282,7 +282,7 @@ func prepRename(m *mapper) *outcome {
 	if dst.exists && !m.mayDelete(&dst) {
 		return nil
 	}
-	if dpst, ok := parentSt(&dst); !ok || !m.creds().may(&dpst, mayWrite|mayExec) {
+	if dpst, ok := parentSt(&dst); !ok || !m.may(&dpst, mayWrite|mayExec) {
 		return nil
 	}
 

@@ -91,7 +91,7 @@ func (m *mapper) executable(n *node) bool {
 	if !n.noPath && noExec(n.path) {
 		return false
 	}
-	return m.creds().may(&n.st, mayExec)
+	return m.may(&n.st, mayExec)
 }
 
 // readHead opens the node for reading (through its /proc link when it

@@ -122,14 +122,16 @@ func TestMappingNet(t *testing.T) {
 		}},
 		{name: "connect to an abstract socket of the tree", free: true, call: func(t *testing.T, d string) *Call {
 			name := "landlearn-in-" + strconv.Itoa(os.Getpid())
-			abstractServer(t, name)
+			srv := abstractServer(t, name)
+			t.Cleanup(func() { unix.Close(srv) })
 			return sockCall(unix.SYS_CONNECT, socket(t, unix.AF_UNIX, unix.SOCK_STREAM, 0), sockaddrUnix(name, true))
 		}},
 		{name: "connect to an abstract socket served outside", call: func(t *testing.T, d string) *Call {
 			name := "landlearn-out-" + strconv.Itoa(os.Getpid())
-			srv := abstractServer(t, name)
-			outsider(t, os.NewFile(uintptr(srv), "srv"))
-			unix.Close(srv)
+			// Only the outsider holds the server once this copy is closed.
+			f := os.NewFile(uintptr(abstractServer(t, name)), "srv")
+			outsider(t, f)
+			f.Close()
 			return sockCall(unix.SYS_CONNECT, socket(t, unix.AF_UNIX, unix.SOCK_STREAM, 0), sockaddrUnix(name, true))
 		}, want: `{"syscall":"connect","scope":"abstract_unix_socket","target":"@landlearn-out-` + strconv.Itoa(os.Getpid()) + `"}` + "\n"},
 		{name: "connect to a missing abstract socket is ECONNREFUSED", call: func(t *testing.T, d string) *Call {
@@ -159,7 +161,8 @@ func TestMappingNet(t *testing.T) {
 	})
 }
 
-// abstractServer listens on an abstract unix socket in this process.
+// abstractServer listens on an abstract unix socket in this process;
+// the caller closes it.
 func abstractServer(t *testing.T, name string) int {
 	t.Helper()
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
@@ -172,7 +175,6 @@ func abstractServer(t *testing.T, name string) int {
 	if err := unix.Listen(fd, 8); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unix.Close(fd) })
 	return fd
 }
 

@@ -67,14 +67,13 @@ func (m *mapper) open(r openReq) *outcome {
 	if n.err != 0 || n.noPath {
 		return nil
 	}
-	cr := m.creds()
 
 	if tmpfile {
 		// An unnamed file in the directory: the open is checked on the
 		// new inode, which is beneath the directory, so the rule is the
 		// directory's. EINVAL without write access.
 		if !n.isDir() || (acc != unix.O_WRONLY && acc != unix.O_RDWR) ||
-			!cr.may(&n.st, mayWrite|mayExec) || readOnly(n.path) {
+			!m.may(&n.st, mayWrite|mayExec) || readOnly(n.path) {
 			return nil
 		}
 		o := m.fsObs(n.path, typeName(n.st.Mode), openRights(acc, false)&^rReadDir)
@@ -86,7 +85,7 @@ func (m *mapper) open(r openReq) *outcome {
 			return nil // ENOENT, or EISDIR for "name/"
 		}
 		pst, ok := parentSt(&n)
-		if !ok || !cr.may(&pst, mayWrite|mayExec) || readOnly(n.parent) {
+		if !ok || !m.may(&pst, mayWrite|mayExec) || readOnly(n.parent) {
 			return nil
 		}
 		mk := m.fsObs(n.parent, typeName(unix.S_IFDIR), rMakeReg)
@@ -111,7 +110,7 @@ func (m *mapper) open(r openReq) *outcome {
 	case unix.S_IFSOCK:
 		return nil // ENXIO
 	case unix.S_IFDIR:
-		if acc != unix.O_RDONLY || creat || f&unix.O_TRUNC != 0 || !cr.may(&n.st, mayRead) {
+		if acc != unix.O_RDONLY || creat || f&unix.O_TRUNC != 0 || !m.may(&n.st, mayRead) {
 			return nil // EISDIR, or EACCES
 		}
 		return &outcome{obs: []obsT{m.fsObs(n.path, typeName(mode), rReadDir)}, fdObs: 1}
@@ -132,7 +131,7 @@ func (m *mapper) open(r openReq) *outcome {
 	if trunc {
 		want |= mayWrite
 	}
-	if !cr.may(&n.st, want) {
+	if !m.may(&n.st, want) {
 		return nil
 	}
 	if want&mayWrite != 0 && mode == unix.S_IFREG && readOnly(n.path) {
@@ -177,7 +176,7 @@ func prepTruncate(m *mapper) *outcome {
 	if n.err != 0 || !n.exists || n.noPath || n.mode() != unix.S_IFREG {
 		return nil // ENOENT, EISDIR, EINVAL
 	}
-	if !m.creds().may(&n.st, mayWrite) || readOnly(n.path) {
+	if !m.may(&n.st, mayWrite) || readOnly(n.path) {
 		return nil
 	}
 	return m.succeed(m.fsObs(n.path, typeName(n.st.Mode), rTruncate))

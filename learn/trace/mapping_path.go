@@ -67,6 +67,17 @@ func (c *creds) may(st *unix.Stat_t, mask uint32) bool {
 	return bits&mask == mask
 }
 
+// may is creds.may, asking the Tracee for credentials only when the
+// mode bits do not already grant mask to owner, group and others alike:
+// reading /proc/TID/status on every path component would cost more than
+// the rest of the mapping.
+func (m *mapper) may(st *unix.Stat_t, mask uint32) bool {
+	if (st.Mode>>6)&mask == mask && (st.Mode>>3)&mask == mask && st.Mode&mask == mask {
+		return true
+	}
+	return m.creds().may(st, mask)
+}
+
 // node is a path resolved the way the kernel's lookup resolves it.
 type node struct {
 	// err is the lookup failure that ends the call before any hook:
@@ -156,7 +167,7 @@ func (w *walker) walk(start, p string, follow bool) node {
 			if curSt.Mode&unix.S_IFMT != unix.S_IFDIR {
 				return node{err: unix.ENOTDIR}
 			}
-			if !w.m.creds().may(&curSt, mayExec) {
+			if !w.m.may(&curSt, mayExec) {
 				return node{err: unix.EACCES}
 			}
 			if name == ".." && cur != w.root {
@@ -170,7 +181,7 @@ func (w *walker) walk(start, p string, follow bool) node {
 		if curSt.Mode&unix.S_IFMT != unix.S_IFDIR {
 			return node{err: unix.ENOTDIR}
 		}
-		if !w.m.creds().may(&curSt, mayExec) {
+		if !w.m.may(&curSt, mayExec) {
 			return node{err: unix.EACCES}
 		}
 		// /proc/self and /proc/thread-self name the caller, not us.

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -166,4 +167,15 @@ func TestPrepareReadFailures(t *testing.T) {
 			t.Errorf("%s with bad pointers gave %v", SyscallName(ArchX86_64, nr), p.Finish(nil))
 		}
 	}
+}
+
+// The filter's syscalls, by name: what a seccomp filter for the tracer
+// stops on x86_64.
+func ExampleFilterSyscalls() {
+	var out []string
+	for _, nr := range FilterSyscalls(ArchX86_64)[:6] {
+		out = append(out, SyscallName(ArchX86_64, int(nr))+"="+strconv.Itoa(int(nr)))
+	}
+	fmt.Println(strings.Join(out, " "), "...", len(FilterSyscalls(ArchX86_64)), "in all")
+	// Output: open=2 ioctl=16 connect=42 bind=49 execve=59 kill=62 ... 42 in all
 }
