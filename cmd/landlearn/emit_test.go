@@ -19,16 +19,21 @@ var (
 	emitBinErr  error
 )
 
-// emitTestBinary builds landlearn once for the emit and diff tests.
+// emitTestBinary builds landlearn once for the emit and diff tests. The
+// binary goes next to the test binary, in the work directory that
+// "go test" removes when it is done, so no run leaves a copy behind.
 func emitTestBinary(t *testing.T) string {
 	t.Helper()
 	emitBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "landlearn-cli-test-")
-		if err != nil {
+		dir := filepath.Dir(os.Args[0])
+		if f, err := os.CreateTemp(dir, "probe-"); err == nil {
+			f.Close()
+			os.Remove(f.Name())
+		} else if dir, err = os.MkdirTemp("", "landlearn-cli-test-"); err != nil {
 			emitBinErr = err
 			return
 		}
-		emitBin = filepath.Join(dir, "landlearn")
+		emitBin = filepath.Join(dir, "landlearn-cli")
 		out, err := exec.Command("go", "build", "-o", emitBin, ".").CombinedOutput()
 		if err != nil {
 			emitBinErr = &buildError{err, out}
