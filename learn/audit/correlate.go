@@ -52,7 +52,29 @@ type event struct {
 	seq     int // order of arrival, for stable output
 	access  []Record
 	domain  []Record
-	syscall *Record
+	syscall *syscallInfo
+}
+
+// syscallInfo is what a denial takes from its SYSCALL record: kept
+// instead of the record, whose thirty-odd fields would hold the whole
+// line in memory for every event of a long log.
+type syscallInfo struct {
+	pid, ppid, uid, exit, nr int
+	exe, comm, name          string
+}
+
+func newSyscallInfo(r Record) *syscallInfo {
+	f := r.Fields
+	si := &syscallInfo{nr: -1, exe: strings.Clone(f["exe"]), comm: strings.Clone(f["comm"])}
+	si.pid, _ = strconv.Atoi(f["pid"])
+	si.ppid, _ = strconv.Atoi(f["ppid"])
+	si.uid, _ = strconv.Atoi(f["uid"])
+	si.exit, _ = strconv.Atoi(f["exit"])
+	if n, err := strconv.Atoi(f["syscall"]); err == nil {
+		si.nr = n
+	}
+	si.name = syscallName(f["arch"], si.nr, r.Interp["SYSCALL"])
+	return si
 }
 
 // sameEventWindow bounds how far apart in time the records of one event
@@ -103,13 +125,15 @@ func (c *Correlator) Add(r Record) {
 	switch r.Type {
 	case TypeLandlockAccess:
 		c.stats.Landlock++
+		r.Raw = ""
 		ev.access = append(ev.access, r)
 	case TypeLandlockDomain:
 		c.stats.Landlock++
+		r.Raw = ""
 		ev.domain = append(ev.domain, r)
 	case TypeSyscall:
 		if ev.syscall == nil {
-			ev.syscall = &r
+			ev.syscall = newSyscallInfo(r)
 		}
 		if c.added++; c.added >= pruneEvery {
 			c.prune()
@@ -267,7 +291,7 @@ func (c *Correlator) sorted() []*event {
 	return evs
 }
 
-func newDenial(r Record, sc *Record) Denial {
+func newDenial(r Record, sc *syscallInfo) Denial {
 	f := r.Fields
 	d := Denial{
 		Time:     r.Time,
@@ -313,19 +337,9 @@ func newDenial(r Record, sc *Record) Denial {
 		d.Syscall = -1
 		return d
 	}
-	s := sc.Fields
 	d.Joined = true
-	d.PID, _ = strconv.Atoi(s["pid"])
-	d.PPID, _ = strconv.Atoi(s["ppid"])
-	d.UID, _ = strconv.Atoi(s["uid"])
-	d.Exe = s["exe"]
-	d.Comm = s["comm"]
-	d.Exit, _ = strconv.Atoi(s["exit"])
-	d.Syscall = -1
-	if n, err := strconv.Atoi(s["syscall"]); err == nil {
-		d.Syscall = n
-	}
-	d.SyscallName = syscallName(s["arch"], d.Syscall, sc.Interp["SYSCALL"])
+	d.PID, d.PPID, d.UID, d.Exit, d.Syscall = sc.pid, sc.ppid, sc.uid, sc.exit, sc.nr
+	d.Exe, d.Comm, d.SyscallName = sc.exe, sc.comm, sc.name
 	return d
 }
 
