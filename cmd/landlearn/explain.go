@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -41,7 +43,8 @@ It reads FILEs, or stdin when there is none or FILE is "-":
     type=UNKNOWN[1423], newer auditd type=LANDLOCK_ACCESS), with node= names;
   - ausearch --raw output, and ausearch's default output ("----" lines);
   - kernel console lines (dmesg: "audit: type=1423 audit(...)");
-  - journalctl -o json output (its MESSAGE and _AUDIT_* fields).
+  - journalctl -o json output (its MESSAGE and _AUDIT_* fields);
+  - any of these gzip-compressed (a rotated audit.log.2.gz).
 Not ausearch -i: it has decoded the hex already; use ausearch --raw.
 Lines that are not audit records, truncated records, records of other
 types and hex that does not decode are skipped and counted on stderr.
@@ -223,6 +226,10 @@ func readAuditFile(c *audit.Correlator, name string, stdin io.Reader) (fileRepor
 		}
 		r = fh
 	}
+	r, err := maybeGunzip(r)
+	if err != nil {
+		return fr, fmt.Errorf("read %s: %w", fr.Name, err)
+	}
 	before := c.Stats()
 	if err := c.ReadLog(r, fr.Name); err != nil {
 		return fr, err
@@ -238,6 +245,17 @@ func readAuditFile(c *audit.Correlator, name string, stdin io.Reader) (fileRepor
 		}
 	}
 	return fr, nil
+}
+
+// maybeGunzip decompresses a gzip stream (a rotated audit.log.2.gz),
+// recognized by its magic bytes rather than its name, so stdin works too.
+func maybeGunzip(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	magic, err := br.Peek(2)
+	if err != nil || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br, nil
+	}
+	return gzip.NewReader(br)
 }
 
 // unwrapPath drops *PathError's "open NAME:" prefix, which the message

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -63,6 +64,24 @@ func TestExplainCLI(t *testing.T) {
 			if code != exitFinding || out != want {
 				t.Errorf("%v: exit %d, stdout:\n%s", args, code, out)
 			}
+		}
+	})
+	t.Run("gzip, as logrotate leaves it", func(t *testing.T) {
+		raw, _ := os.ReadFile(filepath.Join(data, "raw.log"))
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write(raw)
+		zw.Close()
+		gz := filepath.Join(t.TempDir(), "raw.log.1.gz")
+		os.WriteFile(gz, z.Bytes(), 0o644)
+		out, _, code := run("", "explain", gz)
+		want := strings.ReplaceAll(string(golden), "[raw.log:", "["+gz+":")
+		if code != exitFinding || out != want {
+			t.Errorf("exit %d, stdout:\n%s", code, out)
+		}
+		out, _, _ = run(z.String(), "explain")
+		if out != strings.ReplaceAll(string(golden), "[raw.log:", "[stdin:") {
+			t.Errorf("gzip on stdin:\n%s", out)
 		}
 	})
 	t.Run("no Landlock record exits 0 and says so", func(t *testing.T) {

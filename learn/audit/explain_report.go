@@ -34,9 +34,9 @@ type DomainExplanation struct {
 	// is the number of denial records read.
 	Denials int64 `json:"denials"`
 	Logged  int   `json:"logged"`
-	// Parent is the domain in which the creator itself was seen denied
-	// before: this domain is nested in it (the records of ABI 7 do not
-	// name parents; this is an inference from pids).
+	// Parent is a domain in which the creator itself was seen denied
+	// before: this domain is nested in it, directly or deeper (the
+	// records of ABI 7 do not name parents; this is inferred from pids).
 	Parent  string         `json:"parent,omitempty"`
 	Objects []ObjectDenial `json:"objects"`
 }
