@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,15 +48,16 @@ func (s *selfTracee) ReadMem(addr uint64, b []byte) error {
 
 func (s *selfTracee) ReadString(addr uint64) (string, error) {
 	var out []byte
-	buf := make([]byte, 1)
 	for len(out) < 4096 {
-		if err := s.ReadMem(addr+uint64(len(out)), buf); err != nil {
+		// Read up to the end of the page, which is mapped if addr is.
+		chunk := make([]byte, 4096-(addr+uint64(len(out)))%4096)
+		if err := s.ReadMem(addr+uint64(len(out)), chunk); err != nil {
 			return "", err
 		}
-		if buf[0] == 0 {
-			return string(out), nil
+		if i := bytes.IndexByte(chunk, 0); i >= 0 {
+			return string(append(out, chunk[:i]...)), nil
 		}
-		out = append(out, buf[0])
+		out = append(out, chunk...)
 	}
 	return "", errors.New("string too long")
 }

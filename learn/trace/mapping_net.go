@@ -139,7 +139,6 @@ func (m *mapper) sockaddrOp(fd int, addr uint64, n int, bind bool) *outcome {
 	}
 	if si.known && si.protocol == unix.IPPROTO_MPTCP && !mptcpRestricted() {
 		w := m.obs()
-		w.Port = learn.PortPtr(port)
 		w.Warning = fmt.Sprintf("%s: port %d on an MPTCP socket, which Landlock does not restrict on this kernel (erratum 1); create the socket with IPPROTO_TCP (Go: net.Dialer/ListenConfig.SetMultipathTCP(false)) to have it sandboxed", m.e.name, port)
 		return m.succeed(w)
 	}

@@ -102,7 +102,7 @@ func TestMappingNet(t *testing.T) {
 		}},
 		{name: "MPTCP is a warning", call: func(t *testing.T, d string) *Call {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_MPTCP), sockaddr4(unix.AF_INET, 0, lo))
-		}, want: `{"syscall":"bind","port":0,"warning":"bind: port 0 on an MPTCP socket, which Landlock does not restrict on this kernel (erratum 1); create the socket with IPPROTO_TCP (Go: net.Dialer/ListenConfig.SetMultipathTCP(false)) to have it sandboxed"}` + "\n"},
+		}, want: `{"syscall":"bind","warning":"bind: port 0 on an MPTCP socket, which Landlock does not restrict on this kernel (erratum 1); create the socket with IPPROTO_TCP (Go: net.Dialer/ListenConfig.SetMultipathTCP(false)) to have it sandboxed"}` + "\n"},
 		{name: "bind a pathname unix socket", call: func(t *testing.T, d string) *Call {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_UNIX, unix.SOCK_STREAM, 0), sockaddrUnix(d+"/s", false))
 		}, want: `{"syscall":"bind","path":"$D","type":"dir","access":["make_sock"],"created":true,"dst":"$D/s"}` + "\n"},

@@ -280,15 +280,10 @@ func (w *walker) magic(link, target, cur string, last, slash bool) (node, bool) 
 	}
 	n.parent = path.Dir(n.path)
 	// Pipes, sockets and anonymous inodes ("pipe:[12]") have no path,
-	// and memfds live on an internal mount Landlock always allows.
+	// and memfds live on an internal mount Landlock always allows. A
+	// plain target is the kernel's d_path: absolute, without symlinks,
+	// and reached without any permission check on its ancestors.
 	n.noPath = !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "/memfd:")
-	if plain {
-		// The tracer's own walk of target gives the same object; use it
-		// so symlinks in target are resolved the same way.
-		if nn := w.walk("/", target, true); nn.err == 0 {
-			return nn, true
-		}
-	}
 	return n, true
 }
 

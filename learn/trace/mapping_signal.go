@@ -33,14 +33,18 @@ func (m *mapper) signalScope(target int) *outcome {
 	return m.succeed(o)
 }
 
-// toProcess maps a signal sent to one process (thread group) tgid.
-func (m *mapper) toProcess(tgid, given int, checkCreds bool) *outcome {
-	if tgid <= 0 || tgid == m.c.PID || m.t.InTree(tgid) {
+// toProcess maps a signal sent to process pid (a thread id names its
+// process too).
+func (m *mapper) toProcess(pid, given int, checkCreds bool) *outcome {
+	if pid <= 0 || pid == m.c.PID || m.t.InTree(pid) {
 		return nil
 	}
-	st, ok := procStatus(tgid)
+	st, ok := procStatus(pid)
 	if !ok {
 		return nil // ESRCH
+	}
+	if st.tgid == m.c.PID || m.t.InTree(st.tgid) {
+		return nil
 	}
 	if checkCreds && !m.maySignal(st) {
 		return nil // EPERM
@@ -83,11 +87,7 @@ func prepTkill(m *mapper) *outcome {
 	if tid <= 0 || sig < 0 || sig > maxSignal {
 		return nil
 	}
-	st, ok := procStatus(tid)
-	if !ok {
-		return nil
-	}
-	return m.toProcess(st.tgid, tid, true)
+	return m.toProcess(tid, tid, true)
 }
 
 // prepTgkill maps tgkill(tgid, tid, sig) and rt_tgsigqueueinfo.
@@ -153,13 +153,7 @@ func prepFcntl(m *mapper) *outcome {
 			return nil
 		}
 		switch typ {
-		case fOwnerTID:
-			st, ok := procStatus(pid)
-			if !ok {
-				return nil
-			}
-			return m.toProcess(st.tgid, pid, false)
-		case fOwnerPID:
+		case fOwnerTID, fOwnerPID:
 			return m.toProcess(pid, pid, false)
 		case fOwnerPGRP:
 			return m.toGroup(pid, -pid)
