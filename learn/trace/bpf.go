@@ -202,3 +202,53 @@ func archBlock(a *bpfAsm, spec filterSpec, arch string, nrs, ioctls, fcntls []ui
 	a.label(stop)
 	a.ret(spec.Stop)
 }
+
+// runFilter evaluates prog on one call, as the kernel would. The ptrace
+// mode uses it when it cannot install the filter (see ptrace.go): the
+// same program then decides in the tracer which calls to look at. Only
+// the instructions buildFilter emits are known; anything else stops the
+// call, which costs time, not observations.
+func runFilter(prog []unix.SockFilter, d *seccompData) uint32 {
+	var acc uint32
+	for pc := 0; pc < len(prog); pc++ {
+		in := prog[pc]
+		switch in.Code {
+		case bpfClassLd:
+			acc = loadWord(d, in.K)
+		case bpfClassJeq:
+			if acc == in.K {
+				pc += int(in.Jt)
+			} else {
+				pc += int(in.Jf)
+			}
+		case bpfClassJset:
+			if acc&in.K != 0 {
+				pc += int(in.Jt)
+			} else {
+				pc += int(in.Jf)
+			}
+		case bpfClassRet:
+			return in.K
+		default:
+			return unix.SECCOMP_RET_TRACE
+		}
+	}
+	return unix.SECCOMP_RET_TRACE
+}
+
+// loadWord reads the 32-bit word at off of struct seccomp_data.
+func loadWord(d *seccompData, off uint32) uint32 {
+	switch {
+	case off == offNr:
+		return uint32(d.Nr)
+	case off == offArch:
+		return d.Arch
+	case off >= offArg0 && off < offArg0+6*8:
+		a := d.Args[(off-offArg0)/8]
+		if (off-offArg0)%8 == 4 {
+			return uint32(a >> 32)
+		}
+		return uint32(a)
+	}
+	return 0
+}

@@ -32,6 +32,10 @@ const (
 	helperGoFD    = 4 // learner → helper: "go"
 )
 
+// helperNoFilter is the helper mode that installs no filter: the
+// tracer ptraces every call (see ptrace.go).
+const helperNoFilter = "ptrace-all"
+
 // HelperMain is the body of the re-executed landlearn: the keeper or
 // the exec helper (see runner.run for the process chain). It never
 // returns.
@@ -175,7 +179,10 @@ func execMain(mode, filterHex, path string, argv []string) int {
 		return fail("prctl(PR_SET_PDEATHSIG): %v", err)
 	}
 	listener := mode == ModeNotify
-	fd, err := installFilter(prog, listener)
+	fd := -1
+	if mode != helperNoFilter {
+		fd, err = installFilter(prog, listener)
+	}
 	switch {
 	case errors.Is(err, unix.EBUSY) && listener:
 		fmt.Fprintf(ready, "busy\n")

@@ -120,9 +120,13 @@ func run(ctx context.Context, argv []string, o Options, rec learn.Recorder, m *m
 			return res, err
 		}
 		if o.Warnf != nil {
-			o.Warnf("cannot install a seccomp listener (%v): using ptrace, which is slower", err)
+			o.Warnf("cannot install a seccomp listener (%v; is landlearn itself being traced?): using ptrace, which is slower", err)
 		}
 		res = RunResult{Mode: ModePtrace}
+		r.noFilter = true
+	} else if n := ownSeccompFilters(); n > 0 {
+		// An outer listener would take the calls before RET_TRACE could.
+		r.noFilter = true
 	}
 	return res, r.run(ModePtrace, &res)
 }
@@ -174,6 +178,27 @@ type runner struct {
 	env  []string
 	m    *mapping
 	rec  learn.Recorder
+	// noFilter: ptrace every call and filter in the tracer (ptrace.go).
+	noFilter bool
+}
+
+// ownSeccompFilters is how many seccomp filters this process runs under
+// (Seccomp_filters in /proc/self/status); -1 if unknown.
+func ownSeccompFilters() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Seccomp_filters:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return -1
+			}
+			return n
+		}
+	}
+	return 0
 }
 
 // filterFor builds the seccomp program for mode: the same filter in
@@ -227,7 +252,11 @@ func (r *runner) run(mode string, res *RunResult) error {
 			f.Close()
 		}
 	}()
-	args := append([]string{self, HelperArg, "keeper", mode, hex.EncodeToString(progBytes(prog)), r.path}, r.argv...)
+	helperMode := mode
+	if r.noFilter {
+		helperMode = helperNoFilter
+	}
+	args := append([]string{self, HelperArg, "keeper", helperMode, hex.EncodeToString(progBytes(prog)), r.path}, r.argv...)
 	keeper := &exec.Cmd{
 		Path:       self,
 		Args:       args,
@@ -250,7 +279,11 @@ func (r *runner) run(mode string, res *RunResult) error {
 	var sup supervisor
 	if mode == ModePtrace {
 		// ptrace requests must all come from the thread that attached.
-		sup = newPtracer(newSession(r.m, r.rec, procTree{}, r.o.Warnf))
+		var evalProg []unix.SockFilter
+		if r.noFilter {
+			evalProg = prog
+		}
+		sup = newPtracer(newSession(r.m, r.rec, procTree{}, r.o.Warnf), evalProg)
 		defer sup.stop()
 	}
 	if err := keeper.Start(); err != nil {

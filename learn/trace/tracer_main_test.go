@@ -27,8 +27,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// envLearner names the JSONL file a learner subprocess writes to.
-const envLearner = "LANDLEARN_TEST_LEARNER_RAW"
+// envLearner names the JSONL file a learner subprocess writes to;
+// envAccurate makes it trace with ptrace.
+const (
+	envLearner  = "LANDLEARN_TEST_LEARNER_RAW"
+	envAccurate = "LANDLEARN_TEST_ACCURATE"
+)
 
 // learnerMain is a minimal `landlearn learn --raw`: argv is the target.
 func learnerMain(raw string, argv []string) int {
@@ -38,12 +42,12 @@ func learnerMain(raw string, argv []string) int {
 		return 2
 	}
 	defer f.Close()
-	mode := testMapping()
-	res, err := run(context.Background(), argv, Options{Accurate: os.Getenv("LANDLEARN_TEST_ACCURATE") != ""}, learn.NewWriter(f), mode)
+	res, err := run(context.Background(), argv, Options{Accurate: os.Getenv(envAccurate) != ""}, learn.NewWriter(f), testMapping())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	fmt.Printf("mode=%s\n", res.Mode)
 	return res.ExitCode
 }
 

@@ -25,9 +25,21 @@ func testMapping() *mapping {
 	}
 }
 
+// testPending records what it saw at entry; in accurate mode a failed
+// call gives nothing, and an open's real fd path goes into Dst.
 type testPending []learn.Observation
 
-func (p testPending) Finish(*Result) []learn.Observation { return p }
+func (p testPending) Finish(r *Result) []learn.Observation {
+	if r == nil {
+		return p
+	}
+	if r.Ret < 0 {
+		return nil
+	}
+	out := append([]learn.Observation(nil), p...)
+	out[0].Dst = r.FDPath
+	return out
+}
 
 func testPrepare(c *Call, t Tracee) Pending {
 	var dirfd int

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/landlearn/landlearn/learn"
 )
 
 func TestRunSeesOpenAndPassesExitCode(t *testing.T) {
@@ -93,5 +96,93 @@ func TestRunOrphanTraced(t *testing.T) {
 	}
 	if !rec.has("openat", f) {
 		t.Errorf("the orphan's open of %s not seen:\n%s", f, rec.dump())
+	}
+}
+
+// The accurate mode follows the same tree, passes the same statuses,
+// and gives Finish the real results.
+func TestRunAccurate(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 20 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d", i)), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("f0", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	res, rec := runTest(t, Options{Dir: dir, Accurate: true}, "sh", "-c", `i=0; while [ $i -lt 20 ]; do cat f$i >/dev/null & i=$((i+1)); done; wait; cat missing link >/dev/null 2>&1; exit 4`)
+	if res.Mode != ModePtrace {
+		t.Errorf("mode %q, want %q", res.Mode, ModePtrace)
+	}
+	if res.ExitCode != 4 {
+		t.Errorf("exit code %d, want 4", res.ExitCode)
+	}
+	for i := range 20 {
+		if p := filepath.Join(dir, fmt.Sprintf("f%d", i)); !rec.has("openat", p) {
+			t.Errorf("open of %s not seen", p)
+		}
+	}
+	if rec.has("openat", filepath.Join(dir, "missing")) {
+		t.Errorf("the failed open of ./missing was recorded: Finish did not get the result")
+	}
+	found := false
+	for _, o := range rec.all() {
+		if o.Path == filepath.Join(dir, "link") {
+			found = true
+			if o.Dst != filepath.Join(dir, "f0") {
+				t.Errorf("open of ./link: FDPath %q, want the real path %s", o.Dst, filepath.Join(dir, "f0"))
+			}
+		}
+	}
+	if !found {
+		t.Errorf("open of ./link not seen:\n%s", rec.dump())
+	}
+	if res, _ := runTest(t, Options{Accurate: true}, "sh", "-c", "kill -TERM $$"); res.ExitCode != 128+15 {
+		t.Errorf("exit code %d, want %d", res.ExitCode, 128+15)
+	}
+}
+
+// Under another seccomp supervisor (here: landlearn tracing landlearn) a
+// listener cannot be installed: the inner tracer falls back to ptrace.
+func TestRunNestedFallsBackToPtrace(t *testing.T) {
+	requireTracing(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	inner := filepath.Join(dir, "inner.jsonl")
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	env := append(os.Environ(), envLearner+"="+inner)
+	res, rec := runTest(t, Options{Env: env, Stdout: &out}, self, "cat", target)
+	if res.ExitCode != 0 {
+		t.Fatalf("exit code %d", res.ExitCode)
+	}
+	if got := strings.TrimSpace(out.String()); got != "x\nmode="+ModePtrace {
+		t.Errorf("inner learner printed %q, want the file and mode=%s", got, ModePtrace)
+	}
+	if !rec.has("openat", target) {
+		t.Errorf("the outer tracer did not see the open through the inner one")
+	}
+	f, err := os.Open(inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	obs, err := learn.ReadAll(f, inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, o := range obs {
+		found = found || o.Path == target
+	}
+	if !found {
+		t.Errorf("the inner tracer did not see the open of %s", target)
 	}
 }

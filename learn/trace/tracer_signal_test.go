@@ -26,7 +26,7 @@ type learnerProc struct {
 
 // startLearner traces `sh -c script` in a fresh directory; every process
 // of the tree carries a marker in its environment, to find leftovers.
-func startLearner(t *testing.T, script string) *learnerProc {
+func startLearner(t *testing.T, script string, accurate bool) *learnerProc {
 	t.Helper()
 	requireTracing(t)
 	self, err := os.Executable()
@@ -41,6 +41,9 @@ func startLearner(t *testing.T, script string) *learnerProc {
 	l.cmd = exec.Command(self, "sh", "-c", script)
 	l.cmd.Dir = dir
 	l.cmd.Env = append(os.Environ(), envLearner+"="+l.raw, "LANDLEARN_TEST_MARKER="+l.marker)
+	if accurate {
+		l.cmd.Env = append(l.cmd.Env, envAccurate+"=1")
+	}
 	l.cmd.Stderr = os.Stderr
 	if err := l.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -115,7 +118,13 @@ func (l *learnerProc) exitCode(t *testing.T) int {
 // Ctrl-C reaches the target; the learner waits for what is left of the
 // tree; a second one stops the rest. Nothing is left behind.
 func TestRunInterruptLeavesNothing(t *testing.T) {
-	l := startLearner(t, `echo $$ > main.pid; cat started >/dev/null; sleep 1000 & exec sleep 1000`)
+	for _, accurate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("accurate=%v", accurate), func(t *testing.T) { testInterrupt(t, accurate) })
+	}
+}
+
+func testInterrupt(t *testing.T, accurate bool) {
+	l := startLearner(t, `echo $$ > main.pid; cat started >/dev/null; sleep 1000 & exec sleep 1000`, accurate)
 	l.waitStarted(t)
 	b, err := os.ReadFile(filepath.Join(l.dir, "main.pid"))
 	if err != nil {
@@ -142,7 +151,13 @@ func TestRunInterruptLeavesNothing(t *testing.T) {
 // SIGKILL of the learner: the keeper kills the tree, and the JSONL holds
 // every observation recorded before.
 func TestRunLearnerKilledLeavesNothing(t *testing.T) {
-	l := startLearner(t, `cat started >/dev/null; sleep 1000 & exec sleep 1000`)
+	for _, accurate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("accurate=%v", accurate), func(t *testing.T) { testLearnerKilled(t, accurate) })
+	}
+}
+
+func testLearnerKilled(t *testing.T, accurate bool) {
+	l := startLearner(t, `cat started >/dev/null; sleep 1000 & exec sleep 1000`, accurate)
 	l.waitStarted(t)
 	if len(l.leftovers()) == 0 {
 		t.Fatal("no marked process found: the test cannot check leftovers")

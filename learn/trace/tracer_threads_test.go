@@ -78,7 +78,15 @@ func TestRunThreadsAndExecFromThread(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, rec := runTest(t, Options{Dir: dir, Stdout: io.Discard}, bin, dir)
+	for _, accurate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("accurate=%v", accurate), func(t *testing.T) {
+			testThreads(t, dir, bin, accurate)
+		})
+	}
+}
+
+func testThreads(t *testing.T, dir, bin string, accurate bool) {
+	res, rec := runTest(t, Options{Dir: dir, Stdout: io.Discard, Accurate: accurate}, bin, dir)
 	if res.ExitCode != 0 {
 		t.Fatalf("exit code %d, want 0 (cat's)", res.ExitCode)
 	}
