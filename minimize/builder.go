@@ -32,7 +32,7 @@ type Builder struct {
 	net      map[uint16]*netNode
 	scopes   map[string]*scopeNote
 	warnings map[string]*warnNote
-	raw      map[string]struct{} // distinct observed fs objects
+	raw      map[string]rawPath // distinct observed fs objects
 
 	exeID   map[string]int32
 	exeName []string
@@ -59,6 +59,12 @@ type node struct {
 	example string  // smallest observed path, for a deterministic comment
 	paths   int     // distinct observed paths that generalized to this one
 	gen     string  // why the path was generalized, "" if it was not
+}
+
+// rawPath is an observed path's node, and why it generalized to it.
+type rawPath struct {
+	n   *node
+	why string
 }
 
 type moveKey struct {
@@ -100,7 +106,7 @@ func New(opts Options) *Builder {
 		net:      map[uint16]*netNode{},
 		scopes:   map[string]*scopeNote{},
 		warnings: map[string]*warnNote{},
-		raw:      map[string]struct{}{},
+		raw:      map[string]rawPath{},
 		exeID:    map[string]int32{},
 		rights:   map[string]rightBit{},
 		unknown:  map[string]int{},
@@ -170,31 +176,39 @@ func (b *Builder) addFS(o learn.Observation) {
 	}
 	p := path.Clean(o.Path)
 	access := b.parse(policy.KindFS, o.Access)
-	_, seen := b.raw[p]
-	if !seen {
-		b.raw[p] = struct{}{}
+	seen, ok := b.raw[p]
+	n, why := seen.n, seen.why
+	if !ok || !pidFree(p) {
+		var g string
+		g, why = b.generalize(p, o.PID)
+		n = b.nodes[g]
+		if n == nil {
+			n = &node{example: p}
+			b.nodes[g] = n
+		}
+		if !ok {
+			n.paths++
+			n.example = betterExample(n.example, p, g)
+			b.raw[p] = rawPath{n, why}
+		}
 	}
-	g, why := b.generalize(p, o.PID)
-	n := b.nodes[g]
-	if n == nil {
-		n = &node{example: p}
-		b.nodes[g] = n
-	}
-	if !seen {
-		n.paths++
-	}
-	n.example = betterExample(n.example, p, g)
 	n.access |= access
 	n.count++
-	n.exes = b.addExe(n.exes, o.Exe)
+	if o.Exe != "" {
+		n.exes = b.addExe(n.exes, o.Exe)
+	}
 	parentOnly := access != 0 && access&^parentRights == 0
 	n.dir = n.dir || why != "" || o.Type == learn.TypeDir || access&policy.DirOnlyRights() != 0
 	if n.gen == "" || (why != "" && why < n.gen) {
 		n.gen = why
 	}
+	g := p
+	if why != "" {
+		g = "" // generalized: the directory is not what was created
+	}
 
 	// Rule 3: which paths will not be there when the sandbox starts.
-	if (o.Created || o.Deleted) && !parentOnly && why == "" {
+	if (o.Created || o.Deleted) && !parentOnly && g != "" {
 		b.unstable[g] = struct{}{}
 	}
 	link := o.Syscall == "link" || o.Syscall == "linkat"
@@ -231,6 +245,26 @@ func (b *Builder) addMove(src, dstDir, dst string, link, dir bool) {
 		b.moves[k] = m
 	}
 	m.dir = m.dir || dir
+}
+
+// pidFree reports whether generalize's answer for p cannot depend on
+// the pid: p is not in /proc and has no run of three digits or more
+// that could be a pid. Such a path's node is found from the path alone.
+func pidFree(p string) bool {
+	if strings.HasPrefix(p, "/proc/") {
+		return false
+	}
+	run := 0
+	for i := 0; i < len(p); i++ {
+		if isDigit(p[i]) {
+			if run++; run >= 3 {
+				return false
+			}
+		} else {
+			run = 0
+		}
+	}
+	return true
 }
 
 // markUnstable records that the entry p was created, replaced or moved
@@ -271,6 +305,9 @@ func (b *Builder) parse(k policy.Kind, names []string) policy.Access {
 func (b *Builder) addExe(s []int32, exe string) []int32 {
 	if exe == "" {
 		return s
+	}
+	if len(s) == 1 && b.exeName[s[0]] == exe {
+		return s // the common case: one executable per path
 	}
 	id, ok := b.exeID[exe]
 	if !ok {

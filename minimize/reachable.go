@@ -11,12 +11,25 @@ import (
 	"github.com/landlearn/landlearn/policy"
 )
 
+// pseudo reports whether p is in a kernel file system (/proc, /sys,
+// /dev) whose entries are not files a reviewer weighs, and whose walk can
+// be long or endless.
+func pseudo(p string) bool {
+	for _, d := range []string{"/proc", "/sys", "/dev"} {
+		if beneath(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
 // errLimit stops a walk that reached the limit.
 var errLimit = errors.New("limit reached")
 
 // Reachable counts the non-directory files the fs rules of p (expanded,
 // so without ${VARS}) reach: 1 for a rule on a file, every file beneath
-// a rule on a directory, each file once. It is the "reachable" half of
+// a rule on a directory, each file once; /proc, /sys and /dev are not
+// counted (their entries are kernel objects, not files). It is the "reachable" half of
 // the observed-vs-reachable line of the summary, which tells a reviewer
 // how much wider than the run the policy is. Symlinks are not followed
 // (Landlock rules do not follow them beneath a directory either), mount
@@ -41,6 +54,9 @@ func Reachable(p *policy.Policy, limit int) (n int, capped bool) {
 		roots = append(roots, q)
 	}
 	for _, root := range roots {
+		if pseudo(root) {
+			continue
+		}
 		st, err := os.Lstat(root)
 		if err != nil {
 			continue
@@ -52,11 +68,13 @@ func Reachable(p *policy.Policy, limit int) (n int, capped bool) {
 			}
 			continue
 		}
-		err = filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
-			if err != nil {
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
 				return nil // unreadable: not counted, keep walking
-			}
-			if !d.IsDir() {
+			case d.IsDir() && pseudo(p):
+				return filepath.SkipDir
+			case !d.IsDir():
 				n++
 				if n >= limit {
 					return errLimit

@@ -134,21 +134,13 @@ func addRun(b *minimize.Builder, name string, stdin io.Reader, skipBad bool) (in
 	} else {
 		name = "stdin"
 	}
-	b.StartRun()
-	rd := learn.NewReader(r, name)
-	rd.SkipBad = skipBad
-	for {
-		o, err := rd.Next()
-		if err == io.EOF {
-			return rd.Skipped, nil
-		}
-		var le *learn.LineError
-		if errors.As(err, &le) {
-			return rd.Skipped, usageErrorf("%v\nFix or delete that line, or pass --skip-bad to skip lines that are not observations.", err)
-		}
-		if err != nil {
-			return rd.Skipped, usageErrorf("read %s: %v", name, err)
-		}
-		b.Add(o)
+	skipped, err := minimize.ReadRun(b, r, name, skipBad)
+	var le *learn.LineError
+	switch {
+	case errors.As(err, &le) && le.Line > 0:
+		return skipped, usageErrorf("%v\nFix or delete that line, or pass --skip-bad to skip lines that are not observations.", err)
+	case err != nil:
+		return skipped, usageErrorf("read %s: %v", name, err)
 	}
+	return skipped, nil
 }
