@@ -63,6 +63,11 @@ func (m *mapper) open(r openReq) *outcome {
 	excl := creat && f&unix.O_EXCL != 0
 	tmpfile := f&unix.O_TMPFILE == unix.O_TMPFILE
 	follow := f&unix.O_NOFOLLOW == 0 && !excl
+	// build_open_flags: __O_TMPFILE needs O_DIRECTORY and forbids
+	// O_CREAT; O_CREAT|O_DIRECTORY is EINVAL since Linux 6.4.
+	if (f&oTmpfileBit != 0 && !tmpfile) || (tmpfile && creat) || (creat && !tmpfile && f&unix.O_DIRECTORY != 0) {
+		return nil
+	}
 	n := m.resolveOpt(r.dirfd, r.path, follow, r.noSymlinks, r.inRoot)
 	if n.err != 0 || n.noPath {
 		return nil
@@ -146,6 +151,9 @@ func (m *mapper) open(r openReq) *outcome {
 	}
 	return &outcome{obs: []obsT{m.fsObs(n.path, typeName(mode), a)}, fdObs: 1}
 }
+
+// oTmpfileBit is __O_TMPFILE, O_TMPFILE without its O_DIRECTORY.
+const oTmpfileBit = unix.O_TMPFILE &^ unix.O_DIRECTORY
 
 // openRights are the rights an open of a non-directory needs: the file's
 // f_mode decides (O_ACCMODE 3 gives neither read nor write).

@@ -54,6 +54,9 @@ func TestMappingOpen(t *testing.T) {
 			want: `{"syscall":"openat","path":"$D","type":"dir","access":["write_file","read_file"]}` + "\n"},
 		{name: "O_TMPFILE write", call: openat("", ".", unix.O_TMPFILE|unix.O_WRONLY),
 			want: `{"syscall":"openat","path":"$D","type":"dir","access":["write_file"]}` + "\n"},
+		{name: "O_TMPFILE with O_CREAT is EINVAL", call: openat("", ".", unix.O_TMPFILE|unix.O_RDWR|unix.O_CREAT)},
+		{name: "__O_TMPFILE without O_DIRECTORY is EINVAL", call: openat("", ".", oTmpfileBit|unix.O_RDWR)},
+		{name: "O_CREAT|O_DIRECTORY is EINVAL", call: openat("", "new", unix.O_CREAT|unix.O_DIRECTORY|unix.O_RDONLY)},
 		{name: "O_TMPFILE read-only is EINVAL", call: openat("", ".", unix.O_TMPFILE|unix.O_RDONLY)},
 		{name: "symlink followed", setup: func(t *testing.T, d string) {
 			file(t, d)
