@@ -178,17 +178,24 @@ func execMain(mode, filterHex, path string, argv []string) int {
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
 		return fail("prctl(PR_SET_PDEATHSIG): %v", err)
 	}
+	// Both modes ask for a listener: in ptrace mode only to learn, from
+	// EBUSY, that an outer listener exists (its SECCOMP_RET_USER_NOTIF
+	// would win over our SECCOMP_RET_TRACE). That listener is closed at
+	// once; the filter never answers USER_NOTIF in that mode.
 	listener := mode == ModeNotify
 	fd := -1
 	if mode != helperNoFilter {
-		fd, err = installFilter(prog, listener)
+		fd, err = installFilter(prog, true)
 	}
 	switch {
-	case errors.Is(err, unix.EBUSY) && listener:
+	case errors.Is(err, unix.EBUSY):
 		fmt.Fprintf(ready, "busy\n")
 		return 0
 	case err != nil:
 		return fail("%v", err)
+	}
+	if fd >= 0 && !listener {
+		unix.Close(fd)
 	}
 	if listener {
 		fmt.Fprintf(ready, "notify %d %d\n", os.Getpid(), fd)

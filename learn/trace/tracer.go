@@ -124,11 +124,20 @@ func run(ctx context.Context, argv []string, o Options, rec learn.Recorder, m *m
 		}
 		res = RunResult{Mode: ModePtrace}
 		r.noFilter = true
-	} else if n := ownSeccompFilters(); n > 0 {
-		// An outer listener would take the calls before RET_TRACE could.
-		r.noFilter = true
+		return res, r.run(ModePtrace, &res)
 	}
-	return res, r.run(ModePtrace, &res)
+	err = r.run(ModePtrace, &res)
+	if errors.Is(err, errListenerBusy) {
+		// An outer listener would take the filtered calls before
+		// SECCOMP_RET_TRACE could stop them for us.
+		if o.Warnf != nil {
+			o.Warnf("landlearn runs under another seccomp supervisor: --accurate stops every system call, which is slower")
+		}
+		res = RunResult{Mode: ModePtrace}
+		r.noFilter = true
+		err = r.run(ModePtrace, &res)
+	}
+	return res, err
 }
 
 // lookPath finds the command like execvp would, with env's PATH and
@@ -180,25 +189,6 @@ type runner struct {
 	rec  learn.Recorder
 	// noFilter: ptrace every call and filter in the tracer (ptrace.go).
 	noFilter bool
-}
-
-// ownSeccompFilters is how many seccomp filters this process runs under
-// (Seccomp_filters in /proc/self/status); -1 if unknown.
-func ownSeccompFilters() int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Seccomp_filters:"); ok {
-			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				return -1
-			}
-			return n
-		}
-	}
-	return 0
 }
 
 // filterFor builds the seccomp program for mode: the same filter in

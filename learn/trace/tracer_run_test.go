@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/landlearn/landlearn/learn"
 )
@@ -184,5 +186,46 @@ func TestRunNestedFallsBackToPtrace(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the inner tracer did not see the open of %s", target)
+	}
+}
+
+// Options.Timeout stops the whole tree, and the run says so.
+func TestRunTimeout(t *testing.T) {
+	res, _ := runTest(t, Options{Timeout: 100 * time.Millisecond}, "sh", "-c", "sleep 1000 & sleep 1000")
+	if !res.TimedOut {
+		t.Error("TimedOut not set")
+	}
+	if res.ExitCode != 128+9 {
+		t.Errorf("exit code %d, want %d (SIGKILL)", res.ExitCode, 128+9)
+	}
+}
+
+// A set-user-ID program runs without its privilege; the run says so once.
+func TestRunWarnsSetuid(t *testing.T) {
+	requireTracing(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "suid-true")
+	b, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Skip("no /bin/true to copy")
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(bin, os.ModeSetuid|0o755); err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	var mu sync.Mutex
+	res, rec := runTest(t, Options{Warnf: func(f string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		warnings = append(warnings, fmt.Sprintf(f, a...))
+	}}, "sh", "-c", bin+"; "+bin)
+	if res.ExitCode != 0 {
+		t.Fatalf("exit code %d", res.ExitCode)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "set-user-ID") || !strings.Contains(warnings[0], bin) {
+		t.Errorf("warnings %q, want one naming %s as set-user-ID; seen:\n%s", warnings, bin, rec.dump())
 	}
 }
