@@ -1,13 +1,225 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/policy"
+)
+
+// verifyFlags are the flags of `landlearn verify`.
+type verifyFlags struct {
+	policy string
+	vars   []string
+}
 
 func init() {
-	rootCmd.AddCommand(&cobra.Command{
-		Use:   "verify",
-		Short: "verify (not implemented yet)",
+	var f verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify -p POLICY [--var K=V]... -- CMD [ARG...]",
+		Short: "Run a command under a policy and prove, with the audit log, that nothing was denied",
+		Long: `verify runs CMD under the Landlock policy in POLICY, as 'landlearn run' does,
+with the kernel's audit logging on, and reads what the kernel denied from the
+audit log while CMD runs. It prints each denied object (a file, a directory,
+a TCP port, a process) with the missing rights, the program and syscall that
+asked, and the YAML rule that would allow it. CMD's stdin, stdout and stderr
+are its own; verify's report goes to stderr.
+
+The kernel is the judge here: verify does not guess what CMD needs, it
+reports what the real sandbox refused. Silence is only trusted once proven:
+before CMD starts, verify makes one deliberate denial in a throwaway sandbox
+and checks that its audit record arrives. Records the kernel or the socket
+dropped (backlog full, serial gaps, a lost counter that grew) make verify
+say so instead of answering "no denials".
+
+verify needs root: CAP_AUDIT_READ to read the audit multicast group (a
+running auditd keeps working; verify never takes its place) and
+CAP_AUDIT_CONTROL to switch audit on when it is off and to raise the backlog
+limit. Both are restored when the last landlearn process using audit exits,
+also on Ctrl-C. It needs Landlock ABI 7 (Linux 6.15) to log denials.
+
+Denials of a sandbox that CMD creates itself are listed apart: they are not
+the policy's. Processes CMD leaves running after it exits are not followed.
+
+Exit status: 0 when the policy denied nothing, 1 when it denied something,
+2 when verify cannot tell (not root, audit or Landlock logging unavailable,
+records lost, a usage or policy error, or the sandbox could not be set up).`,
+		Example: `  # A policy learned from one run, checked against the kernel on another:
+  landlearn learn -o cat.yaml -- cat data/in.txt
+  landlearn verify -p cat.yaml -- cat data/in.txt
+  landlearn: verified: the policy denied nothing (audit reader checked)
+
+  # A policy that lacks the read of a data file:
+  landlearn verify -p cat.yaml -- cat data/other.txt
+  cat: data/other.txt: Permission denied
+  landlearn: The policy denied 1 access to the command (pid 4242, domain 1c0e30e25):
+
+    /home/me/proj/data/other.txt
+      denied: read_file
+      by:     /usr/bin/cat (pid 4242, openat)
+      fix:
+        - path: /home/me/proj/data/other.txt
+          access: [read_file]
+  (exit status 1)`,
+		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return notImplemented("verify")
+			return runVerify(cmd, args, f)
 		},
-	})
+	}
+	cmd.Flags().StringVarP(&f.policy, "policy", "p", "", "the policy file (YAML) to verify")
+	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "give the policy variable K the value V (repeatable), e.g. --var DATA=/srv/data")
+	cmd.MarkFlagFilename("policy", "yaml", "yml")
+	rootCmd.AddCommand(cmd)
+}
+
+func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
+	argv, err := commandAfterDash(cmd, args)
+	if err != nil {
+		return err
+	}
+	if f.policy == "" {
+		return usageErrorf("missing -p POLICY: which policy should %s be verified against?\nRun 'landlearn verify --help' for usage.", argv[0])
+	}
+	vars, err := parseVars(f.vars)
+	if err != nil {
+		return err
+	}
+	if err := requireRoot(); err != nil {
+		return err
+	}
+	p, err := policy.LoadFile(f.policy)
+	if err != nil {
+		return &exitError{Code: exitUsage, Err: err}
+	}
+	stderr := cmd.ErrOrStderr()
+	ctx, stop := interruptContext(context.Background())
+	defer stop()
+
+	l, release, err := openAudit(stderr)
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	c, err := enforce.Command(p, argv, enforce.Options{Vars: vars, Log: true, Stderr: stderr})
+	if err != nil {
+		return auditError(err)
+	}
+	c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), stderr
+	run, err := l.Verify(ctx, c)
+	if err != nil && run == nil {
+		return auditError(err)
+	}
+	return verdict(stderr, run, err)
+}
+
+// verdict prints the report of a verify run and returns its exit status.
+func verdict(w io.Writer, run *audit.Run, runErr error) error {
+	fmt.Fprint(w, "landlearn: ")
+	audit.WriteReport(w, run)
+	switch {
+	case runErr != nil:
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("verification incomplete: %w", runErr)}
+	case run.ExitCode == enforce.ExitSetup && run.Domain == nil:
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("the sandbox could not be set up (the command exited with %d before it ran)", enforce.ExitSetup)}
+	case len(run.Denials) > 0:
+		if run.Loss != nil {
+			fmt.Fprintf(w, "landlearn: the list may be incomplete: %v\n", run.Loss)
+		}
+		return exitWith(exitFinding)
+	case run.Loss != nil:
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("cannot say that nothing was denied: %w; run again, or raise the backlog (auditctl -b)", run.Loss)}
+	}
+	fmt.Fprintf(w, "verified: the policy denied nothing (the command exited with %d; audit reader checked)\n", run.ExitCode)
+	return nil
+}
+
+// parseVars turns --var K=V flags into the policy's variables.
+func parseVars(flags []string) (policy.Vars, error) {
+	vars := policy.DefaultVars()
+	for _, v := range flags {
+		name, value, err := policy.ParseVar(v)
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		vars = vars.With(name, value)
+	}
+	return vars, nil
+}
+
+// openAudit switches audit on for this process (audit.Acquire), opens the
+// multicast listener and returns a release function that undoes both.
+func openAudit(stderr io.Writer) (*audit.Listener, func(), error) {
+	if err := requireRoot(); err != nil {
+		return nil, nil, err
+	}
+	if _, err := audit.LandlockABI(); err != nil {
+		return nil, nil, auditError(err)
+	}
+	s, err := audit.Acquire()
+	if err != nil {
+		return nil, nil, auditError(err)
+	}
+	for _, n := range s.Notices {
+		fmt.Fprintf(stderr, "landlearn: note: %s\n", n)
+	}
+	l, err := audit.Listen()
+	if err != nil {
+		s.Release()
+		return nil, nil, auditError(err)
+	}
+	return l, func() {
+		l.Close()
+		if err := s.Release(); err != nil {
+			fmt.Fprintf(stderr, "landlearn: %v\n", err)
+		}
+	}, nil
+}
+
+// auditError is exit status 2 with err's message: audit cannot be
+// observed, or the command could not be prepared.
+// requireRoot refuses early, before any work, when audit cannot be read.
+func requireRoot() error {
+	if os.Geteuid() != 0 {
+		return &exitError{Code: exitUsage, Err: errors.New("reading Landlock denials from the audit log needs root (CAP_AUDIT_READ and CAP_AUDIT_CONTROL); run it with sudo")}
+	}
+	return nil
+}
+
+func auditError(err error) error {
+	return &exitError{Code: exitUsage, Err: err}
+}
+
+// interruptContext is cancelled by SIGINT or SIGTERM, and keeps catching
+// them until stop: a second Ctrl-C must not kill landlearn before it has
+// stopped the command and restored the audit settings.
+func interruptContext(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ch:
+				cancel()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel()
+	}
 }

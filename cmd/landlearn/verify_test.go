@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/landlearn/landlearn/learn/audit"
+)
+
+var auditBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// auditTestBinary builds landlearn once for the audit tests, or skips
+// when this machine cannot observe Landlock denials through audit.
+func auditTestBinary(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("verify and audit learning need root (CAP_AUDIT_READ, CAP_AUDIT_CONTROL)")
+	}
+	if abi, err := audit.LandlockABI(); err != nil || abi < audit.MinABI {
+		t.Skipf("audit logging needs Landlock ABI %d: got %d, %v", audit.MinABI, abi, err)
+	}
+	auditBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "landlearn-audit-test-")
+		if err != nil {
+			auditBin.err = err
+			return
+		}
+		os.Chmod(dir, 0o755) // the "not root" test runs it as nobody
+		auditBin.path = filepath.Join(dir, "landlearn")
+		out, err := exec.Command("go", "build", "-o", auditBin.path, ".").CombinedOutput()
+		if err != nil {
+			auditBin.err = errors.New(string(out))
+		}
+	})
+	if auditBin.err != nil {
+		t.Fatalf("go build: %v", auditBin.err)
+	}
+	return auditBin.path
+}
+
+// runLandlearn runs the binary in dir and returns its status and output.
+func runLandlearn(t *testing.T, bin, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("landlearn %v: %v", args, err)
+	}
+	return cmd.ProcessState.ExitCode(), o.String(), e.String()
+}
+
+// catPolicy lets cat run and read the files given.
+func catPolicy(t *testing.T, dir string, files ...string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("version: 1\nabi: 7\nfs:\n")
+	b.WriteString("  - path: /usr\n    access: [execute, read_file, read_dir]\n")
+	b.WriteString("  - path: /etc\n    access: [read_file]\n")
+	for _, f := range files {
+		b.WriteString("  - path: " + f + "\n    access: [read_file]\n")
+	}
+	p := filepath.Join(dir, "cat.yaml")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestVerify(t *testing.T) {
+	bin := auditTestBinary(t)
+	dir := t.TempDir()
+	in, other := filepath.Join(dir, "in.txt"), filepath.Join(dir, "other.txt")
+	for _, f := range []string{in, other} {
+		if err := os.WriteFile(f, []byte("data\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("missing right", func(t *testing.T) {
+		p := catPolicy(t, t.TempDir(), in)
+		status, _, stderr := runLandlearn(t, bin, dir, "verify", "-p", p, "--", "cat", in, other)
+		if status != 1 {
+			t.Fatalf("status %d, want 1; stderr:\n%s", status, stderr)
+		}
+		want := "  " + other + "\n    denied: read_file\n"
+		if !strings.Contains(stderr, want) || !strings.Contains(stderr, "- path: "+other+"\n        access: [read_file]") {
+			t.Errorf("stderr does not name %s, read_file and its fix:\n%s", other, stderr)
+		}
+		if strings.Contains(stderr, "  "+in+"\n") {
+			t.Errorf("stderr names the granted %s:\n%s", in, stderr)
+		}
+	})
+	t.Run("complete policy", func(t *testing.T) {
+		p := catPolicy(t, t.TempDir(), in, other)
+		status, stdout, stderr := runLandlearn(t, bin, dir, "verify", "-p", p, "--", "cat", in, other)
+		if status != 0 || stdout != "data\ndata\n" || !strings.Contains(stderr, "verified: the policy denied nothing") {
+			t.Errorf("status %d, stdout %q, stderr:\n%s", status, stdout, stderr)
+		}
+	})
+	t.Run("usage", func(t *testing.T) {
+		status, _, stderr := runLandlearn(t, bin, dir, "verify", "--", "cat", in)
+		if status != 2 || !strings.Contains(stderr, "missing -p POLICY") {
+			t.Errorf("status %d, stderr %q", status, stderr)
+		}
+	})
+	t.Run("not root", func(t *testing.T) {
+		cmd := exec.Command(bin, "verify", "-p", "/nonexistent.yaml", "--", "cat", in)
+		cmd.Dir = "/"
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var e bytes.Buffer
+		cmd.Stderr = &e
+		cmd.Run()
+		if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(e.String(), "needs root (CAP_AUDIT_READ") {
+			t.Errorf("as nobody: status %d, stderr %q", cmd.ProcessState.ExitCode(), e.String())
+		}
+	})
+}
+
+// TestVerifyInterrupted stops verify with SIGTERM while its command runs:
+// it must stop the command, say the verification is incomplete (2), and
+// leave the audit state file without its pid.
+func TestVerifyInterrupted(t *testing.T) {
+	bin := auditTestBinary(t)
+	dir := t.TempDir()
+	p := catPolicy(t, dir)
+	cmd := exec.Command(bin, "verify", "-p", p, "--", "cat")
+	stdin, err := cmd.StdinPipe() // cat waits on it: the command runs until stopped
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e bytes.Buffer
+	cmd.Stderr = &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	// Wait for the sandboxed cat to exist: a child of landlearn running
+	// /usr/bin/cat. No timing: poll until it is there (or landlearn died).
+	deadline := time.Now().Add(time.Minute)
+	for !hasChildExe(cmd.Process.Pid, "/usr/bin/cat") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the sandboxed cat never started: %s", e.String())
+		}
+		if _, err := os.Stat("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/exe"); err != nil {
+			t.Fatalf("landlearn exited early: %s", e.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(e.String(), "verification incomplete") {
+		t.Errorf("status %d, stderr:\n%s", cmd.ProcessState.ExitCode(), e.String())
+	}
+	data, err := os.ReadFile(audit.StatePath)
+	if err == nil {
+		var st struct{ Users []struct{ PID int } }
+		json.Unmarshal(data, &st)
+		for _, u := range st.Users {
+			if u.PID == cmd.Process.Pid {
+				t.Errorf("the interrupted landlearn is still registered in %s", audit.StatePath)
+			}
+		}
+	}
+}
+
+// hasChildExe says whether a child of pid runs exe. Children hang off the
+// thread that forked them, so every thread's list is read.
+func hasChildExe(pid int, exe string) bool {
+	lists, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+	for _, l := range lists {
+		data, _ := os.ReadFile(l)
+		for _, c := range strings.Fields(string(data)) {
+			if target, err := os.Readlink("/proc/" + c + "/exe"); err == nil && target == exe {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,168 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/landlearn/landlearn/policy"
+)
+
+// Verify proves the listener works (SelfCheck), then runs cmd (which must
+// restrict itself with logging, such as enforce.Command with Options.Log)
+// and returns what its domain denied. An empty Run.Denials means the
+// policy allowed everything the command did, unless Run.Loss is set.
+func (l *Listener) Verify(ctx context.Context, cmd *exec.Cmd) (*Run, error) {
+	if err := l.SelfCheck(ctx); err != nil {
+		return nil, err
+	}
+	return l.Observe(ctx, cmd)
+}
+
+// ObjectDenials are the denials of one object (a path, a port, a
+// process, a socket), with the rights they lacked, merged.
+type ObjectDenials struct {
+	Object  string
+	Denials []Denial
+	// Rights are the kernel names of the missing rights, in kernel order,
+	// then the blockers no rule can allow (ptrace...).
+	Rights []string
+}
+
+// Fix returns the rule that allows every denial of the object (see
+// Denial.FixRule).
+func (o ObjectDenials) Fix() string {
+	d := o.Denials[0]
+	d.Blockers = nil
+	for _, ds := range o.Denials {
+		for _, b := range ds.Blockers {
+			if !slices.Contains(d.Blockers, b) {
+				d.Blockers = append(d.Blockers, b)
+			}
+		}
+	}
+	return d.FixRule()
+}
+
+// GroupByObject groups denials by object, in the order the objects were
+// first denied.
+func GroupByObject(ds []Denial) []ObjectDenials {
+	var out []ObjectDenials
+	index := map[string]int{}
+	for _, d := range ds {
+		key := d.Object()
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, ObjectDenials{Object: key})
+		}
+		out[i].Denials = append(out[i].Denials, d)
+	}
+	for i := range out {
+		var fs, net, scopes policy.Access
+		var other []string
+		for _, d := range out[i].Denials {
+			f, n, s, o := d.Rights()
+			fs, net, scopes = fs|f, net|n, scopes|s
+			for _, b := range o {
+				if !slices.Contains(other, b) {
+					other = append(other, b)
+				}
+			}
+		}
+		out[i].Rights = slices.Concat(fs.Names(policy.KindFS), net.Names(policy.KindNet), scopes.Names(policy.KindScope), other)
+	}
+	return out
+}
+
+// WriteReport writes run's denials for people: each object, the rights it
+// lacked, who asked and with which syscall, and the rule that fixes it.
+func WriteReport(w io.Writer, run *Run) {
+	if run.Domain != nil && len(run.Denials) > 0 {
+		fmt.Fprintf(w, "The policy denied %s to the command (pid %d, domain %s):\n",
+			accessCount(len(run.Denials)), run.PID, run.Domain.ID)
+		writeGroups(w, GroupByObject(run.Denials))
+	}
+	if len(run.NestedDenials) > 0 {
+		fmt.Fprintf(w, "\nThe program's own sandbox also denied %s (%s); the kernel names the youngest domain that denies, so the policy may deny these too:\n",
+			accessCount(len(run.NestedDenials)), describeNested(run.Nested))
+		writeGroups(w, GroupByObject(run.NestedDenials))
+	}
+	if len(run.Lingering) > 0 {
+		fmt.Fprintf(w, "\nNote: processes that pid %d started still hold domain %s after it exited: what they do later is not checked.\n",
+			run.PID, strings.Join(run.Lingering, ", "))
+	}
+}
+
+func writeGroups(w io.Writer, groups []ObjectDenials) {
+	for _, g := range groups {
+		fmt.Fprintf(w, "\n  %s\n", g.Object)
+		fmt.Fprintf(w, "    denied: %s", strings.Join(g.Rights, ", "))
+		if len(g.Denials) > 1 {
+			fmt.Fprintf(w, " (%d times)", len(g.Denials))
+		}
+		fmt.Fprintln(w)
+		for _, who := range askers(g.Denials) {
+			fmt.Fprintf(w, "    by:     %s\n", who)
+		}
+		fmt.Fprintln(w, "    fix:")
+		for line := range strings.SplitSeq(g.Fix(), "\n") {
+			fmt.Fprintf(w, "      %s\n", line)
+		}
+	}
+}
+
+// askers lists the distinct (exe, syscall) pairs that were denied.
+func askers(ds []Denial) []string {
+	var out []string
+	for _, d := range ds {
+		if !d.Joined {
+			continue
+		}
+		s := d.Exe
+		if s == "" {
+			s = d.Comm
+		}
+		s += " (pid " + strconv.Itoa(d.PID)
+		if d.SyscallName != "" {
+			s += ", " + d.SyscallName
+		}
+		s += ")"
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+		if len(out) == 5 {
+			break
+		}
+	}
+	return out
+}
+
+func describeCreator(d Domain) string {
+	s := "pid " + strconv.Itoa(d.PID)
+	if d.Exe != "" {
+		s += " " + d.Exe
+	}
+	return s
+}
+
+func describeNested(ds []Domain) string {
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, "domain "+d.ID+" created by "+describeCreator(d))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// accessCount says "1 access", "2 accesses".
+func accessCount(n int) string {
+	if n == 1 {
+		return "1 access"
+	}
+	return strconv.Itoa(n) + " accesses"
+}
