@@ -145,6 +145,9 @@ type row struct {
 	noReal bool
 	// free: the call succeeds and needs no right.
 	free bool
+	// noKernel says why the row cannot be checked against Landlock in a
+	// restricted thread of the test (kernelCheck), "" when it can.
+	noKernel string
 	// creds, when set, run the row as this fsuid/fsgid.
 	creds *[2]int
 }
@@ -196,6 +199,9 @@ func runRows(t *testing.T, rows []row) {
 			}
 			if errno == 0 && render(acc, d) != want {
 				t.Errorf("accurate mode: got %s", render(acc, d))
+			}
+			if errno == 0 && r.creds == nil && r.noKernel == "" {
+				kernelCheck(t, r)
 			}
 		})
 	}

@@ -206,7 +206,7 @@ func TestMappingTruncate(t *testing.T) {
 		{name: "truncate a missing file", call: func(t *testing.T, d string) *Call {
 			return call(unix.SYS_TRUNCATE, cstr(d+"/nope"), 1)
 		}},
-		{name: "ftruncate", setup: file, call: func(t *testing.T, d string) *Call {
+		{name: "ftruncate", setup: file, noKernel: openedBefore, call: func(t *testing.T, d string) *Call {
 			fd, err := unix.Open(d+"/f", unix.O_RDWR|unix.O_CLOEXEC, 0)
 			if err != nil {
 				t.Fatal(err)

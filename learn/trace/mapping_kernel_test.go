@@ -1,0 +1,235 @@
+package trace
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/policy"
+)
+
+// The strongest check of a row: ask Landlock itself. kernelCheck runs
+// the row's syscall again, in a fresh directory, on an OS thread that
+// has restricted itself with a domain that handles every right of ABI 7
+// and grants exactly the row's observations: it must succeed (the rights
+// are sufficient). Then, for each right of each observation, it runs it
+// once more without that one right: it must fail (each right is
+// necessary). The thread is never unlocked, so Go ends it with its
+// goroutine and the rest of the test process stays unconfined.
+
+// abiForCheck is the ABI whose rights the check domain handles.
+const abiForCheck = 7
+
+func landlockABI(t *testing.T) int {
+	v, err := ll.LandlockGetABIVersion()
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// grant is one rule of a check domain. widened are rights added only so
+// that a moved directory gains nothing at its destination (DESIGN.md
+// minimization rule 5: minimize widens the source side the same way).
+type grant struct {
+	path    string
+	access  policy.Access
+	widened policy.Access
+	port    *uint16
+	net     policy.Access
+}
+
+// domainFor turns observations into rules: fs rights on their path (on
+// the parent for a file the call creates), ports, and the scopes the
+// observations need left off.
+func domainFor(obs []learn.Observation) (grants []grant, scoped policy.Access) {
+	scoped = policy.AllAt(policy.KindScope, abiForCheck)
+	for _, o := range obs {
+		switch {
+		case o.Warning != "":
+		case o.Scope != "":
+			scoped &^= policy.Bit(o.Scope)
+		case o.Port != nil:
+			a, _ := policy.ParseAccess(policy.KindNet, o.Access)
+			grants = append(grants, grant{port: o.Port, net: a})
+		case o.Path != "":
+			a, _ := policy.ParseAccess(policy.KindFS, o.Access)
+			p := o.Path
+			if o.Created && o.Type != learn.TypeDir {
+				p = filepath.Dir(p)
+			}
+			grants = append(grants, grant{path: p, access: a})
+		}
+	}
+	// A directory moved between two parents (remove_dir on its source
+	// side) must have there every right its destination parent gives.
+	if len(grants) == 2 && len(obs) == 2 && obs[0].Src != "" && grants[0].path != grants[1].path {
+		for i, j := range []int{1, 0} {
+			if grants[i].access&rRemoveDir != 0 {
+				grants[i].widened = grants[j].access &^ grants[i].access
+				grants[i].access |= grants[i].widened
+			}
+		}
+	}
+	return grants, scoped
+}
+
+// inherited reports whether a grant other than i, on i's path or an
+// ancestor, gives bit: then i's own bit is redundant, not unneeded.
+func inherited(grants []grant, i int, bit policy.Access) bool {
+	for j, g := range grants {
+		if j != i && g.port == nil && g.access&bit != 0 &&
+			(g.path == grants[i].path || strings.HasPrefix(grants[i].path, strings.TrimSuffix(g.path, "/")+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// restricted makes c's syscall on a new OS thread under a domain made of
+// grants, and returns its errno.
+func restricted(t *testing.T, c *Call, grants []grant, scoped policy.Access) unix.Errno {
+	t.Helper()
+	type result struct {
+		errno unix.Errno
+		err   error
+	}
+	ch := make(chan result)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with us
+		attr := &ll.RulesetAttr{
+			HandledAccessFS:  uint64(policy.AllAt(policy.KindFS, abiForCheck)),
+			HandledAccessNet: uint64(policy.AllAt(policy.KindNet, abiForCheck)),
+			Scoped:           uint64(policy.AllAt(policy.KindScope, abiForCheck) & scoped),
+		}
+		rs, err := ll.LandlockCreateRuleset(attr, 0)
+		if err != nil {
+			ch <- result{err: err}
+			return
+		}
+		defer unix.Close(rs)
+		for _, g := range grants {
+			if g.port != nil && g.net != 0 {
+				err = ll.LandlockAddNetPortRule(rs, &ll.NetPortAttr{AllowedAccess: uint64(g.net), Port: uint64(*g.port)}, 0)
+			} else if g.access != 0 {
+				fd, oerr := unix.Open(g.path, unix.O_PATH|unix.O_CLOEXEC, 0)
+				if oerr != nil {
+					ch <- result{err: oerr}
+					return
+				}
+				err = ll.LandlockAddPathBeneathRule(rs, &ll.PathBeneathAttr{AllowedAccess: uint64(g.access), ParentFd: fd}, 0)
+				unix.Close(fd)
+			}
+			if err != nil {
+				ch <- result{err: err}
+				return
+			}
+		}
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			ch <- result{err: err}
+			return
+		}
+		if err := ll.LandlockRestrictSelf(rs, 0); err != nil {
+			ch <- result{err: err}
+			return
+		}
+		_, errno := realSyscall(c, nil)
+		ch <- result{errno: errno}
+	}()
+	r := <-ch
+	if r.err != nil {
+		t.Fatalf("building the check domain: %v", r.err)
+	}
+	return r.errno
+}
+
+// kernelCheck checks row r against Landlock (see above).
+func kernelCheck(t *testing.T, r row) {
+	t.Helper()
+	if landlockABI(t) < abiForCheck {
+		t.Skipf("Landlock ABI %d < %d: the row cannot be checked against the kernel", landlockABI(t), abiForCheck)
+	}
+	fresh := func() (*Call, []learn.Observation) {
+		d, err := filepath.EvalSymlinks(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.setup != nil {
+			r.setup(t, d)
+		}
+		c := r.call(t, d)
+		var obs []learn.Observation
+		if p := Prepare(c, &selfTracee{}); p != nil {
+			obs = p.Finish(nil)
+		}
+		return c, obs
+	}
+	c, obs := fresh()
+	grants, scoped := domainFor(obs)
+	if errno := restricted(t, c, grants, scoped); errno != 0 {
+		t.Fatalf("Landlock denies the call with exactly the observed rights (%s): %v", g(obs, ""), errno)
+	}
+	for i := range grants {
+		all := grants[i].access | grants[i].net
+		for bit := policy.Access(1); bit <= all; bit <<= 1 {
+			if all&bit == 0 || grants[i].widened&bit != 0 || (grants[i].port == nil && inherited(grants, i, bit)) {
+				continue
+			}
+			c, obs := fresh()
+			gs, sc := domainFor(obs)
+			gs[i].access &^= bit
+			gs[i].net &^= bit
+			if errno := restricted(t, c, gs, sc); errno == 0 {
+				kind := policy.KindFS
+				if gs[i].port != nil {
+					kind = policy.KindNet
+				}
+				t.Errorf("right %v on %s%v is not needed: the call succeeds without it", bit.Names(kind), gs[i].path, portStr(gs[i].port))
+			}
+		}
+	}
+	for _, s := range []string{"signal", "abstract_unix_socket"} {
+		if scoped&policy.Bit(s) != 0 {
+			continue
+		}
+		c, obs := fresh()
+		gs, sc := domainFor(obs)
+		if errno := restricted(t, c, gs, sc|policy.Bit(s)); errno == 0 {
+			t.Errorf("scope %s is not needed off: the call succeeds with it", s)
+		}
+	}
+}
+
+func portStr(p *uint16) string {
+	if p == nil {
+		return ""
+	}
+	return " port " + strconv.Itoa(int(*p))
+}
+
+// TestKernelCheckCatchesAMissingRight makes sure the check fails when
+// a right is missing: a read with no rule at all is denied.
+func TestKernelCheckCatchesAMissingRight(t *testing.T) {
+	if landlockABI(t) < abiForCheck {
+		t.Skip("no Landlock ABI 7")
+	}
+	d := t.TempDir()
+	writeFile(t, d+"/f", "x", 0o644)
+	c := call(unix.SYS_OPENAT, atFDCWD, cstr(d+"/f"), unix.O_RDONLY)
+	if errno := restricted(t, c, nil, 0); errno != unix.EACCES {
+		t.Fatalf("open without a rule: %v, want EACCES", errno)
+	}
+	if errno := restricted(t, c, []grant{{path: d + "/f", access: rReadFile}}, 0); errno != 0 {
+		t.Fatalf("open with read_file: %v", errno)
+	}
+	if _, err := os.Stat(d); err != nil {
+		t.Fatal(err)
+	}
+}
