@@ -97,6 +97,15 @@ func inherited(grants []grant, i int, bit policy.Access) bool {
 // grants, and returns its errno.
 func restricted(t *testing.T, c *Call, grants []grant, scoped policy.Access) unix.Errno {
 	t.Helper()
+	return restrictedDo(t, grants, scoped, func() unix.Errno {
+		_, errno := realSyscall(c, nil)
+		return errno
+	})
+}
+
+// restrictedDo runs do on a new OS thread restricted by grants.
+func restrictedDo(t *testing.T, grants []grant, scoped policy.Access, do func() unix.Errno) unix.Errno {
+	t.Helper()
 	type result struct {
 		errno unix.Errno
 		err   error
@@ -140,8 +149,7 @@ func restricted(t *testing.T, c *Call, grants []grant, scoped policy.Access) uni
 			ch <- result{err: err}
 			return
 		}
-		_, errno := realSyscall(c, nil)
-		ch <- result{errno: errno}
+		ch <- result{errno: do()}
 	}()
 	r := <-ch
 	if r.err != nil {
@@ -231,5 +239,64 @@ func TestKernelCheckCatchesAMissingRight(t *testing.T) {
 	}
 	if _, err := os.Stat(d); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestKernelFdRights checks the rows whose right Landlock decides when an
+// fd is opened (ftruncate, ioctl): the fd is opened inside the check
+// domain, then used; the mapping's rights for both calls must suffice,
+// and the use must fail without the use's right.
+func TestKernelFdRights(t *testing.T) {
+	if landlockABI(t) < abiForCheck {
+		t.Skip("no Landlock ABI 7")
+	}
+	d, _ := filepath.EvalSymlinks(t.TempDir())
+	writeFile(t, d+"/f", "xyz", 0o644)
+	tests := []struct {
+		name  string
+		path  string
+		flags int
+		use   func(fd int) *Call
+	}{
+		{"ftruncate", d + "/f", unix.O_RDWR, func(fd int) *Call { return call(unix.SYS_FTRUNCATE, uint64(fd), 1) }},
+		{"ioctl TCGETS", "/dev/ptmx", unix.O_RDWR | unix.O_NOCTTY, func(fd int) *Call {
+			return call(unix.SYS_IOCTL, uint64(fd), unix.TCGETS, mem(make([]byte, 64)))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The mapping's view: the open, then the use of an fd the
+			// program opened itself.
+			open := call(unix.SYS_OPENAT, atFDCWD, cstr(tt.path), uint64(tt.flags|unix.O_CLOEXEC))
+			obs := Prepare(open, &selfTracee{}).Finish(nil)
+			fd, err := unix.Open(tt.path, tt.flags|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Skipf("%s: %v", tt.path, err)
+			}
+			useObs := Prepare(tt.use(fd), &selfTracee{}).Finish(nil)
+			unix.Close(fd)
+			if len(useObs) != 1 {
+				t.Fatalf("%s: observations %v", tt.name, useObs)
+			}
+			both, _ := domainFor(append(obs, useObs...))
+			openOnly, _ := domainFor(obs)
+			run := func(grants []grant) unix.Errno {
+				return restrictedDo(t, grants, 0, func() unix.Errno {
+					fd, err := unix.Open(tt.path, tt.flags|unix.O_CLOEXEC, 0)
+					if err != nil {
+						return err.(unix.Errno)
+					}
+					defer unix.Close(fd)
+					_, errno := realSyscall(tt.use(fd), nil)
+					return errno
+				})
+			}
+			if errno := run(both); errno != 0 {
+				t.Errorf("with %s and %s: %v", g(obs, ""), g(useObs, ""), errno)
+			}
+			if errno := run(openOnly); errno != unix.EACCES {
+				t.Errorf("without %s: %v, want EACCES", g(useObs, ""), errno)
+			}
+		})
 	}
 }
