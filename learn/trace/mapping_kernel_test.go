@@ -1,7 +1,9 @@
 package trace
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -296,6 +298,89 @@ func TestKernelFdRights(t *testing.T) {
 			}
 			if errno := run(openOnly); errno != unix.EACCES {
 				t.Errorf("without %s: %v, want EACCES", g(useObs, ""), errno)
+			}
+		})
+	}
+}
+
+// TestKernelExec checks the exec rows against Landlock: testdata's
+// llexec builds a domain from the observed rights and execs the file.
+// The observed execute+read_file on the binary and each interpreter must
+// suffice, and each one must be necessary. For a dynamic binary, what
+// ld.so opens afterwards is granted by read_file on "/", so only
+// execute is checked there.
+func TestKernelExec(t *testing.T) {
+	if landlockABI(t) < abiForCheck {
+		t.Skip("no Landlock ABI 7")
+	}
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("no gcc to build the fixtures")
+	}
+	d, _ := filepath.EvalSymlinks(t.TempDir())
+	build := func(out, src string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(gcc, append(args, "-o", out, src)...)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Skipf("gcc %s: %v\n%s", src, err, b)
+		}
+	}
+	build(d+"/llexec", "../../testdata/trace/llexec.c")
+	writeFile(t, d+"/s.c", "int main(void){return 0;}\n", 0o644)
+	build(d+"/static", d+"/s.c", "-static")
+	writeFile(t, d+"/bin/t", "#!"+d+"/static\n", 0o755)
+	writeFile(t, d+"/bin/u", "#!"+d+"/bin/t\n", 0o755)
+
+	llexec := func(grants []grant, argv ...string) int {
+		args := []string{}
+		for _, g := range grants {
+			if g.access != 0 {
+				args = append(args, strconv.FormatUint(uint64(g.access), 10)+":"+g.path)
+			}
+		}
+		err := exec.Command(d+"/llexec", append(append(args, "--"), argv...)...).Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	}
+	for _, tt := range []struct {
+		name    string
+		argv    []string
+		readAll bool // grant read_file on / for ld.so's opens
+	}{
+		{"static binary", []string{d + "/static"}, false},
+		{"#! script", []string{d + "/bin/t"}, false},
+		{"nested #! script", []string{d + "/bin/u"}, false},
+		{"dynamic ELF and its interpreter", []string{"/bin/sh", "-c", ":"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			obs := Prepare(call(unix.SYS_EXECVE, cstr(tt.argv[0]), 0, 0), &selfTracee{}).Finish(nil)
+			grants, _ := domainFor(obs)
+			if tt.readAll {
+				grants = append(grants, grant{path: "/", access: rReadFile})
+			}
+			if rc := llexec(grants, tt.argv...); rc != 0 {
+				t.Fatalf("exec with exactly %s: exit %d", g(obs, ""), rc)
+			}
+			for i := range obs {
+				for _, bit := range []policy.Access{rExecute, rReadFile} {
+					if tt.readAll && bit == rReadFile {
+						continue
+					}
+					gs, _ := domainFor(obs)
+					gs[i].access &^= bit
+					if tt.readAll {
+						gs = append(gs, grant{path: "/", access: rReadFile})
+					}
+					if rc := llexec(gs, tt.argv...); rc != 100+int(unix.EACCES) {
+						t.Errorf("without %v on %s: exit %d, want EACCES (%d)", bit.Names(policy.KindFS), gs[i].path, rc, 100+int(unix.EACCES))
+					}
+				}
 			}
 		})
 	}
