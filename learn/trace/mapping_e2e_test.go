@@ -187,3 +187,73 @@ func TestE2EAccurateFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EInheritedTerminal: isatty() on the terminal the learner hands
+// to the target was opened before any sandbox and needs nothing; the
+// same test on a terminal the target opens itself needs ioctl_dev.
+func TestE2EInheritedTerminal(t *testing.T) {
+	tty, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no /dev/ptmx: %v", err)
+	}
+	defer tty.Close()
+	d, _ := filepath.EvalSymlinks(t.TempDir())
+	rec := &e2eRecorder{}
+	res, err := Run(context.Background(), []string{"sh", "-c", "test -t 0 && exec 3<>/dev/ptmx && test -t 3"},
+		Options{Dir: d, Stdin: tty}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 0 {
+		t.Fatalf("exit %d:\n%s", res.ExitCode, rec.dump(d))
+	}
+	var ioctls []string
+	for _, l := range rec.lines(d) {
+		if strings.Contains(l, "ioctl_dev") {
+			ioctls = append(ioctls, l)
+		}
+	}
+	want := []string{`{"syscall":"ioctl","path":"/dev/ptmx","type":"char","access":["ioctl_dev"]}`}
+	if !slices.Equal(ioctls, want) {
+		t.Errorf("ioctl_dev lines %q, want only the target's own terminal %q", ioctls, want)
+	}
+}
+
+// TestE2EPythonSockets: a Python program (through the machine's pyenv
+// shim, a bash script run by env) binds an MPTCP socket, a pathname unix
+// socket, and connects to an abstract socket another process serves.
+func TestE2EPythonSockets(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	srvName := "landlearn-e2e-" + strconv.Itoa(os.Getpid())
+	fd := abstractServer(t, srvName)
+	f := os.NewFile(uintptr(fd), "srv")
+	outsider(t, f)
+	f.Close()
+	d, _ := filepath.EvalSymlinks(t.TempDir())
+	script := `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+s.bind(("127.0.0.1", 0))
+u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+u.bind("sock")
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+c.connect("\0` + srvName + `")
+`
+	rec, code := traceRun(t, d, false, py, "-c", script)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, rec.dump(d))
+	}
+	contains(t, rec, d,
+		`{"syscall":"bind","warning":"bind: port 0 on an MPTCP socket, which Landlock does not restrict on this kernel (erratum 1); create the socket with IPPROTO_TCP (Go: net.Dialer/ListenConfig.SetMultipathTCP(false)) to have it sandboxed"}`,
+		`{"syscall":"bind","path":"$D","type":"dir","access":["make_sock"],"created":true,"dst":"$D/sock"}`,
+		`{"syscall":"connect","scope":"abstract_unix_socket","target":"@`+srvName+`"}`,
+	)
+	for _, l := range rec.lines(d) {
+		if strings.Contains(l, "bind_tcp") {
+			t.Errorf("an MPTCP bind gave a right: %s", l)
+		}
+	}
+}
