@@ -179,3 +179,26 @@ func ExampleFilterSyscalls() {
 	fmt.Println(strings.Join(out, " "), "...", len(FilterSyscalls(ArchX86_64)), "in all")
 	// Output: open=2 ioctl=16 connect=42 bind=49 execve=59 kill=62 ... 42 in all
 }
+
+// FuzzPrepare feeds every row of the table arbitrary arguments: small
+// integers and pointers to fuzzed bytes. Prepare runs in the tracer for
+// any program, so it must never panic, whatever the call holds.
+func FuzzPrepare(f *testing.F) {
+	f.Add(uint8(1), int64(-100), []byte("/etc/passwd\x00"), int64(0), int64(0))
+	f.Add(uint8(30), int64(3), []byte("\x02\x00\x1f\x90\x7f\x00\x00\x01"), int64(16), int64(0))
+	f.Fuzz(func(t *testing.T, row uint8, a0 int64, b []byte, a2, a3 int64) {
+		e := syscallTable[int(row)%len(syscallTable)]
+		arch := ArchX86_64
+		if e.nr[arch] == none {
+			arch = ArchI386
+		}
+		p := mem(append(b, 0))
+		c := &Call{Seq: 1, PID: os.Getpid(), TID: unix.Gettid(), Arch: arch, Nr: e.nr[arch],
+			Args: [6]uint64{uint64(a0), p, uint64(a2), uint64(a3), p, uint64(a0)}}
+		if pd := Prepare(c, &selfTracee{}); pd != nil {
+			pd.Finish(nil)
+			pd.Finish(&Result{Ret: -1})
+			pd.Finish(&Result{Ret: 3, FDPath: "/etc/passwd"})
+		}
+	})
+}
