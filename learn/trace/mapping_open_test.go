@@ -3,8 +3,10 @@ package trace
 import (
 	"encoding/binary"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -232,4 +234,61 @@ func TestMappingTruncate(t *testing.T) {
 		}, noReal: true},
 	}
 	runRows(t, rows)
+}
+
+// TestMappingOpenByHandle: the default mode cannot name the file and
+// warns; accurate mode gives the open's rights on the fd's real path.
+func TestMappingOpenByHandle(t *testing.T) {
+	d := t.TempDir()
+	writeFile(t, d+"/f", "x", 0o644)
+	c := call(unix.SYS_OPEN_BY_HANDLE_AT, atFDCWD, 0, unix.O_RDWR|unix.O_TRUNC)
+	p := Prepare(c, &selfTracee{})
+	got := p.Finish(nil)
+	if len(got) != 1 || got[0].Warning == "" || got[0].Path != "" {
+		t.Fatalf("default mode: %v", got)
+	}
+	acc := p.Finish(&Result{Ret: 3, FDPath: d + "/f"})
+	want := `{"syscall":"open_by_handle_at","path":"$D/f","type":"file","access":["write_file","read_file","truncate"]}` + "\n"
+	if g := render(acc, d); g != want {
+		t.Fatalf("accurate mode: %s", g)
+	}
+	if got := p.Finish(&Result{Ret: -int64(unix.EPERM)}); len(got) != 0 {
+		t.Fatalf("a failed open_by_handle_at gave %v", got)
+	}
+	if Prepare(call(unix.SYS_OPEN_BY_HANDLE_AT, atFDCWD, 0, unix.O_PATH), &selfTracee{}) != nil {
+		t.Fatal("an O_PATH open_by_handle_at gave observations")
+	}
+}
+
+// TestMappingI386Paths: i386 calls carry 32-bit pointers and their own
+// numbers (truncate64, creat, openat).
+func TestMappingI386Paths(t *testing.T) {
+	low, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_32BIT)
+	if err != nil {
+		t.Skipf("no MAP_32BIT memory: %v", err)
+	}
+	defer unix.Munmap(low)
+	d, _ := filepath.EvalSymlinks(t.TempDir())
+	writeFile(t, d+"/f", "xyz", 0o644)
+	copy(low, d+"/f\x00")
+	base := uint64(uintptr(unsafe.Pointer(&low[0])))
+	for _, tt := range []struct {
+		nr   int
+		args [6]uint64
+		want string
+	}{
+		{193, [6]uint64{base, 1, 0}, `{"syscall":"truncate64","path":"$D/f","type":"file","access":["truncate"]}`},
+		{8, [6]uint64{base | 0xffff_0000_0000, 0o644}, `{"syscall":"creat","path":"$D/f","type":"file","access":["write_file","truncate"]}`},
+		{295, [6]uint64{0xffffff9c, base, unix.O_RDONLY}, `{"syscall":"openat","path":"$D/f","type":"file","access":["read_file"]}`},
+	} {
+		c := &Call{Seq: 1, PID: os.Getpid(), TID: unix.Gettid(), Arch: ArchI386, Nr: tt.nr, Args: tt.args}
+		p := Prepare(c, &selfTracee{})
+		if p == nil {
+			t.Errorf("i386 %s: nothing", SyscallName(ArchI386, tt.nr))
+			continue
+		}
+		if g := render(p.Finish(nil), d); g != tt.want+"\n" {
+			t.Errorf("i386 %s: %s", SyscallName(ArchI386, tt.nr), g)
+		}
+	}
 }
