@@ -1,10 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"os"
+	"os/exec"
 
+	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/minimize"
+	"github.com/landlearn/landlearn/policy"
 )
 
 // auditRounds configures `learn --backend audit|trace+audit`.
@@ -13,12 +21,139 @@ type auditRounds struct {
 	Merge   string // --merge OLD.yaml: start from that policy
 	NoReset bool   // --no-reset: do not restore the working directory between rounds
 	Stderr  io.Writer
+	// Stdout receives the last round's standard output; nil means
+	// os.Stdout.
+	Stdout io.Writer
+	// Collapse, AllowSensitive and Vars are minimize's knobs for the
+	// policy of each round (--collapse, --allow-sensitive; nil Vars means
+	// policy.DefaultVars()), as learn uses them for the policy it writes.
+	Collapse       int
+	AllowSensitive bool
+	Vars           policy.Vars
 }
+
+// roundOutputLimit bounds what is kept of one round's output: only the
+// last round's is shown, and a chatty program must not fill memory.
+const roundOutputLimit = 1 << 20
 
 // runAuditRounds enforces the policy minimized from seed (plus what each
 // round adds) with audit logging, collects the kernel's denials, and runs
 // argv again until a round adds nothing. It returns seed plus the
 // denials as observations, and the exit status of the last round.
+//
+// Every round runs argv with stdin from /dev/null (a round cannot replay
+// what the user typed) and its output captured; the last round's output
+// is shown at the end, so that the user sees one run, not one per round.
 func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation, o auditRounds) ([]learn.Observation, int, error) {
-	return seed, 0, notImplemented("learn --backend audit")
+	stderr := o.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	stdout := o.Stdout
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	vars := o.Vars
+	if vars == nil {
+		vars = policy.DefaultVars()
+	}
+	var old *policy.Policy
+	if o.Merge != "" {
+		var err error
+		if old, err = policy.LoadFile(o.Merge); err != nil {
+			return seed, 0, &exitError{Code: exitUsage, Err: fmt.Errorf("--merge: %w", err)}
+		}
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return seed, 0, &exitError{Code: exitUsage, Err: err}
+	}
+	ctx, stop := interruptContext(ctx)
+	defer stop()
+	l, release, err := openAudit(stderr)
+	if err != nil {
+		return seed, 0, err
+	}
+	defer release()
+
+	maxRounds := o.Rounds
+	if maxRounds <= 0 {
+		maxRounds = audit.DefaultRounds
+	}
+	opts := minimizeOptions(o.Collapse, o.AllowSensitive, vars, nil)
+	notices := stderr // enforce's notices (dropped rights, MPTCP): once
+	var out, errOut limitedBuffer
+	rounds := audit.Rounds{
+		Max:     maxRounds,
+		Dir:     dir,
+		NoReset: o.NoReset,
+		Log:     stderr,
+		Policy: func(obs []learn.Observation) (*policy.Policy, error) {
+			p, _ := minimize.Minimize(obs, opts)
+			if old != nil {
+				p = policy.Merge(old, p)
+			}
+			return optionalMissing(p, vars)
+		},
+		Command: func(p *policy.Policy) (*exec.Cmd, error) {
+			c, err := enforce.Command(p, argv, enforce.Options{Vars: vars, Log: true, Stderr: notices})
+			notices = io.Discard
+			if err != nil {
+				return nil, err
+			}
+			out.Reset()
+			errOut.Reset()
+			c.Stdout, c.Stderr = &out, &errOut
+			return c, nil
+		},
+	}
+	fmt.Fprintf(stderr, "landlearn: backend audit: running %s under the policy learned so far until the kernel denies nothing (at most %d rounds)\n", argv[0], maxRounds)
+	res, err := rounds.Run(ctx, l, seed)
+	stdout.Write(out.Bytes())
+	stderr.Write(errOut.Bytes())
+	if err != nil {
+		return res.Observations, res.ExitCode, &exitError{Code: exitUsage, Err: fmt.Errorf("learn --backend audit: %w", err)}
+	}
+	switch {
+	case res.Converged:
+		fmt.Fprintf(stderr, "landlearn: backend audit: converged after %d rounds: the last run was denied nothing\n", res.Rounds)
+	case len(res.Stuck) > 0:
+		fmt.Fprintf(stderr, "landlearn: warning: backend audit did not converge: the kernel still denies what the policy grants.\n"+
+			"  Usual causes: a rename or link between directories that would gain rights (EXDEV; see 'landlearn explain'),\n"+
+			"  a rule on a file the program replaces, or a sandbox the program sets up itself. Last denials:\n")
+		for _, g := range res.Stuck {
+			fmt.Fprintf(stderr, "    %s: %v\n", g.Object, g.Rights)
+		}
+	default:
+		fmt.Fprintf(stderr, "landlearn: warning: backend audit stopped after %d rounds with denials left; raise --rounds\n", res.Rounds)
+	}
+	return res.Observations, res.ExitCode, nil
+}
+
+// optionalMissing expands p and makes its rules on missing paths
+// optional. A round's policy is enforced on the state the rounds restore,
+// and a path a run left outside the working directory may be gone: the
+// kernel cannot attach a rule to it, and must not fail the round for it.
+// The policy learn writes is minimized again from the observations.
+func optionalMissing(p *policy.Policy, vars policy.Vars) (*policy.Policy, error) {
+	p, err := p.Expand(vars)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range p.FS {
+		if _, err := os.Stat(r.Path); err != nil {
+			p.FS[i].Optional = true
+		}
+	}
+	return p, nil
+}
+
+// limitedBuffer keeps the first roundOutputLimit bytes written to it.
+type limitedBuffer struct{ bytes.Buffer }
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := roundOutputLimit - b.Len(); room > 0 {
+		b.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
 }

@@ -280,15 +280,40 @@ func (l *Listener) sendFence(nonce string) error {
 	}
 }
 
-// status reads the kernel's audit status.
+// status reads the kernel's audit status. go-libaudit's GetStatus polls
+// for the reply with 50 ms sleeps; the kernel answers AUDIT_GET from
+// within the send, so a blocking read returns at once.
 func (l *Listener) status() (*libaudit.AuditStatus, error) {
 	l.ctlMu.Lock()
 	defer l.ctlMu.Unlock()
-	st, err := l.ctl.GetStatus()
+	seq, err := l.ctl.GetStatusAsync(false)
 	if err != nil {
 		return nil, fmt.Errorf("read the audit status: %w", explainOpen(err))
 	}
-	return st, nil
+	for {
+		msgs, err := l.ctl.Netlink.Receive(false, syscall.ParseNetlinkMessage)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read the audit status: %w", err)
+		}
+		for _, m := range msgs {
+			switch {
+			case m.Header.Seq != seq:
+			case m.Header.Type == syscall.NLMSG_ERROR:
+				if err := libaudit.ParseNetlinkError(m.Data); err != nil {
+					return nil, fmt.Errorf("read the audit status: %w", explainOpen(err))
+				}
+			case m.Header.Type == libaudit.AuditGet:
+				st := &libaudit.AuditStatus{}
+				if err := st.FromWireFormat(m.Data); err != nil {
+					return nil, fmt.Errorf("read the audit status: %w", err)
+				}
+				return st, nil
+			}
+		}
+	}
 }
 
 // serialSet tracks which serials above a start were seen, in memory

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/learn/trace"
+)
+
+// TestMain lets the test binary play landlearn's re-executed helpers, as
+// main does: runAuditRounds runs its rounds through enforce.Command, which
+// re-executes the current binary.
+func TestMain(m *testing.M) {
+	enforce.MaybeHelper()
+	if len(os.Args) > 1 && os.Args[1] == trace.HelperArg {
+		trace.HelperMain(os.Args[2:])
+	}
+	code := m.Run()
+	if auditBin.path != "" {
+		os.RemoveAll(filepath.Dir(auditBin.path))
+	}
+	os.Exit(code)
+}
+
+// TestLearnAuditConverges is the "done when": audit learning of a
+// program that creates, moves and reads files in its working directory
+// converges, and verify of the learned policy on a fresh directory exits 0.
+func TestLearnAuditConverges(t *testing.T) {
+	bin := auditTestBinary(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	script := "mkdir -p x y && echo 1 > x/f && mv x/f y/g && cat y/g"
+	argv := []string{"sh", "-c", script}
+	var stderr, stdout bytes.Buffer
+	obs, status, err := runAuditRounds(context.Background(), argv, nil, auditRounds{Stderr: &stderr, Stdout: &stdout})
+	t.Logf("rounds:\n%s", stderr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != 0 || stdout.String() != "1\n" || !strings.Contains(stderr.String(), "converged after") {
+		t.Fatalf("status %d, stdout %q: want 0, \"1\\n\", converged", status, stdout.String())
+	}
+	if len(obs) == 0 {
+		t.Fatal("no observations")
+	}
+	policyFile := filepath.Join(t.TempDir(), "a.yaml")
+	if err := writeLearnedPolicy(obs, policyOutput{Path: policyFile, Stderr: &bytes.Buffer{}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"x", "y"} {
+		if err := os.RemoveAll(filepath.Join(dir, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vstatus, vout, verr := runLandlearn(t, bin, dir, append([]string{"verify", "-p", policyFile, "--"}, argv...)...)
+	if vstatus != 0 || vout != "1\n" {
+		data, _ := os.ReadFile(policyFile)
+		t.Errorf("verify: status %d, stdout %q, stderr:\n%s\npolicy:\n%s", vstatus, vout, verr, data)
+	}
+}
+
+// TestLearnAuditResets: every round starts from the working directory as
+// it was before round 1, so a program that refuses to run twice (mkdir
+// without -p) still converges.
+func TestLearnAuditResets(t *testing.T) {
+	auditTestBinary(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("keep", []byte("original\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr, stdout bytes.Buffer
+	argv := []string{"sh", "-c", "mkdir new && echo changed > keep && cat keep"}
+	_, status, err := runAuditRounds(context.Background(), argv, nil, auditRounds{Stderr: &stderr, Stdout: &stdout})
+	t.Logf("rounds:\n%s", stderr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != 0 || stdout.String() != "changed\n" {
+		t.Errorf("status %d, stdout %q", status, stdout.String())
+	}
+}

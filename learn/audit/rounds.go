@@ -1,0 +1,268 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/policy"
+)
+
+// DefaultRounds is the default --rounds: a program usually stops at its
+// first fatal denial, so learning from nothing takes one round per
+// missing right that is fatal (the binary, its interpreter, a library,
+// the data...).
+const DefaultRounds = 64
+
+// Rounds is audit learning: enforce the policy learned so far with
+// logging, turn the kernel's denials into observations, add them, and run
+// again, until a round is denied nothing. The kernel is the oracle, so
+// what it learns is exact for the paths this program took, in this
+// working directory.
+//
+// Each round starts from the same state: the working directory is copied
+// before round 1 and restored before every later round (files the program
+// changes elsewhere are not restored). Paths below it that did not exist
+// before round 1 were created by the program, so their observations are
+// marked created, which minimize lifts to the nearest stable ancestor:
+// a rule on a file that the next run recreates would be lost.
+type Rounds struct {
+	// Max is the most rounds to run; 0 means DefaultRounds.
+	Max int
+	// Dir is the working directory to reset between rounds ("" is none).
+	Dir string
+	// NoReset runs every round on what the previous one left in Dir.
+	NoReset bool
+	// Policy minimizes the observations into the policy of the next
+	// round (the caller merges an old policy into it, if any).
+	Policy func([]learn.Observation) (*policy.Policy, error)
+	// Command returns the command to run under p with audit logging on
+	// (enforce.Command with Options.Log), not yet started.
+	Command func(p *policy.Policy) (*exec.Cmd, error)
+	// Log receives one line per round: what it was denied and added.
+	Log io.Writer
+}
+
+// Result is how audit learning ended.
+type Result struct {
+	// Observations are the seed plus what the rounds added.
+	Observations []learn.Observation
+	// Rounds is the number of rounds run; ExitCode the last one's exit
+	// status.
+	Rounds   int
+	ExitCode int
+	// Converged is set when the last round was denied nothing.
+	Converged bool
+	// Stuck lists what the last round was denied although earlier rounds
+	// had added it (the kernel denies it for another reason: see Log).
+	Stuck []ObjectDenials
+}
+
+// Run learns from l, starting from seed (the observations of a trace
+// run, or none).
+func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) (*Result, error) {
+	max := r.Max
+	if max <= 0 {
+		max = DefaultRounds
+	}
+	res := &Result{Observations: slices.Clone(seed)}
+	var snap *snapshot
+	if r.Dir != "" {
+		var err error
+		if snap, err = takeSnapshot(r.Dir, !r.NoReset, MaxResetSize); err != nil {
+			return res, err
+		}
+		defer snap.remove()
+	}
+	if err := l.SelfCheck(ctx); err != nil {
+		return res, err
+	}
+	known := map[string]bool{}
+	for _, o := range res.Observations {
+		for _, k := range observationKeys(o) {
+			known[k] = true
+		}
+	}
+	for round := 1; round <= max; round++ {
+		if round > 1 && snap != nil {
+			if err := snap.restore(); err != nil {
+				return res, err
+			}
+		}
+		p, err := r.Policy(res.Observations)
+		if err != nil {
+			return res, fmt.Errorf("round %d: %w", round, err)
+		}
+		cmd, err := r.Command(p)
+		if err != nil {
+			return res, fmt.Errorf("round %d: %w", round, err)
+		}
+		run, err := l.Observe(ctx, cmd)
+		if err != nil {
+			return res, fmt.Errorf("round %d: %w", round, err)
+		}
+		res.Rounds, res.ExitCode = round, run.ExitCode
+		denials := slices.Concat(run.Denials, run.NestedDenials)
+		if len(denials) == 0 {
+			if run.Loss != nil {
+				return res, fmt.Errorf("round %d saw no denial, but %w", round, run.Loss)
+			}
+			r.logf("round %d: exit %d, nothing denied: done", round, run.ExitCode)
+			res.Converged = true
+			return res, nil
+		}
+		// A denial's observations go in together or not at all: the one
+		// that marks a created directory repeats a known make right, but
+		// is what makes minimize lift the new one.
+		var added []learn.Observation
+		for _, d := range denials {
+			group := r.mark(d.Observations(), snap)
+			fresh := false
+			for _, o := range group {
+				fresh = fresh || len(newKeys(o, known)) > 0
+			}
+			if !fresh {
+				continue
+			}
+			for _, o := range group {
+				for _, k := range observationKeys(o) {
+					known[k] = true
+				}
+			}
+			added = append(added, group...)
+		}
+		if len(added) == 0 {
+			res.Stuck = GroupByObject(denials)
+			r.logf("round %d: exit %d, denied again what earlier rounds granted: %s", round, run.ExitCode, describeGroups(res.Stuck))
+			return res, nil
+		}
+		res.Observations = append(res.Observations, added...)
+		r.logf("round %d: exit %d, added %s", round, run.ExitCode, describeObservations(added))
+	}
+	r.logf("stopped after %d rounds (--rounds) with denials left: raise --rounds", max)
+	return res, nil
+}
+
+func (r Rounds) logf(format string, args ...any) {
+	if r.Log != nil {
+		fmt.Fprintf(r.Log, "landlearn: audit "+format+"\n", args...)
+	}
+}
+
+// mark sets Created on observations of paths a run created, and adds, for
+// the highest such path, the observation that creating it implies (the
+// make right on its parent, with Dst naming it), so that minimize treats
+// it as created and lifts what is beneath it.
+func (r Rounds) mark(obs []learn.Observation, snap *snapshot) []learn.Observation {
+	if snap == nil {
+		return obs
+	}
+	var out []learn.Observation
+	for _, o := range obs {
+		if o.Path == "" {
+			out = append(out, o)
+			continue
+		}
+		if top := snap.topCreated(o.Path); top != "" {
+			typ := learn.TypeDir // an ancestor of o.Path
+			if top == o.Path {
+				typ = o.Type
+			}
+			out = append(out, learn.Observation{
+				Seq: o.Seq, Syscall: o.Syscall, PID: o.PID, Exe: o.Exe,
+				Path: filepath.Dir(top), Type: learn.TypeDir, Access: []string{makeRight(typ)},
+				Created: true, Dst: top,
+			})
+			o.Created = true
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// makeRight is the right that creates an entry of type typ.
+func makeRight(typ string) string {
+	switch typ {
+	case learn.TypeDir:
+		return "make_dir"
+	case learn.TypeSymlink:
+		return "make_sym"
+	case learn.TypeChar:
+		return "make_char"
+	case learn.TypeBlock:
+		return "make_block"
+	case learn.TypeFifo:
+		return "make_fifo"
+	case learn.TypeSock:
+		return "make_sock"
+	}
+	return "make_reg"
+}
+
+// observationKeys are what an observation grants, one key per right.
+func observationKeys(o learn.Observation) []string {
+	var obj string
+	switch {
+	case o.Path != "":
+		obj = "path " + o.Path
+	case o.Port != nil:
+		obj = "port " + strconv.Itoa(int(*o.Port))
+	case o.Scope != "":
+		return []string{"scope " + o.Scope}
+	case o.Warning != "":
+		return []string{"warning " + o.Warning}
+	}
+	var keys []string
+	for _, a := range o.Access {
+		keys = append(keys, obj+" "+a)
+	}
+	return keys
+}
+
+func newKeys(o learn.Observation, known map[string]bool) []string {
+	var out []string
+	for _, k := range observationKeys(o) {
+		if !known[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func describeObservations(obs []learn.Observation) string {
+	var parts []string
+	for _, o := range obs {
+		if o.Dst != "" && o.Created {
+			continue // the implied make right of a created path
+		}
+		switch {
+		case o.Path != "":
+			s := strings.Join(o.Access, ",") + " on " + o.Path
+			if o.Created {
+				s += " (created during the run)"
+			}
+			parts = append(parts, s)
+		case o.Port != nil:
+			parts = append(parts, strings.Join(o.Access, ",")+" on port "+strconv.Itoa(int(*o.Port)))
+		case o.Scope != "":
+			parts = append(parts, "scope "+o.Scope+" off")
+		case o.Warning != "":
+			parts = append(parts, "warning: "+o.Warning)
+		}
+	}
+	return strings.Join(slices.Compact(parts), "; ")
+}
+
+func describeGroups(gs []ObjectDenials) string {
+	var parts []string
+	for _, g := range gs {
+		parts = append(parts, strings.Join(g.Rights, ",")+" on "+g.Object)
+	}
+	return strings.Join(parts, "; ")
+}
