@@ -119,9 +119,11 @@ func (m *mapper) resolveOpt(dirfd int, p string, follow, noSymlinks, inRoot bool
 	if p == "" {
 		return node{err: unix.ENOENT}
 	}
-	w := walker{m: m, root: m.rootDir(), noSymlinks: noSymlinks}
-	start := w.root
-	if !strings.HasPrefix(p, "/") || inRoot {
+	w := walker{m: m, noSymlinks: noSymlinks}
+	var start string
+	if strings.HasPrefix(p, "/") && !inRoot {
+		start = w.rootDir()
+	} else {
 		d, err := m.t.FDPath(dirfd)
 		if err != nil {
 			return node{err: unix.EBADF}
@@ -131,17 +133,28 @@ func (m *mapper) resolveOpt(dirfd int, p string, follow, noSymlinks, inRoot bool
 		}
 		start = d
 		if inRoot {
-			w.root = d
+			w.root, w.rootSet = d, true
 		}
 	}
 	return w.walk(start, p, follow)
 }
 
 type walker struct {
-	m          *mapper
+	m *mapper
+	// root is the caller's root, asked for only when the walk needs it
+	// (an absolute path or symlink, "..", /proc/self): a relative open
+	// costs one readlink less.
 	root       string
+	rootSet    bool
 	links      int
 	noSymlinks bool
+}
+
+func (w *walker) rootDir() string {
+	if !w.rootSet {
+		w.root, w.rootSet = w.m.rootDir(), true
+	}
+	return w.root
 }
 
 // magicDir matches the /proc directories whose symlinks are magic links
@@ -153,7 +166,7 @@ func (w *walker) walk(start, p string, follow bool) node {
 	slash := strings.HasSuffix(p, "/")
 	cur := start
 	if strings.HasPrefix(p, "/") {
-		cur = w.root
+		cur = w.rootDir()
 	}
 	var curSt unix.Stat_t
 	if err := unix.Stat(cur, &curSt); err != nil {
@@ -170,7 +183,7 @@ func (w *walker) walk(start, p string, follow bool) node {
 			if !w.m.may(&curSt, mayExec) {
 				return node{err: unix.EACCES}
 			}
-			if name == ".." && cur != w.root {
+			if name == ".." && cur != w.rootDir() {
 				cur = path.Dir(cur)
 				if err := unix.Stat(cur, &curSt); err != nil {
 					return node{err: unix.ENOENT}
@@ -185,7 +198,7 @@ func (w *walker) walk(start, p string, follow bool) node {
 			return node{err: unix.EACCES}
 		}
 		// /proc/self and /proc/thread-self name the caller, not us.
-		if cur == w.procDir() {
+		if (name == "self" || name == "thread-self") && cur == w.procDir() {
 			switch name {
 			case "self":
 				comps = append([]string{strconv.Itoa(w.m.c.PID)}, comps...)
@@ -218,7 +231,7 @@ func (w *walker) walk(start, p string, follow bool) node {
 			if err != nil || target == "" {
 				return node{err: unix.ENOENT}
 			}
-			if magicDir.MatchString(strings.TrimPrefix(cur, strings.TrimSuffix(w.root, "/"))) {
+			if magicDir.MatchString(strings.TrimPrefix(cur, strings.TrimSuffix(w.rootDir(), "/"))) {
 				if n, done := w.magic(next, target, cur, last, slash); done {
 					return n
 				}
@@ -226,7 +239,7 @@ func (w *walker) walk(start, p string, follow bool) node {
 				// which the tracer reaches by that path from its own root.
 				cur = "/"
 			} else if strings.HasPrefix(target, "/") {
-				cur = w.root
+				cur = w.rootDir()
 			}
 			if err := unix.Stat(cur, &curSt); err != nil {
 				return node{err: unix.ENOENT}
@@ -260,7 +273,7 @@ func (w *walker) final(cur string, slash bool) node {
 	return n
 }
 
-func (w *walker) procDir() string { return path.Join(w.root, "proc") }
+func (w *walker) procDir() string { return path.Join(w.rootDir(), "proc") }
 
 // magic handles a /proc magic link whose target is not a plain path, or
 // that ends the walk: the object is stat'ed through the link itself.
