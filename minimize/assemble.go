@@ -20,11 +20,12 @@ type rule struct {
 	count    int
 	exes     []int32
 	example  string
-	paths    int      // distinct observed paths behind the rule
-	lifted   int      // of them, created/replaced/deleted during the run
-	gens     []string // why paths generalized to this directory
-	collapse int      // sibling file rules collapsed into it
-	widened  []string // rename/link widenings, for the comment
+	paths    int           // distinct observed paths behind the rule
+	lifted   int           // of them, created/replaced/deleted during the run
+	gens     []string      // why paths generalized to this directory
+	collapse int           // sibling file rules collapsed into it
+	widened  []string      // rename/link widenings, for the comment
+	covered  policy.Access // rights also used here that an ancestor grants
 }
 
 // Minimize is New, Add for each observation and Policy, for callers that
@@ -270,22 +271,33 @@ func (b *Builder) checkMoves(rules map[string]*rule, handled policy.Access, abst
 	}
 }
 
-// dropCovered removes rules whose rights their ancestors already grant
-// (rule 9) and returns how many it removed.
+// dropCovered applies rule 9: a rule loses the rights that rules on its
+// ancestors already grant (Landlock adds up the rules along a path, so
+// the policy allows the same), and a rule left with none is dropped. It
+// returns how many rules it dropped. Every rule is trimmed against the
+// rules as they were: trimming an ancestor only removes what its own
+// ancestors grant, so what any path is allowed does not change.
 func dropCovered(rules map[string]*rule) int {
-	var drop []string
+	trim := map[string]policy.Access{}
 	for p, r := range rules {
 		if p == "/" {
 			continue
 		}
-		if r.access == 0 || allowed(rules, path.Dir(p)).Has(r.access) {
-			drop = append(drop, p)
+		if t := r.access & allowed(rules, path.Dir(p)); t != 0 || r.access == 0 {
+			trim[p] = t
 		}
 	}
-	for _, p := range drop {
-		delete(rules, p)
+	dropped := 0
+	for p, t := range trim {
+		r := rules[p]
+		r.access &^= t
+		r.covered = t
+		if r.access == 0 {
+			delete(rules, p)
+			dropped++
+		}
 	}
-	return len(drop)
+	return dropped
 }
 
 func sortedRules(rules map[string]*rule) []*rule {
@@ -344,6 +356,9 @@ func (b *Builder) comment(r *rule, abstract func(string) string) string {
 		lines = append(lines, "file rights opened on the directory itself (O_TMPFILE): they apply to every file beneath it; Landlock cannot be narrower")
 	}
 	lines = append(lines, r.widened...)
+	if r.covered != 0 {
+		lines = append(lines, fmt.Sprintf("also used %s here, which a rule on a parent directory grants", r.covered))
+	}
 	return strings.Join(lines, "\n")
 }
 

@@ -197,7 +197,6 @@ func (b *Builder) addFS(o learn.Observation) {
 	if o.Exe != "" {
 		n.exes = b.addExe(n.exes, o.Exe)
 	}
-	parentOnly := access != 0 && access&^parentRights == 0
 	n.dir = n.dir || why != "" || o.Type == learn.TypeDir || access&policy.DirOnlyRights() != 0
 	if n.gen == "" || (why != "" && why < n.gen) {
 		n.gen = why
@@ -208,7 +207,11 @@ func (b *Builder) addFS(o learn.Observation) {
 	}
 
 	// Rule 3: which paths will not be there when the sandbox starts.
-	if (o.Created || o.Deleted) && !parentOnly && g != "" {
+	// `created` and `deleted` describe the object of the line: Path, or,
+	// on the parent's line of a make, remove or move, the entry named by
+	// dst or src (the tracer's make lines say created with dst = the new
+	// entry; the audit backend's lines say created of the path itself).
+	if (o.Created || o.Deleted) && o.Src == "" && o.Dst == "" && g != "" {
 		b.unstable[g] = struct{}{}
 	}
 	link := o.Syscall == "link" || o.Syscall == "linkat"

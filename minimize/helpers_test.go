@@ -31,7 +31,7 @@ func create(path string, rights ...string) []learn.Observation {
 		parent = "/"
 	}
 	return []learn.Observation{
-		{Syscall: "openat", PID: testPID, Exe: "/usr/bin/app", Path: parent, Type: learn.TypeDir, Access: []string{"make_reg"}, Created: true},
+		{Syscall: "openat", PID: testPID, Exe: "/usr/bin/app", Path: parent, Type: learn.TypeDir, Access: []string{"make_reg"}, Created: true, Dst: path},
 		{Syscall: "openat", PID: testPID, Exe: "/usr/bin/app", Path: path, Type: learn.TypeFile, Access: rights, Created: true},
 	}
 }

@@ -45,6 +45,13 @@ func TestReplacedFileLifts(t *testing.T) {
 	sound(t, obs, p, nil)
 }
 
+// The audit backend says created of the path itself, without dst.
+func TestCreatedPathWithoutDst(t *testing.T) {
+	obs := cat(learn.Observation{Syscall: "openat", PID: testPID, Path: "/w/x", Type: learn.TypeDir, Access: []string{"make_reg"}, Created: true})
+	p, _ := Minimize(obs, Options{})
+	wantGrants(t, p, map[string]policy.Access{"/w": acc("make_reg")})
+}
+
 // A deleted file (named by src on the unlink line) is gone after the run.
 func TestDeletedFileLifts(t *testing.T) {
 	obs := cat(

@@ -27,8 +27,9 @@ func pseudo(p string) bool {
 var errLimit = errors.New("limit reached")
 
 // Reachable counts the non-directory files the fs rules of p (expanded,
-// so without ${VARS}) reach: 1 for a rule on a file, every file beneath
-// a rule on a directory, each file once; /proc, /sys and /dev are not
+// so without ${VARS}) let a program open, read, write or execute: 1 for
+// a rule on a file, every file beneath a rule on a directory that grants
+// a file right, each file once; /proc, /sys and /dev are not
 // counted (their entries are kernel objects, not files). It is the "reachable" half of
 // the observed-vs-reachable line of the summary, which tells a reviewer
 // how much wider than the run the policy is. Symlinks are not followed
@@ -38,6 +39,11 @@ var errLimit = errors.New("limit reached")
 func Reachable(p *policy.Policy, limit int) (n int, capped bool) {
 	paths := make([]string, 0, len(p.FS))
 	for _, r := range p.FS {
+		// Only rules that let a file be opened reach it: read_dir,
+		// make_* and remove_* do not expose a file's content.
+		if r.Access&policy.FileRights() == 0 {
+			continue
+		}
 		if strings.HasPrefix(r.Path, "/") && !strings.Contains(r.Path, "${") {
 			paths = append(paths, filepath.Clean(r.Path))
 		}
