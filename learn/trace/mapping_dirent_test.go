@@ -2,8 +2,12 @@ package trace
 
 import (
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/landlearn/landlearn/learn"
 	"golang.org/x/sys/unix"
 )
 
@@ -206,4 +210,31 @@ func TestMappingRename(t *testing.T) {
 		}, call: at(unix.SYS_RENAME, p("f"), p("g"))},
 	}
 	runRows(t, rows)
+}
+
+// TestMappingLinkTmpfile: an O_TMPFILE file gets its name with linkat of
+// /proc/self/fd/N: make_reg on the new parent, refer on both, the
+// source being the directory the file was made in.
+func TestMappingLinkTmpfile(t *testing.T) {
+	r := row{call: func(t *testing.T, d string) *Call {
+		mkdir(t, d+"/tmp")
+		fd, err := unix.Open(d+"/tmp", unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			t.Skipf("O_TMPFILE: %v", err)
+		}
+		t.Cleanup(func() { unix.Close(fd) })
+		return call(unix.SYS_LINKAT, atFDCWD, cstr("/proc/self/fd/"+strconv.Itoa(fd)), atFDCWD, cstr(d+"/named"), unix.AT_SYMLINK_FOLLOW)
+	}}
+	d, _ := filepath.EvalSymlinks(t.TempDir())
+	c := r.call(t, d)
+	got := Prepare(c, &selfTracee{}).Finish(nil)
+	if len(got) != 2 || got[0].Path != d+"/tmp" || got[1].Path != d ||
+		!strings.HasPrefix(got[0].Src, d+"/tmp/#") || got[1].Dst != d+"/named" ||
+		g([]learn.Observation{got[1]}, d) != `{"syscall":"linkat","path":"$D","type":"dir","access":["make_reg","refer"],"src":"`+strings.ReplaceAll(got[1].Src, d, "$D")+`","dst":"$D/named"}` {
+		t.Fatalf("got %s", g(got, d))
+	}
+	if _, errno := realSyscall(c, nil); errno != 0 {
+		t.Fatalf("real linkat: %v", errno)
+	}
+	kernelCheck(t, r)
 }
