@@ -50,8 +50,10 @@ type session struct {
 	m    *mapping
 	rec  learn.Recorder
 	tree procTree
-	seq  atomic.Uint64
-	n    atomic.Uint64 // calls stopped
+	// threads caches what the mapping asks of each thread (tracee.go).
+	threads *threadCache
+	seq     atomic.Uint64
+	n       atomic.Uint64 // calls stopped
 
 	mu       sync.Mutex
 	recErr   error          // the first error of rec
@@ -65,7 +67,7 @@ func newSession(m *mapping, rec learn.Recorder, tree procTree, warnf func(string
 	if warnf == nil {
 		warnf = func(string, ...any) {}
 	}
-	return &session{m: m, rec: rec, tree: tree, last: map[int]string{}, warned: map[string]bool{}, warnf: warnf, execSeen: map[string]bool{}}
+	return &session{m: m, rec: rec, tree: tree, threads: newThreadCache(), last: map[int]string{}, warned: map[string]bool{}, warnf: warnf, execSeen: map[string]bool{}}
 }
 
 // warnOnce prints a warning the first time key is seen.
@@ -245,10 +247,10 @@ func (s *session) handle(fd int, n *seccompNotif) {
 		}
 		return
 	}
-	t := newProcTracee(tid, s.tree)
+	t := newProcTracee(tid, s.tree, s.threads)
 	c := Call{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(n.Data.Nr), Args: n.Data.Args}
 	var obs []learn.Observation
-	if p := s.m.prepare(&c, t); p != nil {
+	if p := s.prepare(&c, t); p != nil {
 		obs = p.Finish(nil)
 	}
 	// A successful answer proves the call was still pending, so every
@@ -257,6 +259,30 @@ func (s *session) handle(fd int, n *seccompNotif) {
 		return // interrupted before it ran (see above)
 	}
 	s.record(tid, &c, obs)
+}
+
+// prepare runs the mapping on a call. Around an exec it drops the
+// caller's cached thread facts (tracee.go): before, so the exec'd path
+// is resolved in the current root; after, so the new image's calls do
+// not inherit the old executable.
+func (s *session) prepare(c *Call, t *procTracee) Pending {
+	exec := isExec(c)
+	if exec {
+		s.threads.dropThreadGroup(c.TID, c.PID)
+	}
+	p := s.m.prepare(c, t)
+	if exec {
+		s.threads.dropThreadGroup(c.TID, c.PID)
+	}
+	return p
+}
+
+func isExec(c *Call) bool {
+	switch SyscallName(c.Arch, c.Nr) {
+	case "execve", "execveat":
+		return true
+	}
+	return false
 }
 
 // err is the first recorder error, if any.

@@ -240,10 +240,10 @@ func (p *ptracer) entryStop(tid int, info *ptraceSyscallInfo, flight map[int]*in
 	if !ok {
 		return
 	}
-	t := newProcTracee(tid, p.s.tree)
+	t := newProcTracee(tid, p.s.tree, p.s.threads)
 	c := Call{Seq: p.s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(info.Union[0])}
 	copy(c.Args[:], info.Union[1:7])
-	if pend := p.s.m.prepare(&c, t); pend != nil {
+	if pend := p.s.prepare(&c, t); pend != nil {
 		flight[tid] = &inFlight{c: c, pending: pend, name: SyscallName(arch, c.Nr)}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,12 +24,14 @@ const maxString = 4096
 type procTracee struct {
 	tid    int
 	tree   procTree
-	proc   string // "/proc/TID/"
-	status []byte // /proc/TID/status, read at most once
+	cache  *threadCache
+	ent    *threadEntry // this thread's cache entry, once looked up
+	proc   string       // "/proc/TID/"
+	status []byte       // /proc/TID/status, read at most once
 }
 
-func newProcTracee(tid int, tree procTree) *procTracee {
-	return &procTracee{tid: tid, tree: tree, proc: "/proc/" + strconv.Itoa(tid) + "/"}
+func newProcTracee(tid int, tree procTree, cache *threadCache) *procTracee {
+	return &procTracee{tid: tid, tree: tree, cache: cache, proc: "/proc/" + strconv.Itoa(tid) + "/"}
 }
 
 // ReadMem reads with process_vm_readv, which takes a thread id as well
@@ -96,22 +99,134 @@ func (t *procTracee) FDPath(fd int) (string, error) {
 	return os.Readlink(t.proc + "fd/" + strconv.Itoa(fd))
 }
 
-func (t *procTracee) Root() (string, error) { return os.Readlink(t.proc + "root") }
+// Root, Exe and Creds are cached per thread: reading them costs more
+// than the rest of a call's handling together (/proc/TID/status is
+// rendered whole, ~15µs; each /proc magic link ~4µs). A cache entry is
+// used only while the owner of /proc/TID (the thread's effective uid
+// and gid, one stat) is the one seen when it was filled: a reused tid or
+// a setuid() starts a new entry. An exec drops the entries of the
+// caller's thread group before it is looked at (see dropThreadGroup),
+// so chroot-then-exec resolves the exec'd path in the new root. Missed:
+// chroot(), setgroups() or setfsuid() alone in the middle of a run,
+// followed by calls before the next exec.
 
-// Exe is read on each call: an exec changes it.
+func (t *procTracee) Root() (string, error) {
+	e := t.entry()
+	if e == nil {
+		return os.Readlink(t.proc + "root")
+	}
+	t.cache.mu.Lock()
+	root := e.root
+	t.cache.mu.Unlock()
+	if root != "" {
+		return root, nil
+	}
+	root, err := os.Readlink(t.proc + "root")
+	if err == nil {
+		t.cache.mu.Lock()
+		e.root = root
+		t.cache.mu.Unlock()
+	}
+	return root, err
+}
+
 func (t *procTracee) Exe() string {
-	s, err := os.Readlink(t.proc + "exe")
+	e := t.entry()
+	if e != nil {
+		t.cache.mu.Lock()
+		exe := e.exe
+		t.cache.mu.Unlock()
+		if exe != "" {
+			return exe
+		}
+	}
+	exe, err := os.Readlink(t.proc + "exe")
 	if err != nil {
 		return ""
 	}
-	return s
+	if e != nil {
+		t.cache.mu.Lock()
+		e.exe = exe
+		t.cache.mu.Unlock()
+	}
+	return exe
 }
 
 func (t *procTracee) Creds() (uid, gid int, groups []int, err error) {
+	e := t.entry()
+	if e != nil {
+		t.cache.mu.Lock()
+		ok := e.credsOK
+		uid, gid, groups = e.uid, e.gid, e.groups
+		t.cache.mu.Unlock()
+		if ok {
+			return uid, gid, groups, nil
+		}
+	}
 	if err := t.readStatus(); err != nil {
 		return 0, 0, nil, err
 	}
-	return parseCreds(t.status)
+	uid, gid, groups, err = parseCreds(t.status)
+	if err == nil && e != nil {
+		t.cache.mu.Lock()
+		e.uid, e.gid, e.groups, e.credsOK = uid, gid, groups, true
+		t.cache.mu.Unlock()
+	}
+	return uid, gid, groups, err
+}
+
+// entry is the caller's cache entry, nil if /proc/TID cannot be read.
+func (t *procTracee) entry() *threadEntry {
+	if t.ent != nil || t.cache == nil {
+		return t.ent
+	}
+	var st unix.Stat_t
+	if unix.Stat(strings.TrimSuffix(t.proc, "/"), &st) != nil {
+		return nil
+	}
+	t.ent = t.cache.get(t.tid, st.Uid, st.Gid)
+	return t.ent
+}
+
+// threadCache holds what is known of the threads of one run.
+type threadCache struct {
+	mu sync.Mutex
+	m  map[int]*threadEntry
+}
+
+type threadEntry struct {
+	owner   [2]uint32 // uid, gid of /proc/TID when filled
+	root    string
+	exe     string
+	credsOK bool
+	uid     int
+	gid     int
+	groups  []int
+}
+
+func newThreadCache() *threadCache { return &threadCache{m: map[int]*threadEntry{}} }
+
+// get returns tid's entry for the owner uid:gid, a fresh one if the
+// owner changed.
+func (c *threadCache) get(tid int, uid, gid uint32) *threadEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.m[tid]
+	if e == nil || e.owner != [2]uint32{uid, gid} {
+		e = &threadEntry{owner: [2]uint32{uid, gid}}
+		c.m[tid] = e
+	}
+	return e
+}
+
+// dropThreadGroup forgets tid and its thread group leader pid: an exec
+// changes the executable (and maybe the root) of the whole group, and
+// the exec'ing thread becomes the leader.
+func (c *threadCache) dropThreadGroup(tid, pid int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, tid)
+	delete(c.m, pid)
 }
 
 // parseCreds takes the filesystem ids (4th field of Uid:/Gid:) and the
@@ -154,10 +269,7 @@ func parseCreds(b []byte) (uid, gid int, groups []int, err error) {
 
 func (t *procTracee) InTree(pid int) bool { return t.tree.InTree(pid) }
 
-// readStatus reads /proc/TID/status once per call: it gives both the
-// thread group (Call.PID) and the credentials the mapping asks for, so
-// one read serves both. Nothing is cached across calls: pid_max may be
-// small (32768 here) and thread ids are reused within one build.
+// readStatus reads /proc/TID/status at most once per call.
 func (t *procTracee) readStatus() error {
 	if t.status != nil {
 		return nil
@@ -171,8 +283,16 @@ func (t *procTracee) readStatus() error {
 }
 
 // tgid is the caller's thread group id, tid itself if it cannot be read
-// (the caller is gone; its call will not be recorded anyway).
+// (the caller is gone; its call will not be recorded anyway). Most
+// callers lead their thread group, which pidfd_open accepts (without
+// PIDFD_THREAD it refuses any other thread): two cheap syscalls instead
+// of reading /proc/TID/status. Nothing is cached: pid_max may be small
+// (32768 here) and thread ids are reused within one build.
 func (t *procTracee) tgid() int {
+	if fd, err := unix.PidfdOpen(t.tid, 0); err == nil {
+		unix.Close(fd)
+		return t.tid
+	}
 	if t.readStatus() != nil {
 		return t.tid
 	}
