@@ -38,7 +38,8 @@ type window struct {
 	landlock map[uint64]bool // serials of events with a Landlock record
 	parent   map[int]int     // pid → ppid, from SYSCALL records and /proc
 	corr     *Correlator
-	unparsed int
+	unparsed int // Landlock records that did not parse
+	overrun  int // Listener.overrun when the window opened
 }
 
 // recordAncestors notes pid's ancestors from /proc while they still run,
@@ -131,7 +132,7 @@ func (l *Listener) begin(ctx context.Context) (lost uint32, err error) {
 		l.mu.Unlock()
 		return 0, errors.New("audit listener: a window is already open")
 	}
-	l.win = &window{fences: map[string]uint64{}, landlock: map[uint64]bool{}, parent: map[int]int{}, corr: NewCorrelator()}
+	l.win = &window{fences: map[string]uint64{}, landlock: map[uint64]bool{}, parent: map[int]int{}, corr: NewCorrelator(), overrun: l.overrun}
 	l.mu.Unlock()
 	st, err := l.status()
 	if err != nil {
@@ -170,13 +171,28 @@ type Capture struct {
 	missing uint64 // serials never seen
 }
 
+// loss lists why records may be missing from the capture.
+func (c *Capture) loss() []string {
+	var reasons []string
+	if c.overrun > 0 {
+		reasons = append(reasons, fmt.Sprintf("the multicast socket overflowed %d times (ENOBUFS)", c.overrun))
+	}
+	if c.missing > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d audit events between the start and the end of the run never arrived (serial gaps)", c.missing))
+	}
+	if c.lost > 0 {
+		reasons = append(reasons, fmt.Sprintf("the kernel's lost counter grew by %d (backlog limit or rate limit; see `auditctl -s`)", c.lost))
+	}
+	if c.window.unparsed > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d Landlock records did not parse", c.window.unparsed))
+	}
+	return reasons
+}
+
 // end closes the window after an end fence and returns what it saw.
 // The window stays open, for late records such as deallocations: the
 // caller closes it with abort.
 func (l *Listener) end(ctx context.Context, lostBefore uint32) (*Capture, error) {
-	l.mu.Lock()
-	overrunBefore := l.overrun
-	l.mu.Unlock()
 	end, err := l.fence(ctx)
 	if err != nil {
 		return nil, err
@@ -202,7 +218,7 @@ func (l *Listener) end(ctx context.Context, lostBefore uint32) (*Capture, error)
 		window:  l.win,
 		end:     end,
 		lost:    st.Lost - lostBefore,
-		overrun: l.overrun - overrunBefore,
+		overrun: l.overrun - l.win.overrun,
 		missing: l.win.serials.missing(end),
 	}, nil
 }
@@ -351,15 +367,7 @@ func (l *Listener) collect(ctx context.Context, run *Run, c *Capture) {
 			reasons = append(reasons, fmt.Sprintf("domain %s denied %d accesses, %d records arrived", id, d.Denials, d.Logged))
 		}
 	}
-	if c.overrun > 0 {
-		reasons = append(reasons, fmt.Sprintf("the multicast socket overflowed %d times (ENOBUFS)", c.overrun))
-	}
-	if c.missing > 0 {
-		reasons = append(reasons, fmt.Sprintf("%d audit events between the start and the end of the run never arrived (serial gaps)", c.missing))
-	}
-	if c.lost > 0 {
-		reasons = append(reasons, fmt.Sprintf("the kernel's lost counter grew by %d (backlog limit or rate limit; see `auditctl -s`)", c.lost))
-	}
+	reasons = append(reasons, c.loss()...)
 	if len(reasons) > 0 && run.Loss == nil {
 		run.Loss = fmt.Errorf("%w: %s", ErrLost, strings.Join(reasons, "; "))
 	}

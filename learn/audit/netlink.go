@@ -191,7 +191,9 @@ func (l *Listener) deliver(typ int, msg string) {
 	}
 	r, err := ParseMessage(typ, msg)
 	if err != nil {
-		w.unparsed++
+		if typ != TypeSyscall {
+			w.unparsed++
+		}
 		return
 	}
 	w.landlock[serial] = true

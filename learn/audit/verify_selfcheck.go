@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -77,8 +78,8 @@ func (l *Listener) SelfCheck(ctx context.Context) error {
 			return nil
 		}
 	}
-	if c.overrun > 0 || c.missing > 0 || c.lost > 0 {
-		return fmt.Errorf("%w: self-check: the deliberate denial's record was lost (ENOBUFS %d, serial gaps %d, kernel lost counter +%d)", ErrLost, c.overrun, c.missing, c.lost)
+	if reasons := c.loss(); len(reasons) > 0 {
+		return fmt.Errorf("%w: self-check: the deliberate denial's record did not arrive: %s", ErrLost, strings.Join(reasons, "; "))
 	}
 	return fmt.Errorf("%w: the audit reader sees nothing of Landlock: a deliberate denial (reading %s in a throwaway domain) was not logged, although audit records arrive; check that no audit rule excludes LANDLOCK_ACCESS (type 1423)", ErrNoAudit, path)
 }
