@@ -38,12 +38,11 @@ type mapper struct {
 	t Tracee
 	e *sysEntry
 
-	root    string
-	rootErr error
-	rootOK  bool
-	cr      *creds
-	exe     string
-	exeOK   bool
+	root   string
+	rootOK bool
+	cr     *creds
+	exe    string
+	exeOK  bool
 }
 
 func (m *mapper) arg(i argIdx) uint64 {

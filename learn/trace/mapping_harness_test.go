@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -282,5 +281,3 @@ func dirfd(t *testing.T, d string) uint64 {
 
 // atFDCWD as a syscall argument (the kernel reads the low 32 bits).
 var atFDCWD = func() uint64 { v := int32(unix.AT_FDCWD); return uint64(uint32(v)) }()
-
-func fmtJ(format string, a ...any) string { return fmt.Sprintf(format, a...) }
