@@ -9,7 +9,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Directory-entry operations. Landlock checks them before the parent's
+// Directory-entry operations. Their lines are about the parent directory
+// (the path holds the rights). Which entry came or went is in src/dst:
+// dst (with `created`) for an entry made, src (with `deleted`) for one
+// removed, both for rename and link, whose lines carry no flag.
+//
+// Landlock checks them before the parent's
 // DAC check (only lookup errors, EEXIST and EROFS come first), but a call
 // that fails anyway needs no right, so every failure the tracer can
 // predict from lstat and the caller's credentials ends the row.
@@ -88,7 +93,9 @@ func prepSymlink(m *mapper) *outcome {
 }
 
 // prepUnlink maps unlink, unlinkat and rmdir: remove_file for any
-// non-directory, remove_dir for a directory, on the parent.
+// non-directory, remove_dir for a directory, on the parent; the line has
+// `deleted` and the removed entry as src (what minimize needs to know
+// that the entry will not be there to hold a rule).
 func prepUnlink(m *mapper) *outcome {
 	p, ok := m.str(m.e.args.path)
 	if !ok {
