@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -124,8 +125,11 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 
 // verdict prints the report of a verify run and returns its exit status.
 func verdict(w io.Writer, run *audit.Run, runErr error) error {
-	fmt.Fprint(w, "landlearn: ")
-	audit.WriteReport(w, run)
+	var report strings.Builder
+	audit.WriteReport(&report, run)
+	if report.Len() > 0 {
+		fmt.Fprint(w, "landlearn: "+report.String())
+	}
 	switch {
 	case runErr != nil:
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("verification incomplete: %w", runErr)}
@@ -139,7 +143,7 @@ func verdict(w io.Writer, run *audit.Run, runErr error) error {
 	case run.Loss != nil:
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("cannot say that nothing was denied: %w; run again, or raise the backlog (auditctl -b)", run.Loss)}
 	}
-	fmt.Fprintf(w, "verified: the policy denied nothing (the command exited with %d; audit reader checked)\n", run.ExitCode)
+	fmt.Fprintf(w, "landlearn: verified: the policy denied nothing (the command exited with %d; audit reader checked)\n", run.ExitCode)
 	return nil
 }
 

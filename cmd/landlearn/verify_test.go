@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,4 +197,35 @@ func hasChildExe(pid int, exe string) bool {
 		}
 	}
 	return false
+}
+
+// TestVerdict checks the exit statuses of verify on runs built in memory.
+func TestVerdict(t *testing.T) {
+	denial := audit.Denial{Domain: "1", Blockers: []string{"fs.read_file"}, Path: "/srv/x", Port: -1}
+	lost := fmt.Errorf("%w: serial gaps", audit.ErrLost)
+	for _, c := range []struct {
+		name   string
+		run    *audit.Run
+		runErr error
+		status int
+		says   string
+	}{
+		{"clean", &audit.Run{}, nil, 0, "verified: the policy denied nothing"},
+		{"denied", &audit.Run{Domain: &audit.Domain{ID: "1"}, Denials: []audit.Denial{denial}}, nil, 1, "/srv/x"},
+		{"denied and lost", &audit.Run{Domain: &audit.Domain{ID: "1"}, Denials: []audit.Denial{denial}, Loss: lost}, nil, 1, "may be incomplete"},
+		{"silent but lost", &audit.Run{Loss: lost}, nil, 2, ""},
+		{"sandbox failed", &audit.Run{ExitCode: 125}, nil, 2, ""},
+		{"interrupted", &audit.Run{}, context.Canceled, 2, ""},
+	} {
+		var b strings.Builder
+		err := verdict(&b, c.run, c.runErr)
+		status := 0
+		var ee *exitError
+		if errors.As(err, &ee) {
+			status = ee.Code
+		}
+		if status != c.status || !strings.Contains(b.String(), c.says) {
+			t.Errorf("%s: status %d (%v), output %q; want %d with %q", c.name, status, err, b.String(), c.status, c.says)
+		}
+	}
 }
