@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -255,5 +257,71 @@ c.connect("\0` + srvName + `")
 		if strings.Contains(l, "bind_tcp") {
 			t.Errorf("an MPTCP bind gave a right: %s", l)
 		}
+	}
+}
+
+// TestE2EPredictionMatchesAccurate runs one busy shell session twice,
+// predicted (default mode) and with real results (accurate mode), as
+// root and as an unprivileged user, and wants the same observations:
+// creates, links, renames, a compiler run, calls that fail on EEXIST,
+// ENOENT, EACCES (DAC), a sticky directory, signals to init.
+func TestE2EPredictionMatchesAccurate(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("no gcc")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil || os.Geteuid() != 0 {
+		t.Skip("needs root and setpriv to run the session as another user")
+	}
+	const session = `set +e
+mkdir a b; echo x > a/f; ln a/f b/g; ln -s f a/l; cat a/l >/dev/null; mv a/f a/h; mv a/h b/; rm a/l
+mkdir a 2>/dev/null; rm -f nothere; cat nothere 2>/dev/null; rmdir b 2>/dev/null; rmdir a
+printf 'int main(void){return 0;}\n' > m.c; gcc -o m m.c; ./m; truncate -s 0 m.c; : > m.c
+cp m m2; chmod 000 m2; ./m2 2>/dev/null; touch t; mv -T t t2; tar cf x.tar m.c t2; tar xf x.tar -C b
+find . -type f >/dev/null; ls -la >/dev/null; mkfifo p; rm p; mkdir -p s; chmod 1777 s; touch s/mine
+cat ro/secret 2>/dev/null; echo x > ro/new 2>/dev/null; mkdir ro/x 2>/dev/null; ls ro/sub >/dev/null 2>&1
+cat /etc/shadow 2>/dev/null; ls /proc/1/fd >/dev/null 2>&1; kill -0 1 2>/dev/null; true`
+	norm := regexp.MustCompile(`cc[A-Za-z0-9]{6}\.[a-z]+|/proc/[0-9]+/`)
+	for _, as := range []string{"root", "user"} {
+		t.Run(as, func(t *testing.T) {
+			d, _ := filepath.EvalSymlinks(t.TempDir())
+			os.Chmod(d, 0o755)
+			var sets [2][]string
+			for i, accurate := range []bool{false, true} {
+				w := filepath.Join(d, strconv.FormatBool(accurate))
+				mkdir(t, w)
+				os.Chmod(w, 0o777)
+				// ro: root's, closed to others (the user's EACCES cases).
+				writeFile(t, w+"/ro/secret", "s", 0o600)
+				mkdir(t, w+"/ro/sub")
+				os.Chmod(w+"/ro/sub", 0o700)
+				argv := []string{"sh", "-c", session}
+				if as == "user" {
+					argv = append([]string{setpriv, "--reuid=4242", "--regid=4242", "--clear-groups"}, argv...)
+				}
+				rec, _ := traceRun(t, w, accurate, argv...)
+				seen := map[string]bool{}
+				for _, l := range rec.lines(w) {
+					if l = norm.ReplaceAllString(l, "X"); !seen[l] {
+						seen[l] = true
+						sets[i] = append(sets[i], l)
+					}
+				}
+				sort.Strings(sets[i])
+			}
+			for _, l := range sets[0] {
+				if _, ok := slices.BinarySearch(sets[1], l); !ok {
+					t.Errorf("predicted, not in accurate mode: %s", l)
+				}
+			}
+			for _, l := range sets[1] {
+				if _, ok := slices.BinarySearch(sets[0], l); !ok {
+					t.Errorf("in accurate mode, not predicted: %s", l)
+				}
+			}
+			if len(sets[0]) < 50 {
+				t.Errorf("only %d observations: the session did not run", len(sets[0]))
+			}
+		})
 	}
 }
