@@ -264,7 +264,8 @@ c.connect("\0` + srvName + `")
 // predicted (default mode) and with real results (accurate mode), as
 // root and as an unprivileged user, and wants the same observations:
 // creates, links, renames, a compiler run, calls that fail on EEXIST,
-// ENOENT, EACCES (DAC), a sticky directory, signals to init.
+// ENOENT, EACCES (DAC), ELOOP, EINVAL, ENOTEMPTY, EPERM (a sticky
+// directory, protected hard links, mknod), signals to init.
 func TestE2EPredictionMatchesAccurate(t *testing.T) {
 	if _, err := exec.LookPath("gcc"); err != nil {
 		t.Skip("no gcc")
@@ -280,7 +281,12 @@ printf 'int main(void){return 0;}\n' > m.c; gcc -o m m.c; ./m; truncate -s 0 m.c
 cp m m2; chmod 000 m2; ./m2 2>/dev/null; touch t; mv -T t t2; tar cf x.tar m.c t2; tar xf x.tar -C b
 find . -type f >/dev/null; ls -la >/dev/null; mkfifo p; rm p; mkdir -p s; chmod 1777 s; touch s/mine
 cat ro/secret 2>/dev/null; echo x > ro/new 2>/dev/null; mkdir ro/x 2>/dev/null; ls ro/sub >/dev/null 2>&1
-cat /etc/shadow 2>/dev/null; ls /proc/1/fd >/dev/null 2>&1; kill -0 1 2>/dev/null; true`
+cat /etc/shadow 2>/dev/null; ls /proc/1/fd >/dev/null 2>&1; kill -0 1 2>/dev/null
+ln -s loop1 loop2; ln -s loop2 loop1; cat loop1 2>/dev/null; mkdir -p e/f; mv e/f e/f/g 2>/dev/null
+mkdir x y; touch y/z; mv -T x y 2>/dev/null; rm -f st/rootfile 2>/dev/null; mv st/rootfile st/other 2>/dev/null
+truncate -s 0 ro/secret 2>/dev/null; ln ro/secret mylink 2>/dev/null; mknod c c 1 3 2>/dev/null
+ln -s /nonexistent/dir/f dangling; echo x > dangling 2>/dev/null; ln -s m.c sl; echo y >> sl; cat ./sl/ 2>/dev/null
+exec 3>trunc-me; exec 3>&-; : > trunc-me; cat < /proc/self/fd/0 >/dev/null; true`
 	norm := regexp.MustCompile(`cc[A-Za-z0-9]{6}\.[a-z]+|/proc/[0-9]+/`)
 	for _, as := range []string{"root", "user"} {
 		t.Run(as, func(t *testing.T) {
@@ -295,6 +301,8 @@ cat /etc/shadow 2>/dev/null; ls /proc/1/fd >/dev/null 2>&1; kill -0 1 2>/dev/nul
 				writeFile(t, w+"/ro/secret", "s", 0o600)
 				mkdir(t, w+"/ro/sub")
 				os.Chmod(w+"/ro/sub", 0o700)
+				writeFile(t, w+"/st/rootfile", "r", 0o644)
+				os.Chmod(w+"/st", 0o1777)
 				argv := []string{"sh", "-c", session}
 				if as == "user" {
 					argv = append([]string{setpriv, "--reuid=4242", "--regid=4242", "--clear-groups"}, argv...)
