@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -112,7 +113,14 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 	stdout.Write(out.Bytes())
 	stderr.Write(errOut.Bytes())
 	if err != nil {
-		return res.Observations, res.ExitCode, &exitError{Code: exitUsage, Err: fmt.Errorf("learn --backend audit: %w", err)}
+		code := exitUsage
+		switch {
+		case errors.Is(err, enforce.ErrNotFound):
+			code = enforce.ExitNotFound
+		case errors.Is(err, enforce.ErrCannotExecute):
+			code = enforce.ExitCannotExec
+		}
+		return res.Observations, res.ExitCode, &exitError{Code: code, Err: fmt.Errorf("learn --backend audit: %w", err)}
 	}
 	switch {
 	case res.Converged:
