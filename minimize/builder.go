@@ -37,6 +37,9 @@ type Builder struct {
 	exeID   map[string]int32
 	exeName []string
 	rights  map[string]rightBit
+	// The last fs access list parsed, and its mask: runs repeat lists.
+	lastNames []string
+	lastMask  policy.Access
 
 	runRoot  int // pid of the current run's first process
 	runs     int
@@ -61,10 +64,14 @@ type node struct {
 	gen     string  // why the path was generalized, "" if it was not
 }
 
-// rawPath is an observed path's node, and why it generalized to it.
+// rawPath is an observed path's node, and why it generalized to it, as
+// worked out for the pid and run that saw it last: generalizing /proc/N
+// or a name holding a pid depends on both.
 type rawPath struct {
 	n   *node
 	why string
+	pid int
+	run int
 }
 
 type moveKey struct {
@@ -174,11 +181,14 @@ func (b *Builder) addFS(o learn.Observation) {
 		b.relative++
 		return
 	}
-	p := path.Clean(o.Path)
+	p := o.Path
+	if !isClean(p) {
+		p = path.Clean(p)
+	}
 	access := b.parse(policy.KindFS, o.Access)
 	seen, ok := b.raw[p]
 	n, why := seen.n, seen.why
-	if !ok || !pidFree(p) {
+	if !ok || (seen.pid != o.PID || seen.run != b.runs) && !pidFree(p) {
 		var g string
 		g, why = b.generalize(p, o.PID)
 		n = b.nodes[g]
@@ -189,8 +199,8 @@ func (b *Builder) addFS(o learn.Observation) {
 		if !ok {
 			n.paths++
 			n.example = betterExample(n.example, p, g)
-			b.raw[p] = rawPath{n, why}
 		}
+		b.raw[p] = rawPath{n, why, o.PID, b.runs}
 	}
 	n.access |= access
 	n.count++
@@ -250,6 +260,29 @@ func (b *Builder) addMove(src, dstDir, dst string, link, dir bool) {
 	m.dir = m.dir || dir
 }
 
+// isClean reports whether p is absolute and already what path.Clean
+// would make of it (no "//", no "." or ".." element, no trailing slash),
+// which is true of nearly every path a tracer reports, so Clean's work
+// can be skipped.
+func isClean(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if len(p) == 0 || p[0] != '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	for i := 1; i < len(p); i++ {
+		if p[i] == '.' && p[i-1] == '/' {
+			if i+1 == len(p) || p[i+1] == '/' || (p[i+1] == '.' && (i+2 == len(p) || p[i+2] == '/')) {
+				return false
+			}
+		} else if p[i] == '/' && p[i-1] == '/' {
+			return false
+		}
+	}
+	return true
+}
+
 // pidFree reports whether generalize's answer for p cannot depend on
 // the pid: p is not in /proc and has no run of three digits or more
 // that could be a pid. Such a path's node is found from the path alone.
@@ -287,7 +320,33 @@ func (b *Builder) markUnstable(p string, pid int) {
 // or unknown names are counted and reported: a newer tracer may know
 // rights this minimizer does not, and the user must hear about it.
 func (b *Builder) parse(k policy.Kind, names []string) policy.Access {
+	if k == policy.KindFS && sameNames(names, b.lastNames) {
+		return b.lastMask
+	}
+	a, allKnown := b.parseNames(k, names)
+	if k == policy.KindFS && allKnown {
+		b.lastNames, b.lastMask = names, a
+	}
+	return a
+}
+
+// sameNames compares two access lists; the strings of decoded lists are
+// interned, so equal names are usually the same pointer and cheap.
+func sameNames(a, b []string) bool {
+	if len(a) != len(b) || a == nil || b == nil {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *Builder) parseNames(k policy.Kind, names []string) (policy.Access, bool) {
 	var a policy.Access
+	allKnown := true
 	for _, n := range names {
 		r, ok := b.rights[n]
 		if !ok {
@@ -297,11 +356,12 @@ func (b *Builder) parse(k policy.Kind, names []string) policy.Access {
 		}
 		if !ok || r.kind != k {
 			b.unknown[n]++
+			allKnown = false
 			continue
 		}
 		a |= r.bit
 	}
-	return a
+	return a, allKnown
 }
 
 // addExe adds exe to the sorted id set s.

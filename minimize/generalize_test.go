@@ -1,6 +1,7 @@
 package minimize
 
 import (
+	"path"
 	"testing"
 
 	"github.com/landlearn/landlearn/learn"
@@ -88,4 +89,12 @@ func TestVariables(t *testing.T) {
 		"/usr/bin/go":          acc("execute"),
 	})
 	sound(t, obs, p, vars)
+}
+
+func TestIsClean(t *testing.T) {
+	for _, p := range []string{"/", "/a", "/a/b", "/a/.b", "/a/..b", "/a/b.", "/", "//", "/a/", "/a//b", "/a/./b", "/a/../b", "/a/.", "/a/..", "/.", "/..", "a", ""} {
+		if got, want := isClean(p), len(p) > 0 && p[0] == '/' && path.Clean(p) == p; got != want {
+			t.Errorf("isClean(%q) = %t, want %t", p, got, want)
+		}
+	}
 }

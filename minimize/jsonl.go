@@ -114,10 +114,13 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 // (syscall, exe, type, right names), so a run's million lines share them.
 type decoder struct {
 	intern map[string]string
+	lists  map[string][]string
 	names  []string // reused for access lists
 }
 
-func newDecoder() *decoder { return &decoder{intern: map[string]string{}} }
+func newDecoder() *decoder {
+	return &decoder{intern: map[string]string{}, lists: map[string][]string{}}
+}
 
 func (d *decoder) decodeChunk(data []byte, name string, first int, skipBad bool) ([]learn.Observation, int, error) {
 	obs := make([]learn.Observation, 0, bytes.Count(data, []byte{'\n'})+1)
@@ -165,6 +168,21 @@ func slowDecode(l []byte, name string, line int) (learn.Observation, error) {
 		return o, &learn.LineError{File: name, Line: line, Err: errors.New("not an observation: empty")}
 	}
 	return o, err
+}
+
+// accessList returns the decoded d.names as a slice shared by every line
+// with the same raw list: a run names a few dozen distinct lists a
+// million times. Readers of Observation.Access must not modify it.
+func (d *decoder) accessList(raw []byte) []string {
+	if l, ok := d.lists[string(raw)]; ok {
+		return l
+	}
+	l := make([]string, len(d.names)) // [] is empty, not nil, as for encoding/json
+	copy(l, d.names)
+	if len(d.lists) < 4096 {
+		d.lists[string(raw)] = l
+	}
+	return l
 }
 
 func (d *decoder) str(b []byte) string {
@@ -262,6 +280,7 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 				return false
 			}
 			d.names = d.names[:0]
+			start := p.i
 			if p.peek() == ']' {
 				p.i++
 			} else {
@@ -279,8 +298,7 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 					}
 				}
 			}
-			o.Access = make([]string, len(d.names)) // [] is empty, not nil, as for encoding/json
-			copy(o.Access, d.names)
+			o.Access = d.accessList(p.b[start:p.i])
 		case "target":
 			switch c := p.peek(); {
 			case c == '"':
