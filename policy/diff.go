@@ -1,0 +1,190 @@
+package policy
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ChangeKind says how a grant differs between two policies.
+type ChangeKind int
+
+const (
+	// Added is in the new policy only.
+	Added ChangeKind = iota + 1
+	// Removed is in the old policy only.
+	Removed
+	// Changed is in both, with other rights or settings.
+	Changed
+)
+
+func (k ChangeKind) String() string {
+	switch k {
+	case Added:
+		return "added"
+	case Removed:
+		return "removed"
+	case Changed:
+		return "changed"
+	}
+	return fmt.Sprintf("ChangeKind(%d)", int(k))
+}
+
+// Change is one difference between two policies, as Diff reports it.
+//
+// Section is "abi", "compat", "handled.fs", "handled.net",
+// "handled.scoped", "fs" or "net". Key is the rule's path (as written,
+// variables unexpanded) or port for fs and net, and the section name
+// otherwise. Old and New are the rights before and after (0 for the
+// missing side of Added and Removed); for "abi" they hold the ABI
+// numbers, and for "compat" 0 stands for best-effort and 1 for strict.
+// OldOptional and NewOptional are the fs rules' optional flags.
+type Change struct {
+	Kind             ChangeKind
+	Section          string
+	Key              string
+	Old, New         Access
+	OldLine, NewLine int
+
+	OldOptional, NewOptional bool
+}
+
+// Granted is what the change adds (for fs, net and handled sections).
+func (c Change) Granted() Access { return c.New &^ c.Old }
+
+// Revoked is what the change takes away.
+func (c Change) Revoked() Access { return c.Old &^ c.New }
+
+// String is one line for people, such as
+// "changed fs /usr: +[write_file] -[execute]".
+func (c Change) String() string {
+	kind := map[string]Kind{"fs": KindFS, "handled.fs": KindFS, "net": KindNet,
+		"handled.net": KindNet, "handled.scoped": KindScope}
+	switch c.Section {
+	case "abi":
+		return fmt.Sprintf("changed abi: %d -> %d", c.Old, c.New)
+	case "compat":
+		names := [2]Compat{BestEffort, Strict}
+		return fmt.Sprintf("changed compat: %s -> %s", names[c.Old&1], names[c.New&1])
+	}
+	k := kind[c.Section]
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", c.Kind, c.Section)
+	if !strings.HasPrefix(c.Section, "handled") {
+		fmt.Fprintf(&b, " %s", c.Key)
+	}
+	b.WriteString(":")
+	if g := c.Granted(); g != 0 {
+		fmt.Fprintf(&b, " +[%s]", strings.Join(g.Names(k), ", "))
+	}
+	if r := c.Revoked(); r != 0 {
+		fmt.Fprintf(&b, " -[%s]", strings.Join(r.Names(k), ", "))
+	}
+	if c.OldOptional != c.NewOptional && c.Kind == Changed {
+		fmt.Fprintf(&b, " optional: %t -> %t", c.OldOptional, c.NewOptional)
+	}
+	return b.String()
+}
+
+// Diff lists how after differs from before: ABI, compat, each handled kind,
+// then fs rules by path and net rules by port, each section sorted by key,
+// so the same two policies always give the same list. Paths are compared
+// as written (/usr/ is /usr; ${HOME} is not /home/alice): diff policies
+// that are both expanded or both not. An empty list means they grant and
+// restrict the same; comments and rule order do not count.
+func Diff(before, after *Policy) []Change {
+	var out []Change
+	if before.ABI != after.ABI {
+		out = append(out, Change{Kind: Changed, Section: "abi", Key: "abi", Old: Access(before.ABI), New: Access(after.ABI)})
+	}
+	if compatBit(before.Compat) != compatBit(after.Compat) {
+		out = append(out, Change{Kind: Changed, Section: "compat", Key: "compat", Old: compatBit(before.Compat), New: compatBit(after.Compat)})
+	}
+	for k, pair := range [3][2]Access{
+		{before.Handled.FS, after.Handled.FS},
+		{before.Handled.Net, after.Handled.Net},
+		{before.Handled.Scoped, after.Handled.Scoped},
+	} {
+		if pair[0] != pair[1] {
+			s := "handled." + handledKeys[k]
+			out = append(out, Change{Kind: Changed, Section: s, Key: s, Old: pair[0], New: pair[1]})
+		}
+	}
+
+	type side struct {
+		access   Access
+		line     int
+		optional bool
+		ok       bool
+	}
+	fs := map[string]*[2]side{}
+	var paths []string
+	for i, p := range []*Policy{before, after} {
+		for _, r := range p.FS {
+			k := pathKey(r.Path)
+			e := fs[k]
+			if e == nil {
+				e = &[2]side{}
+				fs[k] = e
+				paths = append(paths, k)
+			}
+			e[i] = side{e[i].access | r.Access, r.Line, r.Optional, true}
+		}
+	}
+	sort.Strings(paths)
+	for _, k := range paths {
+		e := fs[k]
+		c := Change{Section: "fs", Key: k, Old: e[0].access, New: e[1].access,
+			OldLine: e[0].line, NewLine: e[1].line, OldOptional: e[0].optional, NewOptional: e[1].optional}
+		switch {
+		case !e[0].ok:
+			c.Kind = Added
+		case !e[1].ok:
+			c.Kind = Removed
+		case c.Old != c.New || c.OldOptional != c.NewOptional:
+			c.Kind = Changed
+		default:
+			continue
+		}
+		out = append(out, c)
+	}
+
+	net := map[uint16]*[2]side{}
+	var ports []int
+	for i, p := range []*Policy{before, after} {
+		for _, r := range p.Net {
+			e := net[r.Port]
+			if e == nil {
+				e = &[2]side{}
+				net[r.Port] = e
+				ports = append(ports, int(r.Port))
+			}
+			e[i] = side{e[i].access | r.Access, r.Line, false, true}
+		}
+	}
+	sort.Ints(ports)
+	for _, port := range ports {
+		e := net[uint16(port)]
+		c := Change{Section: "net", Key: fmt.Sprint(port), Old: e[0].access, New: e[1].access,
+			OldLine: e[0].line, NewLine: e[1].line}
+		switch {
+		case !e[0].ok:
+			c.Kind = Added
+		case !e[1].ok:
+			c.Kind = Removed
+		case c.Old != c.New:
+			c.Kind = Changed
+		default:
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func compatBit(c Compat) Access {
+	if c == Strict {
+		return 1
+	}
+	return 0
+}
