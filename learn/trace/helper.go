@@ -75,7 +75,7 @@ func keeperMain(args []string) int {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fail("prctl(PR_SET_CHILD_SUBREAPER): %v", err)
 	}
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	notifyUnlessIgnored(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 
 	self, err := os.Executable()
 	if err != nil {
@@ -122,6 +122,18 @@ func keeperMain(args []string) int {
 	}
 	fmt.Fprintf(ctl, "done\n")
 	return 0
+}
+
+// notifyUnlessIgnored catches sigs, except those this process was
+// started with ignored: those must stay ignored, so the target inherits
+// them (`nohup landlearn learn -- CMD` keeps SIGHUP away from CMD). A
+// caught signal would be reset to its default by the next exec.
+func notifyUnlessIgnored(c chan<- os.Signal, sigs ...os.Signal) {
+	for _, sig := range sigs {
+		if !signal.Ignored(sig) {
+			signal.Notify(c, sig)
+		}
+	}
 }
 
 // exitCode encodes a wait status as a shell does.

@@ -366,7 +366,7 @@ func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mai
 	}()
 
 	sigc := make(chan os.Signal, 4)
-	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	notifyUnlessIgnored(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigc)
 	var timeout <-chan time.Time
 	if r.o.Timeout > 0 {

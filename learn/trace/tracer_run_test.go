@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -227,5 +229,34 @@ func TestRunWarnsSetuid(t *testing.T) {
 	}
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "set-user-ID") || !strings.Contains(warnings[0], bin) {
 		t.Errorf("warnings %q, want one naming %s as set-user-ID; seen:\n%s", warnings, bin, rec.dump())
+	}
+}
+
+// A signal ignored by landlearn's parent stays ignored for the target
+// (nohup): neither the learner nor the keeper catch it on the way.
+func TestRunKeepsIgnoredSignals(t *testing.T) {
+	requireTracing(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "raw.jsonl")
+	// The shell ignores SIGHUP, then runs a learner whose target reports
+	// its own SigIgn mask; SIGHUP is bit 0.
+	cmd := exec.Command("sh", "-c", `trap "" HUP; exec "$0" sh -c 'grep SigIgn /proc/self/status'`, self)
+	cmd.Env = append(os.Environ(), envLearner+"="+raw)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var mask uint64
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+			mask, _ = strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		}
+	}
+	if mask&1 == 0 {
+		t.Errorf("the target does not ignore SIGHUP (SigIgn %#x): the learner or keeper caught it on the way", mask)
 	}
 }
