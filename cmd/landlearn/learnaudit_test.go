@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/learn/trace"
@@ -83,5 +84,39 @@ func TestLearnAuditResets(t *testing.T) {
 	}
 	if status != 0 || stdout.String() != "changed\n" {
 		t.Errorf("status %d, stdout %q", status, stdout.String())
+	}
+}
+
+// TestLearnAuditInterrupted: learning stopped in the middle of a round
+// puts the working directory back as it was before round 1.
+func TestLearnAuditInterrupted(t *testing.T) {
+	auditTestBinary(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("keep", []byte("original\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		// Stop learning once a round got as far as changing the file
+		// (the command then sleeps). Polling, not timing: no deadline
+		// decides the outcome.
+		for ctx.Err() == nil {
+			if data, _ := os.ReadFile(filepath.Join(dir, "keep")); string(data) == "changed\n" {
+				cancel()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	var stderr bytes.Buffer
+	argv := []string{"sh", "-c", "echo changed > keep && exec sleep 1000"}
+	_, _, err := runAuditRounds(ctx, argv, nil, auditRounds{Stderr: &stderr, Stdout: &bytes.Buffer{}})
+	if err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Fatalf("err = %v, want an interruption; rounds:\n%s", err, stderr.String())
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "keep")); string(data) != "original\n" {
+		t.Errorf("keep = %q after the interruption, want it restored", data)
 	}
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -65,8 +66,10 @@ type Result struct {
 }
 
 // Run learns from l, starting from seed (the observations of a trace
-// run, or none).
-func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) (*Result, error) {
+// run, or none). After the last round the working directory is as that
+// round left it, as after a normal run; when learning fails or is
+// interrupted it is put back as it was before round 1.
+func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) (_ *Result, err error) {
 	max := r.Max
 	if max <= 0 {
 		max = DefaultRounds
@@ -74,11 +77,17 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 	res := &Result{Observations: slices.Clone(seed)}
 	var snap *snapshot
 	if r.Dir != "" {
-		var err error
 		if snap, err = takeSnapshot(r.Dir, !r.NoReset, MaxResetSize); err != nil {
 			return res, err
 		}
-		defer snap.remove()
+		defer func() {
+			if err != nil && res.Rounds > 0 {
+				if rerr := snap.restore(); rerr != nil {
+					err = errors.Join(err, rerr)
+				}
+			}
+			snap.remove()
+		}()
 	}
 	if err := l.SelfCheck(ctx); err != nil {
 		return res, err
@@ -103,11 +112,12 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 		if err != nil {
 			return res, fmt.Errorf("round %d: %w", round, err)
 		}
+		res.Rounds = round
 		run, err := l.Observe(ctx, cmd)
 		if err != nil {
 			return res, fmt.Errorf("round %d: %w", round, err)
 		}
-		res.Rounds, res.ExitCode = round, run.ExitCode
+		res.ExitCode = run.ExitCode
 		denials := slices.Concat(run.Denials, run.NestedDenials)
 		if len(denials) == 0 {
 			if run.Loss != nil {
