@@ -48,9 +48,9 @@ the pull request shows each gap on the policy line that most likely needs
 extending: ::error file=POLICY,line=N::... (line 1 when no rule is close).`,
 		Example: `  # In CI, after the tests changed: is landlock.yaml still enough?
   landlearn check -p landlock.yaml -- make test
-  landlearn check: landlock.yaml does not cover 1 access of this run:
+  landlearn check: landlock.yaml does not cover 1 of this run's accesses:
     /srv/app/cache/index: missing [write_file] (openat by /usr/bin/python3.11, 2 times); closest rule: landlock.yaml:14
-  Fix: landlearn learn --merge landlock.yaml -- make test
+  Fix: landlearn learn --merge landlock.yaml -- CMD, or add the rights above and review them.
 
   # The same as annotations on the pull request:
   landlearn check -p landlock.yaml --format github -- make test
