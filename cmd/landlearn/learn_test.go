@@ -148,14 +148,24 @@ func learnRealDir(t *testing.T, dir string) string {
 }
 
 // The "done when" of the tracer issue: one shell session.
+// It must hold in both tracing modes.
 func TestLearnShellSession(t *testing.T) {
+	for _, mode := range []struct{ name, flag, backend string }{
+		{"default", "--accurate=false", "trace backend (seccomp-notify)"},
+		{"accurate", "--accurate", "trace backend (ptrace)"},
+	} {
+		t.Run(mode.name, func(t *testing.T) { testLearnShellSession(t, mode.flag, mode.backend) })
+	}
+}
+
+func testLearnShellSession(t *testing.T, flag, backend string) {
 	w := learnRealDir(t, t.TempDir())
-	r := runLearnCLI(t, w, "learn", "--raw", "r.jsonl", "-o", "p.yaml", "--",
+	r := runLearnCLI(t, w, "learn", flag, "--raw", "r.jsonl", "-o", "p.yaml", "--",
 		"sh", "-c", "mkdir d; echo x > d/f; mv d/f g; cat /etc/hostname >/dev/null")
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "trace backend (seccomp-notify)") {
+	if !strings.Contains(r.stderr, backend) {
 		t.Errorf("stderr does not say which backend ran:\n%s", r.stderr)
 	}
 	obs := readObservations(t, filepath.Join(w, "r.jsonl"))
