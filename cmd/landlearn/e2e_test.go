@@ -5,7 +5,8 @@ package main
 // command under the learned policy in a fresh A (same output) and in
 // another directory B (the policy says ${PWD}, not A), then a canary
 // under the same policy (read a secret under /root, write under /etc,
-// another TCP port) that the kernel must deny. The necessity test
+// another TCP port) that the kernel must deny; `landlearn check` of the
+// same command must find the policy sufficient. The necessity test
 // removes each granted right in turn from the policy of a static fixture
 // and checks that the replay then fails.
 
@@ -292,6 +293,13 @@ func TestEndToEndRealPrograms(t *testing.T) {
 				if got := c.result(t, dir, r); got != want {
 					t.Errorf("under the policy in %s:\n%s\nwant (learning run):\n%s\nstderr:\n%s\npolicy:\n%s", dir, got, want, r.stderr, text)
 				}
+			}
+
+			// check agrees: the learned policy covers a run of the same
+			// command.
+			c.setup(t, a)
+			if r := e2eRun(t, a, env, append([]string{"check", "-p", pol, "--"}, c.argv...)...); r.code != 0 {
+				t.Errorf("check of the learned policy: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
 
 			c.setup(t, a)
