@@ -124,7 +124,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 	}
 	switch {
 	case res.Converged:
-		fmt.Fprintf(stderr, "landlearn: backend audit: converged after %d rounds: the last run was denied nothing\n", res.Rounds)
+		fmt.Fprintf(stderr, "landlearn: backend audit: converged after %s: the last run was denied nothing\n", roundCount(res.Rounds))
 	case len(res.Stuck) > 0:
 		fmt.Fprintf(stderr, "landlearn: warning: backend audit did not converge: the kernel still denies what the policy grants.\n"+
 			"  Usual causes: a rename or link between directories that would gain rights (EXDEV; see 'landlearn explain'),\n"+
@@ -133,9 +133,17 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 			fmt.Fprintf(stderr, "    %s: %v\n", g.Object, g.Rights)
 		}
 	default:
-		fmt.Fprintf(stderr, "landlearn: warning: backend audit stopped after %d rounds with denials left; raise --rounds\n", res.Rounds)
+		fmt.Fprintf(stderr, "landlearn: warning: backend audit stopped after %s with denials left; raise --rounds\n", roundCount(res.Rounds))
 	}
 	return res.Observations, res.ExitCode, nil
+}
+
+// roundCount says "1 round", "20 rounds".
+func roundCount(n int) string {
+	if n == 1 {
+		return "1 round"
+	}
+	return fmt.Sprintf("%d rounds", n)
 }
 
 // optionalMissing expands p and makes its rules on missing paths

@@ -155,7 +155,6 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 		res.Observations = append(res.Observations, added...)
 		r.logf("round %d: exit %d, added %s", round, run.ExitCode, describeObservations(added))
 	}
-	r.logf("stopped after %d rounds (--rounds) with denials left: raise --rounds", max)
 	return res, nil
 }
 
