@@ -62,6 +62,7 @@ type Result struct {
 	Converged bool
 	// Stuck lists what the last round was denied although earlier rounds
 	// had added it (the kernel denies it for another reason: see Log).
+	// Neither Converged nor Stuck: the round limit was hit.
 	Stuck []ObjectDenials
 }
 
