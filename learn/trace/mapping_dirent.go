@@ -218,7 +218,7 @@ func prepLink(m *mapper) *outcome {
 // not setuid or executable setgid. It is checked before Landlock's hook.
 func (m *mapper) mayLink(src *node) bool {
 	cr := m.creds()
-	if !cr.known || cr.uid == 0 || src.st.Uid == cr.uid || !protectedHardlinks() {
+	if !cr.known || cr.uid == 0 || src.st.Uid == cr.uid || sysctlFS("protected_hardlinks") == 0 {
 		return true
 	}
 	if src.mode() != unix.S_IFREG || src.st.Mode&unix.S_ISUID != 0 ||
@@ -226,11 +226,6 @@ func (m *mapper) mayLink(src *node) bool {
 		return false
 	}
 	return cr.may(&src.st, mayRead|mayWrite)
-}
-
-func protectedHardlinks() bool {
-	b, err := os.ReadFile("/proc/sys/fs/protected_hardlinks")
-	return err != nil || strings.TrimSpace(string(b)) != "0"
 }
 
 // rename(2) flags.

@@ -123,6 +123,11 @@ func (m *mapper) open(r openReq) *outcome {
 	if f&unix.O_DIRECTORY != 0 {
 		return nil // ENOTDIR
 	}
+	if creat {
+		if pst, ok := parentSt(&n); ok && !m.mayOpenInSticky(&pst, &n.st) {
+			return nil // EACCES: fs.protected_regular or protected_fifos
+		}
+	}
 	trunc := f&unix.O_TRUNC != 0 && mode == unix.S_IFREG
 	var want uint32
 	switch acc {

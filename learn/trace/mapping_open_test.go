@@ -292,3 +292,60 @@ func TestMappingI386Paths(t *testing.T) {
 		}
 	}
 }
+
+// TestMappingProtected: fs.protected_symlinks, protected_regular and
+// protected_fifos refuse some opens in sticky directories, root's too.
+// The test turns them on (and restores them) so that the kernel can
+// confirm each prediction.
+func TestMappingProtected(t *testing.T) {
+	needRoot(t)
+	for name, v := range map[string]string{"protected_symlinks": "1", "protected_regular": "2", "protected_fifos": "2"} {
+		p := "/proc/sys/fs/" + name
+		old, err := os.ReadFile(p)
+		if err != nil {
+			t.Skipf("%s: %v", p, err)
+		}
+		if err := os.WriteFile(p, []byte(v), 0o644); err != nil {
+			t.Skipf("cannot set %s: %v", p, err)
+		}
+		t.Cleanup(func() { os.WriteFile(p, old, 0o644) })
+	}
+	const other = 4242
+	sticky := func(mode os.FileMode) func(*testing.T, string) {
+		return func(t *testing.T, d string) {
+			mkdir(t, d+"/st")
+			os.Chmod(d+"/st", mode)
+			writeFile(t, d+"/st/theirs", "x", 0o666)
+			os.Chown(d+"/st/theirs", other, other)
+			writeFile(t, d+"/target", "x", 0o644)
+			symlink(d+"/target", d+"/st/their-link")
+			os.Lchown(d+"/st/their-link", other, other)
+			symlink(d+"/target", d+"/st/root-link")
+			mkdir(t, d+"/realdir")
+			writeFile(t, d+"/realdir/f", "x", 0o644)
+			symlink(d+"/realdir", d+"/st/their-dirlink")
+			os.Lchown(d+"/st/their-dirlink", other, other)
+			unix.Mkfifo(d+"/st/their-fifo", 0o666)
+			os.Chown(d+"/st/their-fifo", other, other)
+		}
+	}
+	world := sticky(os.ModeSticky | 0o777)
+	rows := []row{
+		{name: "their symlink in a sticky world-writable directory", setup: world, call: openat("", "st/their-link", unix.O_RDONLY)},
+		{name: "their symlink as a directory on the way (only trailing links are checked)", setup: world, call: openat("", "st/their-dirlink/f", unix.O_RDONLY),
+			want: `{"syscall":"openat","path":"$D/realdir/f","type":"file","access":["read_file"]}` + "\n"},
+		{name: "the directory owner's symlink", setup: world, call: openat("", "st/root-link", unix.O_RDONLY),
+			want: `{"syscall":"openat","path":"$D/target","type":"file","access":["read_file"]}` + "\n"},
+		{name: "their symlink not followed (O_NOFOLLOW|O_PATH)", free: true, setup: world, call: openat("", "st/their-link", unix.O_PATH|unix.O_NOFOLLOW)},
+		{name: "O_CREAT of their file", setup: world, call: openat("", "st/theirs", unix.O_WRONLY|unix.O_CREAT)},
+		{name: "their file without O_CREAT", setup: world, call: openat("", "st/theirs", unix.O_WRONLY),
+			want: `{"syscall":"openat","path":"$D/st/theirs","type":"file","access":["write_file"]}` + "\n"},
+		{name: "O_CREAT of their file in a sticky group-writable directory (level 2)", setup: sticky(os.ModeSticky | 0o770),
+			call: openat("", "st/theirs", unix.O_WRONLY|unix.O_CREAT)},
+		{name: "O_CREAT of their FIFO", setup: world, call: openat("", "st/their-fifo", unix.O_RDWR|unix.O_CREAT)},
+		{name: "O_CREAT of their file in a plain sticky directory", setup: sticky(os.ModeSticky | 0o755),
+			call: openat("", "st/theirs", unix.O_WRONLY|unix.O_CREAT),
+			want: `{"syscall":"openat","path":"$D/st/theirs","type":"file","access":["write_file"]}` + "\n"},
+	}
+	runRows(t, rows)
+}

@@ -227,6 +227,9 @@ func (w *walker) walk(start, p string, follow bool) node {
 			if w.links > maxSymlinks {
 				return node{err: unix.ELOOP}
 			}
+			if last && !w.m.mayFollow(&curSt, &st) {
+				return node{err: unix.EACCES}
+			}
 			target, err := os.Readlink(next)
 			if err != nil || target == "" {
 				return node{err: unix.ENOENT}
@@ -364,4 +367,52 @@ func mountID(p string) uint64 {
 func parentSt(n *node) (unix.Stat_t, bool) {
 	var st unix.Stat_t
 	return st, unix.Stat(n.parent, &st) == nil
+}
+
+// mayFollow predicts fs.protected_symlinks (may_follow_link, checked
+// for the trailing symlinks of a lookup only): in a sticky world-writable
+// directory, a symlink is followed only by its owner or when it belongs
+// to the directory's owner; root included.
+func (m *mapper) mayFollow(dir, link *unix.Stat_t) bool {
+	const stickyOther = unix.S_ISVTX | 0o002
+	if dir.Mode&stickyOther != stickyOther || link.Uid == dir.Uid || sysctlFS("protected_symlinks") == 0 {
+		return true
+	}
+	cr := m.creds()
+	return !cr.known || cr.uid == link.Uid
+}
+
+// mayOpenInSticky predicts fs.protected_regular and fs.protected_fifos
+// (may_create_in_sticky): an O_CREAT open of an existing regular file or
+// FIFO in a sticky directory, owned by neither the opener nor the
+// directory's owner, is EACCES when the directory is world-writable
+// (level 1) or group-writable (level 2); root included.
+func (m *mapper) mayOpenInSticky(dir, file *unix.Stat_t) bool {
+	if dir.Mode&unix.S_ISVTX == 0 || file.Uid == dir.Uid {
+		return true
+	}
+	var level int
+	switch file.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		level = sysctlFS("protected_regular")
+	case unix.S_IFIFO:
+		level = sysctlFS("protected_fifos")
+	}
+	if level == 0 {
+		return true
+	}
+	if cr := m.creds(); !cr.known || cr.uid == file.Uid {
+		return true
+	}
+	return dir.Mode&0o002 == 0 && (dir.Mode&0o020 == 0 || level < 2)
+}
+
+// sysctlFS reads /proc/sys/fs/name; 0 when it cannot.
+func sysctlFS(name string) int {
+	b, err := os.ReadFile("/proc/sys/fs/" + name)
+	if err != nil {
+		return 0
+	}
+	v, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return v
 }
