@@ -72,6 +72,7 @@ type rawPath struct {
 	why string
 	pid int
 	run int
+	g   string // the node's path
 }
 
 type moveKey struct {
@@ -200,7 +201,7 @@ func (b *Builder) addFS(o learn.Observation) {
 			n.paths++
 			n.example = betterExample(n.example, p, g)
 		}
-		b.raw[p] = rawPath{n, why, o.PID, b.runs}
+		b.raw[p] = rawPath{n, why, o.PID, b.runs, g}
 	}
 	n.access |= access
 	n.count++
@@ -257,6 +258,8 @@ func (b *Builder) addMove(src, dstDir, dst string, link, dir bool) {
 		m = &moveVal{dst: dst, link: link}
 		b.moves[k] = m
 	}
+	m.dst = min(m.dst, dst) // same name, unless a hard link: keep one, the same one in any order
+	m.link = m.link || link
 	m.dir = m.dir || dir
 }
 
@@ -372,13 +375,17 @@ func (b *Builder) addExe(s []int32, exe string) []int32 {
 	if len(s) == 1 && b.exeName[s[0]] == exe {
 		return s // the common case: one executable per path
 	}
+	return insertID(s, b.exeIDOf(exe))
+}
+
+func (b *Builder) exeIDOf(exe string) int32 {
 	id, ok := b.exeID[exe]
 	if !ok {
 		id = int32(len(b.exeName))
 		b.exeID[exe] = id
 		b.exeName = append(b.exeName, exe)
 	}
-	return insertID(s, id)
+	return id
 }
 
 func insertID(s []int32, id int32) []int32 {

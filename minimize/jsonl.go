@@ -8,106 +8,144 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/landlearn/landlearn/learn"
 )
 
 // ReadRun streams the JSONL observations of one run (learn's `--raw`
-// format) into b, after b.StartRun. It decodes on every core: a fast
-// decoder takes the lines learn.Writer writes, and any line it does not
-// take is decoded by learn's strict reader, so the accepted lines and the
-// error messages are exactly learn.ReadAll's. A line that is not an
+// format) into b, after b.StartRun. It uses every core: a fast decoder
+// takes the lines learn.Writer writes, and any line it does not take is
+// decoded by learn's strict reader, so the accepted lines and the error
+// messages are exactly learn.ReadAll's. A line that is not an
 // observation is a *learn.LineError naming name and the line, unless
-// skipBad, which skips and counts it.
+// skipBad, which skips and counts it. After an error, b holds part of the
+// run: discard it.
 //
-// Why not learn.Reader: encoding/json decodes a line in about 3µs; a
-// million-observation build would spend seconds in reflection, longer
-// than sorting the same file.
+// Why not learn.Reader and Add: encoding/json decodes a line in about
+// 3µs; a million-observation build would spend seconds in reflection,
+// longer than sorting the same file. Here each core decodes 1 MiB chunks
+// into a Builder of its own, and the Builders merge at the end: every
+// step of Add is a union, a sum or a minimum, so the order in which the
+// chunks are added does not show in the policy.
 func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, err error) {
 	b.StartRun()
-	type chunk struct {
-		data    []byte
-		line    int // line number of the chunk's first line
-		obs     []learn.Observation
-		skipped int
-		err     error
-		done    chan struct{}
+	br := bufio.NewReaderSize(r, 1<<20)
+	line := 1
+	// next returns the next chunk of whole lines and the number of its
+	// first line; io.EOF after the last chunk.
+	next := func() ([]byte, int, error) {
+		buf := make([]byte, 1<<20)
+		n, err := io.ReadFull(br, buf)
+		buf = buf[:n]
+		switch {
+		case err == nil:
+			rest, rerr := br.ReadBytes('\n') // complete the last line
+			buf = append(buf, rest...)
+			if rerr != nil && rerr != io.EOF {
+				return nil, 0, rerr
+			}
+		case err == io.ErrUnexpectedEOF:
+		case err != io.EOF:
+			return nil, 0, err
+		}
+		if len(buf) == 0 {
+			return nil, 0, io.EOF
+		}
+		first := line
+		line += bytes.Count(buf, []byte{'\n'})
+		return buf, first, nil
 	}
-	workers := max(1, runtime.GOMAXPROCS(0))
-	todo := make(chan *chunk, workers)
-	order := make(chan *chunk, 2*workers)
+	readErr := func(err error) error {
+		if err == io.EOF {
+			return nil
+		}
+		return &learn.LineError{File: name, Line: line, Err: err}
+	}
+
+	// The first chunk, here: its first observation names the run's root
+	// process, which the other Builders need for /proc/PID.
+	data, first, err := next()
+	if err != nil {
+		return 0, readErr(err)
+	}
+	obs, skipped, err := newDecoder().decodeChunk(data, name, first, skipBad)
+	for i := range obs {
+		b.Add(obs[i])
+	}
+	if err != nil {
+		return skipped, err
+	}
+
+	type worker struct {
+		b       *Builder
+		skipped int
+		err     *learn.LineError // the first bad line this worker saw
+		other   error
+	}
+	type chunk struct {
+		data []byte
+		line int
+	}
+	workers := make([]*worker, max(1, runtime.GOMAXPROCS(0)))
+	chunks := make(chan chunk, len(workers))
+	var failed atomic.Bool
 	var wg sync.WaitGroup
-	for range workers {
+	for i := range workers {
+		w := &worker{b: b.fork()}
+		workers[i] = w
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			d := newDecoder()
-			for c := range todo {
-				c.obs, c.skipped, c.err = d.decodeChunk(c.data, name, c.line, skipBad)
-				close(c.done)
+			for c := range chunks {
+				obs, sk, err := d.decodeChunk(c.data, name, c.line, skipBad)
+				w.skipped += sk
+				for i := range obs {
+					w.b.Add(obs[i])
+				}
+				var le *learn.LineError
+				switch {
+				case errors.As(err, &le):
+					if w.err == nil || le.Line < w.err.Line {
+						w.err = le
+					}
+					failed.Store(true)
+				case err != nil:
+					w.other = err
+					failed.Store(true)
+				}
 			}
 		}()
 	}
-	readErr := make(chan error, 1)
-	stop := make(chan struct{})
-	go func() {
-		defer close(order)
-		defer close(todo)
-		br := bufio.NewReaderSize(r, 1<<20)
-		line := 1
-		for {
-			buf := make([]byte, 1<<20)
-			n, err := io.ReadFull(br, buf)
-			buf = buf[:n]
-			if err == nil {
-				// Complete the last line.
-				rest, rerr := br.ReadBytes('\n')
-				buf = append(buf, rest...)
-				if rerr != nil && rerr != io.EOF {
-					readErr <- rerr
-					return
-				}
-			} else if err != io.EOF && err != io.ErrUnexpectedEOF {
-				readErr <- err
-				return
-			}
-			if len(buf) == 0 {
-				readErr <- nil
-				return
-			}
-			c := &chunk{data: buf, line: line, done: make(chan struct{})}
-			line += bytes.Count(buf, []byte{'\n'})
-			select {
-			case order <- c:
-			case <-stop:
-				readErr <- nil
-				return
-			}
-			todo <- c
+	var rerr error
+	for !failed.Load() {
+		data, first, err := next()
+		if err != nil {
+			rerr = readErr(err)
+			break
 		}
-	}()
-	defer func() {
-		close(stop)
-		for c := range order { // let the reader finish
-			<-c.done
+		chunks <- chunk{data, first}
+	}
+	close(chunks)
+	wg.Wait()
+
+	var firstBad *learn.LineError
+	for _, w := range workers {
+		b.merge(w.b)
+		skipped += w.skipped
+		if w.other != nil && rerr == nil {
+			rerr = w.other
 		}
-		wg.Wait()
-	}()
-	for c := range order {
-		<-c.done
-		skipped += c.skipped
-		for i := range c.obs {
-			b.Add(c.obs[i])
-		}
-		if c.err != nil {
-			return skipped, c.err
+		if w.err != nil && (firstBad == nil || w.err.Line < firstBad.Line) {
+			firstBad = w.err
 		}
 	}
-	if err := <-readErr; err != nil {
-		return skipped, &learn.LineError{File: name, Err: err}
+	if firstBad != nil {
+		return skipped, firstBad
 	}
-	return skipped, nil
+	return skipped, rerr
 }
 
 // decoder decodes observation lines; it interns the strings that repeat

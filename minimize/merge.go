@@ -1,0 +1,96 @@
+package minimize
+
+// fork returns an empty Builder for more observations of b's current
+// run, to be merged back into b.
+func (b *Builder) fork() *Builder {
+	w := New(b.o)
+	w.runRoot, w.runs = b.runRoot, b.runs
+	return w
+}
+
+// merge adds what w recorded to b. Every field is a union, a sum or a
+// minimum, so the result does not depend on which observations went to
+// which Builder, nor on the order of merges.
+func (b *Builder) merge(w *Builder) {
+	b.added += w.added
+	b.relative += w.relative
+	for n, c := range w.unknown {
+		b.unknown[n] += c
+	}
+	ids := make([]int32, len(w.exeName))
+	for i, name := range w.exeName {
+		ids[i] = b.exeIDOf(name)
+	}
+	exes := func(s, add []int32) []int32 {
+		for _, id := range add {
+			s = insertID(s, ids[id])
+		}
+		return s
+	}
+	for g, wn := range w.nodes {
+		bn := b.nodes[g]
+		if bn == nil {
+			bn = &node{example: wn.example}
+			b.nodes[g] = bn
+		}
+		bn.example = betterExample(bn.example, wn.example, g)
+		bn.access |= wn.access
+		bn.dir = bn.dir || wn.dir
+		bn.count += wn.count
+		bn.exes = exes(bn.exes, wn.exes)
+		if bn.gen == "" || (wn.gen != "" && wn.gen < bn.gen) {
+			bn.gen = wn.gen
+		}
+	}
+	// Distinct paths are counted where they are first seen by b, so a
+	// path both Builders saw counts once.
+	for p, rp := range w.raw {
+		if _, ok := b.raw[p]; ok {
+			continue
+		}
+		bn := b.nodes[rp.g]
+		bn.paths++
+		rp.n = bn
+		b.raw[p] = rp
+	}
+	for p := range w.unstable {
+		b.unstable[p] = struct{}{}
+	}
+	for k, m := range w.moves {
+		b.addMove(k.src, k.dstDir, m.dst, m.link, m.dir)
+	}
+	for port, wn := range w.net {
+		bn := b.net[port]
+		if bn == nil {
+			bn = &netNode{example: wn.example}
+			b.net[port] = bn
+		}
+		bn.access |= wn.access
+		bn.count += wn.count
+		bn.exes = exes(bn.exes, wn.exes)
+		if wn.example != "" && (bn.example == "" || wn.example < bn.example) {
+			bn.example = wn.example
+		}
+	}
+	for name, ws := range w.scopes {
+		bs := b.scopes[name]
+		if bs == nil {
+			bs = &scopeNote{target: ws.target}
+			b.scopes[name] = bs
+		}
+		bs.count += ws.count
+		bs.exes = exes(bs.exes, ws.exes)
+		if ws.target != "" && (bs.target == "" || ws.target < bs.target) {
+			bs.target = ws.target
+		}
+	}
+	for text, ww := range w.warnings {
+		bw := b.warnings[text]
+		if bw == nil {
+			bw = &warnNote{}
+			b.warnings[text] = bw
+		}
+		bw.count += ww.count
+		bw.exes = exes(bw.exes, ww.exes)
+	}
+}
