@@ -70,10 +70,7 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 	if err != nil {
 		return 0, readErr(err)
 	}
-	obs, skipped, err := newDecoder().decodeChunk(data, name, first, skipBad)
-	for i := range obs {
-		b.Add(obs[i])
-	}
+	skipped, err = newDecoder().decodeChunk(data, name, first, skipBad, b.Add)
 	if err != nil {
 		return skipped, err
 	}
@@ -100,11 +97,8 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 			defer wg.Done()
 			d := newDecoder()
 			for c := range chunks {
-				obs, sk, err := d.decodeChunk(c.data, name, c.line, skipBad)
+				sk, err := d.decodeChunk(c.data, name, c.line, skipBad, w.b.Add)
 				w.skipped += sk
-				for i := range obs {
-					w.b.Add(obs[i])
-				}
 				var le *learn.LineError
 				switch {
 				case errors.As(err, &le):
@@ -154,14 +148,18 @@ type decoder struct {
 	intern map[string]string
 	lists  map[string][]string
 	names  []string // reused for access lists
+	recent [6]string
+	next   int
 }
 
 func newDecoder() *decoder {
 	return &decoder{intern: map[string]string{}, lists: map[string][]string{}}
 }
 
-func (d *decoder) decodeChunk(data []byte, name string, first int, skipBad bool) ([]learn.Observation, int, error) {
-	obs := make([]learn.Observation, 0, bytes.Count(data, []byte{'\n'})+1)
+// decodeChunk decodes the lines of data and hands each observation to
+// add, without keeping them: a chunk's observations never exist as a
+// slice for the garbage collector to scan.
+func (d *decoder) decodeChunk(data []byte, name string, first int, skipBad bool, add func(learn.Observation)) (int, error) {
 	skipped := 0
 	line := first - 1
 	for len(data) > 0 {
@@ -185,12 +183,12 @@ func (d *decoder) decodeChunk(data []byte, name string, first int, skipBad bool)
 					skipped++
 					continue
 				}
-				return obs, skipped, err
+				return skipped, err
 			}
 		}
-		obs = append(obs, o)
+		add(o)
 	}
-	return obs, skipped, nil
+	return skipped, nil
 }
 
 // slowDecode decodes one line with learn's strict reader, for its
@@ -224,13 +222,22 @@ func (d *decoder) accessList(raw []byte) []string {
 }
 
 func (d *decoder) str(b []byte) string {
-	if s, ok := d.intern[string(b)]; ok {
-		return s
+	// Lines in a row mostly share syscall, exe and type: look at the
+	// last few strings before hashing.
+	for _, s := range d.recent {
+		if len(s) == len(b) && s == string(b) {
+			return s
+		}
 	}
-	s := string(b)
-	if len(d.intern) < 4096 {
-		d.intern[s] = s
+	s, ok := d.intern[string(b)]
+	if !ok {
+		s = string(b)
+		if len(d.intern) < 4096 {
+			d.intern[s] = s
+		}
 	}
+	d.recent[d.next] = s
+	d.next = (d.next + 1) % len(d.recent)
 	return s
 }
 
