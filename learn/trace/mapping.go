@@ -25,7 +25,7 @@ func Prepare(c *Call, t Tracee) Pending {
 		return nil
 	}
 	m := &mapper{c: c, t: t, e: e}
-	if o := e.prep(m); o != nil {
+	if o := e.prep(m); o != nil && len(o.obs) > 0 {
 		return o
 	}
 	return nil
@@ -43,6 +43,9 @@ type mapper struct {
 	cr     *creds
 	exe    string
 	exeOK  bool
+	// procPID is set by the last path walk that went through a
+	// ptrace-protected /proc/PID entry (see ptraceProc).
+	procPID int
 }
 
 func (m *mapper) arg(i argIdx) uint64 {

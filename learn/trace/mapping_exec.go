@@ -30,6 +30,15 @@ func prepExec(m *mapper) *outcome {
 	} else {
 		n = m.resolve(m.dirfd(m.e.args.dirfd), p, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
 	}
+	binProc := m.procPID
+	o := m.execChain(n)
+	m.procPID = binProc
+	return m.withProcWarning(o)
+}
+
+// execChain follows what the kernel opens to exec n: n itself, then its
+// `#!` interpreters, then the ELF interpreter.
+func (m *mapper) execChain(n node) *outcome {
 	var obs []obsT
 	for depth := 0; ; depth++ {
 		if depth > maxInterpDepth {

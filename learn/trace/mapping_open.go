@@ -25,7 +25,7 @@ func prepOpen(m *mapper) *outcome {
 	if !ok {
 		return nil
 	}
-	return m.open(openReq{dirfd: m.dirfd(m.e.args.dirfd), path: p, flags: m.flags()})
+	return m.withProcWarning(m.open(openReq{dirfd: m.dirfd(m.e.args.dirfd), path: p, flags: m.flags()}))
 }
 
 // prepOpenat2 maps openat2, whose flags live in a struct open_how
@@ -41,11 +41,11 @@ func prepOpenat2(m *mapper) *outcome {
 	}
 	flags := binary.LittleEndian.Uint64(how[0:])
 	resolve := binary.LittleEndian.Uint64(how[16:])
-	return m.open(openReq{
+	return m.withProcWarning(m.open(openReq{
 		dirfd: m.intArg(arg0), path: p, flags: flags,
 		noSymlinks: resolve&unix.RESOLVE_NO_SYMLINKS != 0,
 		inRoot:     resolve&unix.RESOLVE_IN_ROOT != 0,
-	})
+	}))
 }
 
 // open applies the table's open rows (DESIGN.md "How observations become
@@ -69,8 +69,13 @@ func (m *mapper) open(r openReq) *outcome {
 		return nil
 	}
 	n := m.resolveOpt(r.dirfd, r.path, follow, r.noSymlinks, r.inRoot)
-	if n.err != 0 || n.noPath {
+	if n.err != 0 {
 		return nil
+	}
+	if n.noPath {
+		// A pipe, socket or namespace file needs no right; one of a
+		// process outside the tree still gets withProcWarning's warning.
+		return &outcome{}
 	}
 
 	if tmpfile {

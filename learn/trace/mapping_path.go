@@ -148,6 +148,9 @@ type walker struct {
 	rootSet    bool
 	links      int
 	noSymlinks bool
+	// procPID is the process whose ptrace-protected /proc entry the walk
+	// went through, 0 if none.
+	procPID int
 }
 
 func (w *walker) rootDir() string {
@@ -159,9 +162,30 @@ func (w *walker) rootDir() string {
 
 // magicDir matches the /proc directories whose symlinks are magic links
 // (the kernel jumps to the object instead of reading a path).
-var magicDir = regexp.MustCompile(`^/proc/[0-9]+(/task/[0-9]+)?(/fd|/map_files)?$`)
+var magicDir = regexp.MustCompile(`^/proc/[0-9]+(/task/[0-9]+)?(/fd|/map_files|/ns)?$`)
 
 func (w *walker) walk(start, p string, follow bool) node {
+	n := w.walkPath(start, p, follow)
+	w.m.procPID = w.procPID
+	return n
+}
+
+// ptraceProc are the /proc/PID entries a sandboxed program cannot use
+// on a process outside its domain, whatever the rules grant: opening or
+// reading them is a ptrace-mode access check (fs/proc/base.c) that
+// Landlock refuses. Measured on Linux 6.18 (TestMappingProcOfOutsider
+// asks the kernel): environ, maps, auxv, status... stay readable; the
+// magic links (fd/N, cwd, root, exe, map_files/N, ns/X) are handled
+// apart.
+var ptraceProc = map[string]bool{
+	"mem": true, "fdinfo": true, "timers": true, "stack": true,
+	"syscall": true, "personality": true, "io": true,
+}
+
+// procPidDir matches /proc/PID and /proc/PID/task/TID.
+var procPidDir = regexp.MustCompile(`^/proc/([0-9]+)(/task/[0-9]+)?$`)
+
+func (w *walker) walkPath(start, p string, follow bool) node {
 	comps := splitPath(p)
 	slash := strings.HasSuffix(p, "/")
 	cur := start
@@ -208,6 +232,11 @@ func (w *walker) walk(start, p string, follow bool) node {
 				continue
 			}
 		}
+		if w.procPID == 0 && ptraceProc[name] && strings.Contains(cur, "/proc/") {
+			if sm := procPidDir.FindStringSubmatch(strings.TrimPrefix(cur, strings.TrimSuffix(w.rootDir(), "/"))); sm != nil {
+				w.procPID, _ = strconv.Atoi(sm[1])
+			}
+		}
 		next := path.Join(cur, name)
 		var st unix.Stat_t
 		if err := unix.Lstat(next, &st); err != nil {
@@ -234,7 +263,10 @@ func (w *walker) walk(start, p string, follow bool) node {
 			if err != nil || target == "" {
 				return node{err: unix.ENOENT}
 			}
-			if magicDir.MatchString(strings.TrimPrefix(cur, strings.TrimSuffix(w.rootDir(), "/"))) {
+			if rel := strings.TrimPrefix(cur, strings.TrimSuffix(w.rootDir(), "/")); magicDir.MatchString(rel) {
+				if sm := procPidDir.FindStringSubmatch(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(rel, "/fd"), "/map_files"), "/ns")); sm != nil && w.procPID == 0 {
+					w.procPID, _ = strconv.Atoi(sm[1])
+				}
 				if n, done := w.magic(next, target, cur, last, slash); done {
 					return n
 				}

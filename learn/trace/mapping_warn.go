@@ -96,3 +96,23 @@ func readSmall(p string) ([]byte, error) {
 	}
 	return b[:n], err
 }
+
+// withProcWarning adds a warning to an open or exec whose path went
+// through a ptrace-protected /proc/PID entry (mem, fdinfo, stack, the
+// fd/N, cwd, root and exe links...; see ptraceProc) of a process outside
+// the tree: Landlock denies that to a sandboxed program whatever the
+// policy grants.
+func (m *mapper) withProcWarning(o *outcome) *outcome {
+	pid := m.procPID
+	if o == nil || pid == 0 || pid == m.c.PID || m.t.InTree(pid) {
+		return o
+	}
+	st, ok := procStatus(pid)
+	if !ok || st.tgid == m.c.PID || m.t.InTree(st.tgid) {
+		return o
+	}
+	w := m.obs()
+	w.Warning = fmt.Sprintf("%s: reads /proc/%d (%s), a process outside the traced tree: ptrace-mode access, denied (EACCES) under any Landlock domain", m.e.name, pid, comm(st.tgid))
+	o.obs = append(o.obs, w)
+	return o
+}
