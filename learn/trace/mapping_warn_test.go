@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/policy"
 )
 
 // TestMappingProcOfOutsider: some /proc/PID entries of a process outside
@@ -79,4 +81,43 @@ func errnoOf(err error) unix.Errno {
 		return e
 	}
 	return unix.EIO
+}
+
+// TestKernelDeniesWarnedCalls asks the kernel that the calls the mapping
+// only warns about really fail under a domain, whatever it grants.
+func TestKernelDeniesWarnedCalls(t *testing.T) {
+	if landlockABI(t) < abiForCheck {
+		t.Skip("no Landlock ABI 7 to ask")
+	}
+	pid := outsider(t, nil).Process.Pid
+	all := []grant{{path: "/", access: policy.AllAt(policy.KindFS, abiForCheck)}}
+	buf := make([]byte, 8)
+	for name, do := range map[string]func() unix.Errno{
+		"process_vm_readv": func() unix.Errno {
+			_, err := unix.ProcessVMReadv(pid, []unix.Iovec{{Base: &buf[0], Len: 8}}, []unix.RemoteIovec{{Base: 0x400000, Len: 8}}, 0)
+			return errnoOf(err)
+		},
+		"ptrace(PTRACE_SEIZE)": func() unix.Errno {
+			return errnoOf(unix.PtraceSeize(pid))
+		},
+		"pidfd_getfd": func() unix.Errno {
+			pfd, err := unix.PidfdOpen(pid, 0)
+			if err != nil {
+				return errnoOf(err)
+			}
+			defer unix.Close(pfd)
+			fd, err := unix.PidfdGetfd(pfd, 1, 0)
+			if err == nil {
+				unix.Close(fd)
+			}
+			return errnoOf(err)
+		},
+		"mount": func() unix.Errno {
+			return errnoOf(unix.Mount("none", t.TempDir(), "tmpfs", 0, ""))
+		},
+	} {
+		if errno := restrictedDo(t, all, 0, do); errno != unix.EPERM {
+			t.Errorf("%s under a domain that grants every fs right: %v, want EPERM", name, errno)
+		}
+	}
 }
