@@ -313,6 +313,10 @@ func sortedRules(rules map[string]*rule) []*rule {
 func (b *Builder) exeList(ids []int32, abstract func(string) string) string {
 	names := make([]string, len(ids))
 	for i, id := range ids {
+		if b.exeName[id] == b.o.Launcher && b.o.Launcher != "" {
+			names[i] = "landlearn"
+			continue
+		}
 		names[i] = abstract(b.exeName[id])
 	}
 	sort.Strings(names)

@@ -98,3 +98,13 @@ func TestIsClean(t *testing.T) {
 		}
 	}
 }
+
+// The program's launcher (landlearn's helper) is named as landlearn, not
+// by where it is installed.
+func TestLauncherName(t *testing.T) {
+	obs := cat(learn.Observation{Syscall: "execve", PID: 5, Exe: "/opt/x/landlearn", Path: "/usr/bin/app", Type: learn.TypeFile, Access: []string{"execute", "read_file"}})
+	p, _ := Minimize(obs, Options{Launcher: "/opt/x/landlearn"})
+	if c := p.FS[0].Comment; c != "1 access by landlearn" {
+		t.Errorf("comment %q", c)
+	}
+}

@@ -31,6 +31,11 @@ type Options struct {
 	// policy.DefaultVars() of the learning process; nil keeps paths as
 	// they are.
 	Vars policy.Vars
+	// Launcher is the executable that starts the traced program (the
+	// landlearn binary, whose re-executed helper calls execve). Comments
+	// call it "landlearn" instead of naming where it is installed, so
+	// that the policy does not change with landlearn's location.
+	Launcher string
 }
 
 func (o Options) abi() int {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
 
@@ -56,7 +58,21 @@ func minimizeOptions(collapse int, allowSensitive bool, vars policy.Vars, stderr
 		Collapse:       collapse,
 		AllowSensitive: allowSensitive,
 		Vars:           vars,
+		Launcher:       launcher(),
 	}
+}
+
+// launcher is this landlearn binary as /proc/PID/exe shows it: the
+// tracer's helper is a re-execution of it, and it execs the program.
+func launcher() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		return real
+	}
+	return exe
 }
 
 // runningABI is the Landlock ABI of this kernel, at most policy.KernelABI.
