@@ -193,9 +193,9 @@ func (o *outcome) Finish(r *Result) []learn.Observation {
 		fo.Warning, fo.Path, fo.Type, fo.Access = "", r.FDPath, typeName(st.Mode), a.Names(policy.KindFS)
 		return []learn.Observation{fo}
 	}
-	if o.fdObs > 0 && r.FDPath != "" && r.FDPath[0] == '/' {
+	if o.fdObs > 0 && strings.HasPrefix(r.FDPath, "/") && !strings.HasPrefix(r.FDPath, "/memfd:") {
 		out := append([]learn.Observation(nil), o.obs...)
-		out[o.fdObs-1].Path = r.FDPath
+		out[o.fdObs-1].Path = strings.TrimSuffix(r.FDPath, " (deleted)")
 		return out
 	}
 	return o.obs
