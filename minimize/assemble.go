@@ -56,6 +56,7 @@ func (b *Builder) Policy() (*policy.Policy, *Report) {
 	rep.Dropped = dropCovered(rules)
 
 	byPath := map[string]int{}
+	var wider []string // rules on a directory for lifted or generalized paths
 	for _, r := range sortedRules(rules) {
 		if r.access == 0 {
 			continue
@@ -71,6 +72,17 @@ func (b *Builder) Policy() (*policy.Policy, *Report) {
 		}
 		b.warnSensitive(r, ap, sens, abstract, rep)
 		rep.Rights += r.access.Count()
+		if r.lifted > 0 || len(r.gens) > 0 {
+			wider = append(wider, ap)
+		}
+	}
+	if len(wider) > 0 {
+		ex := wider[0]
+		if len(wider) > 1 {
+			ex += fmt.Sprintf(" and %d more", len(wider)-1)
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s on a directory (%s) because the files were created, replaced or deleted during the run, or their names change from run to run: Landlock rules attach to inodes that exist when the sandbox starts, so they cannot be narrower",
+			plural(len(wider), "rule is", "rules are"), ex))
 	}
 	b.netRules(p, abstract)
 	for _, r := range p.Net {

@@ -12,11 +12,14 @@ import (
 // rights go to the directory.
 func TestCreatedFileLiftsToParent(t *testing.T) {
 	obs := cat(create("/w/new.txt", "write_file"), open("/w/old.txt", "read_file"))
-	p, _ := Minimize(obs, Options{})
+	p, rep := Minimize(obs, Options{})
 	wantGrants(t, p, map[string]policy.Access{
 		"/w":         acc("write_file", "make_reg"),
 		"/w/old.txt": acc("read_file"),
 	})
+	if len(rep.Notes) != 1 || !strings.HasPrefix(rep.Notes[0], "1 rule is on a directory (/w) because") || !strings.Contains(rep.Notes[0], "cannot be narrower") {
+		t.Errorf("notes %q", rep.Notes)
+	}
 	if c := p.FS[0].Comment; !strings.Contains(c, "created, replaced or deleted during the run") {
 		t.Errorf("lifted rule comment %q", c)
 	}
