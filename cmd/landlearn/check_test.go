@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -28,6 +31,7 @@ fs:
 // The "done when": check exits 0 before the program touches a
 // new file, and 1 with the gap after. One trace run each, real kernel.
 func TestCheckCoveredThenNot(t *testing.T) {
+	traceNeeds(t)
 	dir := writeFiles(t, map[string]string{"p.yaml": checkPolicy, "a.txt": "a\n", "b.txt": "b\n", "unused.txt": ""})
 	r := runCLI(t, dir, "", "check", "-p", "p.yaml", "--", "cat", "a.txt")
 	unused := "rules this run never used (information):\n  p.yaml:14: " + filepath.Join(realDir(t, dir), "unused.txt") + " [read_file]\n"
@@ -52,6 +56,31 @@ func TestCheckCoveredThenNot(t *testing.T) {
 	r = runCLI(t, dir, "", "check", "-p", "p.yaml", "--var", "PWD=/nonexistent", "--", "cat", "a.txt")
 	if r.code != 1 || !strings.Contains(r.stdout, "a.txt: missing [read_file]") {
 		t.Errorf("--var PWD: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// traceNeeds skips where the tracer cannot run: it reads /proc and needs
+// seccomp user notification with SECCOMP_USER_NOTIF_FLAG_CONTINUE, whose
+// use the tracer ties to Linux 6.6.
+func traceNeeds(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("check traces through /proc, which is missing")
+	}
+	var uts syscall.Utsname
+	if err := syscall.Uname(&uts); err == nil {
+		var rel []byte
+		for _, c := range uts.Release {
+			if c == 0 {
+				break
+			}
+			rel = append(rel, byte(c))
+		}
+		var major, minor int
+		fmt.Sscanf(string(rel), "%d.%d", &major, &minor)
+		if major < 6 || major == 6 && minor < 6 {
+			t.Skipf("kernel %s: the tracer needs Linux 6.6", rel)
+		}
 	}
 }
 
