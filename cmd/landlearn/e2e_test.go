@@ -319,6 +319,37 @@ func TestEndToEndRealPrograms(t *testing.T) {
 	}
 }
 
+// learn --merge grows a policy: what either run needed is granted, once,
+// and check of the grown policy passes for both.
+func TestLearnMergeGrows(t *testing.T) {
+	e2eNeeds(t, "cat")
+	root := t.TempDir()
+	env := e2eEnv(root)
+	dir := filepath.Join(root, "w")
+	c := e2eCase{files: map[string]string{"a.txt": "a\n", "b.txt": "b\n"}}
+	c.setup(t, dir)
+	pol := filepath.Join(root, "p.yaml")
+	if r := e2eRun(t, dir, env, "learn", "-o", pol, "--", "cat", "a.txt"); r.code != 0 {
+		t.Fatalf("learn: %d %s", r.code, r.stderr)
+	}
+	if r := e2eRun(t, dir, env, "check", "-p", pol, "--", "cat", "a.txt", "b.txt"); r.code != 1 {
+		t.Fatalf("check before the merge: exit %d, want 1\n%s", r.code, r.stdout)
+	}
+	if r := e2eRun(t, dir, env, "learn", "-o", pol, "--merge", pol, "--", "cat", "b.txt"); r.code != 0 {
+		t.Fatalf("learn --merge: %d %s", r.code, r.stderr)
+	}
+	if r := e2eRun(t, dir, env, "check", "-p", pol, "--", "cat", "a.txt", "b.txt"); r.code != 0 {
+		t.Errorf("check after the merge: exit %d\n%s", r.code, r.stdout)
+	}
+	text, _ := os.ReadFile(pol)
+	if n := strings.Count(string(text), "path: /usr/bin/cat\n"); n != 1 {
+		t.Errorf("/usr/bin/cat has %d rules:\n%s", n, text)
+	}
+	if r := e2eRun(t, dir, env, "run", "-p", pol, "--", "cat", "a.txt", "b.txt"); r.code != 0 || r.stdout != "a\nb\n" {
+		t.Errorf("run: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // buildFixture compiles testdata/minimize/fixture/fx.c statically: a
 // program that makes exactly the calls its arguments name.
 func buildFixture(t *testing.T) string {

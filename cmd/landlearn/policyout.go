@@ -100,6 +100,7 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 		comment := p.Comment
 		p = policy.Merge(old, p)
 		p.Comment = comment
+		minimize.Tidy(p)
 		p.File = ""
 		for i := range p.FS {
 			p.FS[i].Line = 0
