@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -164,6 +165,13 @@ func (f learnFlags) check(cmd *cobra.Command) error {
 	}
 	if f.output == "" {
 		return usageErrorf("-o needs a file name (or - for standard output)")
+	}
+	if f.output != "-" {
+		// Fail now, not after a long run, if the policy cannot be written.
+		dir := filepath.Dir(f.output)
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return usageErrorf("-o %s: directory %s does not exist; create it first, or write elsewhere", f.output, dir)
+		}
 	}
 	if f.output != "-" && !f.force && f.merge == "" {
 		if _, err := os.Lstat(f.output); err == nil {

@@ -298,6 +298,7 @@ func TestLearnRefusesBeforeRunning(t *testing.T) {
 		{[]string{"learn", "--backend", "ptrace", "-o", "x.yaml", "--", "touch", "ran"}, 2, "--accurate"},
 		{[]string{"learn", "--rounds", "3", "-o", "x.yaml", "--", "touch", "ran"}, 2, "--rounds"},
 		{[]string{"learn", "-o", "x.yaml"}, 2, "missing the command"},
+		{[]string{"learn", "-o", "no/such/dir/x.yaml", "--", "touch", "ran"}, 2, "does not exist"},
 		{[]string{"learn", "-o", "x.yaml", "touch", "ran"}, 2, "put -- before"},
 		{[]string{"learn", "-o", "x.yaml", "--", "landlearn-no-such-command"}, 127, "not found"},
 	} {
