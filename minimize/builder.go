@@ -10,10 +10,6 @@ import (
 	"github.com/landlearn/landlearn/policy"
 )
 
-// parentRights are the rights an observation asks on the parent directory
-// of the entry it makes, removes or moves (make_*, remove_*, refer).
-var parentRights = policy.DirOnlyRights() &^ policy.Bit("read_dir")
-
 // makeRights are the make_* rights.
 var makeRights = policy.Bit("make_char") | policy.Bit("make_dir") | policy.Bit("make_reg") |
 	policy.Bit("make_sock") | policy.Bit("make_fifo") | policy.Bit("make_block") | policy.Bit("make_sym")
@@ -86,10 +82,9 @@ type moveVal struct {
 }
 
 type netNode struct {
-	access  policy.Access
-	count   int
-	exes    []int32
-	example string
+	access policy.Access
+	count  int
+	exes   []int32
 }
 
 type scopeNote struct {
@@ -169,9 +164,6 @@ func (b *Builder) Add(o learn.Observation) {
 		n.access |= b.parse(policy.KindNet, o.Access)
 		n.count++
 		n.exes = b.addExe(n.exes, o.Exe)
-		if o.Exe != "" && (n.example == "" || o.Exe < n.example) {
-			n.example = o.Exe
-		}
 	case o.Path != "":
 		b.addFS(o)
 	}

@@ -62,15 +62,12 @@ func (b *Builder) merge(w *Builder) {
 	for port, wn := range w.net {
 		bn := b.net[port]
 		if bn == nil {
-			bn = &netNode{example: wn.example}
+			bn = &netNode{}
 			b.net[port] = bn
 		}
 		bn.access |= wn.access
 		bn.count += wn.count
 		bn.exes = exes(bn.exes, wn.exes)
-		if wn.example != "" && (bn.example == "" || wn.example < bn.example) {
-			bn.example = wn.example
-		}
 	}
 	for name, ws := range w.scopes {
 		bs := b.scopes[name]
