@@ -61,8 +61,8 @@ A corrupt line is an error naming FILE:LINE (exit 2); --skip-bad skips such
 lines and says how many. An empty run gives a valid policy that denies
 everything, and a warning.`,
 		Example: `  # Learn twice, with raw observations kept, and minimize both runs together:
-  landlearn learn --raw unit.jsonl -o /dev/null -- make test
-  landlearn learn --raw build.jsonl -o /dev/null -- make
+  landlearn learn --raw unit.jsonl -o unit.yaml -- make test
+  landlearn learn --raw build.jsonl -o build.yaml -- make
   landlearn minimize -o landlock.yaml unit.jsonl build.jsonl
   landlearn: 14 rules, 31 rights, 212 paths observed from 5310 observations
   landlearn: files observed vs reachable under the grants: 212 vs 1840
