@@ -350,6 +350,31 @@ func TestLearnMergeGrows(t *testing.T) {
 	}
 }
 
+// The raw observations of learn, minimized again, give the policy learn
+// wrote, byte for byte: --raw is a faithful record, and ReadRun (parallel,
+// fast decoder) agrees with the in-memory path.
+func TestLearnRawThenMinimize(t *testing.T) {
+	e2eNeeds(t, "sh", "cat")
+	root := t.TempDir()
+	env := e2eEnv(root)
+	dir := filepath.Join(root, "w")
+	c := e2eCase{files: map[string]string{"a.txt": "a\n", "d/b.txt": "b\n"}}
+	c.setup(t, dir)
+	argv := []string{"sh", "-c", "cat a.txt d/b.txt > out.txt && mkdir -p new/sub && mv out.txt new/sub/ && ls new"}
+	learned, raw := filepath.Join(root, "learned.yaml"), filepath.Join(root, "run.jsonl")
+	if r := e2eRun(t, dir, env, append([]string{"learn", "-o", learned, "--raw", raw, "--"}, argv...)...); r.code != 0 {
+		t.Fatalf("learn: %d %s", r.code, r.stderr)
+	}
+	r := e2eRun(t, dir, env, "minimize", raw)
+	want, err := os.ReadFile(learned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.code != 0 || r.stdout != string(want) {
+		t.Errorf("minimize of the raw file (exit %d):\n%s\nlearn wrote:\n%s", r.code, r.stdout, want)
+	}
+}
+
 // buildFixture compiles testdata/minimize/fixture/fx.c statically: a
 // program that makes exactly the calls its arguments name.
 func buildFixture(t *testing.T) string {
