@@ -43,7 +43,12 @@ func Minimize(obs []learn.Observation, o Options) (*policy.Policy, *Report) {
 func (b *Builder) Policy() (*policy.Policy, *Report) {
 	abi := b.o.abi()
 	p := policy.New(abi)
-	rep := &Report{Observations: b.added, Runs: max(b.runs, 1), FilesObserved: len(b.raw), FilesReachable: -1}
+	rep := &Report{Observations: b.added, Runs: max(b.runs, 1), PathsObserved: len(b.raw), FilesReachable: -1}
+	for _, rp := range b.raw {
+		if rp.file {
+			rep.FilesObserved++
+		}
+	}
 	sens := newSensitiveSet(b.o.Vars["HOME"])
 	abstract := func(s string) string { return s }
 	if b.o.Vars != nil {

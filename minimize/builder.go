@@ -69,6 +69,8 @@ type rawPath struct {
 	pid int
 	run int
 	g   string // the node's path
+	// file is set once the path was seen as a non-directory.
+	file bool
 }
 
 type moveKey struct {
@@ -179,8 +181,13 @@ func (b *Builder) addFS(o learn.Observation) {
 		p = path.Clean(p)
 	}
 	access := b.parse(policy.KindFS, o.Access)
+	isFile := o.Type != learn.TypeDir && access&policy.DirOnlyRights() == 0
 	seen, ok := b.raw[p]
 	n, why := seen.n, seen.why
+	if ok && isFile && !seen.file {
+		seen.file = true
+		b.raw[p] = seen
+	}
 	if !ok || (seen.pid != o.PID || seen.run != b.runs) && !pidFree(p) {
 		var g string
 		g, why = b.generalize(p, o.PID)
@@ -193,7 +200,7 @@ func (b *Builder) addFS(o learn.Observation) {
 			n.paths++
 			n.example = betterExample(n.example, p, g)
 		}
-		b.raw[p] = rawPath{n, why, o.PID, b.runs, g}
+		b.raw[p] = rawPath{n, why, o.PID, b.runs, g, seen.file || isFile}
 	}
 	n.access |= access
 	n.count++

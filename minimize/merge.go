@@ -45,7 +45,11 @@ func (b *Builder) merge(w *Builder) {
 	// Distinct paths are counted where they are first seen by b, so a
 	// path both Builders saw counts once.
 	for p, rp := range w.raw {
-		if _, ok := b.raw[p]; ok {
+		if seen, ok := b.raw[p]; ok {
+			if rp.file && !seen.file {
+				seen.file = true
+				b.raw[p] = seen
+			}
 			continue
 		}
 		bn := b.nodes[rp.g]

@@ -13,7 +13,10 @@ type Report struct {
 	FSRules      int
 	NetRules     int
 	Rights       int // rights granted, summed over rules
-	// FilesObserved is the number of distinct paths the runs accessed.
+	// PathsObserved is the number of distinct paths the runs accessed;
+	// FilesObserved counts those that are not directories, to compare
+	// with FilesReachable.
+	PathsObserved int
 	FilesObserved int
 	// FilesReachable is how many files the policy's fs rules reach, as
 	// Reachable counts them; -1 until the caller sets it.
@@ -34,7 +37,7 @@ type Report struct {
 func (r *Report) WriteSummary(w io.Writer) {
 	fmt.Fprintf(w, "landlearn: %s, %s, %s from %s\n",
 		plural(r.FSRules+r.NetRules, "rule", "rules"), plural(r.Rights, "right", "rights"),
-		plural(r.FilesObserved, "path observed", "paths observed"), plural(r.Observations, "observation", "observations"))
+		plural(r.PathsObserved, "path observed", "paths observed"), plural(r.Observations, "observation", "observations"))
 	if r.FilesReachable >= 0 {
 		more := ""
 		if r.ReachableCapped {
