@@ -495,7 +495,9 @@ func TestNecessity(t *testing.T) {
 // 1), even where the program shrugs the denial off (ld.so falls back
 // when /etc/ld.so.cache is unreadable).
 func TestNecessityAudit(t *testing.T) {
-	e2eNeeds(t, "sed", "python3", "sh", "mv", "ln", "mkfifo")
+	// gcc passes too, but its 60 rights take 20 s of verify runs: it is
+	// left to TestEndToEndRealPrograms.
+	e2eNeeds(t, "sed", "python3", "sh", "mv", "ln", "mkfifo", "git", "tar", "gzip", "sqlite3")
 	cases := []e2eCase{{
 		name:  "sed -i",
 		files: map[string]string{"f.txt": "hello world\n"},
@@ -510,6 +512,17 @@ func TestNecessityAudit(t *testing.T) {
 		name:  "mv, ln -s and mkfifo",
 		files: map[string]string{"d1/f": "moved\n", "d2/keep": ""},
 		argv:  []string{"sh", "-c", "mv d1/f d2/f && ln -s f d2/l && mkfifo d2/p && cat d2/l"},
+	}, {
+		name:  "git init and commit",
+		files: map[string]string{"a.txt": "a\n"},
+		argv:  []string{"sh", "-c", "git init -q . && git add a.txt && git commit -q -m first && git log --format='%H %s'"},
+	}, {
+		name:  "tar and gzip",
+		files: map[string]string{"src/a.txt": "a\n", "src/b/c.txt": "c\n"},
+		argv:  []string{"sh", "-c", "tar --sort=name --mtime=@0 --owner=0 --group=0 -czf out.tgz src && tar -tzf out.tgz"},
+	}, {
+		name: "sqlite3",
+		argv: []string{"sqlite3", "db.sqlite", "create table t(x); insert into t values (1), (2); select sum(x) from t;"},
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
