@@ -27,8 +27,9 @@ func init() {
 		Use:   "minimize [-o FILE] [--force] [--skip-bad] [--collapse N] RUN.jsonl...",
 		Short: "Turn recorded observations (JSONL) into a least-privilege policy",
 		Long: `Read the observations that 'landlearn learn --raw FILE.jsonl' recorded (one
-JSON object a line, DESIGN.md "Observations"), from one run or several, and
-write the smallest policy that allows all of them. Several files are merged:
+JSON object a line: which program needed which Landlock rights on which path
+or port), from one run or several, and write the smallest policy that allows
+all of them. Several files are merged:
 learn once per code path (tests, a build, a release) and minimize them together.
 "-" reads standard input.
 
@@ -49,10 +50,11 @@ How observations become rules:
   - paths under ${HOME}, ${TMPDIR}, ${PWD} and ${XDG_*} become variables, so
     the file works for another user or checkout; ${PWD} is the directory you
     run minimize in;
-  - at least N files read in one directory become one rule on the directory
+  - N or more files used in one directory become one rule on the directory
     (--collapse N, default 32, 0 for never), except in sensitive trees (/etc,
     /proc, /dev, /root, ${HOME}/.ssh...) unless --allow-sensitive; every grant
     on a sensitive path is warned about;
+  - rights that a rule on a parent directory grants are left out;
   - abi is this kernel's Landlock ABI and handled lists every right of it,
     so a policy that only reads files still restricts writes and TCP.
 The same observations always give the same bytes.
@@ -65,7 +67,7 @@ everything, and a warning.`,
   landlearn learn --raw build.jsonl -o build.yaml -- make
   landlearn minimize -o landlock.yaml unit.jsonl build.jsonl
   landlearn: 14 rules, 31 rights, 212 paths observed from 5310 observations
-  landlearn: files observed vs reachable under the grants: 212 vs 1840
+  landlearn: files observed vs reachable under the grants: 180 vs 1840
 
   # Collapse less, and look at the result first:
   landlearn minimize --collapse 100 build.jsonl | less`,
