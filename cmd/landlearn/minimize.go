@@ -29,9 +29,8 @@ func init() {
 		Long: `Read the observations that 'landlearn learn --raw FILE.jsonl' recorded (one
 JSON object a line: which program needed which Landlock rights on which path
 or port), from one run or several, and write the smallest policy that allows
-all of them. Several files are merged:
-learn once per code path (tests, a build, a release) and minimize them together.
-"-" reads standard input.
+all of them. Several files are merged: learn once per code path (tests, a
+build, a release) and minimize them together. "-" reads standard input.
 
 The policy is written to stdout, or to FILE with -o (atomically; an existing
 FILE is replaced only with --force). A summary goes to stderr: rules, rights,
