@@ -45,7 +45,10 @@ func (b *Builder) generalize(p string, pid int) (string, string) {
 			return "/dev/pts", genPty
 		}
 	}
-	if pid >= 100 {
+	// Names holding the pid (sh-thd.12345, app.12345.lock) are looked for
+	// only where programs put such files: elsewhere a pid of 311 would
+	// also match _ssl.cpython-311-x86_64-linux-gnu.so.
+	if pid >= 100 && b.inRuntimeDir(p) {
 		if d, ok := cutPidComponent(p, strconv.Itoa(pid)); ok {
 			return d, genPid
 		}
@@ -101,6 +104,17 @@ func (b *Builder) isTempDir(d string) bool {
 		return true
 	}
 	return d == b.tmpdir
+}
+
+// inRuntimeDir reports whether p is beneath a temp directory or /run,
+// where per-process files live.
+func (b *Builder) inRuntimeDir(p string) bool {
+	for _, d := range []string{"/tmp", "/var/tmp", "/dev/shm", "/run", "/var/run", b.tmpdir} {
+		if d != "" && d != "." && d != "/" && strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // looksMkstemp reports whether the file name ends, before an optional

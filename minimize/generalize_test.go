@@ -44,6 +44,7 @@ func TestPtyPidMkstemp(t *testing.T) {
 		pidOpen(4321, "/tmp/test01", "read_file"),
 		pidOpen(4321, "/usr/lib/libQt5Core.so.5", "read_file"),
 		pidOpen(4321, "/usr/lib/x86_64/libfoo.so.4321", "read_file"),
+		pidOpen(4321, "/tmp/sh-thd.4321", "read_file"),
 	)
 	p, _ := Minimize(obs, Options{})
 	wantGrants(t, p, map[string]policy.Access{
@@ -51,7 +52,8 @@ func TestPtyPidMkstemp(t *testing.T) {
 		"/var/run":                 acc("write_file"),
 		"/tmp":                     acc("read_file"),
 		"/usr/lib/libQt5Core.so.5": acc("read_file"),
-		"/usr/lib/x86_64":          acc("read_file"),
+		// A number that happens to be the pid, outside /tmp and /run.
+		"/usr/lib/x86_64/libfoo.so.4321": acc("read_file"),
 	})
 	sound(t, obs, p, nil)
 	for _, r := range p.FS {
