@@ -26,7 +26,8 @@ const (
 func (b *Builder) generalize(p string, pid int) (string, string) {
 	if rest, ok := strings.CutPrefix(p, "/proc/"); ok {
 		first, tail, _ := strings.Cut(rest, "/")
-		if n, err := strconv.Atoi(first); err == nil && n > 0 {
+		// /proc/1 is init's in every run: it stays as it is.
+		if n, err := strconv.Atoi(first); err == nil && n > 1 {
 			if n != pid || n != b.runRoot {
 				return "/proc", genPid
 			}

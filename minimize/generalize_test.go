@@ -34,6 +34,9 @@ func TestProcSelf(t *testing.T) {
 	obs = cat(pidOpen(100, "/usr/bin/app", "read_file"), pidOpen(200, "/proc/200/stat", "read_file"), pidOpen(200, "/proc/100/stat", "read_file"))
 	p, _ = Minimize(obs, Options{})
 	wantGrants(t, p, map[string]policy.Access{"/usr/bin/app": acc("read_file"), "/proc": acc("read_file")})
+	// init is pid 1 in every run.
+	p, _ = Minimize(cat(pidOpen(100, "/proc/1/cgroup", "read_file")), Options{})
+	wantGrants(t, p, map[string]policy.Access{"/proc/1/cgroup": acc("read_file")})
 }
 
 func TestPtyPidMkstemp(t *testing.T) {
