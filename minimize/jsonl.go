@@ -411,24 +411,26 @@ func (p *parser) string() ([]byte, bool) {
 	if !p.byte('"') {
 		return nil, false
 	}
-	start := p.i
+	end := bytes.IndexByte(p.b[p.i:], '"')
+	if end < 0 {
+		return nil, false
+	}
+	// An escaped quote ends s early, but s then holds the backslash.
+	s := p.b[p.i : p.i+end]
 	ascii := true
-	for ; p.i < len(p.b); p.i++ {
-		switch c := p.b[p.i]; {
-		case c == '"':
-			s := p.b[start:p.i]
-			p.i++
-			if !ascii && !utf8.Valid(s) {
-				return nil, false
-			}
-			return s, true
+	for _, c := range s {
+		switch {
 		case c == '\\' || c < 0x20:
-			return nil, false
+			return nil, false // escapes and control characters: the strict decoder
 		case c >= 0x80:
 			ascii = false
 		}
 	}
-	return nil, false
+	if !ascii && !utf8.Valid(s) {
+		return nil, false
+	}
+	p.i += end + 1
+	return s, true
 }
 
 // uint parses a JSON number that is a plain non-negative integer <= max.

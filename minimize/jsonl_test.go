@@ -51,6 +51,9 @@ var decoderSeeds = []string{
 // The fast decoder is only an accelerator: whatever it accepts, the
 // strict decoder accepts as the same observation.
 func checkFastMatchesStrict(t *testing.T, line string) {
+	if strings.Contains(line, "\n") {
+		return // decodeChunk splits lines first: the decoders never see one
+	}
 	var o learn.Observation
 	if !newDecoder().fast([]byte(line), &o) {
 		return
