@@ -103,7 +103,9 @@ func (p *ptracer) attach(pid int, tree procTree) error {
 	return <-r.reply
 }
 
-func (p *ptracer) start()        {}
+// start: serving began at attach. A fatal error ends the tracing
+// thread, and PTRACE_O_EXITKILL kills every tracee with it.
+func (p *ptracer) start(func())  {}
 func (p *ptracer) wait() error   { return <-p.done }
 func (p *ptracer) calls() uint64 { return p.n.Load() }
 

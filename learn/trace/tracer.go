@@ -327,8 +327,10 @@ func (r *runner) run(mode string, res *RunResult) error {
 
 // supervisor is a mode's loop over stopped calls.
 type supervisor interface {
-	// start begins serving the stopped calls.
-	start()
+	// start begins serving the stopped calls; fatal is called if the
+	// supervisor cannot go on (the tree must then be killed, or it would
+	// wait for answers forever).
+	start(fatal func())
 	// wait returns when the tree has no traced task left.
 	wait() error
 	calls() uint64
@@ -338,9 +340,11 @@ type supervisor interface {
 // supervise lets the helper exec, waits for the tree, and handles
 // signals, the timeout and the context.
 func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mainPid int, lifeW, ctlR, goW *os.File) error {
-	sup.start()
+	var killOnce sync.Once
+	kill := func() { killOnce.Do(func() { lifeW.Close() }) }
+	sup.start(kill)
 	if _, err := goW.Write([]byte("go\n")); err != nil {
-		lifeW.Close()
+		kill()
 	}
 	goW.Close()
 
@@ -375,13 +379,6 @@ func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mai
 		timeout = t.C
 	}
 	var lingering <-chan time.Time
-	killed := false
-	kill := func() {
-		if !killed {
-			killed = true
-			lifeW.Close()
-		}
-	}
 	mainDone, done := false, false
 	var ctxErr error
 	ctxDone := r.ctx.Done()
@@ -487,7 +484,7 @@ type notifier struct {
 	err error
 }
 
-func (n *notifier) start() {
+func (n *notifier) start(fatal func()) {
 	for range receivers {
 		n.wg.Add(1)
 		go func() {
@@ -498,6 +495,7 @@ func (n *notifier) start() {
 					n.err = fmt.Errorf("seccomp listener: %w", err)
 				}
 				n.mu.Unlock()
+				fatal()
 			}
 		}()
 	}
