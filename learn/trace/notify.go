@@ -31,7 +31,7 @@ import (
 // filter again as a new notification. A call that blocks after it was
 // let through (an open of a FIFO) and is restarted also enters the
 // filter again; its observations are then exactly the previous ones of
-// the same thread, and the recorder skips such a repeat (see dedupe).
+// the same thread, and record skips such a repeat (dedupeKey).
 // Nothing else is skipped: two identical calls in a row may need
 // different rights (the first O_CREAT creates, the second truncates).
 //
