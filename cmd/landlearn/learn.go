@@ -62,8 +62,8 @@ Backends (--backend):
 
 The trace backend uses seccomp user notification; --accurate uses ptrace
 instead, which is slower but sees each call's real result (it is also used,
-with a message, where a seccomp listener cannot be installed, e.g. when CMD
-already runs under one). io_uring, and data sent with sendto/sendmsg to an
+with a message, where a seccomp listener cannot be installed: when landlearn
+itself runs under a seccomp supervisor, such as another landlearn). io_uring, and data sent with sendto/sendmsg to an
 abstract unix socket, are invisible to it: a warning says so when seen.
 
 CMD runs with no_new_privs, as it will under Landlock: a set-user-ID program it
@@ -86,7 +86,7 @@ Exit status: CMD's (128+N when signal N killed it, 127 when CMD is not found);
 2 when landlearn could not learn or could not write the policy.`,
 		Example: `  # Learn what a build needs, then build in the sandbox:
   landlearn learn --raw build.jsonl -- make
-  landlearn: trace backend (seccomp-notify): 5310 calls stopped, 812 observations in build.jsonl
+  landlearn: trace backend (seccomp-notify): 5310 calls stopped, 812 observations in build.jsonl; make exited 0
   landlearn: wrote landlock.yaml; try it with: landlearn run -p landlock.yaml -- CMD
   landlearn run -p landlock.yaml -- make
 
