@@ -322,7 +322,16 @@ func (r *runner) run(mode string, res *RunResult) error {
 		}
 		return fmt.Errorf("start the traced command: %s", msg)
 	}
-	return r.supervise(sup, res, keeper, mainPid, lifeW, ctlR, goW)
+	// Signals are forwarded through a pidfd: once the keeper has reaped
+	// the target, its pid may name another process.
+	mainFD, err := unix.PidfdOpen(mainPid, 0)
+	if err != nil {
+		lifeW.Close()
+		keeper.Wait()
+		return fmt.Errorf("pidfd_open of the traced command (pid %d): %w", mainPid, err)
+	}
+	defer unix.Close(mainFD)
+	return r.supervise(sup, res, keeper, mainFD, lifeW, ctlR, goW)
 }
 
 // supervisor is a mode's loop over stopped calls.
@@ -339,7 +348,7 @@ type supervisor interface {
 
 // supervise lets the helper exec, waits for the tree, and handles
 // signals, the timeout and the context.
-func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mainPid int, lifeW, ctlR, goW *os.File) error {
+func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mainFD int, lifeW, ctlR, goW *os.File) error {
 	var killOnce sync.Once
 	kill := func() { killOnce.Do(func() { lifeW.Close() }) }
 	sup.start(kill)
@@ -406,7 +415,7 @@ func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mai
 			}
 			res.Interrupted = true
 			if sig == syscall.SIGTERM || !foregroundOfTTY() {
-				unix.Kill(mainPid, sig.(syscall.Signal))
+				unix.PidfdSendSignal(mainFD, sig.(syscall.Signal), nil, 0)
 			}
 		case <-timeout:
 			res.TimedOut = true

@@ -260,3 +260,26 @@ func TestRunKeepsIgnoredSignals(t *testing.T) {
 		t.Errorf("the target does not ignore SIGHUP (SigIgn %#x): the learner or keeper caught it on the way", mask)
 	}
 }
+
+// Cancelling the context stops the tree; Run reports the cancellation.
+func TestRunContextCancel(t *testing.T) {
+	requireTracing(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
+	go func() {
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	res, err := run(ctx, []string{"sh", "-c", "touch started; sleep 1000"}, Options{Dir: dir}, &memRecorder{}, testMapping())
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if res.ExitCode != 128+9 {
+		t.Errorf("exit code %d, want %d (SIGKILL)", res.ExitCode, 128+9)
+	}
+}
