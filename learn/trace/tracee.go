@@ -99,12 +99,14 @@ func (t *procTracee) FDPath(fd int) (string, error) {
 	return os.Readlink(t.proc + "fd/" + strconv.Itoa(fd))
 }
 
-// Root, Exe and Creds are cached per thread: reading them costs more
-// than the rest of a call's handling together (/proc/TID/status is
-// rendered whole, ~15µs; each /proc magic link ~4µs). A cache entry is
-// used only while the owner of /proc/TID (the thread's effective uid
-// and gid, one stat) is the one seen when it was filled: a reused tid or
-// a setuid() starts a new entry. An exec drops the entries of the
+// The thread group, Root, Exe and Creds are cached per thread: reading
+// them costs more than the rest of a call's handling together
+// (/proc/TID/status is rendered whole, ~15µs; each /proc magic link and
+// pidfd_open ~4µs). One stat of /proc/TID identifies the thread: its
+// inode number belongs to that task (a new task with a reused tid gets a
+// new inode), and its owner is the task's effective uid and gid (a
+// setuid() changes it). A cache entry is used only while both are the
+// ones seen when it was filled. An exec drops the entries of the
 // caller's thread group before it is looked at (see dropThreadGroup),
 // so chroot-then-exec resolves the exec'd path in the new root. Missed:
 // chroot(), setgroups() or setfsuid() alone in the middle of a run,
@@ -184,7 +186,7 @@ func (t *procTracee) entry() *threadEntry {
 	if unix.Stat(strings.TrimSuffix(t.proc, "/"), &st) != nil {
 		return nil
 	}
-	t.ent = t.cache.get(t.tid, st.Uid, st.Gid)
+	t.ent = t.cache.get(t.tid, threadID{ino: st.Ino, uid: st.Uid, gid: st.Gid})
 	return t.ent
 }
 
@@ -194,8 +196,15 @@ type threadCache struct {
 	m  map[int]*threadEntry
 }
 
+// threadID tells a thread apart from an earlier one with its tid.
+type threadID struct {
+	ino      uint64 // of /proc/TID
+	uid, gid uint32 // its owner
+}
+
 type threadEntry struct {
-	owner   [2]uint32 // uid, gid of /proc/TID when filled
+	id      threadID
+	tgid    int
 	root    string
 	exe     string
 	credsOK bool
@@ -206,14 +215,14 @@ type threadEntry struct {
 
 func newThreadCache() *threadCache { return &threadCache{m: map[int]*threadEntry{}} }
 
-// get returns tid's entry for the owner uid:gid, a fresh one if the
-// owner changed.
-func (c *threadCache) get(tid int, uid, gid uint32) *threadEntry {
+// get returns tid's entry, a fresh one if tid is now another thread or
+// changed owner.
+func (c *threadCache) get(tid int, id threadID) *threadEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.m[tid]
-	if e == nil || e.owner != [2]uint32{uid, gid} {
-		e = &threadEntry{owner: [2]uint32{uid, gid}}
+	if e == nil || e.id != id {
+		e = &threadEntry{id: id}
 		c.m[tid] = e
 	}
 	return e
@@ -283,12 +292,32 @@ func (t *procTracee) readStatus() error {
 }
 
 // tgid is the caller's thread group id, tid itself if it cannot be read
-// (the caller is gone; its call will not be recorded anyway). Most
-// callers lead their thread group, which pidfd_open accepts (without
-// PIDFD_THREAD it refuses any other thread): two cheap syscalls instead
-// of reading /proc/TID/status. Nothing is cached: pid_max may be small
-// (32768 here) and thread ids are reused within one build.
+// (the caller is gone; its call will not be recorded anyway). It is
+// cached with the thread (see above): tids are reused within one build
+// (pid_max may be 32768), a thread's /proc inode is not.
 func (t *procTracee) tgid() int {
+	e := t.entry()
+	if e != nil {
+		t.cache.mu.Lock()
+		g := e.tgid
+		t.cache.mu.Unlock()
+		if g != 0 {
+			return g
+		}
+	}
+	g := t.readTgid()
+	if e != nil {
+		t.cache.mu.Lock()
+		e.tgid = g
+		t.cache.mu.Unlock()
+	}
+	return g
+}
+
+// readTgid asks the kernel. Most callers lead their thread group, which
+// pidfd_open accepts (without PIDFD_THREAD it refuses any other thread):
+// cheaper than reading /proc/TID/status.
+func (t *procTracee) readTgid() int {
 	if fd, err := unix.PidfdOpen(t.tid, 0); err == nil {
 		unix.Close(fd)
 		return t.tid
