@@ -21,6 +21,10 @@ var makeRights = policy.Bit("make_char") | policy.Bit("make_dir") | policy.Bit("
 type Builder struct {
 	o      Options
 	tmpdir string
+	// anchors are the variables' values (as given and symlink-resolved):
+	// directories that exist before the run and get a ${NAME} of their
+	// own, so their names are never generalized as random or pid names.
+	anchors []string
 
 	nodes    map[string]*node     // generalized path -> what it needed
 	unstable map[string]struct{}  // created, replaced, moved or deleted
@@ -119,6 +123,7 @@ func New(opts Options) *Builder {
 	for _, r := range policy.Rights() {
 		b.rights[r.Name] = rightBit{r.Kind, policy.Access(r.Bit)}
 	}
+	b.anchors = anchorDirs(opts.Vars)
 	return b
 }
 

@@ -2,8 +2,12 @@ package minimize
 
 import (
 	"path"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/landlearn/landlearn/policy"
 )
 
 // Why a path was generalized to a directory (rule 7). The names end up in
@@ -46,6 +50,12 @@ func (b *Builder) generalize(p string, pid int) (string, string) {
 			return "/dev/pts", genPty
 		}
 	}
+	// A variable's directory (a mktemp'd ${PWD} such as
+	// /tmp/ci-build.Q3xZ1a) existed before the run and stands for itself:
+	// the variable, not a parent rule, keeps it portable.
+	if b.isAnchor(p) {
+		return p, ""
+	}
 	// Names holding the pid (sh-thd.12345, app.12345.lock) are looked for
 	// only where programs put such files: elsewhere a pid of 311 would
 	// also match _ssl.cpython-311-x86_64-linux-gnu.so.
@@ -58,6 +68,36 @@ func (b *Builder) generalize(p string, pid int) (string, string) {
 		return path.Clean(dir), genMkstemp
 	}
 	return p, ""
+}
+
+// anchorDirs returns the values of vars, cleaned and symlink-resolved,
+// leaving out "/" and relative values.
+func anchorDirs(vars policy.Vars) []string {
+	var out []string
+	add := func(d string) {
+		if d = path.Clean(d); strings.HasPrefix(d, "/") && d != "/" && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	for _, v := range vars {
+		add(v)
+		if r, err := filepath.EvalSymlinks(v); err == nil {
+			add(r)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// isAnchor reports whether p is a variable's directory or one of its
+// ancestors.
+func (b *Builder) isAnchor(p string) bool {
+	for _, a := range b.anchors {
+		if a == p || strings.HasPrefix(a, p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // cutPidComponent returns the parent of the first component of p that

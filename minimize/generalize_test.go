@@ -113,3 +113,20 @@ func TestLauncherName(t *testing.T) {
 		t.Errorf("comment %q", c)
 	}
 }
+
+// A mktemp'd working directory (/tmp/ci-build.Q3xZ1a) has a random-looking
+// name, but it existed before the run and ${PWD} names it: creating a file
+// in it must not become make_reg on all of /tmp.
+func TestVariableDirIsNotRandom(t *testing.T) {
+	wd := "/tmp/ci-build.Q3xZ1a"
+	obs := cat(
+		learn.Observation{Seq: 1, PID: 4321, Syscall: "openat", Path: wd, Type: learn.TypeDir,
+			Access: []string{"make_reg"}, Created: true, Dst: wd + "/out.tgz"},
+		pidOpen(4321, wd+"/src.txt", "read_file"),
+	)
+	p, _ := Minimize(obs, Options{Vars: policy.Vars{"PWD": wd, "TMPDIR": "/tmp"}})
+	wantGrants(t, p, map[string]policy.Access{
+		"${PWD}":         acc("make_reg"),
+		"${PWD}/src.txt": acc("read_file"),
+	})
+}
