@@ -31,6 +31,7 @@ type learnFlags struct {
 	timeout        time.Duration
 	collapse       int
 	allowSensitive bool
+	noReset        bool
 }
 
 // Backends of `learn --backend`.
@@ -43,7 +44,7 @@ const (
 func init() {
 	var f learnFlags
 	cmd := &cobra.Command{
-		Use:   "learn [-o FILE] [--force|--merge OLD.yaml] [--raw FILE.jsonl] [--backend trace|audit|trace+audit] [--accurate] [--rounds N] [--timeout D] [--collapse N] [--allow-sensitive] -- CMD [ARG...]",
+		Use:   "learn [-o FILE] [--force|--merge OLD.yaml] [--raw FILE.jsonl] [--backend trace|audit|trace+audit] [--accurate] [--rounds N] [--no-reset] [--timeout D] [--collapse N] [--allow-sensitive] -- CMD [ARG...]",
 		Short: "Run a command and write the Landlock policy it needs",
 		Long: `Run CMD, watch what it does, and write the least-privilege Landlock policy
 that allows it to FILE (default landlock.yaml). Review the file like code, then
@@ -111,6 +112,7 @@ Exit status: CMD's (128+N when signal N killed it, 127 when CMD is not found);
 	fl.DurationVar(&f.timeout, "timeout", 0, "stop CMD and every process it started after D (e.g. 30s); 0: wait for them")
 	fl.IntVar(&f.collapse, "collapse", minimize.DefaultCollapse, "make one directory rule from N or more sibling file rules (0: never)")
 	fl.BoolVar(&f.allowSensitive, "allow-sensitive", false, "allow collapsing into sensitive trees (/etc, ${HOME}, /proc...)")
+	fl.BoolVar(&f.noReset, "no-reset", false, "audit backends: do not copy and restore the working directory between rounds (needed above 1 GiB)")
 	cmd.MarkFlagFilename("output", "yaml", "yml")
 	cmd.MarkFlagFilename("merge", "yaml", "yml")
 	cmd.MarkFlagFilename("raw", "jsonl")
@@ -150,6 +152,9 @@ func (f learnFlags) check(cmd *cobra.Command) error {
 	}
 	if f.accurate && f.backend == backendAudit {
 		return usageErrorf("--accurate is a way of tracing; --backend audit does not trace. Did you mean --backend trace+audit?")
+	}
+	if f.noReset && f.backend == backendTrace {
+		return usageErrorf("--no-reset is for --backend audit or trace+audit, whose rounds run CMD again; the trace backend runs CMD once")
 	}
 	if cmd.Flags().Changed("rounds") && f.backend == backendTrace {
 		return usageErrorf("--rounds counts enforcing runs of --backend audit or trace+audit; the trace backend runs CMD once")
@@ -240,7 +245,10 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	if f.backend != backendTrace && !interrupted {
 		seed := obs
 		var err error
-		obs, code, err = runAuditRounds(ctx, argv, seed, auditRounds{Rounds: f.rounds, Merge: f.merge, Stderr: stderr})
+		obs, code, err = runAuditRounds(ctx, argv, seed, auditRounds{
+			Rounds: f.rounds, Merge: f.merge, NoReset: f.noReset, Stderr: stderr,
+			Collapse: f.collapse, AllowSensitive: f.allowSensitive,
+		})
 		if err != nil {
 			raw.keep(stderr, rec.count(), "the audit backend failed")
 			return withExit(err, exitUsage)
