@@ -33,7 +33,9 @@ var ErrExists = errors.New("policy file already exists")
 // check is atomic: the new file is hard-linked into place, which fails if
 // something appeared at path in the meantime (file systems without hard
 // links fall back to a check before rename). With force, an existing
-// file is replaced and keeps its permission bits; a new file gets 0644.
+// regular file is replaced and keeps its permission bits; a new file gets
+// 0644. Anything else at path (a device such as /dev/null, a fifo, a
+// socket, a symbolic link) is refused, force or not: see CheckTarget.
 func WriteFile(path string, p *policy.Policy, force bool) error {
 	var b bytes.Buffer
 	if err := renderYAML(&b, p); err != nil {
@@ -43,17 +45,12 @@ func WriteFile(path string, p *policy.Policy, force bool) error {
 		return err
 	}
 
+	if err := CheckTarget(path, force); err != nil {
+		return err
+	}
 	mode := fs.FileMode(0o644)
-	st, err := os.Lstat(path)
-	switch {
-	case err == nil && !force:
-		return fmt.Errorf("%s: %w; not overwriting it", path, ErrExists)
-	case err == nil && st.IsDir():
-		return fmt.Errorf("%s is a directory; give a file name such as %s", path, filepath.Join(path, "landlock.yaml"))
-	case err == nil && st.Mode().IsRegular():
+	if st, err := os.Lstat(path); err == nil {
 		mode = st.Mode().Perm()
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 
 	dir := filepath.Dir(path)
@@ -80,6 +77,10 @@ func WriteFile(path string, p *policy.Policy, force bool) error {
 	}
 
 	if force {
+		// Again, just before: a device or link may have appeared since.
+		if err := CheckTarget(path, true); err != nil {
+			return err
+		}
 		err = os.Rename(tmpName, path)
 	} else {
 		err = linkNoClobber(tmpName, path)
@@ -88,6 +89,54 @@ func WriteFile(path string, p *policy.Policy, force bool) error {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// ErrNotRegular is returned (wrapped) by WriteFile and CheckTarget when
+// path is a device, a fifo, a socket or a symbolic link. The final rename
+// would replace that object itself, not write into it: with force, -o
+// /dev/null as root would delete the device node and leave a policy file
+// in its place.
+var ErrNotRegular = errors.New("not a regular file")
+
+// CheckTarget reports, without writing anything, whether WriteFile(path,
+// p, force) may put a file at path: an error wrapping ErrExists when path
+// exists and force is false, ErrNotRegular when path is something other
+// than a regular file (force or not), or an error when path is a
+// directory or cannot be examined. Commands call it before a long run, so
+// that they refuse before the work instead of after it.
+func CheckTarget(path string, force bool) error {
+	st, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("write %s: %w", path, err)
+	case st.IsDir():
+		return fmt.Errorf("%s is a directory; give a file name such as %s", path, filepath.Join(path, "landlock.yaml"))
+	case st.Mode()&fs.ModeSymlink != 0:
+		target, _ := os.Readlink(path)
+		return fmt.Errorf("%s is a symbolic link to %s, %w: writing the policy would replace the link with a file; give the file itself, or another name", path, target, ErrNotRegular)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("%s is %s, %w: writing the policy would replace it with a file; give a file name (or - for standard output)", path, typeName(st.Mode()), ErrNotRegular)
+	case !force:
+		return fmt.Errorf("%s: %w; not overwriting it", path, ErrExists)
+	}
+	return nil
+}
+
+// typeName says what kind of file a non-regular, non-directory mode is.
+func typeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeNamedPipe != 0:
+		return "a fifo"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }
 
 // linkNoClobber puts the finished temporary file at path unless path

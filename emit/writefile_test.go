@@ -1,6 +1,9 @@
 package emit
 
 import (
+	"net"
+	"syscall"
+
 	"errors"
 	"os"
 	"path/filepath"
@@ -141,5 +144,84 @@ func assertOnlyFiles(t *testing.T, dir string, names ...string) {
 	}
 	if strings.Join(got, ",") != strings.Join(names, ",") {
 		t.Errorf("%s holds %v, want %v", dir, got, names)
+	}
+}
+
+// TestWriteFileRefusesNonRegular: with or without force, a device (such
+// as /dev/null), a fifo, a socket or a symbolic link at path is left as it
+// is: renaming the new policy over it would replace the node itself.
+func TestWriteFileRefusesNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target.yaml")
+	if err := os.WriteFile(target, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nodes := map[string]func(string) error{
+		"fifo":    func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"symlink": func(p string) error { return os.Symlink("target.yaml", p) },
+		"socket": func(p string) error {
+			l, err := net.Listen("unix", p)
+			if err == nil {
+				l.(*net.UnixListener).SetUnlinkOnClose(false)
+				l.Close()
+			}
+			return err
+		},
+		"chardev": func(p string) error {
+			// The same device as /dev/null; needs CAP_MKNOD.
+			return syscall.Mknod(p, syscall.S_IFCHR|0o666, 1<<8|3)
+		},
+	}
+	for name, mk := range nodes {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if err := mk(path); err != nil {
+				t.Skipf("cannot make a %s here: %v", name, err)
+			}
+			before, err := os.Lstat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, force := range []bool{false, true} {
+				err := WriteFile(path, samplePolicy(), force)
+				if !errors.Is(err, ErrNotRegular) {
+					t.Fatalf("WriteFile(%s, force=%v) = %v, want ErrNotRegular", name, force, err)
+				}
+				if !strings.Contains(err.Error(), path) {
+					t.Errorf("error %q does not name %s", err, path)
+				}
+				after, err := os.Lstat(path)
+				if err != nil || after.Mode() != before.Mode() || !os.SameFile(before, after) {
+					t.Fatalf("%s was replaced: before %v, after %v (%v)", path, before.Mode(), after, err)
+				}
+			}
+		})
+	}
+	if data, _ := os.ReadFile(target); string(data) != "precious\n" {
+		t.Errorf("the symlink's target changed to %q", data)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}
+
+func TestCheckTarget(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckTarget(filepath.Join(dir, "new.yaml"), false); err != nil {
+		t.Errorf("CheckTarget(new file) = %v, want nil", err)
+	}
+	old := filepath.Join(dir, "old.yaml")
+	os.WriteFile(old, []byte("old\n"), 0o644)
+	if err := CheckTarget(old, false); !errors.Is(err, ErrExists) {
+		t.Errorf("CheckTarget(existing, false) = %v, want ErrExists", err)
+	}
+	if err := CheckTarget(old, true); err != nil {
+		t.Errorf("CheckTarget(existing, true) = %v, want nil", err)
+	}
+	if err := CheckTarget("/dev/null", true); !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), "character device") {
+		t.Errorf("CheckTarget(/dev/null, true) = %v, want ErrNotRegular saying it is a character device", err)
 	}
 }

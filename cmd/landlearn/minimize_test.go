@@ -70,7 +70,7 @@ func TestMinimizeBadInput(t *testing.T) {
 		{[]string{"minimize", "."}, 2, "is a directory"},
 		{[]string{"minimize", "--collapse", "-1", "bad.jsonl"}, 2, "--collapse -1"},
 		{[]string{"minimize", "--force", "bad.jsonl"}, 2, "Did you mean -o landlock.yaml --force?"},
-		{[]string{"minimize", "--skip-bad", "-o", "/dev/null", "--force", "bad.jsonl"}, 2, "/dev/null is not a regular file"},
+		{[]string{"minimize", "--skip-bad", "-o", "/dev/null", "--force", "bad.jsonl"}, 2, "/dev/null is a character device"},
 	}
 	for _, c := range cases {
 		r := runCLI(t, dir, "", c.args...)

@@ -116,20 +116,16 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 	if ep, err := p.Expand(vars); err == nil {
 		rep.FilesReachable, rep.ReachableCapped = minimize.Reachable(ep, reachableLimit)
 	}
-	if out.Path != "-" {
-		// WriteFile renames a new file into place: over /dev/null (as
-		// root) or a fifo that would replace the device or pipe itself.
-		if st, err := os.Lstat(out.Path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
-			return usageErrorf("%s is not a regular file (%s); give a file name, or -o - to print the policy", out.Path, st.Mode().Type())
-		}
-	}
 	if out.Path == "-" {
 		if err := emit.YAML(out.Stdout, p); err != nil {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("write the policy: %w", err)}
 		}
 	} else if err := emit.WriteFile(out.Path, p, out.Force || out.Merge != ""); err != nil {
-		if errors.Is(err, emit.ErrExists) {
+		switch {
+		case errors.Is(err, emit.ErrExists):
 			return usageErrorf("%v: pass --force to replace it, or --merge %s to grow it", err, out.Path)
+		case errors.Is(err, emit.ErrNotRegular):
+			return usageErrorf("-o %v", err)
 		}
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("write the policy: %w", err)}
 	}
