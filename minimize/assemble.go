@@ -330,7 +330,7 @@ func sortedRules(rules map[string]*rule) []*rule {
 func (b *Builder) exeList(ids []int32, abstract func(string) string) string {
 	names := make([]string, len(ids))
 	for i, id := range ids {
-		if b.exeName[id] == b.o.Launcher && b.o.Launcher != "" {
+		if name := b.exeName[id]; b.launchers[name] || name == b.o.Launcher && name != "" {
 			names[i] = "landlearn"
 			continue
 		}

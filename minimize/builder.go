@@ -36,7 +36,12 @@ type Builder struct {
 
 	exeID   map[string]int32
 	exeName []string
-	rights  map[string]rightBit
+	// launchers are the executables that made a run's first
+	// observation, an exec: landlearn's helper starting the program.
+	launchers map[string]bool
+	// runStarted is set once the current run's first observation is in.
+	runStarted bool
+	rights     map[string]rightBit
 	// The last fs access list parsed, and its mask: runs repeat lists.
 	lastNames []string
 	lastMask  policy.Access
@@ -107,18 +112,19 @@ type warnNote struct {
 // New returns a Builder for opts.
 func New(opts Options) *Builder {
 	b := &Builder{
-		o:        opts,
-		tmpdir:   path.Clean(opts.Vars["TMPDIR"]),
-		nodes:    map[string]*node{},
-		unstable: map[string]struct{}{},
-		moves:    map[moveKey]*moveVal{},
-		net:      map[uint16]*netNode{},
-		scopes:   map[string]*scopeNote{},
-		warnings: map[string]*warnNote{},
-		raw:      map[string]rawPath{},
-		exeID:    map[string]int32{},
-		rights:   map[string]rightBit{},
-		unknown:  map[string]int{},
+		o:         opts,
+		tmpdir:    path.Clean(opts.Vars["TMPDIR"]),
+		nodes:     map[string]*node{},
+		unstable:  map[string]struct{}{},
+		moves:     map[moveKey]*moveVal{},
+		net:       map[uint16]*netNode{},
+		scopes:    map[string]*scopeNote{},
+		warnings:  map[string]*warnNote{},
+		raw:       map[string]rawPath{},
+		exeID:     map[string]int32{},
+		launchers: map[string]bool{},
+		rights:    map[string]rightBit{},
+		unknown:   map[string]int{},
 	}
 	for _, r := range policy.Rights() {
 		b.rights[r.Name] = rightBit{r.Kind, policy.Access(r.Bit)}
@@ -133,6 +139,7 @@ func New(opts Options) *Builder {
 // /proc/PID is /proc/self when enforced.
 func (b *Builder) StartRun() {
 	b.runRoot = 0
+	b.runStarted = false
 	b.runs++
 }
 
@@ -141,6 +148,14 @@ func (b *Builder) Add(o learn.Observation) {
 	b.added++
 	if b.runRoot == 0 && o.PID > 0 {
 		b.runRoot = o.PID
+	}
+	if !b.runStarted {
+		b.runStarted = true
+		// An exe that execs itself is the program (a recording
+		// that names the new image), not a launcher.
+		if (o.Syscall == "execve" || o.Syscall == "execveat") && o.Exe != "" && o.Exe != o.Path {
+			b.launchers[o.Exe] = true
+		}
 	}
 	switch {
 	case o.Warning != "":

@@ -130,3 +130,27 @@ func TestVariableDirIsNotRandom(t *testing.T) {
 		"${PWD}/src.txt": acc("read_file"),
 	})
 }
+
+// A run recorded by a landlearn installed elsewhere: its first
+// observation, the helper's exec of the program, names the launcher,
+// whatever Options.Launcher says, so the YAML does not depend on where
+// either landlearn is installed.
+func TestLauncherIsFirstExec(t *testing.T) {
+	obs := cat(
+		learn.Observation{Seq: 1, Syscall: "execve", PID: 5, Exe: "/home/ci/bin/ll", Path: "/usr/bin/app", Type: learn.TypeFile, Access: []string{"execute", "read_file"}},
+		learn.Observation{Seq: 2, Syscall: "execve", PID: 5, Exe: "/usr/bin/app", Path: "/usr/bin/helper", Type: learn.TypeFile, Access: []string{"execute", "read_file"}},
+	)
+	for _, launcher := range []string{"", "/usr/local/bin/landlearn"} {
+		p, _ := Minimize(obs, Options{Launcher: launcher, Vars: policy.Vars{"HOME": "/home/ci"}})
+		got := map[string]string{}
+		for _, r := range p.FS {
+			got[r.Path] = r.Comment
+		}
+		if c := got["/usr/bin/app"]; c != "1 access by landlearn" {
+			t.Errorf("Launcher %q: comment on /usr/bin/app %q, want it to name landlearn", launcher, c)
+		}
+		if c := got["/usr/bin/helper"]; c != "1 access by /usr/bin/app" {
+			t.Errorf("Launcher %q: comment on /usr/bin/helper %q", launcher, c)
+		}
+	}
+}

@@ -5,6 +5,7 @@ package minimize
 func (b *Builder) fork() *Builder {
 	w := New(b.o)
 	w.runRoot, w.runs = b.runRoot, b.runs
+	w.runStarted = true
 	return w
 }
 
@@ -16,6 +17,9 @@ func (b *Builder) merge(w *Builder) {
 	b.relative += w.relative
 	for n, c := range w.unknown {
 		b.unknown[n] += c
+	}
+	for exe := range w.launchers {
+		b.launchers[exe] = true
 	}
 	ids := make([]int32, len(w.exeName))
 	for i, name := range w.exeName {

@@ -34,7 +34,11 @@ type Options struct {
 	// Launcher is the executable that starts the traced program (the
 	// landlearn binary, whose re-executed helper calls execve). Comments
 	// call it "landlearn" instead of naming where it is installed, so
-	// that the policy does not change with landlearn's location.
+	// that the policy does not change with landlearn's location. The
+	// executable that made a run's first observation, when that is an
+	// exec, is taken for the launcher too: so a run recorded by a
+	// landlearn installed elsewhere (--raw on a CI runner, minimize on a
+	// laptop) gives the same comments.
 	Launcher string
 }
 
