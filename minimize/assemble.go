@@ -44,9 +44,10 @@ func (b *Builder) Policy() (*policy.Policy, *Report) {
 	abi := b.o.abi()
 	p := policy.New(abi)
 	rep := &Report{Observations: b.added, Runs: max(b.runs, 1), PathsObserved: len(b.raw), FilesReachable: -1}
-	for _, rp := range b.raw {
-		if rp.file {
+	for path, rp := range b.raw {
+		if rp.file && !pseudo(path) {
 			rep.FilesObserved++
+			rep.observedFiles = append(rep.observedFiles, path)
 		}
 	}
 	sens := newSensitiveSet(b.o.Vars["HOME"])

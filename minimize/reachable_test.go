@@ -3,6 +3,7 @@ package minimize
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/landlearn/landlearn/policy"
@@ -33,5 +34,36 @@ func TestReachable(t *testing.T) {
 	}
 	if n, capped := Reachable(p, 2); n != 2 || !capped {
 		t.Errorf("Reachable with limit 2 = %d, %t; want 2, true", n, capped)
+	}
+}
+
+// The summary once read "files observed vs reachable: 32 vs 28": the
+// observed side counted /proc files and files the run deleted, which the
+// reachable side cannot count. Both now count the same kind of file, so a
+// sound policy never reaches fewer files than were observed.
+func TestCountReachableNotBelowObserved(t *testing.T) {
+	d := t.TempDir()
+	keep := filepath.Join(d, "keep.txt")
+	if err := os.WriteFile(keep, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obs := cat(
+		pidOpen(7, keep, "read_file"),
+		pidOpen(7, filepath.Join(d, "gone.tmp"), "write_file"), // deleted by the run
+		pidOpen(7, "/proc/filesystems", "read_file"),            // a kernel object
+		pidOpen(7, "/dev/null", "write_file"),
+	)
+	p, rep := Minimize(obs, Options{})
+	rep.CountReachable(p, 100)
+	if rep.FilesObserved != 2 {
+		t.Errorf("FilesObserved = %d, want 2 (not /proc or /dev)", rep.FilesObserved)
+	}
+	if rep.FilesGone != 1 || rep.FilesReachable != 2 {
+		t.Errorf("FilesGone, FilesReachable = %d, %d; want 1, 2", rep.FilesGone, rep.FilesReachable)
+	}
+	var b strings.Builder
+	rep.WriteSummary(&b)
+	if want := "files observed vs reachable under the grants: 2 vs 2 (outside /proc, /sys and /dev; 1 observed file is no longer there)"; !strings.Contains(b.String(), want) {
+		t.Errorf("summary:\n%s\nwant a line with %q", b.String(), want)
 	}
 }

@@ -1,8 +1,13 @@
 package minimize
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+
+	"github.com/landlearn/landlearn/policy"
 )
 
 // Report says, for people, what minimization did and where the policy is
@@ -14,15 +19,21 @@ type Report struct {
 	NetRules     int
 	Rights       int // rights granted, summed over rules
 	// PathsObserved is the number of distinct paths the runs accessed;
-	// FilesObserved counts those that are not directories, to compare
-	// with FilesReachable.
+	// FilesObserved counts those that are not directories and not in
+	// /proc, /sys or /dev, to compare with FilesReachable.
 	PathsObserved int
 	FilesObserved int
 	// FilesReachable is how many files the policy's fs rules reach, as
-	// Reachable counts them; -1 until the caller sets it.
+	// Reachable counts them, plus the FilesGone; -1 until the caller
+	// sets it (CountReachable).
 	FilesReachable  int
 	ReachableCapped bool
-	Dropped         int // rules an ancestor's rule already covered
+	// FilesGone are the observed files that no longer exist (deleted or
+	// renamed during the run): the grants reached them, a walk cannot.
+	FilesGone int
+	// observedFiles are the paths FilesObserved counts.
+	observedFiles []string
+	Dropped       int // rules an ancestor's rule already covered
 	// Warnings need a person's attention: sensitive grants, tracer
 	// warnings (io_uring, mount, ptrace, MPTCP), ignored input.
 	Warnings []string
@@ -43,7 +54,12 @@ func (r *Report) WriteSummary(w io.Writer) {
 		if r.ReachableCapped {
 			more = " or more"
 		}
-		fmt.Fprintf(w, "landlearn: files observed vs reachable under the grants: %d vs %d%s\n", r.FilesObserved, r.FilesReachable, more)
+		gone := ""
+		if r.FilesGone > 0 {
+			gone = fmt.Sprintf("; %s no longer there", plural(r.FilesGone, "observed file is", "observed files are"))
+		}
+		fmt.Fprintf(w, "landlearn: files observed vs reachable under the grants: %d vs %d%s (outside /proc, /sys and /dev%s)\n",
+			r.FilesObserved, r.FilesReachable, more, gone)
 	}
 	for _, s := range r.ScopesOff {
 		fmt.Fprintf(w, "landlearn: scope %s\n", s)
@@ -54,4 +70,20 @@ func (r *Report) WriteSummary(w io.Writer) {
 	for _, s := range r.Warnings {
 		fmt.Fprintf(w, "landlearn: warning: %s\n", s)
 	}
+}
+
+// CountReachable sets FilesReachable: the files the fs rules of p
+// (expanded, without ${VARS}) reach now, at most limit (Reachable), plus
+// the observed files that are gone, which the grants did reach during the
+// run. Both halves of the summary line count the same kind of file, so a
+// sound policy never shows fewer reachable than observed files.
+func (r *Report) CountReachable(p *policy.Policy, limit int) {
+	n, capped := Reachable(p, limit)
+	r.FilesGone = 0
+	for _, f := range r.observedFiles {
+		if _, err := os.Lstat(f); errors.Is(err, fs.ErrNotExist) {
+			r.FilesGone++
+		}
+	}
+	r.FilesReachable, r.ReachableCapped = n+r.FilesGone, capped
 }

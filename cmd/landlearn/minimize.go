@@ -66,7 +66,7 @@ everything, and a warning.`,
   landlearn learn --raw build.jsonl -o build.yaml -- make
   landlearn minimize -o landlock.yaml unit.jsonl build.jsonl
   landlearn: 14 rules, 31 rights, 212 paths observed from 5310 observations
-  landlearn: files observed vs reachable under the grants: 180 vs 1840
+  landlearn: files observed vs reachable under the grants: 180 vs 1840 (outside /proc, /sys and /dev)
 
   # Collapse less, and look at the result first:
   landlearn minimize --collapse 100 build.jsonl | less`,

@@ -114,7 +114,7 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 		vars = policy.DefaultVars()
 	}
 	if ep, err := p.Expand(vars); err == nil {
-		rep.FilesReachable, rep.ReachableCapped = minimize.Reachable(ep, reachableLimit)
+		rep.CountReachable(ep, reachableLimit)
 	}
 	if out.Path == "-" {
 		if err := emit.YAML(out.Stdout, p); err != nil {
