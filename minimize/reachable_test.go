@@ -50,7 +50,7 @@ func TestCountReachableNotBelowObserved(t *testing.T) {
 	obs := cat(
 		pidOpen(7, keep, "read_file"),
 		pidOpen(7, filepath.Join(d, "gone.tmp"), "write_file"), // deleted by the run
-		pidOpen(7, "/proc/filesystems", "read_file"),            // a kernel object
+		pidOpen(7, "/proc/filesystems", "read_file"),           // a kernel object
 		pidOpen(7, "/dev/null", "write_file"),
 	)
 	p, rep := Minimize(obs, Options{})
