@@ -249,17 +249,33 @@ func (d Downgrade) Notice() string {
 	return b.String()
 }
 
-// MPTCPNotice is the one line printed when d.MPTCP: bind_tcp and
+// MPTCPNotice is the one line to show when d.MPTCP: bind_tcp and
 // connect_tcp do not cover MPTCP sockets on this kernel, and Go programs
-// since Go 1.24 use MPTCP for net.Listen and net.Dial by default. It is
-// printed on every enforcement, because it is a hole in the sandbox and
-// not a property of the policy; a library caller that has shown it once
-// can silence it with Options.Stderr.
+// since Go 1.24 use MPTCP for net.Listen and net.Dial by default. It is a
+// property of the kernel, not of a policy, so enforcement does not print
+// it; see MPTCPNote.
 func (d Downgrade) MPTCPNotice() string {
 	if !d.MPTCP {
 		return ""
 	}
-	return "landlearn: note: MPTCP sockets escape bind_tcp/connect_tcp on this kernel (Landlock erratum 1)\n"
+	return "landlearn: note: bind_tcp/connect_tcp do not restrict MPTCP sockets on this kernel (Go's default for net.Listen/Dial since 1.24)\n"
+}
+
+// MPTCPNote is the line to show people who rely on p's TCP rules on this
+// kernel, or "" when there is nothing to say: the kernel has Landlock
+// erratum 1 fixed (LANDLOCK_CREATE_RULESET_ERRATA bit 0), under which only
+// IPPROTO_TCP sockets are subject to bind_tcp and connect_tcp, and p
+// restricts one of them. MPTCP, SMC and SCTP sockets bind and connect
+// freely. Exec, Command and Restrict do not print it: a sandboxed
+// program's stderr is not landlearn's to fill on every start. landlearn
+// prints it where a policy is made or judged (learn, verify) and on a
+// terminal for run.
+func MPTCPNote(p *policy.Policy) string {
+	d, err := plan(p, runningKernel(), false)
+	if err != nil {
+		return ""
+	}
+	return d.MPTCPNotice()
 }
 
 // nameOf names p in messages: its file, or "policy" when built in memory.

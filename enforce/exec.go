@@ -24,7 +24,7 @@ type Options struct {
 	// nothing after an exec by default). verify and audit learning need it.
 	Log bool
 	// Stderr receives the notices printed before enforcing (dropped
-	// rights, the MPTCP limit); nil means os.Stderr. io.Discard silences
+	// rights; the MPTCP limit is MPTCPNote's); nil means os.Stderr. io.Discard silences
 	// them, for a caller that enforces the same policy many times and has
 	// already shown them once.
 	Stderr io.Writer

@@ -72,7 +72,7 @@ func execMain(file string, argv []string) int {
 // one line per operation: "op ok" or "op ERRNO".
 func probe(args []string) int {
 	arity := map[string]int{"read": 1, "write": 1, "trunc": 1, "create": 1, "readdir": 1,
-		"rename": 2, "connect": 1, "bind": 1, "kill": 1, "pid": 0, "ioctl": 1, "abstract": 1}
+		"rename": 2, "connect": 1, "bind": 1, "mptcp-connect": 1, "kill": 1, "pid": 0, "ioctl": 1, "abstract": 1}
 	for len(args) > 0 {
 		op := args[0]
 		n, ok := arity[op]
@@ -97,7 +97,9 @@ func probe(args []string) int {
 		case "rename":
 			err = unix.Rename(a[0], a[1])
 		case "connect", "bind":
-			err = tcp(op, a[0])
+			err = tcp(op, a[0], unix.IPPROTO_TCP)
+		case "mptcp-connect":
+			err = tcp("connect", a[0], unix.IPPROTO_MPTCP)
 		case "ioctl":
 			err = ioctlTCGETS(a[0])
 		case "abstract":
@@ -144,11 +146,12 @@ func openClose(path string, flags int) error {
 	return err
 }
 
-// tcp binds or connects a plain IPPROTO_TCP socket (not MPTCP, which
-// Landlock does not restrict on this kernel) on 127.0.0.1.
-func tcp(op, port string) error {
+// tcp binds or connects a stream socket of protocol proto (IPPROTO_TCP,
+// or IPPROTO_MPTCP, which Landlock does not restrict on kernels with
+// erratum 1 fixed) on 127.0.0.1.
+func tcp(op, port string, proto int) error {
 	p, _ := strconv.Atoi(port)
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,6 @@ func prepare(p *policy.Policy, o Options) (ruleset, error) {
 		fmt.Fprintf(w, "landlearn: note: %s handles no right (handled: fs, net and scoped are all empty): nothing is restricted\n", nameOf(q))
 	}
 	io.WriteString(w, d.Notice())
-	io.WriteString(w, d.MPTCPNotice())
 	return newRuleset(q, skipped, d.EnforcedABI, o.Log), nil
 }
 

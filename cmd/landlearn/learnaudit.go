@@ -82,7 +82,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 		maxRounds = audit.DefaultRounds
 	}
 	opts := minimizeOptions(o.Collapse, o.AllowSensitive, vars, nil)
-	notices := stderr // enforce's notices (dropped rights, MPTCP): once
+	notices := stderr // enforce's notices (dropped rights): once
 	var out, errOut limitedBuffer
 	rounds := audit.Rounds{
 		Max:     maxRounds,

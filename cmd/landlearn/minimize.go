@@ -111,7 +111,7 @@ func runMinimize(cmd *cobra.Command, args []string, f minimizeFlags) error {
 	if skipped > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("skipped %d lines that are not observations (--skip-bad)", skipped))
 	}
-	out := policyOutput{Path: f.output, Force: f.force, Stderr: stderr, Stdout: cmd.OutOrStdout()}
+	out := policyOutput{Path: f.output, Force: f.force, Stderr: stderr, Stdout: cmd.OutOrStdout(), Offline: true}
 	if out.Path == "" {
 		out.Path = "-"
 	}

@@ -10,6 +10,7 @@ import (
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
 
 	"github.com/landlearn/landlearn/emit"
+	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/minimize"
 	"github.com/landlearn/landlearn/policy"
@@ -23,6 +24,9 @@ type policyOutput struct {
 	Collapse       int    // --collapse N
 	AllowSensitive bool   // --allow-sensitive
 	Stderr         io.Writer
+	// Offline leaves out what is about this kernel rather than the
+	// policy (the MPTCP note): minimize, unlike learn, enforces nothing.
+	Offline bool
 	// Stdout receives the policy when Path is "-" (minimize without -o).
 	Stdout io.Writer
 	// Vars abstract the learned paths (${HOME}, ${PWD}...); nil means
@@ -131,6 +135,9 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 	}
 	if out.Stderr != nil {
 		rep.WriteSummary(out.Stderr)
+		if !out.Offline {
+			io.WriteString(out.Stderr, enforce.MPTCPNote(p))
+		}
 		if out.Path != "-" {
 			fmt.Fprintf(out.Stderr, "landlearn: wrote %s; try it with: landlearn run -p %s -- CMD\n", out.Path, out.Path)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -38,8 +39,11 @@ On a kernel older than the policy's abi, "compat: best-effort" enforces what
 the kernel can and prints, on stderr, which rights stay unrestricted;
 "compat: strict" refuses. landlearn refuses to run CMD unsandboxed: on a
 kernel without Landlock, or where a rule's refer right cannot be expressed.
-When the policy restricts TCP, a note on stderr says that MPTCP sockets are
-not restricted on this kernel (Landlock erratum 1).
+On kernels with Landlock erratum 1 fixed (this is the kernel's choice, not a
+bug of the policy), bind_tcp and connect_tcp restrict IPPROTO_TCP sockets
+only: MPTCP sockets, which Go programs use by default since Go 1.24, bind and
+connect freely. learn and verify say so; run says so only when stderr is a
+terminal, to keep CMD's stderr its own in scripts and CI logs.
 
 With --log, the kernel logs CMD's denials to the audit log (Landlock ABI 7,
 Linux 6.15; audit must be enabled). 'landlearn explain' reads them.
@@ -88,6 +92,11 @@ func runRun(cmd *cobra.Command, args []string, f runFlags) error {
 	p, err := policy.LoadFile(f.policy)
 	if err != nil {
 		return &exitError{Code: exitUsage, Err: err}
+	}
+	// The MPTCP note is about the kernel, not the policy: learn and
+	// verify show it; run adds it to CMD's stderr only for a person.
+	if w, ok := cmd.ErrOrStderr().(*os.File); ok && isTerminal(w) {
+		io.WriteString(w, enforce.MPTCPNote(p))
 	}
 	err = enforce.Exec(p, argv, os.Environ(), enforce.Options{Vars: vars, Log: f.log, Stderr: cmd.ErrOrStderr()})
 	switch {

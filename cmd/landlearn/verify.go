@@ -115,6 +115,7 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 	if err != nil {
 		return auditError(err)
 	}
+	io.WriteString(stderr, enforce.MPTCPNote(p))
 	c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), stderr
 	run, err := l.Verify(ctx, c)
 	if err != nil && run == nil {
