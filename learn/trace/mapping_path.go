@@ -136,7 +136,79 @@ func (m *mapper) resolveOpt(dirfd int, p string, follow, noSymlinks, inRoot bool
 			w.root, w.rootSet = d, true
 		}
 	}
+	if !inRoot {
+		if n, ok := w.fastWalk(start, p, follow); ok {
+			m.procPID = 0
+			return n
+		}
+	}
 	return w.walk(start, p, follow)
+}
+
+// fastWalk is walkPath in one lookup by the kernel, for the common case
+// where the two can only agree: a caller with uid 0 (which walkPath
+// takes to hold CAP_DAC_OVERRIDE: every directory is searchable), a
+// path through no symlink (the kernel refuses any with
+// RESOLVE_NO_SYMLINKS, so the resolved path is the lexical one) and
+// outside /proc (self, thread-self and the ptrace-protected entries are
+// walkPath's). walkPath lstats every component, and each lstat walks
+// the whole prefix again; here the directory is opened once (O_PATH)
+// and its final component lstat'ed, whatever the depth. ok is false
+// whenever the walk cannot be decided this way (any error but a missing
+// final component, a symlink to follow, "." or ".." last, ".." under a
+// root other than "/"): walkPath then decides, so the fast path never
+// answers differently from it, only sooner.
+func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
+	if strings.Contains(p, "proc") || strings.Contains(start, "proc") {
+		return node{}, false
+	}
+	slash := strings.HasSuffix(p, "/")
+	rel := strings.TrimRight(p, "/")
+	i := strings.LastIndexByte(rel, '/')
+	name := rel[i+1:]
+	if name == "" || name == "." || name == ".." {
+		return node{}, false
+	}
+	cur := start
+	if strings.HasPrefix(p, "/") {
+		cur = w.rootDir()
+	}
+	dir := cur
+	if d := strings.TrimLeft(rel[:max(i, 0)], "/"); d != "" {
+		dir = strings.TrimSuffix(cur, "/") + "/" + d
+	}
+	dotdot := strings.Contains(dir, "/..") // also in start: walkPath's path.Dir is lexical too
+	if dotdot && w.rootDir() != "/" {
+		return node{}, false
+	}
+	if cr := w.m.creds(); !cr.known || cr.uid != 0 {
+		return node{}, false
+	}
+	dfd, err := unix.Openat2(unix.AT_FDCWD, dir, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return node{}, false
+	}
+	var st unix.Stat_t
+	err = unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	unix.Close(dfd)
+	if dotdot || strings.Contains(dir, "//") || strings.Contains(dir, "/./") || strings.HasSuffix(dir, "/.") {
+		dir = path.Clean(dir)
+	}
+	next := path.Join(dir, name)
+	switch {
+	case err == unix.ENOENT:
+		return node{path: next, parent: dir, slash: slash}, true
+	case err != nil:
+		return node{}, false
+	case st.Mode&unix.S_IFMT == unix.S_IFLNK && (follow || slash):
+		return node{}, false
+	case slash && st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return node{err: unix.ENOTDIR}, true
+	}
+	return node{path: next, exists: true, st: st, parent: dir, slash: slash}, true
 }
 
 type walker struct {
