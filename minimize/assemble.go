@@ -59,7 +59,7 @@ func (b *Builder) Policy() (*policy.Policy, *Report) {
 	rules := b.liftRules(p.Handled.FS)
 	b.collapse(rules, sens)
 	b.checkMoves(rules, p.Handled.FS, abstract, rep)
-	rep.Dropped = dropCovered(rules)
+	rep.Dropped = dropCovered(rules, abstract)
 
 	byPath := map[string]int{}
 	var wider []string // rules on a directory for lifted or generalized paths
@@ -295,13 +295,38 @@ func (b *Builder) checkMoves(rules map[string]*rule, handled policy.Access, abst
 // returns how many rules it dropped. Every rule is trimmed against the
 // rules as they were: trimming an ancestor only removes what its own
 // ancestors grant, so what any path is allowed does not change.
-func dropCovered(rules map[string]*rule) int {
+//
+// Only an ancestor that stays an ancestor wherever the policy is used
+// counts: abstract (the ${VAR} abstraction of the written policy) must
+// keep it a prefix. With the checkout under /tmp, ${TMPDIR} covers
+// ${PWD} here, but not on a CI runner whose ${PWD} is /home/ci/build:
+// dropping the ${PWD} rule would break the policy there.
+func dropCovered(rules map[string]*rule, abstract func(string) string) int {
+	abs := map[string]string{}
+	abstractOf := func(p string) string {
+		a, ok := abs[p]
+		if !ok {
+			a = abstract(p)
+			abs[p] = a
+		}
+		return a
+	}
 	trim := map[string]policy.Access{}
 	for p, r := range rules {
 		if p == "/" {
 			continue
 		}
-		if t := r.access & allowed(rules, path.Dir(p)); t != 0 || r.access == 0 {
+		ap := abstractOf(p)
+		var t policy.Access
+		if root := rules["/"]; root != nil {
+			t |= root.access
+		}
+		for q := path.Dir(p); q != "/"; q = path.Dir(q) {
+			if a := rules[q]; a != nil && strings.HasPrefix(ap, abstractOf(q)+"/") {
+				t |= a.access
+			}
+		}
+		if t &= r.access; t != 0 || r.access == 0 {
 			trim[p] = t
 		}
 	}

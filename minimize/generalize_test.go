@@ -154,3 +154,28 @@ func TestLauncherIsFirstExec(t *testing.T) {
 		}
 	}
 }
+
+// A checkout under /tmp: ${TMPDIR} covers ${PWD} on this machine, but
+// not on a runner whose ${PWD} is elsewhere, so the ${PWD} rule stays
+// (it was dropped as covered, and gcc's a.out could not be written in
+// another checkout).
+func TestCoveredOnlyWhereverUsed(t *testing.T) {
+	wd := "/tmp/qa/work"
+	obs := cat(
+		learn.Observation{Seq: 1, PID: 9, Syscall: "openat", Path: "/tmp", Type: learn.TypeDir,
+			Access: []string{"make_reg"}, Created: true, Dst: "/tmp/ccR4nd0m.s"},
+		learn.Observation{Seq: 1, PID: 9, Syscall: "openat", Path: "/tmp/ccR4nd0m.s", Type: learn.TypeFile,
+			Access: []string{"write_file"}, Created: true},
+		learn.Observation{Seq: 2, PID: 9, Syscall: "openat", Path: wd, Type: learn.TypeDir,
+			Access: []string{"make_reg"}, Created: true, Dst: wd + "/a.out"},
+		learn.Observation{Seq: 2, PID: 9, Syscall: "openat", Path: wd + "/a.out", Type: learn.TypeFile,
+			Access: []string{"write_file"}, Created: true},
+		pidOpen(9, "/tmp/qa/other/data.txt", "read_file"), // literal: /tmp covers it anywhere
+	)
+	p, _ := Minimize(obs, Options{Vars: policy.Vars{"PWD": wd, "TMPDIR": "/tmp"}})
+	wantGrants(t, p, map[string]policy.Access{
+		"${TMPDIR}":                   acc("write_file", "make_reg"),
+		"${PWD}":                      acc("write_file", "make_reg"),
+		"${TMPDIR}/qa/other/data.txt": acc("read_file"),
+	})
+}
