@@ -182,6 +182,11 @@ func contains(s []string, x string) bool {
 // collapse merges the file rules of a directory into one rule on the
 // directory when there are at least Options.Collapse of them (rule 6).
 // Lifted and generalized rules are directory rules already.
+//
+// Only the rights that at least Collapse of the files used go to the
+// directory: 32 libraries read and one of them (ld.so) executed give
+// read_file on the directory and execute on ld.so alone, not execute on
+// every library. A file that used more keeps its rule for the rest.
 func (b *Builder) collapse(rules map[string]*rule, sens sensitiveSet) {
 	if b.o.Collapse <= 0 {
 		return
@@ -197,21 +202,41 @@ func (b *Builder) collapse(rules map[string]*rule, sens sensitiveSet) {
 		if len(files) < b.o.Collapse || (!b.o.AllowSensitive && sens.inTree(d)) {
 			continue
 		}
+		var common policy.Access
+		for bit := policy.Access(1); bit != 0; bit <<= 1 {
+			n := 0
+			for _, f := range files {
+				if f.access&bit != 0 {
+					n++
+				}
+			}
+			if n >= b.o.Collapse {
+				common |= bit
+			}
+		}
+		if common == 0 {
+			continue
+		}
 		t := rules[d]
 		if t == nil {
 			t = &rule{path: d, example: files[0].example}
 			rules[d] = t
 		}
 		t.dir = true
+		t.access |= common
+		t.observed |= common
 		for _, f := range files {
-			t.access |= f.access
-			t.observed |= f.observed
+			if f.access&common == 0 {
+				continue
+			}
 			t.count += f.count
 			t.exes = mergeIDs(t.exes, f.exes)
 			t.paths += f.paths
 			t.collapse++
 			t.example = betterExample(t.example, f.example, d)
-			delete(rules, f.path)
+			if f.access&^common == 0 {
+				delete(rules, f.path)
+			}
 		}
 	}
 }

@@ -80,3 +80,27 @@ func TestSensitiveWarnings(t *testing.T) {
 		}
 	}
 }
+
+// Collapsing gives the directory only the rights enough siblings used: a
+// right one file used (ld.so's execute, a log's write_file) stays on that
+// file instead of reaching every sibling.
+func TestCollapseKeepsRareRightsOnTheirFile(t *testing.T) {
+	obs := cat(siblings("/usr/lib/x", 4),
+		open("/usr/lib/x/m00.py", "execute"),
+		open("/usr/lib/x/m01.py", "write_file"))
+	p, _ := Minimize(obs, Options{Collapse: 4})
+	wantGrants(t, p, map[string]policy.Access{
+		"/usr/lib/x":        acc("read_file"),
+		"/usr/lib/x/m00.py": acc("execute"),
+		"/usr/lib/x/m01.py": acc("write_file"),
+	})
+	if len(p.FS) != 3 {
+		t.Errorf("%d rules, want 3: %+v", len(p.FS), p.FS)
+	}
+	sound(t, obs, p, nil)
+	// No right that enough files share: nothing collapses.
+	obs = cat(open("/d/a", "read_file"), open("/d/b", "write_file"), open("/d/c", "execute"), open("/d/e", "truncate"))
+	if p, _ := Minimize(obs, Options{Collapse: 4}); len(p.FS) != 4 {
+		t.Errorf("4 files with 4 different rights: %d rules, want 4 exact ones", len(p.FS))
+	}
+}
