@@ -74,6 +74,14 @@ func Check(p *policy.Policy, obs []learn.Observation) *CheckResult {
 		root = "/proc/" + strconv.Itoa(sorted[0].PID)
 	}
 	self := "/proc/" + strconv.Itoa(os.Getpid())
+	// The first observation is landlearn's helper starting the program:
+	// name it as the policy's comments do, not by where it is installed.
+	launcher := ""
+	if len(sorted) > 0 {
+		if f := sorted[0]; (f.Syscall == "execve" || f.Syscall == "execveat") && f.Exe != f.Path {
+			launcher = f.Exe
+		}
+	}
 
 	usedFS := make([]bool, len(p.FS))
 	usedNet := make([]bool, len(p.Net))
@@ -87,6 +95,9 @@ func Check(p *policy.Policy, obs []learn.Observation) *CheckResult {
 		}
 		e.Missing |= g.Missing
 		e.Count++
+		if exe != "" && exe == launcher {
+			exe = "landlearn"
+		}
 		if exe != "" && !contains(e.Exes, exe) {
 			e.Exes = append(e.Exes, exe)
 			sort.Strings(e.Exes)

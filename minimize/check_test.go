@@ -67,3 +67,25 @@ func TestCheckMoveGain(t *testing.T) {
 		t.Fatalf("gaps %+v", cr.Gaps)
 	}
 }
+
+// A gap in the program's own exec names landlearn, not the path of the
+// landlearn binary that ran check (it was "execve by /tmp/ll").
+func TestCheckNamesTheLauncher(t *testing.T) {
+	p := policy.New(policy.KernelABI)
+	obs := []learn.Observation{
+		{Seq: 1, Syscall: "execve", PID: 7, Exe: "/opt/bin/landlearn", Path: "/usr/bin/cat", Type: "file", Access: []string{"execute", "read_file"}},
+		{Seq: 2, Syscall: "openat", PID: 7, Exe: "/usr/bin/cat", Path: "/etc/hostname", Type: "file", Access: []string{"read_file"}},
+	}
+	cr := Check(p, obs)
+	var got []string
+	for _, g := range cr.Gaps {
+		got = append(got, g.String())
+	}
+	want := []string{
+		"/etc/hostname: missing [read_file] (openat by /usr/bin/cat, 1 time)",
+		"/usr/bin/cat: missing [execute, read_file] (execve by landlearn, 1 time)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("gaps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
