@@ -15,7 +15,8 @@
 //     object a right it did not have (else the kernel answers EXDEV): the
 //     source side is widened, and the Report says so;
 //  6. siblings collapse into a directory rule only at or above
-//     Options.Collapse, never in sensitive trees without AllowSensitive,
+//     Options.Collapse, with the rights at least that many of them used,
+//     never in sensitive trees without AllowSensitive,
 //     and every grant on a sensitive path is warned about;
 //  7. /proc/PID of the traced program becomes /proc/self where exact;
 //     pty numbers, pids and mkstemp suffixes generalize to the directory;

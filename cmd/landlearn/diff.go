@@ -36,7 +36,7 @@ makes diff a CI gate: regenerate the policy, then fail the build if it moved.`,
   git show main:landlock.yaml | landlearn diff - landlock.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return usageErrorf("diff takes two policy files, OLD and NEW, got %d arguments\nUsage: %s", len(args), cmd.UseLine())
+				return usageErrorf("diff takes two policy files, OLD and NEW, got %d %s\nUsage: %s", len(args), pluralWord(len(args), "argument"), cmd.UseLine())
 			}
 			if args[0] == "-" && args[1] == "-" {
 				return usageErrorf("diff can read only one of OLD and NEW from stdin (-)")

@@ -84,7 +84,7 @@ func TestDiffBadInput(t *testing.T) {
 		{"bad new", []string{"diff", "good.yaml", "bad.yaml"}, []string{"bad.yaml:4:"}},
 		{"both bad", []string{"diff", "bad.yaml", "bad2.yaml"}, []string{"bad.yaml:4:", "bad2.yaml:3:"}},
 		{"missing", []string{"diff", "good.yaml", "nope.yaml"}, []string{"nope.yaml"}},
-		{"one argument", []string{"diff", "good.yaml"}, []string{"two policy files", "got 1"}},
+		{"one argument", []string{"diff", "good.yaml"}, []string{"two policy files", "got 1 argument\n"}},
 		{"three arguments", []string{"diff", "a", "b", "c"}, []string{"got 3"}},
 		{"stdin twice", []string{"diff", "-", "-"}, []string{"only one"}},
 	}

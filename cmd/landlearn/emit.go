@@ -79,7 +79,7 @@ the format.`,
   landlearn emit -f landlockconfig-toml --var HOME=/home/alice landlock.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageErrorf("emit takes one POLICY file (or - for stdin), got %d arguments\nUsage: %s", len(args), cmd.UseLine())
+				return usageErrorf("emit takes one POLICY file (or - for stdin), got %d %s\nUsage: %s", len(args), pluralWord(len(args), "argument"), cmd.UseLine())
 			}
 			return nil
 		},

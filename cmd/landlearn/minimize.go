@@ -50,9 +50,10 @@ How observations become rules:
     the file works for another user or checkout; ${PWD} is the directory you
     run minimize in;
   - N or more files used in one directory become one rule on the directory
-    (--collapse N, default 32, 0 for never), except in sensitive trees (/etc,
-    /proc, /dev, /root, ${HOME}/.ssh...) unless --allow-sensitive; every grant
-    on a sensitive path is warned about;
+    (--collapse N, default 32, 0 for never) with the rights at least N of
+    them used (a right fewer files used stays on those files), except in
+    sensitive trees (/etc, /proc, /dev, /root, ${HOME}/.ssh...) unless
+    --allow-sensitive; every grant on a sensitive path is warned about;
   - rights that a rule on a parent directory grants are left out;
   - abi is this kernel's Landlock ABI and handled lists every right of it,
     so a policy that only reads files still restricts writes and TCP.

@@ -57,7 +57,7 @@ records lost, a usage or policy error, or the sandbox could not be set up).`,
 		Example: `  # A policy learned from one run, checked against the kernel on another:
   landlearn learn -o cat.yaml -- cat data/in.txt
   landlearn verify -p cat.yaml -- cat data/in.txt
-  landlearn: verified: the policy denied nothing (audit reader checked)
+  landlearn: verified: the policy denied nothing (the command exited with 0; audit reader checked)
 
   # A policy that lacks the read of a data file:
   landlearn verify -p cat.yaml -- cat data/other.txt
