@@ -524,7 +524,7 @@ func (b *Builder) observationWarnings(abstract func(string) string, rep *Report)
 		rep.Warnings = append(rep.Warnings, "observations name rights this landlearn does not know, left out of the policy: "+strings.Join(names, ", "))
 	}
 	if b.relative > 0 {
-		rep.Warnings = append(rep.Warnings, plural(b.relative, "observation has", "observations have")+" a relative path and were ignored; paths must be resolved by the tracer")
+		rep.Warnings = append(rep.Warnings, plural(b.relative, "observation has a relative path and was", "observations have a relative path and were")+" ignored; paths must be resolved by the tracer")
 	}
 	if b.added == 0 {
 		rep.Warnings = append(rep.Warnings, "no observations: the policy denies every handled access; did the program run?")

@@ -1,6 +1,7 @@
 package minimize
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,5 +109,14 @@ func TestUnknownRightsAndRelativePathsWarn(t *testing.T) {
 	w := strings.Join(rep.Warnings, "\n")
 	if !strings.Contains(w, `"frobnicate"`) || !strings.Contains(w, "relative path") {
 		t.Errorf("warnings %q", rep.Warnings)
+	}
+}
+
+// One relative path: the warning reads as a sentence ("was", not "were").
+func TestRelativePathWarning(t *testing.T) {
+	_, rep := Minimize(cat(open("rel/x", "read_file")), Options{})
+	want := "1 observation has a relative path and was ignored; paths must be resolved by the tracer"
+	if !slices.Contains(rep.Warnings, want) {
+		t.Errorf("warnings %q, want %q", rep.Warnings, want)
 	}
 }
