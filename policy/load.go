@@ -130,7 +130,24 @@ func (ps *parser) yamlError(data []byte, err error) {
 			line = l
 		}
 	}
+	if tabIndented(data, line) {
+		msg += " (YAML indents with spaces; this line starts with a tab: replace it with spaces)"
+	}
 	ps.add(line, "not valid YAML: %s", msg)
+}
+
+// tabIndented reports whether line n (1-based) of data is indented with
+// a tab, the usual cause of "found character that cannot start any token".
+func tabIndented(data []byte, n int) bool {
+	if n < 1 {
+		return false
+	}
+	lines := bytes.SplitN(data, []byte("\n"), n+1)
+	if len(lines) < n {
+		return false
+	}
+	indent := lines[n-1][:len(lines[n-1])-len(bytes.TrimLeft(lines[n-1], " \t"))]
+	return bytes.IndexByte(indent, '\t') >= 0
 }
 
 // maxBisect bounds the files whose syntax errors syntaxLine locates; each

@@ -227,7 +227,7 @@ func TestLoadErrors(t *testing.T) {
 		{"syntax after a flow list", head + "fs:\n  - path: /usr\n    access: [read_file,\n      execute]\n  - path: /x\n     access: [read_file]\n", 7, `not valid YAML: mapping values are not allowed in this context`},
 		{"syntax unclosed quote", head + "fs:\n  - path: \"/usr\n    access: [read_file]\n", 3, `not valid YAML: found unexpected end of stream`},
 		{"syntax dedented key", head + "fs:\n  - path: /usr\n  access: [read_file]\n", 4, `not valid YAML: did not find expected '-' indicator`},
-		{"tab", head + "fs:\n\t- path: /usr\n", 3, `not valid YAML: found character that cannot start any token`},
+		{"tab", head + "fs:\n\t- path: /usr\n", 3, `not valid YAML: found character that cannot start any token (YAML indents with spaces; this line starts with a tab: replace it with spaces)`},
 		// found by FuzzLoad: one problem stays one line
 		{"tag with a newline", "!%0A\n", 1, `a policy is a YAML mapping that starts with "version: 1", not a "!\n" value`},
 		{"path with a newline", head + "fs:\n  - path: \"/a\\nb\"\n    access: [read_file]\n  - path: \"/a\\nb\"\n    access: [read_file]\n", 5, `path /a\nb is already granted by the rule on line 3`},
