@@ -14,6 +14,9 @@ import (
 var makeRights = policy.Bit("make_char") | policy.Bit("make_dir") | policy.Bit("make_reg") |
 	policy.Bit("make_sock") | policy.Bit("make_fifo") | policy.Bit("make_block") | policy.Bit("make_sym")
 
+// dirOnly are the rights that only directories have.
+var dirOnly = policy.DirOnlyRights()
+
 // Builder minimizes observations as they stream in: memory grows with the
 // number of distinct paths, executables and ports, not with the number of
 // observations, so a million-line run fits in a few tens of megabytes.
@@ -42,15 +45,20 @@ type Builder struct {
 	// runStarted is set once the current run's first observation is in.
 	runStarted bool
 	rights     map[string]rightBit
-	// The last fs access list parsed, and its mask: runs repeat lists.
-	lastNames []string
-	lastMask  policy.Access
+	// The fs access lists parsed, and their masks: runs repeat a few
+	// lists.
+	masks []listMask
 
 	runRoot  int // pid of the current run's first process
 	runs     int
 	added    int
 	relative int
 	unknown  map[string]int
+}
+
+type listMask struct {
+	names []string // a copy
+	mask  policy.Access
 }
 
 type rightBit struct {
@@ -201,7 +209,7 @@ func (b *Builder) addFS(o learn.Observation) {
 		p = path.Clean(p)
 	}
 	access := b.parse(policy.KindFS, o.Access)
-	isFile := o.Type != learn.TypeDir && access&policy.DirOnlyRights() == 0
+	isFile := o.Type != learn.TypeDir && access&dirOnly == 0
 	seen, ok := b.raw[p]
 	n, why := seen.n, seen.why
 	if ok && isFile && !seen.file {
@@ -227,7 +235,7 @@ func (b *Builder) addFS(o learn.Observation) {
 	if o.Exe != "" {
 		n.exes = b.addExe(n.exes, o.Exe)
 	}
-	n.dir = n.dir || why != "" || o.Type == learn.TypeDir || access&policy.DirOnlyRights() != 0
+	n.dir = n.dir || why != "" || o.Type == learn.TypeDir || access&dirOnly != 0
 	if n.gen == "" || (why != "" && why < n.gen) {
 		n.gen = why
 	}
@@ -333,6 +341,11 @@ func (b *Builder) markUnstable(p string, pid int) {
 		return
 	}
 	p = path.Clean(p)
+	// A pid-free path generalizes to itself or to a directory, whatever
+	// the pid: one already marked needs no generalizing again.
+	if _, ok := b.unstable[p]; ok && pidFree(p) {
+		return
+	}
 	if g, why := b.generalize(p, pid); why == "" {
 		b.unstable[g] = struct{}{}
 	}
@@ -342,12 +355,18 @@ func (b *Builder) markUnstable(p string, pid int) {
 // or unknown names are counted and reported: a newer tracer may know
 // rights this minimizer does not, and the user must hear about it.
 func (b *Builder) parse(k policy.Kind, names []string) policy.Access {
-	if k == policy.KindFS && sameNames(names, b.lastNames) {
-		return b.lastMask
+	if k != policy.KindFS {
+		a, _ := b.parseNames(k, names)
+		return a
+	}
+	for _, m := range b.masks {
+		if sameNames(names, m.names) {
+			return m.mask
+		}
 	}
 	a, allKnown := b.parseNames(k, names)
-	if k == policy.KindFS && allKnown {
-		b.lastNames, b.lastMask = names, a
+	if allKnown && len(b.masks) < 32 {
+		b.masks = append(b.masks, listMask{append([]string{}, names...), a})
 	}
 	return a
 }

@@ -3,9 +3,11 @@ package minimize
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,6 +33,10 @@ import (
 // chunks are added does not show in the policy.
 func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, err error) {
 	b.StartRun()
+	// The heap is mostly the Builders' maps, which live until the
+	// policy is written: collecting less often saves the garbage
+	// collector re-marking them, for a few tens of megabytes more.
+	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
 	br := bufio.NewReaderSize(r, 1<<20)
 	line := 1
 	// next returns the next chunk of whole lines and the number of its
@@ -90,7 +96,12 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 	var failed atomic.Bool
 	var wg sync.WaitGroup
 	for i := range workers {
-		w := &worker{b: b.fork()}
+		// The first worker adds to b itself: one merge fewer at the
+		// end, where the other cores wait.
+		w := &worker{b: b}
+		if i > 0 {
+			w.b = b.fork()
+		}
 		workers[i] = w
 		wg.Add(1)
 		go func() {
@@ -127,7 +138,9 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 
 	var firstBad *learn.LineError
 	for _, w := range workers {
-		b.merge(w.b)
+		if w.b != b {
+			b.merge(w.b)
+		}
 		skipped += w.skipped
 		if w.other != nil && rerr == nil {
 			rerr = w.other
@@ -142,6 +155,9 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 	return skipped, rerr
 }
 
+// gcPercent is GOGC while ReadRun reads.
+const gcPercent = 400
+
 // decoder decodes observation lines; it interns the strings that repeat
 // (syscall, exe, type, right names), so a run's million lines share them.
 type decoder struct {
@@ -150,6 +166,33 @@ type decoder struct {
 	names  []string // reused for access lists
 	recent [6]string
 	next   int
+	// Small caches by key: a run has a handful of syscalls, types and
+	// access lists, a few dozen executables.
+	syscalls, exes, types []string
+	rawLists              []rawList
+}
+
+// rawList is an access list as written, with its decoded names.
+type rawList struct {
+	raw   string // from after [ up to and including ]
+	names []string
+}
+
+// smallCap is how many entries a small cache holds.
+const smallCap = 32
+
+// small returns b as a string from cache, or interned.
+func (d *decoder) small(cache *[]string, b []byte) string {
+	for _, s := range *cache {
+		if len(s) == len(b) && s == string(b) {
+			return s
+		}
+	}
+	s := d.str(b)
+	if len(*cache) < smallCap {
+		*cache = append(*cache, s)
+	}
+	return s
 }
 
 func newDecoder() *decoder {
@@ -221,6 +264,16 @@ func (d *decoder) accessList(raw []byte) []string {
 	return l
 }
 
+// cachedList returns the list decoded before from the same raw bytes.
+func (d *decoder) cachedList(raw []byte) ([]string, bool) {
+	for _, l := range d.rawLists {
+		if len(l.raw) == len(raw) && l.raw == string(raw) {
+			return l.names, true
+		}
+	}
+	return nil, false
+}
+
 func (d *decoder) str(b []byte) string {
 	// Lines in a row mostly share syscall, exe and type: look at the
 	// last few strings before hashing.
@@ -254,7 +307,7 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 		return false
 	}
 	for {
-		key, ok := p.string()
+		key, ok := p.key()
 		if !ok || !p.byte(':') {
 			return false
 		}
@@ -283,16 +336,15 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 			if !ok {
 				return false
 			}
-			v := d.str(s)
 			switch string(key) {
 			case "syscall":
-				o.Syscall = v
+				o.Syscall = d.small(&d.syscalls, s)
 			case "exe":
-				o.Exe = v
+				o.Exe = d.small(&d.exes, s)
 			case "type":
-				o.Type = v
+				o.Type = d.small(&d.types, s)
 			case "scope":
-				o.Scope = v
+				o.Scope = d.str(s)
 			}
 		case "path", "src", "dst", "warning":
 			s, ok := p.string()
@@ -324,8 +376,18 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 			if !p.byte('[') {
 				return false
 			}
-			d.names = d.names[:0]
 			start := p.i
+			// The same bytes, up to the first ], as a list decoded
+			// before: the same list.
+			if end := bytes.IndexByte(p.b[start:], ']'); end >= 0 {
+				raw := p.b[start : start+end+1]
+				if l, ok := d.cachedList(raw); ok {
+					o.Access = l
+					p.i = start + end + 1
+					break
+				}
+			}
+			d.names = d.names[:0]
 			if p.peek() == ']' {
 				p.i++
 			} else {
@@ -344,6 +406,9 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 				}
 			}
 			o.Access = d.accessList(p.b[start:p.i])
+			if len(d.rawLists) < smallCap {
+				d.rawLists = append(d.rawLists, rawList{string(p.b[start:p.i]), o.Access})
+			}
 		case "target":
 			switch c := p.peek(); {
 			case c == '"':
@@ -398,11 +463,36 @@ func (p *parser) peek() byte {
 }
 
 func (p *parser) byte(c byte) bool {
+	if i := p.i; i < len(p.b) && p.b[i] == c {
+		p.i = i + 1
+		return true
+	}
+	return p.byteAfterSpace(c)
+}
+
+//go:noinline
+func (p *parser) byteAfterSpace(c byte) bool {
 	if p.peek() == c {
 		p.i++
 		return true
 	}
 	return false
+}
+
+// key returns the raw bytes of an object key, which may hold escapes:
+// they then match no key name that fast knows, and the line goes to the
+// strict decoder.
+func (p *parser) key() ([]byte, bool) {
+	if !p.byte('"') {
+		return nil, false
+	}
+	end := bytes.IndexByte(p.b[p.i:], '"')
+	if end < 0 {
+		return nil, false
+	}
+	k := p.b[p.i : p.i+end]
+	p.i += end + 1
+	return k, true
 }
 
 // string returns the bytes of a JSON string without escapes or control
@@ -411,26 +501,41 @@ func (p *parser) string() ([]byte, bool) {
 	if !p.byte('"') {
 		return nil, false
 	}
-	end := bytes.IndexByte(p.b[p.i:], '"')
-	if end < 0 {
-		return nil, false
+	b := p.b[p.i:]
+	// Eight bytes at a time while none is a quote, a backslash, a
+	// control character or non-ASCII; then byte by byte.
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		const ones, highs = 0x0101010101010101, 0x8080808080808080
+		special := w | (w - 0x20*ones) | zeroByte(w^'"'*ones) | zeroByte(w^'\\'*ones)
+		if special&highs != 0 {
+			break
+		}
 	}
-	// An escaped quote ends s early, but s then holds the backslash.
-	s := p.b[p.i : p.i+end]
 	ascii := true
-	for _, c := range s {
-		switch {
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			s := b[:i]
+			if !ascii && !utf8.Valid(s) {
+				return nil, false
+			}
+			p.i += i + 1
+			return s, true
 		case c == '\\' || c < 0x20:
 			return nil, false // escapes and control characters: the strict decoder
 		case c >= 0x80:
 			ascii = false
 		}
 	}
-	if !ascii && !utf8.Valid(s) {
-		return nil, false
-	}
-	p.i += end + 1
-	return s, true
+	return nil, false
+}
+
+// zeroByte has the high bit of a byte set where w has a zero byte (and
+// maybe above it: only whether it is zero matters).
+func zeroByte(w uint64) uint64 {
+	return (w - 0x0101010101010101) & ^w
 }
 
 // uint parses a JSON number that is a plain non-negative integer <= max.
@@ -445,6 +550,13 @@ func (p *parser) uint(max uint64) (uint64, bool) {
 	}
 	if p.i < len(p.b) && (p.b[p.i] == '.' || p.b[p.i] == 'e' || p.b[p.i] == 'E') {
 		return 0, false
+	}
+	if len(digits) < 20 { // no overflow
+		v := uint64(0)
+		for _, c := range digits {
+			v = v*10 + uint64(c-'0')
+		}
+		return v, v <= max
 	}
 	v, err := strconv.ParseUint(string(digits), 10, 64)
 	if err != nil || v > max {
