@@ -336,7 +336,8 @@ func TestLearnMergeGrows(t *testing.T) {
 	if r := e2eRun(t, dir, env, "check", "-p", pol, "--", "cat", "a.txt", "b.txt"); r.code != 1 {
 		t.Fatalf("check before the merge: exit %d, want 1\n%s", r.code, r.stdout)
 	}
-	if r := e2eRun(t, dir, env, "learn", "-o", pol, "--merge", pol, "--", "cat", "b.txt"); r.code != 0 {
+	r := e2eRun(t, dir, env, "learn", "-o", pol, "--merge", pol, "--", "cat", "b.txt")
+	if r.code != 0 {
 		t.Fatalf("learn --merge: %d %s", r.code, r.stderr)
 	}
 	if r := e2eRun(t, dir, env, "check", "-p", pol, "--", "cat", "a.txt", "b.txt"); r.code != 0 {
@@ -345,6 +346,11 @@ func TestLearnMergeGrows(t *testing.T) {
 	text, _ := os.ReadFile(pol)
 	if n := strings.Count(string(text), "path: /usr/bin/cat\n"); n != 1 {
 		t.Errorf("/usr/bin/cat has %d rules:\n%s", n, text)
+	}
+	// The summary counts the rules of the file written, not of this run.
+	if n := strings.Count(string(text), "  - path: "); !strings.Contains(r.stderr, fmt.Sprintf("landlearn: %d rules,", n)) ||
+		!strings.Contains(r.stderr, "merged with "+pol) {
+		t.Errorf("learn --merge summary does not count the %d rules written:\n%s", n, r.stderr)
 	}
 	if r := e2eRun(t, dir, env, "run", "-p", pol, "--", "cat", "a.txt", "b.txt"); r.code != 0 || r.stdout != "a\nb\n" {
 		t.Errorf("run: exit %d, %q\n%s", r.code, r.stdout, r.stderr)

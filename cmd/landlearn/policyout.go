@@ -112,6 +112,17 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 		for i := range p.Net {
 			p.Net[i].Line = 0
 		}
+		// The summary counts the file written, not this run alone.
+		rep.FSRules, rep.NetRules, rep.Rights = len(p.FS), len(p.Net), 0
+		for _, r := range p.FS {
+			rep.Rights += r.Access.Count()
+		}
+		for _, r := range p.Net {
+			rep.Rights += r.Access.Count()
+		}
+		n := len(old.FS) + len(old.Net)
+		rep.Notes = append(rep.Notes, fmt.Sprintf("merged with %s, which had %d %s: the counts are the merged policy's",
+			out.Merge, n, pluralWord(n, "rule")))
 	}
 	vars := out.Vars
 	if vars == nil {
