@@ -214,9 +214,10 @@ func (b *Builder) addFS(o learn.Observation) {
 	n, why := seen.n, seen.why
 	if ok && isFile && !seen.file {
 		seen.file = true
-		b.raw[p] = seen
+		b.raw[own(p)] = seen
 	}
 	if !ok || (seen.pid != o.PID || seen.run != b.runs) && !pidFree(p) {
+		p = own(p) // kept below, as keys and examples
 		var g string
 		g, why = b.generalize(p, o.PID)
 		n = b.nodes[g]
@@ -250,7 +251,7 @@ func (b *Builder) addFS(o learn.Observation) {
 	// dst or src (the tracer's make lines say created with dst = the new
 	// entry; the audit backend's lines say created of the path itself).
 	if (o.Created || o.Deleted) && o.Src == "" && o.Dst == "" && g != "" {
-		b.unstable[g] = struct{}{}
+		b.addUnstable(g)
 	}
 	link := o.Syscall == "link" || o.Syscall == "linkat"
 	if o.Dst != "" {
@@ -282,13 +283,28 @@ func (b *Builder) addMove(src, dstDir, dst string, link, dir bool) {
 	k := moveKey{src, dstDir}
 	m := b.moves[k]
 	if m == nil {
-		m = &moveVal{dst: dst, link: link}
-		b.moves[k] = m
+		m = &moveVal{dst: own(dst), link: link}
+		b.moves[moveKey{own(src), own(dstDir)}] = m
 	}
-	m.dst = min(m.dst, dst) // same name, unless a hard link: keep one, the same one in any order
+	if dst < m.dst {
+		m.dst = own(dst) // same name, unless a hard link: keep one, the same one in any order
+	}
 	m.link = m.link || link
 	m.dir = m.dir || dir
 }
+
+// addUnstable records that the fs object g will not be there when the
+// sandbox starts.
+func (b *Builder) addUnstable(g string) {
+	if _, ok := b.unstable[g]; !ok {
+		b.unstable[own(g)] = struct{}{}
+	}
+}
+
+// own returns a copy of s, for a string the Builder keeps: ReadRun's
+// observations share the memory of the chunk they were read from, which
+// a kept string would keep alive.
+func own(s string) string { return strings.Clone(s) }
 
 // isClean reports whether p is absolute and already what path.Clean
 // would make of it (no "//", no "." or ".." element, no trailing slash),
@@ -347,7 +363,7 @@ func (b *Builder) markUnstable(p string, pid int) {
 		return
 	}
 	if g, why := b.generalize(p, pid); why == "" {
-		b.unstable[g] = struct{}{}
+		b.addUnstable(g)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/landlearn/landlearn/learn"
 )
@@ -76,7 +77,9 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 	if err != nil {
 		return 0, readErr(err)
 	}
-	skipped, err = newDecoder().decodeChunk(data, name, first, skipBad, b.Add)
+	d := newDecoder()
+	d.borrow = true
+	skipped, err = d.decodeChunk(data, name, first, skipBad, b.Add)
 	if err != nil {
 		return skipped, err
 	}
@@ -107,6 +110,7 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 		go func() {
 			defer wg.Done()
 			d := newDecoder()
+			d.borrow = true
 			for c := range chunks {
 				sk, err := d.decodeChunk(c.data, name, c.line, skipBad, w.b.Add)
 				w.skipped += sk
@@ -170,6 +174,8 @@ type decoder struct {
 	// access lists, a few dozen executables.
 	syscalls, exes, types []string
 	rawLists              []rawList
+	// borrow: Path, Src and Dst share the line's memory (pathString).
+	borrow bool
 }
 
 // rawList is an access list as written, with its decoded names.
@@ -264,6 +270,18 @@ func (d *decoder) accessList(raw []byte) []string {
 	return l
 }
 
+// pathString returns the path b as a string. With d.borrow, the string
+// shares b's memory instead of being a copy: ReadRun's chunks are never
+// written again, and the Builder copies any path it keeps (see
+// Builder.own), so a million paths that are mostly seen before cost no
+// allocation.
+func (d *decoder) pathString(b []byte) string {
+	if !d.borrow || len(b) == 0 {
+		return string(b)
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
 // cachedList returns the list decoded before from the same raw bytes.
 func (d *decoder) cachedList(raw []byte) ([]string, bool) {
 	for _, l := range d.rawLists {
@@ -351,16 +369,15 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 			if !ok {
 				return false
 			}
-			v := string(s)
 			switch string(key) {
 			case "path":
-				o.Path = v
+				o.Path = d.pathString(s)
 			case "src":
-				o.Src = v
+				o.Src = d.pathString(s)
 			case "dst":
-				o.Dst = v
+				o.Dst = d.pathString(s)
 			case "warning":
-				o.Warning = v
+				o.Warning = string(s)
 			}
 		case "created", "deleted":
 			v, ok := p.bool()
