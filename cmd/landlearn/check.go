@@ -137,6 +137,17 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	}
 	cr := minimize.Check(ep, rec.obs)
 	out := cmd.OutOrStdout()
+	// Unused rules are shown as the file writes them (${PWD}/x, not
+	// this checkout's path): the reviewer looks for them there.
+	written := map[int]string{}
+	for _, r := range p.FS {
+		written[r.Line] = r.Path
+	}
+	for i, r := range ep.FS {
+		if w, ok := written[r.Line]; ok && r.Line > 0 {
+			ep.FS[i].Path = w
+		}
+	}
 	if f.format == "github" {
 		writeGitHub(out, f.policy, ep, cr)
 	} else {
