@@ -262,7 +262,13 @@ func (b *Builder) addFS(o learn.Observation) {
 	}
 	// Rule 5: remember moves between two parents.
 	if o.Src != "" && o.Dst != "" && strings.HasPrefix(o.Src, "/") && strings.HasPrefix(o.Dst, "/") {
-		src, dst := path.Clean(o.Src), path.Clean(o.Dst)
+		src, dst := o.Src, o.Dst
+		if !isClean(src) {
+			src = path.Clean(src)
+		}
+		if !isClean(dst) {
+			dst = path.Clean(dst)
+		}
 		if sd, dd := path.Dir(src), path.Dir(dst); sd != dd {
 			switch p {
 			case sd:
@@ -356,7 +362,9 @@ func (b *Builder) markUnstable(p string, pid int) {
 	if !strings.HasPrefix(p, "/") {
 		return
 	}
-	p = path.Clean(p)
+	if !isClean(p) {
+		p = path.Clean(p)
+	}
 	// A pid-free path generalizes to itself or to a directory, whatever
 	// the pid: one already marked needs no generalizing again.
 	if _, ok := b.unstable[p]; ok && pidFree(p) {

@@ -326,7 +326,12 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 	}
 	for {
 		key, ok := p.key()
-		if !ok || !p.byte(':') {
+		if !ok {
+			return false
+		}
+		if p.i < len(p.b) && p.b[p.i] == ':' {
+			p.i++
+		} else if !p.byte(':') {
 			return false
 		}
 		p.ws()
@@ -446,6 +451,10 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 		default:
 			return false
 		}
+		if p.i < len(p.b) && p.b[p.i] == ',' { // as learn.Writer writes
+			p.i++
+			continue
+		}
 		if p.byte('}') {
 			break
 		}
@@ -500,22 +509,32 @@ func (p *parser) byteAfterSpace(c byte) bool {
 // they then match no key name that fast knows, and the line goes to the
 // strict decoder.
 func (p *parser) key() ([]byte, bool) {
-	if !p.byte('"') {
+	if p.i < len(p.b) && p.b[p.i] == '"' {
+		p.i++
+	} else if !p.byte('"') {
 		return nil, false
 	}
-	end := bytes.IndexByte(p.b[p.i:], '"')
+	b := p.b[p.i:]
+	for i := 0; i < len(b) && i < 16; i++ { // keys are short
+		if b[i] == '"' {
+			p.i += i + 1
+			return b[:i], true
+		}
+	}
+	end := bytes.IndexByte(b, '"')
 	if end < 0 {
 		return nil, false
 	}
-	k := p.b[p.i : p.i+end]
 	p.i += end + 1
-	return k, true
+	return b[:end], true
 }
 
 // string returns the bytes of a JSON string without escapes or control
 // characters, valid UTF-8.
 func (p *parser) string() ([]byte, bool) {
-	if !p.byte('"') {
+	if p.i < len(p.b) && p.b[p.i] == '"' {
+		p.i++
+	} else if !p.byte('"') {
 		return nil, false
 	}
 	b := p.b[p.i:]
