@@ -258,6 +258,52 @@ func allowed(rules map[string]*rule, p string) policy.Access {
 	return a
 }
 
+// portable computes what rules allow on a path wherever the policy is
+// used: only rules on ancestors that stay ancestors after the ${VAR}
+// abstraction count. Here, with the checkout under /tmp, a ${TMPDIR}
+// rule applies beneath ${PWD}; on a runner whose ${PWD} is /home/ci/build
+// it does not.
+type portable struct {
+	abstract func(string) string
+	cache    map[string]string
+}
+
+func newPortable(abstract func(string) string) portable {
+	return portable{abstract, map[string]string{}}
+}
+
+func (pa portable) of(p string) string {
+	a, ok := pa.cache[p]
+	if !ok {
+		a = pa.abstract(p)
+		pa.cache[p] = a
+	}
+	return a
+}
+
+// allowed is the union of the rules on "/", on p itself when self is
+// set, and on each ancestor of p whose abstracted path is a prefix of
+// p's.
+func (pa portable) allowed(rules map[string]*rule, p string, self bool) policy.Access {
+	var a policy.Access
+	if r := rules["/"]; r != nil {
+		a |= r.access
+	}
+	if p == "/" {
+		return a
+	}
+	if r := rules[p]; self && r != nil {
+		a |= r.access
+	}
+	ap := pa.of(p)
+	for q := path.Dir(p); q != "/"; q = path.Dir(q) {
+		if r := rules[q]; r != nil && strings.HasPrefix(ap, pa.of(q)+"/") {
+			a |= r.access
+		}
+	}
+	return a
+}
+
 // checkMoves applies rule 5. Between two directories the kernel lets a
 // rename or link through only if the moved object gains no right at the
 // destination: what the policy allows beneath the destination directory
@@ -282,6 +328,12 @@ func (b *Builder) checkMoves(rules map[string]*rule, handled policy.Access, abst
 		return keys[i].dstDir < keys[j].dstDir
 	})
 	fileRights := policy.FileRights() & handled
+	// The gain is computed twice: with every rule, as this machine
+	// enforces the policy, and with the rules that apply wherever it is
+	// used (portable). Here a ${TMPDIR} rule above a ${PWD} under /tmp
+	// adds the same rights to both sides and hides a gain that another
+	// checkout would see (EXDEV there).
+	pa := newPortable(abstract)
 	for changed := true; changed; {
 		changed = false
 		for _, k := range keys {
@@ -290,7 +342,8 @@ func (b *Builder) checkMoves(rules map[string]*rule, handled policy.Access, abst
 			if m.dir {
 				rel = handled
 			}
-			gain := allowed(rules, k.dstDir) & rel &^ allowed(rules, k.src)
+			gain := (allowed(rules, k.dstDir)&^allowed(rules, k.src) |
+				pa.allowed(rules, k.dstDir, true)&^pa.allowed(rules, k.src, true)) & rel
 			if gain == 0 {
 				continue
 			}
@@ -327,31 +380,13 @@ func (b *Builder) checkMoves(rules map[string]*rule, handled policy.Access, abst
 // ${PWD} here, but not on a CI runner whose ${PWD} is /home/ci/build:
 // dropping the ${PWD} rule would break the policy there.
 func dropCovered(rules map[string]*rule, abstract func(string) string) int {
-	abs := map[string]string{}
-	abstractOf := func(p string) string {
-		a, ok := abs[p]
-		if !ok {
-			a = abstract(p)
-			abs[p] = a
-		}
-		return a
-	}
+	pa := newPortable(abstract)
 	trim := map[string]policy.Access{}
 	for p, r := range rules {
 		if p == "/" {
 			continue
 		}
-		ap := abstractOf(p)
-		var t policy.Access
-		if root := rules["/"]; root != nil {
-			t |= root.access
-		}
-		for q := path.Dir(p); q != "/"; q = path.Dir(q) {
-			if a := rules[q]; a != nil && strings.HasPrefix(ap, abstractOf(q)+"/") {
-				t |= a.access
-			}
-		}
-		if t &= r.access; t != 0 || r.access == 0 {
+		if t := r.access & pa.allowed(rules, p, false); t != 0 || r.access == 0 {
 			trim[p] = t
 		}
 	}

@@ -126,3 +126,28 @@ func exdevNotes(rep *Report) []string {
 	}
 	return out
 }
+
+// A checkout under /tmp, with a ${TMPDIR} rule from mkstemp files: here
+// that rule grants write_file on both sides of the move and hides the
+// gain, but in a checkout elsewhere (/home/ci/w) the moved file gains
+// write_file: the source side is widened for that checkout too.
+func TestRenameGainWhereverUsed(t *testing.T) {
+	here := policy.Vars{"PWD": "/tmp/w", "TMPDIR": "/tmp"}
+	obs := cat(
+		create("/tmp/ccR4nd0m.s", "write_file"),
+		open("/tmp/w/in/f", "read_file"),
+		create("/tmp/w/out/log", "write_file"),
+		rename("/tmp/w/in/f", "/tmp/w/out/f", false),
+	)
+	p, _ := Minimize(obs, Options{Vars: here})
+	for _, vars := range []policy.Vars{here, {"PWD": "/home/ci/w", "TMPDIR": "/tmp"}} {
+		ep, err := p.Expand(vars)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, out := vars["PWD"]+"/in/f", vars["PWD"]+"/out"
+		if g := gains(ep, in, out, false); g != 0 {
+			t.Errorf("PWD=%s: the moved file gains %s: EXDEV\n%s", vars["PWD"], g, yamlOf(t, p))
+		}
+	}
+}
