@@ -1,7 +1,6 @@
 package minimize
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -38,24 +37,42 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 	// policy is written: collecting less often saves the garbage
 	// collector re-marking them, for a few tens of megabytes more.
 	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
-	br := bufio.NewReaderSize(r, 1<<20)
 	line := 1
 	// next returns the next chunk of whole lines and the number of its
-	// first line; io.EOF after the last chunk.
+	// first line; io.EOF after the last chunk. Each chunk is a new
+	// buffer, never written again once returned (the decoders' strings
+	// share it); the partial line at its end starts the next one.
+	var carry []byte
+	eof := false
 	next := func() ([]byte, int, error) {
-		buf := make([]byte, 1<<20)
-		n, err := io.ReadFull(br, buf)
-		buf = buf[:n]
-		switch {
-		case err == nil:
-			rest, rerr := br.ReadBytes('\n') // complete the last line
-			buf = append(buf, rest...)
-			if rerr != nil && rerr != io.EOF {
-				return nil, 0, rerr
+		if eof {
+			return nil, 0, io.EOF
+		}
+		buf := make([]byte, len(carry), max(chunkSize, 2*len(carry)))
+		copy(buf, carry)
+		carry = nil
+		for {
+			for len(buf) < cap(buf) {
+				n, err := r.Read(buf[len(buf):cap(buf)])
+				buf = buf[:len(buf)+n]
+				if err == io.EOF {
+					eof = true
+					break
+				}
+				if err != nil {
+					return nil, 0, err
+				}
 			}
-		case err == io.ErrUnexpectedEOF:
-		case err != io.EOF:
-			return nil, 0, err
+			if eof {
+				break
+			}
+			if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+				carry = buf[i+1:]
+				buf = buf[:i+1]
+				break
+			}
+			// One line longer than the buffer: a bigger one.
+			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
 		}
 		if len(buf) == 0 {
 			return nil, 0, io.EOF
@@ -158,6 +175,9 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 	}
 	return skipped, rerr
 }
+
+// chunkSize is the size of the chunks ReadRun hands to its decoders.
+const chunkSize = 1 << 20
 
 // gcPercent is GOGC while ReadRun reads.
 const gcPercent = 400

@@ -1,0 +1,42 @@
+package minimize
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/landlearn/landlearn/learn"
+)
+
+// Lines longer than ReadRun's chunks, and readers that return a few
+// bytes at a time: the same policy as learn.ReadAll's observations.
+func TestReadRunLongLines(t *testing.T) {
+	var text strings.Builder
+	for i := range 3 {
+		text.WriteString(decoderSeeds[0] + "\n")
+		long := "/d/" + strings.Repeat("x", (i+1)*chunkSize) // 1, 2, 3 chunks
+		text.WriteString(`{"seq":2,"syscall":"openat","pid":812,"exe":"/usr/bin/cat","path":"` + long + `","type":"file","access":["read_file"]}` + "\n")
+	}
+	text.WriteString(decoderSeeds[1]) // no final newline
+	all, err := learn.ReadAll(strings.NewReader(text.String()), "long")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Minimize(all, Options{Vars: goldenVars})
+	readers := map[string]io.Reader{
+		"whole":    strings.NewReader(text.String()),
+		"half":     iotest.HalfReader(strings.NewReader(text.String())),
+		"one byte": iotest.OneByteReader(strings.NewReader(text.String())),
+	}
+	for name, r := range readers {
+		b := New(Options{Vars: goldenVars})
+		if _, err := ReadRun(b, r, "long", false); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, rep := b.Policy()
+		if yamlOf(t, got) != yamlOf(t, want) || rep.Observations != len(all) {
+			t.Errorf("%s: ReadRun and ReadAll differ (%d vs %d observations)", name, rep.Observations, len(all))
+		}
+	}
+}
