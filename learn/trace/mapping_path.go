@@ -153,7 +153,10 @@ func (m *mapper) resolveOpt(dirfd int, p string, follow, noSymlinks, inRoot bool
 // outside /proc (self, thread-self and the ptrace-protected entries are
 // walkPath's). walkPath lstats every component, and each lstat walks
 // the whole prefix again; here the directory is opened once (O_PATH)
-// and its final component lstat'ed, whatever the depth. ok is false
+// and its final component lstat'ed, whatever the depth (3 syscalls,
+// 3.6 µs on these VMs, against 5.5 µs for /usr/share/doc/x/copyright),
+// and a single component (find's openat(dirfd, name)) is one lstat.
+// TestFastWalkAgrees compares the two walks. ok is false
 // whenever the walk cannot be decided this way (any error but a missing
 // final component, a symlink to follow, "." or ".." last, ".." under a
 // root other than "/"): walkPath then decides, so the fast path never
@@ -173,15 +176,25 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 	if strings.HasPrefix(p, "/") {
 		cur = w.rootDir()
 	}
-	dir := cur
-	if d := strings.TrimLeft(rel[:max(i, 0)], "/"); d != "" {
-		dir = strings.TrimSuffix(cur, "/") + "/" + d
-	}
-	dotdot := strings.Contains(dir, "/..") // also in start: walkPath's path.Dir is lexical too
-	if dotdot && w.rootDir() != "/" {
+	if cr := w.m.creds(); !cr.known || cr.uid != 0 {
 		return node{}, false
 	}
-	if cr := w.m.creds(); !cr.known || cr.uid != 0 {
+	var st unix.Stat_t
+	d := strings.TrimLeft(rel[:max(i, 0)], "/")
+	if d == "" {
+		// One component in cur: walkPath stats cur (following its
+		// symlinks, as this lstat does on the way) and lstats cur/name.
+		// A missing name is left to walkPath, which tells it from a
+		// missing cur.
+		next := path.Join(cur, name)
+		if err := unix.Lstat(next, &st); err != nil {
+			return node{}, false
+		}
+		return w.fastNode(cur, next, &st, follow, slash)
+	}
+	dir := strings.TrimSuffix(cur, "/") + "/" + d
+	dotdot := strings.Contains(dir, "/..") // walkPath's ".." is lexical too
+	if dotdot && w.rootDir() != "/" {
 		return node{}, false
 	}
 	dfd, err := unix.Openat2(unix.AT_FDCWD, dir, &unix.OpenHow{
@@ -191,7 +204,6 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 	if err != nil {
 		return node{}, false
 	}
-	var st unix.Stat_t
 	err = unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	unix.Close(dfd)
 	if dotdot || strings.Contains(dir, "//") || strings.Contains(dir, "/./") || strings.HasSuffix(dir, "/.") {
@@ -203,12 +215,19 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 		return node{path: next, parent: dir, slash: slash}, true
 	case err != nil:
 		return node{}, false
+	}
+	return w.fastNode(dir, next, &st, follow, slash)
+}
+
+// fastNode is walkPath's node for an existing final component.
+func (w *walker) fastNode(dir, next string, st *unix.Stat_t, follow, slash bool) (node, bool) {
+	switch {
 	case st.Mode&unix.S_IFMT == unix.S_IFLNK && (follow || slash):
 		return node{}, false
 	case slash && st.Mode&unix.S_IFMT != unix.S_IFDIR:
 		return node{err: unix.ENOTDIR}, true
 	}
-	return node{path: next, exists: true, st: st, parent: dir, slash: slash}, true
+	return node{path: next, exists: true, st: *st, parent: dir, slash: slash}, true
 }
 
 type walker struct {

@@ -20,6 +20,9 @@ func BenchmarkFindCat(b *testing.B) {
 		dir = "/usr/share"
 	}
 	script := "find " + dir + " -type f -print0 | xargs -0 cat > /dev/null"
+	if s := os.Getenv("LANDLEARN_BENCH_SCRIPT"); s != "" {
+		script = s // another workload, e.g. "make -s clean all -j2 -C DIR"
+	}
 	b.Run("native", func(b *testing.B) {
 		for b.Loop() {
 			if err := exec.Command("sh", "-c", script).Run(); err != nil {
