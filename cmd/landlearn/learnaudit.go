@@ -31,6 +31,10 @@ type auditRounds struct {
 	Collapse       int
 	AllowSensitive bool
 	Vars           policy.Vars
+	// Snapshot is the working directory before the trace run of
+	// trace+audit (audit.TakeSnapshot, taken before tracing): the rounds
+	// start from it. nil: they start from the directory as it is.
+	Snapshot *audit.Snapshot
 }
 
 // roundOutputLimit bounds what is kept of one round's output: only the
@@ -46,6 +50,9 @@ const roundOutputLimit = 1 << 20
 // what the user typed) and its output captured; the last round's output
 // is shown at the end, so that the user sees one run, not one per round.
 func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation, o auditRounds) ([]learn.Observation, int, error) {
+	if o.Snapshot != nil {
+		defer o.Snapshot.Remove() // also when the rounds never start
+	}
 	stderr := o.Stderr
 	if stderr == nil {
 		stderr = os.Stderr
@@ -85,10 +92,11 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 	notices := stderr // enforce's notices (dropped rights): once
 	var out, errOut limitedBuffer
 	rounds := audit.Rounds{
-		Max:     maxRounds,
-		Dir:     dir,
-		NoReset: o.NoReset,
-		Log:     stderr,
+		Max:      maxRounds,
+		Dir:      dir,
+		NoReset:  o.NoReset,
+		Snapshot: o.Snapshot,
+		Log:      stderr,
 		Policy: func(obs []learn.Observation) (*policy.Policy, error) {
 			p, _ := minimize.Minimize(obs, opts)
 			if old != nil {

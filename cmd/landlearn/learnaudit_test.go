@@ -5,11 +5,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/trace"
 )
 
@@ -118,5 +120,35 @@ func TestLearnAuditInterrupted(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(filepath.Join(dir, "keep")); string(data) != "original\n" {
 		t.Errorf("keep = %q after the interruption, want it restored", data)
+	}
+}
+
+// TestLearnAuditFromSnapshot: trace+audit, where the trace run already
+// wrote the output file. With the snapshot taken before tracing, round 1
+// starts without it: writing it needs no truncate, and the policy does
+// not grant truncate on the working directory.
+func TestLearnAuditFromSnapshot(t *testing.T) {
+	auditTestBinary(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	snap, err := audit.TakeSnapshot(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the trace run of "echo 1 > out" left behind.
+	if err := os.WriteFile("out", []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	argv := []string{"sh", "-c", "echo 1 > out"}
+	obs, status, err := runAuditRounds(context.Background(), argv, nil, auditRounds{Stderr: &stderr, Stdout: &bytes.Buffer{}, Snapshot: snap})
+	t.Logf("rounds:\n%s", stderr.String())
+	if err != nil || status != 0 {
+		t.Fatalf("status %d, err %v", status, err)
+	}
+	for _, o := range obs {
+		if slices.Contains(o.Access, "truncate") {
+			t.Errorf("round 1 did not start from the snapshot: %+v", o)
+		}
 	}
 }

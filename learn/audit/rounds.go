@@ -40,6 +40,11 @@ type Rounds struct {
 	Dir string
 	// NoReset runs every round on what the previous one left in Dir.
 	NoReset bool
+	// Snapshot, when set, is Dir as it was before a trace run that made
+	// the seed (Dir and NoReset are then not used): round 1 starts from
+	// it too, so that files the trace run created are not there (an
+	// O_TRUNC of them would ask for truncate) and files it moved are back.
+	Snapshot *Snapshot
 	// Policy minimizes the observations into the policy of the next
 	// round (the caller merges an old policy into it, if any).
 	Policy func([]learn.Observation) (*policy.Policy, error)
@@ -77,12 +82,17 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 	}
 	res := &Result{Observations: slices.Clone(seed)}
 	var snap *snapshot
-	if r.Dir != "" {
+	restoreFirst := r.Snapshot != nil
+	if r.Snapshot != nil {
+		snap = r.Snapshot.s
+	} else if r.Dir != "" {
 		if snap, err = takeSnapshot(r.Dir, !r.NoReset, MaxResetSize); err != nil {
 			return res, err
 		}
+	}
+	if snap != nil {
 		defer func() {
-			if err != nil && res.Rounds > 0 {
+			if err != nil && (res.Rounds > 0 || restoreFirst) {
 				if rerr := snap.restore(); rerr != nil {
 					err = errors.Join(err, rerr)
 				}
@@ -100,7 +110,7 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 		}
 	}
 	for round := 1; round <= max; round++ {
-		if round > 1 && snap != nil {
+		if (round > 1 || restoreFirst) && snap != nil {
 			if err := snap.restore(); err != nil {
 				return res, err
 			}

@@ -32,6 +32,26 @@ type snapshot struct {
 	mode   fs.FileMode
 }
 
+// Snapshot is a working directory as it was before learning started, for
+// Rounds.Snapshot. Take it before a trace run that seeds audit rounds
+// (learn --backend trace+audit): what the trace run created or moved is
+// then undone before round 1, and counts as created by the program.
+type Snapshot struct{ s *snapshot }
+
+// TakeSnapshot records dir (its paths) and, when reset is set, copies it
+// to restore before each round; above MaxResetSize it fails with ErrTooBig.
+// Rounds.Run removes the copy; call Remove if Run is never called.
+func TakeSnapshot(dir string, reset bool) (*Snapshot, error) {
+	s, err := takeSnapshot(dir, reset, MaxResetSize)
+	if err != nil {
+		return nil, err
+	}
+	return &Snapshot{s}, nil
+}
+
+// Remove deletes the copy.
+func (s *Snapshot) Remove() { s.s.remove() }
+
 // takeSnapshot records dir, and copies it when reset is set.
 func takeSnapshot(dir string, reset bool, limit int64) (*snapshot, error) {
 	dir, err := filepath.EvalSymlinks(dir)
