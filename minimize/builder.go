@@ -441,6 +441,15 @@ func (b *Builder) addExe(s []int32, exe string) []int32 {
 }
 
 func (b *Builder) exeIDOf(exe string) int32 {
+	if len(b.exeName) <= 16 {
+		// A run has a few executables, and the decoder interns them:
+		// comparing is cheaper than hashing.
+		for i, e := range b.exeName {
+			if e == exe {
+				return int32(i)
+			}
+		}
+	}
 	id, ok := b.exeID[exe]
 	if !ok {
 		id = int32(len(b.exeName))
