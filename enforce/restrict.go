@@ -16,7 +16,10 @@ import "github.com/landlearn/landlearn/policy"
 //
 // p is expanded with policy.DefaultVars(), its paths are checked (missing
 // optional paths are skipped) and it is compared with the kernel (Plan);
-// what a downgrade drops is printed on os.Stderr. Restrict refuses, with an
+// what a downgrade drops is printed on os.Stderr. (A TCP rule does not
+// cover MPTCP sockets on kernels with Landlock erratum 1 fixed, as Go's
+// net package uses by default: MPTCPNote says whether that is the case
+// here; Restrict does not print it.) Restrict refuses, with an
 // error wrapping ErrUnsupported, to leave the program unsandboxed where
 // Landlock is missing: a program that wants to run anyway can check for
 // it with errors.Is and go on.
