@@ -86,12 +86,12 @@ func WriteReport(w io.Writer, run *Run) {
 	if run.Domain != nil && len(run.Denials) > 0 {
 		fmt.Fprintf(w, "The policy denied %s to the command (pid %d, domain %s):\n",
 			accessCount(len(run.Denials)), run.PID, run.Domain.ID)
-		writeGroups(w, GroupByObject(run.Denials))
+		writeGroups(w, GroupByObject(run.Denials), run.PID, run.Domain.Exe)
 	}
 	if len(run.NestedDenials) > 0 {
 		fmt.Fprintf(w, "\nThe program's own sandbox also denied %s (%s); the kernel names the youngest domain that denies, so the policy may deny these too:\n",
 			accessCount(len(run.NestedDenials)), describeNested(run.Nested))
-		writeGroups(w, GroupByObject(run.NestedDenials))
+		writeGroups(w, GroupByObject(run.NestedDenials), 0, "")
 	}
 	if len(run.Lingering) > 0 {
 		fmt.Fprintf(w, "\nNote: processes that pid %d started still hold domain %s after it exited: what they do later is not checked.\n",
@@ -99,7 +99,7 @@ func WriteReport(w io.Writer, run *Run) {
 	}
 }
 
-func writeGroups(w io.Writer, groups []ObjectDenials) {
+func writeGroups(w io.Writer, groups []ObjectDenials, helper int, helperExe string) {
 	for _, g := range groups {
 		fmt.Fprintf(w, "\n  %s\n", g.Object)
 		fmt.Fprintf(w, "    denied: %s", strings.Join(g.Rights, ", "))
@@ -107,7 +107,7 @@ func writeGroups(w io.Writer, groups []ObjectDenials) {
 			fmt.Fprintf(w, " (%d times)", len(g.Denials))
 		}
 		fmt.Fprintln(w)
-		for _, who := range askers(g.Denials) {
+		for _, who := range askers(g.Denials, helper, helperExe) {
 			fmt.Fprintf(w, "    by:     %s\n", who)
 		}
 		fmt.Fprintln(w, "    fix:")
@@ -117,8 +117,11 @@ func writeGroups(w io.Writer, groups []ObjectDenials) {
 	}
 }
 
-// askers lists the distinct (exe, syscall) pairs that were denied.
-func askers(ds []Denial) []string {
+// askers lists the distinct (exe, syscall) pairs that were denied. The
+// exec of the command by landlearn's helper (pid helper, running
+// helperExe, the creator of the run's domain) names landlearn, not where
+// its binary is installed.
+func askers(ds []Denial, helper int, helperExe string) []string {
 	var out []string
 	for _, d := range ds {
 		if !d.Joined {
@@ -127,6 +130,9 @@ func askers(ds []Denial) []string {
 		s := d.Exe
 		if s == "" {
 			s = d.Comm
+		}
+		if d.PID == helper && helper > 0 && d.Exe == helperExe && strings.HasPrefix(d.SyscallName, "execve") {
+			s = "landlearn, starting the command"
 		}
 		s += " (pid " + strconv.Itoa(d.PID)
 		if d.SyscallName != "" {

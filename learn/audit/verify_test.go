@@ -45,3 +45,23 @@ func TestWriteReport(t *testing.T) {
 		t.Errorf("objects out of order:\n%s", got)
 	}
 }
+
+// The helper's exec of the command is denied as landlearn's (it runs the
+// landlearn binary until execve succeeds): the report says landlearn, not
+// the binary's install path; the command's own exec, same pid, keeps its
+// exe.
+func TestWriteReportNamesLauncher(t *testing.T) {
+	launch := Denial{Domain: "1a2b", Blockers: []string{"fs.execute"}, Path: "/usr/bin/cat", Port: -1, Joined: true, PID: 42, Exe: "/tmp/ll", SyscallName: "execve"}
+	own := Denial{Domain: "1a2b", Blockers: []string{"fs.execute"}, Path: "/usr/bin/tr", Port: -1, Joined: true, PID: 42, Exe: "/usr/bin/dash", SyscallName: "execve"}
+	run := &Run{PID: 42, Domain: &Domain{ID: "1a2b", PID: 42, Exe: "/tmp/ll"}, Denials: []Denial{launch, own}}
+	var b strings.Builder
+	WriteReport(&b, run)
+	for _, want := range []string{
+		"\n  /usr/bin/cat\n    denied: execute\n    by:     landlearn, starting the command (pid 42, execve)\n",
+		"\n  /usr/bin/tr\n    denied: execute\n    by:     /usr/bin/dash (pid 42, execve)\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
