@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -93,6 +94,9 @@ func runRun(cmd *cobra.Command, args []string, f runFlags) error {
 	if err != nil {
 		return &exitError{Code: exitUsage, Err: err}
 	}
+	if f.log {
+		io.WriteString(cmd.ErrOrStderr(), logNote(audit.Enabled))
+	}
 	// The MPTCP note is about the kernel, not the policy: learn and
 	// verify show it; run adds it to CMD's stderr only for a person.
 	if w, ok := cmd.ErrOrStderr().(*os.File); ok && isTerminal(w) {
@@ -121,4 +125,13 @@ func commandAfterDash(cmd *cobra.Command, args []string) ([]string, error) {
 		return nil, usageErrorf("unexpected %q before --; the command goes after --: landlearn %s -p POLICY -- CMD [ARG...]", args[0], cmd.Name())
 	}
 	return args[dash:], nil
+}
+
+// logNote warns that --log will record nothing because audit is off, or
+// returns "" (audit on, or its state unknown: not root).
+func logNote(enabled func() (bool, error)) string {
+	if on, err := enabled(); err != nil || on {
+		return ""
+	}
+	return "landlearn: note: audit is off, so --log records nothing; switch it on (auditctl -e 1), or use 'landlearn verify', which does it for the run\n"
 }

@@ -238,3 +238,17 @@ fs:
 		expect(t, []string{"run", "--help"}, 0, "landlearn run -p examples/cat-hostname.yaml -- cat /etc/hostname", "")
 	})
 }
+
+// run --log with audit off records nothing: say so, but only when the
+// state is known (it needs root to ask).
+func TestLogNote(t *testing.T) {
+	off := func() (bool, error) { return false, nil }
+	on := func() (bool, error) { return true, nil }
+	unknown := func() (bool, error) { return false, errors.New("operation not permitted") }
+	if n := logNote(off); !strings.Contains(n, "audit is off, so --log records nothing") {
+		t.Errorf("audit off: note %q", n)
+	}
+	if n := logNote(on) + logNote(unknown); n != "" {
+		t.Errorf("audit on or unknown: note %q, want none", n)
+	}
+}

@@ -87,6 +87,22 @@ func (s *Session) Release() error {
 	return s.err
 }
 
+// Enabled reports whether the kernel's audit is on (AUDIT_GET; it needs
+// CAP_AUDIT_CONTROL). Landlock logs nothing while it is off, also for
+// domains created with logging on (landlearn run --log).
+func Enabled() (bool, error) {
+	c, err := libaudit.NewAuditClient(nil)
+	if err != nil {
+		return false, explainOpen(err)
+	}
+	defer c.Close()
+	st, err := c.GetStatus()
+	if err != nil {
+		return false, err
+	}
+	return st.Enabled != 0, nil
+}
+
 // controller is the part of go-libaudit's unicast client that the
 // coordinator uses (an interface so that the bookkeeping can be tested
 // without changing the machine's audit state).
