@@ -109,7 +109,10 @@ func runMinimize(cmd *cobra.Command, args []string, f minimizeFlags) error {
 		}
 	}
 	p, rep := b.Policy()
-	if skipped > 0 {
+	switch {
+	case skipped == 1:
+		rep.Warnings = append(rep.Warnings, "skipped 1 line that is not an observation (--skip-bad)")
+	case skipped > 1:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("skipped %d lines that are not observations (--skip-bad)", skipped))
 	}
 	out := policyOutput{Path: f.output, Force: f.force, Stderr: stderr, Stdout: cmd.OutOrStdout(), Offline: true}

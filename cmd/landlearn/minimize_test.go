@@ -63,7 +63,7 @@ func TestMinimizeBadInput(t *testing.T) {
 		stderr string
 	}{
 		{[]string{"minimize", "bad.jsonl"}, 2, "bad.jsonl:3: not an observation"},
-		{[]string{"minimize", "--skip-bad", "bad.jsonl"}, 0, "skipped 1 lines that are not observations"},
+		{[]string{"minimize", "--skip-bad", "bad.jsonl"}, 0, "skipped 1 line that is not an observation (--skip-bad)"},
 		{[]string{"minimize", "empty.jsonl"}, 0, "warning: no observations"},
 		{[]string{"minimize"}, 2, "missing RUN.jsonl"},
 		{[]string{"minimize", "nope.jsonl"}, 2, "no such file"},
