@@ -201,7 +201,15 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	})
-	if err != nil {
+	switch err {
+	case nil:
+	case unix.ENOENT, unix.ENOTDIR:
+		// The kernel walked dir from the left through directories only
+		// (a symlink first would have been ELOOP) to a component missing
+		// or not a directory: walkPath stops there with the same errno
+		// (gcc's include path search: /usr/local/include/bits/...).
+		return node{err: err.(unix.Errno)}, true
+	default:
 		return node{}, false
 	}
 	err = unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)

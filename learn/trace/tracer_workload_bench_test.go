@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/learn"
 )
 
 // BenchmarkFindCat traces bench/trace.sh's workload (b) once per
@@ -39,7 +41,16 @@ func BenchmarkFindCat(b *testing.B) {
 			b.ReportMetric((cpu(&r1)-cpu(&r0))/float64(b.N), "learner-cpu-s/op")
 		}()
 		for b.Loop() {
-			res, err := Run(context.Background(), []string{"sh", "-c", script}, Options{}, discardRecorder{})
+			var rec learn.Recorder = discardRecorder{}
+			if p := os.Getenv("LANDLEARN_BENCH_JSONL"); p != "" {
+				f, err := os.Create(p) // as landlearn learn --raw writes it
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+				rec = learn.NewWriter(f)
+			}
+			res, err := Run(context.Background(), []string{"sh", "-c", script}, Options{}, rec)
 			if err != nil || res.ExitCode != 0 {
 				b.Fatalf("run: %v, exit %d", err, res.ExitCode)
 			}
