@@ -38,18 +38,43 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 	// collector re-marking them, for a few tens of megabytes more.
 	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
 	line := 1
+	nw := max(1, runtime.GOMAXPROCS(0))
+	// Chunk buffers go round: a decoded chunk's buffer is read into
+	// again, so a run of any size reads into a few megabytes that stay
+	// in the cache, instead of faulting in fresh pages for every chunk.
+	// The decoders' path strings share a chunk's memory only while it
+	// is decoded: the Builder copies what it keeps (own).
+	free := make(chan []byte, 2*nw+2)
+	recycle := func(buf []byte) {
+		if poisonChunks {
+			buf = buf[:cap(buf)]
+			for i := range buf {
+				buf[i] = 0xff
+			}
+		}
+		select {
+		case free <- buf[:0]:
+		default:
+		}
+	}
 	// next returns the next chunk of whole lines and the number of its
-	// first line; io.EOF after the last chunk. Each chunk is a new
-	// buffer, never written again once returned (the decoders' strings
-	// share it); the partial line at its end starts the next one.
-	var carry []byte
+	// first line; io.EOF after the last chunk. The partial line at a
+	// chunk's end starts the next one.
+	var carry, carryBuf []byte
 	eof := false
 	next := func() ([]byte, int, error) {
 		if eof {
 			return nil, 0, io.EOF
 		}
-		buf := make([]byte, len(carry), max(chunkSize, 2*len(carry)))
-		copy(buf, carry)
+		var buf []byte
+		select {
+		case buf = <-free:
+		default:
+		}
+		if size := max(chunkSize, 2*len(carry)); cap(buf) < size {
+			buf = make([]byte, 0, size)
+		}
+		buf = append(buf[:0], carry...)
 		carry = nil
 		for {
 			for len(buf) < cap(buf) {
@@ -67,7 +92,8 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 				break
 			}
 			if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
-				carry = buf[i+1:]
+				carryBuf = append(carryBuf[:0], buf[i+1:]...)
+				carry = carryBuf
 				buf = buf[:i+1]
 				break
 			}
@@ -100,6 +126,7 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 	if err != nil {
 		return skipped, err
 	}
+	recycle(data)
 
 	type worker struct {
 		b       *Builder
@@ -111,7 +138,7 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 		data []byte
 		line int
 	}
-	workers := make([]*worker, max(1, runtime.GOMAXPROCS(0)))
+	workers := make([]*worker, nw)
 	chunks := make(chan chunk, len(workers))
 	var failed atomic.Bool
 	var wg sync.WaitGroup
@@ -130,6 +157,7 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 			d.borrow = true
 			for c := range chunks {
 				sk, err := d.decodeChunk(c.data, name, c.line, skipBad, w.b.Add)
+				recycle(c.data)
 				w.skipped += sk
 				var le *learn.LineError
 				switch {
@@ -178,6 +206,10 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 
 // chunkSize is the size of the chunks ReadRun hands to its decoders.
 const chunkSize = 1 << 20
+
+// poisonChunks makes ReadRun overwrite a chunk's buffer once decoded,
+// for the tests: a string the Builder kept without copying shows.
+var poisonChunks = false
 
 // gcPercent is GOGC while ReadRun reads.
 const gcPercent = 400
