@@ -13,7 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/landlearn/landlearn/emit"
 	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/trace"
 	"github.com/landlearn/landlearn/minimize"
 	"github.com/landlearn/landlearn/policy"
@@ -102,7 +104,7 @@ Exit status: CMD's (128+N when signal N killed it, 127 when CMD is not found);
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.output, "output", "o", "landlock.yaml", `write the policy to FILE ("-": standard output)`)
+	fl.StringVarP(&f.output, "output", "o", "landlock.yaml", `write the policy to FILE ("-": standard output, after CMD's own output)`)
 	fl.BoolVar(&f.force, "force", false, "replace FILE if it exists")
 	fl.StringVar(&f.merge, "merge", "", "grow the policy in OLD.yaml with what this run needs, and write the result to FILE")
 	fl.StringVar(&f.raw, "raw", "", "record the observations in FILE.jsonl (kept; input of 'landlearn minimize')")
@@ -178,9 +180,19 @@ func (f learnFlags) check(cmd *cobra.Command) error {
 			return usageErrorf("-o %s: directory %s does not exist; create it first, or write elsewhere", f.output, dir)
 		}
 	}
-	if f.output != "-" && !f.force && f.merge == "" {
-		if _, err := os.Lstat(f.output); err == nil {
+	if f.output != "-" {
+		// Refuse before the run what the write would refuse after it: an
+		// existing policy (without --force or --merge), a device, a fifo,
+		// a symlink or a directory at -o.
+		if err := emit.CheckTarget(f.output, f.force || f.merge != ""); errors.Is(err, emit.ErrExists) {
 			return usageErrorf("%s exists: pass --force to replace it, or --merge %s to grow it with what this run needs", f.output, f.output)
+		} else if err != nil {
+			return usageErrorf("-o %v", err)
+		}
+	}
+	if f.backend != backendTrace {
+		if err := requireRoot(); err != nil {
+			return err
 		}
 	}
 	if f.merge != "" {
@@ -214,6 +226,19 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	code := 0
 	var obs []learn.Observation
 	interrupted := false
+	// trace+audit: the audit rounds must start from the directory as it
+	// was before the trace run, not with the files that run made.
+	var snap *audit.Snapshot
+	if f.backend == backendTraceAudit {
+		wd, err := os.Getwd()
+		if err == nil {
+			snap, err = audit.TakeSnapshot(wd, !f.noReset)
+		}
+		if err != nil {
+			raw.discard()
+			return usageErrorf("--backend trace+audit: %v", err)
+		}
+	}
 	if f.backend != backendAudit {
 		res, err := trace.Run(ctx, argv, trace.Options{
 			Accurate: f.accurate,
@@ -247,7 +272,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		var err error
 		obs, code, err = runAuditRounds(ctx, argv, seed, auditRounds{
 			Rounds: f.rounds, Merge: f.merge, NoReset: f.noReset, Stderr: stderr,
-			Collapse: f.collapse, AllowSensitive: f.allowSensitive,
+			Collapse: f.collapse, AllowSensitive: f.allowSensitive, Snapshot: snap,
 		})
 		if err != nil {
 			raw.keep(stderr, rec.count(), "the audit backend failed")
@@ -274,6 +299,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		AllowSensitive: f.allowSensitive,
 		Stderr:         stderr,
 		Stdout:         cmd.OutOrStdout(),
+		Command:        argv,
 	})
 	if err != nil {
 		raw.keep(stderr, len(obs), "the policy was not written")

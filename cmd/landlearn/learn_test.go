@@ -253,6 +253,10 @@ func TestLearnExitStatus(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(w, "p.yaml")); err != nil {
 			t.Errorf("learn -- sh -c %q: no policy written: %v", c.script, err)
 		}
+		// The hint is the learned command, ready to paste into a shell.
+		if hint := "try it with: landlearn run -p p.yaml -- sh -c '" + c.script + "'"; !strings.Contains(r.stderr, hint) {
+			t.Errorf("learn -- sh -c %q: stderr lacks %q:\n%s", c.script, hint, r.stderr)
+		}
 		if m, _ := filepath.Glob(filepath.Join(tmp, "landlearn-*.jsonl")); len(m) > 0 {
 			t.Errorf("learn -- sh -c %q left %v after a complete run:\n%s", c.script, m, r.stderr)
 		}
@@ -290,6 +294,9 @@ func TestLearnRefusesBeforeRunning(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(w, "landlock.yaml"), []byte("version: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink("landlock.yaml", filepath.Join(w, "link.yaml")); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		code int
@@ -303,6 +310,10 @@ func TestLearnRefusesBeforeRunning(t *testing.T) {
 		{[]string{"learn", "-o", "no/such/dir/x.yaml", "--", "touch", "ran"}, 2, "does not exist"},
 		{[]string{"learn", "-o", "x.yaml", "touch", "ran"}, 2, "put -- before"},
 		{[]string{"learn", "-o", "x.yaml", "--", "landlearn-no-such-command"}, 127, "not found"},
+		{[]string{"learn", "--force", "-o", "/dev/null", "--", "touch", "ran"}, 2, "character device"},
+		{[]string{"learn", "-o", "link.yaml", "--", "touch", "ran"}, 2, "symbolic link"},
+		{[]string{"learn", "-o", ".", "--", "touch", "ran"}, 2, "is a directory"},
+		{[]string{"learn", "--no-reset", "-o", "x.yaml", "--", "touch", "ran"}, 2, "--no-reset"},
 	} {
 		r := runLearnCLI(t, w, c.args...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.msg) {

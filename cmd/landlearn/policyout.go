@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
 
@@ -29,6 +30,9 @@ type policyOutput struct {
 	Offline bool
 	// Stdout receives the policy when Path is "-" (minimize without -o).
 	Stdout io.Writer
+	// Command is the learned command line, for the "try it with" hint;
+	// nil (minimize) prints CMD.
+	Command []string
 	// Vars abstract the learned paths (${HOME}, ${PWD}...); nil means
 	// policy.DefaultVars() of this process, whose working directory is
 	// the traced program's.
@@ -150,8 +154,30 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 			io.WriteString(out.Stderr, enforce.MPTCPNote(p))
 		}
 		if out.Path != "-" {
-			fmt.Fprintf(out.Stderr, "landlearn: wrote %s; try it with: landlearn run -p %s -- CMD\n", out.Path, out.Path)
+			fmt.Fprintf(out.Stderr, "landlearn: wrote %s; try it with: landlearn run -p %s -- %s\n", out.Path, shellQuote(out.Path), shellCommand(out.Command))
 		}
 	}
 	return nil
+}
+
+// shellCommand formats argv for a person to paste into a shell; no argv
+// gives the placeholder CMD.
+func shellCommand(argv []string) string {
+	if len(argv) == 0 {
+		return "CMD"
+	}
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = shellQuote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// plainly safe characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
