@@ -240,10 +240,11 @@ func TestLearnExitStatus(t *testing.T) {
 	for _, c := range []struct {
 		script string
 		code   int
+		quoted string // the script as the hint quotes it for a shell
 	}{
-		{"exit 3", 3},
-		{"kill -TERM $$", 128 + 15},
-		{"true", 0},
+		{"exit 3", 3, "'exit 3'"},
+		{"kill -TERM $$", 128 + 15, "'kill -TERM $$'"},
+		{"true", 0, "true"},
 	} {
 		w, tmp := t.TempDir(), t.TempDir()
 		r := runLearnCLIEnv(t, w, []string{"TMPDIR=" + tmp}, "learn", "-o", "p.yaml", "--", "sh", "-c", c.script)
@@ -254,7 +255,7 @@ func TestLearnExitStatus(t *testing.T) {
 			t.Errorf("learn -- sh -c %q: no policy written: %v", c.script, err)
 		}
 		// The hint is the learned command, ready to paste into a shell.
-		if hint := "try it with: landlearn run -p p.yaml -- sh -c '" + c.script + "'"; !strings.Contains(r.stderr, hint) {
+		if hint := "try it with: landlearn run -p p.yaml -- sh -c " + c.quoted + "\n"; !strings.Contains(r.stderr, hint) {
 			t.Errorf("learn -- sh -c %q: stderr lacks %q:\n%s", c.script, hint, r.stderr)
 		}
 		if m, _ := filepath.Glob(filepath.Join(tmp, "landlearn-*.jsonl")); len(m) > 0 {
