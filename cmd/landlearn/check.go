@@ -97,13 +97,9 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	if f.format != "text" && f.format != "github" {
 		return usageErrorf("--format %s: use text or github", f.format)
 	}
-	vars := policy.DefaultVars()
-	for _, v := range f.vars {
-		name, value, err := policy.ParseVar(v)
-		if err != nil {
-			return usageErrorf("%v", err)
-		}
-		vars = vars.With(name, value)
+	vars, err := parseVars(f.vars)
+	if err != nil {
+		return err
 	}
 	p, err := policy.LoadFile(f.policy)
 	if err != nil {

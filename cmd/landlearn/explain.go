@@ -189,13 +189,9 @@ func explainPolicy(f explainFlags) (*policy.Policy, error) {
 	if f.policy == "" {
 		return nil, nil
 	}
-	vars := policy.DefaultVars()
-	for _, v := range f.vars {
-		name, value, err := policy.ParseVar(v)
-		if err != nil {
-			return nil, usageErrorf("%v", err)
-		}
-		vars = vars.With(name, value)
+	vars, err := parseVars(f.vars)
+	if err != nil {
+		return nil, err
 	}
 	p, err := policy.LoadFile(f.policy)
 	if err != nil {

@@ -82,13 +82,9 @@ func runRun(cmd *cobra.Command, args []string, f runFlags) error {
 	if f.policy == "" {
 		return usageErrorf("missing -p POLICY: which policy should %s run under?\nRun 'landlearn run --help' for usage.", argv[0])
 	}
-	vars := policy.DefaultVars()
-	for _, v := range f.vars {
-		name, value, err := policy.ParseVar(v)
-		if err != nil {
-			return usageErrorf("%v", err)
-		}
-		vars = vars.With(name, value)
+	vars, err := parseVars(f.vars)
+	if err != nil {
+		return err
 	}
 	p, err := policy.LoadFile(f.policy)
 	if err != nil {

@@ -148,19 +148,6 @@ func verdict(w io.Writer, run *audit.Run, runErr error) error {
 	return nil
 }
 
-// parseVars turns --var K=V flags into the policy's variables.
-func parseVars(flags []string) (policy.Vars, error) {
-	vars := policy.DefaultVars()
-	for _, v := range flags {
-		name, value, err := policy.ParseVar(v)
-		if err != nil {
-			return nil, usageErrorf("%v", err)
-		}
-		vars = vars.With(name, value)
-	}
-	return vars, nil
-}
-
 // openAudit switches audit on for this process (audit.Acquire), opens the
 // multicast listener and returns a release function that undoes both.
 func openAudit(stderr io.Writer) (*audit.Listener, func(), error) {
