@@ -88,6 +88,8 @@ type rawPath struct {
 	g   string // the node's path
 	// file is set once the path was seen as a non-directory.
 	file bool
+	// pidFree(path): the node holds for any pid.
+	pidFree bool
 }
 
 type moveKey struct {
@@ -216,7 +218,7 @@ func (b *Builder) addFS(o learn.Observation) {
 		seen.file = true
 		b.raw[own(p)] = seen
 	}
-	if !ok || (seen.pid != o.PID || seen.run != b.runs) && !pidFree(p) {
+	if !ok || (seen.pid != o.PID || seen.run != b.runs) && !seen.pidFree {
 		p = own(p) // kept below, as keys and examples
 		var g string
 		g, why = b.generalize(p, o.PID)
@@ -229,7 +231,7 @@ func (b *Builder) addFS(o learn.Observation) {
 			n.paths++
 			n.example = betterExample(n.example, p, g)
 		}
-		b.raw[p] = rawPath{n, why, o.PID, b.runs, g, seen.file || isFile}
+		b.raw[p] = rawPath{n, why, o.PID, b.runs, g, seen.file || isFile, pidFree(p)}
 	}
 	n.access |= access
 	n.count++

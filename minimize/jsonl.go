@@ -28,9 +28,9 @@ import (
 // Why not learn.Reader and Add: encoding/json decodes a line in about
 // 3µs; a million-observation build would spend seconds in reflection,
 // longer than sorting the same file. Here each core decodes 1 MiB chunks
-// into a Builder of its own, and the Builders merge at the end: every
-// step of Add is a union, a sum or a minimum, so the order in which the
-// chunks are added does not show in the policy.
+// into a Builder of its own (the first core into b), and the Builders
+// merge at the end: every step of Add is a union, a sum or a minimum, so
+// the order in which the chunks are added does not show in the policy.
 func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, err error) {
 	b.StartRun()
 	// The heap is mostly the Builders' maps, which live until the
