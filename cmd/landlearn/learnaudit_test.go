@@ -23,6 +23,7 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == trace.HelperArg {
 		trace.HelperMain(os.Args[2:])
 	}
+	unignoreInterrupt()
 	code := m.Run()
 	if auditBin.path != "" {
 		os.RemoveAll(filepath.Dir(auditBin.path))
