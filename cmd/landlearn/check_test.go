@@ -1,12 +1,11 @@
 package main
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/landlearn/landlearn/learn/trace"
 )
 
 // checkPolicy lets cat read a.txt in the directory it runs in, and what
@@ -65,23 +64,8 @@ func TestCheckCoveredThenNot(t *testing.T) {
 // use the tracer ties to Linux 6.6.
 func traceNeeds(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat("/proc/self/fd"); err != nil {
-		t.Skip("check traces through /proc, which is missing")
-	}
-	var uts syscall.Utsname
-	if err := syscall.Uname(&uts); err == nil {
-		var rel []byte
-		for _, c := range uts.Release {
-			if c == 0 {
-				break
-			}
-			rel = append(rel, byte(c))
-		}
-		var major, minor int
-		fmt.Sscanf(string(rel), "%d.%d", &major, &minor)
-		if major < 6 || major == 6 && minor < 6 {
-			t.Skipf("kernel %s: the tracer needs Linux 6.6", rel)
-		}
+	if err := trace.Supported(); err != nil {
+		t.Skip(err)
 	}
 }
 

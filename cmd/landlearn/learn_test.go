@@ -18,6 +18,7 @@ import (
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 
 	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/learn/trace"
 )
 
 // The learn tests run the real binary on the real kernel: the tracer
@@ -30,23 +31,8 @@ var learnBin struct {
 
 func learnTestBinary(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat("/proc/self/fd"); err != nil {
-		t.Skip("learn traces through /proc, which is missing")
-	}
-	var uts syscall.Utsname
-	if syscall.Uname(&uts) == nil {
-		var rel []byte
-		for _, c := range uts.Release {
-			if c == 0 {
-				break
-			}
-			rel = append(rel, byte(c))
-		}
-		var major, minor int
-		fmt.Sscanf(string(rel), "%d.%d", &major, &minor)
-		if major < 6 || major == 6 && minor < 6 {
-			t.Skipf("kernel %s: the tracer needs Linux 6.6", rel)
-		}
+	if err := trace.Supported(); err != nil {
+		t.Skip(err)
 	}
 	learnBin.once.Do(func() {
 		dir, err := os.MkdirTemp("", "landlearn-learn-test-")

@@ -2,14 +2,11 @@ package trace
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/learn"
 )
@@ -54,19 +51,8 @@ func learnerMain(raw string, argv []string) int {
 // requireTracing skips where the kernel cannot run the tracer.
 func requireTracing(t testing.TB) {
 	t.Helper()
-	if _, err := os.Stat("/proc/self/fd"); err != nil {
-		t.Skip("no /proc: the tracer reads the stopped callers through it")
-	}
-	if err := unix.Prctl(unix.PR_GET_SECCOMP, 0, 0, 0, 0); errors.Is(err, unix.EINVAL) {
-		t.Skip("kernel without seccomp")
-	}
-	var uts unix.Utsname
-	if unix.Uname(&uts) == nil {
-		var major, minor int
-		fmt.Sscanf(unix.ByteSliceToString(uts.Release[:]), "%d.%d", &major, &minor)
-		if major < 6 || major == 6 && minor < 6 {
-			t.Skipf("kernel %d.%d: the tracer needs Linux 6.6 (seccomp listener wake-up on exit)", major, minor)
-		}
+	if err := Supported(); err != nil {
+		t.Skip(err)
 	}
 }
 
