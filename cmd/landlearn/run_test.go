@@ -13,7 +13,7 @@ import (
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 
-	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/audittest"
 )
 
 // TestRun runs a landlearn binary built from this package, as a user
@@ -186,26 +186,7 @@ fs:
 	})
 
 	t.Run("--log sends the denials to audit", func(t *testing.T) {
-		if os.Geteuid() != 0 {
-			t.Skip("reading audit needs root")
-		}
-		if abi, err := audit.LandlockABI(); err != nil || abi < audit.MinABI {
-			t.Skipf("audit logging needs Landlock ABI %d: have %d, %v", audit.MinABI, abi, err)
-		}
-		s, err := audit.Acquire()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			if err := s.Release(); err != nil {
-				t.Error(err)
-			}
-		}()
-		l, err := audit.Listen()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
+		l := audittest.Listener(t)
 		secret := filepath.Join(t.TempDir(), "secret")
 		os.WriteFile(secret, []byte("x"), 0o600)
 		for _, log := range []bool{true, false} {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/audittest"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -19,26 +20,7 @@ import (
 // audit netlink socket, and checks that Explain names each object with
 // the rule (or the scope change) that fixes it, and what a policy says.
 func TestExplainLiveDenials(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("reading Landlock's audit records needs root (CAP_AUDIT_READ, CAP_AUDIT_CONTROL)")
-	}
-	if abi, err := audit.LandlockABI(); err != nil || abi < audit.MinABI {
-		t.Skipf("Landlock logs denials from ABI %d on: got %d, %v", audit.MinABI, abi, err)
-	}
-	s, err := audit.Acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := s.Release(); err != nil {
-			t.Error(err)
-		}
-	}()
-	l, err := audit.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := audittest.Listener(t)
 
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/landlearn/landlearn/enforce"
-	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/audittest"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -17,35 +17,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// liveAudit opens a session and a listener for a test, or skips when this
-// machine cannot observe audit (not root, no Landlock ABI 7).
-func liveAudit(t *testing.T) *audit.Listener {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("live audit needs root (CAP_AUDIT_READ, CAP_AUDIT_CONTROL)")
-	}
-	if abi, err := audit.LandlockABI(); err != nil || abi < audit.MinABI {
-		t.Skipf("live audit needs Landlock ABI %d: got %d, %v", audit.MinABI, abi, err)
-	}
-	s, err := audit.Acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Release(); err != nil {
-			t.Error(err)
-		}
-	})
-	l, err := audit.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
 func TestSelfCheck(t *testing.T) {
-	l := liveAudit(t)
+	l := audittest.Listener(t)
 	if err := l.SelfCheck(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +41,7 @@ func readOnlyPolicy(extra ...policy.FSRule) *policy.Policy {
 }
 
 func TestObserveOneDenial(t *testing.T) {
-	l := liveAudit(t)
+	l := audittest.Listener(t)
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "secret")
 	if err := os.WriteFile(secret, []byte("x"), 0o644); err != nil {
@@ -104,7 +77,7 @@ func TestObserveOneDenial(t *testing.T) {
 }
 
 func TestObserveNoDenial(t *testing.T) {
-	l := liveAudit(t)
+	l := audittest.Listener(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	if err := os.WriteFile(data, []byte("x"), 0o644); err != nil {
@@ -127,7 +100,7 @@ func TestObserveNoDenial(t *testing.T) {
 // TestObserveNestedDomain: a domain that the command's own child creates
 // is found through the process tree and kept apart.
 func TestObserveNestedDomain(t *testing.T) {
-	l := liveAudit(t)
+	l := audittest.Listener(t)
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "secret")
 	if err := os.WriteFile(secret, []byte("x"), 0o644); err != nil {
