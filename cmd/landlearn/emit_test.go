@@ -7,50 +7,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
 
 // The CLI tests run the real binary, as a user or CI would: exit codes
 // and the split between stdout and stderr are part of the contract.
-var (
-	emitBinOnce sync.Once
-	emitBin     string
-	emitBinErr  error
-)
 
-// emitTestBinary builds landlearn once for the emit and diff tests. The
-// binary goes next to the test binary, in the work directory that
-// "go test" removes when it is done, so no run leaves a copy behind.
+// emitTestBinary is the landlearn binary for the emit and diff tests.
 func emitTestBinary(t *testing.T) string {
 	t.Helper()
-	emitBinOnce.Do(func() {
-		dir := filepath.Dir(os.Args[0])
-		if f, err := os.CreateTemp(dir, "probe-"); err == nil {
-			f.Close()
-			os.Remove(f.Name())
-		} else if dir, err = os.MkdirTemp("", "landlearn-cli-test-"); err != nil {
-			emitBinErr = err
-			return
-		}
-		emitBin = filepath.Join(dir, "landlearn-cli")
-		out, err := exec.Command("go", "build", "-o", emitBin, ".").CombinedOutput()
-		if err != nil {
-			emitBinErr = &buildError{err, out}
-		}
-	})
-	if emitBinErr != nil {
-		t.Fatalf("building landlearn: %v", emitBinErr)
-	}
-	return emitBin
+	return landlearnBinary(t)
 }
-
-type buildError struct {
-	err error
-	out []byte
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
 
 // cliResult is what one landlearn invocation did.
 type cliResult struct {

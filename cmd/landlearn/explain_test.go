@@ -15,11 +15,7 @@ import (
 // Landlock denials in testdata/audit: exit statuses, the split between
 // stdout and stderr, and the JSON document are the contract.
 func TestExplainCLI(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "landlearn")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("building landlearn: %v\n%s", err, out)
-	}
+	bin := landlearnBinary(t)
 	data, err := filepath.Abs(filepath.Join("..", "..", "testdata", "audit"))
 	if err != nil {
 		t.Fatal(err)

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"debug/elf"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,32 +21,12 @@ import (
 
 // The learn tests run the real binary on the real kernel: the tracer
 // re-executes landlearn itself, so it must be the built command.
-var learnBin struct {
-	once sync.Once
-	path string
-	err  error
-}
-
 func learnTestBinary(t *testing.T) string {
 	t.Helper()
 	if err := trace.Supported(); err != nil {
 		t.Skip(err)
 	}
-	learnBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "landlearn-learn-test-")
-		if err != nil {
-			learnBin.err = err
-			return
-		}
-		learnBin.path = filepath.Join(dir, "landlearn")
-		if out, err := exec.Command("go", "build", "-o", learnBin.path, ".").CombinedOutput(); err != nil {
-			learnBin.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if learnBin.err != nil {
-		t.Fatal(learnBin.err)
-	}
-	return learnBin.path
+	return landlearnBinary(t)
 }
 
 // learnRun is one finished `landlearn learn`.

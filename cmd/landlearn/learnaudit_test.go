@@ -25,9 +25,7 @@ func TestMain(m *testing.M) {
 	}
 	unignoreInterrupt()
 	code := m.Run()
-	if auditBin.path != "" {
-		os.RemoveAll(filepath.Dir(auditBin.path))
-	}
+	removeTestBinary()
 	os.Exit(code)
 }
 

@@ -11,19 +11,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/landlearn/landlearn/learn/audit"
 )
-
-var auditBin struct {
-	once sync.Once
-	path string
-	err  error
-}
 
 // auditTestBinary builds landlearn once for the audit tests, or skips
 // when this machine cannot observe Landlock denials through audit.
@@ -35,23 +28,7 @@ func auditTestBinary(t *testing.T) string {
 	if abi, err := audit.LandlockABI(); err != nil || abi < audit.MinABI {
 		t.Skipf("audit logging needs Landlock ABI %d: got %d, %v", audit.MinABI, abi, err)
 	}
-	auditBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "landlearn-audit-test-")
-		if err != nil {
-			auditBin.err = err
-			return
-		}
-		os.Chmod(dir, 0o755) // the "not root" test runs it as nobody
-		auditBin.path = filepath.Join(dir, "landlearn")
-		out, err := exec.Command("go", "build", "-o", auditBin.path, ".").CombinedOutput()
-		if err != nil {
-			auditBin.err = errors.New(string(out))
-		}
-	})
-	if auditBin.err != nil {
-		t.Fatalf("go build: %v", auditBin.err)
-	}
-	return auditBin.path
+	return landlearnBinary(t)
 }
 
 // runLandlearn runs the binary in dir and returns its status and output.
