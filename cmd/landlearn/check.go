@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -72,20 +71,6 @@ extending: ::error file=POLICY,line=N::... (line 1 when no rule is close).`,
 	rootCmd.AddCommand(cmd)
 }
 
-// memRecorder keeps a run's observations in memory (check needs them all
-// before it can say which rules were unused).
-type memRecorder struct {
-	mu  sync.Mutex
-	obs []learn.Observation
-}
-
-func (m *memRecorder) Record(o learn.Observation) error {
-	m.mu.Lock()
-	m.obs = append(m.obs, o)
-	m.mu.Unlock()
-	return nil
-}
-
 func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	argv, err := commandAfterDash(cmd, args)
 	if err != nil {
@@ -114,7 +99,7 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	stderr := cmd.ErrOrStderr()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	rec := &memRecorder{}
+	rec := &learn.Memory{} // check needs the whole run to name the unused rules
 	res, err := trace.Run(ctx, argv, trace.Options{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "landlearn: warning: "+format+"\n", a...) },
@@ -131,7 +116,7 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	if res.Interrupted || res.TimedOut {
 		return &exitError{Code: exitUsage, Err: errors.New("the run was interrupted: not checking a partial run")}
 	}
-	cr := minimize.Check(ep, rec.obs)
+	cr := minimize.Check(ep, rec.All())
 	out := cmd.OutOrStdout()
 	// Unused rules are shown as the file writes them (${PWD}/x, not
 	// this checkout's path): the reviewer looks for them there.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -255,11 +254,11 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 			return &exitError{Code: 127, Err: err}
 		}
 		if err != nil {
-			raw.keep(stderr, rec.count(), "learning failed")
+			raw.keep(stderr, rec.Len(), "learning failed")
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("trace %s: %w", argv[0], err)}
 		}
 		code = res.ExitCode
-		obs = rec.all()
+		obs = rec.All()
 		interrupted = res.Interrupted
 		fmt.Fprintf(stderr, "landlearn: trace backend (%s): %d calls stopped, %d observations%s; %s %s\n",
 			res.Mode, res.Calls, len(obs), raw.where(), argv[0], describeStatus(code))
@@ -275,7 +274,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 			Collapse: f.collapse, AllowSensitive: f.allowSensitive, Snapshot: snap,
 		})
 		if err != nil {
-			raw.keep(stderr, rec.count(), "the audit backend failed")
+			raw.keep(stderr, rec.Len(), "the audit backend failed")
 			return withExit(err, exitUsage)
 		}
 		if len(obs) >= len(seed) {
@@ -286,7 +285,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		fmt.Fprintf(stderr, "landlearn: audit backend: %d observations in all; %s %s in the last round\n", len(obs), argv[0], describeStatus(code))
 	}
 	if interrupted {
-		raw.keep(stderr, rec.count(), "learning was interrupted")
+		raw.keep(stderr, rec.Len(), "learning was interrupted")
 	}
 	if err := raw.f.Close(); err != nil {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("write %s: %w", raw.f.Name(), err)}
@@ -385,26 +384,11 @@ func (r *rawFile) discard() {
 // teeRecorder writes each observation to the JSONL file and keeps it
 // for the policy.
 type teeRecorder struct {
-	w   *learn.Writer
-	mu  sync.Mutex
-	obs []learn.Observation
+	learn.Memory
+	w *learn.Writer
 }
 
 func (t *teeRecorder) Record(o learn.Observation) error {
-	t.mu.Lock()
-	t.obs = append(t.obs, o)
-	t.mu.Unlock()
+	t.Memory.Record(o)
 	return t.w.Record(o)
-}
-
-func (t *teeRecorder) all() []learn.Observation {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]learn.Observation(nil), t.obs...)
-}
-
-func (t *teeRecorder) count() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.obs)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/landlearn/landlearn/learn"
@@ -56,24 +55,10 @@ func requireTracing(t testing.TB) {
 	}
 }
 
-// memRecorder keeps observations in memory.
-type memRecorder struct {
-	mu  sync.Mutex
-	obs []learn.Observation
-}
+// memRecorder keeps observations in memory, with lookups for tests.
+type memRecorder struct{ learn.Memory }
 
-func (r *memRecorder) Record(o learn.Observation) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.obs = append(r.obs, o)
-	return nil
-}
-
-func (r *memRecorder) all() []learn.Observation {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]learn.Observation(nil), r.obs...)
-}
+func (r *memRecorder) all() []learn.Observation { return r.All() }
 
 // paths lists the observed paths with syscall name prefix, "openat /x".
 func (r *memRecorder) has(syscall, path string) bool {
