@@ -95,19 +95,11 @@ func fileKind(path string, st fs.FileInfo) string {
 // that resolve to the same path merge as in Expand.
 func (p *Policy) ResolveSymlinks() *Policy {
 	q := p.Clone()
-	byPath := map[string]int{}
-	rules := q.FS[:0]
-	for _, r := range q.FS {
+	for i, r := range q.FS {
 		if real, err := filepath.EvalSymlinks(r.Path); err == nil {
-			r.Path = real
+			q.FS[i].Path = real
 		}
-		if i, dup := byPath[r.Path]; dup {
-			rules[i] = mergeFS(rules[i], r)
-			continue
-		}
-		byPath[r.Path] = len(rules)
-		rules = append(rules, r)
 	}
-	q.FS = rules
+	q.FS = mergeSamePaths(q.FS)
 	return q
 }

@@ -120,7 +120,6 @@ func (v Vars) With(name, value string) Vars {
 func (p *Policy) Expand(v Vars) (*Policy, error) {
 	q := p.Clone()
 	el := &errorList{file: p.File}
-	byPath := map[string]int{}
 	fs := q.FS[:0]
 	for _, r := range q.FS {
 		exp, missing := expandVars(r.Path, v)
@@ -133,18 +132,30 @@ func (p *Policy) Expand(v Vars) (*Policy, error) {
 			continue
 		}
 		r.Path = filepath.Clean(exp)
-		if i, dup := byPath[r.Path]; dup {
-			fs[i] = mergeFS(fs[i], r)
-			continue
-		}
-		byPath[r.Path] = len(fs)
 		fs = append(fs, r)
 	}
-	q.FS = fs
+	q.FS = mergeSamePaths(fs)
 	if err := el.err(); err != nil {
 		return nil, err
 	}
 	return q, nil
+}
+
+// mergeSamePaths merges rules that name the same path into the first of
+// them (mergeFS), keeping the order of first appearance. It reuses the
+// backing array of rules.
+func mergeSamePaths(rules []FSRule) []FSRule {
+	byPath := map[string]int{}
+	out := rules[:0]
+	for _, r := range rules {
+		if i, dup := byPath[r.Path]; dup {
+			out[i] = mergeFS(out[i], r)
+			continue
+		}
+		byPath[r.Path] = len(out)
+		out = append(out, r)
+	}
+	return out
 }
 
 // mergeFS merges rule b into rule a, which keeps its place and line.
