@@ -1,12 +1,11 @@
 package minimize
 
 import (
-	"errors"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/policy"
 )
@@ -22,9 +21,6 @@ func pseudo(p string) bool {
 	}
 	return false
 }
-
-// errLimit stops a walk that reached the limit.
-var errLimit = errors.New("limit reached")
 
 // Reachable counts the non-directory files the fs rules of p (expanded,
 // so without ${VARS}) let a program open, read, write or execute: 1 for
@@ -57,40 +53,75 @@ func Reachable(p *policy.Policy, limit int) (n int, capped bool) {
 		if len(roots) > 0 && roots[len(roots)-1] == "/" {
 			continue
 		}
-		roots = append(roots, q)
-	}
-	for _, root := range roots {
-		if pseudo(root) {
-			continue
-		}
-		st, err := os.Lstat(root)
-		if err != nil {
-			continue
-		}
-		if !st.IsDir() {
-			n++
-			if n >= limit {
-				return n, true
-			}
-			continue
-		}
-		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			switch {
-			case err != nil:
-				return nil // unreadable: not counted, keep walking
-			case d.IsDir() && pseudo(p):
-				return filepath.SkipDir
-			case !d.IsDir():
-				n++
-				if n >= limit {
-					return errLimit
-				}
-			}
-			return nil
-		})
-		if errors.Is(err, errLimit) {
-			return n, true
+		if !pseudo(q) {
+			roots = append(roots, q)
 		}
 	}
-	return n, false
+	c := counter{limit: max(limit, 1), buf: make([]byte, 32<<10)}
+	kinds := lstatAll(roots, true)
+	for i, root := range roots {
+		switch kinds[i] {
+		case lstatOther:
+			c.add(1)
+		case lstatDir:
+			c.walk(root)
+		}
+		if c.n >= c.limit {
+			return c.limit, true
+		}
+	}
+	return c.n, false
+}
+
+// counter counts the files beneath directories, up to limit.
+type counter struct {
+	n, limit int
+	buf      []byte // for getdents
+}
+
+func (c *counter) add(n int) { c.n += n }
+
+// walk adds the non-directories beneath dir, not following symlinks
+// and leaving out /proc, /sys and /dev, until the count reaches the
+// limit. A directory that cannot be read adds nothing, or what was read
+// before the error. It is filepath.WalkDir as Reachable used it, without
+// its sorting, a DirEntry for every file, and a string for every name.
+func (c *counter) walk(dir string) {
+	fd, err := openDirFD(dir)
+	if err != nil {
+		return
+	}
+	var subdirs []string
+	readDirents(fd, c.buf, func(name []byte, typ uint8) bool {
+		if typ == unix.DT_UNKNOWN {
+			// As os.ReadDir: ask the inode, skip an entry gone since
+			// it was listed, and stop at any other error.
+			var st unix.Stat_t
+			err := unix.Fstatat(fd, string(name), &st, unix.AT_SYMLINK_NOFOLLOW)
+			if err == unix.ENOENT {
+				return true
+			}
+			if err != nil {
+				return false
+			}
+			if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+				typ = unix.DT_DIR
+			}
+		}
+		if typ == unix.DT_DIR {
+			subdirs = append(subdirs, filepath.Join(dir, string(name)))
+			return true
+		}
+		c.n++
+		return c.n < c.limit
+	})
+	unix.Close(fd)
+	for _, d := range subdirs {
+		if c.n >= c.limit {
+			return
+		}
+		if !pseudo(d) {
+			c.walk(d)
+		}
+	}
 }

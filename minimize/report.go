@@ -1,11 +1,8 @@
 package minimize
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 
 	"github.com/landlearn/landlearn/policy"
 )
@@ -77,13 +74,24 @@ func (r *Report) WriteSummary(w io.Writer) {
 // the observed files that are gone, which the grants did reach during the
 // run. Both halves of the summary line count the same kind of file, so a
 // sound policy never shows fewer reachable than observed files.
+//
+// The two halves read the file system independently, so they run at the
+// same time; a file is gone when lstat says it does not exist, which
+// lstatAll answers from directory listings where a build deleted many.
 func (r *Report) CountReachable(p *policy.Policy, limit int) {
-	n, capped := Reachable(p, limit)
+	var n int
+	var capped bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n, capped = Reachable(p, limit)
+	}()
 	r.FilesGone = 0
-	for _, f := range r.observedFiles {
-		if _, err := os.Lstat(f); errors.Is(err, fs.ErrNotExist) {
+	for _, k := range lstatAll(r.observedFiles, false) {
+		if k == lstatMissing {
 			r.FilesGone++
 		}
 	}
+	<-done
 	r.FilesReachable, r.ReachableCapped = n+r.FilesGone, capped
 }
