@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -498,6 +499,12 @@ func (n *notifier) start(fatal func()) {
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
+			// A receiver keeps its thread: the synchronous wake-up
+			// switches from the stopped thread to the thread blocked
+			// in NOTIF_RECV, and a goroutine that moves between
+			// threads adds the runtime's hand-offs (futex wake-ups,
+			// context switches) to every call.
+			runtime.LockOSThread()
 			if err := n.s.serve(n.fd); err != nil {
 				n.mu.Lock()
 				if n.err == nil {
