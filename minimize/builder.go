@@ -68,6 +68,7 @@ type rightBit struct {
 
 // node is what one (generalized) path needed.
 type node struct {
+	path    string // the generalized path
 	access  policy.Access
 	dir     bool
 	count   int
@@ -79,13 +80,13 @@ type node struct {
 
 // rawPath is an observed path's node, and why it generalized to it, as
 // worked out for the pid and run that saw it last: generalizing /proc/N
-// or a name holding a pid depends on both.
+// or a name holding a pid depends on both. It is small: a million
+// observations look one up each.
 type rawPath struct {
 	n   *node
-	why string
 	pid int
-	run int
-	g   string // the node's path
+	run int32
+	why genReason
 	// file is set once the path was seen as a non-directory.
 	file bool
 	// pidFree(path): the node holds for any pid.
@@ -206,44 +207,46 @@ func (b *Builder) addFS(o learn.Observation) {
 		b.relative++
 		return
 	}
-	p := o.Path
-	if !isClean(p) {
-		p = path.Clean(p)
-	}
 	access := b.parse(policy.KindFS, o.Access)
 	isFile := o.Type != learn.TypeDir && access&dirOnly == 0
+	// The keys of raw are clean: a path found there is clean.
+	p := o.Path
 	seen, ok := b.raw[p]
+	if !ok && !isClean(p) {
+		p = path.Clean(p)
+		seen, ok = b.raw[p]
+	}
 	n, why := seen.n, seen.why
 	if ok && isFile && !seen.file {
 		seen.file = true
-		b.raw[own(p)] = seen
+		b.raw[own(p)] = seen // an assignment replaces the key too
 	}
-	if !ok || (seen.pid != o.PID || seen.run != b.runs) && !seen.pidFree {
+	if !ok || (seen.pid != o.PID || seen.run != int32(b.runs)) && !seen.pidFree {
 		p = own(p) // kept below, as keys and examples
 		var g string
 		g, why = b.generalize(p, o.PID)
 		n = b.nodes[g]
 		if n == nil {
-			n = &node{example: p}
+			n = &node{path: g, example: p}
 			b.nodes[g] = n
 		}
 		if !ok {
 			n.paths++
 			n.example = betterExample(n.example, p, g)
 		}
-		b.raw[p] = rawPath{n, why, o.PID, b.runs, g, seen.file || isFile, pidFree(p)}
+		b.raw[p] = rawPath{n, o.PID, int32(b.runs), why, seen.file || isFile, b.pidFree(p)}
 	}
 	n.access |= access
 	n.count++
 	if o.Exe != "" {
 		n.exes = b.addExe(n.exes, o.Exe)
 	}
-	n.dir = n.dir || why != "" || o.Type == learn.TypeDir || access&dirOnly != 0
-	if n.gen == "" || (why != "" && why < n.gen) {
-		n.gen = why
+	n.dir = n.dir || why != genNone || o.Type == learn.TypeDir || access&dirOnly != 0
+	if w := why.String(); n.gen == "" || (w != "" && w < n.gen) {
+		n.gen = w
 	}
 	g := p
-	if why != "" {
+	if why != genNone {
 		g = "" // generalized: the directory is not what was created
 	}
 
@@ -338,11 +341,16 @@ func isClean(p string) bool {
 }
 
 // pidFree reports whether generalize's answer for p cannot depend on
-// the pid: p is not in /proc and has no run of three digits or more
-// that could be a pid. Such a path's node is found from the path alone.
-func pidFree(p string) bool {
+// the pid: p is not in /proc, and not in a runtime directory (where a
+// name may hold the pid) or without a run of three digits or more that
+// could be a pid. Such a path's node is found from the path alone, and
+// lib311.so, read by a thousand processes, is generalized once.
+func (b *Builder) pidFree(p string) bool {
 	if strings.HasPrefix(p, "/proc/") {
 		return false
+	}
+	if !b.inRuntimeDir(p) {
+		return true
 	}
 	run := 0
 	for i := 0; i < len(p); i++ {
@@ -364,15 +372,25 @@ func (b *Builder) markUnstable(p string, pid int) {
 	if !strings.HasPrefix(p, "/") {
 		return
 	}
-	if !isClean(p) {
+	// The keys of unstable and raw are clean: a path found there is
+	// clean. A pid-free path generalizes to itself or to a directory,
+	// whatever the pid: one already marked, or observed, needs no
+	// generalizing again.
+	_, marked := b.unstable[p]
+	if !marked && !isClean(p) {
 		p = path.Clean(p)
+		_, marked = b.unstable[p]
 	}
-	// A pid-free path generalizes to itself or to a directory, whatever
-	// the pid: one already marked needs no generalizing again.
-	if _, ok := b.unstable[p]; ok && pidFree(p) {
+	if marked && b.pidFree(p) {
 		return
 	}
-	if g, why := b.generalize(p, pid); why == "" {
+	if seen, ok := b.raw[p]; ok && seen.pidFree {
+		if seen.why == genNone {
+			b.addUnstable(seen.n.path)
+		}
+		return
+	}
+	if g, why := b.generalize(p, pid); why == genNone {
 		b.addUnstable(g)
 	}
 }

@@ -10,14 +10,27 @@ import (
 	"github.com/landlearn/landlearn/policy"
 )
 
-// Why a path was generalized to a directory (rule 7). The names end up in
-// provenance comments, so they say what varies from run to run.
+// genReason is why a path was generalized to a directory (rule 7).
+type genReason uint8
+
 const (
-	genPty     = "pty numbers change from run to run"
-	genPid     = "pids change from run to run"
-	genTid     = "thread ids change from run to run"
-	genMkstemp = "mkstemp-style random names change from run to run"
+	genNone genReason = iota
+	genPty
+	genPid
+	genTid
+	genMkstemp
 )
+
+// String is the reason for provenance comments: what varies from run to
+// run; "" for genNone.
+func (r genReason) String() string {
+	return [...]string{
+		genPty:     "pty numbers change from run to run",
+		genPid:     "pids change from run to run",
+		genTid:     "thread ids change from run to run",
+		genMkstemp: "mkstemp-style random names change from run to run",
+	}[r]
+}
 
 // generalize applies rule 7 to the resolved path p that process pid
 // accessed. It returns the path the grant should name and, when that is a
@@ -27,7 +40,7 @@ const (
 // `landlearn run` execs the program in place, so /proc/self resolved when
 // the ruleset is built is that process's directory. A child's /proc/PID
 // has another inode in every run, and only a rule on /proc covers it.
-func (b *Builder) generalize(p string, pid int) (string, string) {
+func (b *Builder) generalize(p string, pid int) (string, genReason) {
 	if rest, ok := strings.CutPrefix(p, "/proc/"); ok {
 		first, tail, _ := strings.Cut(rest, "/")
 		// /proc/1 is init's in every run: it stays as it is.
@@ -39,11 +52,11 @@ func (b *Builder) generalize(p string, pid int) (string, string) {
 				return "/proc/self/task", genTid
 			}
 			if tail == "" {
-				return "/proc/self", ""
+				return "/proc/self", genNone
 			}
-			return "/proc/self/" + tail, ""
+			return "/proc/self/" + tail, genNone
 		}
-		return p, ""
+		return p, genNone
 	}
 	if rest, ok := strings.CutPrefix(p, "/dev/pts/"); ok {
 		if _, err := strconv.Atoi(rest); err == nil {
@@ -54,7 +67,7 @@ func (b *Builder) generalize(p string, pid int) (string, string) {
 	// /tmp/ci-build.Q3xZ1a) existed before the run and stands for itself:
 	// the variable, not a parent rule, keeps it portable.
 	if b.isAnchor(p) {
-		return p, ""
+		return p, genNone
 	}
 	// Names holding the pid (sh-thd.12345, app.12345.lock) are looked for
 	// only where programs put such files: elsewhere a pid of 311 would
@@ -67,7 +80,7 @@ func (b *Builder) generalize(p string, pid int) (string, string) {
 	if dir, base := path.Split(p); b.isTempDir(path.Clean(dir)) && looksMkstemp(base) {
 		return path.Clean(dir), genMkstemp
 	}
-	return p, ""
+	return p, genNone
 }
 
 // anchorDirs returns the values of vars, cleaned and symlink-resolved,

@@ -34,7 +34,7 @@ func (b *Builder) merge(w *Builder) {
 	for g, wn := range w.nodes {
 		bn := b.nodes[g]
 		if bn == nil {
-			bn = &node{example: wn.example}
+			bn = &node{path: g, example: wn.example}
 			b.nodes[g] = bn
 		}
 		bn.example = betterExample(bn.example, wn.example, g)
@@ -56,7 +56,7 @@ func (b *Builder) merge(w *Builder) {
 			}
 			continue
 		}
-		bn := b.nodes[rp.g]
+		bn := b.nodes[rp.n.path]
 		bn.paths++
 		rp.n = bn
 		b.raw[p] = rp

@@ -52,3 +52,33 @@ func TestMain(m *testing.M) {
 	poisonChunks = flag.Lookup("test.bench").Value.String() == ""
 	os.Exit(m.Run())
 }
+
+// A path the Builder updates after it first kept it (seen as a
+// directory, then as a file) must stay a copy: assigning to a map entry
+// replaces its key, and a key that shares a poisoned chunk no longer
+// matches its path, which then counts twice.
+func TestReadRunKeepsUpdatedPaths(t *testing.T) {
+	line := func(path, typ, right string) string {
+		return `{"seq":1,"syscall":"openat","pid":812,"exe":"/usr/bin/cat","path":"` + path + `","type":"` + typ + `","access":["` + right + `"]}` + "\n"
+	}
+	var text strings.Builder
+	text.WriteString(line("/w/x", "dir", "read_dir"))
+	text.WriteString(line("/w/x", "file", "read_file"))
+	for text.Len() < 3*chunkSize { // the next lines in other chunks
+		text.WriteString(line("/w/filler", "file", "read_file"))
+	}
+	text.WriteString(line("/w/x", "file", "read_file"))
+	all, err := learn.ReadAll(strings.NewReader(text.String()), "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want := Minimize(all, Options{Vars: goldenVars})
+	b := New(Options{Vars: goldenVars})
+	if _, err := ReadRun(b, strings.NewReader(text.String()), "run", false); err != nil {
+		t.Fatal(err)
+	}
+	_, rep := b.Policy()
+	if rep.PathsObserved != want.PathsObserved || rep.FilesObserved != want.FilesObserved {
+		t.Errorf("paths, files observed = %d, %d; want %d, %d", rep.PathsObserved, rep.FilesObserved, want.PathsObserved, want.FilesObserved)
+	}
+}
