@@ -18,7 +18,7 @@ type rule struct {
 	observed policy.Access // before widening for renames
 	dir      bool
 	count    int
-	exes     []int32
+	exes     exeSet
 	example  string
 	paths    int           // distinct observed paths behind the rule
 	lifted   int           // of them, created/replaced/deleted during the run
@@ -140,7 +140,7 @@ func (b *Builder) liftRules(handled policy.Access) map[string]*rule {
 		r.access |= n.access & handled
 		r.dir = r.dir || n.dir || t != g
 		r.count += n.count
-		r.exes = mergeIDs(r.exes, n.exes)
+		r.exes.addAll(n.exes, nil)
 		r.paths += n.paths
 		r.example = betterExample(r.example, n.example, t)
 		if t != g {
@@ -230,7 +230,7 @@ func (b *Builder) collapse(rules map[string]*rule, sens sensitiveSet) {
 				continue
 			}
 			t.count += f.count
-			t.exes = mergeIDs(t.exes, f.exes)
+			t.exes.addAll(f.exes, nil)
 			t.paths += f.paths
 			t.collapse++
 			t.example = betterExample(t.example, f.example, d)
@@ -413,9 +413,9 @@ func sortedRules(rules map[string]*rule) []*rule {
 }
 
 // exeList names up to three executables, sorted, and how many more.
-func (b *Builder) exeList(ids []int32, abstract func(string) string) string {
-	names := make([]string, len(ids))
-	for i, id := range ids {
+func (b *Builder) exeList(exes exeSet, abstract func(string) string) string {
+	names := make([]string, exes.len())
+	for i, id := range exes.ids() {
 		if name := b.exeName[id]; b.launchers[name] || name == b.o.Launcher && name != "" {
 			names[i] = "landlearn"
 			continue
@@ -442,7 +442,7 @@ func plural(n int, one, many string) string {
 func (b *Builder) comment(r *rule, abstract func(string) string) string {
 	var lines []string
 	l := plural(r.count, "access", "accesses")
-	if len(r.exes) > 0 {
+	if r.exes.len() > 0 {
 		l += " by " + b.exeList(r.exes, abstract)
 	}
 	if r.example != r.path {
@@ -504,7 +504,7 @@ func (b *Builder) netRules(p *policy.Policy, abstract func(string) string) {
 			continue
 		}
 		c := plural(n.count, "call", "calls")
-		if len(n.exes) > 0 {
+		if n.exes.len() > 0 {
 			c += " by " + b.exeList(n.exes, abstract)
 		}
 		if port == 0 {
@@ -532,7 +532,7 @@ func (b *Builder) scopeNotes(p *policy.Policy, abstract func(string) string, rep
 			t = " (e.g. " + s.target + ")"
 		}
 		by := ""
-		if len(s.exes) > 0 {
+		if s.exes.len() > 0 {
 			by = " by " + b.exeList(s.exes, abstract)
 		}
 		rep.ScopesOff = append(rep.ScopesOff, fmt.Sprintf("%s left off: the run %s%s, %s%s",
@@ -545,7 +545,7 @@ func (b *Builder) scopeNotes(p *policy.Policy, abstract func(string) string, rep
 func (b *Builder) observationWarnings(abstract func(string) string, rep *Report) {
 	for text, w := range b.warnings {
 		s := text + " (" + plural(w.count, "time", "times")
-		if len(w.exes) > 0 {
+		if w.exes.len() > 0 {
 			s += ", " + b.exeList(w.exes, abstract)
 		}
 		rep.Warnings = append(rep.Warnings, s+")")

@@ -39,6 +39,10 @@ type Builder struct {
 
 	exeID   map[string]int32
 	exeName []string
+	// The last executable added, and its id: lines in a row mostly
+	// come from one process.
+	lastExe   string
+	lastExeID int32
 	// launchers are the executables that made a run's first
 	// observation, an exec: landlearn's helper starting the program.
 	launchers map[string]bool
@@ -66,16 +70,17 @@ type rightBit struct {
 	bit  policy.Access
 }
 
-// node is what one (generalized) path needed.
+// node is what one (generalized) path needed. The fields every
+// observation updates come first, in one cache line.
 type node struct {
-	path    string // the generalized path
 	access  policy.Access
-	dir     bool
 	count   int
-	exes    []int32 // sorted
-	example string  // smallest observed path, for a deterministic comment
-	paths   int     // distinct observed paths that generalized to this one
-	gen     string  // why the path was generalized, "" if it was not
+	exes    exeSet
+	dir     bool
+	gen     string // why the path was generalized, "" if it was not
+	path    string // the generalized path
+	example string // smallest observed path, for a deterministic comment
+	paths   int    // distinct observed paths that generalized to this one
 }
 
 // rawPath is an observed path's node, and why it generalized to it, as
@@ -106,18 +111,18 @@ type moveVal struct {
 type netNode struct {
 	access policy.Access
 	count  int
-	exes   []int32
+	exes   exeSet
 }
 
 type scopeNote struct {
 	count  int
-	exes   []int32
+	exes   exeSet
 	target string
 }
 
 type warnNote struct {
 	count int
-	exes  []int32
+	exes  exeSet
 }
 
 // New returns a Builder for opts.
@@ -155,7 +160,9 @@ func (b *Builder) StartRun() {
 }
 
 // Add records one observation.
-func (b *Builder) Add(o learn.Observation) {
+func (b *Builder) Add(o learn.Observation) { b.add(&o) }
+
+func (b *Builder) add(o *learn.Observation) {
 	b.added++
 	if b.runRoot == 0 && o.PID > 0 {
 		b.runRoot = o.PID
@@ -176,7 +183,7 @@ func (b *Builder) Add(o learn.Observation) {
 			b.warnings[o.Warning] = w
 		}
 		w.count++
-		w.exes = b.addExe(w.exes, o.Exe)
+		b.addExe(&w.exes, o.Exe)
 	case o.Scope != "":
 		s := b.scopes[o.Scope]
 		if s == nil {
@@ -184,7 +191,7 @@ func (b *Builder) Add(o learn.Observation) {
 			b.scopes[o.Scope] = s
 		}
 		s.count++
-		s.exes = b.addExe(s.exes, o.Exe)
+		b.addExe(&s.exes, o.Exe)
 		if t := targetText(o.Target); s.target == "" || t < s.target {
 			s.target = t
 		}
@@ -196,13 +203,13 @@ func (b *Builder) Add(o learn.Observation) {
 		}
 		n.access |= b.parse(policy.KindNet, o.Access)
 		n.count++
-		n.exes = b.addExe(n.exes, o.Exe)
+		b.addExe(&n.exes, o.Exe)
 	case o.Path != "":
 		b.addFS(o)
 	}
 }
 
-func (b *Builder) addFS(o learn.Observation) {
+func (b *Builder) addFS(o *learn.Observation) {
 	if !strings.HasPrefix(o.Path, "/") {
 		b.relative++
 		return
@@ -239,7 +246,7 @@ func (b *Builder) addFS(o learn.Observation) {
 	n.access |= access
 	n.count++
 	if o.Exe != "" {
-		n.exes = b.addExe(n.exes, o.Exe)
+		b.addExe(&n.exes, o.Exe)
 	}
 	n.dir = n.dir || why != genNone || o.Type == learn.TypeDir || access&dirOnly != 0
 	if w := why.String(); n.gen == "" || (w != "" && w < n.gen) {
@@ -449,15 +456,15 @@ func (b *Builder) parseNames(k policy.Kind, names []string) (policy.Access, bool
 	return a, allKnown
 }
 
-// addExe adds exe to the sorted id set s.
-func (b *Builder) addExe(s []int32, exe string) []int32 {
+// addExe adds exe to s.
+func (b *Builder) addExe(s *exeSet, exe string) {
 	if exe == "" {
-		return s
+		return
 	}
-	if len(s) == 1 && b.exeName[s[0]] == exe {
-		return s // the common case: one executable per path
+	if exe != b.lastExe {
+		b.lastExe, b.lastExeID = exe, b.exeIDOf(exe)
 	}
-	return insertID(s, b.exeIDOf(exe))
+	s.add(b.lastExeID)
 }
 
 func (b *Builder) exeIDOf(exe string) int32 {
@@ -477,27 +484,6 @@ func (b *Builder) exeIDOf(exe string) int32 {
 		b.exeName = append(b.exeName, exe)
 	}
 	return id
-}
-
-func insertID(s []int32, id int32) []int32 {
-	i := 0
-	for i < len(s) && s[i] < id {
-		i++
-	}
-	if i < len(s) && s[i] == id {
-		return s
-	}
-	s = append(s, 0)
-	copy(s[i+1:], s[i:])
-	s[i] = id
-	return s
-}
-
-func mergeIDs(a, b []int32) []int32 {
-	for _, id := range b {
-		a = insertID(a, id)
-	}
-	return a
 }
 
 func targetText(t any) string {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -55,10 +54,10 @@ func BenchmarkAddFile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var obs []learn.Observation
 	d := newDecoder()
 	d.borrow = true
-	if _, err := d.decodeChunk(data, name, 1, false, func(o learn.Observation) { obs = append(obs, o) }); err != nil {
+	obs, _, err := d.decodeChunk(data, name, 1, false, nil)
+	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
@@ -66,8 +65,8 @@ func BenchmarkAddFile(b *testing.B) {
 	for range b.N {
 		bd := New(Options{Vars: policy.DefaultVars(), Collapse: DefaultCollapse})
 		bd.StartRun()
-		for _, o := range obs {
-			bd.Add(o)
+		for i := range obs {
+			bd.add(&obs[i])
 		}
 		bd.Policy()
 	}

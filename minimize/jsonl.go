@@ -27,10 +27,11 @@ import (
 //
 // Why not learn.Reader and Add: encoding/json decodes a line in about
 // 3µs; a million-observation build would spend seconds in reflection,
-// longer than sorting the same file. Here each core decodes 1 MiB chunks
-// into a Builder of its own (the first core into b), and the Builders
-// merge at the end: every step of Add is a union, a sum or a minimum, so
-// the order in which the chunks are added does not show in the policy.
+// longer than sorting the same file. Here the cores, two by two, decode
+// 1 MiB chunks and add their observations to a Builder of their own (the
+// first two to b), and the Builders merge at the end: every step of Add
+// is a union, a sum or a minimum, so the order in which the chunks are
+// added does not show in the policy.
 func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, err error) {
 	b.StartRun()
 	// The heap is mostly the Builders' maps, which live until the
@@ -122,42 +123,67 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 	}
 	d := newDecoder()
 	d.borrow = true
-	skipped, err = d.decodeChunk(data, name, first, skipBad, b.Add)
+	obs, skipped, err := d.decodeChunk(data, name, first, skipBad, nil)
 	if err != nil {
 		return skipped, err
 	}
+	for i := range obs {
+		b.add(&obs[i])
+	}
 	recycle(data)
 
-	type worker struct {
+	// Decoders and Builders run in pairs: a decoder turns a chunk
+	// into a batch of observations, which its pair's Builder adds.
+	// Decoding and adding cost about the same, so on two cores one
+	// pair keeps both busy with one Builder, where two cores each
+	// decoding and adding would build every path's entry twice and
+	// merge them at the end, for more time in all.
+	type decoded struct {
+		data []byte // the chunk, which obs borrow from
+		obs  []learn.Observation
+	}
+	type pair struct {
 		b       *Builder
+		batches chan *decoded
 		skipped int
-		err     *learn.LineError // the first bad line this worker saw
+		err     *learn.LineError // the first bad line this pair saw
 		other   error
 	}
 	type chunk struct {
 		data []byte
 		line int
 	}
-	workers := make([]*worker, nw)
-	chunks := make(chan chunk, len(workers))
+	pairs := make([]*pair, max(1, nw/2))
+	chunks := make(chan chunk, nw)
+	emptyBatches := make(chan *decoded, 2*nw+2)
 	var failed atomic.Bool
-	var wg sync.WaitGroup
-	for i := range workers {
-		// The first worker adds to b itself: one merge fewer at the
+	var decoders, builders sync.WaitGroup
+	for i := range pairs {
+		// The first pair adds to b itself: one merge fewer at the
 		// end, where the other cores wait.
-		w := &worker{b: b}
+		w := &pair{b: b, batches: make(chan *decoded, 2)}
 		if i > 0 {
 			w.b = b.fork()
 		}
-		workers[i] = w
-		wg.Add(1)
+		pairs[i] = w
+		decoders.Add(1)
 		go func() {
-			defer wg.Done()
+			defer decoders.Done()
+			defer close(w.batches)
 			d := newDecoder()
 			d.borrow = true
 			for c := range chunks {
-				sk, err := d.decodeChunk(c.data, name, c.line, skipBad, w.b.Add)
-				recycle(c.data)
+				var bt *decoded
+				select {
+				case bt = <-emptyBatches:
+				default:
+					bt = &decoded{}
+				}
+				var sk int
+				var err error
+				bt.data = c.data
+				bt.obs, sk, err = d.decodeChunk(c.data, name, c.line, skipBad, bt.obs[:0])
+				w.batches <- bt
 				w.skipped += sk
 				var le *learn.LineError
 				switch {
@@ -172,6 +198,20 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 				}
 			}
 		}()
+		builders.Add(1)
+		go func() {
+			defer builders.Done()
+			for bt := range w.batches {
+				for i := range bt.obs {
+					w.b.add(&bt.obs[i])
+				}
+				recycle(bt.data)
+				select {
+				case emptyBatches <- bt:
+				default:
+				}
+			}
+		}()
 	}
 	var rerr error
 	for !failed.Load() {
@@ -183,10 +223,11 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 		chunks <- chunk{data, first}
 	}
 	close(chunks)
-	wg.Wait()
+	decoders.Wait()
+	builders.Wait()
 
 	var firstBad *learn.LineError
-	for _, w := range workers {
+	for _, w := range pairs {
 		if w.b != b {
 			b.merge(w.b)
 		}
@@ -257,10 +298,11 @@ func newDecoder() *decoder {
 	return &decoder{intern: map[string]string{}, lists: map[string][]string{}}
 }
 
-// decodeChunk decodes the lines of data and hands each observation to
-// add, without keeping them: a chunk's observations never exist as a
-// slice for the garbage collector to scan.
-func (d *decoder) decodeChunk(data []byte, name string, first int, skipBad bool, add func(learn.Observation)) (int, error) {
+// decodeChunk decodes the lines of data and appends their observations
+// to obs, which it returns, with how many lines it skipped. A chunk's
+// observations live in a batch that is used again for the next chunk,
+// so they are never garbage to collect.
+func (d *decoder) decodeChunk(data []byte, name string, first int, skipBad bool, obs []learn.Observation) ([]learn.Observation, int, error) {
 	skipped := 0
 	line := first - 1
 	for len(data) > 0 {
@@ -275,21 +317,22 @@ func (d *decoder) decodeChunk(data []byte, name string, first int, skipBad bool,
 		if len(l) == 0 {
 			continue
 		}
-		var o learn.Observation
-		if !d.fast(l, &o) {
+		obs = append(obs, learn.Observation{})
+		o := &obs[len(obs)-1]
+		if !d.fast(l, o) {
 			var err error
-			o, err = slowDecode(l, name, line)
+			*o, err = slowDecode(l, name, line)
 			if err != nil {
+				obs = obs[:len(obs)-1]
 				if skipBad {
 					skipped++
 					continue
 				}
-				return skipped, err
+				return obs, skipped, err
 			}
 		}
-		add(o)
 	}
-	return skipped, nil
+	return obs, skipped, nil
 }
 
 // slowDecode decodes one line with learn's strict reader, for its

@@ -25,12 +25,6 @@ func (b *Builder) merge(w *Builder) {
 	for i, name := range w.exeName {
 		ids[i] = b.exeIDOf(name)
 	}
-	exes := func(s, add []int32) []int32 {
-		for _, id := range add {
-			s = insertID(s, ids[id])
-		}
-		return s
-	}
 	for g, wn := range w.nodes {
 		bn := b.nodes[g]
 		if bn == nil {
@@ -41,7 +35,7 @@ func (b *Builder) merge(w *Builder) {
 		bn.access |= wn.access
 		bn.dir = bn.dir || wn.dir
 		bn.count += wn.count
-		bn.exes = exes(bn.exes, wn.exes)
+		bn.exes.addAll(wn.exes, ids)
 		if bn.gen == "" || (wn.gen != "" && wn.gen < bn.gen) {
 			bn.gen = wn.gen
 		}
@@ -75,7 +69,7 @@ func (b *Builder) merge(w *Builder) {
 		}
 		bn.access |= wn.access
 		bn.count += wn.count
-		bn.exes = exes(bn.exes, wn.exes)
+		bn.exes.addAll(wn.exes, ids)
 	}
 	for name, ws := range w.scopes {
 		bs := b.scopes[name]
@@ -84,7 +78,7 @@ func (b *Builder) merge(w *Builder) {
 			b.scopes[name] = bs
 		}
 		bs.count += ws.count
-		bs.exes = exes(bs.exes, ws.exes)
+		bs.exes.addAll(ws.exes, ids)
 		if ws.target != "" && (bs.target == "" || ws.target < bs.target) {
 			bs.target = ws.target
 		}
@@ -96,6 +90,6 @@ func (b *Builder) merge(w *Builder) {
 			b.warnings[text] = bw
 		}
 		bw.count += ww.count
-		bw.exes = exes(bw.exes, ww.exes)
+		bw.exes.addAll(ww.exes, ids)
 	}
 }
