@@ -132,9 +132,18 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 	if vars == nil {
 		vars = policy.DefaultVars()
 	}
+	// The summary's count of reachable files walks the granted
+	// directories: it runs while the policy is written (and loaded back).
+	counted := make(chan struct{})
 	if ep, err := p.Expand(vars); err == nil {
-		rep.CountReachable(ep, reachableLimit)
+		go func() {
+			defer close(counted)
+			rep.CountReachable(ep, reachableLimit)
+		}()
+	} else {
+		close(counted)
 	}
+	defer func() { <-counted }()
 	if out.Path == "-" {
 		if err := emit.YAML(out.Stdout, p); err != nil {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("write the policy: %w", err)}
@@ -148,6 +157,7 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 		}
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("write the policy: %w", err)}
 	}
+	<-counted
 	if out.Stderr != nil {
 		rep.WriteSummary(out.Stderr)
 		if !out.Offline {
