@@ -1,11 +1,13 @@
 package minimize
 
 import (
+	"bytes"
 	"os"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -72,4 +74,34 @@ func BenchmarkAddFile(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(obs)), "ns/obs")
+}
+
+// BenchmarkDecodeFile is the other half of BenchmarkReadRunFile: the
+// decoding of $LANDLEARN_BENCH_JSONL, on one core, without the Builder.
+func BenchmarkDecodeFile(b *testing.B) {
+	name := os.Getenv("LANDLEARN_BENCH_JSONL")
+	if name == "" {
+		b.Skip("LANDLEARN_BENCH_JSONL is not set")
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	var obs []learn.Observation
+	for range b.N {
+		d := newDecoder()
+		d.borrow = true
+		for rest := data; len(rest) > 0; {
+			chunk := rest[:min(chunkSize, len(rest))]
+			if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 && len(chunk) < len(rest) {
+				chunk = chunk[:i+1]
+			}
+			rest = rest[len(chunk):]
+			if obs, _, err = d.decodeChunk(chunk, name, 1, false, obs[:0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }

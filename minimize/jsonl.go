@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -265,10 +266,16 @@ type decoder struct {
 	next   int
 	// Small caches by key: a run has a handful of syscalls, types and
 	// access lists, a few dozen executables.
-	syscalls, exes, types []string
+	syscalls, exes, types smallCache
 	rawLists              []rawList
 	// borrow: Path, Src and Dst share the line's memory (pathString).
 	borrow bool
+}
+
+// smallCache holds the few strings a run repeats in a field.
+type smallCache struct {
+	list []string
+	last string // the one found last
 }
 
 // rawList is an access list as written, with its decoded names.
@@ -280,18 +287,37 @@ type rawList struct {
 // smallCap is how many entries a small cache holds.
 const smallCap = 32
 
-// small returns b as a string from cache, or interned.
-func (d *decoder) small(cache *[]string, b []byte) string {
-	for _, s := range *cache {
-		if len(s) == len(b) && s == string(b) {
-			return s
+// small decodes the JSON string at p, one of the few a run repeats in
+// every line (syscall, exe, type), as a string from cache, or interned
+// and cached. A cached string is compared with the bytes of p itself:
+// it holds nothing a JSON string escapes, so the same bytes followed by
+// a quote are the same string, and they need no scanning.
+func (d *decoder) small(p *parser, cache *smallCache) (string, bool) {
+	if i := p.i; i < len(p.b) && p.b[i] == '"' {
+		rest := p.b[i+1:]
+		// The last one found first: lines in a row mostly come
+		// from one process.
+		if s := cache.last; len(rest) > len(s) && rest[len(s)] == '"' && string(rest[:len(s)]) == s {
+			p.i += len(s) + 2
+			return s, true
+		}
+		for _, s := range cache.list {
+			if len(rest) > len(s) && rest[len(s)] == '"' && string(rest[:len(s)]) == s {
+				p.i += len(s) + 2
+				cache.last = s
+				return s, true
+			}
 		}
 	}
-	s := d.str(b)
-	if len(*cache) < smallCap {
-		*cache = append(*cache, s)
+	b, ok := p.string()
+	if !ok {
+		return "", false
 	}
-	return s
+	s := d.str(b)
+	if len(cache.list) < smallCap {
+		cache.list = append(cache.list, s)
+	}
+	return s, true
 }
 
 func newDecoder() *decoder {
@@ -407,6 +433,57 @@ func (d *decoder) str(b []byte) string {
 	return s
 }
 
+// The keys of an observation, in the order learn.Writer writes them
+// (encoding/json's: the fields of learn.Observation), and as it writes
+// them, with their quotes and colon.
+const (
+	keySeq = iota
+	keySyscall
+	keyPID
+	keyExe
+	keyPath
+	keyType
+	keyAccess
+	keyCreated
+	keyDeleted
+	keySrc
+	keyDst
+	keyPort
+	keyScope
+	keyTarget
+	keyWarning
+)
+
+var wireKeys = [...]string{
+	keySeq: `"seq":`, keySyscall: `"syscall":`, keyPID: `"pid":`, keyExe: `"exe":`,
+	keyPath: `"path":`, keyType: `"type":`, keyAccess: `"access":`, keyCreated: `"created":`,
+	keyDeleted: `"deleted":`, keySrc: `"src":`, keyDst: `"dst":`, keyPort: `"port":`,
+	keyScope: `"scope":`, keyTarget: `"target":`, keyWarning: `"warning":`,
+}
+
+// wireWords are wireKeys as two little-endian words each, and masks of
+// the bytes that are the key's.
+var wireWords = func() (ws [len(wireKeys)]struct{ word, mask [2]uint64 }) {
+	for j, k := range wireKeys {
+		for i := 0; i < len(k); i++ {
+			ws[j].word[i/8] |= uint64(k[i]) << (8 * (i % 8))
+			ws[j].mask[i/8] |= 0xff << (8 * (i % 8))
+		}
+	}
+	return ws
+}()
+
+// keyIndex returns the index in wireKeys of the key named k, -1 for a
+// key fast does not know (escapes, another spelling).
+func keyIndex(k []byte) int {
+	for i, w := range wireKeys {
+		if string(k) == w[1:len(w)-2] {
+			return i
+		}
+	}
+	return -1
+}
+
 // fast decodes the flat JSON object learn.Writer writes. It returns
 // false for anything it is not sure to decode exactly as encoding/json
 // would (escapes, null, other key spellings, out-of-range numbers...),
@@ -419,77 +496,107 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 	if p.peek() == '}' {
 		return false
 	}
+	next := 0 // in wireKeys: the key learn.Writer writes next
+	ok := false
 	for {
-		key, ok := p.key()
-		if !ok {
-			return false
+		k := -1
+		// learn.Writer's keys come in its order, some left out:
+		// compare with the next ones rather than scan the key and
+		// switch on its name.
+		if i := p.i; len(p.b)-i >= 16 && p.b[i] == '"' {
+			// Sixteen bytes of the line, compared with each key
+			// under its mask.
+			lo, hi := binary.LittleEndian.Uint64(p.b[i:]), binary.LittleEndian.Uint64(p.b[i+8:])
+			for j := next; j < len(wireKeys); j++ {
+				if w := &wireWords[j]; lo&w.mask[0] == w.word[0] && hi&w.mask[1] == w.word[1] {
+					k, next = j, j+1
+					p.i += len(wireKeys[j])
+					break
+				}
+			}
 		}
-		if p.i < len(p.b) && p.b[p.i] == ':' {
-			p.i++
-		} else if !p.byte(':') {
-			return false
+		if k < 0 {
+			var key []byte
+			if key, ok = p.key(); !ok {
+				return false
+			}
+			if !p.byte(':') {
+				return false
+			}
+			if k = keyIndex(key); k < 0 {
+				return false
+			}
 		}
-		p.ws()
-		switch string(key) {
-		case "seq":
+		if p.i < len(p.b) && p.b[p.i] <= ' ' {
+			p.ws()
+		}
+		switch k {
+		case keySeq:
 			v, ok := p.uint(1<<64 - 1)
 			if !ok {
 				return false
 			}
 			o.Seq = v
-		case "pid":
+		case keyPID:
 			v, ok := p.uint(1<<31 - 1)
 			if !ok {
 				return false
 			}
 			o.PID = int(v)
-		case "port":
+		case keyPort:
 			v, ok := p.uint(65535)
 			if !ok {
 				return false
 			}
 			o.Port = learn.PortPtr(uint16(v))
-		case "syscall", "exe", "type", "scope":
+		case keySyscall:
+			if o.Syscall, ok = d.small(&p, &d.syscalls); !ok {
+				return false
+			}
+		case keyExe:
+			if o.Exe, ok = d.small(&p, &d.exes); !ok {
+				return false
+			}
+		case keyType:
+			if o.Type, ok = d.small(&p, &d.types); !ok {
+				return false
+			}
+		case keyScope:
 			s, ok := p.string()
 			if !ok {
 				return false
 			}
-			switch string(key) {
-			case "syscall":
-				o.Syscall = d.small(&d.syscalls, s)
-			case "exe":
-				o.Exe = d.small(&d.exes, s)
-			case "type":
-				o.Type = d.small(&d.types, s)
-			case "scope":
-				o.Scope = d.str(s)
-			}
-		case "path", "src", "dst", "warning":
+			o.Scope = d.str(s)
+		case keyPath, keySrc, keyDst:
 			s, ok := p.string()
 			if !ok {
 				return false
 			}
-			switch string(key) {
-			case "path":
+			switch k {
+			case keyPath:
 				o.Path = d.pathString(s)
-			case "src":
+			case keySrc:
 				o.Src = d.pathString(s)
-			case "dst":
+			case keyDst:
 				o.Dst = d.pathString(s)
-			case "warning":
-				o.Warning = string(s)
 			}
-		case "created", "deleted":
+		case keyWarning:
+			s, ok := p.string()
+			if !ok {
+				return false
+			}
+			o.Warning = string(s)
+		case keyCreated, keyDeleted:
 			v, ok := p.bool()
 			if !ok {
 				return false
 			}
-			if string(key) == "created" {
+			if k == keyCreated {
 				o.Created = v
 			} else {
 				o.Deleted = v
 			}
-		case "access":
+		case keyAccess:
 			if !p.byte('[') {
 				return false
 			}
@@ -526,7 +633,7 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 			if len(d.rawLists) < smallCap {
 				d.rawLists = append(d.rawLists, rawList{string(p.b[start:p.i]), o.Access})
 			}
-		case "target":
+		case keyTarget:
 			switch c := p.peek(); {
 			case c == '"':
 				s, ok := p.string()
@@ -634,13 +741,21 @@ func (p *parser) string() ([]byte, bool) {
 	}
 	b := p.b[p.i:]
 	// Eight bytes at a time while none is a quote, a backslash, a
-	// control character or non-ASCII; then byte by byte.
+	// control character or non-ASCII. In the first eight that hold
+	// one, the lowest byte flagged is one (the flags above it may be
+	// borrows): a quote ends the string, anything else is looked at
+	// byte by byte.
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		w := binary.LittleEndian.Uint64(b[i:])
 		const ones, highs = 0x0101010101010101, 0x8080808080808080
 		special := w | (w - 0x20*ones) | zeroByte(w^'"'*ones) | zeroByte(w^'\\'*ones)
-		if special&highs != 0 {
+		if m := special & highs; m != 0 {
+			i += bits.TrailingZeros64(m) / 8
+			if b[i] == '"' {
+				p.i += i + 1
+				return b[:i], true
+			}
 			break
 		}
 	}
@@ -672,7 +787,13 @@ func zeroByte(w uint64) uint64 {
 // uint parses a JSON number that is a plain non-negative integer <= max.
 func (p *parser) uint(max uint64) (uint64, bool) {
 	start := p.i
-	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+	v := uint64(0) // wraps past 19 digits: ParseUint then
+	for p.i < len(p.b) {
+		c := p.b[p.i] - '0'
+		if c > 9 {
+			break
+		}
+		v = v*10 + uint64(c)
 		p.i++
 	}
 	digits := p.b[start:p.i]
@@ -682,11 +803,7 @@ func (p *parser) uint(max uint64) (uint64, bool) {
 	if p.i < len(p.b) && (p.b[p.i] == '.' || p.b[p.i] == 'e' || p.b[p.i] == 'E') {
 		return 0, false
 	}
-	if len(digits) < 20 { // no overflow
-		v := uint64(0)
-		for _, c := range digits {
-			v = v*10 + uint64(c-'0')
-		}
+	if len(digits) < 20 {
 		return v, v <= max
 	}
 	v, err := strconv.ParseUint(string(digits), 10, 64)
