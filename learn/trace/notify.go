@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -40,7 +41,7 @@ import (
 // no security boundary, and landlearn does not use it as one. The
 // program is watched, not contained; enforcement is Landlock's job.
 
-// receivers is how many goroutines wait on the listener: one, on its
+// receivers is how many goroutines wait on the listener at first: one, on its
 // own thread. With the synchronous wake-up (notifSyncWakeUp) a stopped
 // call switches straight to the receiver on its own CPU and back, so a
 // second receiver buys no parallelism; it costs, because every
@@ -49,7 +50,17 @@ import (
 // receiver makes 1.1 context switches a call against 1.9 for two, and
 // the learner uses 15% less CPU; on `make -j2` (10k calls) the learner's
 // CPU drops from 0.29 s to 0.23 s.
-const receivers = 1
+//
+// A receiver can be held up by the traced tree itself: its lstat of a
+// path on a FUSE mount that a traced process serves waits for that
+// process, which may be stopped in a call only a receiver can let go.
+// So when every receiver has been busy for stuckAfter without a new call
+// being received, another one starts, up to maxReceivers.
+const (
+	receivers    = 1
+	maxReceivers = 8
+	stuckAfter   = 50 * time.Millisecond
+)
 
 // session is one run's shared state.
 type session struct {
@@ -60,6 +71,8 @@ type session struct {
 	threads *threadCache
 	seq     atomic.Uint64
 	n       atomic.Uint64 // calls stopped
+	// waiting is how many receivers are blocked in NOTIF_RECV.
+	waiting atomic.Int32
 
 	mu       sync.Mutex
 	recErr   error          // the first error of rec
@@ -208,7 +221,9 @@ func archOf(auditArch uint32, nr int32) (Arch, bool) {
 func (s *session) serve(fd int) error {
 	var n seccompNotif
 	for {
+		s.waiting.Add(1)
 		err := notifRecv(fd, &n)
+		s.waiting.Add(-1)
 		switch {
 		case err == nil:
 		case errors.Is(err, unix.EINTR):

@@ -490,35 +490,76 @@ type notifier struct {
 	fd int
 	wg sync.WaitGroup
 
-	mu  sync.Mutex
-	err error
+	mu    sync.Mutex
+	err   error
+	live  int           // receivers that have not returned
+	fatal func()        // kills the tree: a receiver failed
+	done  chan struct{} // closed by wait: the watch stops
 }
 
 func (n *notifier) start(fatal func()) {
+	n.fatal, n.done = fatal, make(chan struct{})
+	n.mu.Lock()
 	for range receivers {
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			// A receiver keeps its thread: the synchronous wake-up
-			// switches from the stopped thread to the thread blocked
-			// in NOTIF_RECV, and a goroutine that moves between
-			// threads adds the runtime's hand-offs (futex wake-ups,
-			// context switches) to every call.
-			runtime.LockOSThread()
-			if err := n.s.serve(n.fd); err != nil {
-				n.mu.Lock()
-				if n.err == nil {
-					n.err = fmt.Errorf("seccomp listener: %w", err)
-				}
-				n.mu.Unlock()
-				fatal()
-			}
-		}()
+		n.spawn()
+	}
+	n.mu.Unlock()
+	go n.watch()
+}
+
+// spawn starts a receiver; n.mu is held.
+func (n *notifier) spawn() {
+	n.live++
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		// A receiver keeps its thread: the synchronous wake-up
+		// switches from the stopped thread to the thread blocked in
+		// NOTIF_RECV, and a goroutine that moves between threads adds
+		// the runtime's hand-offs (futex wake-ups, context switches)
+		// to every call.
+		runtime.LockOSThread()
+		err := n.s.serve(n.fd)
+		n.mu.Lock()
+		n.live--
+		if err != nil && n.err == nil {
+			n.err = fmt.Errorf("seccomp listener: %w", err)
+		}
+		n.mu.Unlock()
+		if err != nil {
+			n.fatal()
+		}
+	}()
+}
+
+// watch starts another receiver when every receiver has been busy for
+// stuckAfter and no call was received meanwhile (see receivers). A new
+// receiver is only started while another still runs, so wait's
+// WaitGroup never goes from zero back up.
+func (n *notifier) watch() {
+	t := time.NewTicker(stuckAfter)
+	defer t.Stop()
+	last := n.s.n.Load()
+	for {
+		select {
+		case <-n.done:
+			return
+		case <-t.C:
+		}
+		calls := n.s.n.Load()
+		stuck := calls == last && n.s.waiting.Load() == 0
+		last = calls
+		n.mu.Lock()
+		if stuck && n.live > 0 && n.live < maxReceivers {
+			n.spawn()
+		}
+		n.mu.Unlock()
 	}
 }
 
 func (n *notifier) wait() error {
 	n.wg.Wait()
+	close(n.done)
 	if n.err != nil {
 		return n.err
 	}
