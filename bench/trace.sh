@@ -111,5 +111,5 @@ bench "(a) make -j2, 30 C files" "make -s -C $work/src clean" "$make_cmd"
 bench "(b) find /usr/share | xargs cat" "true" "$find_cmd"
 echo
 echo "goals: learn <= 1.6x native on (a), <= 2.3x on (b); strace/learn >= 2x on (a), >= 1.5x on (b)"
-echo "(learn's time includes building the policy after the run: about 0.5 s for (b)'s ~47k observations)"
+echo "(learn's time includes building and writing the policy after the run: time it with 'landlearn minimize' on the JSONL)"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
