@@ -30,7 +30,7 @@ type Builder struct {
 	anchors []string
 
 	nodes    map[string]*node     // generalized path -> what it needed
-	unstable map[string]struct{}  // created, replaced, moved or deleted
+	unstable map[string]bool      // created, replaced, moved or deleted -> pidFree
 	moves    map[moveKey]*moveVal // renames and links between two parents
 	net      map[uint16]*netNode
 	scopes   map[string]*scopeNote
@@ -43,6 +43,9 @@ type Builder struct {
 	// come from one process.
 	lastExe   string
 	lastExeID int32
+	// The last pid generalize looked for in a name, in decimal.
+	lastPid     int
+	lastPidText string
 	// launchers are the executables that made a run's first
 	// observation, an exec: landlearn's helper starting the program.
 	launchers map[string]bool
@@ -131,7 +134,7 @@ func New(opts Options) *Builder {
 		o:         opts,
 		tmpdir:    path.Clean(opts.Vars["TMPDIR"]),
 		nodes:     map[string]*node{},
-		unstable:  map[string]struct{}{},
+		unstable:  map[string]bool{},
 		moves:     map[moveKey]*moveVal{},
 		net:       map[uint16]*netNode{},
 		scopes:    map[string]*scopeNote{},
@@ -315,7 +318,7 @@ func (b *Builder) addMove(src, dstDir, dst string, link, dir bool) {
 // sandbox starts.
 func (b *Builder) addUnstable(g string) {
 	if _, ok := b.unstable[g]; !ok {
-		b.unstable[own(g)] = struct{}{}
+		b.unstable[own(g)] = b.pidFree(g)
 	}
 }
 
@@ -383,12 +386,12 @@ func (b *Builder) markUnstable(p string, pid int) {
 	// clean. A pid-free path generalizes to itself or to a directory,
 	// whatever the pid: one already marked, or observed, needs no
 	// generalizing again.
-	_, marked := b.unstable[p]
+	pidFree, marked := b.unstable[p]
 	if !marked && !isClean(p) {
 		p = path.Clean(p)
-		_, marked = b.unstable[p]
+		pidFree, marked = b.unstable[p]
 	}
-	if marked && b.pidFree(p) {
+	if marked && pidFree {
 		return
 	}
 	if seen, ok := b.raw[p]; ok && seen.pidFree {

@@ -73,12 +73,17 @@ func (b *Builder) generalize(p string, pid int) (string, genReason) {
 	// only where programs put such files: elsewhere a pid of 311 would
 	// also match _ssl.cpython-311-x86_64-linux-gnu.so.
 	if pid >= 100 && b.inRuntimeDir(p) {
-		if d, ok := cutPidComponent(p, strconv.Itoa(pid)); ok {
+		if pid != b.lastPid {
+			b.lastPid, b.lastPidText = pid, strconv.Itoa(pid)
+		}
+		if d, ok := cutPidComponent(p, b.lastPidText); ok {
 			return d, genPid
 		}
 	}
-	if dir, base := path.Split(p); b.isTempDir(path.Clean(dir)) && looksMkstemp(base) {
-		return path.Clean(dir), genMkstemp
+	if dir, base := path.Split(p); looksMkstemp(base) {
+		if dir = path.Clean(dir); b.isTempDir(dir) {
+			return dir, genMkstemp
+		}
 	}
 	return p, genNone
 }

@@ -55,8 +55,8 @@ func (b *Builder) merge(w *Builder) {
 		rp.n = bn
 		b.raw[p] = rp
 	}
-	for p := range w.unstable {
-		b.unstable[p] = struct{}{}
+	for p, pidFree := range w.unstable {
+		b.unstable[p] = pidFree
 	}
 	for k, m := range w.moves {
 		b.addMove(k.src, k.dstDir, m.dst, m.link, m.dir)
