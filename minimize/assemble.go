@@ -3,6 +3,7 @@ package minimize
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,13 +44,8 @@ func Minimize(obs []learn.Observation, o Options) (*policy.Policy, *Report) {
 func (b *Builder) Policy() (*policy.Policy, *Report) {
 	abi := b.o.abi()
 	p := policy.New(abi)
-	rep := &Report{Observations: b.added, Runs: max(b.runs, 1), PathsObserved: len(b.raw), FilesReachable: -1}
-	for path, rp := range b.raw {
-		if rp.file && !pseudo(path) {
-			rep.FilesObserved++
-			rep.observedFiles = append(rep.observedFiles, path)
-		}
-	}
+	rep := &Report{Observations: b.added, Runs: max(b.runs, 1), PathsObserved: len(b.raw),
+		FilesObserved: len(b.files), observedFiles: slices.Clip(b.files), FilesReachable: -1}
 	sens := newSensitiveSet(b.o.Vars["HOME"])
 	abstract := func(s string) string { return s }
 	if b.o.Vars != nil {

@@ -36,6 +36,7 @@ type Builder struct {
 	scopes   map[string]*scopeNote
 	warnings map[string]*warnNote
 	raw      map[string]rawPath // distinct observed fs objects
+	files    []string           // of them, the files (addFile)
 
 	exeID   map[string]int32
 	exeName []string
@@ -84,6 +85,16 @@ type node struct {
 	path    string // the generalized path
 	example string // smallest observed path, for a deterministic comment
 	paths   int    // distinct observed paths that generalized to this one
+}
+
+// addFile records that the observed path p is not a directory: the
+// report's FilesObserved counts it unless it is in /proc, /sys or /dev.
+// Here rather than in Policy, which would look at every path again, at
+// the end, where the cores have nothing else to do.
+func (b *Builder) addFile(p string) {
+	if !pseudo(p) {
+		b.files = append(b.files, p)
+	}
 }
 
 // rawPath is an observed path's node, and why it generalized to it, as
@@ -227,12 +238,17 @@ func (b *Builder) addFS(o *learn.Observation) {
 		seen, ok = b.raw[p]
 	}
 	n, why := seen.n, seen.why
+	kept := false // p is a copy, which the Builder may keep
 	if ok && isFile && !seen.file {
 		seen.file = true
-		b.raw[own(p)] = seen // an assignment replaces the key too
+		p, kept = own(p), true
+		b.raw[p] = seen // an assignment replaces the key too
+		b.addFile(p)
 	}
 	if !ok || (seen.pid != o.PID || seen.run != int32(b.runs)) && !seen.pidFree {
-		p = own(p) // kept below, as keys and examples
+		if !kept {
+			p = own(p) // kept below, as keys and examples
+		}
 		var g string
 		g, why = b.generalize(p, o.PID)
 		n = b.nodes[g]
@@ -243,6 +259,9 @@ func (b *Builder) addFS(o *learn.Observation) {
 		if !ok {
 			n.paths++
 			n.example = betterExample(n.example, p, g)
+			if isFile {
+				b.addFile(p)
+			}
 		}
 		b.raw[p] = rawPath{n, o.PID, int32(b.runs), why, seen.file || isFile, b.pidFree(p)}
 	}

@@ -74,7 +74,13 @@ const (
 // leave them out.
 func lstatAll(paths []string, kinds bool) []lstatKind {
 	out := make([]lstatKind, len(paths))
-	byDir := map[string][]int{}
+	type group struct {
+		dir string
+		idx []int
+	}
+	var groups []group
+	byDir := map[string]int{} // dir -> index in groups
+	last := -1                // the group of the last path: paths come in runs
 	for i, p := range paths {
 		j := strings.LastIndexByte(p, '/')
 		if j < 0 || j == len(p)-1 || len(p) >= unix.PathMax || len(p)-j-1 > maxName {
@@ -82,10 +88,20 @@ func lstatAll(paths []string, kinds bool) []lstatKind {
 			continue
 		}
 		d := p[:max(j, 1)]
-		byDir[d] = append(byDir[d], i)
+		if last < 0 || groups[last].dir != d {
+			g, ok := byDir[d]
+			if !ok {
+				g = len(groups)
+				byDir[d] = g
+				groups = append(groups, group{dir: d})
+			}
+			last = g
+		}
+		groups[last].idx = append(groups[last].idx, i)
 	}
 	l := lister{lstat: os.Lstat}
-	for d, idx := range byDir {
+	for _, g := range groups {
+		d, idx := g.dir, g.idx
 		if len(idx) < listMin || !l.answer(d, paths, idx, out, kinds) {
 			for _, i := range idx {
 				out[i] = lstatOf(os.Lstat(paths[i]))
@@ -179,7 +195,7 @@ func (l *lister) answer(d string, paths []string, idx []int, out []lstatKind, ki
 // foldListed reports whether a name that differs from the ASCII name
 // only in case is listed.
 func (l *lister) foldListed(name string) bool {
-	l.scratch = appendLower(l.scratch[:0], []byte(name))
+	l.scratch = appendLower(l.scratch[:0], name)
 	_, ok := l.lowered[string(l.scratch)]
 	return ok
 }
@@ -246,12 +262,13 @@ func isASCII(s string) bool {
 }
 
 // appendLower appends b with ASCII letters in lower case.
-func appendLower(dst, b []byte) []byte {
-	for _, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+func appendLower[T string | []byte](dst []byte, b T) []byte {
+	n := len(dst)
+	dst = append(dst, b...)
+	for i := n; i < len(dst); i++ {
+		if c := dst[i]; 'A' <= c && c <= 'Z' {
+			dst[i] = c + 'a' - 'A'
 		}
-		dst = append(dst, c)
 	}
 	return dst
 }

@@ -47,6 +47,7 @@ func (b *Builder) merge(w *Builder) {
 			if rp.file && !seen.file {
 				seen.file = true
 				b.raw[p] = seen
+				b.addFile(p)
 			}
 			continue
 		}
@@ -54,6 +55,9 @@ func (b *Builder) merge(w *Builder) {
 		bn.paths++
 		rp.n = bn
 		b.raw[p] = rp
+		if rp.file {
+			b.addFile(p)
+		}
 	}
 	for p, pidFree := range w.unstable {
 		b.unstable[p] = pidFree
