@@ -271,8 +271,8 @@ func (b *Builder) addFS(o *learn.Observation) {
 		b.addExe(&n.exes, o.Exe)
 	}
 	n.dir = n.dir || why != genNone || o.Type == learn.TypeDir || access&dirOnly != 0
-	if w := why.String(); n.gen == "" || (w != "" && w < n.gen) {
-		n.gen = w
+	if why != genNone && (n.gen == "" || why.String() < n.gen) {
+		n.gen = why.String()
 	}
 	g := p
 	if why != genNone {

@@ -787,6 +787,17 @@ func zeroByte(w uint64) uint64 {
 // uint parses a JSON number that is a plain non-negative integer <= max.
 func (p *parser) uint(max uint64) (uint64, bool) {
 	start := p.i
+	if v, n, ok := digits8(p.b[p.i:]); ok && n > 0 && n < 8 {
+		// Seven digits or fewer, and what follows them is there.
+		p.i += n
+		if n > 1 && p.b[start] == '0' {
+			return 0, false
+		}
+		if c := p.b[p.i]; c == '.' || c == 'e' || c == 'E' {
+			return 0, false
+		}
+		return v, v <= max
+	}
 	v := uint64(0) // wraps past 19 digits: ParseUint then
 	for p.i < len(p.b) {
 		c := p.b[p.i] - '0'
@@ -811,6 +822,33 @@ func (p *parser) uint(max uint64) (uint64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// digits8 reads the decimal digits that b starts with, from its first
+// eight bytes at once: their value and how many there are (8: maybe
+// more). ok is false when b is shorter than eight bytes.
+func digits8(b []byte) (v uint64, n int, ok bool) {
+	if len(b) < 8 {
+		return 0, 0, false
+	}
+	const ones = 0x0101010101010101
+	x := binary.LittleEndian.Uint64(b) - '0'*ones
+	// The lowest byte flagged is the first that is not a digit: below
+	// '0' it wrapped, above '9' adding 0x76 carries into its high bit
+	// (flags above it may be borrows and carries).
+	nondigit := (x | (x + 0x76*ones)) & (0x80 * ones)
+	n = bits.TrailingZeros64(nondigit) / 8
+	if n == 0 {
+		return 0, 0, true
+	}
+	// The n digits to the top of the word, behind 8-n zero digits; the
+	// first byte is the most significant digit. Then pairs, fours and
+	// eights of digits are summed in place.
+	x <<= 64 - 8*n
+	x = x*10 + x>>8 // pairs, in bytes 0, 2, 4, 6
+	const pairs = 0x000000FF000000FF
+	x = ((x&pairs)*(100+1000000<<32) + ((x>>16)&pairs)*(1+10000<<32)) >> 32
+	return x, n, true
 }
 
 func (p *parser) bool() (bool, bool) {
