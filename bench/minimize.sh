@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark of `landlearn minimize` (issue 4, item 6): generate N realistic
-# observations (default 1,000,000, about 130 MB of JSONL: shared libraries,
+# observations (default 1,000,000, about 164 MB of JSONL: shared libraries,
 # a source tree, build outputs, mkstemp temp files, /proc reads, execs,
 # renames, ports), then time `landlearn minimize` against `LC_ALL=C sort -u`
 # of the same file, with /usr/bin/time -v for the peak RSS.
@@ -9,7 +9,16 @@
 #
 # Target: minimize no slower than sort -u, under 400 MB RSS. The generator
 # is awk with a fixed seed, so every run times the same bytes. KEEP=1 keeps
-# the work directory (the JSONL file and the binary) for profiling.
+# the work directory (the JSONL file and the binary) for profiling, also
+# with the benchmarks of the decoder and the Builder alone:
+#
+#   LANDLEARN_BENCH_JSONL=$work/run.jsonl go test -run '^$' \
+#       -bench 'ReadRunFile|DecodeFile|AddFile' -cpuprofile cpu.out ./minimize
+#
+# minimize keeps two cores busy (a decoder and a Builder), sort -u of lines
+# already in order little more than one, so other work on the machine slows
+# minimize's wall time more: the load average is printed, and the CPU time
+# (user + sys) is the steadier number to compare.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -67,6 +76,7 @@ function line2(sc, path, type, acc, extra) {
 }' > "$work/run.jsonl"
 
 printf 'input: %s observations, %s bytes\n' "$(wc -l < "$work/run.jsonl")" "$(stat -c %s "$work/run.jsonl")"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # measure NAME CMD...: the best wall time of 3 runs, its CPU time (user +
 # sys) and the largest peak RSS. The best of 3 because CI machines are
@@ -94,3 +104,4 @@ shuf --random-source=<(yes) run.jsonl > shuffled.jsonl
 measure "sort -u (shuffled)" env LC_ALL=C sort -u shuffled.jsonl
 measure "landlearn minimize" ./landlearn minimize run.jsonl
 ./landlearn minimize run.jsonl 2>&1 >/dev/null | head -2
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
