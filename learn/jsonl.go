@@ -29,10 +29,15 @@ func (w *Writer) Record(o Observation) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf.Reset()
-	enc := json.NewEncoder(&w.buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(o); err != nil {
-		return fmt.Errorf("encode observation %d: %w", o.Seq, err)
+	if line, ok := appendLine(w.buf.AvailableBuffer(), &o); ok {
+		w.buf.Write(line)
+	} else {
+		w.buf.Reset()
+		enc := json.NewEncoder(&w.buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(o); err != nil {
+			return fmt.Errorf("encode observation %d: %w", o.Seq, err)
+		}
 	}
 	if _, err := w.w.Write(w.buf.Bytes()); err != nil {
 		return fmt.Errorf("write observation %d: %w", o.Seq, err)

@@ -1,0 +1,92 @@
+package learn
+
+import "strconv"
+
+// appendLine appends o as encoding/json (HTML escaping off) writes it,
+// with its newline, for the observations a tracer records by the
+// thousand: every string printable ASCII without '"' or '\', no Target.
+// ok is false for any other observation, which the caller encodes with
+// encoding/json. The Writer records in the traced program's critical
+// path; this takes a line from 0.43 µs and an allocation to 0.09 µs
+// (BenchmarkWriterRecord).
+// TestAppendLineMatchesJSON holds it to encoding/json's bytes.
+func appendLine(b []byte, o *Observation) (_ []byte, ok bool) {
+	if o.Target != nil {
+		return b, false
+	}
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, o.Seq, 10)
+	if b, ok = appendStr(b, `,"syscall":`, o.Syscall); !ok {
+		return b, false
+	}
+	if o.PID != 0 {
+		b = append(b, `,"pid":`...)
+		b = strconv.AppendInt(b, int64(o.PID), 10)
+	}
+	for _, f := range [...]struct{ key, v string }{{`,"exe":`, o.Exe}, {`,"path":`, o.Path}, {`,"type":`, o.Type}} {
+		if b, ok = appendStr(b, f.key, f.v); !ok {
+			return b, false
+		}
+	}
+	if len(o.Access) > 0 {
+		b = append(b, `,"access":[`...)
+		for i, a := range o.Access {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if !plain(a) {
+				return b, false
+			}
+			b = append(b, '"')
+			b = append(b, a...)
+			b = append(b, '"')
+		}
+		b = append(b, ']')
+	}
+	if o.Created {
+		b = append(b, `,"created":true`...)
+	}
+	if o.Deleted {
+		b = append(b, `,"deleted":true`...)
+	}
+	for _, f := range [...]struct{ key, v string }{{`,"src":`, o.Src}, {`,"dst":`, o.Dst}} {
+		if b, ok = appendStr(b, f.key, f.v); !ok {
+			return b, false
+		}
+	}
+	if o.Port != nil {
+		b = append(b, `,"port":`...)
+		b = strconv.AppendUint(b, uint64(*o.Port), 10)
+	}
+	for _, f := range [...]struct{ key, v string }{{`,"scope":`, o.Scope}, {`,"warning":`, o.Warning}} {
+		if b, ok = appendStr(b, f.key, f.v); !ok {
+			return b, false
+		}
+	}
+	return append(b, "}\n"...), true
+}
+
+// appendStr appends key and v quoted, nothing when v is empty
+// (omitempty); ok is false when v needs escaping.
+func appendStr(b []byte, key, v string) ([]byte, bool) {
+	if v == "" {
+		return b, true
+	}
+	if !plain(v) {
+		return b, false
+	}
+	b = append(b, key...)
+	b = append(b, '"')
+	b = append(b, v...)
+	return append(b, '"'), true
+}
+
+// plain reports whether encoding/json writes s between quotes as is.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}

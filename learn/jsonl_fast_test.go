@@ -1,0 +1,105 @@
+package learn
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"testing"
+)
+
+// jsonLine is what encoding/json writes for o, as the Writer's fallback.
+func jsonLine(t *testing.T, o Observation) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(o); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestAppendLineMatchesJSON(t *testing.T) {
+	port := uint16(0)
+	high := uint16(65535)
+	fixed := []Observation{
+		{},
+		{Seq: 1, Syscall: "openat", PID: 812, Exe: "/usr/bin/cat", Path: "/etc/hostname", Type: "file", Access: []string{"read_file"}},
+		{Seq: 2, Syscall: "openat", PID: -1, Path: "/tmp", Type: "dir", Access: []string{"make_reg"}, Created: true, Dst: "/tmp/x"},
+		{Seq: 3, Syscall: "unlink", Path: "/tmp", Type: "dir", Access: []string{"remove_file"}, Deleted: true, Src: "/tmp/x"},
+		{Seq: 4, Syscall: "bind", Port: &port, Access: []string{"bind_tcp"}},
+		{Seq: 5, Syscall: "connect", Port: &high, Access: []string{}},
+		{Seq: 6, Syscall: "kill", Scope: "signal", Target: 4242},
+		{Seq: 7, Syscall: "connect", Scope: "abstract_unix_socket", Target: "@x"},
+		{Seq: 8, Syscall: "io_uring_setup", Warning: "io_uring: accesses through it are not traced"},
+		{Seq: 9, Path: "/tmp/a \"quoted\" name", Type: "file"},
+		{Seq: 10, Path: "/tmp/back\\slash\n", Type: "file"},
+		{Seq: 11, Path: "/tmp/caf\u00e9/\u2028", Type: "file"},
+		{Seq: 12, Path: "/tmp/bad\xffutf8", Type: "file"},
+		{Seq: 13, Path: "/tmp/<html>&amp;", Type: "file"},
+		{Seq: 18446744073709551615, Syscall: "x32", PID: 2147483647},
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "/", " ", "\"", "\\", "\x00", "\x1f", "\x7f", "é", "<", "&", "\u2029", "\xfe", "~"}
+	str := func() string {
+		var b []byte
+		for range r.IntN(6) {
+			// Mostly plain characters, so that both paths are taken.
+			if r.IntN(40) == 0 {
+				b = append(b, alphabet[r.IntN(len(alphabet))]...)
+			} else {
+				b = append(b, byte('a'+r.IntN(26)))
+			}
+		}
+		return string(b)
+	}
+	for i := range 5000 {
+		o := Observation{Seq: r.Uint64(), Syscall: str(), PID: r.IntN(3) - 1, Exe: str(), Path: str(), Type: str(),
+			Created: r.IntN(2) == 0, Deleted: r.IntN(2) == 0, Src: str(), Dst: str(), Scope: str(), Warning: str()}
+		for range r.IntN(3) {
+			o.Access = append(o.Access, str())
+		}
+		if i%3 == 0 {
+			o.Port = new(uint16)
+			*o.Port = uint16(r.Uint32())
+		}
+		fixed = append(fixed, o)
+	}
+	fast := 0
+	for _, o := range fixed {
+		want := jsonLine(t, o)
+		got, ok := appendLine(nil, &o)
+		if !ok {
+			continue
+		}
+		fast++
+		if !bytes.Equal(got, want) {
+			t.Fatalf("appendLine(%+v)\n got %s\nwant %s", o, got, want)
+		}
+	}
+	if fast < 100 {
+		t.Fatalf("only %d of %d observations took the fast path", fast, len(fixed))
+	}
+	// And the Writer writes encoding/json's bytes whichever path it takes.
+	var out, want bytes.Buffer
+	w := NewWriter(&out)
+	for _, o := range fixed {
+		if err := w.Record(o); err != nil {
+			t.Fatal(err)
+		}
+		want.Write(jsonLine(t, o))
+	}
+	if !bytes.Equal(out.Bytes(), want.Bytes()) {
+		t.Fatal("the Writer's lines differ from encoding/json's")
+	}
+}
+
+func BenchmarkWriterRecord(b *testing.B) {
+	o := Observation{Seq: 123456, Syscall: "openat", PID: 81234, Exe: "/usr/bin/cat", Path: "/usr/share/doc/bash/copyright", Type: "file", Access: []string{"read_file"}}
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	for b.Loop() {
+		buf.Reset()
+		w.Record(o)
+	}
+}
