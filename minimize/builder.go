@@ -303,7 +303,7 @@ func (b *Builder) addFS(o *learn.Observation) {
 		if !isClean(dst) {
 			dst = path.Clean(dst)
 		}
-		if sd, dd := path.Dir(src), path.Dir(dst); sd != dd {
+		if sd, dd := cleanDir(src), cleanDir(dst); sd != dd {
 			switch p {
 			case sd:
 				b.addMove(src, dd, dst, link, access&policy.Bit("remove_dir") != 0)
@@ -367,6 +367,12 @@ func isClean(p string) bool {
 		}
 	}
 	return true
+}
+
+// cleanDir is path.Dir of an absolute, clean path, without cleaning it
+// again: every rename line asks it twice.
+func cleanDir(p string) string {
+	return p[:max(strings.LastIndexByte(p, '/'), 1)]
 }
 
 // pidFree reports whether generalize's answer for p cannot depend on

@@ -1,7 +1,10 @@
 package minimize
 
+// Shortcuts taken on the hot path, each against what it stands for.
+
 import (
 	"math/rand/v2"
+	"path"
 	"strconv"
 	"testing"
 )
@@ -35,6 +38,14 @@ func TestParserUint(t *testing.T) {
 			if ok != wok || ok && (v != wv || p.i != wi) {
 				t.Fatalf("uint(%q, %d) = %d, %t at %d; want %d, %t at %d", b, max, v, ok, p.i, wv, wok, wi)
 			}
+		}
+	}
+}
+
+func TestCleanDir(t *testing.T) {
+	for _, p := range []string{"/", "/a", "/a/b", "/a/b/c.txt", "/tmp/x"} {
+		if got, want := cleanDir(p), path.Dir(p); got != want {
+			t.Errorf("cleanDir(%q) = %q, want %q", p, got, want)
 		}
 	}
 }
