@@ -1,6 +1,9 @@
 package learn
 
-import "sync"
+import (
+	"iter"
+	"sync"
+)
 
 // memoryChunk is how many observations a Memory keeps per allocation.
 const memoryChunk = 1024
@@ -51,4 +54,21 @@ func (m *Memory) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.n
+}
+
+// Values yields the observations recorded so far, in order, without
+// copying them. Observations recorded while it runs may be left out.
+func (m *Memory) Values() iter.Seq[Observation] {
+	m.mu.Lock()
+	chunks := append([][]Observation(nil), m.chunks...)
+	m.mu.Unlock()
+	return func(yield func(Observation) bool) {
+		for _, c := range chunks {
+			for _, o := range c {
+				if !yield(o) {
+					return
+				}
+			}
+		}
+	}
 }

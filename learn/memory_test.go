@@ -23,6 +23,19 @@ func TestMemoryKeepsOrderAcrossChunks(t *testing.T) {
 			t.Fatalf("observation %d has seq %d, want %d", i, o.Seq, i+1)
 		}
 	}
+	i := 0
+	for o := range m.Values() {
+		if o.Seq != uint64(i+1) {
+			t.Fatalf("Values: observation %d has seq %d, want %d", i, o.Seq, i+1)
+		}
+		i++
+		if i == n-1 {
+			break // and stopping early is allowed
+		}
+	}
+	if i != n-1 {
+		t.Fatalf("Values yielded %d observations, want %d", i, n-1)
+	}
 	// All is a copy: changing it changes nothing kept.
 	all[0].Seq = 99
 	if m.All()[0].Seq != 1 {

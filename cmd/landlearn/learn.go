@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -224,7 +225,6 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	}
 
 	code := 0
-	var obs []learn.Observation
 	interrupted := false
 	// trace+audit: the audit rounds must start from the directory as it
 	// was before the trace run, not with the files that run made.
@@ -261,17 +261,21 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("trace %s: %w", argv[0], err)}
 		}
 		code = res.ExitCode
-		obs = rec.All()
 		interrupted = res.Interrupted
 		fmt.Fprintf(stderr, "landlearn: trace backend (%s): %d calls stopped, %d observations%s; %s %s\n",
-			res.Mode, res.Calls, len(obs), raw.where(), argv[0], describeStatus(code))
+			res.Mode, res.Calls, rec.Len(), raw.where(), argv[0], describeStatus(code))
 		if res.TimedOut {
 			fmt.Fprintf(stderr, "landlearn: --timeout %v stopped %s: the policy covers what it did until then\n", f.timeout, argv[0])
 		}
 	}
+	// The policy is built from the observations where they are: a copy
+	// of a large run costs its page faults.
+	observed := rec.Values()
+	nobs := rec.Len()
 	if f.backend != backendTrace && !interrupted {
-		seed := obs
+		seed := rec.All()
 		var err error
+		var obs []learn.Observation
 		obs, code, err = runAuditRounds(ctx, argv, seed, auditRounds{
 			Rounds: f.rounds, Merge: f.merge, NoReset: f.noReset, Stderr: stderr,
 			Collapse: f.collapse, AllowSensitive: f.allowSensitive, Snapshot: snap,
@@ -286,6 +290,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 			}
 		}
 		fmt.Fprintf(stderr, "landlearn: audit backend: %d observations in all; %s %s in the last round\n", len(obs), argv[0], describeStatus(code))
+		observed, nobs = slices.Values(obs), len(obs)
 	}
 	if interrupted {
 		raw.keep(stderr, rec.Len(), "learning was interrupted")
@@ -293,7 +298,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	if err := raw.f.Close(); err != nil {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("write %s: %w", raw.f.Name(), err)}
 	}
-	err = writeLearnedPolicy(obs, policyOutput{
+	err = writeLearnedPolicy(observed, policyOutput{
 		Path:           f.output,
 		Force:          f.force,
 		Merge:          f.merge,
@@ -304,7 +309,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		Command:        argv,
 	})
 	if err != nil {
-		raw.keep(stderr, len(obs), "the policy was not written")
+		raw.keep(stderr, nobs, "the policy was not written")
 		return withExit(err, exitUsage)
 	}
 	if !interrupted {

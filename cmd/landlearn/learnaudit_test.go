@@ -51,7 +51,7 @@ func TestLearnAuditConverges(t *testing.T) {
 		t.Fatal("no observations")
 	}
 	policyFile := filepath.Join(t.TempDir(), "a.yaml")
-	if err := writeLearnedPolicy(obs, policyOutput{Path: policyFile, Stderr: &bytes.Buffer{}}); err != nil {
+	if err := writeLearnedPolicy(slices.Values(obs), policyOutput{Path: policyFile, Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"x", "y"} {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,9 +47,9 @@ const reachableLimit = 200000
 // writeLearnedPolicy minimizes the observations of a learning run and
 // writes the policy to out.Path atomically (temp file, rename), printing
 // the summary on out.Stderr.
-func writeLearnedPolicy(obs []learn.Observation, out policyOutput) error {
+func writeLearnedPolicy(obs iter.Seq[learn.Observation], out policyOutput) error {
 	b := minimize.New(minimizeOptions(out.Collapse, out.AllowSensitive, out.Vars, out.Stderr))
-	for _, o := range obs {
+	for o := range obs {
 		b.Add(o)
 	}
 	p, rep := b.Policy()
