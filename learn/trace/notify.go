@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"bytes"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -32,7 +33,7 @@ import (
 // filter again as a new notification. A call that blocks after it was
 // let through (an open of a FIFO) and is restarted also enters the
 // filter again; its observations are then exactly the previous ones of
-// the same thread, and record skips such a repeat (dedupeKey).
+// the same thread, and record skips such a repeat (appendDedupeKey).
 // Nothing else is skipped: two identical calls in a row may need
 // different rights (the first O_CREAT creates, the second truncates).
 //
@@ -76,7 +77,8 @@ type session struct {
 
 	mu       sync.Mutex
 	recErr   error          // the first error of rec
-	last     map[int]string // per thread: key of its last recorded call
+	last     map[int][]byte // per thread: key of its last recorded call
+	scratch  []byte         // the next key is built here (record)
 	warned   map[string]bool
 	warnf    func(string, ...any)
 	execSeen map[string]bool
@@ -86,7 +88,7 @@ func newSession(m *mapping, rec learn.Recorder, tree procTree, warnf func(string
 	if warnf == nil {
 		warnf = func(string, ...any) {}
 	}
-	return &session{m: m, rec: rec, tree: tree, threads: newThreadCache(), last: map[int]string{}, warned: map[string]bool{}, warnf: warnf, execSeen: map[string]bool{}}
+	return &session{m: m, rec: rec, tree: tree, threads: newThreadCache(), last: map[int][]byte{}, warned: map[string]bool{}, warnf: warnf, execSeen: map[string]bool{}}
 }
 
 // warnOnce prints a warning the first time key is seen.
@@ -106,13 +108,16 @@ func (s *session) record(tid int, c *Call, obs []learn.Observation) {
 	if len(obs) == 0 {
 		return
 	}
-	key := dedupeKey(c, obs)
 	s.mu.Lock()
-	if s.last[tid] == key {
+	key := appendDedupeKey(s.scratch[:0], c, obs)
+	prev := s.last[tid]
+	if bytes.Equal(prev, key) {
+		s.scratch = key
 		s.mu.Unlock()
 		return
 	}
-	s.last[tid] = key
+	// The key buffers change hands: no allocation per call.
+	s.last[tid], s.scratch = key, prev
 	s.mu.Unlock()
 	for _, o := range obs {
 		if err := s.rec.Record(o); err != nil {
@@ -126,10 +131,9 @@ func (s *session) record(tid int, c *Call, obs []learn.Observation) {
 	}
 }
 
-// dedupeKey is the call's number and arguments and its observations
-// without their sequence numbers.
-func dedupeKey(c *Call, obs []learn.Observation) string {
-	b := make([]byte, 0, 256)
+// appendDedupeKey appends to b the call's number and arguments and its
+// observations without their sequence numbers.
+func appendDedupeKey(b []byte, c *Call, obs []learn.Observation) []byte {
 	b = append(b, byte(c.Arch), byte(c.Nr), byte(c.Nr>>8))
 	for _, a := range c.Args {
 		for i := range 8 {
@@ -165,7 +169,7 @@ func dedupeKey(c *Call, obs []learn.Observation) string {
 		}
 		b = append(b, 2)
 	}
-	return string(b)
+	return b
 }
 
 // checkSetuid says once that a set-user-ID or set-group-ID program ran
