@@ -44,7 +44,7 @@ func (b *Builder) generalize(p string, pid int) (string, genReason) {
 	if rest, ok := strings.CutPrefix(p, "/proc/"); ok {
 		first, tail, _ := strings.Cut(rest, "/")
 		// /proc/1 is init's in every run: it stays as it is.
-		if n, err := strconv.Atoi(first); err == nil && n > 1 {
+		if n, ok := atoi(first); ok && n > 1 {
 			if n != pid || n != b.runRoot {
 				return "/proc", genPid
 			}
@@ -59,7 +59,7 @@ func (b *Builder) generalize(p string, pid int) (string, genReason) {
 		return p, genNone
 	}
 	if rest, ok := strings.CutPrefix(p, "/dev/pts/"); ok {
-		if _, err := strconv.Atoi(rest); err == nil {
+		if _, ok := atoi(rest); ok {
 			return "/dev/pts", genPty
 		}
 	}
@@ -86,6 +86,19 @@ func (b *Builder) generalize(p string, pid int) (string, genReason) {
 		}
 	}
 	return p, genNone
+}
+
+// atoi is strconv.Atoi without the error value, which costs an
+// allocation: the /proc/sys and /proc/self of every process are
+// generalized again.
+func atoi(s string) (int, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && c != '+' && c != '-' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
 }
 
 // anchorDirs returns the values of vars, cleaned and symlink-resolved,

@@ -124,7 +124,7 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 	}
 	d := newDecoder()
 	d.borrow = true
-	obs, skipped, err := d.decodeChunk(data, name, first, skipBad, nil)
+	obs, skipped, err := d.decodeChunk(data, name, first, skipBad, batchFor(data, nil))
 	if err != nil {
 		return skipped, err
 	}
@@ -183,7 +183,7 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 				var sk int
 				var err error
 				bt.data = c.data
-				bt.obs, sk, err = d.decodeChunk(c.data, name, c.line, skipBad, bt.obs[:0])
+				bt.obs, sk, err = d.decodeChunk(c.data, name, c.line, skipBad, batchFor(c.data, bt.obs))
 				w.batches <- bt
 				w.skipped += sk
 				var le *learn.LineError
@@ -244,6 +244,17 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 		return skipped, firstBad
 	}
 	return skipped, rerr
+}
+
+// batchFor returns obs emptied, or a new slice, with room for the
+// observations of every line of data: grown by append, a batch would
+// leave garbage of twice its size (a megabyte and more) for the
+// collector to find and fresh pages to fault in.
+func batchFor(data []byte, obs []learn.Observation) []learn.Observation {
+	if n := bytes.Count(data, []byte{'\n'}) + 1; cap(obs) < n {
+		return make([]learn.Observation, 0, n)
+	}
+	return obs[:0]
 }
 
 // chunkSize is the size of the chunks ReadRun hands to its decoders.
