@@ -59,14 +59,14 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 		default:
 		}
 	}
-	// next returns the next chunk of whole lines and the number of its
-	// first line; io.EOF after the last chunk. The partial line at a
-	// chunk's end starts the next one.
+	// next returns the next chunk of whole lines, the number of its
+	// first line and how many newlines it holds; io.EOF after the last
+	// chunk. The partial line at a chunk's end starts the next one.
 	var carry, carryBuf []byte
 	eof := false
-	next := func() ([]byte, int, error) {
+	next := func() ([]byte, int, int, error) {
 		if eof {
-			return nil, 0, io.EOF
+			return nil, 0, 0, io.EOF
 		}
 		var buf []byte
 		select {
@@ -87,7 +87,7 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 					break
 				}
 				if err != nil {
-					return nil, 0, err
+					return nil, 0, 0, err
 				}
 			}
 			if eof {
@@ -103,11 +103,11 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
 		}
 		if len(buf) == 0 {
-			return nil, 0, io.EOF
+			return nil, 0, 0, io.EOF
 		}
-		first := line
-		line += bytes.Count(buf, []byte{'\n'})
-		return buf, first, nil
+		first, n := line, bytes.Count(buf, []byte{'\n'})
+		line += n
+		return buf, first, n, nil
 	}
 	readErr := func(err error) error {
 		if err == io.EOF {
@@ -118,13 +118,13 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 
 	// The first chunk, here: its first observation names the run's root
 	// process, which the other Builders need for /proc/PID.
-	data, first, err := next()
+	data, first, lines, err := next()
 	if err != nil {
 		return 0, readErr(err)
 	}
 	d := newDecoder()
 	d.borrow = true
-	obs, skipped, err := d.decodeChunk(data, name, first, skipBad, batchFor(data, nil))
+	obs, skipped, err := d.decodeChunk(data, name, first, skipBad, batchFor(lines, nil))
 	if err != nil {
 		return skipped, err
 	}
@@ -151,8 +151,8 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 		other   error
 	}
 	type chunk struct {
-		data []byte
-		line int
+		data        []byte
+		line, lines int
 	}
 	pairs := make([]*pair, max(1, nw/2))
 	chunks := make(chan chunk, nw)
@@ -183,7 +183,7 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 				var sk int
 				var err error
 				bt.data = c.data
-				bt.obs, sk, err = d.decodeChunk(c.data, name, c.line, skipBad, batchFor(c.data, bt.obs))
+				bt.obs, sk, err = d.decodeChunk(c.data, name, c.line, skipBad, batchFor(c.lines, bt.obs))
 				w.batches <- bt
 				w.skipped += sk
 				var le *learn.LineError
@@ -216,12 +216,12 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 	}
 	var rerr error
 	for !failed.Load() {
-		data, first, err := next()
+		data, first, lines, err := next()
 		if err != nil {
 			rerr = readErr(err)
 			break
 		}
-		chunks <- chunk{data, first}
+		chunks <- chunk{data, first, lines}
 	}
 	close(chunks)
 	decoders.Wait()
@@ -247,11 +247,11 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 }
 
 // batchFor returns obs emptied, or a new slice, with room for the
-// observations of every line of data: grown by append, a batch would
-// leave garbage of twice its size (a megabyte and more) for the
-// collector to find and fresh pages to fault in.
-func batchFor(data []byte, obs []learn.Observation) []learn.Observation {
-	if n := bytes.Count(data, []byte{'\n'}) + 1; cap(obs) < n {
+// observations of a chunk with that many newlines: grown by append, a
+// batch would leave garbage of twice its size (a megabyte and more) for
+// the collector to find and fresh pages to fault in.
+func batchFor(newlines int, obs []learn.Observation) []learn.Observation {
+	if n := newlines + 1; cap(obs) < n { // the last line may have none
 		return make([]learn.Observation, 0, n)
 	}
 	return obs[:0]
