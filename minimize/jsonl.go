@@ -29,7 +29,7 @@ import (
 // Why not learn.Reader and Add: encoding/json decodes a line in about
 // 3µs; a million-observation build would spend seconds in reflection,
 // longer than sorting the same file. Here the cores, two by two, decode
-// 1 MiB chunks and add their observations to a Builder of their own (the
+// 256 KiB chunks and add their observations to a Builder of their own (the
 // first two to b), and the Builders merge at the end: every step of Add
 // is a union, a sum or a minimum, so the order in which the chunks are
 // added does not show in the policy.
@@ -248,7 +248,7 @@ func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, e
 
 // batchFor returns obs emptied, or a new slice, with room for the
 // observations of a chunk with that many newlines: grown by append, a
-// batch would leave garbage of twice its size (a megabyte and more) for
+// batch would leave garbage of twice its size (most of a megabyte) for
 // the collector to find and fresh pages to fault in.
 func batchFor(newlines int, obs []learn.Observation) []learn.Observation {
 	if n := newlines + 1; cap(obs) < n { // the last line may have none
@@ -258,7 +258,10 @@ func batchFor(newlines int, obs []learn.Observation) []learn.Observation {
 }
 
 // chunkSize is the size of the chunks ReadRun hands to its decoders.
-const chunkSize = 1 << 20
+// Small enough that a chunk and its batch of observations (a third of a
+// megabyte) are still in the cache when the Builder adds them, on the
+// benchmark 8% less time than with 1 MiB chunks.
+const chunkSize = 256 << 10
 
 // poisonChunks makes ReadRun overwrite a chunk's buffer once decoded,
 // for the tests: a string the Builder kept without copying shows.
