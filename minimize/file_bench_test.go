@@ -37,6 +37,20 @@ func BenchmarkReadRunFile(b *testing.B) {
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 }
 
+// benchFile is the name and content of $LANDLEARN_BENCH_JSONL; the
+// benchmark is skipped without it.
+func benchFile(b *testing.B) (string, []byte) {
+	name := os.Getenv("LANDLEARN_BENCH_JSONL")
+	if name == "" {
+		b.Skip("LANDLEARN_BENCH_JSONL is not set")
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return name, data
+}
+
 // cpuTime is the CPU time this process used so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -48,14 +62,7 @@ func cpuTime() time.Duration {
 // one core: the observations of $LANDLEARN_BENCH_JSONL are decoded once,
 // then added to a Builder, and the policy assembled.
 func BenchmarkAddFile(b *testing.B) {
-	name := os.Getenv("LANDLEARN_BENCH_JSONL")
-	if name == "" {
-		b.Skip("LANDLEARN_BENCH_JSONL is not set")
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		b.Fatal(err)
-	}
+	name, data := benchFile(b)
 	d := newDecoder()
 	d.borrow = true
 	obs, _, err := d.decodeChunk(data, name, 1, false, nil)
@@ -79,14 +86,7 @@ func BenchmarkAddFile(b *testing.B) {
 // BenchmarkDecodeFile is the other half of BenchmarkReadRunFile: the
 // decoding of $LANDLEARN_BENCH_JSONL, on one core, without the Builder.
 func BenchmarkDecodeFile(b *testing.B) {
-	name := os.Getenv("LANDLEARN_BENCH_JSONL")
-	if name == "" {
-		b.Skip("LANDLEARN_BENCH_JSONL is not set")
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		b.Fatal(err)
-	}
+	name, data := benchFile(b)
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	var obs []learn.Observation
@@ -99,6 +99,7 @@ func BenchmarkDecodeFile(b *testing.B) {
 				chunk = chunk[:i+1]
 			}
 			rest = rest[len(chunk):]
+			var err error
 			if obs, _, err = d.decodeChunk(chunk, name, 1, false, obs[:0]); err != nil {
 				b.Fatal(err)
 			}
