@@ -55,8 +55,9 @@ import (
 // A receiver can be held up by the traced tree itself: its lstat of a
 // path on a FUSE mount that a traced process serves waits for that
 // process, which may be stopped in a call only a receiver can let go.
-// So when every receiver has been busy for stuckAfter without a new call
-// being received, another one starts, up to maxReceivers.
+// So when every receiver has been busy for two stuckAfter ticks in a row
+// without a new call being received, another one starts, up to
+// maxReceivers; it returns once a receiver is waiting again (serve).
 const (
 	receivers    = 1
 	maxReceivers = 8
@@ -72,8 +73,10 @@ type session struct {
 	threads *threadCache
 	seq     atomic.Uint64
 	n       atomic.Uint64 // calls stopped
-	// waiting is how many receivers are blocked in NOTIF_RECV.
-	waiting atomic.Int32
+	// waiting is how many receivers are blocked in NOTIF_RECV;
+	// received counts the notifications they received.
+	waiting  atomic.Int32
+	received atomic.Uint64
 
 	mu       sync.Mutex
 	recErr   error          // the first error of rec
@@ -222,11 +225,18 @@ func archOf(auditArch uint32, nr int32) (Arch, bool) {
 // when the last task using the filter is gone; POLLHUP on the listener
 // then says it is for good (ENOENT alone also means a caller was killed
 // before its notification was received).
-func (s *session) serve(fd int) error {
+//
+// An extra receiver (started by the notifier's watch) returns after a
+// call when another receiver is waiting: the help is no longer needed,
+// and every receiver blocked in NOTIF_RECV is woken by every call.
+func (s *session) serve(fd int, extra bool) error {
 	var n seccompNotif
 	for {
 		s.waiting.Add(1)
 		err := notifRecv(fd, &n)
+		if err == nil {
+			s.received.Add(1) // before waiting drops: see watch
+		}
 		s.waiting.Add(-1)
 		switch {
 		case err == nil:
@@ -241,6 +251,9 @@ func (s *session) serve(fd int) error {
 			return err
 		}
 		s.handle(fd, &n)
+		if extra && s.waiting.Load() > 0 {
+			return nil
+		}
 	}
 }
 

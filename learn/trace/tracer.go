@@ -300,7 +300,9 @@ func (r *runner) run(mode string, res *RunResult) error {
 			return fmt.Errorf("take the seccomp listener from the helper (pid %d): %w", mainPid, err)
 		}
 		defer unix.Close(lfd)
-		notifSyncWakeUp(lfd)
+		if err := notifSyncWakeUp(lfd); err != nil && r.o.Warnf != nil {
+			r.o.Warnf("the seccomp listener refused the synchronous wake-up (%v): tracing works, but each stopped call costs about four times more", err)
+		}
 		s := newSession(r.m, r.rec, tree, r.o.Warnf)
 		sup = &notifier{s: s, fd: lfd}
 	case len(f) == 2 && f[0] == "trace" && mode == ModePtrace:
@@ -501,14 +503,15 @@ func (n *notifier) start(fatal func()) {
 	n.fatal, n.done = fatal, make(chan struct{})
 	n.mu.Lock()
 	for range receivers {
-		n.spawn()
+		n.spawn(false)
 	}
 	n.mu.Unlock()
 	go n.watch()
 }
 
-// spawn starts a receiver; n.mu is held.
-func (n *notifier) spawn() {
+// spawn starts a receiver, an extra one (see serve) after the first;
+// n.mu is held.
+func (n *notifier) spawn(extra bool) {
 	n.live++
 	n.wg.Add(1)
 	go func() {
@@ -519,7 +522,7 @@ func (n *notifier) spawn() {
 		// the runtime's hand-offs (futex wake-ups, context switches)
 		// to every call.
 		runtime.LockOSThread()
-		err := n.s.serve(n.fd)
+		err := n.s.serve(n.fd, extra)
 		n.mu.Lock()
 		n.live--
 		if err != nil && n.err == nil {
@@ -533,25 +536,31 @@ func (n *notifier) spawn() {
 }
 
 // watch starts another receiver when every receiver has been busy for
-// stuckAfter and no call was received meanwhile (see receivers). A new
-// receiver is only started while another still runs, so wait's
-// WaitGroup never goes from zero back up.
+// two ticks of stuckAfter in a row and no call was received meanwhile
+// (see receivers). A new receiver is only started while another still
+// runs, so wait's WaitGroup never goes from zero back up.
 func (n *notifier) watch() {
 	t := time.NewTicker(stuckAfter)
 	defer t.Stop()
-	last := n.s.n.Load()
+	last := n.s.received.Load()
+	ticks := 0
 	for {
 		select {
 		case <-n.done:
 			return
 		case <-t.C:
 		}
-		calls := n.s.n.Load()
-		stuck := calls == last && n.s.waiting.Load() == 0
-		last = calls
+		got := n.s.received.Load()
+		if got == last && n.s.waiting.Load() == 0 {
+			ticks++
+		} else {
+			ticks = 0
+		}
+		last = got
 		n.mu.Lock()
-		if stuck && n.live > 0 && n.live < maxReceivers {
-			n.spawn()
+		if ticks >= 2 && n.live > 0 && n.live < maxReceivers {
+			n.spawn(true)
+			ticks = 0
 		}
 		n.mu.Unlock()
 	}
