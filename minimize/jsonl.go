@@ -406,10 +406,10 @@ func (d *decoder) accessList(raw []byte) []string {
 }
 
 // pathString returns the path b as a string. With d.borrow, the string
-// shares b's memory instead of being a copy: ReadRun's chunks are never
-// written again, and the Builder copies any path it keeps (see
-// Builder.own), so a million paths that are mostly seen before cost no
-// allocation.
+// shares b's memory instead of being a copy: it is only valid until
+// ReadRun reuses the chunk, and the Builder copies any path it keeps
+// (see Builder.own) before that, so a million paths that are mostly seen
+// before cost no allocation.
 func (d *decoder) pathString(b []byte) string {
 	if !d.borrow || len(b) == 0 {
 		return string(b)

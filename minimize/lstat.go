@@ -128,7 +128,7 @@ type lister struct {
 // d, from d's listing. It returns false, leaving out alone, when d
 // cannot be read or the listing does not answer for sure.
 func (l *lister) answer(d string, paths []string, idx []int, out []lstatKind, kinds bool) bool {
-	fd, err := openDirFD(d)
+	fd, err := openDirFD(d, 0)
 	if errors.Is(err, unix.ENOENT) {
 		for _, i := range idx {
 			out[i] = lstatMissing
@@ -201,10 +201,12 @@ func (l *lister) foldListed(name string) bool {
 }
 
 // openDirFD opens the directory d for reading its entries; O_DIRECTORY
-// fails on a FIFO instead of waiting for a writer.
-func openDirFD(d string) (int, error) {
+// fails on a FIFO instead of waiting for a writer. extra flags are
+// added (O_NOFOLLOW for a walk that must not follow a directory swapped
+// for a symlink since it was listed).
+func openDirFD(d string, extra int) (int, error) {
 	for {
-		fd, err := unix.Open(d, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(d, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|extra, 0)
 		if err != unix.EINTR {
 			return fd, err
 		}

@@ -44,7 +44,10 @@ func Reachable(p *policy.Policy, limit int) (n int, capped bool) {
 			paths = append(paths, filepath.Clean(r.Path))
 		}
 	}
-	sort.Strings(paths)
+	// Sorted with '/' before every other byte, a path's descendants
+	// follow it at once ("/a", "/a/c", "/a-b"; byte order would put
+	// "/a-b" between them and count "/a/c" twice).
+	sort.Slice(paths, func(i, j int) bool { return slashFirstLess(paths[i], paths[j]) })
 	var roots []string
 	for _, q := range paths {
 		if len(roots) > 0 && beneath(q, roots[len(roots)-1]) {
@@ -87,7 +90,7 @@ func (c *counter) add(n int) { c.n += n }
 // before the error. It is filepath.WalkDir as Reachable used it, without
 // its sorting, a DirEntry for every file, and a string for every name.
 func (c *counter) walk(dir string) {
-	fd, err := openDirFD(dir)
+	fd, err := openDirFD(dir, unix.O_NOFOLLOW)
 	if err != nil {
 		return
 	}
@@ -124,4 +127,23 @@ func (c *counter) walk(dir string) {
 			c.walk(d)
 		}
 	}
+}
+
+// slashFirstLess orders paths as byte strings in which '/' sorts before
+// every other byte.
+func slashFirstLess(a, b string) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x == '/' {
+			return true
+		}
+		if y == '/' {
+			return false
+		}
+		return x < y
+	}
+	return len(a) < len(b)
 }

@@ -37,6 +37,42 @@ func TestReachable(t *testing.T) {
 	}
 }
 
+// A rule beneath another is not walked again, even when a sibling whose
+// name continues the parent's ("a-b" after "a") sorts between them.
+func TestReachableNestedRuleAfterSibling(t *testing.T) {
+	d := t.TempDir()
+	for _, f := range []string{"a/x", "a/c/f", "a-b/y"} {
+		p := filepath.Join(d, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := policy.New(policy.KernelABI)
+	for _, r := range []string{"a", "a-b", "a/c"} {
+		p.FS = append(p.FS, policy.FSRule{Path: filepath.Join(d, r), Access: acc("read_file")})
+	}
+	if n, capped := Reachable(p, 100); n != 3 || capped {
+		t.Errorf("Reachable = %d, %t; want 3 (a/x, a/c/f, a-b/y), false", n, capped)
+	}
+}
+
+func TestSlashFirstLess(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"/a", "/a/c", true}, {"/a/c", "/a-b", true}, {"/a-b", "/a/c", false},
+		{"/a", "/a", false}, {"/a", "/b", true}, {"/b", "/a", false}, {"/", "/a", true},
+	} {
+		if got := slashFirstLess(c.a, c.b); got != c.want {
+			t.Errorf("slashFirstLess(%q, %q) = %t, want %t", c.a, c.b, got, c.want)
+		}
+	}
+}
+
 // The summary once read "files observed vs reachable: 32 vs 28": the
 // observed side counted /proc files and files the run deleted, which the
 // reachable side cannot count. Both now count the same kind of file, so a
