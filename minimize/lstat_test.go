@@ -21,15 +21,7 @@ import (
 func lstatTree(t *testing.T) string {
 	t.Helper()
 	d := t.TempDir()
-	mk := func(rel string) {
-		p := filepath.Join(d, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mk := func(rel string) { addEmptyFiles(t, d, rel) }
 	for _, f := range []string{"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "Upper", "naïve",
 		"sub/a", "sub/b", "sub/deep/c", "small/one", "file.txt", "gone0", "gone1", "big/keep"} {
 		mk(f)

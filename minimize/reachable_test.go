@@ -9,9 +9,20 @@ import (
 	"github.com/landlearn/landlearn/policy"
 )
 
-func TestReachable(t *testing.T) {
+// emptyFiles makes a temporary directory holding these empty files (and
+// their parent directories), and returns it.
+func emptyFiles(t *testing.T, files ...string) string {
+	t.Helper()
 	d := t.TempDir()
-	for _, f := range []string{"a", "b", "sub/c", "sub/d", "list/x", "list/y"} {
+	addEmptyFiles(t, d, files...)
+	return d
+}
+
+// addEmptyFiles makes these empty files, and their parent directories,
+// beneath d.
+func addEmptyFiles(t *testing.T, d string, files ...string) {
+	t.Helper()
+	for _, f := range files {
 		p := filepath.Join(d, f)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -20,6 +31,10 @@ func TestReachable(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+func TestReachable(t *testing.T) {
+	d := emptyFiles(t, "a", "b", "sub/c", "sub/d", "list/x", "list/y")
 	p := policy.New(policy.KernelABI)
 	p.FS = []policy.FSRule{
 		{Path: filepath.Join(d, "a"), Access: acc("read_file")},
@@ -40,16 +55,7 @@ func TestReachable(t *testing.T) {
 // A rule beneath another is not walked again, even when a sibling whose
 // name continues the parent's ("a-b" after "a") sorts between them.
 func TestReachableNestedRuleAfterSibling(t *testing.T) {
-	d := t.TempDir()
-	for _, f := range []string{"a/x", "a/c/f", "a-b/y"} {
-		p := filepath.Join(d, f)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d := emptyFiles(t, "a/x", "a/c/f", "a-b/y")
 	p := policy.New(policy.KernelABI)
 	for _, r := range []string{"a", "a-b", "a/c"} {
 		p.FS = append(p.FS, policy.FSRule{Path: filepath.Join(d, r), Access: acc("read_file")})
