@@ -32,9 +32,14 @@ var (
 
 // window is what a Listener collects between a start and an end fence.
 type window struct {
-	start    uint64            // serial of the start fence; 0 until it is seen
-	fences   map[string]uint64 // nonce → serial
-	serials  serialSet
+	start   uint64            // serial of the start fence; 0 until it is seen
+	fences  map[string]uint64 // nonce → serial
+	serials serialSet
+	// early are the serials delivered before start was known: the
+	// kernel queues events in the order they end, not in serial order,
+	// so an event numbered after the start fence can arrive before it
+	// (and before begin has read the fence's serial).
+	early    []uint64
 	landlock map[uint64]bool // serials of events with a Landlock record
 	parent   map[int]int     // pid → ppid, from SYSCALL records and /proc
 	corr     *Correlator
@@ -149,10 +154,22 @@ func (l *Listener) begin(ctx context.Context) (lost uint32, err error) {
 		return 0, err
 	}
 	l.mu.Lock()
-	l.win.start = start
-	l.win.serials = newSerialSet(start)
+	l.win.open(start)
 	l.mu.Unlock()
 	return st.Lost, nil
+}
+
+// open starts counting serials after start, the start fence's, with the
+// ones that arrived before it was known.
+func (w *window) open(start uint64) {
+	w.start = start
+	w.serials = newSerialSet(start)
+	for _, s := range w.early {
+		if s > start {
+			w.serials.add(s)
+		}
+	}
+	w.early = nil
 }
 
 func (l *Listener) abort() {

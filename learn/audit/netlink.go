@@ -177,7 +177,11 @@ func (l *Listener) deliver(typ int, msg string) {
 			l.notify()
 		}
 	}
-	if w.start == 0 || serial <= w.start {
+	if w.start == 0 {
+		w.early = append(w.early, serial)
+		return
+	}
+	if serial <= w.start {
 		return
 	}
 	w.serials.add(serial)

@@ -72,7 +72,10 @@ func TestNetlinkFD(t *testing.T) {
 // start, and delivers msgs to it (type, payload).
 func feed(start uint64, msgs ...any) *Listener {
 	l := &Listener{changed: make(chan struct{})}
-	l.win = &window{fences: map[string]uint64{}, landlock: map[uint64]bool{}, parent: map[int]int{}, corr: NewCorrelator(), start: start, serials: newSerialSet(start)}
+	l.win = &window{fences: map[string]uint64{}, landlock: map[uint64]bool{}, parent: map[int]int{}, corr: NewCorrelator()}
+	if start != 0 {
+		l.win.open(start)
+	}
 	for i := 0; i < len(msgs); i += 2 {
 		l.deliver(msgs[i].(int), msgs[i+1].(string))
 	}
@@ -88,6 +91,31 @@ const (
 	otherAccess = `audit(1700000000.100:%d): domain=ffff blockers=fs.write_file path="/elsewhere" dev="vda" ino=6`
 	otherAlloc  = `audit(1700000000.100:%d): domain=ffff status=allocated mode=enforcing pid=99 uid=0 exe="/usr/bin/other" comm="other"`
 )
+
+// Events are queued in the order they end, not in serial order: one
+// numbered after the start fence may arrive before it, and before begin
+// has read the fence's serial. It is no gap (verify once failed with
+// "1 audit events ... never arrived (serial gaps)" under load).
+func TestSerialBeforeStartFenceIsNoGap(t *testing.T) {
+	l := feed(0,
+		typeUser, fmt.Sprintf(unrelated, 101), // ended first, numbered after the fence
+		typeUser, `audit(1700000000.100:100): pid=1 uid=0 msg='landlearn-fence-0a1b2c3d4e5f6071'`,
+		typeUser, fmt.Sprintf(unrelated, 102), // before begin read the fence
+	)
+	start := l.win.fences["0a1b2c3d4e5f6071"]
+	if start != 100 {
+		t.Fatalf("fence serial %d, want 100", start)
+	}
+	l.win.open(start)
+	l.deliver(typeUser, fmt.Sprintf(unrelated, 103))
+	if n := l.win.serials.missing(104); n != 0 {
+		t.Errorf("%d serials missing between 100 and 104, want 0", n)
+	}
+	// A real gap still counts.
+	if n := l.win.serials.missing(106); n != 2 {
+		t.Errorf("%d serials missing between 100 and 106, want 2 (104, 105)", n)
+	}
+}
 
 func TestCollectExact(t *testing.T) {
 	l := feed(100,
