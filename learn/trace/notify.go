@@ -42,11 +42,12 @@ import (
 // no security boundary, and landlearn does not use it as one. The
 // program is watched, not contained; enforcement is Landlock's job.
 
-// receivers is how many goroutines wait on the listener at first: one, on its
-// own thread. With the synchronous wake-up (notifSyncWakeUp) a stopped
-// call switches straight to the receiver on its own CPU and back, so a
-// second receiver buys no parallelism; it costs, because every
-// notification wakes every receiver blocked in NOTIF_RECV. Measured on
+// receivers is how many goroutines wait on the listener at first: one,
+// on its own thread. With the synchronous wake-up (notifSyncWakeUp) a
+// stopped call switches straight to the receiver on its own CPU and
+// back, so a second receiver buys little parallelism; it costs, because
+// every notification wakes every receiver blocked in NOTIF_RECV (and
+// pulls it to the notifying CPU). Measured on
 // `find /usr/share -type f | xargs cat` (47k calls, 2 vCPUs): one
 // receiver makes 1.1 context switches a call against 1.9 for two, and
 // the learner uses 15% less CPU; on `make -j2` (10k calls) the learner's
