@@ -151,6 +151,20 @@ type row struct {
 	creds *[2]int
 }
 
+// start prepares a fresh directory (symlinks resolved, as the mapping
+// reports paths) for the row and returns it with the row's call in it.
+func (r row) start(t *testing.T) (string, *Call) {
+	t.Helper()
+	d, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.setup != nil {
+		r.setup(t, d)
+	}
+	return d, r.call(t, d)
+}
+
 // runRows runs table rows: predicted observations (default mode), then
 // the real syscall, whose success must match the prediction, then the
 // accurate-mode observations from the real result.
@@ -158,14 +172,7 @@ func runRows(t *testing.T, rows []row) {
 	t.Helper()
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
-			d, err := filepath.EvalSymlinks(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.setup != nil {
-				r.setup(t, d)
-			}
-			c := r.call(t, d)
+			d, c := r.start(t)
 			tr := &selfTracee{creds: r.creds}
 			p := Prepare(c, tr)
 			var got []learn.Observation

@@ -167,14 +167,7 @@ func kernelCheck(t *testing.T, r row) {
 		t.Skipf("Landlock ABI %d < %d: the row cannot be checked against the kernel", landlockABI(t), abiForCheck)
 	}
 	fresh := func() (*Call, []learn.Observation) {
-		d, err := filepath.EvalSymlinks(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.setup != nil {
-			r.setup(t, d)
-		}
-		c := r.call(t, d)
+		_, c := r.start(t)
 		var obs []learn.Observation
 		if p := Prepare(c, &selfTracee{}); p != nil {
 			obs = p.Finish(nil)
