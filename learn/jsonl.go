@@ -14,10 +14,11 @@ import (
 // buffering, so a learner killed with SIGKILL leaves every line it
 // recorded. It is safe for concurrent use.
 type Writer struct {
-	mu  sync.Mutex
-	w   io.Writer
-	n   int
-	buf bytes.Buffer
+	mu   sync.Mutex
+	w    io.Writer
+	n    int
+	buf  bytes.Buffer // encoding/json's line
+	line []byte       // appendLine's line
 }
 
 // NewWriter returns a Writer on w. Pass an *os.File to get the
@@ -28,9 +29,9 @@ func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 func (w *Writer) Record(o Observation) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.buf.Reset()
-	if line, ok := appendLine(w.buf.AvailableBuffer(), &o); ok {
-		w.buf.Write(line)
+	line, ok := appendLine(w.line[:0], &o)
+	if ok {
+		w.line = line
 	} else {
 		w.buf.Reset()
 		enc := json.NewEncoder(&w.buf)
@@ -38,8 +39,9 @@ func (w *Writer) Record(o Observation) error {
 		if err := enc.Encode(o); err != nil {
 			return fmt.Errorf("encode observation %d: %w", o.Seq, err)
 		}
+		line = w.buf.Bytes()
 	}
-	if _, err := w.w.Write(w.buf.Bytes()); err != nil {
+	if _, err := w.w.Write(line); err != nil {
 		return fmt.Errorf("write observation %d: %w", o.Seq, err)
 	}
 	w.n++
