@@ -74,10 +74,8 @@ type session struct {
 	threads *threadCache
 	seq     atomic.Uint64
 	n       atomic.Uint64 // calls stopped
-	// waiting is how many receivers are blocked in NOTIF_RECV;
-	// received counts the notifications they received.
-	waiting  atomic.Int32
-	received atomic.Uint64
+	// waiting is how many receivers are blocked in NOTIF_RECV.
+	waiting atomic.Int32
 
 	mu       sync.Mutex
 	recErr   error          // the first error of rec
@@ -236,7 +234,7 @@ func (s *session) serve(fd int, extra bool) error {
 		s.waiting.Add(1)
 		err := notifRecv(fd, &n)
 		if err == nil {
-			s.received.Add(1) // before waiting drops: see watch
+			s.n.Add(1) // before waiting drops: see the notifier's watch
 		}
 		s.waiting.Add(-1)
 		switch {
@@ -272,7 +270,6 @@ func listenerHungUp(fd int) bool {
 
 // handle maps one notification and lets the call run.
 func (s *session) handle(fd int, n *seccompNotif) {
-	s.n.Add(1)
 	tid := int(n.Pid)
 	arch, ok := archOf(n.Data.Arch, n.Data.Nr)
 	if !ok {

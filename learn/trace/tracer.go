@@ -509,8 +509,8 @@ func (n *notifier) start(fatal func()) {
 	go n.watch()
 }
 
-// spawn starts a receiver, an extra one (see serve) after the first;
-// n.mu is held.
+// spawn starts a receiver; an extra one (from watch) returns once it is
+// no longer needed (see serve). n.mu is held.
 func (n *notifier) spawn(extra bool) {
 	n.live++
 	n.wg.Add(1)
@@ -542,7 +542,7 @@ func (n *notifier) spawn(extra bool) {
 func (n *notifier) watch() {
 	t := time.NewTicker(stuckAfter)
 	defer t.Stop()
-	last := n.s.received.Load()
+	last := n.s.n.Load()
 	ticks := 0
 	for {
 		select {
@@ -550,7 +550,7 @@ func (n *notifier) watch() {
 			return
 		case <-t.C:
 		}
-		got := n.s.received.Load()
+		got := n.s.n.Load()
 		if got == last && n.s.waiting.Load() == 0 {
 			ticks++
 		} else {
