@@ -124,7 +124,9 @@ func TestRunInterruptLeavesNothing(t *testing.T) {
 }
 
 func testInterrupt(t *testing.T, accurate bool) {
-	l := startLearner(t, `echo $$ > main.pid; cat started >/dev/null; sleep 1000 & exec sleep 1000`, accurate)
+	// The background sleep is started before ./started is opened: a
+	// Ctrl-C sent before the shell forked it would leave nothing behind.
+	l := startLearner(t, `sleep 1000 & echo $$ > main.pid; cat started >/dev/null; exec sleep 1000`, accurate)
 	l.waitStarted(t)
 	b, err := os.ReadFile(filepath.Join(l.dir, "main.pid"))
 	if err != nil {
