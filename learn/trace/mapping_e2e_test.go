@@ -333,3 +333,32 @@ exec 3>trunc-me; exec 3>&-; : > trunc-me; cat < /proc/self/fd/0 >/dev/null; true
 		})
 	}
 }
+
+// TestE2EDirCacheFollowsRenames: a directory the tracer has cached
+// (dircache.go) is moved away and a symlink put in its place by the
+// traced program itself; the file read through the symlink must be
+// learned where it really is, in both modes.
+func TestE2EDirCacheFollowsRenames(t *testing.T) {
+	for _, accurate := range []bool{false, true} {
+		t.Run("accurate="+strconv.FormatBool(accurate), func(t *testing.T) {
+			d, _ := filepath.EvalSymlinks(t.TempDir())
+			writeFile(t, d+"/a/b/f", "x", 0o644)
+			writeFile(t, d+"/elsewhere/g", "y", 0o644)
+			script := `cat "$1/a/b/f" >/dev/null && mv "$1/a/b" "$1/a/old" && ln -s "$1/elsewhere" "$1/a/b" && cat "$1/a/b/g" >/dev/null && rm "$1/a/b" && mkdir "$1/a/b" && touch "$1/a/b/f"`
+			rec, code := traceRun(t, d, accurate, "sh", "-c", script, "sh", d)
+			if code != 0 {
+				t.Fatalf("exit %d:\n%s", code, rec.dump(d))
+			}
+			contains(t, rec, d,
+				`{"syscall":"openat","path":"$D/a/b/f","type":"file","access":["read_file"]}`,
+				`{"syscall":"openat","path":"$D/elsewhere/g","type":"file","access":["read_file"]}`,
+				`{"syscall":"openat","path":"$D/a/b","type":"dir","access":["make_reg"],"created":true,"dst":"$D/a/b/f"}`,
+			)
+			for _, l := range rec.lines(d) {
+				if strings.Contains(l, `"$D/a/b/g"`) {
+					t.Errorf("learned through the symlink's name: %s", l)
+				}
+			}
+		})
+	}
+}

@@ -30,7 +30,10 @@ type selfTracee struct {
 	creds  *[2]int
 	inTree map[int]bool
 	root   string
+	dirs   *dirCache // nil: no directory cache
 }
+
+func (s *selfTracee) dirCache() *dirCache { return s.dirs }
 
 func (s *selfTracee) ReadMem(addr uint64, b []byte) error {
 	n, err := unix.ProcessVMReadv(os.Getpid(),

@@ -202,6 +202,14 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 	if dotdot && w.rootDir() != "/" {
 		return node{}, false
 	}
+	clean := !dotdot && !strings.Contains(dir, "//") && !strings.Contains(dir, "/./") && !strings.HasSuffix(dir, "/.") && !strings.HasSuffix(dir, "/")
+	var dirs *dirCache
+	if dc, ok := w.m.t.(dirCacher); ok && clean {
+		dirs = dc.dirCache()
+	}
+	if dirs != nil && dirs.has(dir) {
+		return w.cachedDir(dirs, dir, name, follow, slash)
+	}
 	dfd, err := unix.Openat2(unix.AT_FDCWD, dir, &unix.OpenHow{
 		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
@@ -219,8 +227,11 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 	}
 	err = unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	unix.Close(dfd)
-	if dotdot || strings.Contains(dir, "//") || strings.Contains(dir, "/./") || strings.HasSuffix(dir, "/.") {
+	if !clean {
 		dir = path.Clean(dir)
+	}
+	if dirs != nil {
+		dirs.add(dir)
 	}
 	next := path.Join(dir, name)
 	switch {
@@ -233,6 +244,24 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 }
 
 var learnerIsRoot = os.Geteuid() == 0
+
+// cachedDir is fastWalk's answer for name in dir, a directory it reached
+// through no symlink before (see dirCache): one lstat of the path, and
+// for a missing name one of dir, which may have gone since. Anything
+// else is left to walkPath, and dir forgotten.
+func (w *walker) cachedDir(dirs *dirCache, dir, name string, follow, slash bool) (node, bool) {
+	next := dir + "/" + name
+	var st unix.Stat_t
+	err := unix.Lstat(next, &st)
+	if err == nil {
+		return w.fastNode(dir, next, &st, follow, slash)
+	}
+	if err == unix.ENOENT && unix.Lstat(dir, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return node{path: next, parent: dir, slash: slash}, true
+	}
+	dirs.forget(dir)
+	return node{}, false
+}
 
 // fastNode is walkPath's node for an existing final component.
 func (w *walker) fastNode(dir, next string, st *unix.Stat_t, follow, slash bool) (node, bool) {

@@ -72,8 +72,11 @@ type session struct {
 	tree procTree
 	// threads caches what the mapping asks of each thread (tracee.go).
 	threads *threadCache
-	seq     atomic.Uint64
-	n       atomic.Uint64 // calls stopped
+	// dirs are the directories known to be reached through no symlink
+	// (dircache.go).
+	dirs *dirCache
+	seq  atomic.Uint64
+	n    atomic.Uint64 // calls stopped
 	// waiting is how many receivers are blocked in NOTIF_RECV.
 	waiting atomic.Int32
 
@@ -90,7 +93,7 @@ func newSession(m *mapping, rec learn.Recorder, tree procTree, warnf func(string
 	if warnf == nil {
 		warnf = func(string, ...any) {}
 	}
-	return &session{m: m, rec: rec, tree: tree, threads: newThreadCache(), last: map[int][]byte{}, warned: map[string]bool{}, warnf: warnf, execSeen: map[string]bool{}}
+	return &session{m: m, rec: rec, tree: tree, threads: newThreadCache(), dirs: newDirCache(), last: map[int][]byte{}, warned: map[string]bool{}, warnf: warnf, execSeen: map[string]bool{}}
 }
 
 // warnOnce prints a warning the first time key is seen.
@@ -283,15 +286,28 @@ func (s *session) handle(fd int, n *seccompNotif) {
 		}
 		return
 	}
-	t := newProcTracee(tid, s.tree, s.threads)
+	t := newProcTracee(tid, s.tree, s.threads, s.dirs)
 	c := Call{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(n.Data.Nr), Args: n.Data.Args}
+	// A call that may move or remove a directory empties the directory
+	// cache before it is looked at, and again once it is let go, for the
+	// walks made meanwhile (its own, other receivers'). One made after it
+	// is let go but before it runs can still keep a directory it removes:
+	// cachedDir notices that when the entry is used.
+	changesDirs := dirChanging[SyscallName(arch, c.Nr)]
+	if changesDirs {
+		s.dirs.clear()
+	}
 	var obs []learn.Observation
 	if p := s.prepare(&c, t); p != nil {
 		obs = p.Finish(nil)
 	}
 	// A successful answer proves the call was still pending, so every
 	// read above was of this caller (see the top of this file).
-	if notifContinue(fd, n.ID) != nil {
+	err := notifContinue(fd, n.ID)
+	if changesDirs {
+		s.dirs.clear()
+	}
+	if err != nil {
 		return // interrupted before it ran (see above)
 	}
 	s.record(tid, &c, obs)

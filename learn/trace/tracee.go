@@ -25,14 +25,17 @@ type procTracee struct {
 	tid    int
 	tree   procTree
 	cache  *threadCache
+	dirs   *dirCache    // nil: fastWalk opens every directory
 	ent    *threadEntry // this thread's cache entry, once looked up
 	proc   string       // "/proc/TID/"
 	status []byte       // /proc/TID/status, read at most once
 }
 
-func newProcTracee(tid int, tree procTree, cache *threadCache) *procTracee {
-	return &procTracee{tid: tid, tree: tree, cache: cache, proc: "/proc/" + strconv.Itoa(tid) + "/"}
+func newProcTracee(tid int, tree procTree, cache *threadCache, dirs *dirCache) *procTracee {
+	return &procTracee{tid: tid, tree: tree, cache: cache, dirs: dirs, proc: "/proc/" + strconv.Itoa(tid) + "/"}
 }
+
+func (t *procTracee) dirCache() *dirCache { return t.dirs }
 
 // ReadMem reads with process_vm_readv, which takes a thread id as well
 // as a process id: the memory is the same.
