@@ -1,6 +1,14 @@
 package trace
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -59,5 +67,65 @@ func TestBuildFilterRefusesLongJumps(t *testing.T) {
 	_, err := buildFilter(filterSpec{Syscalls: map[Arch][]uint32{ArchX86_64: nrs}, Stop: unix.SECCOMP_RET_TRACE})
 	if err == nil {
 		t.Fatal("no error for a 400-syscall list")
+	}
+}
+
+// TestFloorFilterMatches keeps bench/floor.c, which measures what the
+// filter alone costs, stopping exactly the calls landlearn stops.
+func TestFloorFilterMatches(t *testing.T) {
+	src, err := os.ReadFile("../../bench/floor.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	array := func(name string) []uint32 {
+		t.Helper()
+		m := regexp.MustCompile(`(?s)` + name + `\[\] = \{(.*?)\};`).FindSubmatch(src)
+		if m == nil {
+			t.Fatalf("bench/floor.c has no array %s", name)
+		}
+		var out []uint32
+		for _, f := range strings.Split(string(m[1]), ",") {
+			v, err := strconv.ParseUint(strings.TrimSpace(f), 0, 32)
+			if err != nil {
+				t.Fatalf("bench/floor.c %s: %v", name, err)
+			}
+			out = append(out, uint32(v))
+		}
+		return out
+	}
+	if got, want := array("stopped"), FilterSyscalls(ArchX86_64); !slices.Equal(got, want) {
+		t.Errorf("bench/floor.c stops %v, landlearn stops %v on x86_64", got, want)
+	}
+	if got, want := array("allowed_ioctls"), AlwaysAllowedIoctls; !slices.Equal(got, want) {
+		t.Errorf("bench/floor.c lets ioctls %#x through, landlearn %#x", got, want)
+	}
+}
+
+// TestFloorRuns builds bench/floor.c and runs a shell under it in each
+// way bench/floor.sh uses: the exit status is the shell's, and its open
+// of /etc/hostname was stopped (the filter assembled right).
+func TestFloorRuns(t *testing.T) {
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("no gcc to build bench/floor.c")
+	}
+	requireTracing(t)
+	bin := filepath.Join(t.TempDir(), "floor")
+	if out, err := exec.Command(gcc, "-O2", "-o", bin, "../../bench/floor.c", "-lpthread").CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	for _, flags := range [][]string{{"-r", "1", "-s"}, {"-r", "2"}, {"-r", "2", "-p"}, {"-r", "2", "-p", "-s"}} {
+		args := append(append([]string{"-c"}, flags...), "sh", "-c", "cat /etc/hostname >/dev/null; exit 3")
+		cmd := exec.Command(bin, args...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+			t.Errorf("floor %v: %v, want exit status 3\n%s", flags, err, stderr.String())
+		}
+		var n int
+		if _, err := fmt.Sscanf(stderr.String(), "floor: %d calls stopped", &n); err != nil || n < 2 {
+			t.Errorf("floor %v: %q, want at least the execve of cat and its open of /etc/hostname stopped", flags, stderr.String())
+		}
 	}
 }
