@@ -18,14 +18,10 @@ set -eu
 
 runs=${1:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/bench/lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/landlearn-floor.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
-
 command -v gcc > /dev/null || { echo "bench/floor.sh needs gcc" >&2; exit 2; }
 command -v bc > /dev/null || { echo "bench/floor.sh needs bc" >&2; exit 2; }
-echo "building landlearn and bench/floor.c..." >&2
-(cd "$root" && go build -o "$work/landlearn" ./cmd/landlearn)
+. "$root/bench/lib.sh"
+build_landlearn
 gcc -O2 -o "$work/floor" "$root/bench/floor.c" -lpthread
 make_sources "$work/src"
 cpus=$(nproc)

@@ -1,5 +1,15 @@
-# bench/lib.sh: what bench/trace.sh and bench/floor.sh share. Sourced,
-# with $work set to a scratch directory.
+# bench/lib.sh: what bench/trace.sh and bench/floor.sh share. Sourced
+# with $root set to the repository; it sets $work, a scratch directory
+# removed on exit.
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/landlearn-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+# build_landlearn: the binary under test, as $work/landlearn.
+build_landlearn() {
+	echo "building landlearn..." >&2
+	(cd "$root" && go build -o "$work/landlearn" ./cmd/landlearn)
+}
 
 # The workloads of issue 3: (a) make -j2 of the sources make_sources
 # writes, (b) a file-heavy run.

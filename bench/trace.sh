@@ -16,12 +16,7 @@ set -eu
 runs=${1:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/bench/lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/landlearn-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
-
-echo "building landlearn..." >&2
-(cd "$root" && go build -o "$work/landlearn" ./cmd/landlearn)
-
+build_landlearn
 make_sources "$work/src"
 
 make_cmd="make -s -j2 -C $work/src"
