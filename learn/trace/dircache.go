@@ -7,8 +7,8 @@ import "sync"
 // them (the caller's root is part of the path). A path whose directory
 // part is one of them needs a single lstat of the whole path instead of
 // openat2, fstatat and close: on (b) of bench/trace.sh, where cat opens
-// tens of thousands of files a directory at a time, that is 2 syscalls
-// of the 8 a call costs the learner (−5% wall time, measured).
+// tens of thousands of files a directory at a time, that is 2 of the 8
+// system calls a call cost the receiver (0.06 s of 1.9 s, measured).
 //
 // Only a directory removed, renamed, or replaced by a symlink makes an
 // entry wrong. A traced call that can do that (dirChanging) empties the
