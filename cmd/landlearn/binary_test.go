@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -43,6 +47,34 @@ func landlearnBinary(t *testing.T) string {
 		t.Fatalf("building landlearn: %v", testBin.err)
 	}
 	return testBin.path
+}
+
+// cliResult is how one landlearn invocation ended.
+type cliResult struct {
+	stdout, stderr string
+	code           int
+}
+
+// runBinary runs bin with args in dir ("": the test's own directory),
+// with env as its whole environment (nil: this process's) and stdin
+// (nil: /dev/null). A process killed by signal N ends with 128+N, as a
+// shell reports it.
+func runBinary(t *testing.T, bin, dir string, env []string, stdin io.Reader, args ...string) cliResult {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir, cmd.Env, cmd.Stdin = dir, env, stdin
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("landlearn %v: %v", args, err)
+	}
+	code := cmd.ProcessState.ExitCode()
+	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() {
+		code = 128 + int(ws.Signal())
+	}
+	return cliResult{out.String(), errb.String(), code}
 }
 
 // removeTestBinary is TestMain's clean-up.

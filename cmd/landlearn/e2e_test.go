@@ -21,7 +21,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -49,23 +48,7 @@ func e2eEnv(home string) []string {
 // e2eRun runs landlearn with args in dir with env.
 func e2eRun(t *testing.T, dir string, env []string, args ...string) cliResult {
 	t.Helper()
-	cmd := exec.Command(emitTestBinary(t), args...)
-	cmd.Dir = dir
-	cmd.Env = env
-	cmd.Stdin = strings.NewReader("")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-		if ws := ee.Sys().(syscall.WaitStatus); ws.Signaled() {
-			code = 128 + int(ws.Signal())
-		}
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return cliResult{out.String(), errb.String(), code}
+	return runBinary(t, emitTestBinary(t), dir, env, strings.NewReader(""), args...)
 }
 
 // e2eNeeds skips when this machine cannot run the end-to-end tests: they

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,28 +17,10 @@ func emitTestBinary(t *testing.T) string {
 	return landlearnBinary(t)
 }
 
-// cliResult is what one landlearn invocation did.
-type cliResult struct {
-	stdout, stderr string
-	code           int
-}
-
 // runCLI runs landlearn with args and stdin, in dir.
 func runCLI(t *testing.T, dir, stdin string, args ...string) cliResult {
 	t.Helper()
-	cmd := exec.Command(emitTestBinary(t), args...)
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return cliResult{out.String(), errb.String(), code}
+	return runBinary(t, emitTestBinary(t), dir, nil, strings.NewReader(stdin), args...)
 }
 
 func writeFiles(t *testing.T, files map[string]string) string {

@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,18 +21,8 @@ func TestExplainCLI(t *testing.T) {
 	}
 	run := func(stdin string, args ...string) (stdout, stderr string, code int) {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Dir = data
-		cmd.Stdin = strings.NewReader(stdin)
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return o.String(), e.String(), code
+		r := runBinary(t, bin, data, nil, strings.NewReader(stdin), args...)
+		return r.stdout, r.stderr, r.code
 	}
 	golden, err := os.ReadFile(filepath.Join(data, "golden", "explain-raw.txt"))
 	if err != nil {

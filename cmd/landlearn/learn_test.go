@@ -29,31 +29,15 @@ func learnTestBinary(t *testing.T) string {
 	return landlearnBinary(t)
 }
 
-// learnRun is one finished `landlearn learn`.
-type learnRun struct {
-	code           int
-	stdout, stderr string
-}
-
-func runLearnCLI(t *testing.T, dir string, args ...string) learnRun {
+func runLearnCLI(t *testing.T, dir string, args ...string) cliResult {
 	t.Helper()
 	return runLearnCLIEnv(t, dir, nil, args...)
 }
 
 // runLearnCLIEnv runs landlearn with env added to the environment.
-func runLearnCLIEnv(t *testing.T, dir string, env []string, args ...string) learnRun {
+func runLearnCLIEnv(t *testing.T, dir string, env []string, args ...string) cliResult {
 	t.Helper()
-	cmd := exec.Command(learnTestBinary(t), args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatalf("landlearn %v: %v", args, err)
-	}
-	return learnRun{code: cmd.ProcessState.ExitCode(), stdout: o.String(), stderr: e.String()}
+	return runBinary(t, learnTestBinary(t), dir, append(os.Environ(), env...), nil, args...)
 }
 
 func readObservations(t *testing.T, path string) []learn.Observation {

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -22,14 +20,7 @@ func TestRun(t *testing.T) {
 	if abi, err := ll.LandlockGetABIVersion(); err != nil || abi < 6 {
 		t.Skipf("needs Landlock ABI 6 or later (have %d, %v)", abi, err)
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("needs the go command to build landlearn")
-	}
-	bin := filepath.Join(t.TempDir(), "landlearn")
-	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := landlearnBinary(t)
 	examples, err := filepath.Abs("../../examples")
 	if err != nil {
 		t.Fatal(err)
@@ -39,19 +30,8 @@ func TestRun(t *testing.T) {
 	// run runs landlearn with args and returns how it ended.
 	run := func(t *testing.T, args ...string) (status int, stdout, stderr string) {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Fatalf("landlearn %v: %v", args, err)
-		}
-		status = cmd.ProcessState.ExitCode()
-		if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() {
-			status = 128 + int(ws.Signal())
-		}
-		return status, o.String(), e.String()
+		r := runBinary(t, bin, "", nil, nil, args...)
+		return r.code, r.stdout, r.stderr
 	}
 	expect := func(t *testing.T, args []string, status int, stdout, stderr string) {
 		t.Helper()

@@ -34,16 +34,8 @@ func auditTestBinary(t *testing.T) string {
 // runLandlearn runs the binary in dir and returns its status and output.
 func runLandlearn(t *testing.T, bin, dir string, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatalf("landlearn %v: %v", args, err)
-	}
-	return cmd.ProcessState.ExitCode(), o.String(), e.String()
+	r := runBinary(t, bin, dir, nil, nil, args...)
+	return r.code, r.stdout, r.stderr
 }
 
 // catPolicy lets cat run and read the files given.
