@@ -362,3 +362,37 @@ func TestE2EDirCacheFollowsRenames(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EExecAfterChroot: chroot(1) opens its libraries (the tracer
+// caches its root, "/"), calls chroot(2) and execs a program inside the
+// new root. The exec'd path must be resolved in the new root, in both
+// modes: an exec drops the caller's cached facts before it is mapped.
+func TestE2EExecAfterChroot(t *testing.T) {
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("no gcc to build a static program for the chroot")
+	}
+	chroot, err := exec.LookPath("chroot")
+	if err != nil {
+		t.Skip("no chroot command")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("chroot(2) needs root")
+	}
+	d, _ := filepath.EvalSymlinks(t.TempDir())
+	src := filepath.Join(d, "t.c")
+	writeFile(t, src, "int main(void) { return 0; }\n", 0o644)
+	mkdir(t, d+"/root/bin")
+	if out, err := exec.Command(gcc, "-static", "-O", "-o", d+"/root/bin/t", src).CombinedOutput(); err != nil {
+		t.Skipf("gcc -static: %v\n%s", err, out)
+	}
+	for _, accurate := range []bool{false, true} {
+		t.Run("accurate="+strconv.FormatBool(accurate), func(t *testing.T) {
+			rec, code := traceRun(t, d, accurate, chroot, d+"/root", "/bin/t")
+			if code != 0 {
+				t.Fatalf("exit %d:\n%s", code, rec.dump(d))
+			}
+			contains(t, rec, d, `{"syscall":"execve","path":"$D/root/bin/t","type":"file","access":["execute","read_file"]}`)
+		})
+	}
+}

@@ -321,6 +321,7 @@ func (s *session) prepare(c *Call, t *procTracee) Pending {
 	exec := isExec(c)
 	if exec {
 		s.threads.dropThreadGroup(c.TID, c.PID)
+		t.ent = nil // looked up for the caller's tgid: look it up afresh
 	}
 	p := s.m.prepare(c, t)
 	if exec {
