@@ -3,6 +3,7 @@ package trace
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -338,9 +339,13 @@ func isExec(c *Call) bool {
 	return false
 }
 
-// err is the first recorder error, if any.
-func (s *session) err() error {
+// recordErr is the first recorder error, if any, as both supervisors'
+// wait reports it.
+func (s *session) recordErr() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.recErr
+	if s.recErr != nil {
+		return fmt.Errorf("record observations: %w", s.recErr)
+	}
+	return nil
 }

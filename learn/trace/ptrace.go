@@ -3,10 +3,7 @@ package trace
 import (
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
-	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -72,7 +69,6 @@ type ptracer struct {
 	attachc chan attachReq
 	quit    chan struct{}
 	done    chan error
-	n       atomic.Uint64
 }
 
 type attachReq struct {
@@ -84,6 +80,7 @@ type attachReq struct {
 // inFlight is a call between its seccomp stop and its exit stop.
 type inFlight struct {
 	c       Call
+	t       *procTracee
 	pending Pending
 	name    string
 }
@@ -106,8 +103,13 @@ func (p *ptracer) attach(pid int, tree procTree) error {
 // start: serving began at attach. A fatal error ends the tracing
 // thread, and PTRACE_O_EXITKILL kills every tracee with it.
 func (p *ptracer) start(func())  {}
-func (p *ptracer) wait() error   { return <-p.done }
-func (p *ptracer) calls() uint64 { return p.n.Load() }
+func (p *ptracer) wait() error {
+	if err := <-p.done; err != nil {
+		return err
+	}
+	return p.s.recordErr()
+}
+func (p *ptracer) calls() uint64 { return p.s.n.Load() }
 
 // stop ends the tracing thread if nothing was attached.
 func (p *ptracer) stop() { close(p.quit) }
@@ -237,7 +239,7 @@ func (p *ptracer) wanted(info *ptraceSyscallInfo) bool {
 // entryStop looks at a call before it runs: info is from its seccomp
 // stop, or its entry stop when there is no filter (same layout).
 func (p *ptracer) entryStop(tid int, info *ptraceSyscallInfo, flight map[int]*inFlight) {
-	p.n.Add(1)
+	p.s.n.Add(1)
 	arch, ok := archOf(info.Arch, int32(info.Union[0]))
 	if !ok {
 		return
@@ -246,7 +248,7 @@ func (p *ptracer) entryStop(tid int, info *ptraceSyscallInfo, flight map[int]*in
 	c := Call{Seq: p.s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(info.Union[0])}
 	copy(c.Args[:], info.Union[1:7])
 	if pend := p.s.prepare(&c, t); pend != nil {
-		flight[tid] = &inFlight{c: c, pending: pend, name: SyscallName(arch, c.Nr)}
+		flight[tid] = &inFlight{c: c, t: t, pending: pend, name: SyscallName(arch, c.Nr)}
 	}
 }
 
@@ -264,7 +266,7 @@ func (p *ptracer) exitStop(tid int, info *ptraceSyscallInfo, flight map[int]*inF
 	}
 	res := Result{Ret: ret}
 	if ret >= 0 && fdSyscalls[f.name] {
-		res.FDPath, _ = os.Readlink("/proc/" + strconv.Itoa(tid) + "/fd/" + strconv.FormatInt(ret, 10))
+		res.FDPath, _ = f.t.FDPath(int(ret))
 	}
 	p.s.record(tid, &f.c, f.pending.Finish(&res))
 }

@@ -572,10 +572,7 @@ func (n *notifier) wait() error {
 	if n.err != nil {
 		return n.err
 	}
-	if err := n.s.err(); err != nil {
-		return fmt.Errorf("record observations: %w", err)
-	}
-	return nil
+	return n.s.recordErr()
 }
 
 func (n *notifier) calls() uint64 { return n.s.n.Load() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,5 +282,27 @@ func TestRunContextCancel(t *testing.T) {
 	}
 	if res.ExitCode != 128+9 {
 		t.Errorf("exit code %d, want %d (SIGKILL)", res.ExitCode, 128+9)
+	}
+}
+
+// failingRecorder refuses every observation, as a full disk would.
+type failingRecorder struct{}
+
+func (failingRecorder) Record(learn.Observation) error { return errors.New("disk full") }
+
+// TestRunReportsRecorderErrors: an observation that cannot be recorded
+// fails the run, in both modes (the program still runs to its end).
+func TestRunReportsRecorderErrors(t *testing.T) {
+	requireTracing(t)
+	for _, accurate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("accurate=%v", accurate), func(t *testing.T) {
+			res, err := run(context.Background(), []string{"cat", "/etc/hostname"}, Options{Accurate: accurate, Stdout: io.Discard}, failingRecorder{}, testMapping())
+			if err == nil || !strings.Contains(err.Error(), "record observations: disk full") {
+				t.Errorf("run: %v, want the recorder's error", err)
+			}
+			if res.ExitCode != 0 || res.Calls == 0 {
+				t.Errorf("exit %d after %d calls stopped, want cat to finish", res.ExitCode, res.Calls)
+			}
+		})
 	}
 }
