@@ -102,7 +102,7 @@ func (p *ptracer) attach(pid int, tree procTree) error {
 
 // start: serving began at attach. A fatal error ends the tracing
 // thread, and PTRACE_O_EXITKILL kills every tracee with it.
-func (p *ptracer) start(func())  {}
+func (p *ptracer) start(func()) {}
 func (p *ptracer) wait() error {
 	if err := <-p.done; err != nil {
 		return err
