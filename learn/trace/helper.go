@@ -197,7 +197,7 @@ func execMain(mode, filterHex, path string, argv []string) int {
 	listener := mode == ModeNotify
 	fd := -1
 	if mode != helperNoFilter {
-		fd, err = installFilter(prog, true)
+		fd, err = installFilter(prog)
 	}
 	switch {
 	case errors.Is(err, unix.EBUSY):

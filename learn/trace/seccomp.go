@@ -36,18 +36,14 @@ type seccompNotifResp struct {
 	Flags uint32
 }
 
-// installFilter loads prog on the calling thread. With listener set it
-// asks for a user-notification fd (SECCOMP_FILTER_FLAG_NEW_LISTENER) and
-// returns it. Only the calling thread gets the filter (no TSYNC): the
-// helper locks its goroutine to the thread that will exec the target.
-// no_new_privs must already be set on that thread.
-func installFilter(prog []unix.SockFilter, listener bool) (int, error) {
+// installFilter loads prog on the calling thread and returns its
+// user-notification fd (SECCOMP_FILTER_FLAG_NEW_LISTENER). Only the
+// calling thread gets the filter (no TSYNC): the helper locks its
+// goroutine to the thread that will exec the target. no_new_privs must
+// already be set on that thread.
+func installFilter(prog []unix.SockFilter) (int, error) {
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	var flags uintptr
-	if listener {
-		flags = unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
-	}
-	fd, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
+	fd, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, uintptr(unsafe.Pointer(&fprog)))
 	if errno != 0 {
 		return -1, fmt.Errorf("seccomp(SET_MODE_FILTER): %w", errno)
 	}

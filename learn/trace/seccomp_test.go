@@ -35,7 +35,7 @@ func TestNotifSyncWakeUp(t *testing.T) {
 			{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_USER_NOTIF},
 			{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
 		}
-		fd, err := installFilter(prog, true)
+		fd, err := installFilter(prog)
 		done <- result{fd, err}
 	}()
 	r := <-done
