@@ -295,9 +295,11 @@ func (w *walker) rootDir() string {
 	return w.root
 }
 
-// magicDir matches the /proc directories whose symlinks are magic links
-// (the kernel jumps to the object instead of reading a path).
-var magicDir = regexp.MustCompile(`^/proc/[0-9]+(/task/[0-9]+)?(/fd|/map_files|/ns)?$`)
+// procDir matches /proc/PID and /proc/PID/task/TID (submatch 1 is the
+// PID), and their fd, map_files and ns directories (submatch 2): the
+// directories whose symlinks are magic links (the kernel jumps to the
+// object instead of reading a path).
+var procDir = regexp.MustCompile(`^/proc/([0-9]+)(?:/task/[0-9]+)?(/fd|/map_files|/ns)?$`)
 
 func (w *walker) walk(start, p string, follow bool) node {
 	n := w.walkPath(start, p, follow)
@@ -316,9 +318,6 @@ var ptraceProc = map[string]bool{
 	"mem": true, "fdinfo": true, "timers": true, "stack": true,
 	"syscall": true, "personality": true, "io": true,
 }
-
-// procPidDir matches /proc/PID and /proc/PID/task/TID.
-var procPidDir = regexp.MustCompile(`^/proc/([0-9]+)(/task/[0-9]+)?$`)
 
 func (w *walker) walkPath(start, p string, follow bool) node {
 	comps := splitPath(p)
@@ -368,7 +367,7 @@ func (w *walker) walkPath(start, p string, follow bool) node {
 			}
 		}
 		if w.procPID == 0 && ptraceProc[name] && strings.Contains(cur, "/proc/") {
-			if sm := procPidDir.FindStringSubmatch(strings.TrimPrefix(cur, strings.TrimSuffix(w.rootDir(), "/"))); sm != nil {
+			if sm := procDir.FindStringSubmatch(strings.TrimPrefix(cur, strings.TrimSuffix(w.rootDir(), "/"))); sm != nil && sm[2] == "" {
 				w.procPID, _ = strconv.Atoi(sm[1])
 			}
 		}
@@ -398,8 +397,8 @@ func (w *walker) walkPath(start, p string, follow bool) node {
 			if err != nil || target == "" {
 				return node{err: unix.ENOENT}
 			}
-			if rel := strings.TrimPrefix(cur, strings.TrimSuffix(w.rootDir(), "/")); magicDir.MatchString(rel) {
-				if sm := procPidDir.FindStringSubmatch(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(rel, "/fd"), "/map_files"), "/ns")); sm != nil && w.procPID == 0 {
+			if sm := procDir.FindStringSubmatch(strings.TrimPrefix(cur, strings.TrimSuffix(w.rootDir(), "/"))); sm != nil {
+				if w.procPID == 0 {
 					w.procPID, _ = strconv.Atoi(sm[1])
 				}
 				if n, done := w.magic(next, target, cur, last, slash); done {
