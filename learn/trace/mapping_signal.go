@@ -36,14 +36,8 @@ func (m *mapper) signalScope(target int) *outcome {
 // toProcess maps a signal sent to process pid (a thread id names its
 // process too).
 func (m *mapper) toProcess(pid, given int, checkCreds bool) *outcome {
-	if pid <= 0 || pid == m.c.PID || m.t.InTree(pid) {
-		return nil
-	}
-	st, ok := procStatus(pid)
+	st, ok := m.outside(pid) // not ok also for ESRCH
 	if !ok {
-		return nil // ESRCH
-	}
-	if st.tgid == m.c.PID || m.t.InTree(st.tgid) {
 		return nil
 	}
 	if checkCreds && !m.maySignal(st) {

@@ -68,14 +68,25 @@ func prepPidfdGetfd(m *mapper) *outcome {
 // outsider warns when pid (a thread or process) is an existing process
 // outside the traced tree.
 func (m *mapper) outsider(pid int, verb string) *outcome {
-	if pid <= 0 {
-		return nil
-	}
-	st, ok := procStatus(pid)
-	if !ok || st.tgid == m.c.PID || m.t.InTree(st.tgid) {
+	st, ok := m.outside(pid)
+	if !ok {
 		return nil
 	}
 	return m.warn(fmt.Sprintf("%s pid %d (%s), outside the traced tree: denied (EPERM) under any Landlock domain", verb, st.tgid, comm(st.tgid)))
+}
+
+// outside returns the status of pid (a thread or process) when it is an
+// existing process outside the traced tree. The tree is walked once: a
+// thread's parent is its process's.
+func (m *mapper) outside(pid int) (status, bool) {
+	if pid <= 0 || pid == m.c.PID || m.t.InTree(pid) {
+		return status{}, false
+	}
+	st, ok := procStatus(pid)
+	if !ok || st.tgid == m.c.PID || st.tgid != pid && m.t.InTree(st.tgid) {
+		return status{}, false
+	}
+	return st, true
 }
 
 func comm(pid int) string {
@@ -104,11 +115,11 @@ func readSmall(p string) ([]byte, error) {
 // policy grants.
 func (m *mapper) withProcWarning(o *outcome) *outcome {
 	pid := m.procPID
-	if o == nil || pid == 0 || pid == m.c.PID || m.t.InTree(pid) {
+	if o == nil || pid == 0 {
 		return o
 	}
-	st, ok := procStatus(pid)
-	if !ok || st.tgid == m.c.PID || m.t.InTree(st.tgid) {
+	st, ok := m.outside(pid)
+	if !ok {
 		return o
 	}
 	w := m.obs()
