@@ -29,11 +29,6 @@ import (
 // is restarted; the interrupted attempt is dropped.
 
 const (
-	ptraceGetSyscallInfo   = 0x420e // PTRACE_GET_SYSCALL_INFO, Linux 5.3
-	ptraceSyscallInfoEntry = 1
-	ptraceSyscallInfoExit  = 2
-	ptraceSyscallInfoSecco = 3
-
 	// Kernel-internal errnos a tracer sees at syscall exit when the call
 	// will be restarted (include/linux/errno.h).
 	errRestartSys         = 512
@@ -133,7 +128,7 @@ func (p *ptracer) loop() {
 	}
 	if p.prog != nil {
 		// Stop it, so the first resume can be PTRACE_SYSCALL.
-		unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_INTERRUPT, uintptr(r.pid), 0, 0, 0, 0)
+		unix.PtraceInterrupt(r.pid)
 	}
 	r.reply <- nil
 	p.done <- p.serve()
@@ -181,18 +176,18 @@ func (p *ptracer) serve() error {
 			var info ptraceSyscallInfo
 			if getSyscallInfo(tid, &info) == nil {
 				switch info.Op {
-				case ptraceSyscallInfoEntry:
+				case unix.PTRACE_SYSCALL_INFO_ENTRY:
 					if p.prog != nil && p.wanted(&info) {
 						p.entryStop(tid, &info, flight)
 					}
-				case ptraceSyscallInfoExit:
+				case unix.PTRACE_SYSCALL_INFO_EXIT:
 					p.exitStop(tid, &info, flight)
 				}
 			}
 			resume(tid, 0)
 		case sig == unix.SIGTRAP && event == unix.PTRACE_EVENT_SECCOMP:
 			var info ptraceSyscallInfo
-			if getSyscallInfo(tid, &info) == nil && info.Op == ptraceSyscallInfoSecco {
+			if getSyscallInfo(tid, &info) == nil && info.Op == unix.PTRACE_SYSCALL_INFO_SECCOMP {
 				p.entryStop(tid, &info, flight)
 			}
 			resume(tid, 0)
@@ -222,7 +217,7 @@ func (p *ptracer) serve() error {
 }
 
 func getSyscallInfo(tid int, info *ptraceSyscallInfo) error {
-	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, ptraceGetSyscallInfo, uintptr(tid), unsafe.Sizeof(*info), uintptr(unsafe.Pointer(info)), 0, 0)
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_GET_SYSCALL_INFO, uintptr(tid), unsafe.Sizeof(*info), uintptr(unsafe.Pointer(info)), 0, 0)
 	if errno != 0 {
 		return errno
 	}
