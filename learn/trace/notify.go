@@ -294,12 +294,13 @@ func (s *session) handle(fd int, n *seccompNotif) {
 	// walks made meanwhile (its own, other receivers'). One made after it
 	// is let go but before it runs can still keep a directory it removes:
 	// cachedDir notices that when the entry is used.
-	changesDirs := dirChanging[SyscallName(arch, c.Nr)]
+	e := lookupSyscall(arch, c.Nr)
+	changesDirs := e != nil && e.changesDirs()
 	if changesDirs {
 		s.dirs.clear()
 	}
 	var obs []learn.Observation
-	if p := s.prepare(&c, t); p != nil {
+	if p := s.prepare(&c, t, e); p != nil {
 		obs = p.Finish(nil)
 	}
 	// A successful answer proves the call was still pending, so every
@@ -318,8 +319,8 @@ func (s *session) handle(fd int, n *seccompNotif) {
 // caller's cached thread facts (tracee.go): before, so the exec'd path
 // is resolved in the current root; after, so the new image's calls do
 // not inherit the old executable.
-func (s *session) prepare(c *Call, t *procTracee) Pending {
-	exec := isExec(c)
+func (s *session) prepare(c *Call, t *procTracee, e *sysEntry) Pending {
+	exec := e != nil && e.isExec()
 	if exec {
 		s.threads.dropThreadGroup(c.TID, c.PID)
 		t.ent = nil // looked up for the caller's tgid: look it up afresh
@@ -329,14 +330,6 @@ func (s *session) prepare(c *Call, t *procTracee) Pending {
 		s.threads.dropThreadGroup(c.TID, c.PID)
 	}
 	return p
-}
-
-func isExec(c *Call) bool {
-	switch SyscallName(c.Arch, c.Nr) {
-	case "execve", "execveat":
-		return true
-	}
-	return false
 }
 
 // recordErr is the first recorder error, if any, as both supervisors'

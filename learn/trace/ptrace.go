@@ -77,7 +77,7 @@ type inFlight struct {
 	c       Call
 	t       *procTracee
 	pending Pending
-	name    string
+	newFD   bool
 }
 
 func newPtracer(s *session, prog []unix.SockFilter) *ptracer {
@@ -242,8 +242,9 @@ func (p *ptracer) entryStop(tid int, info *ptraceSyscallInfo, flight map[int]*in
 	t := newProcTracee(tid, p.s.tree, p.s.threads, nil) // accurate mode walks every path in full
 	c := Call{Seq: p.s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(info.Union[0])}
 	copy(c.Args[:], info.Union[1:7])
-	if pend := p.s.prepare(&c, t); pend != nil {
-		flight[tid] = &inFlight{c: c, t: t, pending: pend, name: SyscallName(arch, c.Nr)}
+	e := lookupSyscall(arch, c.Nr)
+	if pend := p.s.prepare(&c, t, e); pend != nil {
+		flight[tid] = &inFlight{c: c, t: t, pending: pend, newFD: e != nil && e.opensFD()}
 	}
 }
 
@@ -260,7 +261,7 @@ func (p *ptracer) exitStop(tid int, info *ptraceSyscallInfo, flight map[int]*inF
 		return // it enters the filter again when restarted
 	}
 	res := Result{Ret: ret}
-	if ret >= 0 && fdSyscalls[f.name] {
+	if ret >= 0 && f.newFD {
 		res.FDPath, _ = f.t.FDPath(int(ret))
 	}
 	p.s.record(tid, &f.c, f.pending.Finish(&res))

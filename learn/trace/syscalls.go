@@ -140,6 +140,14 @@ var byNr = func() [2]map[int]*sysEntry {
 	return m
 }()
 
+// What the supervisors ask of a call besides its mapping: an exec drops
+// the caller's cached facts around it, a call that can change
+// directories empties the directory cache (dircache.go), and accurate
+// mode reads the new fd of an open.
+func (e *sysEntry) isExec() bool      { return e.name == "execve" || e.name == "execveat" }
+func (e *sysEntry) changesDirs() bool { return dirChanging[e.name] }
+func (e *sysEntry) opensFD() bool     { return fdSyscalls[e.name] }
+
 func lookupSyscall(a Arch, nr int) *sysEntry {
 	if a != ArchX86_64 && a != ArchI386 {
 		return nil
