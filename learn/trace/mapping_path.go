@@ -162,6 +162,11 @@ func (m *mapper) resolveOpt(dirfd int, p string, follow, noSymlinks, inRoot bool
 // root other than "/"): walkPath then decides, so the fast path never
 // answers differently from it, only sooner.
 func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
+	// A learner that is not root sees no caller as uid 0 (/proc shows
+	// ids in its own user namespace): the walk is walkPath's.
+	if !learnerIsRoot {
+		return node{}, false
+	}
 	if strings.Contains(p, "proc") || strings.Contains(start, "proc") {
 		return node{}, false
 	}
@@ -175,11 +180,6 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 	cur := start
 	if strings.HasPrefix(p, "/") {
 		cur = w.rootDir()
-	}
-	// A learner that is not root sees no caller as uid 0 (/proc shows
-	// ids in its own user namespace): skip reading the caller's creds.
-	if !learnerIsRoot {
-		return node{}, false
 	}
 	if cr := w.m.creds(); !cr.known || cr.uid != 0 {
 		return node{}, false
