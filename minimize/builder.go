@@ -274,7 +274,7 @@ func (b *Builder) addFS(o *learn.Observation) {
 	if why != genNone && (n.gen == "" || why.String() < n.gen) {
 		n.gen = why.String()
 	}
-	g := p
+	g := n.path
 	if why != genNone {
 		g = "" // generalized: the directory is not what was created
 	}

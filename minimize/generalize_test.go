@@ -179,3 +179,16 @@ func TestCoveredOnlyWhereverUsed(t *testing.T) {
 		"${TMPDIR}/qa/other/data.txt": acc("read_file"),
 	})
 }
+
+// TestProcSelfUnstable: an entry of the root process's /proc/PID that
+// the run created is unstable under its /proc/self name, the name its
+// rule has, like any created file: the rule goes to the directory.
+func TestProcSelfUnstable(t *testing.T) {
+	created := pidOpen(100, "/proc/100/attr/x", "write_file")
+	created.Created = true
+	p, _ := Minimize(cat(pidOpen(100, "/usr/bin/app", "read_file"), created), Options{})
+	wantGrants(t, p, map[string]policy.Access{
+		"/usr/bin/app":    acc("read_file"),
+		"/proc/self/attr": acc("write_file"),
+	})
+}
