@@ -233,7 +233,7 @@ func (b *Builder) addFS(o *learn.Observation) {
 	// The keys of raw are clean: a path found there is clean.
 	p := o.Path
 	seen, ok := b.raw[p]
-	if !ok && !isClean(p) {
+	if !ok && !policy.IsClean(p) {
 		p = path.Clean(p)
 		seen, ok = b.raw[p]
 	}
@@ -297,10 +297,10 @@ func (b *Builder) addFS(o *learn.Observation) {
 	// Rule 5: remember moves between two parents.
 	if o.Src != "" && o.Dst != "" && strings.HasPrefix(o.Src, "/") && strings.HasPrefix(o.Dst, "/") {
 		src, dst := o.Src, o.Dst
-		if !isClean(src) {
+		if !policy.IsClean(src) {
 			src = path.Clean(src)
 		}
-		if !isClean(dst) {
+		if !policy.IsClean(dst) {
 			dst = path.Clean(dst)
 		}
 		if sd, dd := cleanDir(src), cleanDir(dst); sd != dd {
@@ -346,29 +346,6 @@ func (b *Builder) addUnstable(g string) {
 // a kept string would keep alive.
 func own(s string) string { return strings.Clone(s) }
 
-// isClean reports whether p is absolute and already what path.Clean
-// would make of it (no "//", no "." or ".." element, no trailing slash),
-// which is true of nearly every path a tracer reports, so Clean's work
-// can be skipped.
-func isClean(p string) bool {
-	if p == "/" {
-		return true
-	}
-	if len(p) == 0 || p[0] != '/' || p[len(p)-1] == '/' {
-		return false
-	}
-	for i := 1; i < len(p); i++ {
-		if p[i] == '.' && p[i-1] == '/' {
-			if i+1 == len(p) || p[i+1] == '/' || (p[i+1] == '.' && (i+2 == len(p) || p[i+2] == '/')) {
-				return false
-			}
-		} else if p[i] == '/' && p[i-1] == '/' {
-			return false
-		}
-	}
-	return true
-}
-
 // cleanDir is path.Dir of an absolute, clean path, without cleaning it
 // again: every rename line asks it twice.
 func cleanDir(p string) string {
@@ -412,7 +389,7 @@ func (b *Builder) markUnstable(p string, pid int) {
 	// whatever the pid: one already marked, or observed, needs no
 	// generalizing again.
 	pidFree, marked := b.unstable[p]
-	if !marked && !isClean(p) {
+	if !marked && !policy.IsClean(p) {
 		p = path.Clean(p)
 		pidFree, marked = b.unstable[p]
 	}

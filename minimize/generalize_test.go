@@ -1,7 +1,6 @@
 package minimize
 
 import (
-	"path"
 	"testing"
 
 	"github.com/landlearn/landlearn/learn"
@@ -94,14 +93,6 @@ func TestVariables(t *testing.T) {
 		"/usr/bin/go":          acc("execute"),
 	})
 	sound(t, obs, p, vars)
-}
-
-func TestIsClean(t *testing.T) {
-	for _, p := range []string{"/", "/a", "/a/b", "/a/.b", "/a/..b", "/a/b.", "/", "//", "/a/", "/a//b", "/a/./b", "/a/../b", "/a/.", "/a/..", "/.", "/..", "a", ""} {
-		if got, want := isClean(p), len(p) > 0 && p[0] == '/' && path.Clean(p) == p; got != want {
-			t.Errorf("isClean(%q) = %t, want %t", p, got, want)
-		}
-	}
 }
 
 // The program's launcher (landlearn's helper) is named as landlearn, not

@@ -91,10 +91,10 @@ net:
 
 func TestIsClean(t *testing.T) {
 	for _, p := range []string{"/", "/usr", "/usr/lib", "/a/.b", "/a/..b", "/a/b.", "${HOME}/x", "/x/${A}", "", "a", "/a/", "//a",
-		"/a//b", "/a/./b", "/a/../b", "/a/.", "/a/..", "/.", "/.."} {
+		"/a//b", "/a/./b", "/a/../b", "/a/.", "/a/..", "/.", "/..", "/a/b", "//", "a/b/", "./a", "/a/b/..", "/a/.../b"} {
 		want := strings.HasPrefix(p, "/") && path.Clean(p) == p
-		if got := isClean(p); got != want {
-			t.Errorf("isClean(%q) = %v, want %v", p, got, want)
+		if got := IsClean(p); got != want {
+			t.Errorf("IsClean(%q) = %v, want %v", p, got, want)
 		}
 	}
 }

@@ -213,22 +213,23 @@ func validVarName(name string) bool {
 	return true
 }
 
-// isClean reports whether p is "/" or an absolute path without empty, "."
-// or ".." components and without a trailing slash.
-func isClean(p string) bool {
+// IsClean reports whether p is absolute and already what path.Clean
+// would make of it: "/", or no empty, "." or ".." element and no
+// trailing slash. That is true of nearly every path a tracer reports, so
+// a caller can skip Clean's work (minimize does, per observation).
+func IsClean(p string) bool {
 	if p == "/" {
 		return true
 	}
-	if len(p) < 2 || p[0] != '/' || p[len(p)-1] == '/' {
+	if len(p) == 0 || p[0] != '/' || p[len(p)-1] == '/' {
 		return false
 	}
-	for i := 0; i < len(p); i++ {
-		if p[i] != '/' {
-			continue
-		}
-		rest := p[i+1:]
-		if rest == "" || rest[0] == '/' || rest == "." || rest == ".." ||
-			strings.HasPrefix(rest, "./") || strings.HasPrefix(rest, "../") {
+	for i := 1; i < len(p); i++ {
+		if p[i] == '.' && p[i-1] == '/' {
+			if i+1 == len(p) || p[i+1] == '/' || (p[i+1] == '.' && (i+2 == len(p) || p[i+2] == '/')) {
+				return false
+			}
+		} else if p[i] == '/' && p[i-1] == '/' {
 			return false
 		}
 	}
@@ -240,7 +241,7 @@ func isClean(p string) bool {
 // as written, minus trailing slashes, since ".." after a variable cannot
 // be resolved before it is expanded.
 func pathKey(p string) string {
-	if isClean(p) {
+	if IsClean(p) {
 		return p // the common case, without the cost of Clean on every lookup
 	}
 	if strings.HasPrefix(p, "/") && !strings.Contains(p, "${") {
