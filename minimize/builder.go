@@ -173,6 +173,17 @@ func (b *Builder) StartRun() {
 	b.runs++
 }
 
+// launcherOf is the program that started a run whose first observation
+// is o: the exe of its exec (landlearn's helper, or the program's own
+// launcher), "" when o is no exec or an exe that execs itself (the
+// program, in a recording that names the new image).
+func launcherOf(o *learn.Observation) string {
+	if (o.Syscall == "execve" || o.Syscall == "execveat") && o.Exe != o.Path {
+		return o.Exe
+	}
+	return ""
+}
+
 // Add records one observation.
 func (b *Builder) Add(o learn.Observation) { b.add(&o) }
 
@@ -183,10 +194,8 @@ func (b *Builder) add(o *learn.Observation) {
 	}
 	if !b.runStarted {
 		b.runStarted = true
-		// An exe that execs itself is the program (a recording
-		// that names the new image), not a launcher.
-		if (o.Syscall == "execve" || o.Syscall == "execveat") && o.Exe != "" && o.Exe != o.Path {
-			b.launchers[o.Exe] = true
+		if l := launcherOf(o); l != "" {
+			b.launchers[l] = true
 		}
 	}
 	switch {

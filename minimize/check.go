@@ -78,9 +78,7 @@ func Check(p *policy.Policy, obs []learn.Observation) *CheckResult {
 	// name it as the policy's comments do, not by where it is installed.
 	launcher := ""
 	if len(sorted) > 0 {
-		if f := sorted[0]; (f.Syscall == "execve" || f.Syscall == "execveat") && f.Exe != f.Path {
-			launcher = f.Exe
-		}
+		launcher = launcherOf(&sorted[0])
 	}
 
 	usedFS := make([]bool, len(p.FS))
