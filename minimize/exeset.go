@@ -39,10 +39,7 @@ func (s *exeSet) addAll(t exeSet, to []int32) {
 		return
 	}
 	for _, id := range t.ids() {
-		if to != nil {
-			id = to[id]
-		}
-		s.add(id)
+		s.add(to[id])
 	}
 }
 

@@ -154,10 +154,9 @@ func (l *lister) answer(d string, paths []string, idx []int, out []lstatKind, ki
 		l.names[string(name)] = typ
 		if !isASCII(string(name)) {
 			unicode = true
-		} else if l.scratch = appendLower(l.scratch[:0], name); string(l.scratch) != string(name) {
-			l.lowered[string(l.scratch)] = struct{}{}
 		} else {
-			l.lowered[string(name)] = struct{}{}
+			l.scratch = appendLower(l.scratch[:0], name)
+			l.lowered[string(l.scratch)] = struct{}{}
 		}
 		return true
 	})
