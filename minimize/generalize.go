@@ -124,7 +124,7 @@ func anchorDirs(vars policy.Vars) []string {
 // ancestors.
 func (b *Builder) isAnchor(p string) bool {
 	for _, a := range b.anchors {
-		if a == p || len(a) > len(p) && a[len(p)] == '/' && strings.HasPrefix(a, p) {
+		if beneath(a, p) {
 			return true
 		}
 	}
@@ -182,7 +182,7 @@ func (b *Builder) isTempDir(d string) bool {
 // where per-process files live.
 func (b *Builder) inRuntimeDir(p string) bool {
 	for _, d := range []string{"/tmp", "/var/tmp", "/dev/shm", "/run", "/var/run", b.tmpdir} {
-		if d != "" && d != "." && d != "/" && len(p) > len(d) && p[len(d)] == '/' && strings.HasPrefix(p, d) {
+		if d != "" && d != "." && d != "/" && p != d && beneath(p, d) {
 			return true
 		}
 	}

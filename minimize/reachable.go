@@ -15,7 +15,7 @@ import (
 // be long or endless.
 func pseudo(p string) bool {
 	for _, d := range [...]string{"/proc", "/sys", "/dev"} {
-		if strings.HasPrefix(p, d) && (len(p) == len(d) || p[len(d)] == '/') {
+		if beneath(p, d) {
 			return true
 		}
 	}

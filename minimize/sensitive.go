@@ -35,8 +35,10 @@ func newSensitiveSet(home string) sensitiveSet {
 	return s
 }
 
+// beneath reports whether p is dir or a path below it (dir without a
+// trailing slash; nothing is beneath "/" but itself).
 func beneath(p, dir string) bool {
-	return p == dir || strings.HasPrefix(p, dir+"/")
+	return p == dir || len(p) > len(dir) && p[len(dir)] == '/' && strings.HasPrefix(p, dir)
 }
 
 // isRoot reports whether p is one of the sensitive paths itself.
