@@ -141,7 +141,19 @@ type warnNote struct {
 
 // New returns a Builder for opts.
 func New(opts Options) *Builder {
-	b := &Builder{
+	b := newBuilder(opts)
+	b.rights = map[string]rightBit{}
+	for _, r := range policy.Rights() {
+		b.rights[r.Name] = rightBit{r.Kind, policy.Access(r.Bit)}
+	}
+	b.anchors = anchorDirs(opts.Vars)
+	return b
+}
+
+// newBuilder is New without the right names and the variables'
+// directories, which fork shares (they are only read once built).
+func newBuilder(opts Options) *Builder {
+	return &Builder{
 		o:         opts,
 		tmpdir:    path.Clean(opts.Vars["TMPDIR"]),
 		nodes:     map[string]*node{},
@@ -153,14 +165,8 @@ func New(opts Options) *Builder {
 		raw:       map[string]rawPath{},
 		exeID:     map[string]int32{},
 		launchers: map[string]bool{},
-		rights:    map[string]rightBit{},
 		unknown:   map[string]int{},
 	}
-	for _, r := range policy.Rights() {
-		b.rights[r.Name] = rightBit{r.Kind, policy.Access(r.Bit)}
-	}
-	b.anchors = anchorDirs(opts.Vars)
-	return b
 }
 
 // StartRun tells the Builder that the next observations come from

@@ -3,7 +3,8 @@ package minimize
 // fork returns an empty Builder for more observations of b's current
 // run, to be merged back into b.
 func (b *Builder) fork() *Builder {
-	w := New(b.o)
+	w := newBuilder(b.o)
+	w.rights, w.anchors = b.rights, b.anchors
 	w.runRoot, w.runs = b.runRoot, b.runs
 	w.runStarted = true
 	return w
