@@ -278,10 +278,9 @@ type decoder struct {
 	names  []string // reused for access lists
 	recent [6]string
 	next   int
-	// Small caches by key: a run has a handful of syscalls, types and
-	// access lists, a few dozen executables.
+	// Small caches by key: a run has a handful of syscalls and types,
+	// a few dozen executables.
 	syscalls, exes, types smallCache
-	rawLists              []rawList
 	// borrow: Path, Src and Dst share the line's memory (pathString).
 	borrow bool
 }
@@ -290,12 +289,6 @@ type decoder struct {
 type smallCache struct {
 	list []string
 	last string // the one found last
-}
-
-// rawList is an access list as written, with its decoded names.
-type rawList struct {
-	raw   string // from after [ up to and including ]
-	names []string
 }
 
 // smallCap is how many entries a small cache holds.
@@ -415,16 +408,6 @@ func (d *decoder) pathString(b []byte) string {
 		return string(b)
 	}
 	return unsafe.String(&b[0], len(b))
-}
-
-// cachedList returns the list decoded before from the same raw bytes.
-func (d *decoder) cachedList(raw []byte) ([]string, bool) {
-	for _, l := range d.rawLists {
-		if len(l.raw) == len(raw) && l.raw == string(raw) {
-			return l.names, true
-		}
-	}
-	return nil, false
 }
 
 func (d *decoder) str(b []byte) string {
@@ -619,7 +602,7 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 			// before: the same list.
 			if end := bytes.IndexByte(p.b[start:], ']'); end >= 0 {
 				raw := p.b[start : start+end+1]
-				if l, ok := d.cachedList(raw); ok {
+				if l, ok := d.lists[string(raw)]; ok {
 					o.Access = l
 					p.i = start + end + 1
 					break
@@ -644,9 +627,6 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 				}
 			}
 			o.Access = d.accessList(p.b[start:p.i])
-			if len(d.rawLists) < smallCap {
-				d.rawLists = append(d.rawLists, rawList{string(p.b[start:p.i]), o.Access})
-			}
 		case keyTarget:
 			switch c := p.peek(); {
 			case c == '"':
