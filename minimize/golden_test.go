@@ -129,3 +129,24 @@ func stripComments(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestPolicyBetweenAdds: a Builder asked for its policy, then given more
+// observations, answers as a Builder given them all at once (the audit
+// rounds feed one Builder from round to round).
+func TestPolicyBetweenAdds(t *testing.T) {
+	obs := readRun(t, "build.jsonl")
+	o := Options{Vars: goldenVars, Collapse: DefaultCollapse}
+	b := New(o)
+	fed := 0
+	for _, end := range []int{len(obs) / 3, len(obs) / 2, len(obs)} {
+		for _, ob := range obs[fed:end] {
+			b.Add(ob)
+		}
+		fed = end
+		got, _ := b.Policy()
+		want, _ := Minimize(obs[:end], o)
+		if g, w := yamlOf(t, got), yamlOf(t, want); g != w {
+			t.Fatalf("after %d observations, asked before:\n%s\nall at once:\n%s", end, g, w)
+		}
+	}
+}

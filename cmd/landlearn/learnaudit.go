@@ -25,12 +25,11 @@ type auditRounds struct {
 	// Stdout receives the last round's standard output; nil means
 	// os.Stdout.
 	Stdout io.Writer
-	// Collapse, AllowSensitive and Vars are minimize's knobs for the
-	// policy of each round (--collapse, --allow-sensitive; nil Vars means
-	// policy.DefaultVars()), as learn uses them for the policy it writes.
+	// Collapse and AllowSensitive are minimize's knobs for the policy of
+	// each round (--collapse, --allow-sensitive), as learn uses them for
+	// the policy it writes.
 	Collapse       int
 	AllowSensitive bool
-	Vars           policy.Vars
 	// Snapshot is the working directory before the trace run of
 	// trace+audit (audit.TakeSnapshot, taken before tracing): the rounds
 	// start from it. nil: they start from the directory as it is.
@@ -61,10 +60,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 	if stdout == nil {
 		stdout = os.Stdout
 	}
-	vars := o.Vars
-	if vars == nil {
-		vars = policy.DefaultVars()
-	}
+	vars := policy.DefaultVars()
 	var old *policy.Policy
 	if o.Merge != "" {
 		var err error
@@ -89,6 +85,9 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 		maxRounds = audit.DefaultRounds
 	}
 	opts := minimizeOptions(o.Collapse, o.AllowSensitive, vars, nil)
+	// Each round's observations are the last round's plus what it added:
+	// one Builder takes what is new (Policy can be asked again).
+	b, fed := minimize.New(opts), 0
 	notices := stderr // enforce's notices (dropped rights): once
 	var out, errOut limitedBuffer
 	rounds := audit.Rounds{
@@ -98,7 +97,14 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 		Snapshot: o.Snapshot,
 		Log:      stderr,
 		Policy: func(obs []learn.Observation) (*policy.Policy, error) {
-			p, _ := minimize.Minimize(obs, opts)
+			if len(obs) < fed { // not the last round's plus more
+				b, fed = minimize.New(opts), 0
+			}
+			for _, ob := range obs[fed:] {
+				b.Add(ob)
+			}
+			fed = len(obs)
+			p, _ := b.Policy()
 			if old != nil {
 				p = policy.Merge(old, p)
 			}
