@@ -72,15 +72,20 @@ type Result struct {
 }
 
 // Run learns from l, starting from seed (the observations of a trace
-// run, or none). After the last round the working directory is as that
-// round left it, as after a normal run; when learning fails or is
-// interrupted it is put back as it was before round 1.
+// run, or none; Run never writes it, and Result.Observations shares its
+// array until a round adds to it). After the last round the working
+// directory is as that round left it, as after a normal run; when
+// learning fails or is interrupted it is put back as it was before
+// round 1.
 func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) (_ *Result, err error) {
 	max := r.Max
 	if max <= 0 {
 		max = DefaultRounds
 	}
-	res := &Result{Observations: slices.Clone(seed)}
+	// Observations only grow by append: capped at seed's length, the
+	// first append copies, and seed is never written (nor copied twice
+	// when the caller already made it a copy).
+	res := &Result{Observations: seed[:len(seed):len(seed)]}
 	var snap *snapshot
 	restoreFirst := r.Snapshot != nil
 	if r.Snapshot != nil {
