@@ -263,25 +263,42 @@ func (l *Listener) sendFence(nonce string) error {
 	if err != nil {
 		return fmt.Errorf("send an audit fence: %w", err)
 	}
+	var ackErr error
+	err = l.awaitReply(seq, func(m syscall.NetlinkMessage) bool {
+		if m.Header.Type != syscall.NLMSG_ERROR {
+			return false
+		}
+		if err := libaudit.ParseNetlinkError(m.Data); err != nil {
+			if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
+				ackErr = fmt.Errorf("%w: log an audit user record: %v: it needs CAP_AUDIT_WRITE (run as root)", ErrNoAudit, err)
+			} else {
+				ackErr = fmt.Errorf("log an audit user record: %w", err)
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("send an audit fence: %w", err)
+	}
+	return ackErr
+}
+
+// awaitReply reads the control socket's messages until handle, given
+// each one answering request seq, says it was the last one wanted.
+// l.ctlMu is held.
+func (l *Listener) awaitReply(seq uint32, handle func(syscall.NetlinkMessage) (done bool)) error {
 	for {
 		msgs, err := l.ctl.Netlink.Receive(false, syscall.ParseNetlinkMessage)
 		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("send an audit fence: %w", err)
+			return err
 		}
 		for _, m := range msgs {
-			if m.Header.Seq != seq || m.Header.Type != syscall.NLMSG_ERROR {
-				continue
+			if m.Header.Seq == seq && handle(m) {
+				return nil
 			}
-			if err := libaudit.ParseNetlinkError(m.Data); err != nil {
-				if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-					return fmt.Errorf("%w: log an audit user record: %v: it needs CAP_AUDIT_WRITE (run as root)", ErrNoAudit, err)
-				}
-				return fmt.Errorf("log an audit user record: %w", err)
-			}
-			return nil
 		}
 	}
 }
@@ -296,30 +313,29 @@ func (l *Listener) status() (*libaudit.AuditStatus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the audit status: %w", explainOpen(err))
 	}
-	for {
-		msgs, err := l.ctl.Netlink.Receive(false, syscall.ParseNetlinkMessage)
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read the audit status: %w", err)
-		}
-		for _, m := range msgs {
-			switch {
-			case m.Header.Seq != seq:
-			case m.Header.Type == syscall.NLMSG_ERROR:
-				if err := libaudit.ParseNetlinkError(m.Data); err != nil {
-					return nil, fmt.Errorf("read the audit status: %w", explainOpen(err))
-				}
-			case m.Header.Type == libaudit.AuditGet:
-				st := &libaudit.AuditStatus{}
-				if err := st.FromWireFormat(m.Data); err != nil {
-					return nil, fmt.Errorf("read the audit status: %w", err)
-				}
-				return st, nil
+	var st *libaudit.AuditStatus
+	var replyErr error
+	err = l.awaitReply(seq, func(m syscall.NetlinkMessage) bool {
+		switch m.Header.Type {
+		case syscall.NLMSG_ERROR: // nil: an ack, read on
+			if err := libaudit.ParseNetlinkError(m.Data); err != nil {
+				replyErr = explainOpen(err)
+				return true
 			}
+		case libaudit.AuditGet:
+			st = &libaudit.AuditStatus{}
+			replyErr = st.FromWireFormat(m.Data)
+			return true
 		}
+		return false
+	})
+	if err == nil {
+		err = replyErr
 	}
+	if err != nil {
+		return nil, fmt.Errorf("read the audit status: %w", err)
+	}
+	return st, nil
 }
 
 // serialSet tracks which serials above a start were seen, in memory
