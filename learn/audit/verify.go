@@ -35,17 +35,19 @@ type ObjectDenials struct {
 
 // Fix returns the rule that allows every denial of the object (see
 // Denial.FixRule).
-func (o ObjectDenials) Fix() string {
+func (o ObjectDenials) Fix() string { return o.merged().FixRule() }
+
+// merged is the object's first denial with the blockers of all of them,
+// each once, in the order they were first denied.
+func (o ObjectDenials) merged() Denial {
 	d := o.Denials[0]
 	d.Blockers = nil
 	for _, ds := range o.Denials {
 		for _, b := range ds.Blockers {
-			if !slices.Contains(d.Blockers, b) {
-				d.Blockers = append(d.Blockers, b)
-			}
+			d.Blockers = appendUnique(d.Blockers, b)
 		}
 	}
-	return d.FixRule()
+	return d
 }
 
 // GroupByObject groups denials by object, in the order the objects were
@@ -64,17 +66,7 @@ func GroupByObject(ds []Denial) []ObjectDenials {
 		out[i].Denials = append(out[i].Denials, d)
 	}
 	for i := range out {
-		var fs, net, scopes policy.Access
-		var other []string
-		for _, d := range out[i].Denials {
-			f, n, s, o := d.Rights()
-			fs, net, scopes = fs|f, net|n, scopes|s
-			for _, b := range o {
-				if !slices.Contains(other, b) {
-					other = append(other, b)
-				}
-			}
-		}
+		fs, net, scopes, other := out[i].merged().Rights()
 		out[i].Rights = slices.Concat(fs.Names(policy.KindFS), net.Names(policy.KindNet), scopes.Names(policy.KindScope), other)
 	}
 	return out
