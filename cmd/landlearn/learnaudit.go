@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/learn"
@@ -153,12 +154,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 }
 
 // roundCount says "1 round", "20 rounds".
-func roundCount(n int) string {
-	if n == 1 {
-		return "1 round"
-	}
-	return fmt.Sprintf("%d rounds", n)
-}
+func roundCount(n int) string { return strconv.Itoa(n) + " " + pluralWord(n, "round") }
 
 // optionalMissing expands p and makes its rules on missing paths
 // optional. A round's policy is enforced on the state the rounds restore,
