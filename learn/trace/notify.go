@@ -315,19 +315,21 @@ func (s *session) handle(fd int, n *seccompNotif) {
 	s.record(tid, &c, obs)
 }
 
-// prepare runs the mapping on a call. Around an exec it drops the
-// caller's cached thread facts (tracee.go): before, so the exec'd path
-// is resolved in the current root; after, so the new image's calls do
-// not inherit the old executable.
+// prepare runs the mapping on a call. Around an exec it drops what the
+// exec may change of the caller's cached facts (tracee.go): its root
+// before, so the exec'd path is resolved in the current root; its
+// executable after, so the new image's calls are not told of the old.
 func (s *session) prepare(c *Call, t *procTracee, e *sysEntry) Pending {
 	exec := e != nil && e.isExec()
 	if exec {
-		s.threads.dropThreadGroup(c.TID, c.PID)
-		t.ent = nil // looked up for the caller's tgid: look it up afresh
+		s.threads.beforeExec(c.TID, c.PID)
+		if c.TID != c.PID {
+			t.ent = nil // looked up for the caller's tgid: look it up afresh
+		}
 	}
 	p := s.m.prepare(c, t)
 	if exec {
-		s.threads.dropThreadGroup(c.TID, c.PID)
+		s.threads.afterExec(c.TID, c.PID)
 	}
 	return p
 }

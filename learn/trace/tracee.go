@@ -109,11 +109,14 @@ func (t *procTracee) FDPath(fd int) (string, error) {
 // inode number belongs to that task (a new task with a reused tid gets a
 // new inode), and its owner is the task's effective uid and gid (a
 // setuid() changes it). A cache entry is used only while both are the
-// ones seen when it was filled. An exec drops the entries of the
-// caller's thread group before it is looked at (see dropThreadGroup),
-// so chroot-then-exec resolves the exec'd path in the new root. Missed:
-// chroot(), setgroups() or setfsuid() alone in the middle of a run,
-// followed by calls before the next exec.
+// ones seen when it was filled. An exec drops the caller's root before
+// it is looked at (see beforeExec), so chroot-then-exec resolves the
+// exec'd path in the new root, and its executable after. Missed:
+// chroot() alone in the middle of a run, followed by calls before the
+// next exec; setgroups() or setfsuid() alone (they change neither the
+// owner nor, since the cache outlives execs, anything else that is
+// looked at), until the thread exits: such a caller's DAC checks are
+// predicted with its old groups or filesystem uid.
 
 func (t *procTracee) Root() (string, error) {
 	e := t.entry()
@@ -231,14 +234,40 @@ func (c *threadCache) get(tid int, id threadID) *threadEntry {
 	return e
 }
 
-// dropThreadGroup forgets tid and its thread group leader pid: an exec
-// changes the executable (and maybe the root) of the whole group, and
-// the exec'ing thread becomes the leader.
-func (c *threadCache) dropThreadGroup(tid, pid int) {
+// An exec keeps most of what is cached of its caller: the thread group
+// stays, and so do the credentials (no_new_privs: no setuid or file
+// capability gain). Most execs fail anyway (a PATH search tries each
+// directory in turn: 310 of the 407 of bench/trace.sh's make -j2), and
+// reading everything again after each one cost (a) about 10% of the
+// learner's work. What may be stale is dropped on each side of the
+// call; an exec from a thread that does not lead its group moves that
+// thread to the leader's tid, and both entries go whole.
+
+// beforeExec forgets the root of tid: a chroot() since it was read
+// (chroot is not stopped) must not resolve the exec'd path in the old
+// one.
+func (c *threadCache) beforeExec(tid, pid int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.m, tid)
-	delete(c.m, pid)
+	if tid != pid {
+		delete(c.m, tid)
+		delete(c.m, pid)
+	} else if e := c.m[tid]; e != nil {
+		e.root = ""
+	}
+}
+
+// afterExec forgets the executable of tid's group: the calls of the new
+// image must not be told of the old one.
+func (c *threadCache) afterExec(tid, pid int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if tid != pid {
+		delete(c.m, tid)
+		delete(c.m, pid)
+	} else if e := c.m[tid]; e != nil {
+		e.exe = ""
+	}
 }
 
 // parseCreds takes the filesystem ids (4th field of Uid:/Gid:) and the

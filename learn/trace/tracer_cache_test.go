@@ -3,7 +3,7 @@ package trace
 import "testing"
 
 // A thread's cached facts never pass to another thread with its tid,
-// nor survive a change of owner (setuid) or an exec.
+// nor survive a change of owner (setuid).
 func TestThreadCacheIdentity(t *testing.T) {
 	c := newThreadCache()
 	id := threadID{ino: 7, uid: 1000, gid: 1000}
@@ -19,10 +19,42 @@ func TestThreadCacheIdentity(t *testing.T) {
 	if got := c.get(100, threadID{ino: 7, uid: 0, gid: 1000}); got.tgid != 0 {
 		t.Errorf("a change of owner kept %+v", got)
 	}
-	e = c.get(100, id)
-	e.exe = "/usr/bin/make"
-	c.dropThreadGroup(100, 90)
-	if got := c.get(100, id); got.exe != "" {
-		t.Errorf("an exec kept %+v", got)
+}
+
+// An exec by a group's leader drops its root before the call is mapped
+// and its executable after, and keeps the rest; one by another thread
+// drops both threads' entries whole.
+func TestThreadCacheExec(t *testing.T) {
+	c := newThreadCache()
+	id := threadID{ino: 7, uid: 1000, gid: 1000}
+	fill := func(tid int) *threadEntry {
+		e := c.get(tid, id)
+		e.tgid, e.root, e.exe = 90, "/", "/usr/bin/make"
+		e.credsOK, e.uid, e.gid, e.groups = true, 1000, 1000, []int{4}
+		return e
+	}
+	e := fill(90)
+	c.beforeExec(90, 90)
+	if e.root != "" || e.exe == "" || e.tgid != 90 || !e.credsOK {
+		t.Errorf("before a leader's exec: %+v, want only the root dropped", e)
+	}
+	e.root = "/"
+	c.afterExec(90, 90)
+	if e.root == "" || e.exe != "" || e.tgid != 90 || !e.credsOK {
+		t.Errorf("after a leader's exec: %+v, want only the executable dropped", e)
+	}
+	if got := c.get(90, id); got != e {
+		t.Error("a leader's exec dropped its entry")
+	}
+	for _, drop := range []func(tid, pid int){c.beforeExec, c.afterExec} {
+		fill(90)
+		fill(100)
+		drop(100, 90)
+		if got := c.get(100, id); got.exe != "" || got.tgid != 0 {
+			t.Errorf("an exec by thread 100 of group 90 kept its entry %+v", got)
+		}
+		if got := c.get(90, id); got.exe != "" || got.tgid != 0 {
+			t.Errorf("an exec by thread 100 of group 90 kept the leader's entry %+v", got)
+		}
 	}
 }
