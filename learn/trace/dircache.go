@@ -10,38 +10,57 @@ import "sync"
 // tens of thousands of files a directory at a time, that is 2 of the 8
 // system calls a call cost the receiver (0.06 s of 1.9 s, measured).
 //
-// Only a directory removed, renamed, or replaced by a symlink makes an
-// entry wrong. A traced call that can do that (dirChanging) empties the
-// cache before it is let go and again after. A missing name under a
-// cached directory is checked with an lstat of the directory (it may be
-// gone), and anything but an existing file or a missing name falls back
-// to the full walk, so a stale entry is noticed when it is used.
-// Missed: another process outside the traced tree renaming a directory
-// and putting a symlink in its place during the run; the names learned
-// through it afterwards are the lexical ones.
+// It also remembers where a directory reached through symlinks leads
+// (/lib/x86_64-linux-gnu is /usr/lib/x86_64-linux-gnu), for callers
+// whose root is "/" (an absolute symlink resolves in the caller's root):
+// the dynamic loader opens every library through /lib, and walkPath
+// pays an lstat per component and a readlink per symlink for each (on
+// (a), make -j2, about 1,500 such walks a run).
+//
+// Only a directory removed, renamed, or replaced by a symlink, or a
+// symlink removed or replaced, makes an entry wrong. A traced call that
+// can do that (dirChanging) empties the cache before it is let go and
+// again after. A missing name under a cached directory is checked with
+// an lstat of the directory (it may be gone), and anything but an
+// existing file or a missing name falls back to the full walk, so a
+// stale entry is noticed when it is used. Missed: another process
+// outside the traced tree renaming a directory or a symlink on the way
+// and putting another in its place during the run; the names learned
+// through it afterwards are the old ones.
 type dirCache struct {
 	mu sync.Mutex
-	m  map[string]struct{}
+	m  map[string]cachedDir
+}
+
+// cachedDir is what a directory is: the symlink-free directory it
+// leads to, through how many symlinks (0: it is that directory).
+type cachedDir struct {
+	real  string
+	links int
 }
 
 // maxCachedDirs bounds the cache; when it is full it starts again.
 const maxCachedDirs = 4096
 
-func newDirCache() *dirCache { return &dirCache{m: map[string]struct{}{}} }
+func newDirCache() *dirCache { return &dirCache{m: map[string]cachedDir{}} }
 
-func (d *dirCache) has(dir string) bool {
+// lookup is what dir is, if known.
+func (d *dirCache) lookup(dir string) (cachedDir, bool) {
 	d.mu.Lock()
-	_, ok := d.m[dir]
+	e, ok := d.m[dir]
 	d.mu.Unlock()
-	return ok
+	return e, ok
 }
 
-func (d *dirCache) add(dir string) {
+// add remembers that dir leads to the symlink-free directory real
+// through links symlinks (dir itself, through none).
+func (d *dirCache) add(dir, real string, links int) {
 	d.mu.Lock()
 	if len(d.m) >= maxCachedDirs {
-		d.m = map[string]struct{}{}
+		d.m = map[string]cachedDir{}
 	}
-	d.m[dir] = struct{}{}
+	d.m[dir] = cachedDir{real, links}
+	d.m[real] = cachedDir{real, 0}
 	d.mu.Unlock()
 }
 
@@ -57,15 +76,16 @@ func (d *dirCache) forget(dir string) {
 func (d *dirCache) clear() {
 	d.mu.Lock()
 	if len(d.m) > 0 {
-		d.m = map[string]struct{}{}
+		d.m = map[string]cachedDir{}
 	}
 	d.mu.Unlock()
 }
 
-// dirChanging are the calls that can remove or rename a directory, or
-// put a symlink where one was: the dirCache is emptied around them.
+// dirChanging are the calls that can remove or rename a directory or a
+// symlink, or put a symlink where one was: the dirCache is emptied
+// around them.
 var dirChanging = map[string]bool{
-	"rename": true, "renameat": true, "renameat2": true, "rmdir": true, "unlinkat": true,
+	"rename": true, "renameat": true, "renameat2": true, "rmdir": true, "unlink": true, "unlinkat": true,
 	"symlink": true, "symlinkat": true, "link": true, "linkat": true,
 	"mount": true, "umount": true, "umount2": true, "move_mount": true, "pivot_root": true,
 }

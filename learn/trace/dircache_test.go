@@ -10,24 +10,36 @@ import (
 func TestDirCacheBounded(t *testing.T) {
 	d := newDirCache()
 	for i := range maxCachedDirs {
-		d.add("/d/" + strconv.Itoa(i))
+		d.add("/d/"+strconv.Itoa(i), "/d/"+strconv.Itoa(i), 0)
 	}
-	if len(d.m) != maxCachedDirs || !d.has("/d/0") {
-		t.Fatalf("after %d adds: %d cached, /d/0 cached %v", maxCachedDirs, len(d.m), d.has("/d/0"))
+	if len(d.m) != maxCachedDirs || !d.known("/d/0") {
+		t.Fatalf("after %d adds: %d cached, /d/0 cached %v", maxCachedDirs, len(d.m), d.known("/d/0"))
 	}
-	d.add("/d/new")
-	if len(d.m) != 1 || !d.has("/d/new") || d.has("/d/0") {
+	d.add("/d/new", "/d/new", 0)
+	if len(d.m) != 1 || !d.known("/d/new") || d.known("/d/0") {
 		t.Fatalf("a full cache should start again with the new entry: %d cached", len(d.m))
 	}
 	d.forget("/d/new")
-	d.add("/d/x")
+	d.add("/d/x", "/d/x", 0)
 	d.clear()
-	if d.has("/d/x") || len(d.m) != 0 {
+	if d.known("/d/x") || len(d.m) != 0 {
 		t.Fatal("clear kept an entry")
 	}
 	d.clear() // on an empty cache too
-	d.add("/d/y")
-	if !d.has("/d/y") {
+	d.add("/d/y", "/d/y", 0)
+	if !d.known("/d/y") {
 		t.Fatal("the cache does not work after clear")
 	}
+	// A directory reached through a symlink is kept with where it leads,
+	// and so is that directory itself.
+	d.add("/lib/x", "/usr/lib/x", 1)
+	if e, ok := d.lookup("/lib/x"); !ok || e != (cachedDir{"/usr/lib/x", 1}) || !d.known("/usr/lib/x") {
+		t.Fatalf("/lib/x: %+v %v, /usr/lib/x cached %v", e, ok, d.known("/usr/lib/x"))
+	}
+}
+
+// known says whether dir is cached (a test helper).
+func (d *dirCache) known(dir string) bool {
+	_, ok := d.lookup(dir)
+	return ok
 }

@@ -363,6 +363,44 @@ func TestE2EDirCacheFollowsRenames(t *testing.T) {
 	}
 }
 
+// TestE2ESymlinkedDirReplaced: the tracer remembers where a directory
+// reached through a symlink leads (dircache.go). The traced program
+// removes the symlink with unlink(2) (not unlinkat) and makes a real
+// directory in its place: a file read there must be learned there, not
+// under the old symlink's target.
+func TestE2ESymlinkedDirReplaced(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 (scripts/test.sh installs it)")
+	}
+	for _, accurate := range []bool{false, true} {
+		t.Run("accurate="+strconv.FormatBool(accurate), func(t *testing.T) {
+			d, _ := filepath.EvalSymlinks(t.TempDir())
+			writeFile(t, d+"/elsewhere/g", "y", 0o644)
+			if err := os.Symlink(d+"/elsewhere", d+"/l"); err != nil {
+				t.Fatal(err)
+			}
+			script := `import os, sys
+d = sys.argv[1]
+open(d + "/l/g").read()
+open(d + "/l/g").read()
+os.unlink(d + "/l")
+os.mkdir(d + "/l")
+os.close(os.open(d + "/l/g", os.O_WRONLY | os.O_CREAT, 0o644))
+open(d + "/l/g").read()
+`
+			rec, code := traceRun(t, d, accurate, python, "-S", "-c", script, d)
+			if code != 0 {
+				t.Fatalf("exit %d:\n%s", code, rec.dump(d))
+			}
+			contains(t, rec, d,
+				`{"syscall":"openat","path":"$D/elsewhere/g","type":"file","access":["read_file"]}`,
+				`{"syscall":"openat","path":"$D/l/g","type":"file","access":["read_file"]}`,
+			)
+		})
+	}
+}
+
 // TestE2EExecAfterChroot: chroot(1) opens its libraries (the tracer
 // caches its root, "/"), calls chroot(2) and execs a program inside the
 // new root. The exec'd path must be resolved in the new root, in both

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,6 +39,23 @@ func TestFastWalkAgrees(t *testing.T) {
 	must(os.Chmod(filepath.Join(d, "e"), 0o000))
 	must(os.Chmod(filepath.Join(d, "sticky"), 0o1777))
 	must(os.Symlink("/etc/hostname", filepath.Join(d, "sticky/l")))
+	must(os.Symlink("f", filepath.Join(d, "a/b/c/lf")))
+	must(os.Symlink("missing", filepath.Join(d, "a/b/c/ld")))
+	must(os.Symlink("lf", filepath.Join(d, "a/b/c/ll")))
+	must(os.Symlink("c", filepath.Join(d, "a/b/lc2")))
+	must(os.WriteFile(filepath.Join(d, "sticky/x"), nil, 0o644))
+	must(os.Symlink("x", filepath.Join(d, "sticky/lx")))
+	must(os.Symlink("x", filepath.Join(d, "sticky/lx1000")))
+	must(os.Lchown(filepath.Join(d, "sticky/lx1000"), 1000, 1000))
+	must(os.Symlink(filepath.Join(d, "a/b/c/f"), filepath.Join(d, "a/labs")))
+	must(os.Symlink("b/c/lf", filepath.Join(d, "a/lrel")))
+	must(os.Symlink("b/c/", filepath.Join(d, "a/lslash")))
+	must(os.Symlink("lrel", filepath.Join(d, "a/lchain")))
+	must(os.Symlink("../a/g", filepath.Join(d, "a/lup")))
+	must(os.Symlink("/", filepath.Join(d, "a/lroot")))
+	for i := range 41 {
+		must(os.Symlink(fmt.Sprintf("l%d", i+1), filepath.Join(d, fmt.Sprintf("a/l%d", i))))
+	}
 	t.Chdir(d)
 	rels := []string{
 		"a", "a/", "a/b", "a/b/", "a/b/c/f", "a/b/c/f/", "a/b/c/f/x", "a/b/c/missing",
@@ -47,6 +65,16 @@ func TestFastWalkAgrees(t *testing.T) {
 		"a//b///c/f", "a/b/c/.", "a/b/..", ".", "..", "../..", "sticky/l", "sticky/l/",
 		"a/b/c/f/.", "a/b/c//f", "a/b//c/", "a/b/c//missing", "/", "//", "/etc/hostname", "/../../etc/hostname", "/proc/self/status",
 		"/usr/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/../bin/sh",
+		// Final symlinks to a name in the same directory, through
+		// symlinked directories too.
+		"a/b/c/lf", "a/b/c/lf/", "a/b/c/ld", "a/b/c/ld/", "a/b/c/ll", "a/lc/lf", "abs/c/lf", "a/lc/ld",
+		"a/b/lc2/f", "a/b/lc2/lf", "a/b/lc2/", "a/lc/missing", "a/lc/missing/x", "abs/lc2/f",
+		"sticky/lx", "sticky/lx1000", "sticky/lx1000/", "/lib/x86_64-linux-gnu/libz.so.1",
+		// Final symlinks elsewhere: absolute, relative with a directory,
+		// with a trailing slash, chains, and a chain longer than the
+		// kernel follows.
+		"a/labs", "a/labs/", "a/lrel", "a/lrel/", "a/lslash", "a/lslash/", "a/lchain", "a/lup", "a/lroot", "a/l0",
+		"/lib64/ld-linux-x86-64.so.2", "/usr/share/locale/locale.alias",
 	}
 	var paths []string
 	for _, r := range rels {
@@ -91,6 +119,15 @@ func TestFastWalkAgrees(t *testing.T) {
 	if len(dirs.m) == 0 {
 		t.Error("no directory was cached")
 	}
+	aliases := 0
+	for dir, e := range dirs.m {
+		if dir != e.real {
+			aliases++
+		}
+	}
+	if aliases == 0 {
+		t.Error("no directory reached through a symlink was cached")
+	}
 	t.Logf("%d of %d walks took the fast path (%d from a filled directory cache)", fast, total, cached)
 }
 
@@ -120,8 +157,8 @@ func TestFastWalkCacheNoticesChange(t *testing.T) {
 		w := walker{m: m}
 		return w.fastWalk("/", p, true)
 	}
-	if n, ok := walk(d + "/a/b/f"); !ok || !n.exists || !dirs.has(d+"/a/b") {
-		t.Fatalf("first walk: %+v %v, cached %v", n, ok, dirs.has(d+"/a/b"))
+	if n, ok := walk(d + "/a/b/f"); !ok || !n.exists || !dirs.known(d+"/a/b") {
+		t.Fatalf("first walk: %+v %v, cached %v", n, ok, dirs.known(d+"/a/b"))
 	}
 	if err := os.Rename(d+"/a/b", d+"/a/b2"); err != nil {
 		t.Fatal(err)
@@ -132,7 +169,7 @@ func TestFastWalkCacheNoticesChange(t *testing.T) {
 	if n, ok := walk(d + "/a/b/f"); ok && n.err != unix.ENOENT {
 		t.Errorf("after a/b was renamed: %+v, want ENOENT or the full walk", n)
 	}
-	if dirs.has(d + "/a/b") {
+	if dirs.known(d + "/a/b") {
 		t.Error("a/b is still cached after it was found gone")
 	}
 	if n, ok := walk(d + "/a/b2/f"); !ok || !n.exists {
@@ -144,10 +181,12 @@ func TestFastWalkCacheNoticesChange(t *testing.T) {
 	if err := os.Symlink("c", d+"/a/b2"); err != nil {
 		t.Fatal(err)
 	}
-	// This is what a traced rename or symlink does (notify.go).
+	// This is what a traced rename or symlink does (notify.go). The
+	// fast path then resolves the symlink as walkPath does.
 	dirs.clear()
 	n, ok := walk(d + "/a/b2/f")
-	if ok {
-		t.Errorf("a/b2 is a symlink now, the fast path answered %+v", n)
+	w := walker{m: &mapper{c: &Call{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{}}}
+	if want := w.walk("/", d+"/a/b2/f", true); ok && n != want {
+		t.Errorf("a/b2 is a symlink now, the fast path answered %+v, walkPath %+v", n, want)
 	}
 }
