@@ -126,7 +126,7 @@ func binfmtMisc() bool {
 	if err != nil {
 		return false
 	}
-	if b, err := os.ReadFile("/proc/sys/fs/binfmt_misc/status"); err == nil && string(b) == "disabled\n" {
+	if b, err := readProc("/proc/sys/fs/binfmt_misc/status"); err == nil && string(b) == "disabled\n" {
 		return false
 	}
 	for _, e := range ents {

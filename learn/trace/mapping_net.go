@@ -174,7 +174,7 @@ func connectReachedHook(e unix.Errno) bool {
 }
 
 func unprivilegedPortStart() int {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+	b, err := readProc("/proc/sys/net/ipv4/ip_unprivileged_port_start")
 	if err != nil {
 		return 1024
 	}

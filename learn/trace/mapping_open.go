@@ -2,7 +2,6 @@ package trace
 
 import (
 	"encoding/binary"
-	"os"
 	"strconv"
 	"strings"
 
@@ -222,7 +221,7 @@ func prepFtruncate(m *mapper) *outcome {
 
 // fdAccMode reads the access mode of pid's fd from /proc/PID/fdinfo.
 func fdAccMode(pid, fd int) (uint64, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/fdinfo/" + strconv.Itoa(fd))
+	b, err := readProc("/proc/" + strconv.Itoa(pid) + "/fdinfo/" + strconv.Itoa(fd))
 	if err != nil {
 		return 0, false
 	}

@@ -660,7 +660,7 @@ func (m *mapper) mayOpenInSticky(dir, file *unix.Stat_t) bool {
 
 // sysctlFS reads /proc/sys/fs/name; 0 when it cannot.
 func sysctlFS(name string) int {
-	b, err := os.ReadFile("/proc/sys/fs/" + name)
+	b, err := readProc("/proc/sys/fs/" + name)
 	if err != nil {
 		return 0
 	}

@@ -2,7 +2,6 @@ package trace
 
 import (
 	"encoding/binary"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -163,7 +162,7 @@ type status struct {
 }
 
 func procStatus(pid int) (status, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	b, err := readProc("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return status{}, false
 	}
@@ -196,7 +195,7 @@ func (m *mapper) maySignal(t status) bool {
 
 // processGroup is pid's process group, 0 when unknown.
 func processGroup(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := readProc("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0
 	}
@@ -233,7 +232,7 @@ func groupMembers(pgrp int) []int {
 // pidfdPid is the pid a pidfd of the caller refers to (-1 once the
 // process is gone, which fails with ESRCH).
 func pidfdPid(pid, fd int) (int, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/fdinfo/" + strconv.Itoa(fd))
+	b, err := readProc("/proc/" + strconv.Itoa(pid) + "/fdinfo/" + strconv.Itoa(fd))
 	if err != nil {
 		return 0, false
 	}

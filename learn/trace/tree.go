@@ -45,7 +45,7 @@ func (t procTree) InTree(pid int) bool {
 // procPPid reads the parent pid from /proc/PID/stat. The comm field may
 // hold spaces and parentheses: fields are counted after the last ')'.
 func procPPid(pid int) (int, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := readProc("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, err
 	}
