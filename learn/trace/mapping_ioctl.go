@@ -30,5 +30,11 @@ func prepIoctl(m *mapper) *outcome {
 	if heldByTracer(m.c.PID, fd) {
 		return nil
 	}
-	return m.succeed(m.fsObs(n.path, typeName(n.st.Mode), rIoctlDev))
+	out := m.succeed(m.fsObs(n.path, typeName(n.st.Mode), rIoctlDev))
+	out.keepOnErr = ioctlReachedHook
+	return out
 }
+
+// ioctlReachedHook: only a bad fd fails before Landlock's hook; every
+// other error is the driver's (accurate mode).
+func ioctlReachedHook(errno unix.Errno) bool { return errno != unix.EBADF }
