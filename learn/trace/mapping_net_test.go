@@ -141,10 +141,13 @@ func TestMappingNet(t *testing.T) {
 	}
 	runRows(t, rows)
 	t.Run("connect IPv4", func(t *testing.T) {
+		// The listener is the test's own, on a port bind(0) picked: the
+		// right comes with a warning that the port is this run's.
 		port := tcpListener(t)
 		c := sockCall(unix.SYS_CONNECT, socket(t, unix.AF_INET, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_INET, port, lo))
 		got := Prepare(c, &selfTracee{}).Finish(nil)
-		want := `{"syscall":"connect","access":["connect_tcp"],"port":` + strconv.Itoa(int(port)) + `}` + "\n"
+		want := `{"syscall":"connect","access":["connect_tcp"],"port":` + strconv.Itoa(int(port)) + `}` + "\n" +
+			`{"syscall":"connect","warning":"` + ownEphemeralWarning + `"}` + "\n"
 		if g := render(got, ""); g != want {
 			t.Fatalf("got %s want %s", g, want)
 		}
@@ -153,13 +156,49 @@ func TestMappingNet(t *testing.T) {
 		}
 		// Accurate mode keeps a refused connect (the program asked for
 		// the port), not one that failed before the hook.
-		if got := Prepare(c, &selfTracee{}).Finish(&Result{Ret: -int64(unix.ECONNREFUSED)}); len(got) != 1 {
+		if got := Prepare(c, &selfTracee{}).Finish(&Result{Ret: -int64(unix.ECONNREFUSED)}); len(got) != 2 || got[0].Port == nil {
 			t.Errorf("a refused connect lost its right: %v", got)
 		}
 		if got := Prepare(c, &selfTracee{}).Finish(&Result{Ret: -int64(unix.EBADF)}); len(got) != 0 {
 			t.Errorf("a connect on a bad fd kept its right: %v", got)
 		}
 	})
+}
+
+// TestMappingConnectOutsideListener: a connect to an ephemeral port
+// that a process outside the tree listens on, or to a port outside the
+// ephemeral range, is a plain connect_tcp, without the warning.
+func TestMappingConnectOutsideListener(t *testing.T) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "listener") // closed once the outsider has it
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 8); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := uint16(sa.(*unix.SockaddrInet4).Port)
+	if !ephemeralPort(port) {
+		t.Fatalf("bind(0) gave port %d, outside ip_local_port_range", port)
+	}
+	outsider(t, f)
+	f.Close() // only the outsider holds it now
+	lo := [4]byte{127, 0, 0, 1}
+	for _, p := range []uint16{port, 8080} {
+		c := sockCall(unix.SYS_CONNECT, socket(t, unix.AF_INET, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_INET, p, lo))
+		got := Prepare(c, &selfTracee{}).Finish(nil)
+		want := `{"syscall":"connect","access":["connect_tcp"],"port":` + strconv.Itoa(int(p)) + `}` + "\n"
+		if g := render(got, ""); g != want {
+			t.Errorf("port %d: got %s want %s", p, g, want)
+		}
+	}
 }
 
 // notTree: the check domain is one thread of the test, not the traced
