@@ -147,6 +147,11 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 		for _, g := range res.Stuck {
 			fmt.Fprintf(stderr, "    %s: %v\n", g.Object, g.Rights)
 		}
+	case len(res.MovingPorts) > 0:
+		fmt.Fprintf(stderr, "landlearn: warning: backend audit stopped after %s: each run connected to another port of the ephemeral range (%s),\n"+
+			"  most likely one its own server got from bind(0). A Landlock rule names one port, so no policy lets the next run connect:\n"+
+			"  give the server a fixed port, or leave connect_tcp out of handled.net (then no TCP connect is restricted)\n",
+			roundCount(res.Rounds), audit.JoinPorts(res.MovingPorts))
 	default:
 		fmt.Fprintf(stderr, "landlearn: warning: backend audit stopped after %s with denials left; raise --rounds\n", roundCount(res.Rounds))
 	}

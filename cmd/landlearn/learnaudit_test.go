@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +152,67 @@ func TestLearnAuditFromSnapshot(t *testing.T) {
 		if slices.Contains(o.Access, "truncate") {
 			t.Errorf("round 1 did not start from the snapshot: %+v", o)
 		}
+	}
+}
+
+// movingPortC serves on a port bind(0) picks and connects to it: each
+// run asks for another port of the ephemeral range. Exit 3 when the
+// connect is refused.
+const movingPortC = `#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(void) {
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t n = sizeof a;
+	int s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), c = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	if (bind(s, (struct sockaddr *)&a, n) || listen(s, 1) || getsockname(s, (struct sockaddr *)&a, &n))
+		return 2;
+	return connect(c, (struct sockaddr *)&a, n) ? 3 : 0;
+}
+`
+
+// TestLearnAuditMovingPort: a program that connects to its own server's
+// bind(0) port asks for another port each run. The audit rounds stop
+// when they see it, instead of adding one useless port a round until
+// --rounds: at once after a trace that saw the program's own listener,
+// or at the second round in a row that added nothing else.
+func TestLearnAuditMovingPort(t *testing.T) {
+	bin := auditTestBinary(t)
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("no gcc (scripts/test.sh installs it)")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "moving.c")
+	if err := os.WriteFile(src, []byte(movingPortC), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(dir, "moving")
+	if out, err := exec.Command(gcc, "-O", "-o", prog, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		backend string
+		rounds  int // the round that stops
+	}{{"trace+audit", 1}, {"audit", 0}} {
+		t.Run(c.backend, func(t *testing.T) {
+			pol := filepath.Join(t.TempDir(), "p.yaml")
+			status, _, stderr := runLandlearn(t, bin, dir, "learn", "--backend", c.backend, "--rounds", "20", "-o", pol, "--", prog)
+			t.Logf("stderr:\n%s", stderr)
+			if status != 3 {
+				t.Errorf("status %d, want the program's 3 (its connect refused)", status)
+			}
+			stop := regexp.MustCompile(`audit round (\d+): exit 3, denied only connect_tcp on port \d+, another port of the ephemeral range than before: not added`).FindStringSubmatch(stderr)
+			if stop == nil || !strings.Contains(stderr, "each run connected to another port of the ephemeral range") {
+				t.Fatalf("the rounds did not stop on the moving port")
+			}
+			if n, _ := strconv.Atoi(stop[1]); c.rounds > 0 && n != c.rounds || n > 10 {
+				t.Errorf("stopped at round %d, want %d (audit alone: a few rounds for the loader and libc, then two ports)", n, c.rounds)
+			}
+			if c.backend == "trace+audit" && !strings.Contains(stderr, "on which the program itself listens") {
+				t.Error("the trace did not warn about the program's own listener")
+			}
+		})
 	}
 }

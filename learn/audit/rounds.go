@@ -67,8 +67,14 @@ type Result struct {
 	Converged bool
 	// Stuck lists what the last round was denied although earlier rounds
 	// had added it (the kernel denies it for another reason: see Log).
-	// Neither Converged nor Stuck: the round limit was hit.
+	// Neither Converged, Stuck nor MovingPorts: the round limit was hit.
 	Stuck []ObjectDenials
+	// MovingPorts are set when the rounds were denied connect_tcp on a
+	// new port of the ephemeral range each time, and nothing else: a
+	// port that changes from run to run (a server the program started
+	// with bind(0)), which no rule can follow. The last round's port was
+	// not added.
+	MovingPorts []uint16
 }
 
 // Run learns from l, starting from seed (the observations of a trace
@@ -109,10 +115,16 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 		return res, err
 	}
 	known := map[string]bool{}
+	// ownEphemeral: the trace seed saw the program connect to its own
+	// server's ephemeral port. moving: the last round's ports, when all
+	// it added was connect_tcp on ports of the ephemeral range.
+	ownEphemeral := false
+	var moving []uint16
 	for _, o := range res.Observations {
 		for _, k := range observationKeys(o) {
 			known[k] = true
 		}
+		ownEphemeral = ownEphemeral || o.Warning == learn.OwnEphemeralWarning
 	}
 	for round := 1; round <= max; round++ {
 		if (round > 1 || restoreFirst) && snap != nil {
@@ -168,10 +180,43 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 			r.logf("round %d: exit %d, denied again what earlier rounds granted: %s", round, run.ExitCode, describeGroups(res.Stuck))
 			return res, nil
 		}
+		// A new ephemeral port each round, and nothing else: after the
+		// trace saw the program's own listener, or in a second round in a
+		// row, the rounds would only chase the next run's port.
+		ports := ephemeralConnects(added)
+		if ports != nil && (ownEphemeral || moving != nil) {
+			res.MovingPorts = append(moving, ports...)
+			r.logf("round %d: exit %d, denied only connect_tcp on port %s, another port of the ephemeral range than before: not added", round, run.ExitCode, JoinPorts(ports))
+			return res, nil
+		}
+		moving = ports
 		res.Observations = append(res.Observations, added...)
 		r.logf("round %d: exit %d, added %s", round, run.ExitCode, describeObservations(added))
 	}
 	return res, nil
+}
+
+// ephemeralConnects are the ports of obs when every observation is a
+// connect_tcp on a port of the ephemeral range (learn.EphemeralPort),
+// else nil.
+func ephemeralConnects(obs []learn.Observation) []uint16 {
+	var ports []uint16
+	for _, o := range obs {
+		if o.Port == nil || !slices.Equal(o.Access, []string{"connect_tcp"}) || !learn.EphemeralPort(*o.Port) {
+			return nil
+		}
+		ports = append(ports, *o.Port)
+	}
+	return ports
+}
+
+// JoinPorts says "34329, 44931".
+func JoinPorts(ports []uint16) string {
+	s := make([]string, len(ports))
+	for i, p := range ports {
+		s[i] = strconv.Itoa(int(p))
+	}
+	return strings.Join(s, ", ")
 }
 
 func (r Rounds) logf(format string, args ...any) {

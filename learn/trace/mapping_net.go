@@ -156,48 +156,17 @@ func (m *mapper) sockaddrOp(fd int, addr uint64, n int, bind bool) *outcome {
 		return m.succeed(o)
 	}
 	obs := []learn.Observation{o}
-	if ephemeralPort(port) && m.ownListener(port) {
+	// A server the program started with bind(0) (a test suite's local
+	// HTTP server): the rule names this run's port.
+	if learn.EphemeralPort(port) && m.ownListener(port) {
 		w := m.obs()
-		w.Warning = ownEphemeralWarning
+		w.Warning = learn.OwnEphemeralWarning
 		obs = append(obs, w)
 	}
 	out := m.succeed(obs...)
 	out.keepOnErr = connectReachedHook
 	return out
 }
-
-// ownEphemeralWarning is said of a connect to a port of the kernel's
-// ephemeral range on which the traced tree itself listens: a server the
-// program started with bind(0) (a test suite's local HTTP server). Its
-// connect_tcp rule names this run's port, which the next run will not
-// get, and Landlock cannot allow "the ports my program bound".
-const ownEphemeralWarning = "connect_tcp to a port in the ephemeral range (ip_local_port_range) on which the program itself listens: " +
-	"if its server got the port from bind(0), the port changes from run to run and the rule for it will not match the next run; " +
-	"give the server a fixed port, or leave connect_tcp out of handled.net"
-
-// ephemeralPort says whether port is in ip_local_port_range, from which
-// bind(0) picks.
-func ephemeralPort(port uint16) bool {
-	lo, hi := localPortRange()
-	return int(port) >= lo && int(port) <= hi
-}
-
-var localPortRange = sync.OnceValues(func() (int, int) {
-	b, err := readProc("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 32768, 60999 // the kernel's default
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 2 {
-		return 32768, 60999
-	}
-	lo, err1 := strconv.Atoi(f[0])
-	hi, err2 := strconv.Atoi(f[1])
-	if err1 != nil || err2 != nil {
-		return 32768, 60999
-	}
-	return lo, hi
-})
 
 // ownListener says whether a TCP socket listening on port in the
 // caller's network namespace is held by the caller's tree. Only asked

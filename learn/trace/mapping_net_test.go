@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/learn"
 )
 
 // sockaddr4 is a struct sockaddr_in.
@@ -147,7 +149,7 @@ func TestMappingNet(t *testing.T) {
 		c := sockCall(unix.SYS_CONNECT, socket(t, unix.AF_INET, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_INET, port, lo))
 		got := Prepare(c, &selfTracee{}).Finish(nil)
 		want := `{"syscall":"connect","access":["connect_tcp"],"port":` + strconv.Itoa(int(port)) + `}` + "\n" +
-			`{"syscall":"connect","warning":"` + ownEphemeralWarning + `"}` + "\n"
+			`{"syscall":"connect","warning":"` + learn.OwnEphemeralWarning + `"}` + "\n"
 		if g := render(got, ""); g != want {
 			t.Fatalf("got %s want %s", g, want)
 		}
@@ -185,7 +187,7 @@ func TestMappingConnectOutsideListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := uint16(sa.(*unix.SockaddrInet4).Port)
-	if !ephemeralPort(port) {
+	if !learn.EphemeralPort(port) {
 		t.Fatalf("bind(0) gave port %d, outside ip_local_port_range", port)
 	}
 	outsider(t, f)
