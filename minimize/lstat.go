@@ -5,7 +5,10 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -99,17 +102,40 @@ func lstatAll(paths []string, kinds bool) []lstatKind {
 		}
 		groups[last].idx = append(groups[last].idx, i)
 	}
-	l := lister{lstat: os.Lstat}
-	for _, g := range groups {
-		d, idx := g.dir, g.idx
-		if len(idx) < listMin || !l.answer(d, paths, idx, out, kinds) {
-			for _, i := range idx {
-				out[i] = lstatOf(os.Lstat(paths[i]))
+	// The groups are independent (each sets out only at its own paths),
+	// and each costs system calls: a few workers share them. On the
+	// 46,711 paths of bench/trace.sh's (b), on 2 CPUs: 45 ms on one,
+	// 22-29 ms on two, of the 0.2 s learn spends after the run.
+	workers := min(runtime.GOMAXPROCS(0), maxLstatWorkers, max(len(groups)/lstatGroupsPerWorker, 1))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			l := lister{lstat: os.Lstat}
+			for {
+				n := int(next.Add(1)) - 1
+				if n >= len(groups) {
+					return
+				}
+				d, idx := groups[n].dir, groups[n].idx
+				if len(idx) < listMin || !l.answer(d, paths, idx, out, kinds) {
+					for _, i := range idx {
+						out[i] = lstatOf(os.Lstat(paths[i]))
+					}
+				}
 			}
-		}
+		})
 	}
+	wg.Wait()
 	return out
 }
+
+// lstatAll's workers: at most maxLstatWorkers, one per
+// lstatGroupsPerWorker directories (a small run stays on one goroutine).
+const (
+	maxLstatWorkers      = 4
+	lstatGroupsPerWorker = 64
+)
 
 // maxName is NAME_MAX: lstat says ENAMETOOLONG of a longer name.
 const maxName = 255
