@@ -572,3 +572,23 @@ func yamlText(t *testing.T, p *policy.Policy) string {
 	}
 	return b.String()
 }
+
+// TestLearnVerifyPty: script(1) gets its terminal with TIOCGPTPEER, which
+// makes the kernel open /dev/pts/N without any open(2) by the program;
+// Landlock checks that open. The learned policy must let it, and its
+// shell's ioctls on the new terminal, through: verify sees no denial.
+func TestLearnVerifyPty(t *testing.T) {
+	e2eNeeds(t, "script", "sh", "stty")
+	root := t.TempDir()
+	env := e2eEnv(root)
+	argv := []string{"script", "-qc", "stty size; tty", "/dev/null"}
+	pol := filepath.Join(root, "p.yaml")
+	if r := e2eRun(t, root, env, append([]string{"learn", "-o", pol, "--"}, argv...)...); r.code != 0 {
+		t.Fatalf("learn: %d %s", r.code, r.stderr)
+	}
+	r := e2eRun(t, root, env, append([]string{"verify", "-p", pol, "--"}, argv...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "/dev/pts/") {
+		data, _ := os.ReadFile(pol)
+		t.Fatalf("verify: exit %d, stdout %q\n%s\npolicy:\n%s", r.code, r.stdout, r.stderr, data)
+	}
+}

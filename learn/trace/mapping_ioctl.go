@@ -1,7 +1,13 @@
 package trace
 
 import (
+	"path"
+	"strconv"
+	"strings"
+
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/policy"
 )
 
 // prepIoctl maps ioctl(2): ioctl_dev on a character or block device for
@@ -27,12 +33,66 @@ func prepIoctl(m *mapper) *outcome {
 	if mode != unix.S_IFCHR && mode != unix.S_IFBLK {
 		return nil
 	}
-	if heldByTracer(m.c.PID, fd) {
-		return nil
+	var obs []obsT
+	peer := cmd == tiocgptpeer && mode == unix.S_IFCHR && unix.Major(n.st.Rdev) == 5 && unix.Minor(n.st.Rdev) == 2
+	if !heldByTracer(m.c.PID, fd) {
+		obs = append(obs, m.fsObs(n.path, typeName(n.st.Mode), rIoctlDev))
 	}
-	out := m.succeed(m.fsObs(n.path, typeName(n.st.Mode), rIoctlDev))
-	out.keepOnErr = ioctlReachedHook
+	if peer {
+		// The kernel opens the pty's other end itself (ptm_open_peer),
+		// and Landlock checks that open as any other: read_file and
+		// write_file on /dev/pts/N, whoever opened the master. glibc's
+		// openpty() and script(1) get their terminal this way, with no
+		// open of the path.
+		if o, ok := m.ptyPeer(fd, n.path, m.arg(arg2)); ok {
+			obs = append(obs, o)
+		}
+	}
+	out := m.succeed(obs...)
+	if out != nil && !peer {
+		out.keepOnErr = ioctlReachedHook
+	}
 	return out
+}
+
+// tiocgptpeer is TIOCGPTPEER, _IO('T', 0x41): open the peer of a pty
+// master, with the open flags in the argument.
+const tiocgptpeer = 0x5441
+
+// ptyPeer is the open of the pty peer that TIOCGPTPEER on the master
+// (fd, reached as master: /dev/ptmx or a devpts instance's ptmx) makes:
+// /dev/pts/N, N from /proc/PID/fdinfo ("tty-index"). The devpts
+// instance of /dev/ptmx is the one mounted at pts next to it.
+func (m *mapper) ptyPeer(fd int, master string, flags uint64) (obsT, bool) {
+	b, err := readProc("/proc/" + strconv.Itoa(m.c.PID) + "/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return obsT{}, false
+	}
+	var index string
+	for l := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(l, "tty-index:"); ok {
+			index = strings.TrimSpace(v)
+		}
+	}
+	if _, err := strconv.Atoi(index); err != nil {
+		return obsT{}, false
+	}
+	dir := path.Dir(master)
+	if path.Base(dir) != "pts" {
+		dir += "/pts"
+	}
+	var a policy.Access
+	switch flags & unix.O_ACCMODE {
+	case unix.O_RDONLY:
+		a = rReadFile
+	case unix.O_WRONLY:
+		a = rWriteFile
+	case unix.O_RDWR:
+		a = rReadFile | rWriteFile
+	default:
+		return obsT{}, false // EINVAL
+	}
+	return m.fsObs(dir+"/"+index, "char", a), true
 }
 
 // ioctlReachedHook: only a bad fd fails before Landlock's hook; every

@@ -193,6 +193,42 @@ func TestMappingIoctl(t *testing.T) {
 	runRows(t, rows)
 }
 
+// TestMappingPtyPeer: TIOCGPTPEER on a pty master makes the kernel open
+// the peer, which Landlock checks as an open. The predicted peer must
+// be the file the kernel opens (its fd's path), and the rights those of
+// the flags.
+func TestMappingPtyPeer(t *testing.T) {
+	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no /dev/ptmx: %v", err)
+	}
+	defer unix.Close(master)
+	if err := unix.IoctlSetPointerInt(master, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatalf("unlockpt: %v", err)
+	}
+	for _, tt := range []struct {
+		flags  int
+		access string
+	}{{unix.O_RDWR, `"write_file","read_file"`}, {unix.O_RDONLY, `"read_file"`}, {unix.O_WRONLY, `"write_file"`}} {
+		c := call(unix.SYS_IOCTL, uint64(master), tiocgptpeer, uint64(tt.flags|unix.O_NOCTTY|unix.O_CLOEXEC))
+		ret, errno := realSyscall(c, nil)
+		if errno != 0 {
+			t.Fatalf("TIOCGPTPEER: %v", errno)
+		}
+		peer, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(ret)))
+		unix.Close(int(ret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := render(Prepare(c, &selfTracee{}).Finish(nil), "")
+		want := `{"syscall":"ioctl","path":"/dev/ptmx","type":"char","access":["ioctl_dev"]}` + "\n" +
+			`{"syscall":"ioctl","path":"` + peer + `","type":"char","access":[` + tt.access + `]}` + "\n"
+		if got != want {
+			t.Errorf("flags %#o: got\n%swant\n%s", tt.flags, got, want)
+		}
+	}
+}
+
 // TestHeldByTracer: an fd the learner handed to the target (opened
 // before the sandbox) is told apart from one the target opened itself,
 // even on the same device.
