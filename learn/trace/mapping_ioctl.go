@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/landlearn/landlearn/policy"
 )
 
 // prepIoctl maps ioctl(2): ioctl_dev on a character or block device for
@@ -81,16 +79,9 @@ func (m *mapper) ptyPeer(fd int, master string, flags uint64) (obsT, bool) {
 	if path.Base(dir) != "pts" {
 		dir += "/pts"
 	}
-	var a policy.Access
-	switch flags & unix.O_ACCMODE {
-	case unix.O_RDONLY:
-		a = rReadFile
-	case unix.O_WRONLY:
-		a = rWriteFile
-	case unix.O_RDWR:
-		a = rReadFile | rWriteFile
-	default:
-		return obsT{}, false // EINVAL
+	a := openRights(flags&unix.O_ACCMODE, false)
+	if a == 0 {
+		return obsT{}, false // O_ACCMODE 3: neither read nor write
 	}
 	return m.fsObs(dir+"/"+index, "char", a), true
 }

@@ -322,14 +322,14 @@ func (s *session) handle(fd int, n *seccompNotif) {
 func (s *session) prepare(c *Call, t *procTracee, e *sysEntry) Pending {
 	exec := e != nil && e.isExec()
 	if exec {
-		s.threads.beforeExec(c.TID, c.PID)
+		s.threads.execDrop(c.TID, c.PID, false)
 		if c.TID != c.PID {
 			t.ent = nil // looked up for the caller's tgid: look it up afresh
 		}
 	}
 	p := s.m.prepare(c, t)
 	if exec {
-		s.threads.afterExec(c.TID, c.PID)
+		s.threads.execDrop(c.TID, c.PID, true)
 	}
 	return p
 }

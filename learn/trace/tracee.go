@@ -110,7 +110,7 @@ func (t *procTracee) FDPath(fd int) (string, error) {
 // new inode), and its owner is the task's effective uid and gid (a
 // setuid() changes it). A cache entry is used only while both are the
 // ones seen when it was filled. An exec drops the caller's root before
-// it is looked at (see beforeExec), so chroot-then-exec resolves the
+// it is looked at (see execDrop), so chroot-then-exec resolves the
 // exec'd path in the new root, and its executable after. Missed:
 // chroot() alone in the middle of a run, followed by calls before the
 // next exec; setgroups() or setfsuid() alone (they change neither the
@@ -243,30 +243,23 @@ func (c *threadCache) get(tid int, id threadID) *threadEntry {
 // call; an exec from a thread that does not lead its group moves that
 // thread to the leader's tid, and both entries go whole.
 
-// beforeExec forgets the root of tid: a chroot() since it was read
+// execDrop forgets, for an exec by tid, what the exec may make stale:
+// before it (after false), the root, as a chroot() since it was read
 // (chroot is not stopped) must not resolve the exec'd path in the old
-// one.
-func (c *threadCache) beforeExec(tid, pid int) {
+// one; after it, the executable, as the new image's calls must not be
+// told of the old one.
+func (c *threadCache) execDrop(tid, pid int, after bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if tid != pid {
+	e := c.m[tid]
+	switch {
+	case tid != pid:
 		delete(c.m, tid)
 		delete(c.m, pid)
-	} else if e := c.m[tid]; e != nil {
-		e.root = ""
-	}
-}
-
-// afterExec forgets the executable of tid's group: the calls of the new
-// image must not be told of the old one.
-func (c *threadCache) afterExec(tid, pid int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if tid != pid {
-		delete(c.m, tid)
-		delete(c.m, pid)
-	} else if e := c.m[tid]; e != nil {
+	case e != nil && after:
 		e.exe = ""
+	case e != nil:
+		e.root = ""
 	}
 }
 

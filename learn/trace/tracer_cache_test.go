@@ -34,22 +34,22 @@ func TestThreadCacheExec(t *testing.T) {
 		return e
 	}
 	e := fill(90)
-	c.beforeExec(90, 90)
+	c.execDrop(90, 90, false)
 	if e.root != "" || e.exe == "" || e.tgid != 90 || !e.credsOK {
 		t.Errorf("before a leader's exec: %+v, want only the root dropped", e)
 	}
 	e.root = "/"
-	c.afterExec(90, 90)
+	c.execDrop(90, 90, true)
 	if e.root == "" || e.exe != "" || e.tgid != 90 || !e.credsOK {
 		t.Errorf("after a leader's exec: %+v, want only the executable dropped", e)
 	}
 	if got := c.get(90, id); got != e {
 		t.Error("a leader's exec dropped its entry")
 	}
-	for _, drop := range []func(tid, pid int){c.beforeExec, c.afterExec} {
+	for _, after := range []bool{false, true} {
 		fill(90)
 		fill(100)
-		drop(100, 90)
+		c.execDrop(100, 90, after)
 		if got := c.get(100, id); got.exe != "" || got.tgid != 0 {
 			t.Errorf("an exec by thread 100 of group 90 kept its entry %+v", got)
 		}
