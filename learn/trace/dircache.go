@@ -1,6 +1,9 @@
 package trace
 
-import "sync"
+import (
+	"os"
+	"sync"
+)
 
 // dirCache remembers the directories fastWalk has reached through no
 // symlink: opened O_PATH with RESOLVE_NO_SYMLINKS, as the tracer sees
@@ -23,20 +26,41 @@ import "sync"
 // again after. A missing name under a cached directory is checked with
 // an lstat of the directory (it may be gone), and anything but an
 // existing file or a missing name falls back to the full walk, so a
-// stale entry is noticed when it is used. Missed: another process
-// outside the traced tree renaming a directory or a symlink on the way
-// and putting another in its place during the run; the names learned
-// through it afterwards are the old ones.
+// stale entry is noticed when it is used. The symlinks of an entry
+// reached through them are read again at each use (cachedDir.valid):
+// a walk made while another call replaces one (in the moment between
+// its answer and its run) cannot keep the old target. Missed: another
+// process outside the traced tree renaming a directory and putting a
+// symlink in its place during the run; the names learned through it
+// afterwards are the lexical ones.
 type dirCache struct {
 	mu sync.Mutex
 	m  map[string]cachedDir
 }
 
 // cachedDir is what a directory is: the symlink-free directory it
-// leads to, through how many symlinks (0: it is that directory).
+// leads to, through how many symlinks (0: it is that directory), and
+// the symlinks read on the way with what they said, read again each
+// time the entry is used (hops).
 type cachedDir struct {
 	real  string
 	links int
+	hops  []hop
+}
+
+// hop is a symlink walkPath followed, and its target then.
+type hop struct{ link, target string }
+
+// valid says whether the symlinks of e still say what they said: a
+// symlink replaced since (ln -sfn, by the traced program or anyone) is
+// noticed, where a stale directory entry is noticed by its lstat.
+func (e *cachedDir) valid() bool {
+	for _, h := range e.hops {
+		if t, err := os.Readlink(h.link); err != nil || t != h.target {
+			return false
+		}
+	}
+	return true
 }
 
 // maxCachedDirs bounds the cache; when it is full it starts again.
@@ -52,15 +76,14 @@ func (d *dirCache) lookup(dir string) (cachedDir, bool) {
 	return e, ok
 }
 
-// add remembers that dir leads to the symlink-free directory real
-// through links symlinks (dir itself, through none).
-func (d *dirCache) add(dir, real string, links int) {
+// add remembers that dir is e (e.real itself, when e has no links).
+func (d *dirCache) add(dir string, e cachedDir) {
 	d.mu.Lock()
 	if len(d.m) >= maxCachedDirs {
 		d.m = map[string]cachedDir{}
 	}
-	d.m[dir] = cachedDir{real, links}
-	d.m[real] = cachedDir{real, 0}
+	d.m[dir] = e
+	d.m[e.real] = cachedDir{real: e.real}
 	d.mu.Unlock()
 }
 

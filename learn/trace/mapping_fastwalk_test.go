@@ -53,6 +53,9 @@ func TestFastWalkAgrees(t *testing.T) {
 	must(os.Symlink("lrel", filepath.Join(d, "a/lchain")))
 	must(os.Symlink("../a/g", filepath.Join(d, "a/lup")))
 	must(os.Symlink("/", filepath.Join(d, "a/lroot")))
+	must(os.Symlink("b/c/f/", filepath.Join(d, "a/lslashf")))
+	must(os.Symlink("b/c/", filepath.Join(d, "a/lslashd")))
+	must(os.Symlink("b/c/missing/", filepath.Join(d, "a/lslashm")))
 	for i := range 41 {
 		must(os.Symlink(fmt.Sprintf("l%d", i+1), filepath.Join(d, fmt.Sprintf("a/l%d", i))))
 	}
@@ -74,7 +77,18 @@ func TestFastWalkAgrees(t *testing.T) {
 		// with a trailing slash, chains, and a chain longer than the
 		// kernel follows.
 		"a/labs", "a/labs/", "a/lrel", "a/lrel/", "a/lslash", "a/lslash/", "a/lchain", "a/lup", "a/lroot", "a/l0",
+		"a/lroot/etc", "a/lroot/etc/hostname", "a/lroot/nonexistent", "a/lroot/etc/",
+		"a/lslashf", "a/lslashf/", "a/lslashd", "a/lslashm",
 		"/lib64/ld-linux-x86-64.so.2", "/usr/share/locale/locale.alias",
+	}
+	// The kernel's answer for a symlink to a file with a trailing slash
+	// in its target: ENOTDIR, as for the path "f/".
+	if _, err := unix.Open(filepath.Join(d, "a/lslashf"), unix.O_RDONLY, 0); err != unix.ENOTDIR {
+		t.Fatalf("open of a symlink to \"f/\": %v, want ENOTDIR", err)
+	}
+	ws := walker{m: &mapper{c: &Call{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{root: "/"}}}
+	if n := ws.walk("/", filepath.Join(d, "a/lslashf"), true); n.err != unix.ENOTDIR {
+		t.Errorf("walkPath of a symlink to \"f/\": %+v, want ENOTDIR", n)
 	}
 	var paths []string
 	for _, r := range rels {
@@ -129,6 +143,53 @@ func TestFastWalkAgrees(t *testing.T) {
 		t.Error("no directory reached through a symlink was cached")
 	}
 	t.Logf("%d of %d walks took the fast path (%d from a filled directory cache)", fast, total, cached)
+}
+
+// TestFastWalkAliasNoticesSwap: a directory reached through a symlink
+// is cached with the symlink's target; a new symlink renamed over it
+// (ln -sfn, with no traced call to empty the cache in between, as in
+// the moment between a rename's answer and its run) must not keep the
+// old target.
+func TestFastWalkAliasNoticesSwap(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the fast path is for callers with uid 0")
+	}
+	d, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"v1", "v2"} {
+		if err := os.MkdirAll(d+"/"+v, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(d+"/"+v+"/f", nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("v1", d+"/cur"); err != nil {
+		t.Fatal(err)
+	}
+	dirs := newDirCache()
+	m := &mapper{c: &Call{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{root: "/", dirs: dirs}}
+	walk := func() (node, bool) {
+		w := walker{m: m}
+		return w.fastWalk("/", d+"/cur/f", true)
+	}
+	if n, ok := walk(); !ok || n.path != d+"/v1/f" {
+		t.Fatalf("first walk: %+v %v", n, ok)
+	}
+	if e, ok := dirs.lookup(d + "/cur"); !ok || e.real != d+"/v1" {
+		t.Fatalf("cur is not cached as v1: %+v %v", e, ok)
+	}
+	if err := os.Symlink("v2", d+"/cur.new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(d+"/cur.new", d+"/cur"); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := walk(); ok && n.path != d+"/v2/f" {
+		t.Errorf("after ln -sfn v2 cur: %s, want %s/v2/f", n.path, d)
+	}
 }
 
 // TestFastWalkCacheNoticesChange removes, and then replaces with a

@@ -216,7 +216,7 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 	if dirs != nil {
 		// A directory reached through symlinks is only known for a
 		// caller whose root is "/", and not for RESOLVE_NO_SYMLINKS.
-		if e, ok := dirs.lookup(dir); ok && (e.links == 0 || w.throughLinks()) {
+		if e, ok := dirs.lookup(dir); ok && (e.links == 0 || w.throughLinks() && e.valid()) {
 			return w.cachedDir(dirs, dir, e, name, follow, slash)
 		}
 	}
@@ -237,7 +237,7 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 		// directory is walked once as walkPath walks it, and remembered.
 		if dirs != nil && w.throughLinks() {
 			if e, ok := w.resolveDir(dir); ok {
-				dirs.add(dir, e.real, e.links)
+				dirs.add(dir, e)
 				return w.cachedDir(dirs, dir, e, name, follow, slash)
 			}
 		}
@@ -251,7 +251,7 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 		dir = path.Clean(dir)
 	}
 	if dirs != nil {
-		dirs.add(dir, dir, 0)
+		dirs.add(dir, cachedDir{real: dir})
 	}
 	next := path.Join(dir, name)
 	switch {
@@ -273,7 +273,7 @@ func (w *walker) cachedDir(dirs *dirCache, dir string, e cachedDir, name string,
 	if w.links += e.links; w.links > maxSymlinks {
 		return node{}, false
 	}
-	next := e.real + "/" + name
+	next := child(e.real, name)
 	var st unix.Stat_t
 	err := unix.Lstat(next, &st)
 	if err == nil {
@@ -296,12 +296,21 @@ func (w *walker) throughLinks() bool { return !w.noSymlinks && w.rootDir() == "/
 // walkPath does, and says which symlink-free directory it leads to, if
 // it is one outside /proc (whose entries and magic links are walkPath's).
 func (w *walker) resolveDir(dir string) (cachedDir, bool) {
-	wd := walker{m: w.m, root: "/", rootSet: true}
+	var hops []hop
+	wd := walker{m: w.m, root: "/", rootSet: true, hops: &hops}
 	n := wd.walkPath("/", dir, true)
 	if n.err != 0 || !n.isDir() || n.fd != "" || wd.procPID != 0 || strings.Contains(n.path, "proc") {
 		return cachedDir{}, false
 	}
-	return cachedDir{n.path, wd.links}, true
+	return cachedDir{real: n.path, links: wd.links, hops: hops}, true
+}
+
+// child is the path of name in dir.
+func child(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
 }
 
 // fastNode is walkPath's node for an existing final component.
@@ -331,8 +340,9 @@ func (w *walker) followNext(dir, link string, lst *unix.Stat_t, slash bool) (nod
 	if err != nil {
 		return node{}, false
 	}
-	// walkPath walks the target's components followed by the rest of the
-	// path (none): its own trailing slashes do not count, the path's do.
+	// The target's components are walked in place of the link; a target
+	// ending in "/" must end on a directory, as the path must with one.
+	slash = slash || strings.HasSuffix(target, "/")
 	target = strings.TrimRight(target, "/")
 	local := !strings.Contains(target, "/") && target != "." && target != ".."
 	if target == "" || !local && !w.throughLinks() {
@@ -348,7 +358,7 @@ func (w *walker) followNext(dir, link string, lst *unix.Stat_t, slash bool) (nod
 		}
 		return w.fastWalk(dir, target, true)
 	}
-	next := dir + "/" + target
+	next := child(dir, target)
 	var st unix.Stat_t
 	switch err := unix.Lstat(next, &st); {
 	case err == unix.ENOENT:
@@ -371,6 +381,8 @@ type walker struct {
 	// procPID is the process whose ptrace-protected /proc entry the walk
 	// went through, 0 if none.
 	procPID int
+	// hops, when set, gets each symlink the walk reads (resolveDir).
+	hops *[]hop
 }
 
 func (w *walker) rootDir() string {
@@ -482,6 +494,9 @@ func (w *walker) walkPath(start, p string, follow bool) node {
 			if err != nil || target == "" {
 				return node{err: unix.ENOENT}
 			}
+			if w.hops != nil {
+				*w.hops = append(*w.hops, hop{next, target})
+			}
 			if sm := procDir.FindStringSubmatch(strings.TrimPrefix(cur, strings.TrimSuffix(w.rootDir(), "/"))); sm != nil {
 				if w.procPID == 0 {
 					w.procPID, _ = strconv.Atoi(sm[1])
@@ -497,6 +512,11 @@ func (w *walker) walkPath(start, p string, follow bool) node {
 			}
 			if err := unix.Stat(cur, &curSt); err != nil {
 				return node{err: unix.ENOENT}
+			}
+			// A target ending in "/" names a directory, as a path does:
+			// for the last component, the walk must end on one.
+			if len(comps) == 0 && strings.HasSuffix(target, "/") {
+				slash = true
 			}
 			comps = append(splitPath(target), comps...)
 			if len(comps) == 0 {
