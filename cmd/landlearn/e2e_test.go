@@ -592,3 +592,44 @@ func TestLearnVerifyPty(t *testing.T) {
 		t.Fatalf("verify: exit %d, stdout %q\n%s\npolicy:\n%s", r.code, r.stdout, r.stderr, data)
 	}
 }
+
+// TestLearnPtyPeerOfOwnDevpts: where a devpts instance is mounted at a
+// directory not named pts (a container's /dev/pts seen from elsewhere),
+// TIOCGPTPEER on its ptmx opens the peer in that mount, as the kernel's
+// devpts_mntget does, not in a pts directory beside it. The learner runs
+// in the same private mount namespace as the program.
+func TestLearnPtyPeerOfOwnDevpts(t *testing.T) {
+	e2eNeeds(t, "unshare", "mount", "python3")
+	bin := emitTestBinary(t)
+	d, _ := filepath.EvalSymlinks(t.TempDir())
+	if err := os.Mkdir(d+"/mnt", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := `import fcntl, os, struct, sys
+m = os.open(sys.argv[1] + "/ptmx", os.O_RDWR | os.O_NOCTTY)
+fcntl.ioctl(m, 0x40045431, struct.pack("i", 0))  # TIOCSPTLCK: unlock
+p = fcntl.ioctl(m, 0x5441, os.O_RDWR | os.O_NOCTTY)  # TIOCGPTPEER
+print(os.readlink("/proc/self/fd/%d" % p))
+`
+	for _, accurate := range []string{"", "--accurate"} {
+		raw := filepath.Join(d, "r"+accurate+".jsonl")
+		learn := []string{bin, "learn", "--raw", raw, "-o", raw + ".yaml"}
+		if accurate != "" {
+			learn = append(learn, accurate)
+		}
+		sh := `mount -t devpts -o newinstance,ptmxmode=0666 devpts "$1/mnt" && shift && exec "$@"`
+		cmd := exec.Command("unshare", append([]string{"-m", "sh", "-c", sh, "sh", d}, append(learn, "--", "python3", "-S", "-c", script, d+"/mnt")...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", accurate, err, out)
+		}
+		data, err := os.ReadFile(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		peer := `"path":"` + d + `/mnt/0","type":"char","access":["write_file","read_file"]`
+		if !strings.Contains(string(out), d+"/mnt/0") || !strings.Contains(string(data), peer) {
+			t.Errorf("%s: the peer is %s/mnt/0; observations:\n%s\noutput:\n%s", accurate, d, data, out)
+		}
+	}
+}

@@ -155,8 +155,10 @@ type outcome struct {
 	// returns: accurate mode replaces its path by the fd's real path.
 	fdObs int
 	// keepOnErr says which failures still mean the hook was reached and
-	// the program depends on the answer (a connect that is refused).
-	keepOnErr func(errno unix.Errno) bool
+	// the program depends on the answer (a connect that is refused);
+	// keepOnErrFirst > 0 keeps only that many of the observations then.
+	keepOnErr      func(errno unix.Errno) bool
+	keepOnErrFirst int
 	// byHandle are the open rights of an open_by_handle_at: accurate mode
 	// turns its warning into these rights on the fd's real path.
 	byHandle policy.Access
@@ -175,6 +177,9 @@ func (o *outcome) Finish(r *Result) []learn.Observation {
 	if r.Ret < 0 {
 		if o.keepOnErr == nil || !o.keepOnErr(unix.Errno(-r.Ret)) {
 			return nil
+		}
+		if o.keepOnErrFirst > 0 {
+			return o.obs[:o.keepOnErrFirst]
 		}
 		return o.obs
 	}

@@ -32,11 +32,11 @@ func prepIoctl(m *mapper) *outcome {
 		return nil
 	}
 	var obs []obsT
-	peer := cmd == tiocgptpeer && mode == unix.S_IFCHR && unix.Major(n.st.Rdev) == 5 && unix.Minor(n.st.Rdev) == 2
 	if !heldByTracer(m.c.PID, fd) {
 		obs = append(obs, m.fsObs(n.path, typeName(n.st.Mode), rIoctlDev))
 	}
-	if peer {
+	master := len(obs)
+	if cmd == tiocgptpeer && mode == unix.S_IFCHR && unix.Major(n.st.Rdev) == 5 && unix.Minor(n.st.Rdev) == 2 {
 		// The kernel opens the pty's other end itself (ptm_open_peer),
 		// and Landlock checks that open as any other: read_file and
 		// write_file on /dev/pts/N, whoever opened the master. glibc's
@@ -47,8 +47,13 @@ func prepIoctl(m *mapper) *outcome {
 		}
 	}
 	out := m.succeed(obs...)
-	if out != nil && !peer {
+	switch {
+	case out == nil:
+	case len(obs) == master:
 		out.keepOnErr = ioctlReachedHook
+	case master > 0:
+		// A TIOCGPTPEER that fails opened no peer (accurate mode).
+		out.keepOnErr, out.keepOnErrFirst = ioctlReachedHook, master
 	}
 	return out
 }
@@ -59,8 +64,9 @@ const tiocgptpeer = 0x5441
 
 // ptyPeer is the open of the pty peer that TIOCGPTPEER on the master
 // (fd, reached as master: /dev/ptmx or a devpts instance's ptmx) makes:
-// /dev/pts/N, N from /proc/PID/fdinfo ("tty-index"). The devpts
-// instance of /dev/ptmx is the one mounted at pts next to it.
+// /dev/pts/N, N from /proc/PID/fdinfo ("tty-index"). As the kernel's
+// devpts_mntget: a master on a devpts mount opens its peer there; any
+// other (/dev/ptmx) in the devpts mounted at pts next to it.
 func (m *mapper) ptyPeer(fd int, master string, flags uint64) (obsT, bool) {
 	b, err := readProc("/proc/" + strconv.Itoa(m.c.PID) + "/fdinfo/" + strconv.Itoa(fd))
 	if err != nil {
@@ -76,8 +82,12 @@ func (m *mapper) ptyPeer(fd int, master string, flags uint64) (obsT, bool) {
 		return obsT{}, false
 	}
 	dir := path.Dir(master)
-	if path.Base(dir) != "pts" {
-		dir += "/pts"
+	var fs unix.Statfs_t
+	if err := unix.Statfs(master, &fs); err != nil {
+		return obsT{}, false
+	}
+	if fs.Type != unix.DEVPTS_SUPER_MAGIC {
+		dir = child(dir, "pts")
 	}
 	a := openRights(flags&unix.O_ACCMODE, false)
 	if a == 0 {

@@ -229,6 +229,26 @@ func TestMappingPtyPeer(t *testing.T) {
 	}
 }
 
+// TestMappingPtyPeerFailed: in accurate mode a TIOCGPTPEER that fails
+// after the ioctl hook (here EIO: the pty is still locked) keeps the
+// master's ioctl_dev and loses the peer it did not open.
+func TestMappingPtyPeerFailed(t *testing.T) {
+	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no /dev/ptmx: %v", err)
+	}
+	defer unix.Close(master)
+	c := call(unix.SYS_IOCTL, uint64(master), tiocgptpeer, uint64(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	_, errno := realSyscall(c, nil)
+	if errno == 0 {
+		t.Fatal("TIOCGPTPEER on a locked pty succeeded")
+	}
+	got := render(Prepare(c, &selfTracee{}).Finish(&Result{Ret: -int64(errno)}), "")
+	if want := `{"syscall":"ioctl","path":"/dev/ptmx","type":"char","access":["ioctl_dev"]}` + "\n"; got != want {
+		t.Errorf("after %v: got\n%swant\n%s", errno, got, want)
+	}
+}
+
 // TestHeldByTracer: an fd the learner handed to the target (opened
 // before the sandbox) is told apart from one the target opened itself,
 // even on the same device.
