@@ -247,7 +247,8 @@ func (c *threadCache) get(tid int, id threadID) *threadEntry {
 // before it (after false), the root, as a chroot() since it was read
 // (chroot is not stopped) must not resolve the exec'd path in the old
 // one; after it, the executable, as the new image's calls must not be
-// told of the old one.
+// told of the old one, and the credentials if the filesystem ids were
+// not the effective ones (/proc/TID's owner): an exec sets them back.
 func (c *threadCache) execDrop(tid, pid int, after bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -258,6 +259,9 @@ func (c *threadCache) execDrop(tid, pid int, after bool) {
 		delete(c.m, pid)
 	case e != nil && after:
 		e.exe = ""
+		if e.uid != int(e.id.uid) || e.gid != int(e.id.gid) {
+			e.credsOK = false // setfsuid() or setfsgid() before the exec
+		}
 	case e != nil:
 		e.root = ""
 	}

@@ -46,6 +46,13 @@ func TestThreadCacheExec(t *testing.T) {
 	if got := c.get(90, id); got != e {
 		t.Error("a leader's exec dropped its entry")
 	}
+	// A filesystem uid that is not the effective one (setfsuid) is
+	// set back by the exec: the credentials are read again.
+	e.uid = 2000
+	c.execDrop(90, 90, true)
+	if e.credsOK {
+		t.Errorf("an exec kept fsuid %d of a thread whose euid is %d", e.uid, e.id.uid)
+	}
 	for _, after := range []bool{false, true} {
 		fill(90)
 		fill(100)
