@@ -113,10 +113,11 @@ func (t *procTracee) FDPath(fd int) (string, error) {
 // it is looked at (see execDrop), so chroot-then-exec resolves the
 // exec'd path in the new root, and its executable after. Missed:
 // chroot() alone in the middle of a run, followed by calls before the
-// next exec; setgroups() or setfsuid() alone (they change neither the
-// owner nor, since the cache outlives execs, anything else that is
-// looked at), until the thread exits: such a caller's DAC checks are
-// predicted with its old groups or filesystem uid.
+// next exec; setfsuid() alone, until the next exec (which sets the
+// filesystem ids back: execDrop); setgroups() alone, until the thread
+// exits (it changes nothing else that is looked at, and the cache
+// outlives execs). Such a caller's DAC checks are predicted with its
+// old filesystem uid or groups.
 
 func (t *procTracee) Root() (string, error) {
 	e := t.entry()
