@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -158,7 +159,7 @@ func (m *mapper) sockaddrOp(fd int, addr uint64, n int, bind bool) *outcome {
 	obs := []learn.Observation{o}
 	// A server the program started with bind(0) (a test suite's local
 	// HTTP server): the rule names this run's port.
-	if learn.EphemeralPort(port) && m.ownListener(port) {
+	if learn.EphemeralPort(port) && localAddr(family, sa) && m.ownListener(port) {
 		w := m.obs()
 		w.Warning = learn.OwnEphemeralWarning
 		obs = append(obs, w)
@@ -168,10 +169,38 @@ func (m *mapper) sockaddrOp(fd int, addr uint64, n int, bind bool) *outcome {
 	return out
 }
 
+// localAddr says whether a connect's address is this host: loopback
+// (127/8, ::1, ::ffff:127/104) or unspecified (0.0.0.0, ::), which
+// connects to this host too.
+func localAddr(family uint16, sa []byte) bool {
+	var ip net.IP
+	switch {
+	case family == unix.AF_INET && len(sa) >= 8:
+		ip = net.IP(sa[4:8])
+	case family == unix.AF_INET6 && len(sa) >= 24:
+		ip = net.IP(sa[8:24])
+	default:
+		return false
+	}
+	return ip.IsLoopback() || ip.IsUnspecified()
+}
+
+// ownListeners are the listening sockets (by inode) found held by a
+// traced tree: a test suite that connects thousands of times to its
+// own server scans the processes' fds once. Only found ones are kept,
+// and at most maxOwnListeners.
+var ownListeners struct {
+	sync.Mutex
+	inodes map[string]bool
+}
+
+const maxOwnListeners = 1024
+
 // ownListener says whether a TCP socket listening on port in the
 // caller's network namespace is held by the caller's tree. Only asked
-// for a connect to an ephemeral port: it reads /proc/PID/net/tcp and
-// tcp6, and the fds of every process.
+// for a connect to an ephemeral port of this host: it reads
+// /proc/PID/net/tcp and tcp6, and the fds of every process unless the
+// socket was found before.
 func (m *mapper) ownListener(port uint16) bool {
 	inodes := map[string]bool{}
 	for _, f := range []string{"tcp", "tcp6"} {
@@ -194,8 +223,26 @@ func (m *mapper) ownListener(port uint16) bool {
 	if len(inodes) == 0 {
 		return false
 	}
+	ownListeners.Lock()
+	for ino := range inodes {
+		if ownListeners.inodes[ino] {
+			ownListeners.Unlock()
+			return true
+		}
+	}
+	ownListeners.Unlock()
 	for _, pid := range socketHolders(inodes) {
 		if pid == m.c.PID || m.t.InTree(pid) {
+			if len(inodes) == 1 { // else which one is the tree's is not known
+				ownListeners.Lock()
+				if ownListeners.inodes == nil || len(ownListeners.inodes) >= maxOwnListeners {
+					ownListeners.inodes = map[string]bool{}
+				}
+				for ino := range inodes {
+					ownListeners.inodes[ino] = true
+				}
+				ownListeners.Unlock()
+			}
 			return true
 		}
 	}

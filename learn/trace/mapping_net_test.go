@@ -156,6 +156,11 @@ func TestMappingNet(t *testing.T) {
 		if _, errno := realSyscall(c, nil); errno != 0 {
 			t.Fatalf("real connect: %v", errno)
 		}
+		// The same port on another host is not the program's server.
+		remote := sockCall(unix.SYS_CONNECT, socket(t, unix.AF_INET, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_INET, port, [4]byte{192, 0, 2, 1}))
+		if g := render(Prepare(remote, &selfTracee{}).Finish(nil), ""); g != `{"syscall":"connect","access":["connect_tcp"],"port":`+strconv.Itoa(int(port))+`}`+"\n" {
+			t.Errorf("connect to 192.0.2.1: got %s", g)
+		}
 		// Accurate mode keeps a refused connect (the program asked for
 		// the port), not one that failed before the hook.
 		if got := Prepare(c, &selfTracee{}).Finish(&Result{Ret: -int64(unix.ECONNREFUSED)}); len(got) != 2 || got[0].Port == nil {
