@@ -72,8 +72,8 @@ type Result struct {
 	// MovingPorts are set when the rounds were denied connect_tcp on a
 	// new port of the ephemeral range each time, and nothing else: a
 	// port that changes from run to run (a server the program started
-	// with bind(0)), which no rule can follow. The last round's port was
-	// not added.
+	// with bind(0)), which no rule can follow. The rounds' rules for
+	// these ports are left out of Observations.
 	MovingPorts []uint16
 }
 
@@ -116,10 +116,12 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 	}
 	known := map[string]bool{}
 	// ownEphemeral: the trace seed saw the program connect to its own
-	// server's ephemeral port. moving: the last round's ports, when all
-	// it added was connect_tcp on ports of the ephemeral range.
+	// server's ephemeral port. moving: the ports of the last rounds in a
+	// row that added nothing but connect_tcp on ports of the ephemeral
+	// range.
 	ownEphemeral := false
 	var moving []uint16
+	movingN := 0 // rounds
 	for _, o := range res.Observations {
 		for _, k := range observationKeys(o) {
 			known[k] = true
@@ -181,20 +183,45 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 			return res, nil
 		}
 		// A new ephemeral port each round, and nothing else: after the
-		// trace saw the program's own listener, or in a second round in a
-		// row, the rounds would only chase the next run's port.
+		// trace saw the program's own listener, or in a third round in a
+		// row (two could be two fixed ports that the program only tries
+		// one after the other), the rounds would only chase the next
+		// run's port. The earlier rounds' rules for it go too.
 		ports := ephemeralConnects(added)
-		if ports != nil && (ownEphemeral || moving != nil) {
+		if ports != nil && (ownEphemeral || movingN >= movingRounds-1) {
+			said := "not added"
+			switch {
+			case len(moving) == 1:
+				said += ", and the earlier round's port " + JoinPorts(moving) + " left out"
+			case len(moving) > 1:
+				said += ", and the earlier rounds' ports " + JoinPorts(moving) + " left out"
+			}
+			r.logf("round %d: exit %d, denied only connect_tcp on port %s, another port of the ephemeral range than before: %s", round, run.ExitCode, JoinPorts(ports), said)
 			res.MovingPorts = append(moving, ports...)
-			r.logf("round %d: exit %d, denied only connect_tcp on port %s, another port of the ephemeral range than before: not added", round, run.ExitCode, JoinPorts(ports))
+			kept := res.Observations[:len(seed):len(seed)] // seed is never written
+			for _, o := range res.Observations[len(seed):] {
+				if o.Port == nil || !slices.Contains(moving, *o.Port) || !slices.Equal(o.Access, []string{"connect_tcp"}) {
+					kept = append(kept, o)
+				}
+			}
+			res.Observations = kept
 			return res, nil
 		}
-		moving = ports
+		if ports != nil {
+			moving, movingN = append(moving, ports...), movingN+1
+		} else {
+			moving, movingN = nil, 0
+		}
 		res.Observations = append(res.Observations, added...)
 		r.logf("round %d: exit %d, added %s", round, run.ExitCode, describeObservations(added))
 	}
 	return res, nil
 }
+
+// movingRounds is how many rounds in a row must be denied only a new
+// ephemeral connect port (without a trace that saw the program's own
+// listener) before the rounds stop chasing it.
+const movingRounds = 3
 
 // ephemeralConnects are the ports of obs when every observation is a
 // connect_tcp on a port of the ephemeral range (learn.EphemeralPort),
