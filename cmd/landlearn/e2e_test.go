@@ -596,13 +596,20 @@ func TestLearnVerifyPty(t *testing.T) {
 // TestLearnPtyPeerOfOwnDevpts: where a devpts instance is mounted at a
 // directory not named pts (a container's /dev/pts seen from elsewhere),
 // TIOCGPTPEER on its ptmx opens the peer in that mount, as the kernel's
-// devpts_mntget does, not in a pts directory beside it. The learner runs
-// in the same private mount namespace as the program.
+// devpts_mntget does, not in a pts directory beside it; and where its
+// ptmx is bind-mounted onto a file (LXC's /dev/ptmx), on that file the
+// peer is in the pts directory beside it. The learner runs in the same
+// private mount namespace as the program.
 func TestLearnPtyPeerOfOwnDevpts(t *testing.T) {
 	e2eNeeds(t, "unshare", "mount", "python3")
 	bin := emitTestBinary(t)
 	d, _ := filepath.EvalSymlinks(t.TempDir())
-	if err := os.Mkdir(d+"/mnt", 0o755); err != nil {
+	for _, dir := range []string{"/mnt", "/lxc", "/lxc/pts"} {
+		if err := os.Mkdir(d+dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(d+"/lxc/ptmx", nil, 0o666); err != nil {
 		t.Fatal(err)
 	}
 	script := `import fcntl, os, struct, sys
@@ -611,25 +618,30 @@ fcntl.ioctl(m, 0x40045431, struct.pack("i", 0))  # TIOCSPTLCK: unlock
 p = fcntl.ioctl(m, 0x5441, os.O_RDWR | os.O_NOCTTY)  # TIOCGPTPEER
 print(os.readlink("/proc/self/fd/%d" % p))
 `
-	for _, accurate := range []string{"", "--accurate"} {
-		raw := filepath.Join(d, "r"+accurate+".jsonl")
-		learn := []string{bin, "learn", "--raw", raw, "-o", raw + ".yaml"}
-		if accurate != "" {
-			learn = append(learn, accurate)
-		}
-		sh := `mount -t devpts -o newinstance,ptmxmode=0666 devpts "$1/mnt" && shift && exec "$@"`
-		cmd := exec.Command("unshare", append([]string{"-m", "sh", "-c", sh, "sh", d}, append(learn, "--", "python3", "-S", "-c", script, d+"/mnt")...)...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", accurate, err, out)
-		}
-		data, err := os.ReadFile(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		peer := `"path":"` + d + `/mnt/0","type":"char","access":["write_file","read_file"]`
-		if !strings.Contains(string(out), d+"/mnt/0") || !strings.Contains(string(data), peer) {
-			t.Errorf("%s: the peer is %s/mnt/0; observations:\n%s\noutput:\n%s", accurate, d, data, out)
+	for _, c := range []struct{ name, mount, ptmxDir, peer string }{
+		{"own devpts", `mount -t devpts -o newinstance,ptmxmode=0666 devpts "$1/mnt"`, "/mnt", "/mnt/0"},
+		{"bound ptmx", `mount -t devpts -o newinstance,ptmxmode=0666 devpts "$1/lxc/pts" && mount --bind "$1/lxc/pts/ptmx" "$1/lxc/ptmx"`, "/lxc", "/lxc/pts/0"},
+	} {
+		for _, accurate := range []string{"", "--accurate"} {
+			raw := filepath.Join(d, strings.ReplaceAll(c.name, " ", "-")+accurate+".jsonl")
+			learn := []string{bin, "learn", "--raw", raw, "-o", raw + ".yaml"}
+			if accurate != "" {
+				learn = append(learn, accurate)
+			}
+			sh := c.mount + ` && shift && exec "$@"`
+			cmd := exec.Command("unshare", append([]string{"-m", "sh", "-c", sh, "sh", d}, append(learn, "--", "python3", "-S", "-c", script, d+c.ptmxDir)...)...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s %s: %v\n%s", c.name, accurate, err, out)
+			}
+			data, err := os.ReadFile(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			peer := `"path":"` + d + c.peer + `","type":"char","access":["write_file","read_file"]`
+			if !strings.Contains(string(out), d+c.peer) || !strings.Contains(string(data), peer) {
+				t.Errorf("%s %s: the peer is %s%s; observations:\n%s\noutput:\n%s", c.name, accurate, d, c.peer, data, out)
+			}
 		}
 	}
 }

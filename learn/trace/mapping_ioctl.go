@@ -66,7 +66,9 @@ const tiocgptpeer = 0x5441
 // (fd, reached as master: /dev/ptmx or a devpts instance's ptmx) makes:
 // /dev/pts/N, N from /proc/PID/fdinfo ("tty-index"). As the kernel's
 // devpts_mntget: a master on a devpts mount opens its peer there; any
-// other (/dev/ptmx) in the devpts mounted at pts next to it.
+// other (/dev/ptmx) in the devpts mounted at pts next to it. A master
+// that is a file bind-mounted onto another (LXC binds /dev/pts/ptmx onto
+// /dev/ptmx) counts as the file it covers, in its directory's mount.
 func (m *mapper) ptyPeer(fd int, master string, flags uint64) (obsT, bool) {
 	b, err := readProc("/proc/" + strconv.Itoa(m.c.PID) + "/fdinfo/" + strconv.Itoa(fd))
 	if err != nil {
@@ -82,8 +84,16 @@ func (m *mapper) ptyPeer(fd int, master string, flags uint64) (obsT, bool) {
 		return obsT{}, false
 	}
 	dir := path.Dir(master)
+	var sx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, master, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, &sx); err != nil {
+		return obsT{}, false
+	}
+	on := master
+	if sx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && sx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0 {
+		on = dir
+	}
 	var fs unix.Statfs_t
-	if err := unix.Statfs(master, &fs); err != nil {
+	if err := unix.Statfs(on, &fs); err != nil {
 		return obsT{}, false
 	}
 	if fs.Type != unix.DEVPTS_SUPER_MAGIC {
@@ -93,7 +103,7 @@ func (m *mapper) ptyPeer(fd int, master string, flags uint64) (obsT, bool) {
 	if a == 0 {
 		return obsT{}, false // O_ACCMODE 3: neither read nor write
 	}
-	return m.fsObs(dir+"/"+index, "char", a), true
+	return m.fsObs(child(dir, index), "char", a), true
 }
 
 // ioctlReachedHook: only a bad fd fails before Landlock's hook; every
