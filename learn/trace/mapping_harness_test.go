@@ -30,10 +30,12 @@ type selfTracee struct {
 	creds  *[2]int
 	inTree map[int]bool
 	root   string
-	dirs   *dirCache // nil: no directory cache
+	dirs   *dirCache    // nil: no directory cache
+	own    *listenerSet // nil: no cache of the tree's listeners
 }
 
-func (s *selfTracee) dirCache() *dirCache { return s.dirs }
+func (s *selfTracee) dirCache() *dirCache        { return s.dirs }
+func (s *selfTracee) ownListeners() *listenerSet { return s.own }
 
 func (s *selfTracee) ReadMem(addr uint64, b []byte) error {
 	n, err := unix.ProcessVMReadv(os.Getpid(),

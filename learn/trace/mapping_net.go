@@ -185,22 +185,45 @@ func localAddr(family uint16, sa []byte) bool {
 	return ip.IsLoopback() || ip.IsUnspecified()
 }
 
-// ownListeners are the listening sockets (by inode) found held by a
-// traced tree: a test suite that connects thousands of times to its
-// own server scans the processes' fds once. Only found ones are kept,
-// and at most maxOwnListeners.
-var ownListeners struct {
-	sync.Mutex
+// listenerSet holds the listening sockets (by inode) found held by the
+// run's tree: a test suite that connects thousands of times to its own
+// server scans the processes' fds once. Only found ones are kept, at
+// most maxOwnListeners.
+type listenerSet struct {
+	mu     sync.Mutex
 	inodes map[string]bool
 }
 
 const maxOwnListeners = 1024
 
+func (l *listenerSet) hasAny(inodes map[string]bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ino := range inodes {
+		if l.inodes[ino] {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *listenerSet) add(ino string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inodes == nil || len(l.inodes) >= maxOwnListeners {
+		l.inodes = map[string]bool{}
+	}
+	l.inodes[ino] = true
+}
+
+// listenerCacher is a Tracee whose run keeps a listenerSet.
+type listenerCacher interface{ ownListeners() *listenerSet }
+
 // ownListener says whether a TCP socket listening on port in the
 // caller's network namespace is held by the caller's tree. Only asked
 // for a connect to an ephemeral port of this host: it reads
 // /proc/PID/net/tcp and tcp6, and the fds of every process unless the
-// socket was found before.
+// run found the socket before (listenerSet).
 func (m *mapper) ownListener(port uint16) bool {
 	inodes := map[string]bool{}
 	for _, f := range []string{"tcp", "tcp6"} {
@@ -223,25 +246,19 @@ func (m *mapper) ownListener(port uint16) bool {
 	if len(inodes) == 0 {
 		return false
 	}
-	ownListeners.Lock()
-	for ino := range inodes {
-		if ownListeners.inodes[ino] {
-			ownListeners.Unlock()
-			return true
-		}
+	var known *listenerSet
+	if lc, ok := m.t.(listenerCacher); ok {
+		known = lc.ownListeners()
 	}
-	ownListeners.Unlock()
+	if known != nil && known.hasAny(inodes) {
+		return true
+	}
 	for _, pid := range socketHolders(inodes) {
 		if pid == m.c.PID || m.t.InTree(pid) {
-			if len(inodes) == 1 { // else which one is the tree's is not known
-				ownListeners.Lock()
-				if ownListeners.inodes == nil || len(ownListeners.inodes) >= maxOwnListeners {
-					ownListeners.inodes = map[string]bool{}
-				}
+			if known != nil && len(inodes) == 1 { // else which one is the tree's is not known
 				for ino := range inodes {
-					ownListeners.inodes[ino] = true
+					known.add(ino)
 				}
-				ownListeners.Unlock()
 			}
 			return true
 		}

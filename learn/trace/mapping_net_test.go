@@ -147,11 +147,17 @@ func TestMappingNet(t *testing.T) {
 		// right comes with a warning that the port is this run's.
 		port := tcpListener(t)
 		c := sockCall(unix.SYS_CONNECT, socket(t, unix.AF_INET, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_INET, port, lo))
-		got := Prepare(c, &selfTracee{}).Finish(nil)
 		want := `{"syscall":"connect","access":["connect_tcp"],"port":` + strconv.Itoa(int(port)) + `}` + "\n" +
 			`{"syscall":"connect","warning":"` + learn.OwnEphemeralWarning + `"}` + "\n"
-		if g := render(got, ""); g != want {
-			t.Fatalf("got %s want %s", g, want)
+		// The second time, from the run's set of the tree's listeners.
+		own := &listenerSet{}
+		for range 2 {
+			if g := render(Prepare(c, &selfTracee{own: own}).Finish(nil), ""); g != want {
+				t.Fatalf("got %s want %s", g, want)
+			}
+			if len(own.inodes) != 1 {
+				t.Fatalf("the run's listeners: %v, want the test's one", own.inodes)
+			}
 		}
 		if _, errno := realSyscall(c, nil); errno != 0 {
 			t.Fatalf("real connect: %v", errno)

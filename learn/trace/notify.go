@@ -76,8 +76,11 @@ type session struct {
 	// dirs are the directories known to be reached through no symlink
 	// (dircache.go).
 	dirs *dirCache
-	seq  atomic.Uint64
-	n    atomic.Uint64 // calls stopped
+	// own are the listening sockets found held by the tree
+	// (mapping_net.go).
+	own *listenerSet
+	seq atomic.Uint64
+	n   atomic.Uint64 // calls stopped
 	// waiting is how many receivers are blocked in NOTIF_RECV.
 	waiting atomic.Int32
 
@@ -94,7 +97,7 @@ func newSession(m *mapping, rec learn.Recorder, tree procTree, warnf func(string
 	if warnf == nil {
 		warnf = func(string, ...any) {}
 	}
-	return &session{m: m, rec: rec, tree: tree, threads: newThreadCache(), dirs: newDirCache(), last: map[int][]byte{}, warned: map[string]bool{}, warnf: warnf, execSeen: map[string]bool{}}
+	return &session{m: m, rec: rec, tree: tree, threads: newThreadCache(), dirs: newDirCache(), own: &listenerSet{}, last: map[int][]byte{}, warned: map[string]bool{}, warnf: warnf, execSeen: map[string]bool{}}
 }
 
 // warnOnce prints a warning the first time key is seen.
@@ -287,7 +290,7 @@ func (s *session) handle(fd int, n *seccompNotif) {
 		}
 		return
 	}
-	t := newProcTracee(tid, s.tree, s.threads, s.dirs)
+	t := newProcTracee(tid, s, s.dirs)
 	c := Call{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(n.Data.Nr), Args: n.Data.Args}
 	// A call that may move or remove a directory empties the directory
 	// cache before it is looked at, and again once it is let go, for the

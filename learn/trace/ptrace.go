@@ -239,7 +239,7 @@ func (p *ptracer) entryStop(tid int, info *ptraceSyscallInfo, flight map[int]*in
 	if !ok {
 		return
 	}
-	t := newProcTracee(tid, p.s.tree, p.s.threads, nil) // accurate mode walks every path in full
+	t := newProcTracee(tid, p.s, nil) // accurate mode walks every path in full
 	c := Call{Seq: p.s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(info.Union[0])}
 	copy(c.Args[:], info.Union[1:7])
 	e := lookupSyscall(arch, c.Nr)

@@ -26,16 +26,18 @@ type procTracee struct {
 	tree   procTree
 	cache  *threadCache
 	dirs   *dirCache    // nil: fastWalk opens every directory
+	own    *listenerSet // the run's own listening sockets (mapping_net.go)
 	ent    *threadEntry // this thread's cache entry, once looked up
 	proc   string       // "/proc/TID/"
 	status []byte       // /proc/TID/status, read at most once
 }
 
-func newProcTracee(tid int, tree procTree, cache *threadCache, dirs *dirCache) *procTracee {
-	return &procTracee{tid: tid, tree: tree, cache: cache, dirs: dirs, proc: "/proc/" + strconv.Itoa(tid) + "/"}
+func newProcTracee(tid int, s *session, dirs *dirCache) *procTracee {
+	return &procTracee{tid: tid, tree: s.tree, cache: s.threads, dirs: dirs, own: s.own, proc: "/proc/" + strconv.Itoa(tid) + "/"}
 }
 
-func (t *procTracee) dirCache() *dirCache { return t.dirs }
+func (t *procTracee) dirCache() *dirCache        { return t.dirs }
+func (t *procTracee) ownListeners() *listenerSet { return t.own }
 
 // ReadMem reads with process_vm_readv, which takes a thread id as well
 // as a process id: the memory is the same.
