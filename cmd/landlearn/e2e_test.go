@@ -645,3 +645,54 @@ print(os.readlink("/proc/self/fd/%d" % p))
 		}
 	}
 }
+
+// TestLearnVerifyExecFailures: execs that fail after the kernel opened
+// the file (no known format, a missing or empty #! interpreter, #!
+// nested too deep) were checked by Landlock at the open. The learned
+// policy must give the same failures, not EACCES: sh runs a script
+// without #! itself on ENOEXEC. verify sees no denial, and the output
+// is the program's own.
+func TestLearnVerifyExecFailures(t *testing.T) {
+	e2eNeeds(t, "sh")
+	root := t.TempDir()
+	env := e2eEnv(root)
+	dir := filepath.Join(root, "w")
+	c := e2eCase{files: map[string]string{
+		"plain":   "echo ran plain\n",
+		"missing": "#!/nonexistent/sh\n",
+		"empty":   "#!  \n",
+	}}
+	chain := "s0"
+	for i := range 6 {
+		c.files[fmt.Sprintf("s%d", i)] = fmt.Sprintf("#!%s/s%d\n", dir, i+1)
+	}
+	c.files["s6"] = "#!/bin/sh\necho too deep\n"
+	script := `for f in plain missing empty ` + chain + `; do ./$f 2>/dev/null; echo "$f $?"; done`
+	argv := []string{"sh", "-c", script}
+	setup := func() {
+		c.setup(t, dir)
+		for name := range c.files {
+			if err := os.Chmod(filepath.Join(dir, name), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	setup()
+	native, err := exec.Command("sh", "-c", "cd "+dir+" && "+script).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(native), "ran plain") || !strings.Contains(string(native), "missing 127") {
+		t.Fatalf("native output:\n%s", native)
+	}
+	pol := filepath.Join(root, "p.yaml")
+	if r := e2eRun(t, dir, env, append([]string{"learn", "-o", pol, "--"}, argv...)...); r.code != 0 {
+		t.Fatalf("learn: %d %s", r.code, r.stderr)
+	}
+	setup()
+	r := e2eRun(t, dir, env, append([]string{"verify", "-p", pol, "--"}, argv...)...)
+	if r.code != 0 || r.stdout != string(native) {
+		data, _ := os.ReadFile(pol)
+		t.Fatalf("verify: exit %d, stdout\n%s\nwant\n%s\n%s\npolicy:\n%s", r.code, r.stdout, native, r.stderr, data)
+	}
+}

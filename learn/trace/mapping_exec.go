@@ -14,10 +14,18 @@ import (
 // open_exec (relative to the cwd, symlinks followed: /lib64 →
 // usr/lib64). Libraries that ld.so opens later are ordinary opens.
 //
-// A binary of no format the tracer knows is taken as handled by a
-// binfmt_misc entry when any is registered (its interpreter is not
-// followed: entries with the F flag need nothing, others are a known
-// gap), else the call fails with ENOEXEC and needs nothing.
+// A binary of no format the tracer knows needs its own rights either
+// way: a binfmt_misc entry may run it (its interpreter is not followed:
+// entries with the F flag need nothing, others are a known gap), or the
+// call fails with ENOEXEC after the open.
+//
+// A call that fails after the kernel opened a file of the chain still
+// needs the rights on every file it opened: Landlock checks each open
+// (execute and read_file) before the format is looked at. A shell runs
+// a script without `#!` itself when execve says ENOEXEC; under a policy
+// without execute on it, execve says EACCES and the shell gives up.
+// Only the failures before a file's open (missing, not executable, not
+// a regular file, noexec: may_open) mean it needs nothing.
 func prepExec(m *mapper) *outcome {
 	p, ok := m.str(m.e.args.path)
 	if !ok {
@@ -33,23 +41,32 @@ func prepExec(m *mapper) *outcome {
 	binProc := m.procPID
 	o := m.execChain(n)
 	m.procPID = binProc
+	if o != nil {
+		// Accurate mode: the files predicted were opened before any
+		// failure the prediction did not foresee (E2BIG, a bad ELF...).
+		o.keepOnErr = func(unix.Errno) bool { return true }
+	}
 	return m.withProcWarning(o)
 }
 
 // execChain follows what the kernel opens to exec n: n itself, then its
 // `#!` interpreters, then the ELF interpreter.
+//
+// Every return gives the files opened so far: a failure after the first
+// open (a missing interpreter, ELOOP, ENOEXEC) still needs their rights
+// (see prepExec).
 func (m *mapper) execChain(n node) *outcome {
 	var obs []obsT
 	for depth := 0; ; depth++ {
-		if depth > maxInterpDepth {
-			return nil // ELOOP
-		}
 		if !m.executable(&n) {
-			return nil
+			return m.succeed(obs...) // its open fails before the hook
 		}
 		if !n.noPath {
 			o := m.fsObs(n.path, learn.TypeFile, rExecute|rReadFile)
 			obs = append(obs, o)
+		}
+		if depth > maxInterpDepth {
+			return m.succeed(obs...) // ELOOP, once the last one is open
 		}
 		head, f := readHead(&n)
 		if f == nil {
@@ -61,7 +78,7 @@ func (m *mapper) execChain(n node) *outcome {
 		if script {
 			f.Close()
 			if err != nil {
-				return nil
+				return m.succeed(obs...) // ENOEXEC
 			}
 			n = m.resolve(unix.AT_FDCWD, interp, true)
 			continue
@@ -69,24 +86,15 @@ func (m *mapper) execChain(n node) *outcome {
 		if isELF(head) {
 			interp, err := elfInterp(f)
 			f.Close()
-			if err != nil {
-				return nil
+			if err == nil && interp != "" {
+				if in := m.resolve(unix.AT_FDCWD, interp, true); m.executable(&in) {
+					obs = append(obs, m.fsObs(in.path, learn.TypeFile, rExecute|rReadFile))
+				}
 			}
-			if interp == "" {
-				return m.succeed(obs...)
-			}
-			in := m.resolve(unix.AT_FDCWD, interp, true)
-			if !m.executable(&in) {
-				return nil
-			}
-			obs = append(obs, m.fsObs(in.path, learn.TypeFile, rExecute|rReadFile))
 			return m.succeed(obs...)
 		}
 		f.Close()
-		if binfmtMisc() {
-			return m.succeed(obs...)
-		}
-		return nil // ENOEXEC
+		return m.succeed(obs...) // binfmt_misc, or ENOEXEC
 	}
 }
 
@@ -117,22 +125,4 @@ func readHead(n *node) ([]byte, *os.File) {
 	head := make([]byte, binprmBufSize)
 	k, _ := f.ReadAt(head, 0)
 	return head[:k], f
-}
-
-// binfmtMisc reports whether any binfmt_misc entry is registered (and
-// the facility enabled), so that an unknown format may still run.
-func binfmtMisc() bool {
-	ents, err := os.ReadDir("/proc/sys/fs/binfmt_misc")
-	if err != nil {
-		return false
-	}
-	if b, err := readProc("/proc/sys/fs/binfmt_misc/status"); err == nil && string(b) == "disabled\n" {
-		return false
-	}
-	for _, e := range ents {
-		if e.Name() != "register" && e.Name() != "status" {
-			return true
-		}
-	}
-	return false
 }
