@@ -116,8 +116,6 @@ func (m *mapper) open(r openReq) *outcome {
 	switch mode {
 	case unix.S_IFLNK:
 		return nil // O_NOFOLLOW on a symlink: ELOOP
-	case unix.S_IFSOCK:
-		return nil // ENXIO
 	case unix.S_IFDIR:
 		if acc != unix.O_RDONLY || creat || f&unix.O_TRUNC != 0 || !m.may(&n.st, mayRead) {
 			return nil // EISDIR, or EACCES
@@ -158,7 +156,22 @@ func (m *mapper) open(r openReq) *outcome {
 	if a == 0 {
 		return nil
 	}
-	return &outcome{obs: []obsT{m.fsObs(n.path, typeName(mode), a)}, fdObs: 1}
+	// A socket file always fails with ENXIO, a device may (no driver, no
+	// controlling terminal for /dev/tty), a FIFO opened O_WRONLY|
+	// O_NONBLOCK without a reader does: each after Landlock's check of
+	// the open, so the rights are needed all the same (to fail alike).
+	return &outcome{obs: []obsT{m.fsObs(n.path, typeName(mode), a)}, fdObs: 1, keepOnErr: openReachedHook}
+}
+
+// openReachedHook says which failures of an open of an existing file
+// come from the file's own open, after Landlock's hook (accurate mode):
+// the lookup and permission errors come before it.
+func openReachedHook(e unix.Errno) bool {
+	switch e {
+	case unix.ENXIO, unix.ENODEV, unix.EBUSY, unix.EIO, unix.EAGAIN, unix.ENOMEDIUM, unix.EINTR:
+		return true
+	}
+	return false
 }
 
 // oTmpfileBit is __O_TMPFILE, O_TMPFILE without its O_DIRECTORY.

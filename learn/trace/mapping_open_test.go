@@ -49,6 +49,22 @@ func TestMappingOpen(t *testing.T) {
 		{name: "O_TRUNC on a fifo", setup: func(t *testing.T, d string) { unix.Mkfifo(d+"/p", 0o644) },
 			call: openat("", "p", unix.O_RDWR|unix.O_TRUNC),
 			want: `{"syscall":"openat","path":"$D/p","type":"fifo","access":["write_file","read_file"]}` + "\n"},
+		// sock_no_open's ENXIO comes after Landlock's check of the open:
+		// without read_file it is EACCES, and a denial in the audit log.
+		{name: "a unix socket file is ENXIO after the hook", noReal: true, setup: func(t *testing.T, d string) {
+			fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(fd)
+			if err := unix.Bind(fd, &unix.SockaddrUnix{Name: d + "/s"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := unix.Open(d+"/s", unix.O_RDONLY, 0); err != unix.ENXIO {
+				t.Fatalf("open of a socket file: %v, want ENXIO", err)
+			}
+		}, call: openat("", "s", unix.O_RDONLY),
+			want: `{"syscall":"openat","path":"$D/s","type":"sock","access":["read_file"]}` + "\n"},
 		{name: "O_TRUNC on a device", call: openat("", "/dev/null", unix.O_WRONLY|unix.O_TRUNC),
 			want: `{"syscall":"openat","path":"/dev/null","type":"char","access":["write_file"]}` + "\n"},
 		{name: "O_PATH", free: true, setup: file, call: openat("", "f", unix.O_PATH|unix.O_RDWR)},
