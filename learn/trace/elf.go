@@ -90,6 +90,8 @@ const (
 	etDyn       = 3
 	ptInterp    = 3
 	pathMax     = 4096
+	em386       = 3
+	emX86_64    = 62
 )
 
 // isELF reports whether head starts like an ELF file.
@@ -117,6 +119,13 @@ func elfInterp(r io.ReaderAt) (string, error) {
 		return "", errNoExec
 	}
 	if t := bo.Uint16(h[16:]); t != etExec && t != etDyn {
+		return "", errNoExec
+	}
+	// elf_check_arch: the kernel runs x86_64, and with ia32 emulation
+	// i386 and x32 (EM_X86_64 in an ELFCLASS32 file); any other machine
+	// is ENOEXEC before the interpreter is opened (or binfmt_misc's, as
+	// for a format the tracer does not know).
+	if m := bo.Uint16(h[18:]); h[5] != elfData2LSB || m != emX86_64 && !(h[4] == elfClass32 && m == em386) {
 		return "", errNoExec
 	}
 	var phoff uint64

@@ -107,6 +107,18 @@ func TestElfInterpSynthetic(t *testing.T) {
 	if _, err := elfInterp(bytes.NewReader([]byte("\x7fELF"))); err == nil {
 		t.Error("a truncated header was accepted")
 	}
+	// Another machine (elf_check_arch): ENOEXEC before the interpreter.
+	arm := elf32("/lib/ld-linux.so.2")
+	binary.LittleEndian.PutUint16(arm[18:], 40) // EM_ARM
+	if _, err := elfInterp(bytes.NewReader(arm)); err == nil {
+		t.Error("an ARM binary was taken for this machine's")
+	}
+	if b, err := os.ReadFile("/bin/true"); err == nil {
+		binary.LittleEndian.PutUint16(b[18:], 183) // EM_AARCH64
+		if _, err := elfInterp(bytes.NewReader(b)); err == nil {
+			t.Error("an AArch64 /bin/true was taken for this machine's")
+		}
+	}
 }
 
 func FuzzElfInterp(f *testing.F) {

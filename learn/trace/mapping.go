@@ -154,11 +154,10 @@ type outcome struct {
 	// fdObs is 1 + the index of the observation about the file an open
 	// returns: accurate mode replaces its path by the fd's real path.
 	fdObs int
-	// keepOnErr says which failures still mean the hook was reached and
-	// the program depends on the answer (a connect that is refused);
-	// keepOnErrFirst > 0 keeps only that many of the observations then.
-	keepOnErr      func(errno unix.Errno) bool
-	keepOnErrFirst int
+	// onErr is what a failed call keeps of obs (accurate mode): the
+	// observations of the checks the call reached before it failed (a
+	// connect that is refused reached the hook). nil keeps nothing.
+	onErr func(errno unix.Errno, obs []obsT) []obsT
 	// byHandle are the open rights of an open_by_handle_at: accurate mode
 	// turns its warning into these rights on the fd's real path.
 	byHandle policy.Access
@@ -166,6 +165,17 @@ type outcome struct {
 
 // obsT is short for the observations outcomes hold.
 type obsT = learn.Observation
+
+// keepIf is an onErr that keeps every observation when reached says the
+// failure came after the checks.
+func keepIf(reached func(unix.Errno) bool) func(unix.Errno, []obsT) []obsT {
+	return func(e unix.Errno, obs []obsT) []obsT {
+		if reached(e) {
+			return obs
+		}
+		return nil
+	}
+}
 
 func (o *outcome) Finish(r *Result) []learn.Observation {
 	if o == nil {
@@ -175,13 +185,10 @@ func (o *outcome) Finish(r *Result) []learn.Observation {
 		return o.obs
 	}
 	if r.Ret < 0 {
-		if o.keepOnErr == nil || !o.keepOnErr(unix.Errno(-r.Ret)) {
+		if o.onErr == nil {
 			return nil
 		}
-		if o.keepOnErrFirst > 0 {
-			return o.obs[:o.keepOnErrFirst]
-		}
-		return o.obs
+		return o.onErr(unix.Errno(-r.Ret), o.obs)
 	}
 	if o.byHandle != 0 && strings.HasPrefix(r.FDPath, "/") {
 		var st unix.Stat_t

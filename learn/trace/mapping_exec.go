@@ -33,7 +33,8 @@ func prepExec(m *mapper) *outcome {
 	}
 	flags := m.flags()
 	var n node
-	if p == "" && flags&unix.AT_EMPTY_PATH != 0 {
+	byFD := p == "" && flags&unix.AT_EMPTY_PATH != 0
+	if byFD {
 		n = m.fdNode(m.dirfd(m.e.args.dirfd))
 	} else {
 		n = m.resolve(m.dirfd(m.e.args.dirfd), p, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
@@ -42,11 +43,37 @@ func prepExec(m *mapper) *outcome {
 	o := m.execChain(n)
 	m.procPID = binProc
 	if o != nil {
-		// Accurate mode: the files predicted were opened before any
-		// failure the prediction did not foresee (E2BIG, a bad ELF...).
-		o.keepOnErr = func(unix.Errno) bool { return true }
+		bin := 1 // observations of the binary itself: none for a memfd
+		if n.noPath {
+			bin = 0
+		}
+		o.onErr = func(e unix.Errno, obs []obsT) []obsT {
+			if byFD && e == unix.ENOENT {
+				// fexecve of a script through a close-on-exec fd: its
+				// interpreter cannot read it, and is not opened.
+				return obs[:min(bin, len(obs))]
+			}
+			return execFailed(e, obs, bin)
+		}
 	}
 	return m.withProcWarning(o)
+}
+
+// execFailed is what a failed exec keeps of the predicted chain
+// (accurate mode). The failures the prediction models (an interpreter
+// missing, not executable or not ELF, ENOEXEC, ELOOP) come after the
+// opens it predicted. The binary alone is opened before the arguments
+// are counted and copied (E2BIG, EFAULT), ETXTBSY, or an fexecve of a
+// script whose fd is close-on-exec: those keep only it. Bad flags
+// (EINVAL) and RLIMIT_NPROC (EAGAIN) come before any open.
+func execFailed(e unix.Errno, obs []obsT, bin int) []obsT {
+	switch e {
+	case unix.ENOENT, unix.EACCES, unix.EIO, unix.ENOEXEC, unix.ELOOP, unix.ELIBBAD:
+		return obs
+	case unix.EINVAL, unix.EAGAIN:
+		return nil
+	}
+	return obs[:min(bin, len(obs))]
 }
 
 // execChain follows what the kernel opens to exec n: n itself, then its

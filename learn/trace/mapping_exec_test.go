@@ -259,3 +259,27 @@ func binfmtMisc() bool {
 	}
 	return false
 }
+
+// TestExecFailedKeeps: what accurate mode keeps of a failed exec of a
+// #! script: the whole chain for the failures the prediction models, the
+// script alone for those that come after its open but before its
+// interpreter's (E2BIG, EFAULT on argv, ETXTBSY), nothing for those
+// before any open (bad flags, RLIMIT_NPROC).
+func TestExecFailedKeeps(t *testing.T) {
+	d := t.TempDir()
+	writeFile(t, d+"/s", "#!/bin/sh\nexit 0\n", 0o755)
+	p := Prepare(call(unix.SYS_EXECVE, cstr(d+"/s"), 0, 0), &selfTracee{})
+	all := p.Finish(nil)
+	if len(all) != 3 {
+		t.Fatalf("the chain: %v", all)
+	}
+	for _, c := range []struct {
+		errno unix.Errno
+		keep  int
+	}{{unix.ENOEXEC, 3}, {unix.ENOENT, 3}, {unix.ELOOP, 3}, {unix.E2BIG, 1}, {unix.EFAULT, 1}, {unix.ETXTBSY, 1}, {unix.EINVAL, 0}, {unix.EAGAIN, 0}} {
+		got := p.Finish(&Result{Ret: -int64(c.errno)})
+		if len(got) != c.keep || c.keep > 0 && got[0].Path != d+"/s" {
+			t.Errorf("%v: kept %v, want the first %d", c.errno, got, c.keep)
+		}
+	}
+}

@@ -47,13 +47,14 @@ func prepIoctl(m *mapper) *outcome {
 		}
 	}
 	out := m.succeed(obs...)
-	switch {
-	case out == nil:
-	case len(obs) == master:
-		out.keepOnErr = ioctlReachedHook
-	case master > 0:
+	if out != nil {
 		// A TIOCGPTPEER that fails opened no peer (accurate mode).
-		out.keepOnErr, out.keepOnErrFirst = ioctlReachedHook, master
+		out.onErr = func(e unix.Errno, obs []obsT) []obsT {
+			if !ioctlReachedHook(e) {
+				return nil
+			}
+			return obs[:min(master, len(obs))]
+		}
 	}
 	return out
 }

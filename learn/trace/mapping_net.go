@@ -165,7 +165,7 @@ func (m *mapper) sockaddrOp(fd int, addr uint64, n int, bind bool) *outcome {
 		obs = append(obs, w)
 	}
 	out := m.succeed(obs...)
-	out.keepOnErr = connectReachedHook
+	out.onErr = keepIf(connectReachedHook)
 	return out
 }
 

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"encoding/binary"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -160,18 +161,23 @@ func (m *mapper) open(r openReq) *outcome {
 	// controlling terminal for /dev/tty), a FIFO opened O_WRONLY|
 	// O_NONBLOCK without a reader does: each after Landlock's check of
 	// the open, so the rights are needed all the same (to fail alike).
-	return &outcome{obs: []obsT{m.fsObs(n.path, typeName(mode), a)}, fdObs: 1, keepOnErr: openReachedHook}
+	return &outcome{obs: []obsT{m.fsObs(n.path, typeName(mode), a)}, fdObs: 1, onErr: openFailed}
 }
 
-// openReachedHook says which failures of an open of an existing file
-// come from the file's own open, after Landlock's hook (accurate mode):
-// the lookup and permission errors come before it.
-func openReachedHook(e unix.Errno) bool {
+// openFailed is what an open of an existing file that failed keeps
+// (accurate mode): its open rights when the failure came from the
+// file's own open (or a lease break), after Landlock's check of the
+// open; the lookup and permission errors come before it. truncate goes:
+// Landlock checks it once the file is open (handle_truncate).
+func openFailed(e unix.Errno, obs []obsT) []obsT {
 	switch e {
 	case unix.ENXIO, unix.ENODEV, unix.EBUSY, unix.EIO, unix.EAGAIN, unix.ENOMEDIUM, unix.EINTR:
-		return true
+	default:
+		return nil
 	}
-	return false
+	o := obs[0]
+	o.Access = slices.DeleteFunc(slices.Clone(o.Access), func(a string) bool { return a == "truncate" })
+	return []obsT{o}
 }
 
 // oTmpfileBit is __O_TMPFILE, O_TMPFILE without its O_DIRECTORY.

@@ -365,3 +365,22 @@ func TestMappingProtected(t *testing.T) {
 	}
 	runRows(t, rows)
 }
+
+// TestOpenFailedKeeps: an O_TRUNC open that the file's own open refuses
+// (a lease break's EAGAIN) keeps its open rights in accurate mode, not
+// truncate, which Landlock checks once the file is open; one refused by
+// a permission check keeps nothing.
+func TestOpenFailedKeeps(t *testing.T) {
+	d := t.TempDir()
+	writeFile(t, d+"/f", "x", 0o644)
+	p := Prepare(call(unix.SYS_OPENAT, atFDCWD, cstr(d+"/f"), unix.O_WRONLY|unix.O_TRUNC), &selfTracee{})
+	if g := render(p.Finish(&Result{Ret: -int64(unix.EAGAIN)}), d); g != `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file"]}`+"\n" {
+		t.Errorf("EAGAIN kept %s", g)
+	}
+	if got := p.Finish(&Result{Ret: -int64(unix.EACCES)}); len(got) != 0 {
+		t.Errorf("EACCES kept %v", got)
+	}
+	if g := render(p.Finish(nil), d); g != `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file","truncate"]}`+"\n" {
+		t.Errorf("the prediction lost truncate: %s", g)
+	}
+}
