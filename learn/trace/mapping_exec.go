@@ -47,6 +47,13 @@ func prepExec(m *mapper) *outcome {
 		if n.noPath {
 			bin = 0
 		}
+		if flags&atExecveCheck != 0 {
+			// Only checks that the binary could be run (Linux 6.14): no
+			// interpreter is opened.
+			if o.obs = o.obs[:bin]; bin == 0 {
+				return m.withProcWarning(nil)
+			}
+		}
 		o.onErr = func(e unix.Errno, obs []obsT) []obsT {
 			if byFD && e == unix.ENOENT {
 				// fexecve of a script through a close-on-exec fd: its
@@ -58,6 +65,9 @@ func prepExec(m *mapper) *outcome {
 	}
 	return m.withProcWarning(o)
 }
+
+// atExecveCheck is AT_EXECVE_CHECK (include/uapi/linux/fcntl.h).
+const atExecveCheck = 0x10000
 
 // execFailed is what a failed exec keeps of the predicted chain
 // (accurate mode). The failures the prediction models (an interpreter

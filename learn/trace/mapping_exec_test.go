@@ -146,6 +146,9 @@ func TestMappingExec(t *testing.T) {
 		{name: "execveat AT_SYMLINK_NOFOLLOW on a symlink is ELOOP", noReal: true, call: func(t *testing.T, d string) *Call {
 			return call(unix.SYS_EXECVEAT, atFDCWD, cstr("/bin/sh"), 0, 0, unix.AT_SYMLINK_NOFOLLOW)
 		}},
+		{name: "execveat AT_EXECVE_CHECK opens the binary only", noReal: true, call: func(t *testing.T, d string) *Call {
+			return call(unix.SYS_EXECVEAT, atFDCWD, cstr(sh), 0, 0, atExecveCheck)
+		}, want: execLine("execveat", sh)},
 		{name: "execveat relative to a dirfd", noReal: true, call: func(t *testing.T, d string) *Call {
 			return call(unix.SYS_EXECVEAT, dirfd(t, "/usr/bin"), cstr("env"), 0, 0, 0)
 		}, want: execLine("execveat", env) + execLine("execveat", realInterp(t, env))},

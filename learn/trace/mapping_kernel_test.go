@@ -378,3 +378,29 @@ func TestKernelExec(t *testing.T) {
 		})
 	}
 }
+
+// TestKernelExecveCheck: execveat(AT_EXECVE_CHECK) opens the binary and
+// nothing else; its one observation is enough for Landlock, and needed.
+func TestKernelExecveCheck(t *testing.T) {
+	if landlockABI(t) < abiForCheck {
+		t.Skip("no Landlock ABI 7")
+	}
+	sh := resolved(t, "/bin/sh")
+	c := call(unix.SYS_EXECVEAT, atFDCWD, cstr(sh), 0, 0, atExecveCheck)
+	if _, errno := realSyscall(c, nil); errno == unix.EINVAL {
+		t.Skip("this kernel has no AT_EXECVE_CHECK (Linux 6.14)")
+	} else if errno != 0 {
+		t.Fatalf("AT_EXECVE_CHECK of %s: %v", sh, errno)
+	}
+	obs := Prepare(c, &selfTracee{}).Finish(nil)
+	if len(obs) != 1 || obs[0].Path != sh {
+		t.Fatalf("observations %v, want %s alone", obs, sh)
+	}
+	grants, _ := domainFor(obs)
+	if errno := restricted(t, c, grants, 0); errno != 0 {
+		t.Errorf("with %s: %v", g(obs, ""), errno)
+	}
+	if errno := restricted(t, c, nil, 0); errno != unix.EACCES {
+		t.Errorf("without it: %v, want EACCES", errno)
+	}
+}
