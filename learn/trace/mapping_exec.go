@@ -54,14 +54,7 @@ func prepExec(m *mapper) *outcome {
 				return m.withProcWarning(nil)
 			}
 		}
-		o.onErr = func(e unix.Errno, obs []obsT) []obsT {
-			if byFD && e == unix.ENOENT {
-				// fexecve of a script through a close-on-exec fd: its
-				// interpreter cannot read it, and is not opened.
-				return obs[:min(bin, len(obs))]
-			}
-			return execFailed(e, obs, bin)
-		}
+		o.onErr = func(e unix.Errno, obs []obsT) []obsT { return execFailed(e, obs, bin, byFD) }
 	}
 	return m.withProcWarning(o)
 }
@@ -73,14 +66,17 @@ const atExecveCheck = 0x10000
 // (accurate mode). The failures the prediction models (an interpreter
 // missing, not executable or not ELF, ENOEXEC, ELOOP) come after the
 // opens it predicted. The binary alone is opened before the arguments
-// are counted and copied (E2BIG, EFAULT), ETXTBSY, or an fexecve of a
-// script whose fd is close-on-exec: those keep only it. Bad flags
-// (EINVAL) and RLIMIT_NPROC (EAGAIN) come before any open.
-func execFailed(e unix.Errno, obs []obsT, bin int) []obsT {
-	switch e {
-	case unix.ENOENT, unix.EACCES, unix.EIO, unix.ENOEXEC, unix.ELOOP, unix.ELIBBAD:
+// are counted and copied (E2BIG, EFAULT), ETXTBSY, or the ENOENT of an
+// fexecve (byFD) of a script whose fd is close-on-exec (its interpreter
+// cannot read it, and is not opened): those keep only it (bin is 1, or
+// 0 for a memfd). Bad flags (EINVAL) and RLIMIT_NPROC (EAGAIN) come
+// before any open.
+func execFailed(e unix.Errno, obs []obsT, bin int, byFD bool) []obsT {
+	switch {
+	case e == unix.ENOENT && byFD:
+	case e == unix.ENOENT, e == unix.EACCES, e == unix.EIO, e == unix.ENOEXEC, e == unix.ELOOP, e == unix.ELIBBAD:
 		return obs
-	case unix.EINVAL, unix.EAGAIN:
+	case e == unix.EINVAL, e == unix.EAGAIN:
 		return nil
 	}
 	return obs[:min(bin, len(obs))]
