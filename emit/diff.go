@@ -12,20 +12,8 @@ import (
 	"github.com/landlearn/landlearn/policy"
 )
 
-// diffSections is the order sections are printed in, and the kind of
-// rights each holds.
-var diffSections = []struct {
-	name string
-	kind policy.Kind
-}{
-	{"abi", policy.KindFS},
-	{"compat", policy.KindFS},
-	{"handled.fs", policy.KindFS},
-	{"handled.net", policy.KindNet},
-	{"handled.scoped", policy.KindScope},
-	{"fs", policy.KindFS},
-	{"net", policy.KindNet},
-}
+// diffSections is the order sections are printed in.
+var diffSections = []string{"abi", "compat", "handled.fs", "handled.net", "handled.scoped", "fs", "net"}
 
 // Diff writes changes (from policy.Diff) for people, one section at a
 // time, one line per grant:
@@ -69,27 +57,15 @@ func Diff(w io.Writer, changes []policy.Change) error {
 }
 
 func sectionRank(s string) int {
-	for i, d := range diffSections {
-		if d.name == s {
-			return i
-		}
+	if i := slices.Index(diffSections, s); i >= 0 {
+		return i
 	}
 	return len(diffSections)
 }
 
-func sectionKind(s string) policy.Kind {
-	for _, d := range diffSections {
-		if d.name == s {
-			return d.kind
-		}
-	}
-	return policy.KindFS
-}
-
 // diffLine is one change, without the section.
 func diffLine(c policy.Change) string {
-	k := sectionKind(c.Section)
-	list := func(a policy.Access) string { return flowList(a, k) }
+	list := func(a uint64) string { return flowList(c.Names(a)) }
 	switch c.Section {
 	case "abi":
 		return fmt.Sprintf("~ %d -> %d", c.Old, c.New)
@@ -100,10 +76,10 @@ func diffLine(c policy.Change) string {
 		line := fmt.Sprintf("~ %s -> %s", list(c.Old), list(c.New))
 		var notes []string
 		if g := c.Granted(); g != 0 {
-			notes = append(notes, "now restricted: "+strings.Join(g.Names(k), ", "))
+			notes = append(notes, "now restricted: "+strings.Join(c.Names(g), ", "))
 		}
 		if r := c.Revoked(); r != 0 {
-			notes = append(notes, "no longer restricted: "+strings.Join(r.Names(k), ", "))
+			notes = append(notes, "no longer restricted: "+strings.Join(c.Names(r), ", "))
 		}
 		if len(notes) > 0 {
 			line += "  (" + strings.Join(notes, "; ") + ")"

@@ -22,16 +22,16 @@ func diffPair() (*policy.Policy, *policy.Policy) {
 	old := samplePolicy()
 	old.ABI = 6
 	old.Handled = policy.New(6).Handled
-	old.Handled.Net = policy.Bit("bind_tcp")
+	old.Handled.Net = policy.NetBindTCP
 	nu := samplePolicy()
 	nu.Compat = policy.Strict
-	nu.Handled.Scoped = policy.Bit("signal")
+	nu.Handled.Scoped = policy.ScopeSignal
 	nu.FS = nu.FS[1:] // drops /usr
 	nu.FS[0].Optional = false
-	nu.FS[1].Access |= policy.Bit("write_file")
-	nu.FS = append(nu.FS, policy.FSRule{Path: "/usr/lib", Access: policy.Bit("read_file")},
-		policy.FSRule{Path: "/new dir", Access: policy.Bit("read_dir"), Optional: true})
-	nu.Net = []policy.NetRule{{Port: 443, Access: policy.Bit("connect_tcp") | policy.Bit("bind_tcp")}, {Port: 8443, Access: policy.Bit("connect_tcp")}}
+	nu.FS[1].Access |= policy.FSWriteFile
+	nu.FS = append(nu.FS, policy.FSRule{Path: "/usr/lib", Access: policy.FSReadFile},
+		policy.FSRule{Path: "/new dir", Access: policy.FSReadDir, Optional: true})
+	nu.Net = []policy.NetRule{{Port: 443, Access: policy.NetConnectTCP | policy.NetBindTCP}, {Port: 8443, Access: policy.NetConnectTCP}}
 	return old, nu
 }
 
@@ -60,8 +60,8 @@ func TestDiffEqual(t *testing.T) {
 
 func TestDiffNetPortsNumeric(t *testing.T) {
 	changes := []policy.Change{
-		{Kind: policy.Added, Section: "net", Key: "10000", New: policy.Bit("connect_tcp")},
-		{Kind: policy.Added, Section: "net", Key: "9", New: policy.Bit("connect_tcp")},
+		{Kind: policy.Added, Section: "net", Key: "10000", New: uint64(policy.NetConnectTCP)},
+		{Kind: policy.Added, Section: "net", Key: "9", New: uint64(policy.NetConnectTCP)},
 	}
 	want := "net:\n  + 9  [connect_tcp]\n  + 10000  [connect_tcp]\n"
 	if got := renderDiff(t, changes); got != want {

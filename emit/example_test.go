@@ -16,11 +16,11 @@ func ExampleYAML() {
 	p.Comment = "Policy for myapp"
 	p.Handled.Scoped = 0 // myapp signals its parent
 	p.FS = []policy.FSRule{
-		{Path: "/usr", Access: policy.Bit("execute") | policy.Bit("read_file") | policy.Bit("read_dir")},
-		{Path: "${HOME}/.cache/myapp", Access: policy.Bit("read_file") | policy.Bit("write_file"),
+		{Path: "/usr", Access: policy.FSExecute | policy.FSReadFile | policy.FSReadDir},
+		{Path: "${HOME}/.cache/myapp", Access: policy.FSReadFile | policy.FSWriteFile,
 			Optional: true, Comment: "observed: openat ~/.cache/myapp/index"},
 	}
-	p.Net = []policy.NetRule{{Port: 443, Access: policy.Bit("connect_tcp")}}
+	p.Net = []policy.NetRule{{Port: 443, Access: policy.NetConnectTCP}}
 	if err := emit.YAML(os.Stdout, p); err != nil {
 		panic(err)
 	}
@@ -81,11 +81,11 @@ fs:
 // CI compares the committed policy with a freshly learned one.
 func ExampleDiff() {
 	old := policy.New(7)
-	old.FS = []policy.FSRule{{Path: "/usr", Access: policy.Bit("read_file")}}
+	old.FS = []policy.FSRule{{Path: "/usr", Access: policy.FSReadFile}}
 	learned := policy.New(7)
 	learned.FS = []policy.FSRule{
-		{Path: "/usr", Access: policy.Bit("read_file") | policy.Bit("execute")},
-		{Path: "/etc/ssl", Access: policy.Bit("read_file")},
+		{Path: "/usr", Access: policy.FSReadFile | policy.FSExecute},
+		{Path: "/etc/ssl", Access: policy.FSReadFile},
 	}
 	changes := policy.Diff(old, learned)
 	if err := emit.Diff(os.Stdout, changes); err != nil {
@@ -102,7 +102,7 @@ func ExampleWriteFile() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
 	p := policy.New(7)
-	p.FS = []policy.FSRule{{Path: "/usr", Access: policy.Bit("read_file")}}
+	p.FS = []policy.FSRule{{Path: "/usr", Access: policy.FSReadFile}}
 	path := dir + "/landlock.yaml"
 	if err := emit.WriteFile(path, p, false); err != nil {
 		panic(err)

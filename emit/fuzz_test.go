@@ -22,8 +22,8 @@ func FuzzEmit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, path, comment string, fsBits uint64, port uint16, netBits uint64, optional bool) {
 		p := policy.New(7)
 		p.Comment = comment
-		fsAccess := policy.Access(fsBits) & p.Handled.FS
-		netAccess := policy.Access(netBits) & p.Handled.Net
+		fsAccess := policy.FSAccess(fsBits) & p.Handled.FS
+		netAccess := policy.NetAccess(netBits) & p.Handled.Net
 		if fsAccess != 0 {
 			p.FS = []policy.FSRule{{Path: path, Access: fsAccess, Optional: optional, Comment: comment}}
 		}

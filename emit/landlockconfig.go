@@ -40,16 +40,14 @@ import (
 //     rights): an error, since dropping a handled right would silently
 //     allow it everywhere.
 
-// lcSchemaRights are the right names landlockconfig's schema accepts.
-var lcSchemaRights = map[policy.Kind]policy.Access{
-	policy.KindFS: policy.Bit("execute") | policy.Bit("write_file") | policy.Bit("read_file") |
-		policy.Bit("read_dir") | policy.Bit("remove_dir") | policy.Bit("remove_file") |
-		policy.Bit("make_char") | policy.Bit("make_dir") | policy.Bit("make_reg") |
-		policy.Bit("make_sock") | policy.Bit("make_fifo") | policy.Bit("make_block") |
-		policy.Bit("make_sym") | policy.Bit("refer") | policy.Bit("truncate") | policy.Bit("ioctl_dev"),
-	policy.KindNet:   policy.Bit("bind_tcp") | policy.Bit("connect_tcp"),
-	policy.KindScope: policy.Bit("abstract_unix_socket") | policy.Bit("signal"),
-}
+// The rights landlockconfig's schema accepts.
+const (
+	lcSchemaFS = policy.FSExecute | policy.FSWriteFile | policy.FSReadFile |
+		policy.FSReadDir | policy.FSRemoveDir | policy.FSRemoveFile |
+		policy.FSMake | policy.FSRefer | policy.FSTruncate | policy.FSIoctlDev
+	lcSchemaNet    = policy.NetBindTCP | policy.NetConnectTCP
+	lcSchemaScopes = policy.ScopeAbstractUnixSocket | policy.ScopeSignal
+)
 
 // lcConfig is a landlockconfig file; the field order is the output order.
 type lcConfig struct {
@@ -202,22 +200,30 @@ func (lc LandlockConfig) TOML(w io.Writer, p *policy.Policy) error {
 // convert converts p, refusing what landlockconfig cannot say.
 func (lc LandlockConfig) convert(p *policy.Policy) (*lcConfig, error) {
 	c := &lcConfig{ABI: p.ABI}
-	names := func(a policy.Access, k policy.Kind, where string) ([]string, error) {
-		if extra := a &^ lcSchemaRights[k]; extra != 0 {
+	// checked returns the names of a set's rights, or an error when some
+	// of them (extra) are not in the schema.
+	checked := func(names, extra []string, where string) ([]string, error) {
+		if len(extra) > 0 {
 			return nil, fmt.Errorf("%s: landlockconfig's schema has no right %s (it knows the rights up to ABI 6); remove it from the policy to emit it as landlockconfig",
-				where, strings.Join(extra.Names(k), ", "))
+				where, strings.Join(extra, ", "))
 		}
-		return a.Names(k), nil
+		return names, nil
+	}
+	fsNames := func(a policy.FSAccess, where string) ([]string, error) {
+		return checked(a.Names(), (a &^ lcSchemaFS).Names(), where)
+	}
+	netNames := func(a policy.NetAccess, where string) ([]string, error) {
+		return checked(a.Names(), (a &^ lcSchemaNet).Names(), where)
 	}
 	var rs lcRuleset
 	var err error
-	if rs.HandledAccessFs, err = names(p.Handled.FS, policy.KindFS, "handled.fs"); err != nil {
+	if rs.HandledAccessFs, err = fsNames(p.Handled.FS, "handled.fs"); err != nil {
 		return nil, err
 	}
-	if rs.HandledAccessNet, err = names(p.Handled.Net, policy.KindNet, "handled.net"); err != nil {
+	if rs.HandledAccessNet, err = netNames(p.Handled.Net, "handled.net"); err != nil {
 		return nil, err
 	}
-	if rs.Scoped, err = names(p.Handled.Scoped, policy.KindScope, "handled.scoped"); err != nil {
+	if rs.Scoped, err = checked(p.Handled.Scoped.Names(), (p.Handled.Scoped &^ lcSchemaScopes).Names(), "handled.scoped"); err != nil {
 		return nil, err
 	}
 	if rs.HandledAccessFs != nil || rs.HandledAccessNet != nil || rs.Scoped != nil {
@@ -225,7 +231,7 @@ func (lc LandlockConfig) convert(p *policy.Policy) (*lcConfig, error) {
 	}
 
 	vars := map[string]bool{}
-	byAccess := map[policy.Access]int{} // index in c.PathBeneath
+	byAccess := map[policy.FSAccess]int{} // index in c.PathBeneath
 	for _, r := range sortedFS(p.FS) {
 		if r.Access == 0 {
 			continue // grants nothing; the schema wants at least one right
@@ -234,7 +240,7 @@ func (lc LandlockConfig) convert(p *policy.Policy) (*lcConfig, error) {
 		if r.Line > 0 && p.File != "" {
 			where = fmt.Sprintf("%s:%d", p.File, r.Line)
 		}
-		access, err := names(r.Access, policy.KindFS, where)
+		access, err := fsNames(r.Access, where)
 		if err != nil {
 			return nil, err
 		}
@@ -257,12 +263,12 @@ func (lc LandlockConfig) convert(p *policy.Policy) (*lcConfig, error) {
 			pb.comments = append(pb.comments, r.Path+":", indentLines(cm, "  "))
 		}
 	}
-	byNetAccess := map[policy.Access]int{}
+	byNetAccess := map[policy.NetAccess]int{}
 	for _, r := range sortedNet(p.Net) {
 		if r.Access == 0 {
 			continue
 		}
-		access, err := names(r.Access, policy.KindNet, fmt.Sprintf("net rule for port %d", r.Port))
+		access, err := netNames(r.Access, fmt.Sprintf("net rule for port %d", r.Port))
 		if err != nil {
 			return nil, err
 		}

@@ -202,7 +202,7 @@ func tomlAsJSON(t *testing.T, data []byte) map[string]any {
 
 func TestLandlockConfigGolden(t *testing.T) {
 	p := samplePolicy()
-	p.FS = append(p.FS, policy.FSRule{Path: "/usr/lib/locale", Access: policy.Bit("read_file") | policy.Bit("read_dir") | policy.Bit("execute")})
+	p.FS = append(p.FS, policy.FSRule{Path: "/usr/lib/locale", Access: policy.FSReadFile | policy.FSReadDir | policy.FSExecute})
 	golden(t, "sample.landlockconfig.json", lcJSON(t, p))
 	golden(t, "sample.landlockconfig.toml", lcTOML(t, p))
 }
@@ -211,12 +211,12 @@ func TestLandlockConfigSchema(t *testing.T) {
 	policies := map[string]*policy.Policy{"sample": samplePolicy()}
 	for abi := 1; abi <= 8; abi++ {
 		p := policy.New(abi)
-		p.FS = []policy.FSRule{{Path: "/usr", Access: policy.Bit("read_file")}}
+		p.FS = []policy.FSRule{{Path: "/usr", Access: policy.FSReadFile}}
 		policies[fmt.Sprintf("abi %d", abi)] = p
 	}
 	onlyNet := policy.New(7)
-	onlyNet.Handled = policy.Handled{Net: policy.Bit("connect_tcp")}
-	onlyNet.Net = []policy.NetRule{{Port: 443, Access: policy.Bit("connect_tcp")}}
+	onlyNet.Handled = policy.Handled{Net: policy.NetConnectTCP}
+	onlyNet.Net = []policy.NetRule{{Port: 443, Access: policy.NetConnectTCP}}
 	policies["only net"] = onlyNet
 	for name, p := range policies {
 		t.Run(name, func(t *testing.T) {
@@ -239,21 +239,21 @@ func TestLandlockConfigSchema(t *testing.T) {
 // right is there, grouped by rights, and nothing else.
 func TestLandlockConfigContent(t *testing.T) {
 	p := policy.New(7)
-	p.Handled.Scoped = policy.Bit("signal")
-	rx := policy.Bit("read_file") | policy.Bit("execute")
+	p.Handled.Scoped = policy.ScopeSignal
+	rx := policy.FSReadFile | policy.FSExecute
 	p.FS = []policy.FSRule{
 		{Path: "/usr", Access: rx},
 		{Path: "/bin", Access: rx},
-		{Path: "/etc/hostname", Access: policy.Bit("read_file")},
-		{Path: "${HOME}/a$b/${XDG_CACHE_HOME}", Access: policy.Bit("read_file")},
+		{Path: "/etc/hostname", Access: policy.FSReadFile},
+		{Path: "${HOME}/a$b/${XDG_CACHE_HOME}", Access: policy.FSReadFile},
 	}
-	p.Net = []policy.NetRule{{Port: 80, Access: policy.Bit("connect_tcp")}, {Port: 443, Access: policy.Bit("connect_tcp")}}
+	p.Net = []policy.NetRule{{Port: 80, Access: policy.NetConnectTCP}, {Port: 443, Access: policy.NetConnectTCP}}
 	doc := decodeJSON(t, lcJSON(t, p))
 	want := map[string]any{
 		"abi":      float64(7),
 		"variable": []any{map[string]any{"name": "HOME"}, map[string]any{"name": "XDG_CACHE_HOME"}},
 		"ruleset": []any{map[string]any{
-			"handledAccessFs":  toAny(policy.AllAt(policy.KindFS, 7).Names(policy.KindFS)),
+			"handledAccessFs":  toAny(policy.AllFS(7).Names()),
 			"handledAccessNet": []any{"bind_tcp", "connect_tcp"},
 			"scoped":           []any{"signal"},
 		}},
@@ -288,7 +288,7 @@ func TestLandlockConfigRefuses(t *testing.T) {
 		{"udp", func() *policy.Policy {
 			p := policy.New(7)
 			p.ABI = 10
-			p.Handled.Net |= policy.Bit("bind_udp")
+			p.Handled.Net |= policy.NetBindUDP
 			return p
 		}, "bind_udp"},
 		{"empty", func() *policy.Policy {
@@ -298,12 +298,12 @@ func TestLandlockConfigRefuses(t *testing.T) {
 		}, "empty ruleset"},
 		{"bad variable name", func() *policy.Policy {
 			p := policy.New(7)
-			p.FS = []policy.FSRule{{Path: "${_X}/a", Access: policy.Bit("read_file")}}
+			p.FS = []policy.FSRule{{Path: "${_X}/a", Access: policy.FSReadFile}}
 			return p
 		}, "${_X}"},
 		{"invalid UTF-8", func() *policy.Policy {
 			p := policy.New(7)
-			p.FS = []policy.FSRule{{Path: "/a\xff", Access: policy.Bit("read_file")}}
+			p.FS = []policy.FSRule{{Path: "/a\xff", Access: policy.FSReadFile}}
 			return p
 		}, "UTF-8"},
 	}

@@ -70,10 +70,10 @@ func Tree(w io.Writer, p *policy.Policy) error {
 	}
 	for _, r := range sortedNet(p.Net) {
 		note := ""
-		if r.Port == 0 && r.Access.Has(policy.Bit("bind_tcp")) {
+		if r.Port == 0 && r.Access.Has(policy.NetBindTCP) {
 			note = "  (bind to an ephemeral port)"
 		}
-		fmt.Fprintf(&b, "  %d  %s%s\n", r.Port, flowList(r.Access, policy.KindNet), note)
+		fmt.Fprintf(&b, "  %d  %s%s\n", r.Port, flowList(r.Access.Names()), note)
 	}
 
 	compat := p.Compat
@@ -82,28 +82,27 @@ func Tree(w io.Writer, p *policy.Policy) error {
 	}
 	fmt.Fprintf(&b, "\nhandled (abi %d, %s):\n", p.ABI, compat)
 	kinds := []struct {
-		label   string
-		kind    policy.Kind
-		handled policy.Access
+		label         string
+		handled, free []string
+		all           bool
 	}{
-		{"fs", policy.KindFS, p.Handled.FS},
-		{"net", policy.KindNet, p.Handled.Net},
-		{"scoped", policy.KindScope, p.Handled.Scoped},
+		{"fs", p.Handled.FS.Names(), (policy.AllFS(p.ABI) &^ p.Handled.FS).Names(), p.Handled.FS == policy.AllFS(p.ABI)},
+		{"net", p.Handled.Net.Names(), (policy.AllNet(p.ABI) &^ p.Handled.Net).Names(), p.Handled.Net == policy.AllNet(p.ABI)},
+		{"scoped", p.Handled.Scoped.Names(), (policy.AllScopes(p.ABI) &^ p.Handled.Scoped).Names(), p.Handled.Scoped == policy.AllScopes(p.ABI)},
 	}
 	for _, k := range kinds {
-		all := policy.AllAt(k.kind, p.ABI)
 		switch {
-		case k.handled == 0:
+		case len(k.handled) == 0:
 			fmt.Fprintf(&b, "  %-7s none\n", k.label+":")
-		case k.handled == all:
-			fmt.Fprintf(&b, "  %-7s all (%s)\n", k.label+":", strings.Join(k.handled.Names(k.kind), ", "))
+		case k.all:
+			fmt.Fprintf(&b, "  %-7s all (%s)\n", k.label+":", strings.Join(k.handled, ", "))
 		default:
-			fmt.Fprintf(&b, "  %-7s %s\n", k.label+":", strings.Join(k.handled.Names(k.kind), ", "))
+			fmt.Fprintf(&b, "  %-7s %s\n", k.label+":", strings.Join(k.handled, ", "))
 		}
 	}
 	var free []string
 	for _, k := range kinds {
-		free = append(free, (policy.AllAt(k.kind, p.ABI) &^ k.handled).Names(k.kind)...)
+		free = append(free, k.free...)
 	}
 	if len(free) > 0 {
 		fmt.Fprintf(&b, "  allowed everywhere (not handled): %s\n", strings.Join(free, ", "))
@@ -162,7 +161,7 @@ func (n *treeNode) writeChildren(b *bytes.Buffer, prefix string) {
 func treeLabel(name string, rules []policy.FSRule) string {
 	name = visible(name)
 	for _, r := range rules {
-		name += "  " + flowList(r.Access, policy.KindFS)
+		name += "  " + flowList(r.Access.Names())
 		if r.Optional {
 			name += " (optional)"
 		}

@@ -20,9 +20,9 @@ func renderTree(t *testing.T, p *policy.Policy) string {
 func TestTreeGolden(t *testing.T) {
 	p := samplePolicy()
 	p.FS = append(p.FS,
-		policy.FSRule{Path: "/usr/share/zoneinfo/UTC", Access: policy.Bit("read_file")},
-		policy.FSRule{Path: "/usr/lib/locale", Access: policy.Bit("read_file") | policy.Bit("read_dir")},
-		policy.FSRule{Path: "/home/a b", Access: policy.Bit("read_dir")},
+		policy.FSRule{Path: "/usr/share/zoneinfo/UTC", Access: policy.FSReadFile},
+		policy.FSRule{Path: "/usr/lib/locale", Access: policy.FSReadFile | policy.FSReadDir},
+		policy.FSRule{Path: "/home/a b", Access: policy.FSReadDir},
 	)
 	golden(t, "sample.tree", []byte(renderTree(t, p)))
 }

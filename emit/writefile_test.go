@@ -102,7 +102,7 @@ func TestWriteFileRefusesInvalidPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := policy.New(7)
-	p.FS = []policy.FSRule{{Path: "relative/dir", Access: policy.Bit("read_file")}}
+	p.FS = []policy.FSRule{{Path: "relative/dir", Access: policy.FSReadFile}}
 	err := WriteFile(path, p, true)
 	if err == nil || !strings.Contains(err.Error(), "relative") {
 		t.Fatalf("WriteFile = %v, want the loader's complaint about a relative path", err)

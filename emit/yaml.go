@@ -52,13 +52,13 @@ func renderYAML(b *bytes.Buffer, p *policy.Policy) error {
 	fmt.Fprintf(b, "abi: %d\n", p.ABI)
 	fmt.Fprintf(b, "compat: %s\n", yamlScalar(string(compat)))
 	b.WriteString("handled:\n")
-	if p.Handled.FS != 0 && p.Handled.FS == policy.AllAt(policy.KindFS, p.ABI) {
+	if p.Handled.FS != 0 && p.Handled.FS == policy.AllFS(p.ABI) {
 		b.WriteString("  fs: all\n")
 	} else {
-		fmt.Fprintf(b, "  fs: %s\n", flowList(p.Handled.FS, policy.KindFS))
+		fmt.Fprintf(b, "  fs: %s\n", flowList(p.Handled.FS.Names()))
 	}
-	fmt.Fprintf(b, "  net: %s\n", flowList(p.Handled.Net, policy.KindNet))
-	fmt.Fprintf(b, "  scoped: %s\n", flowList(p.Handled.Scoped, policy.KindScope))
+	fmt.Fprintf(b, "  net: %s\n", flowList(p.Handled.Net.Names()))
+	fmt.Fprintf(b, "  scoped: %s\n", flowList(p.Handled.Scoped.Names()))
 
 	if len(p.FS) > 0 {
 		b.WriteString("fs:\n")
@@ -69,7 +69,7 @@ func renderYAML(b *bytes.Buffer, p *policy.Policy) error {
 			}
 			b.WriteString(commentLines(r.Comment, "  "))
 			fmt.Fprintf(b, "  - path: %s\n", path)
-			fmt.Fprintf(b, "    access: %s\n", flowList(r.Access, policy.KindFS))
+			fmt.Fprintf(b, "    access: %s\n", flowList(r.Access.Names()))
 			if r.Optional {
 				b.WriteString("    optional: true\n")
 			}
@@ -80,7 +80,7 @@ func renderYAML(b *bytes.Buffer, p *policy.Policy) error {
 		for _, r := range sortedNet(p.Net) {
 			b.WriteString(commentLines(r.Comment, "  "))
 			fmt.Fprintf(b, "  - port: %d\n", r.Port)
-			fmt.Fprintf(b, "    access: %s\n", flowList(r.Access, policy.KindNet))
+			fmt.Fprintf(b, "    access: %s\n", flowList(r.Access.Names()))
 		}
 	}
 	return nil
@@ -101,10 +101,10 @@ func sortedNet(rules []policy.NetRule) []policy.NetRule {
 	return out
 }
 
-// flowList formats a as a YAML flow sequence of right names in kernel bit
-// order: "[execute, read_file]", or "[]" for no right.
-func flowList(a policy.Access, k policy.Kind) string {
-	return "[" + strings.Join(a.Names(k), ", ") + "]"
+// flowList formats right names (in kernel bit order, from Names) as a
+// YAML flow sequence: "[execute, read_file]", or "[]" for no right.
+func flowList(names []string) string {
+	return "[" + strings.Join(names, ", ") + "]"
 }
 
 // commentLines turns text into "# " lines at the given indentation, one per

@@ -37,21 +37,21 @@ func golden(t *testing.T, name string, got []byte) {
 func samplePolicy() *policy.Policy {
 	p := policy.New(7)
 	p.Comment = "Learned by landlearn from: make -j2\nReview before committing."
-	p.Handled.Net = policy.Bit("bind_tcp") | policy.Bit("connect_tcp")
+	p.Handled.Net = policy.NetBindTCP | policy.NetConnectTCP
 	p.FS = []policy.FSRule{
-		{Path: "/usr", Access: policy.Bit("execute") | policy.Bit("read_file") | policy.Bit("read_dir"),
+		{Path: "/usr", Access: policy.FSExecute | policy.FSReadFile | policy.FSReadDir,
 			Comment: "observed: execve /usr/bin/make\nobserved: openat /usr/lib/x86_64-linux-gnu/libc.so.6"},
-		{Path: "${HOME}/.cache/myapp", Access: policy.Bit("read_file") | policy.Bit("write_file") |
-			policy.Bit("truncate") | policy.Bit("make_reg") | policy.Bit("remove_file"), Optional: true},
-		{Path: "/etc/hostname", Access: policy.Bit("read_file")},
-		{Path: "/dev/null", Access: policy.Bit("write_file") | policy.Bit("read_file") | policy.Bit("ioctl_dev")},
-		{Path: "${TMPDIR}", Access: policy.Bit("make_reg") | policy.Bit("remove_file") | policy.Bit("refer") |
-			policy.Bit("read_dir") | policy.Bit("write_file") | policy.Bit("read_file") | policy.Bit("truncate")},
+		{Path: "${HOME}/.cache/myapp", Access: policy.FSReadFile | policy.FSWriteFile |
+			policy.FSTruncate | policy.FSMakeReg | policy.FSRemoveFile, Optional: true},
+		{Path: "/etc/hostname", Access: policy.FSReadFile},
+		{Path: "/dev/null", Access: policy.FSWriteFile | policy.FSReadFile | policy.FSIoctlDev},
+		{Path: "${TMPDIR}", Access: policy.FSMakeReg | policy.FSRemoveFile | policy.FSRefer |
+			policy.FSReadDir | policy.FSWriteFile | policy.FSReadFile | policy.FSTruncate},
 	}
 	p.Net = []policy.NetRule{
-		{Port: 8080, Access: policy.Bit("bind_tcp"), Comment: "observed: bind 0.0.0.0:8080"},
-		{Port: 443, Access: policy.Bit("connect_tcp")},
-		{Port: 0, Access: policy.Bit("bind_tcp")},
+		{Port: 8080, Access: policy.NetBindTCP, Comment: "observed: bind 0.0.0.0:8080"},
+		{Port: 443, Access: policy.NetConnectTCP},
+		{Port: 0, Access: policy.NetBindTCP},
 	}
 	return p
 }
@@ -170,7 +170,7 @@ func TestYAMLAwkwardPaths(t *testing.T) {
 	}
 	for _, path := range paths {
 		p := policy.New(7)
-		p.FS = []policy.FSRule{{Path: path, Access: policy.Bit("read_file")}}
+		p.FS = []policy.FSRule{{Path: path, Access: policy.FSReadFile}}
 		out := render(t, p)
 		back := load(t, out)
 		if len(back.FS) != 1 || back.FS[0].Path != path {
@@ -181,7 +181,7 @@ func TestYAMLAwkwardPaths(t *testing.T) {
 
 func TestYAMLRefusesInvalidUTF8(t *testing.T) {
 	p := policy.New(7)
-	p.FS = []policy.FSRule{{Path: "/bad\xff", Access: policy.Bit("read_file")}}
+	p.FS = []policy.FSRule{{Path: "/bad\xff", Access: policy.FSReadFile}}
 	var b bytes.Buffer
 	err := YAML(&b, p)
 	if err == nil || !strings.Contains(err.Error(), "UTF-8") {
@@ -201,7 +201,7 @@ func TestYAMLHandled(t *testing.T) {
 	}{
 		{"all of abi 7", 7, policy.New(7).Handled,
 			[]string{"  fs: all\n", "  net: [bind_tcp, connect_tcp]\n", "  scoped: [abstract_unix_socket, signal]\n"}},
-		{"all of abi 3 under abi 7 is a list", 7, policy.Handled{FS: policy.AllAt(policy.KindFS, 3)},
+		{"all of abi 3 under abi 7 is a list", 7, policy.Handled{FS: policy.AllFS(3)},
 			[]string{"  fs: [execute, write_file, read_file, read_dir, remove_dir, remove_file, make_char, make_dir, make_reg, make_sock, make_fifo, make_block, make_sym, refer, truncate]\n",
 				"  net: []\n", "  scoped: []\n"}},
 		{"abi 1 all", 1, policy.New(1).Handled, []string{"  fs: all\n", "  net: []\n"}},
@@ -228,11 +228,11 @@ func TestYAMLComments(t *testing.T) {
 	p := policy.New(7)
 	p.Comment = "header\n\nsecond paragraph"
 	p.FS = []policy.FSRule{
-		{Path: "/a", Access: policy.Bit("read_file"), Comment: "first\n  indented"},
-		{Path: "/b", Access: policy.Bit("read_file"), Comment: "bad byte \xff and \x01 control"},
-		{Path: "/c", Access: policy.Bit("read_file"), Comment: "last rule"},
+		{Path: "/a", Access: policy.FSReadFile, Comment: "first\n  indented"},
+		{Path: "/b", Access: policy.FSReadFile, Comment: "bad byte \xff and \x01 control"},
+		{Path: "/c", Access: policy.FSReadFile, Comment: "last rule"},
 	}
-	p.Net = []policy.NetRule{{Port: 1, Access: policy.Bit("connect_tcp"), Comment: "a port"}}
+	p.Net = []policy.NetRule{{Port: 1, Access: policy.NetConnectTCP, Comment: "a port"}}
 	out := render(t, p)
 	back := load(t, out)
 	sorted := sortedFS(back.FS)

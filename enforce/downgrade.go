@@ -89,20 +89,21 @@ type Downgrade struct {
 
 // DroppedGrant is one rule that loses rights in a downgrade.
 type DroppedGrant struct {
-	// Path is set for a filesystem rule, Port for a network rule.
-	Path   string
-	Port   uint16
-	Kind   policy.Kind
-	Access policy.Access
-	Line   int
+	// Path and FS are set for a filesystem rule, Port and Net for a
+	// network rule.
+	Path string
+	FS   policy.FSAccess
+	Port uint16
+	Net  policy.NetAccess
+	Line int
 }
 
 func (g DroppedGrant) String() string {
-	what := g.Path
-	if g.Kind == policy.KindNet {
-		what = fmt.Sprintf("port %d", g.Port)
+	what, rights := g.Path, g.FS.Names()
+	if g.Net != 0 {
+		what, rights = fmt.Sprintf("port %d", g.Port), g.Net.Names()
 	}
-	s := fmt.Sprintf("%s (%s)", what, strings.Join(g.Access.Names(g.Kind), ", "))
+	s := fmt.Sprintf("%s (%s)", what, strings.Join(rights, ", "))
 	if g.Line > 0 {
 		s = fmt.Sprintf("line %d: %s", g.Line, s)
 	}
@@ -145,16 +146,16 @@ func plan(p *policy.Policy, k kernel, log bool) (Downgrade, error) {
 	}
 	eff := enforcedHandled(wanted, d.EnforcedABI)
 	d.Dropped = policy.Handled{FS: wanted.FS &^ eff.FS, Net: wanted.Net &^ eff.Net, Scoped: wanted.Scoped &^ eff.Scoped}
-	refer := policy.Bit("refer")
+	refer := policy.FSRefer
 	if eff.FS != 0 {
 		// Below ABI 2 refer cannot be handled, but a ruleset that
 		// handles any fs right denies reparenting anyway: not a drop.
 		d.Dropped.FS &^= refer
 	}
 	newest := policy.Handled{
-		FS:     policy.AllAt(policy.KindFS, policy.KernelABI),
-		Net:    policy.AllAt(policy.KindNet, policy.KernelABI),
-		Scoped: policy.AllAt(policy.KindScope, policy.KernelABI),
+		FS:     policy.AllFS(policy.KernelABI),
+		Net:    policy.AllNet(policy.KernelABI),
+		Scoped: policy.AllScopes(policy.KernelABI),
 	}
 	d.TooNew = policy.Handled{FS: d.Dropped.FS &^ newest.FS, Net: d.Dropped.Net &^ newest.Net, Scoped: d.Dropped.Scoped &^ newest.Scoped}
 
@@ -164,16 +165,16 @@ func plan(p *policy.Policy, k kernel, log bool) (Downgrade, error) {
 				return d, fmt.Errorf("%s:%d: %s grants refer, which Landlock ABI %d cannot express; go-landlock would drop the whole sandbox, so landlearn refuses (run on Linux 5.19 or later, or remove refer from the rule): %w",
 					name, r.Line, r.Path, d.KernelABI, ErrUnsupported)
 			}
-			d.Grants = append(d.Grants, DroppedGrant{Path: r.Path, Kind: policy.KindFS, Access: lost, Line: r.Line})
+			d.Grants = append(d.Grants, DroppedGrant{Path: r.Path, FS: lost, Line: r.Line})
 		}
 	}
 	for _, r := range p.Net {
 		if lost := r.Access &^ eff.Net; lost != 0 {
-			d.Grants = append(d.Grants, DroppedGrant{Port: r.Port, Kind: policy.KindNet, Access: lost, Line: r.Line})
+			d.Grants = append(d.Grants, DroppedGrant{Port: r.Port, Net: lost, Line: r.Line})
 		}
 	}
 	d.NoLog = log && d.EnforcedABI < 7
-	tcp := policy.Bit("bind_tcp") | policy.Bit("connect_tcp")
+	tcp := policy.NetBindTCP | policy.NetConnectTCP
 	d.MPTCP = eff.Net&tcp != 0 && k.Errata&erratumTCPOnly != 0
 
 	if eff == (policy.Handled{}) {
@@ -194,9 +195,9 @@ func plan(p *policy.Policy, k kernel, log bool) (Downgrade, error) {
 // enforcedHandled is the part of h that Landlock ABI abi restricts.
 func enforcedHandled(h policy.Handled, abi int) policy.Handled {
 	return policy.Handled{
-		FS:     h.FS & policy.AllAt(policy.KindFS, abi),
-		Net:    h.Net & policy.AllAt(policy.KindNet, abi),
-		Scoped: h.Scoped & policy.AllAt(policy.KindScope, abi),
+		FS:     h.FS & policy.AllFS(abi),
+		Net:    h.Net & policy.AllNet(abi),
+		Scoped: h.Scoped & policy.AllScopes(abi),
 	}
 }
 
@@ -204,11 +205,11 @@ func enforcedHandled(h policy.Handled, abi int) policy.Handled {
 func handledText(h policy.Handled) string {
 	var parts []string
 	for _, k := range []struct {
-		kind policy.Kind
-		a    policy.Access
-	}{{policy.KindFS, h.FS}, {policy.KindNet, h.Net}, {policy.KindScope, h.Scoped}} {
-		if k.a != 0 {
-			parts = append(parts, k.kind.String()+": "+strings.Join(k.a.Names(k.kind), ", "))
+		kind  policy.Kind
+		names []string
+	}{{policy.KindFS, h.FS.Names()}, {policy.KindNet, h.Net.Names()}, {policy.KindScope, h.Scoped.Names()}} {
+		if len(k.names) > 0 {
+			parts = append(parts, k.kind.String()+": "+strings.Join(k.names, ", "))
 		}
 	}
 	return strings.Join(parts, "; ")

@@ -8,24 +8,16 @@ import (
 	"github.com/landlearn/landlearn/policy"
 )
 
-func bits(names ...string) policy.Access {
-	var a policy.Access
-	for _, n := range names {
-		a |= policy.Bit(n)
-	}
-	return a
-}
-
 // full is an ABI 7 policy handling everything, with rules that use the
 // newer rights.
 func full() *policy.Policy {
 	p := policy.New(7)
 	p.File = "p.yaml"
 	p.FS = []policy.FSRule{
-		{Path: "/usr", Access: bits("execute", "read_file", "read_dir"), Line: 8},
-		{Path: "/dev/null", Access: bits("write_file", "truncate", "ioctl_dev"), Line: 10},
+		{Path: "/usr", Access: policy.FSExecute | policy.FSReadFile | policy.FSReadDir, Line: 8},
+		{Path: "/dev/null", Access: policy.FSWriteFile | policy.FSTruncate | policy.FSIoctlDev, Line: 10},
 	}
-	p.Net = []policy.NetRule{{Port: 443, Access: bits("connect_tcp"), Line: 13}}
+	p.Net = []policy.NetRule{{Port: 443, Access: policy.NetConnectTCP, Line: 13}}
 	return p
 }
 
@@ -43,12 +35,12 @@ func TestPlanOnEachKernel(t *testing.T) {
 		{"ABI 8 is capped at 7", kernel{8, fixed}, policy.Handled{}, nil, true},
 		{"ABI 6", kernel{6, fixed}, policy.Handled{}, nil, true},
 		{"ABI 7 without the signal scope fix acts as 5", kernel{7, erratumTCPOnly},
-			policy.Handled{Scoped: bits("abstract_unix_socket", "signal")}, nil, true},
-		{"ABI 4", kernel{4, fixed}, policy.Handled{FS: bits("ioctl_dev"), Scoped: bits("abstract_unix_socket", "signal")},
+			policy.Handled{Scoped: policy.ScopeAbstractUnixSocket | policy.ScopeSignal}, nil, true},
+		{"ABI 4", kernel{4, fixed}, policy.Handled{FS: policy.FSIoctlDev, Scoped: policy.ScopeAbstractUnixSocket | policy.ScopeSignal},
 			[]string{"line 10: /dev/null (ioctl_dev)"}, true},
-		{"ABI 3", kernel{3, 0}, policy.Handled{FS: bits("ioctl_dev"), Net: bits("bind_tcp", "connect_tcp"), Scoped: bits("abstract_unix_socket", "signal")},
+		{"ABI 3", kernel{3, 0}, policy.Handled{FS: policy.FSIoctlDev, Net: policy.NetBindTCP | policy.NetConnectTCP, Scoped: policy.ScopeAbstractUnixSocket | policy.ScopeSignal},
 			[]string{"line 10: /dev/null (ioctl_dev)", "line 13: port 443 (connect_tcp)"}, false},
-		{"ABI 1 keeps refer denied", kernel{1, 0}, policy.Handled{FS: bits("truncate", "ioctl_dev"), Net: bits("bind_tcp", "connect_tcp"), Scoped: bits("abstract_unix_socket", "signal")},
+		{"ABI 1 keeps refer denied", kernel{1, 0}, policy.Handled{FS: policy.FSTruncate | policy.FSIoctlDev, Net: policy.NetBindTCP | policy.NetConnectTCP, Scoped: policy.ScopeAbstractUnixSocket | policy.ScopeSignal},
 			[]string{"line 10: /dev/null (truncate, ioctl_dev)", "line 13: port 443 (connect_tcp)"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,9 +92,9 @@ landlearn: denials cannot be logged to audit: that needs Landlock ABI 7 (Linux 6
 
 func TestPlanRefuses(t *testing.T) {
 	refer := full()
-	refer.FS = append(refer.FS, policy.FSRule{Path: "/srv", Access: bits("refer", "make_reg"), Line: 20})
+	refer.FS = append(refer.FS, policy.FSRule{Path: "/srv", Access: policy.FSRefer | policy.FSMakeReg, Line: 20})
 	netOnly := policy.New(7)
-	netOnly.Handled = policy.Handled{Net: bits("connect_tcp")}
+	netOnly.Handled = policy.Handled{Net: policy.NetConnectTCP}
 	strict := full()
 	strict.Compat = policy.Strict
 	for _, tc := range []struct {
@@ -134,12 +126,12 @@ func TestPlanRefuses(t *testing.T) {
 
 func TestPlanTooNew(t *testing.T) {
 	p := policy.New(10)
-	p.FS = []policy.FSRule{{Path: "/run/sock", Access: bits("resolve_unix"), Line: 5}}
+	p.FS = []policy.FSRule{{Path: "/run/sock", Access: policy.FSResolveUnix, Line: 5}}
 	d, err := plan(p, kernel{10, 3}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := policy.Handled{FS: bits("resolve_unix"), Net: bits("bind_udp", "connect_send_udp")}
+	want := policy.Handled{FS: policy.FSResolveUnix, Net: policy.NetBindUDP | policy.NetConnectSendUDP}
 	if d.TooNew != want || d.Dropped != want || d.EnforcedABI != 7 {
 		t.Errorf("too new %s, dropped %s, enforced ABI %d; want %s, ABI 7", handledText(d.TooNew), handledText(d.Dropped), d.EnforcedABI, handledText(want))
 	}
@@ -158,16 +150,16 @@ func TestPlanHandlesNothing(t *testing.T) {
 
 func TestNewRuleset(t *testing.T) {
 	p := full()
-	p.FS = append(p.FS, policy.FSRule{Path: "/opt/gone", Access: bits("read_file"), Optional: true, Line: 12})
+	p.FS = append(p.FS, policy.FSRule{Path: "/opt/gone", Access: policy.FSReadFile, Optional: true, Line: 12})
 	r := newRuleset(p, []policy.FSRule{p.FS[2]}, 3, true)
 	want := []pathGrant{
-		{Path: "/usr", Access: bits("execute", "read_file", "read_dir")},
-		{Path: "/dev/null", Access: bits("write_file", "truncate")},
+		{Path: "/usr", Access: policy.FSExecute | policy.FSReadFile | policy.FSReadDir},
+		{Path: "/dev/null", Access: policy.FSWriteFile | policy.FSTruncate},
 	}
 	if len(r.Paths) != 2 || r.Paths[0] != want[0] || r.Paths[1] != want[1] {
 		t.Errorf("paths %+v, want %+v", r.Paths, want)
 	}
-	if len(r.Ports) != 0 || r.Log || r.Handled.Net != 0 || r.Handled.FS != policy.AllAt(policy.KindFS, 3) {
+	if len(r.Ports) != 0 || r.Log || r.Handled.Net != 0 || r.Handled.FS != policy.AllFS(3) {
 		t.Errorf("ruleset on ABI 3: %+v", r)
 	}
 }

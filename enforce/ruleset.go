@@ -26,16 +26,16 @@ type ruleset struct {
 }
 
 type pathGrant struct {
-	Path   string        `json:"path"`
-	Access policy.Access `json:"access"`
+	Path   string          `json:"path"`
+	Access policy.FSAccess `json:"access"`
 	// Optional rules stay optional up to landlock_add_rule: a path that
 	// disappears between the check and the ruleset is skipped, not fatal.
 	Optional bool `json:"optional,omitempty"`
 }
 
 type portGrant struct {
-	Port   uint16        `json:"port"`
-	Access policy.Access `json:"access"`
+	Port   uint16           `json:"port"`
+	Access policy.NetAccess `json:"access"`
 }
 
 // prepare expands p with o.Vars, checks its paths, plans the downgrade on
@@ -109,10 +109,10 @@ func (r ruleset) config() (landlock.Config, []landlock.Rule) {
 		rules = append(rules, fr)
 	}
 	for _, g := range r.Ports {
-		if g.Access.Has(policy.Bit("bind_tcp")) {
+		if g.Access.Has(policy.NetBindTCP) {
 			rules = append(rules, landlock.BindTCP(g.Port))
 		}
-		if g.Access.Has(policy.Bit("connect_tcp")) {
+		if g.Access.Has(policy.NetConnectTCP) {
 			rules = append(rules, landlock.ConnectTCP(g.Port))
 		}
 	}

@@ -15,18 +15,18 @@ import (
 // rule is a grant being assembled, with what it came from.
 type rule struct {
 	path     string
-	access   policy.Access
-	observed policy.Access // before widening for renames
+	access   policy.FSAccess
+	observed policy.FSAccess // before widening for renames
 	dir      bool
 	count    int
 	exes     exeSet
 	example  string
-	paths    int           // distinct observed paths behind the rule
-	lifted   int           // of them, created/replaced/deleted during the run
-	gens     []string      // why paths generalized to this directory
-	collapse int           // sibling file rules collapsed into it
-	widened  []string      // rename/link widenings, for the comment
-	covered  policy.Access // rights also used here that an ancestor grants
+	paths    int             // distinct observed paths behind the rule
+	lifted   int             // of them, created/replaced/deleted during the run
+	gens     []string        // why paths generalized to this directory
+	collapse int             // sibling file rules collapsed into it
+	widened  []string        // rename/link widenings, for the comment
+	covered  policy.FSAccess // rights also used here that an ancestor grants
 }
 
 // Minimize is New, Add for each observation and Policy, for callers that
@@ -92,7 +92,7 @@ func (b *Builder) Policy() (*policy.Policy, *Report) {
 	}
 	b.scopeNotes(p, abstract, rep)
 	b.observationWarnings(abstract, rep)
-	if len(b.moves) > 0 && p.Handled.FS&policy.Bit("refer") == 0 {
+	if len(b.moves) > 0 && p.Handled.FS&policy.FSRefer == 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf(
 			"the run moved or linked files between directories, which ABI %d cannot allow under any policy (refer needs ABI 2): those calls will fail with EXDEV", abi))
 	}
@@ -124,7 +124,7 @@ func (b *Builder) lift(p string) string {
 
 // liftRules groups the observed paths into rules on paths that exist
 // when the sandbox starts, keeping only handled rights.
-func (b *Builder) liftRules(handled policy.Access) map[string]*rule {
+func (b *Builder) liftRules(handled policy.FSAccess) map[string]*rule {
 	rules := map[string]*rule{}
 	for g, n := range b.nodes {
 		t := b.lift(g)
@@ -198,8 +198,8 @@ func (b *Builder) collapse(rules map[string]*rule, sens sensitiveSet) {
 		if len(files) < b.o.Collapse || (!b.o.AllowSensitive && sens.inTree(d)) {
 			continue
 		}
-		var common policy.Access
-		for bit := policy.Access(1); bit != 0; bit <<= 1 {
+		var common policy.FSAccess
+		for bit := policy.FSAccess(1); bit != 0; bit <<= 1 {
 			n := 0
 			for _, f := range files {
 				if f.access&bit != 0 {
@@ -239,8 +239,8 @@ func (b *Builder) collapse(rules map[string]*rule, sens sensitiveSet) {
 
 // allowed is what the rules allow on p: the union of the rules on p and
 // on each of its ancestors, as Landlock evaluates a path.
-func allowed(rules map[string]*rule, p string) policy.Access {
-	var a policy.Access
+func allowed(rules map[string]*rule, p string) policy.FSAccess {
+	var a policy.FSAccess
 	if r := rules["/"]; r != nil {
 		a |= r.access
 	}
@@ -280,8 +280,8 @@ func (pa portable) of(p string) string {
 // allowed is the union of the rules on "/", on p itself when self is
 // set, and on each ancestor of p whose abstracted path is a prefix of
 // p's.
-func (pa portable) allowed(rules map[string]*rule, p string, self bool) policy.Access {
-	var a policy.Access
+func (pa portable) allowed(rules map[string]*rule, p string, self bool) policy.FSAccess {
+	var a policy.FSAccess
 	if r := rules["/"]; r != nil {
 		a |= r.access
 	}
@@ -309,7 +309,7 @@ func (pa portable) allowed(rules map[string]*rule, p string, self bool) policy.A
 // destination gives more, the source directory's rule is widened, since
 // narrowing the destination would deny what the run did. Widening one
 // rule can matter to another move, so this runs to a fixed point.
-func (b *Builder) checkMoves(rules map[string]*rule, handled policy.Access, abstract func(string) string, rep *Report) {
+func (b *Builder) checkMoves(rules map[string]*rule, handled policy.FSAccess, abstract func(string) string, rep *Report) {
 	if len(b.moves) == 0 {
 		return
 	}
@@ -377,7 +377,7 @@ func (b *Builder) checkMoves(rules map[string]*rule, handled policy.Access, abst
 // dropping the ${PWD} rule would break the policy there.
 func dropCovered(rules map[string]*rule, abstract func(string) string) int {
 	pa := newPortable(abstract)
-	trim := map[string]policy.Access{}
+	trim := map[string]policy.FSAccess{}
 	for p, r := range rules {
 		if p == "/" {
 			continue
@@ -470,7 +470,7 @@ func (b *Builder) comment(r *rule, abstract func(string) string) string {
 // is warned about with what the run used against what is granted.
 func (b *Builder) warnSensitive(r *rule, ap string, sens sensitiveSet, abstract func(string) string, rep *Report) {
 	wide := r.dir && (r.lifted > 0 || len(r.gens) > 0 || r.collapse > 0 || len(r.widened) > 0)
-	write := r.access&^(policy.Bit("read_file")|policy.Bit("read_dir")|policy.Bit("execute")) != 0
+	write := r.access&^(policy.FSReadFile|policy.FSReadDir|policy.FSExecute) != 0
 	if !sens.isRoot(r.path) && !(sens.inSecret(r.path) && (wide || write)) {
 		return
 	}
@@ -518,7 +518,7 @@ func (b *Builder) scopeNotes(p *policy.Policy, abstract func(string) string, rep
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("observations name scope %q, which this landlearn does not know; ignored", name))
 			continue
 		}
-		p.Handled.Scoped &^= policy.Access(r.Bit)
+		p.Handled.Scoped &^= policy.ScopeSet(r.Bit)
 		why := "signalled a process outside the sandbox"
 		if r.Name == "abstract_unix_socket" {
 			why = "reached an abstract unix socket created outside the sandbox"

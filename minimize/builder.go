@@ -10,10 +10,6 @@ import (
 	"github.com/landlearn/landlearn/policy"
 )
 
-// makeRights are the make_* rights.
-var makeRights = policy.Bit("make_char") | policy.Bit("make_dir") | policy.Bit("make_reg") |
-	policy.Bit("make_sock") | policy.Bit("make_fifo") | policy.Bit("make_block") | policy.Bit("make_sym")
-
 // dirOnly are the rights that only directories have.
 var dirOnly = policy.DirOnlyRights()
 
@@ -66,18 +62,18 @@ type Builder struct {
 
 type listMask struct {
 	names []string // a copy
-	mask  policy.Access
+	mask  uint64
 }
 
 type rightBit struct {
 	kind policy.Kind
-	bit  policy.Access
+	bit  uint64
 }
 
 // node is what one (generalized) path needed. The fields every
 // observation updates come first, in one cache line.
 type node struct {
-	access  policy.Access
+	access  policy.FSAccess
 	count   int
 	exes    exeSet
 	dir     bool
@@ -123,7 +119,7 @@ type moveVal struct {
 }
 
 type netNode struct {
-	access policy.Access
+	access policy.NetAccess
 	count  int
 	exes   exeSet
 }
@@ -144,7 +140,7 @@ func New(opts Options) *Builder {
 	b := newBuilder(opts)
 	b.rights = map[string]rightBit{}
 	for _, r := range policy.Rights() {
-		b.rights[r.Name] = rightBit{r.Kind, policy.Access(r.Bit)}
+		b.rights[r.Name] = rightBit{r.Kind, r.Bit}
 	}
 	b.anchors = anchorDirs(opts.Vars)
 	return b
@@ -230,7 +226,7 @@ func (b *Builder) add(o *learn.Observation) {
 			n = &netNode{}
 			b.net[*o.Port] = n
 		}
-		n.access |= b.parse(policy.KindNet, o.Access)
+		n.access |= policy.NetAccess(b.parse(policy.KindNet, o.Access))
 		n.count++
 		b.addExe(&n.exes, o.Exe)
 	case o.Path != "":
@@ -243,7 +239,7 @@ func (b *Builder) addFS(o *learn.Observation) {
 		b.relative++
 		return
 	}
-	access := b.parse(policy.KindFS, o.Access)
+	access := policy.FSAccess(b.parse(policy.KindFS, o.Access))
 	isFile := o.Type != learn.TypeDir && access&dirOnly == 0
 	// The keys of raw are clean: a path found there is clean.
 	p := o.Path
@@ -321,14 +317,14 @@ func (b *Builder) addFS(o *learn.Observation) {
 		if sd, dd := cleanDir(src), cleanDir(dst); sd != dd {
 			switch p {
 			case sd:
-				b.addMove(src, dd, dst, link, access&policy.Bit("remove_dir") != 0)
+				b.addMove(src, dd, dst, link, access&policy.FSRemoveDir != 0)
 				// RENAME_EXCHANGE: the source parent also makes the
 				// destination's entry, which moves the other way.
-				if access&makeRights != 0 {
-					b.addMove(dst, sd, src, false, access&policy.Bit("make_dir") != 0)
+				if access&policy.FSMake != 0 {
+					b.addMove(dst, sd, src, false, access&policy.FSMakeDir != 0)
 				}
 			case dd:
-				b.addMove(src, dd, dst, link, access&policy.Bit("make_dir") != 0)
+				b.addMove(src, dd, dst, link, access&policy.FSMakeDir != 0)
 			}
 		}
 	}
@@ -425,7 +421,7 @@ func (b *Builder) markUnstable(p string, pid int) {
 // parse turns right names into a mask of kind k. Names of another kind
 // or unknown names are counted and reported: a newer tracer may know
 // rights this minimizer does not, and the user must hear about it.
-func (b *Builder) parse(k policy.Kind, names []string) policy.Access {
+func (b *Builder) parse(k policy.Kind, names []string) uint64 {
 	if k != policy.KindFS {
 		a, _ := b.parseNames(k, names)
 		return a
@@ -456,14 +452,14 @@ func sameNames(a, b []string) bool {
 	return true
 }
 
-func (b *Builder) parseNames(k policy.Kind, names []string) (policy.Access, bool) {
-	var a policy.Access
+func (b *Builder) parseNames(k policy.Kind, names []string) (uint64, bool) {
+	var a uint64
 	allKnown := true
 	for _, n := range names {
 		r, ok := b.rights[n]
 		if !ok {
 			if lr, found := policy.LookupRight(n); found {
-				r, ok = rightBit{lr.Kind, policy.Access(lr.Bit)}, true
+				r, ok = rightBit{lr.Kind, lr.Bit}, true
 			}
 		}
 		if !ok || r.kind != k {

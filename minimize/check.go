@@ -20,12 +20,15 @@ type Gap struct {
 	Path string // fs and move: the object; move: the source
 	Dst  string // move: the destination directory
 	Port uint16
-	// Missing are the rights not granted (fs, net, move) or the scope
-	// that the policy handles but the run needs off.
-	Missing policy.Access
-	Count   int
-	Exes    []string
-	Syscall string
+	// Missing are the fs rights not granted (fs, move), MissingNet the
+	// net rights (net), MissingScopes the scope that the policy handles
+	// but the run needs off (scope).
+	Missing       policy.FSAccess
+	MissingNet    policy.NetAccess
+	MissingScopes policy.ScopeSet
+	Count         int
+	Exes          []string
+	Syscall       string
 	// Rule is the index in the policy's FS (or Net) of the closest rule,
 	// the one a fix most likely extends; -1 when there is none.
 	Rule int
@@ -36,10 +39,10 @@ func (g Gap) String() string {
 	by := fmt.Sprintf("%s by %s, %s", g.Syscall, strings.Join(g.Exes, ", "), plural(g.Count, "time", "times"))
 	switch g.What {
 	case "net":
-		return fmt.Sprintf("port %d: missing [%s] (%s)", g.Port, strings.Join(g.Missing.Names(policy.KindNet), ", "), by)
+		return fmt.Sprintf("port %d: missing [%s] (%s)", g.Port, strings.Join(g.MissingNet.Names(), ", "), by)
 	case "scope":
 		return fmt.Sprintf("scope %s: the run needs it off, the policy handles it (%s); remove it from handled.scoped",
-			strings.Join(g.Missing.Names(policy.KindScope), ", "), by)
+			strings.Join(g.MissingScopes.Names(), ", "), by)
 	case "move":
 		return fmt.Sprintf("%s -> %s: the moved object would gain %s there, so the kernel answers EXDEV (%s); grant those on the source directory too",
 			g.Path, g.Dst, g.Missing, by)
@@ -115,22 +118,22 @@ func Check(p *policy.Policy, obs []learn.Observation) *CheckResult {
 			if !ok || r.Kind != policy.KindScope {
 				continue
 			}
-			if d := p.ScopesDenied(policy.Access(r.Bit)); d != 0 {
-				add("scope "+r.Name, Gap{What: "scope", Missing: d, Syscall: o.Syscall, Rule: -1}, o.Exe)
+			if d := p.ScopesDenied(policy.ScopeSet(r.Bit)); d != 0 {
+				add("scope "+r.Name, Gap{What: "scope", MissingScopes: d, Syscall: o.Syscall, Rule: -1}, o.Exe)
 			}
 		case o.Port != nil:
-			want, _ := policy.ParseAccess(policy.KindNet, known(policy.KindNet, o.Access))
+			want, _ := policy.ParseNet(known(policy.KindNet, o.Access))
 			for i, r := range p.Net {
 				if r.Port == *o.Port && r.Access&want != 0 {
 					usedNet[i] = true
 				}
 			}
 			if m := p.MissingNet(*o.Port, want); m != 0 {
-				add("port "+strconv.Itoa(int(*o.Port)), Gap{What: "net", Port: *o.Port, Missing: m, Syscall: o.Syscall, Rule: -1}, o.Exe)
+				add("port "+strconv.Itoa(int(*o.Port)), Gap{What: "net", Port: *o.Port, MissingNet: m, Syscall: o.Syscall, Rule: -1}, o.Exe)
 			}
 		case strings.HasPrefix(o.Path, "/"):
 			pth := selfPath(path.Clean(o.Path), root, self)
-			want, _ := policy.ParseAccess(policy.KindFS, known(policy.KindFS, o.Access))
+			want, _ := policy.ParseFS(known(policy.KindFS, o.Access))
 			for _, i := range p.CoveringFS(pth) {
 				if p.FS[i].Access&want != 0 {
 					usedFS[i] = true
@@ -141,7 +144,7 @@ func Check(p *policy.Policy, obs []learn.Observation) *CheckResult {
 			}
 			if o.Src != "" && o.Dst != "" && path.Dir(o.Src) != path.Dir(o.Dst) && path.Clean(o.Path) == path.Dir(o.Dst) {
 				rel := fileRights
-				if want&policy.Bit("make_dir") != 0 {
+				if want&policy.FSMakeDir != 0 {
 					rel = p.Handled.FS
 				}
 				src := selfPath(path.Clean(o.Src), root, self)

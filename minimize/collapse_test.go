@@ -25,7 +25,7 @@ func TestCollapseThreshold(t *testing.T) {
 		t.Errorf("below the threshold: %d rules, want 5", len(p.FS))
 	}
 	p, _ = Minimize(obs, Options{Collapse: 4})
-	wantGrants(t, p, map[string]policy.Access{"/usr/lib/py": acc("read_file")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/usr/lib/py": acc("read_file")})
 	if !strings.Contains(p.FS[0].Comment, "collapsed from 4 sibling files (--collapse 4)") {
 		t.Errorf("comment %q", p.FS[0].Comment)
 	}
@@ -55,7 +55,7 @@ func TestCollapseNeverInSensitiveTrees(t *testing.T) {
 	}
 	// A project under ${HOME} is not sensitive: only ${HOME} itself is.
 	p, _ := Minimize(cat(siblings("/home/u/src", 3)), Options{Collapse: 2, Vars: vars})
-	wantGrants(t, p, map[string]policy.Access{"${HOME}/src": acc("read_file")})
+	wantGrants(t, p, map[string]policy.FSAccess{"${HOME}/src": acc("read_file")})
 }
 
 func TestSensitiveWarnings(t *testing.T) {
@@ -89,7 +89,7 @@ func TestCollapseKeepsRareRightsOnTheirFile(t *testing.T) {
 		open("/usr/lib/x/m00.py", "execute"),
 		open("/usr/lib/x/m01.py", "write_file"))
 	p, _ := Minimize(obs, Options{Collapse: 4})
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"/usr/lib/x":        acc("read_file"),
 		"/usr/lib/x/m00.py": acc("execute"),
 		"/usr/lib/x/m01.py": acc("write_file"),

@@ -23,7 +23,7 @@ func TestProcSelf(t *testing.T) {
 		pidOpen(100, "/proc/sys/kernel/osrelease", "read_file"),
 	)
 	p, _ := Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"/usr/bin/app":               acc("read_file"),
 		"/proc/self/status":          acc("read_file"),
 		"/proc/self/task":            acc("read_file", "write_file"),
@@ -32,10 +32,10 @@ func TestProcSelf(t *testing.T) {
 	// A child reading its own /proc/PID, or the parent's: not exact.
 	obs = cat(pidOpen(100, "/usr/bin/app", "read_file"), pidOpen(200, "/proc/200/stat", "read_file"), pidOpen(200, "/proc/100/stat", "read_file"))
 	p, _ = Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.Access{"/usr/bin/app": acc("read_file"), "/proc": acc("read_file")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/usr/bin/app": acc("read_file"), "/proc": acc("read_file")})
 	// init is pid 1 in every run.
 	p, _ = Minimize(cat(pidOpen(100, "/proc/1/cgroup", "read_file")), Options{})
-	wantGrants(t, p, map[string]policy.Access{"/proc/1/cgroup": acc("read_file")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/proc/1/cgroup": acc("read_file")})
 }
 
 func TestPtyPidMkstemp(t *testing.T) {
@@ -49,7 +49,7 @@ func TestPtyPidMkstemp(t *testing.T) {
 		pidOpen(4321, "/tmp/sh-thd.4321", "read_file"),
 	)
 	p, _ := Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"/dev/pts":                 acc("read_file", "write_file", "ioctl_dev"),
 		"/var/run":                 acc("write_file"),
 		"/tmp":                     acc("read_file"),
@@ -86,7 +86,7 @@ func TestVariables(t *testing.T) {
 		open("/usr/bin/go", "execute"),
 	)
 	p, _ := Minimize(obs, Options{Vars: vars})
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"${HOME}/.gitconfig":   acc("read_file"),
 		"${PWD}/main.go":       acc("read_file"),
 		"${TMPDIR}/fixed-name": acc("read_file"),
@@ -116,7 +116,7 @@ func TestVariableDirIsNotRandom(t *testing.T) {
 		pidOpen(4321, wd+"/src.txt", "read_file"),
 	)
 	p, _ := Minimize(obs, Options{Vars: policy.Vars{"PWD": wd, "TMPDIR": "/tmp"}})
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"${PWD}":         acc("make_reg"),
 		"${PWD}/src.txt": acc("read_file"),
 	})
@@ -164,7 +164,7 @@ func TestCoveredOnlyWhereverUsed(t *testing.T) {
 		pidOpen(9, "/tmp/qa/other/data.txt", "read_file"), // literal: /tmp covers it anywhere
 	)
 	p, _ := Minimize(obs, Options{Vars: policy.Vars{"PWD": wd, "TMPDIR": "/tmp"}})
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"${TMPDIR}":                   acc("write_file", "make_reg"),
 		"${PWD}":                      acc("write_file", "make_reg"),
 		"${TMPDIR}/qa/other/data.txt": acc("read_file"),
@@ -178,7 +178,7 @@ func TestProcSelfUnstable(t *testing.T) {
 	created := pidOpen(100, "/proc/100/attr/x", "write_file")
 	created.Created = true
 	p, _ := Minimize(cat(pidOpen(100, "/usr/bin/app", "read_file"), created), Options{})
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"/usr/bin/app":    acc("read_file"),
 		"/proc/self/attr": acc("write_file"),
 	})

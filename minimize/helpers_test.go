@@ -81,8 +81,8 @@ func cat(parts ...any) []learn.Observation {
 	return out
 }
 
-func acc(names ...string) policy.Access {
-	a, err := policy.ParseAccess(policy.KindFS, names)
+func acc(names ...string) policy.FSAccess {
+	a, err := policy.ParseFS(names)
 	if err != nil {
 		panic(err)
 	}
@@ -90,15 +90,15 @@ func acc(names ...string) policy.Access {
 }
 
 // grants returns the fs rules of p as path -> rights.
-func grants(p *policy.Policy) map[string]policy.Access {
-	m := map[string]policy.Access{}
+func grants(p *policy.Policy) map[string]policy.FSAccess {
+	m := map[string]policy.FSAccess{}
 	for _, r := range p.FS {
 		m[r.Path] = r.Access
 	}
 	return m
 }
 
-func wantGrants(t *testing.T, p *policy.Policy, want map[string]policy.Access) {
+func wantGrants(t *testing.T, p *policy.Policy, want map[string]policy.FSAccess) {
 	t.Helper()
 	got := grants(p)
 	for path, a := range want {
@@ -147,7 +147,7 @@ func sound(t *testing.T, obs []learn.Observation, p *policy.Policy, vars policy.
 		}
 		switch {
 		case o.Path != "":
-			want, err := policy.ParseAccess(policy.KindFS, o.Access)
+			want, err := policy.ParseFS(o.Access)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,9 +155,9 @@ func sound(t *testing.T, obs []learn.Observation, p *policy.Policy, vars policy.
 				t.Errorf("unsound: %s needs %s on %s", o.Syscall, m, o.Path)
 			}
 		case o.Port != nil:
-			want, _ := policy.ParseAccess(policy.KindNet, o.Access)
+			want, _ := policy.ParseNet(o.Access)
 			if m := ep.MissingNet(*o.Port, want); m != 0 {
-				t.Errorf("unsound: port %d needs %v", *o.Port, m.Names(policy.KindNet))
+				t.Errorf("unsound: port %d needs %v", *o.Port, m.Names())
 			}
 		}
 	}

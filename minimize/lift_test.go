@@ -13,7 +13,7 @@ import (
 func TestCreatedFileLiftsToParent(t *testing.T) {
 	obs := cat(create("/w/new.txt", "write_file"), open("/w/old.txt", "read_file"))
 	p, rep := Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"/w":         acc("write_file", "make_reg"),
 		"/w/old.txt": acc("read_file"),
 	})
@@ -31,7 +31,7 @@ func TestCreatedFileLiftsToParent(t *testing.T) {
 func TestCreatedTreeLiftsToStableAncestor(t *testing.T) {
 	obs := cat(mkdir("/w/a"), mkdir("/w/a/b"), create("/w/a/b/f.o", "write_file"), open("/w/a/b/f.o", "read_file"))
 	p, _ := Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.Access{"/w": acc("write_file", "read_file", "make_dir", "make_reg")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/w": acc("write_file", "read_file", "make_dir", "make_reg")})
 	sound(t, obs, p, nil)
 }
 
@@ -44,7 +44,7 @@ func TestReplacedFileLifts(t *testing.T) {
 		rename("/w/sedAb12Cd", "/w/conf", true),
 	)
 	p, _ := Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.Access{"/w": acc("write_file", "read_file", "remove_file", "make_reg")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/w": acc("write_file", "read_file", "remove_file", "make_reg")})
 	sound(t, obs, p, nil)
 }
 
@@ -52,7 +52,7 @@ func TestReplacedFileLifts(t *testing.T) {
 func TestCreatedPathWithoutDst(t *testing.T) {
 	obs := cat(learn.Observation{Syscall: "openat", PID: testPID, Path: "/w/x", Type: learn.TypeDir, Access: []string{"make_reg"}, Created: true})
 	p, _ := Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.Access{"/w": acc("make_reg")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/w": acc("make_reg")})
 }
 
 // A deleted file (named by src on the unlink line) is gone after the run.
@@ -64,7 +64,7 @@ func TestDeletedFileLifts(t *testing.T) {
 	)
 	p, _ := Minimize(obs, Options{})
 	// /w/stays is covered by the read_file that /w/lock lifted to /w.
-	wantGrants(t, p, map[string]policy.Access{"/w": acc("read_file", "remove_file")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/w": acc("read_file", "remove_file")})
 	if c := p.FS[0].Comment; !strings.Contains(c, "e.g. /w/lock") {
 		t.Errorf("comment %q does not show the lifted path", c)
 	}
@@ -81,14 +81,14 @@ func TestRightsStayOnTheirKind(t *testing.T) {
 			t.Errorf("dir-only right on a file: %s", r.Access)
 		}
 	}
-	wantGrants(t, p, map[string]policy.Access{"/w/f": acc("read_file", "write_file"), "/w/d": acc("make_fifo")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/w/f": acc("read_file", "write_file"), "/w/d": acc("make_fifo")})
 }
 
 // O_TMPFILE asks write_file on the directory: Landlock cannot be narrower.
 func TestTmpfileOnDirectorySaysSo(t *testing.T) {
 	obs := cat(learn.Observation{Syscall: "openat", PID: testPID, Path: "/w/tmp", Type: learn.TypeDir, Access: []string{"write_file", "read_file"}})
 	p, _ := Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.Access{"/w/tmp": acc("write_file", "read_file")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/w/tmp": acc("write_file", "read_file")})
 	if !strings.Contains(p.FS[0].Comment, "Landlock cannot be narrower") {
 		t.Errorf("comment %q", p.FS[0].Comment)
 	}

@@ -18,7 +18,7 @@ func TestExactRulesOnFiles(t *testing.T) {
 		open("/dev/null", "read_file", "write_file"),
 	)
 	p, rep := Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"/usr/lib/libc.so.6": acc("read_file"),
 		"/usr/bin/app":       acc("execute", "read_file"),
 		"/usr/share/app":     acc("read_dir"),
@@ -26,8 +26,8 @@ func TestExactRulesOnFiles(t *testing.T) {
 		"/dev/null":          acc("read_file", "write_file"),
 	})
 	sound(t, obs, p, nil)
-	if p.ABI != policy.KernelABI || p.Handled.FS != policy.AllAt(policy.KindFS, policy.KernelABI) ||
-		p.Handled.Net != policy.AllAt(policy.KindNet, policy.KernelABI) || p.Handled.Scoped != policy.AllAt(policy.KindScope, policy.KernelABI) {
+	if p.ABI != policy.KernelABI || p.Handled.FS != policy.AllFS(policy.KernelABI) ||
+		p.Handled.Net != policy.AllNet(policy.KernelABI) || p.Handled.Scoped != policy.AllScopes(policy.KernelABI) {
 		t.Errorf("handled is not written out in full: abi %d %+v", p.ABI, p.Handled)
 	}
 	if rep.FSRules != 5 || rep.Rights != 8 || rep.PathsObserved != 5 || rep.FilesObserved != 3 || rep.Observations != 5 {
@@ -44,7 +44,7 @@ func TestABICapsRights(t *testing.T) {
 	if p.ABI != 2 || p.Handled.Net != 0 || p.Handled.Scoped != 0 || p.Handled.FS.Has(acc("truncate")) {
 		t.Errorf("abi 2 policy handles %+v", p.Handled)
 	}
-	wantGrants(t, p, map[string]policy.Access{"/w/f": acc("write_file"), "/dev/tty": acc("read_file")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/w/f": acc("write_file"), "/dev/tty": acc("read_file")})
 	if p, _ := Minimize(obs, Options{ABI: 99}); p.ABI != policy.KernelABI {
 		t.Errorf("abi 99 not capped: %d", p.ABI)
 	}
@@ -68,7 +68,7 @@ func TestAncestorCoversRule(t *testing.T) {
 	)
 	p, rep := Minimize(obs, Options{})
 	// a.o lifts to /w/out (make_reg, write_file), which covers keep.txt.
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"/w/out":          acc("write_file", "make_reg"),
 		"/w/out/read.txt": acc("read_file"),
 	})
@@ -87,11 +87,11 @@ func TestNetAndScopes(t *testing.T) {
 		learn.Observation{Syscall: "io_uring_setup", PID: testPID, Exe: "/usr/bin/app", Warning: "io_uring: accesses through it are not traced"},
 	)
 	p, rep := Minimize(obs, Options{})
-	if len(p.Net) != 2 || p.Net[0].Port != 0 || p.Net[0].Access != policy.Bit("bind_tcp") || p.Net[1].Port != 443 || p.Net[1].Access != policy.Bit("connect_tcp") {
+	if len(p.Net) != 2 || p.Net[0].Port != 0 || p.Net[0].Access != policy.NetBindTCP || p.Net[1].Port != 443 || p.Net[1].Access != policy.NetConnectTCP {
 		t.Errorf("net rules %+v", p.Net)
 	}
-	if p.Handled.Scoped != policy.Bit("abstract_unix_socket") {
-		t.Errorf("scoped %v, want only abstract_unix_socket", p.Handled.Scoped.Names(policy.KindScope))
+	if p.Handled.Scoped != policy.ScopeAbstractUnixSocket {
+		t.Errorf("scoped %v, want only abstract_unix_socket", p.Handled.Scoped.Names())
 	}
 	if len(rep.ScopesOff) != 1 || !strings.Contains(rep.ScopesOff[0], "signal left off") || !strings.Contains(rep.ScopesOff[0], "e.g. 1") {
 		t.Errorf("scopes off %q", rep.ScopesOff)
@@ -105,7 +105,7 @@ func TestNetAndScopes(t *testing.T) {
 func TestUnknownRightsAndRelativePathsWarn(t *testing.T) {
 	obs := cat(open("/w/f", "read_file", "frobnicate"), open("rel/f", "read_file"))
 	p, rep := Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.Access{"/w/f": acc("read_file")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/w/f": acc("read_file")})
 	w := strings.Join(rep.Warnings, "\n")
 	if !strings.Contains(w, `"frobnicate"`) || !strings.Contains(w, "relative path") {
 		t.Errorf("warnings %q", rep.Warnings)

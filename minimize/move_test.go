@@ -10,7 +10,7 @@ import (
 
 // gains reports, for a rename of the file src into dstDir, the rights the
 // object would gain: what the kernel's no_more_access refuses with EXDEV.
-func gains(p *policy.Policy, src, dstDir string, dir bool) policy.Access {
+func gains(p *policy.Policy, src, dstDir string, dir bool) policy.FSAccess {
 	rel := policy.FileRights() & p.Handled.FS
 	if dir {
 		rel = p.Handled.FS
@@ -32,7 +32,7 @@ func TestCrossDirectoryRenameWidensSource(t *testing.T) {
 	if g := gains(p, "/w/in/f", "/w/out", false); g != 0 {
 		t.Fatalf("the moved file gains %s: EXDEV\n%s", g, yamlOf(t, p))
 	}
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"/w/in":  acc("write_file", "read_file", "remove_file", "refer"),
 		"/w/out": acc("write_file", "make_reg", "refer"),
 	})
@@ -87,7 +87,7 @@ func TestLinkKeepsSource(t *testing.T) {
 		learn.Observation{Syscall: "linkat", PID: testPID, Path: "/w/b", Type: learn.TypeDir, Access: []string{"make_reg", "refer"}, Src: "/w/a/f", Dst: "/w/b/f"},
 	)
 	p, rep := Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"/w/a/f": acc("read_file", "write_file"),
 		"/w/a":   acc("refer"),
 		"/w/b":   acc("make_reg", "refer"),

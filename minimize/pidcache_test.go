@@ -23,7 +23,7 @@ func TestGeneralizeAgainForAnotherPid(t *testing.T) {
 		Access: []string{"make_reg"}, Created: true, Dst: lock}
 	mkOther := mkMine
 	mkOther.PID = 999
-	want := map[string]policy.Access{
+	want := map[string]policy.FSAccess{
 		"/tmp": acc("read_file", "write_file", "make_reg"),
 		lib:    acc("read_file", "execute"),
 	}
@@ -38,5 +38,5 @@ func TestGeneralizeAgainForAnotherPid(t *testing.T) {
 	}
 	// Without the make, pid 999's file stays a file rule.
 	p, _ := Minimize([]learn.Observation{mine, other, mine}, Options{})
-	wantGrants(t, p, map[string]policy.Access{"/tmp": acc("read_file"), lock: acc("write_file")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/tmp": acc("read_file"), lock: acc("write_file")})
 }

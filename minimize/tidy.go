@@ -16,14 +16,14 @@ import (
 // that expansion would not also cover. Optional ancestors do not count:
 // they are skipped when missing, and the rights beneath them with them.
 func Tidy(p *policy.Policy) int {
-	granted := map[string]policy.Access{}
+	granted := map[string]policy.FSAccess{}
 	for _, r := range p.FS {
 		if !r.Optional {
 			granted[path.Clean(r.Path)] |= r.Access
 		}
 	}
-	above := func(q string) policy.Access {
-		var a policy.Access
+	above := func(q string) policy.FSAccess {
+		var a policy.FSAccess
 		for {
 			parent := path.Dir(q) // ends at "/", or at "." for ${VAR}
 			if parent == q {
@@ -33,7 +33,7 @@ func Tidy(p *policy.Policy) int {
 			a |= granted[q]
 		}
 	}
-	trimmed := make([]policy.Access, len(p.FS))
+	trimmed := make([]policy.FSAccess, len(p.FS))
 	for i, r := range p.FS {
 		trimmed[i] = r.Access &^ above(path.Clean(r.Path))
 	}

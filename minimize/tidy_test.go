@@ -21,7 +21,7 @@ func TestTidy(t *testing.T) {
 	if n := Tidy(p); n != 1 {
 		t.Errorf("removed %d rules, want 1", n)
 	}
-	wantGrants(t, p, map[string]policy.Access{
+	wantGrants(t, p, map[string]policy.FSAccess{
 		"${PWD}":         acc("read_file", "make_reg"),
 		"${PWD}/out":     acc("remove_file"),
 		"/home/u/proj/x": acc("read_file"),

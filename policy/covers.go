@@ -43,7 +43,7 @@ func cleanAbs(p string) string {
 // walk), plus every fs right the policy does not handle.
 func (p *Policy) AllowedFS(path string) FSAccess {
 	path = cleanAbs(path)
-	allowed := AllAt(KindFS, NewestABI) &^ p.Handled.FS
+	allowed := AllFS(NewestABI) &^ p.Handled.FS
 	for _, r := range p.FS {
 		if covers(r.Path, path) {
 			allowed |= r.Access
@@ -71,7 +71,7 @@ func (p *Policy) MissingFS(path string, want FSAccess) FSAccess {
 // TCP port: net rules match the port exactly, and unhandled rights are
 // always allowed.
 func (p *Policy) MissingNet(port uint16, want NetAccess) NetAccess {
-	allowed := AllAt(KindNet, NewestABI) &^ p.Handled.Net
+	allowed := AllNet(NewestABI) &^ p.Handled.Net
 	for _, r := range p.Net {
 		if r.Port == port {
 			allowed |= r.Access
@@ -84,6 +84,6 @@ func (p *Policy) MissingNet(port uint16, want NetAccess) NetAccess {
 // need holds the scopes a program needs left off (it signalled a process
 // outside its domain, or reached an abstract unix socket outside it);
 // scopes have no rules, so any of them that is handled is denied.
-func (p *Policy) ScopesDenied(need Scopes) Scopes {
+func (p *Policy) ScopesDenied(need ScopeSet) ScopeSet {
 	return need & p.Handled.Scoped
 }

@@ -24,19 +24,19 @@ fs:
 `)
 	for _, tc := range []struct {
 		path       string
-		want, miss Access
+		want, miss FSAccess
 		covering   []int
 	}{
-		{"/usr/bin/cc", Bit("execute") | Bit("read_file"), 0, []int{0, 1}},
-		{"/usr", Bit("read_dir"), 0, []int{0, 1}},
-		{"/usr/lib/x.so", Bit("write_file") | Bit("read_file"), 0, []int{0, 1, 2}},
-		{"/usr/lib/x.sox", Bit("write_file"), Bit("write_file"), []int{0, 1}},
-		{"/usrx/bin", Bit("read_file"), Bit("read_file"), []int{0}},
-		{"/home/u/work/out.o", Bit("write_file") | Bit("read_file"), Bit("read_file"), []int{0, 3}},
-		{"/home/u/work/", Bit("make_reg"), 0, []int{0, 3}},
-		{"/home/u/work/../x", Bit("make_reg"), Bit("make_reg"), []int{0}},
+		{"/usr/bin/cc", FSExecute | FSReadFile, 0, []int{0, 1}},
+		{"/usr", FSReadDir, 0, []int{0, 1}},
+		{"/usr/lib/x.so", FSWriteFile | FSReadFile, 0, []int{0, 1, 2}},
+		{"/usr/lib/x.sox", FSWriteFile, FSWriteFile, []int{0, 1}},
+		{"/usrx/bin", FSReadFile, FSReadFile, []int{0}},
+		{"/home/u/work/out.o", FSWriteFile | FSReadFile, FSReadFile, []int{0, 3}},
+		{"/home/u/work/", FSMakeReg, 0, []int{0, 3}},
+		{"/home/u/work/../x", FSMakeReg, FSMakeReg, []int{0}},
 		// Unhandled rights are always allowed.
-		{"/etc/hosts", Bit("truncate") | Bit("remove_file") | Bit("read_file"), Bit("read_file"), []int{0}},
+		{"/etc/hosts", FSTruncate | FSRemoveFile | FSReadFile, FSReadFile, []int{0}},
 	} {
 		if got := p.MissingFS(tc.path, tc.want); got != tc.miss {
 			t.Errorf("MissingFS(%s, %v) = %v, want %v", tc.path, tc.want, got, tc.miss)
@@ -45,13 +45,13 @@ fs:
 			t.Errorf("CoveringFS(%s) = %v, want %v", tc.path, got, tc.covering)
 		}
 	}
-	if got := p.AllowedFS("/usr/lib"); got.Names(KindFS)[0] != "execute" || got.Has(Bit("write_file")) || !got.Has(Bit("truncate")) {
+	if got := p.AllowedFS("/usr/lib"); got.Names()[0] != "execute" || got.Has(FSWriteFile) || !got.Has(FSTruncate) {
 		t.Errorf("AllowedFS(/usr/lib) = %v", got)
 	}
 	// Variables compare as written: an unexpanded policy matches
 	// abstracted paths.
 	q := mustLoad(t, "version: 1\nfs:\n  - path: ${HOME}/.cache\n    access: [read_file]\n")
-	if q.MissingFS("${HOME}/.cache/x", Bit("read_file")) != 0 || q.MissingFS("/root/.cache/x", Bit("read_file")) == 0 {
+	if q.MissingFS("${HOME}/.cache/x", FSReadFile) != 0 || q.MissingFS("/root/.cache/x", FSReadFile) == 0 {
 		t.Errorf("MissingFS with variables")
 	}
 }
@@ -67,22 +67,22 @@ net:
   - port: 443
     access: [connect_tcp]
 `)
-	both := Bit("bind_tcp") | Bit("connect_tcp")
+	both := NetBindTCP | NetConnectTCP
 	for _, tc := range []struct {
 		port       uint16
-		want, miss Access
+		want, miss NetAccess
 	}{
-		{443, both, Bit("bind_tcp")},
-		{0, both, Bit("connect_tcp")},
-		{8080, Bit("bind_tcp"), Bit("bind_tcp")},
-		{8080, Bit("connect_send_udp"), 0}, // not handled
+		{443, both, NetBindTCP},
+		{0, both, NetConnectTCP},
+		{8080, NetBindTCP, NetBindTCP},
+		{8080, NetConnectSendUDP, 0}, // not handled
 	} {
 		if got := p.MissingNet(tc.port, tc.want); got != tc.miss {
-			t.Errorf("MissingNet(%d, %v) = %v, want %v", tc.port, tc.want.Names(KindNet), got.Names(KindNet), tc.miss.Names(KindNet))
+			t.Errorf("MissingNet(%d, %v) = %v, want %v", tc.port, tc.want.Names(), got.Names(), tc.miss.Names())
 		}
 	}
-	if got := p.ScopesDenied(Bit("signal") | Bit("abstract_unix_socket")); got != Bit("signal") {
-		t.Errorf("ScopesDenied = %v", got.Names(KindScope))
+	if got := p.ScopesDenied(ScopeSignal | ScopeAbstractUnixSocket); got != ScopeSignal {
+		t.Errorf("ScopesDenied = %v", got.Names())
 	}
 	if got := p.ScopesDenied(0); got != 0 {
 		t.Errorf("ScopesDenied(0) = %v", got)
@@ -104,9 +104,9 @@ func TestIsClean(t *testing.T) {
 func BenchmarkMissingFS(b *testing.B) {
 	p := New(KernelABI)
 	for i := range 200 {
-		p.FS = append(p.FS, FSRule{Path: fmt.Sprintf("/usr/lib/x86_64-linux-gnu/lib%d", i), Access: Bit("read_file")})
+		p.FS = append(p.FS, FSRule{Path: fmt.Sprintf("/usr/lib/x86_64-linux-gnu/lib%d", i), Access: FSReadFile})
 	}
 	for b.Loop() {
-		p.MissingFS("/usr/lib/x86_64-linux-gnu/lib199/libc.so.6", Bit("read_file"))
+		p.MissingFS("/usr/lib/x86_64-linux-gnu/lib199/libc.so.6", FSReadFile)
 	}
 }

@@ -36,30 +36,39 @@ func (k ChangeKind) String() string {
 // "handled.scoped", "fs" or "net". Key is the rule's path (as written,
 // variables unexpanded) or port for fs and net, and the section name
 // otherwise. Old and New are the rights before and after (0 for the
-// missing side of Added and Removed); for "abi" they hold the ABI
-// numbers, and for "compat" 0 stands for best-effort and 1 for strict.
+// missing side of Added and Removed), as the mask of the section's set
+// type (FSAccess, NetAccess or ScopeSet: Names names them); for "abi"
+// they hold the ABI numbers, and for "compat" 0 stands for best-effort
+// and 1 for strict.
 // OldOptional and NewOptional are the fs rules' optional flags.
 type Change struct {
 	Kind             ChangeKind
 	Section          string
 	Key              string
-	Old, New         Access
+	Old, New         uint64
 	OldLine, NewLine int
 
 	OldOptional, NewOptional bool
 }
 
 // Granted is what the change adds (for fs, net and handled sections).
-func (c Change) Granted() Access { return c.New &^ c.Old }
+func (c Change) Granted() uint64 { return c.New &^ c.Old }
 
 // Revoked is what the change takes away.
-func (c Change) Revoked() Access { return c.Old &^ c.New }
+func (c Change) Revoked() uint64 { return c.Old &^ c.New }
+
+// Names names the rights of mask m (Old, New, Granted or Revoked) as
+// rights of the change's section: fs rights for "fs" and "handled.fs",
+// net rights for "net" and "handled.net", scopes for "handled.scoped".
+func (c Change) Names(m uint64) []string { return names(sectionKind[c.Section], m) }
+
+// sectionKind is the kind of the rights of each section of a Change.
+var sectionKind = map[string]Kind{"fs": KindFS, "handled.fs": KindFS, "net": KindNet,
+	"handled.net": KindNet, "handled.scoped": KindScope}
 
 // String is one line for people, such as
 // "changed fs /usr: +[write_file] -[execute]".
 func (c Change) String() string {
-	kind := map[string]Kind{"fs": KindFS, "handled.fs": KindFS, "net": KindNet,
-		"handled.net": KindNet, "handled.scoped": KindScope}
 	switch c.Section {
 	case "abi":
 		return fmt.Sprintf("changed abi: %d -> %d", c.Old, c.New)
@@ -67,7 +76,6 @@ func (c Change) String() string {
 		names := [2]Compat{BestEffort, Strict}
 		return fmt.Sprintf("changed compat: %s -> %s", names[c.Old&1], names[c.New&1])
 	}
-	k := kind[c.Section]
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s", c.Kind, c.Section)
 	if !strings.HasPrefix(c.Section, "handled") {
@@ -75,10 +83,10 @@ func (c Change) String() string {
 	}
 	b.WriteString(":")
 	if g := c.Granted(); g != 0 {
-		fmt.Fprintf(&b, " +[%s]", strings.Join(g.Names(k), ", "))
+		fmt.Fprintf(&b, " +[%s]", strings.Join(c.Names(g), ", "))
 	}
 	if r := c.Revoked(); r != 0 {
-		fmt.Fprintf(&b, " -[%s]", strings.Join(r.Names(k), ", "))
+		fmt.Fprintf(&b, " -[%s]", strings.Join(c.Names(r), ", "))
 	}
 	if c.OldOptional != c.NewOptional && c.Kind == Changed {
 		fmt.Fprintf(&b, " optional: %t -> %t", c.OldOptional, c.NewOptional)
@@ -95,15 +103,15 @@ func (c Change) String() string {
 func Diff(before, after *Policy) []Change {
 	var out []Change
 	if before.ABI != after.ABI {
-		out = append(out, Change{Kind: Changed, Section: "abi", Key: "abi", Old: Access(before.ABI), New: Access(after.ABI)})
+		out = append(out, Change{Kind: Changed, Section: "abi", Key: "abi", Old: uint64(before.ABI), New: uint64(after.ABI)})
 	}
 	if compatBit(before.Compat) != compatBit(after.Compat) {
 		out = append(out, Change{Kind: Changed, Section: "compat", Key: "compat", Old: compatBit(before.Compat), New: compatBit(after.Compat)})
 	}
-	for k, pair := range [3][2]Access{
-		{before.Handled.FS, after.Handled.FS},
-		{before.Handled.Net, after.Handled.Net},
-		{before.Handled.Scoped, after.Handled.Scoped},
+	for k, pair := range [3][2]uint64{
+		{uint64(before.Handled.FS), uint64(after.Handled.FS)},
+		{uint64(before.Handled.Net), uint64(after.Handled.Net)},
+		{uint64(before.Handled.Scoped), uint64(after.Handled.Scoped)},
 	} {
 		if pair[0] != pair[1] {
 			s := "handled." + handledKeys[k]
@@ -112,7 +120,7 @@ func Diff(before, after *Policy) []Change {
 	}
 
 	type side struct {
-		access   Access
+		access   uint64
 		line     int
 		optional bool
 		ok       bool
@@ -128,7 +136,7 @@ func Diff(before, after *Policy) []Change {
 				fs[k] = e
 				paths = append(paths, k)
 			}
-			e[i] = side{e[i].access | r.Access, r.Line, r.Optional, true}
+			e[i] = side{e[i].access | uint64(r.Access), r.Line, r.Optional, true}
 		}
 	}
 	sort.Strings(paths)
@@ -159,7 +167,7 @@ func Diff(before, after *Policy) []Change {
 				net[r.Port] = e
 				ports = append(ports, int(r.Port))
 			}
-			e[i] = side{e[i].access | r.Access, r.Line, false, true}
+			e[i] = side{e[i].access | uint64(r.Access), r.Line, false, true}
 		}
 	}
 	sort.Ints(ports)
@@ -182,7 +190,7 @@ func Diff(before, after *Policy) []Change {
 	return out
 }
 
-func compatBit(c Compat) Access {
+func compatBit(c Compat) uint64 {
 	if c == Strict {
 		return 1
 	}

@@ -71,7 +71,7 @@ net:
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Diff =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
-	if c := got[6]; c.Kind != Changed || c.Section != "fs" || c.Key != "/usr" || c.Granted() != Bit("write_file") || c.Revoked() != Bit("execute") {
+	if c := got[6]; c.Kind != Changed || c.Section != "fs" || c.Key != "/usr" || c.Granted() != uint64(FSWriteFile) || c.Revoked() != uint64(FSExecute) {
 		t.Errorf("fs /usr change = %+v", c)
 	}
 	if d := Diff(cur, cur.Clone()); len(d) != 0 {

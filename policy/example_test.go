@@ -28,10 +28,10 @@ net:
 		return
 	}
 	for _, r := range p.FS {
-		fmt.Printf("line %d: %s %v (%s)\n", r.Line, r.Path, r.Access.Names(policy.KindFS), r.Comment)
+		fmt.Printf("line %d: %s %v (%s)\n", r.Line, r.Path, r.Access.Names(), r.Comment)
 	}
-	fmt.Println("may write /usr/bin/x:", p.MissingFS("/usr/bin/x", policy.Bit("write_file")) == 0)
-	fmt.Println("may connect to 443:", p.MissingNet(443, policy.Bit("connect_tcp")) == 0)
+	fmt.Println("may write /usr/bin/x:", p.MissingFS("/usr/bin/x", policy.FSWriteFile) == 0)
+	fmt.Println("may connect to 443:", p.MissingNet(443, policy.NetConnectTCP) == 0)
 
 	// A typo is an error on its line, with the fix.
 	_, err = policy.Load(strings.NewReader("version: 1\nfs:\n  - path: /etc\n    access: [read]\n"), "app.yaml")
@@ -72,7 +72,7 @@ fs:
 		return
 	}
 	for _, r := range e.FS {
-		fmt.Println(r.Path, r.Access.Names(policy.KindFS), "optional:", r.Optional)
+		fmt.Println(r.Path, r.Access.Names(), "optional:", r.Optional)
 	}
 	// Output:
 	// app.yaml:8: variable ${DATA} in ${DATA} is not set; pass --var DATA=/some/path

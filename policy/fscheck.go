@@ -45,7 +45,7 @@ func (p *Policy) CheckFilesystem() (skipped []FSRule, err error) {
 			continue
 		}
 		if dirOnly := r.Access & DirOnlyRights(); dirOnly != 0 && !st.IsDir() {
-			names := dirOnly.Names(KindFS)
+			names := dirOnly.Names()
 			verb := "applies"
 			if len(names) > 1 {
 				verb = "apply"

@@ -82,9 +82,9 @@ fs:
 func TestCheckFilesystemOK(t *testing.T) {
 	p := New(KernelABI)
 	p.FS = []FSRule{
-		{Path: "/usr", Access: AllAt(KindFS, KernelABI)},
-		{Path: "/dev/null", Access: FileRights() & AllAt(KindFS, KernelABI)},
-		{Path: "/proc/self", Access: Bit("read_dir")}, // a symlink to a directory
+		{Path: "/usr", Access: AllFS(KernelABI)},
+		{Path: "/dev/null", Access: FileRights() & AllFS(KernelABI)},
+		{Path: "/proc/self", Access: FSReadDir}, // a symlink to a directory
 	}
 	if skipped, err := p.CheckFilesystem(); err != nil || skipped != nil {
 		t.Errorf("CheckFilesystem = %v, %v", skipped, err)
@@ -101,14 +101,14 @@ func TestResolveSymlinks(t *testing.T) {
 	}
 	p := New(KernelABI)
 	p.FS = []FSRule{
-		{Path: dir + "/link", Access: Bit("read_file"), Optional: true, Line: 3},
-		{Path: dir + "/missing", Access: Bit("read_file"), Line: 5},
-		{Path: dir + "/real", Access: Bit("execute"), Optional: true, Line: 7},
+		{Path: dir + "/link", Access: FSReadFile, Optional: true, Line: 3},
+		{Path: dir + "/missing", Access: FSReadFile, Line: 5},
+		{Path: dir + "/real", Access: FSExecute, Optional: true, Line: 7},
 	}
 	q := p.ResolveSymlinks()
 	want := []FSRule{
-		{Path: dir + "/real", Access: Bit("read_file") | Bit("execute"), Optional: true, Line: 3},
-		{Path: dir + "/missing", Access: Bit("read_file"), Line: 5},
+		{Path: dir + "/real", Access: FSReadFile | FSExecute, Optional: true, Line: 3},
+		{Path: dir + "/missing", Access: FSReadFile, Line: 5},
 	}
 	if fmt.Sprint(q.FS) != fmt.Sprint(want) {
 		t.Errorf("ResolveSymlinks = %+v\nwant %+v", q.FS, want)
@@ -116,7 +116,7 @@ func TestResolveSymlinks(t *testing.T) {
 	if p.FS[0].Path != dir+"/link" {
 		t.Errorf("changed the original")
 	}
-	if m := q.MissingFS(dir+"/real/x", Bit("read_file")|Bit("execute")); m != 0 {
+	if m := q.MissingFS(dir+"/real/x", FSReadFile|FSExecute); m != 0 {
 		t.Errorf("resolved policy misses %v on the resolved path", m)
 	}
 }

@@ -78,7 +78,7 @@ func FuzzAbstract(f *testing.F) {
 			t.Fatalf("Abstract(%q) = %q", p, a)
 		}
 		pol := New(KernelABI)
-		pol.FS = []FSRule{{Path: a, Access: Bit("read_file")}}
+		pol.FS = []FSRule{{Path: a, Access: FSReadFile}}
 		e, err := pol.Expand(v)
 		if err != nil {
 			t.Fatal(err)

@@ -58,9 +58,9 @@ func TestRightsMatchKernel(t *testing.T) {
 	// What a policy of the kernel's ABI handles by default is accepted
 	// as one ruleset.
 	fd, err := createRuleset(ll.RulesetAttr{
-		HandledAccessFS:  uint64(AllAt(KindFS, abi)),
-		HandledAccessNet: uint64(AllAt(KindNet, abi)),
-		Scoped:           uint64(AllAt(KindScope, abi)),
+		HandledAccessFS:  uint64(AllFS(abi)),
+		HandledAccessNet: uint64(AllNet(abi)),
+		Scoped:           uint64(AllScopes(abi)),
 	})
 	if err != nil {
 		t.Errorf("everything of ABI %d: %v", abi, err)
@@ -79,7 +79,7 @@ func TestFileRightsMatchKernel(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	all := AllAt(KindFS, abi)
+	all := AllFS(abi)
 	fd, err := createRuleset(ll.RulesetAttr{HandledAccessFS: uint64(all)})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestFileRightsMatchKernel(t *testing.T) {
 			if !ok && !errors.Is(err, syscall.EINVAL) {
 				t.Errorf("%s on %s: want EINVAL as the table says it applies to directories only, got %v", r.Name, target, err)
 			}
-			if (DirOnlyRights()&Access(r.Bit) != 0) == r.OnFile {
+			if (DirOnlyRights()&FSAccess(r.Bit) != 0) == r.OnFile {
 				t.Errorf("%s: DirOnlyRights and OnFile disagree", r.Name)
 			}
 		}
@@ -125,7 +125,7 @@ func onRestrictedThread(t *testing.T, fn func()) {
 			errc <- err
 			return
 		}
-		fd, err := createRuleset(ll.RulesetAttr{HandledAccessFS: uint64(Bit("read_file"))})
+		fd, err := createRuleset(ll.RulesetAttr{HandledAccessFS: uint64(FSReadFile)})
 		if err != nil {
 			errc <- err
 			return

@@ -98,9 +98,9 @@ type positions struct {
 	// (the kind's key, or handled itself).
 	handled [3]int
 	// handledRight is the line of each right named in a handled list.
-	handledRight [3]map[Access]int
+	handledRight [3]map[uint64]int
 	// fsRight and netRight are the line of each right, per rule.
-	fsRight, netRight []map[Access]int
+	fsRight, netRight []map[uint64]int
 	// badPath holds the fs rules whose path the parser already refused.
 	badPath map[int]bool
 }
@@ -268,7 +268,7 @@ func (ps *parser) parse(data []byte) *Policy {
 		}
 	}
 
-	ps.handled(p, f, root.Line)
+	p.Handled = ps.handled(p.ABI, f)
 
 	if v, ok := f["fs"]; ok {
 		ps.fsRules(p, v)
@@ -422,21 +422,24 @@ var handledKeys = [3]string{"fs", "net", "scoped"}
 // exampleRight is a right of each kind to show in messages.
 var exampleRight = [3]string{"read_file", "connect_tcp", "signal"}
 
-func (ps *parser) handled(p *Policy, f map[string]field, rootLine int) {
-	masks := [3]*Access{&p.Handled.FS, &p.Handled.Net, &p.Handled.Scoped}
+// handled parses the handled mapping, whose kinds default to every right
+// of the policy's abi.
+func (ps *parser) handled(abi int, f map[string]field) Handled {
+	var masks [3]uint64
 	for k := range masks {
-		*masks[k] = AllAt(Kind(k), p.ABI)
+		masks[k] = allAt(Kind(k), abi)
 	}
+	typed := func() Handled { return Handled{FSAccess(masks[0]), NetAccess(masks[1]), ScopeSet(masks[2])} }
 	h, ok := f["handled"]
 	if !ok {
-		return
+		return typed()
 	}
 	for k := range masks {
 		ps.pos.handled[k] = h.key.Line
 	}
 	if h.val.Kind != yaml.MappingNode {
 		ps.add(h.val.Line, "handled must be a mapping with fs, net and scoped, each \"all\" or a list of rights, not %s", describe(h.val))
-		return
+		return typed()
 	}
 	hf := ps.mapping(h.val, "handled", handledKeys[:]...)
 	for k, key := range handledKeys {
@@ -457,18 +460,19 @@ func (ps *parser) handled(p *Policy, f map[string]field, rootLine int) {
 		}
 		if v.val.Kind != yaml.SequenceNode {
 			ps.add(v.val.Line, `%s must be "all" or a list of rights such as [%s], not %s`,
-				what, strings.Join(AllAt(Kind(k), KernelABI).Names(Kind(k)), ", "), describe(v.val))
+				what, strings.Join(names(Kind(k), allAt(Kind(k), KernelABI)), ", "), describe(v.val))
 			continue
 		}
-		*masks[k], ps.pos.handledRight[k] = ps.rights(v.val, Kind(k), what)
+		masks[k], ps.pos.handledRight[k] = ps.rights(v.val, Kind(k), what)
 	}
+	return typed()
 }
 
 // rights parses a list of right names that must be of kind k, and the
 // line of each.
-func (ps *parser) rights(n *yaml.Node, k Kind, what string) (Access, map[Access]int) {
-	var a Access
-	lines := map[Access]int{}
+func (ps *parser) rights(n *yaml.Node, k Kind, what string) (uint64, map[uint64]int) {
+	var a uint64
+	lines := map[uint64]int{}
 	for _, item := range n.Content {
 		if item.Kind != yaml.ScalarNode || item.Tag != "!!str" {
 			ps.add(item.Line, "%s: each right is a name such as %s, not %s", what, exampleRight[k], describe(item))
@@ -488,9 +492,9 @@ func (ps *parser) rights(n *yaml.Node, k Kind, what string) (Access, map[Access]
 			ps.add(item.Line, "%s", wrongKind(r, k, what))
 			continue
 		}
-		a |= Access(r.Bit)
-		if _, seen := lines[Access(r.Bit)]; !seen {
-			lines[Access(r.Bit)] = item.Line
+		a |= r.Bit
+		if _, seen := lines[r.Bit]; !seen {
+			lines[r.Bit] = item.Line
 		}
 	}
 	return a, lines
@@ -552,7 +556,9 @@ func (ps *parser) fsRules(p *Policy, v field) {
 			}
 			ps.pos.badPath[len(p.FS)] = true
 		}
-		r.Access, ps.pos.fsRight = ps.access(f, item, KindFS, "an fs rule", ps.pos.fsRight)
+		var a uint64
+		a, ps.pos.fsRight = ps.access(f, item, KindFS, "an fs rule", ps.pos.fsRight)
+		r.Access = FSAccess(a)
 		if ov, ok := f["optional"]; ok {
 			if ov.val.Kind != yaml.ScalarNode || ov.val.Tag != "!!bool" || ov.val.Decode(&r.Optional) != nil {
 				ps.add(ov.val.Line, "optional must be true or false, not %s", describe(ov.val))
@@ -577,14 +583,16 @@ func (ps *parser) netRules(p *Policy, v field) {
 		} else if !ps.suggested["port"] {
 			ps.add(item.Line, "this net rule has no port; add port: N (0 allows binding ephemeral ports)")
 		}
-		r.Access, ps.pos.netRight = ps.access(f, item, KindNet, "a net rule", ps.pos.netRight)
+		var a uint64
+		a, ps.pos.netRight = ps.access(f, item, KindNet, "a net rule", ps.pos.netRight)
+		r.Access = NetAccess(a)
 		p.Net = append(p.Net, r)
 	}
 }
 
 // access parses a rule's access list and appends the lines of its rights
 // to lines (one entry per rule, so indexes match the rule slices).
-func (ps *parser) access(f map[string]field, item *yaml.Node, k Kind, what string, lines []map[Access]int) (Access, []map[Access]int) {
+func (ps *parser) access(f map[string]field, item *yaml.Node, k Kind, what string, lines []map[uint64]int) (uint64, []map[uint64]int) {
 	av, ok := f["access"]
 	if !ok {
 		if !ps.suggested["access"] {

@@ -43,14 +43,14 @@ func TestLoadDesignExample(t *testing.T) {
 	if p.Version != 1 || p.ABI != 7 || p.Compat != BestEffort || p.File != "policy.yaml" {
 		t.Errorf("header = %d %d %q %q", p.Version, p.ABI, p.Compat, p.File)
 	}
-	if p.Handled.FS != AllAt(KindFS, 7) || p.Handled.Net != Bit("bind_tcp")|Bit("connect_tcp") ||
-		p.Handled.Scoped != Bit("abstract_unix_socket")|Bit("signal") {
+	if p.Handled.FS != AllFS(7) || p.Handled.Net != NetBindTCP|NetConnectTCP ||
+		p.Handled.Scoped != ScopeAbstractUnixSocket|ScopeSignal {
 		t.Errorf("handled = %+v", p.Handled)
 	}
 	want := []FSRule{
-		{Path: "/usr", Access: Bit("execute") | Bit("read_file") | Bit("read_dir"), Line: 9},
-		{Path: "${HOME}/.cache/myapp", Access: Bit("read_file") | Bit("write_file") | Bit("truncate") |
-			Bit("make_reg") | Bit("remove_file"), Optional: true, Line: 11, Comment: "skip if missing at enforcement"},
+		{Path: "/usr", Access: FSExecute | FSReadFile | FSReadDir, Line: 9},
+		{Path: "${HOME}/.cache/myapp", Access: FSReadFile | FSWriteFile | FSTruncate |
+			FSMakeReg | FSRemoveFile, Optional: true, Line: 11, Comment: "skip if missing at enforcement"},
 	}
 	if len(p.FS) != len(want) {
 		t.Fatalf("fs = %+v", p.FS)
@@ -60,7 +60,7 @@ func TestLoadDesignExample(t *testing.T) {
 			t.Errorf("fs[%d] = %+v, want %+v", i, p.FS[i], want[i])
 		}
 	}
-	if len(p.Net) != 1 || p.Net[0] != (NetRule{Port: 443, Access: Bit("connect_tcp"), Line: 15}) {
+	if len(p.Net) != 1 || p.Net[0] != (NetRule{Port: 443, Access: NetConnectTCP, Line: 15}) {
 		t.Errorf("net = %+v", p.Net)
 	}
 }
@@ -70,22 +70,22 @@ func TestLoadDefaults(t *testing.T) {
 	if p.ABI != KernelABI || p.Compat != BestEffort {
 		t.Errorf("abi %d compat %q, want %d best-effort", p.ABI, p.Compat, KernelABI)
 	}
-	if p.Handled != (Handled{AllAt(KindFS, KernelABI), AllAt(KindNet, KernelABI), AllAt(KindScope, KernelABI)}) {
+	if p.Handled != (Handled{AllFS(KernelABI), AllNet(KernelABI), AllScopes(KernelABI)}) {
 		t.Errorf("handled = %+v, want everything of ABI %d", p.Handled, KernelABI)
 	}
 
 	p = mustLoad(t, "version: 1\nabi: 3\nhandled:\n  fs: [read_file]\n")
-	if p.Handled != (Handled{FS: Bit("read_file")}) {
+	if p.Handled != (Handled{FS: FSReadFile}) {
 		t.Errorf("abi 3: handled = %+v; a kind left out means every right of abi 3, and net and scopes need 4 and 6", p.Handled)
 	}
 
 	p = mustLoad(t, "version: 1\nabi: 6\nhandled:\n  net: []\n")
-	if p.Handled.Net != 0 || p.Handled.FS != AllAt(KindFS, 6) || p.Handled.Scoped != AllAt(KindScope, 6) {
+	if p.Handled.Net != 0 || p.Handled.FS != AllFS(6) || p.Handled.Scoped != AllScopes(6) {
 		t.Errorf("net: [] handled = %+v", p.Handled)
 	}
 
 	p = mustLoad(t, "version: 1\nabi: 9\nhandled: {fs: all}\nfs:\n  - {path: /run/x.sock, access: [resolve_unix]}\n")
-	if p.ABI != 9 || p.Handled.FS&Bit("resolve_unix") == 0 || len(p.FS) != 1 {
+	if p.ABI != 9 || p.Handled.FS&FSResolveUnix == 0 || len(p.FS) != 1 {
 		t.Errorf("abi 9 policy = %+v", p)
 	}
 
@@ -95,7 +95,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 
 	p = mustLoad(t, "version: 1\nfs:\n  - path: /\n    access: [\"fs.read_file\"]\n")
-	if p.FS[0].Access != Bit("read_file") {
+	if p.FS[0].Access != FSReadFile {
 		t.Errorf("the audit log's fs. prefix: %v", p.FS[0].Access)
 	}
 }

@@ -76,17 +76,17 @@ net:
 		t.Errorf("header = abi %d compat %s comment %q", m.ABI, m.Compat, m.Comment)
 	}
 	want := Handled{
-		FS:     Bit("read_file") | Bit("execute") | Bit("write_file"),
-		Net:    Bit("connect_tcp") | Bit("bind_tcp"),
-		Scoped: Bit("signal"),
+		FS:     FSReadFile | FSExecute | FSWriteFile,
+		Net:    NetConnectTCP | NetBindTCP,
+		Scoped: ScopeSignal,
 	}
 	if m.Handled != want {
 		t.Errorf("handled = %+v, want %+v", m.Handled, want)
 	}
 	wantFS := []FSRule{
-		{Path: "/usr", Access: Bit("read_file") | Bit("execute"), Optional: true, Line: 9},
-		{Path: "/etc", Access: Bit("read_file"), Line: 12},
-		{Path: "/opt", Access: Bit("read_file"), Line: 12},
+		{Path: "/usr", Access: FSReadFile | FSExecute, Optional: true, Line: 9},
+		{Path: "/etc", Access: FSReadFile, Line: 12},
+		{Path: "/opt", Access: FSReadFile, Line: 12},
 	}
 	if !reflect.DeepEqual(m.FS, wantFS) {
 		t.Errorf("fs = %+v\nwant %+v", m.FS, wantFS)
@@ -97,7 +97,7 @@ net:
 	if err := m.Validate(); err != nil {
 		t.Errorf("the merge of two valid policies does not validate: %v", err)
 	}
-	if len(a.FS) != 2 || a.FS[0].Access != Bit("read_file") {
+	if len(a.FS) != 2 || a.FS[0].Access != FSReadFile {
 		t.Errorf("Merge changed a: %+v", a.FS)
 	}
 	if Merge(nil, nil) != nil || !reflect.DeepEqual(Merge(nil, b), b) || !reflect.DeepEqual(Merge(a, nil), a) {

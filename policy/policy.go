@@ -27,7 +27,7 @@ const (
 type Handled struct {
 	FS     FSAccess
 	Net    NetAccess
-	Scoped Scopes
+	Scoped ScopeSet
 }
 
 // Policy is one Landlock ruleset.
@@ -75,9 +75,9 @@ func New(abi int) *Policy {
 		ABI:     abi,
 		Compat:  BestEffort,
 		Handled: Handled{
-			FS:     AllAt(KindFS, abi),
-			Net:    AllAt(KindNet, abi),
-			Scoped: AllAt(KindScope, abi),
+			FS:     AllFS(abi),
+			Net:    AllNet(abi),
+			Scoped: AllScopes(abi),
 		},
 	}
 }

@@ -17,14 +17,14 @@ func TestRightsMatchGoLandlock(t *testing.T) {
 	}
 	for i, c := range configs {
 		abi := i + 1
-		if got, want := AllAt(KindFS, abi), Access(c.HandledAccessFS); got != want {
-			t.Errorf("ABI %d fs: table %v, go-landlock %v", abi, got.Names(KindFS), c.HandledAccessFS)
+		if got, want := AllFS(abi), FSAccess(c.HandledAccessFS); got != want {
+			t.Errorf("ABI %d fs: table %v, go-landlock %v", abi, got.Names(), c.HandledAccessFS)
 		}
-		if got, want := AllAt(KindNet, abi), Access(c.HandledAccessNet); got != want {
-			t.Errorf("ABI %d net: table %v, go-landlock %v", abi, got.Names(KindNet), c.HandledAccessNet)
+		if got, want := AllNet(abi), NetAccess(c.HandledAccessNet); got != want {
+			t.Errorf("ABI %d net: table %v, go-landlock %v", abi, got.Names(), c.HandledAccessNet)
 		}
-		if got, want := AllAt(KindScope, abi), Access(c.Scoped); got != want {
-			t.Errorf("ABI %d scoped: table %v, go-landlock %v", abi, got.Names(KindScope), c.Scoped)
+		if got, want := AllScopes(abi), ScopeSet(c.Scoped); got != want {
+			t.Errorf("ABI %d scoped: table %v, go-landlock %v", abi, got.Names(), c.Scoped)
 		}
 	}
 	for _, r := range rights {
@@ -43,10 +43,10 @@ func TestRightsMatchGoLandlock(t *testing.T) {
 	}
 }
 
-func TestParseAccessAndSuggest(t *testing.T) {
-	a, err := ParseAccess(KindFS, []string{"read_file", "fs.execute"})
-	if err != nil || a != Bit("read_file")|Bit("execute") {
-		t.Errorf("ParseAccess = %v, %v", a, err)
+func TestParseAndSuggest(t *testing.T) {
+	a, err := ParseFS([]string{"read_file", "fs.execute"})
+	if err != nil || a != FSReadFile|FSExecute {
+		t.Errorf("ParseFS = %v, %v", a, err)
 	}
 	for in, want := range map[string]string{
 		"read": "read_file", "READ_FILE": "read_file", "make_regular": "make_reg",
@@ -56,7 +56,66 @@ func TestParseAccessAndSuggest(t *testing.T) {
 			t.Errorf("SuggestRight(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if _, err := ParseAccess(KindNet, []string{"read_file"}); err == nil {
-		t.Errorf("ParseAccess accepted an fs right as net")
+	if _, err := ParseNet([]string{"read_file"}); err == nil {
+		t.Errorf("ParseNet accepted an fs right")
+	}
+	if s, err := ParseScopes([]string{"scope.signal"}); err != nil || s != ScopeSignal {
+		t.Errorf("ParseScopes = %v, %v", s, err)
+	}
+}
+
+// TestConstantsNameTheirRight pins each constant to its row of the table:
+// a constant out of order would silently grant another right.
+func TestConstantsNameTheirRight(t *testing.T) {
+	fs := map[FSAccess]string{
+		FSExecute: "execute", FSWriteFile: "write_file", FSReadFile: "read_file", FSReadDir: "read_dir",
+		FSRemoveDir: "remove_dir", FSRemoveFile: "remove_file", FSMakeChar: "make_char", FSMakeDir: "make_dir",
+		FSMakeReg: "make_reg", FSMakeSock: "make_sock", FSMakeFifo: "make_fifo", FSMakeBlock: "make_block",
+		FSMakeSym: "make_sym", FSRefer: "refer", FSTruncate: "truncate", FSIoctlDev: "ioctl_dev",
+		FSResolveUnix: "resolve_unix",
+	}
+	net := map[NetAccess]string{NetBindTCP: "bind_tcp", NetConnectTCP: "connect_tcp", NetBindUDP: "bind_udp", NetConnectSendUDP: "connect_send_udp"}
+	scopes := map[ScopeSet]string{ScopeAbstractUnixSocket: "abstract_unix_socket", ScopeSignal: "signal"}
+	if len(fs)+len(net)+len(scopes) != len(rights) {
+		t.Fatalf("%d constants for %d rights", len(fs)+len(net)+len(scopes), len(rights))
+	}
+	check := func(names []string, name string, bit uint64, k Kind) {
+		t.Helper()
+		r, ok := LookupRight(name)
+		if len(names) != 1 || names[0] != name || !ok || r.Bit != bit || r.Kind != k {
+			t.Errorf("constant %#x of kind %s names %v, want %s (table: %+v)", bit, k, names, name, r)
+		}
+	}
+	for a, n := range fs {
+		check(a.Names(), n, uint64(a), KindFS)
+	}
+	for a, n := range net {
+		check(a.Names(), n, uint64(a), KindNet)
+	}
+	for a, n := range scopes {
+		check(a.Names(), n, uint64(a), KindScope)
+	}
+	if got := FSMake.Names(); len(got) != 7 {
+		t.Errorf("FSMake = %v", got)
+	}
+}
+
+// TestSetStrings: each set names its own kind's rights (one Access type
+// used to print file-system names for a network mask), and bits no
+// right has are shown, not dropped.
+func TestSetStrings(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{(FSReadFile | FSExecute).String(), "[execute, read_file]"},
+		{(NetBindTCP | NetConnectTCP).String(), "[bind_tcp, connect_tcp]"},
+		{ScopeSignal.String(), "[signal]"},
+		{FSAccess(0).String(), "[]"},
+		{(NetAccess(1<<40) | NetBindTCP).String(), "[bind_tcp, 1<<40]"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %s, want %s", tc.got, tc.want)
+		}
+	}
+	if !(FSReadFile | FSWriteFile).Has(FSReadFile) || FSReadFile.Has(FSReadFile|FSWriteFile) || (FSMake|FSRefer).Count() != 8 {
+		t.Error("Has or Count")
 	}
 }

@@ -29,7 +29,7 @@ func abiText(abi int) string {
 }
 
 // lineOr returns the line of right bit in m, or fallback.
-func lineOr(m map[Access]int, bit Access, fallback int) int {
+func lineOr(m map[uint64]int, bit uint64, fallback int) int {
 	if l, ok := m[bit]; ok && l > 0 {
 		return l
 	}
@@ -49,15 +49,15 @@ func validate(p *Policy, pos *positions, el *errorList) {
 	if p.Compat != BestEffort && p.Compat != Strict {
 		el.add(pos.compat, "compat %q is unknown; %s", p.Compat, suggest(string(p.Compat), string(BestEffort), string(Strict)))
 	}
-	masks := [3]Access{p.Handled.FS, p.Handled.Net, p.Handled.Scoped}
+	masks := [3]uint64{uint64(p.Handled.FS), uint64(p.Handled.Net), uint64(p.Handled.Scoped)}
 	for k, m := range masks {
 		what := "handled." + handledKeys[k]
-		if extra := m &^ AllAt(Kind(k), NewestABI); extra != 0 {
-			el.add(pos.handled[k], "%s holds unknown bits %#x", what, uint64(extra))
+		if extra := m &^ allAt(Kind(k), NewestABI); extra != 0 {
+			el.add(pos.handled[k], "%s holds unknown bits %#x", what, extra)
 		}
 		for _, r := range rights {
-			if r.Kind == Kind(k) && m&Access(r.Bit) != 0 && r.ABI > p.ABI {
-				el.add(lineOr(pos.handledRight[k], Access(r.Bit), pos.handled[k]),
+			if r.Kind == Kind(k) && m&r.Bit != 0 && r.ABI > p.ABI {
+				el.add(lineOr(pos.handledRight[k], r.Bit, pos.handled[k]),
 					"%s: right %s needs %s but abi is %d; raise abi to %d or remove %s",
 					what, r.Name, abiText(r.ABI), p.ABI, r.ABI, r.Name)
 			}
@@ -78,12 +78,12 @@ func validate(p *Policy, pos *positions, el *errorList) {
 		} else {
 			seenPath[pathKey(r.Path)] = i
 		}
-		var lines map[Access]int
+		var lines map[uint64]int
 		loaded := i < len(pos.fsRight)
 		if loaded {
 			lines = pos.fsRight[i]
 		}
-		checkRuleAccess(p, KindFS, r.Access, p.Handled.FS, lines, loaded, r.Line, where, el)
+		checkRuleAccess(p, KindFS, uint64(r.Access), uint64(p.Handled.FS), lines, loaded, r.Line, where, el)
 	}
 	seenPort := map[uint16]int{}
 	for i, r := range p.Net {
@@ -94,12 +94,12 @@ func validate(p *Policy, pos *positions, el *errorList) {
 		} else {
 			seenPort[r.Port] = i
 		}
-		var lines map[Access]int
+		var lines map[uint64]int
 		loaded := i < len(pos.netRight)
 		if loaded {
 			lines = pos.netRight[i]
 		}
-		checkRuleAccess(p, KindNet, r.Access, p.Handled.Net, lines, loaded, r.Line, where, el)
+		checkRuleAccess(p, KindNet, uint64(r.Access), uint64(p.Handled.Net), lines, loaded, r.Line, where, el)
 	}
 }
 
@@ -112,7 +112,7 @@ func ruleWhere(section string, i, line int) string {
 	return fmt.Sprintf("%s rule %d", section, i+1)
 }
 
-func checkRuleAccess(p *Policy, k Kind, a, handled Access, lines map[Access]int, loaded bool, line int, where string, el *errorList) {
+func checkRuleAccess(p *Policy, k Kind, a, handled uint64, lines map[uint64]int, loaded bool, line int, where string, el *errorList) {
 	if a == 0 {
 		if !loaded {
 			// The parser already reported a loaded rule without rights.
@@ -120,11 +120,11 @@ func checkRuleAccess(p *Policy, k Kind, a, handled Access, lines map[Access]int,
 		}
 		return
 	}
-	if extra := a &^ AllAt(k, NewestABI); extra != 0 {
-		el.add(line, "%s holds unknown %s bits %#x", where, k, uint64(extra))
+	if extra := a &^ allAt(k, NewestABI); extra != 0 {
+		el.add(line, "%s holds unknown %s bits %#x", where, k, extra)
 	}
 	for _, r := range rights {
-		bit := Access(r.Bit)
+		bit := r.Bit
 		if r.Kind != k || a&bit == 0 {
 			continue
 		}

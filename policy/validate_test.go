@@ -17,15 +17,15 @@ func TestValidate(t *testing.T) {
 	p := New(3)
 	p.File = "learned.yaml"
 	p.Compat = ""
-	p.Handled.Net = Bit("bind_tcp")
+	p.Handled.Net = NetBindTCP
 	p.FS = []FSRule{
-		{Path: "/usr", Access: Bit("read_file")},
-		{Path: "rel", Access: Bit("read_file")},
-		{Path: "/usr/", Access: Bit("execute")},
+		{Path: "/usr", Access: FSReadFile},
+		{Path: "rel", Access: FSReadFile},
+		{Path: "/usr/", Access: FSExecute},
 		{Path: "/tmp", Access: 0},
 		{Path: "/x", Access: 1 << 40},
 	}
-	p.Net = []NetRule{{Port: 1, Access: Bit("bind_tcp")}, {Port: 1, Access: Bit("bind_tcp")}}
+	p.Net = []NetRule{{Port: 1, Access: NetBindTCP}, {Port: 1, Access: NetBindTCP}}
 	want := []string{
 		`learned.yaml: compat "" is unknown; valid ones are best-effort and strict`,
 		`learned.yaml: handled.net: right bind_tcp needs ABI 4 (Linux 6.7) but abi is 3; raise abi to 4 or remove bind_tcp`,

@@ -105,10 +105,10 @@ fs:
 		t.Fatal(err)
 	}
 	want := []FSRule{
-		{Path: "/home/u/.cache/app", Access: Bit("read_file") | Bit("write_file"), Optional: true, Line: 3},
-		{Path: "/opt/tool-1.2/bin", Access: Bit("execute"), Line: 9},
-		{Path: "/home/u/a", Access: Bit("read_dir"), Optional: true, Line: 11},
-		{Path: "/srv/x", Access: Bit("read_file"), Line: 14},
+		{Path: "/home/u/.cache/app", Access: FSReadFile | FSWriteFile, Optional: true, Line: 3},
+		{Path: "/opt/tool-1.2/bin", Access: FSExecute, Line: 9},
+		{Path: "/home/u/a", Access: FSReadDir, Optional: true, Line: 11},
+		{Path: "/srv/x", Access: FSReadFile, Line: 14},
 	}
 	if fmt.Sprint(q.FS) != fmt.Sprint(want) {
 		t.Errorf("Expand =\n%+v\nwant\n%+v", q.FS, want)
@@ -120,7 +120,7 @@ fs:
 	// A required rule that meets an optional one stays required.
 	p = mustLoad(t, "version: 1\nfs:\n  - path: ${A}\n    access: [read_file]\n    optional: true\n  - path: ${B}\n    access: [execute]\n")
 	q, err = p.Expand(Vars{"A": "/x", "B": "/x/"})
-	if err != nil || len(q.FS) != 1 || q.FS[0].Optional || q.FS[0].Access != Bit("read_file")|Bit("execute") {
+	if err != nil || len(q.FS) != 1 || q.FS[0].Optional || q.FS[0].Access != FSReadFile|FSExecute {
 		t.Errorf("merge optional+required = %+v, %v", q, err)
 	}
 
@@ -198,7 +198,7 @@ func TestAbstract(t *testing.T) {
 	}
 	// Expand undoes Abstract.
 	p := New(KernelABI)
-	p.FS = []FSRule{{Path: v.Abstract("/home/u/.cache/app/data"), Access: Bit("read_file")}}
+	p.FS = []FSRule{{Path: v.Abstract("/home/u/.cache/app/data"), Access: FSReadFile}}
 	q, err := p.Expand(v)
 	if err != nil || q.FS[0].Path != "/home/u/.cache/app/data" {
 		t.Errorf("Expand(Abstract) = %+v, %v", q, err)

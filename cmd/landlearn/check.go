@@ -167,7 +167,7 @@ func writeCheckText(w io.Writer, name string, p *policy.Policy, cr *minimize.Che
 			fmt.Fprintf(w, "  %s:%d: %s %s\n", name, p.FS[i].Line, p.FS[i].Path, p.FS[i].Access)
 		}
 		for _, i := range cr.UnusedNet {
-			fmt.Fprintf(w, "  %s:%d: port %d [%s]\n", name, p.Net[i].Line, p.Net[i].Port, strings.Join(p.Net[i].Access.Names(policy.KindNet), ", "))
+			fmt.Fprintf(w, "  %s:%d: port %d [%s]\n", name, p.Net[i].Line, p.Net[i].Port, strings.Join(p.Net[i].Access.Names(), ", "))
 		}
 	}
 	for _, s := range cr.Warnings {

@@ -416,7 +416,7 @@ func TestNecessity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Handled.Scoped.Has(policy.Bit("signal")) {
+	if p.Handled.Scoped.Has(policy.ScopeSignal) {
 		t.Errorf("the fixture signals its parent, outside the sandbox, but the signal scope is handled")
 	}
 	for _, dir := range []string{a, b} {
@@ -433,30 +433,30 @@ func TestNecessity(t *testing.T) {
 	}
 	var variants []variant
 	for i, rule := range p.FS {
-		for _, name := range rule.Access.Names(policy.KindFS) {
+		for right := range rule.Access.Each() {
 			q := p.Clone()
-			q.FS[i].Access &^= policy.Bit(name)
+			q.FS[i].Access &^= right
 			if q.FS[i].Access == 0 {
 				q.FS = append(q.FS[:i:i], q.FS[i+1:]...)
 			}
-			variants = append(variants, variant{fmt.Sprintf("%s on %s", name, rule.Path), q})
+			variants = append(variants, variant{fmt.Sprintf("%s on %s", right, rule.Path), q})
 		}
 	}
 	for i, rule := range p.Net {
-		for _, name := range rule.Access.Names(policy.KindNet) {
+		for right := range rule.Access.Each() {
 			q := p.Clone()
-			q.Net[i].Access &^= policy.Bit(name)
+			q.Net[i].Access &^= right
 			if q.Net[i].Access == 0 {
 				q.Net = append(q.Net[:i:i], q.Net[i+1:]...)
 			}
-			variants = append(variants, variant{fmt.Sprintf("%s on port %d", name, rule.Port), q})
+			variants = append(variants, variant{fmt.Sprintf("%s on port %d", right, rule.Port), q})
 		}
 	}
-	for _, name := range policy.AllAt(policy.KindScope, p.ABI).Names(policy.KindScope) {
-		if !p.Handled.Scoped.Has(policy.Bit(name)) {
+	for scope := range policy.AllScopes(p.ABI).Each() {
+		if !p.Handled.Scoped.Has(scope) {
 			q := p.Clone()
-			q.Handled.Scoped |= policy.Bit(name)
-			variants = append(variants, variant{"scope " + name + " off", q})
+			q.Handled.Scoped |= scope
+			variants = append(variants, variant{fmt.Sprintf("scope %s off", scope), q})
 		}
 	}
 	if len(variants) < 15 {
@@ -539,9 +539,9 @@ func TestNecessityAudit(t *testing.T) {
 			}
 			n := 0
 			for i, rule := range p.FS {
-				for _, name := range rule.Access.Names(policy.KindFS) {
+				for right := range rule.Access.Each() {
 					q := p.Clone()
-					q.FS[i].Access &^= policy.Bit(name)
+					q.FS[i].Access &^= right
 					if q.FS[i].Access == 0 {
 						q.FS = append(q.FS[:i:i], q.FS[i+1:]...)
 					}
@@ -552,7 +552,7 @@ func TestNecessityAudit(t *testing.T) {
 					c.setup(t, dir)
 					r := e2eRun(t, dir, env, append([]string{"verify", "-p", vp, "--"}, c.argv...)...)
 					if r.code != 1 {
-						t.Errorf("without %s on %s: verify exit %d, want 1 (a denial)\n%s", name, rule.Path, r.code, r.stderr)
+						t.Errorf("without %s on %s: verify exit %d, want 1 (a denial)\n%s", right, rule.Path, r.code, r.stderr)
 					}
 					n++
 				}

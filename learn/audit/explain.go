@@ -12,7 +12,7 @@ import (
 // rule can grant, scopes that only leaving them unhandled allows, and the
 // other blockers (ptrace, fs.change_topology on newer kernels, names this
 // landlearn does not know), which no policy can allow.
-func (d Denial) Rights() (fs, net, scopes policy.Access, other []string) {
+func (d Denial) Rights() (fs policy.FSAccess, net policy.NetAccess, scopes policy.ScopeSet, other []string) {
 	for _, b := range d.Blockers {
 		r, ok := policy.LookupRight(b)
 		if !ok || !kindMatches(b, r.Kind) {
@@ -21,11 +21,11 @@ func (d Denial) Rights() (fs, net, scopes policy.Access, other []string) {
 		}
 		switch r.Kind {
 		case policy.KindFS:
-			fs |= policy.Access(r.Bit)
+			fs |= policy.FSAccess(r.Bit)
 		case policy.KindNet:
-			net |= policy.Access(r.Bit)
+			net |= policy.NetAccess(r.Bit)
 		case policy.KindScope:
-			scopes |= policy.Access(r.Bit)
+			scopes |= policy.ScopeSet(r.Bit)
 		}
 	}
 	return fs, net, scopes, other
@@ -70,7 +70,7 @@ func (d Denial) Object() string {
 			s += " (" + d.Addr + ")"
 		}
 		return s
-	case scopes&policy.Bit("abstract_unix_socket") != 0:
+	case scopes&policy.ScopeAbstractUnixSocket != 0:
 		if n := d.AbstractSocketName(); n != "" {
 			return "abstract unix socket " + n
 		}
@@ -104,9 +104,9 @@ func (d Denial) FixRule() string {
 		parts = append(parts, fsRule(d.Path, fs))
 	}
 	if net != 0 {
-		parts = append(parts, fmt.Sprintf("- port: %d\n  access: [%s]", d.Port, strings.Join(net.Names(policy.KindNet), ", ")))
+		parts = append(parts, fmt.Sprintf("- port: %d\n  access: [%s]", d.Port, strings.Join(net.Names(), ", ")))
 	}
-	for _, s := range scopes.Names(policy.KindScope) {
+	for _, s := range scopes.Names() {
 		parts = append(parts, fmt.Sprintf("remove %s from handled.scoped (a scope has no rules: this allows it towards every process outside the domain)", s))
 	}
 	for _, o := range other {
@@ -115,8 +115,8 @@ func (d Denial) FixRule() string {
 	return strings.Join(parts, "\n")
 }
 
-func fsRule(path string, fs policy.Access) string {
-	rights := "[" + strings.Join(fs.Names(policy.KindFS), ", ") + "]"
+func fsRule(path string, fs policy.FSAccess) string {
+	rights := "[" + strings.Join(fs.Names(), ", ") + "]"
 	if !strings.HasPrefix(path, "/") {
 		if path == "" {
 			return "# the record names no path: no rule can be derived; rights " + rights
@@ -128,7 +128,7 @@ func fsRule(path string, fs policy.Access) string {
 		path = p
 		comment = "# deleted when it was denied: a rule needs the file to exist when the policy is enforced\n"
 	}
-	if fs&policy.Bit("refer") != 0 {
+	if fs&policy.FSRefer != 0 {
 		comment += "# refer: both directories of the rename or link need it, and the moved file must gain no right at its destination\n"
 	}
 	return comment + "- path: " + yamlString(path) + "\n  access: " + rights

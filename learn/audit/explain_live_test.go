@@ -32,10 +32,10 @@ func TestExplainLiveDenials(t *testing.T) {
 	// Handle read_file, connect_tcp and the signal scope; grant reading
 	// what bash and cat need to start.
 	p := policy.New(7)
-	p.Handled = policy.Handled{FS: policy.Bit("read_file"), Net: policy.Bit("connect_tcp"), Scoped: policy.Bit("signal")}
+	p.Handled = policy.Handled{FS: policy.FSReadFile, Net: policy.NetConnectTCP, Scoped: policy.ScopeSignal}
 	for _, dir := range []string{"/usr", "/lib", "/lib64", "/etc/ld.so.cache"} {
 		if _, err := os.Stat(dir); err == nil {
-			p.FS = append(p.FS, policy.FSRule{Path: dir, Access: policy.Bit("read_file")})
+			p.FS = append(p.FS, policy.FSRule{Path: dir, Access: policy.FSReadFile})
 		}
 	}
 	me := strconv.Itoa(os.Getpid())

@@ -232,12 +232,12 @@ func verdict(p *policy.Policy, d Denial) *PolicyVerdict {
 	fs, net, scopes, other := d.Rights()
 	var missing []string
 	if fs != 0 {
-		missing = append(missing, p.MissingFS(d.Path, fs).Names(policy.KindFS)...)
+		missing = append(missing, p.MissingFS(d.Path, fs).Names()...)
 	}
 	if net != 0 && d.Port >= 0 && d.Port <= 0xffff {
-		missing = append(missing, p.MissingNet(uint16(d.Port), net).Names(policy.KindNet)...)
+		missing = append(missing, p.MissingNet(uint16(d.Port), net).Names()...)
 	}
-	missing = append(missing, p.ScopesDenied(scopes).Names(policy.KindScope)...)
+	missing = append(missing, p.ScopesDenied(scopes).Names()...)
 	return &PolicyVerdict{Allows: len(missing) == 0 && len(other) == 0, Missing: missing, Unfixable: other}
 }
 

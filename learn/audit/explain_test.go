@@ -102,11 +102,11 @@ func strip(e *Explanation) {
 func TestExplainWithPolicy(t *testing.T) {
 	p := policy.New(7)
 	p.FS = []policy.FSRule{
-		{Path: "/etc", Access: policy.Bit("read_file")},
-		{Path: "/tmp/ll-rec/ro", Access: policy.Bit("make_reg") | policy.Bit("make_dir")},
+		{Path: "/etc", Access: policy.FSReadFile},
+		{Path: "/tmp/ll-rec/ro", Access: policy.FSMakeReg | policy.FSMakeDir},
 	}
-	p.Net = []policy.NetRule{{Port: 443, Access: policy.Bit("connect_tcp")}}
-	p.Handled.Scoped = policy.Bit("abstract_unix_socket")
+	p.Net = []policy.NetRule{{Port: 443, Access: policy.NetConnectTCP}}
+	p.Handled.Scoped = policy.ScopeAbstractUnixSocket
 	e, _ := explainFile(t, p, "raw.log")
 	got := map[string]*PolicyVerdict{}
 	for _, o := range e.Domains[0].Objects {
@@ -167,8 +167,8 @@ func TestFixRule(t *testing.T) {
 func TestRights(t *testing.T) {
 	d := Denial{Blockers: []string{"fs.read_file", "fs.execute", "net.bind_tcp", "scope.signal", "ptrace", "fs.bogus"}}
 	fs, net, scopes, other := d.Rights()
-	if fs != policy.Bit("read_file")|policy.Bit("execute") || net != policy.Bit("bind_tcp") ||
-		scopes != policy.Bit("signal") || !reflect.DeepEqual(other, []string{"ptrace", "fs.bogus"}) {
+	if fs != policy.FSReadFile|policy.FSExecute || net != policy.NetBindTCP ||
+		scopes != policy.ScopeSignal || !reflect.DeepEqual(other, []string{"ptrace", "fs.bogus"}) {
 		t.Errorf("Rights() = %v %v %v %v", fs, net, scopes, other)
 	}
 }

@@ -32,9 +32,9 @@ func TestSelfCheck(t *testing.T) {
 // directories a dynamically linked program needs.
 func readOnlyPolicy(extra ...policy.FSRule) *policy.Policy {
 	p := policy.New(7)
-	p.Handled = policy.Handled{FS: policy.Bit("read_file")}
+	p.Handled = policy.Handled{FS: policy.FSReadFile}
 	for _, dir := range []string{"/usr", "/etc"} {
-		p.FS = append(p.FS, policy.FSRule{Path: dir, Access: policy.Bit("read_file")})
+		p.FS = append(p.FS, policy.FSRule{Path: dir, Access: policy.FSReadFile})
 	}
 	p.FS = append(p.FS, extra...)
 	return p
@@ -83,7 +83,7 @@ func TestObserveNoDenial(t *testing.T) {
 	if err := os.WriteFile(data, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := readOnlyPolicy(policy.FSRule{Path: data, Access: policy.Bit("read_file")})
+	p := readOnlyPolicy(policy.FSRule{Path: data, Access: policy.FSReadFile})
 	cmd, err := enforce.Command(p, []string{"cat", data}, enforce.Options{Log: true})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +112,7 @@ func TestObserveNestedDomain(t *testing.T) {
 	}
 	// The outer policy allows everything but handles read_file; the inner
 	// one (the child's own) grants nothing.
-	outer := readOnlyPolicy(policy.FSRule{Path: "/", Access: policy.Bit("read_file")})
+	outer := readOnlyPolicy(policy.FSRule{Path: "/", Access: policy.FSReadFile})
 	inner := readOnlyPolicy()
 	innerCmd, err := enforce.Command(inner, []string{"cat", secret}, enforce.Options{Log: true})
 	if err != nil {

@@ -27,16 +27,16 @@ func (d Denial) Observations() []learn.Observation {
 			o.Path, o.Deleted = p, true
 		}
 		o.Type = objectType(o.Path, fsr)
-		o.Access = fsr.Names(policy.KindFS)
+		o.Access = fsr.Names()
 		out = append(out, o)
 	}
 	if netr != 0 && d.Port >= 0 && d.Port <= 0xffff {
 		o := base
 		o.Port = learn.PortPtr(uint16(d.Port))
-		o.Access = netr.Names(policy.KindNet)
+		o.Access = netr.Names()
 		out = append(out, o)
 	}
-	for _, s := range scopes.Names(policy.KindScope) {
+	for _, s := range scopes.Names() {
 		o := base
 		o.Scope = s
 		switch {
@@ -57,7 +57,7 @@ func (d Denial) Observations() []learn.Observation {
 
 // objectType is the observation type of path as it is now, or, when it
 // is gone, what the rights imply: directory-only rights mean a directory.
-func objectType(path string, rights policy.Access) string {
+func objectType(path string, rights policy.FSAccess) string {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		if rights&policy.DirOnlyRights() != 0 {

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/landlearn/landlearn/policy"
 )
 
 // Verify proves the listener works (SelfCheck), then runs cmd (which must
@@ -67,7 +65,7 @@ func GroupByObject(ds []Denial) []ObjectDenials {
 	}
 	for i := range out {
 		fs, net, scopes, other := out[i].merged().Rights()
-		out[i].Rights = slices.Concat(fs.Names(policy.KindFS), net.Names(policy.KindNet), scopes.Names(policy.KindScope), other)
+		out[i].Rights = slices.Concat(fs.Names(), net.Names(), scopes.Names(), other)
 	}
 	return out
 }

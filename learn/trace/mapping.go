@@ -125,9 +125,9 @@ func (m *mapper) obs() learn.Observation {
 }
 
 // fsObs is an observation of fs rights on path.
-func (m *mapper) fsObs(path, typ string, a policy.Access) learn.Observation {
+func (m *mapper) fsObs(path, typ string, a policy.FSAccess) learn.Observation {
 	o := m.obs()
-	o.Path, o.Type, o.Access = path, typ, a.Names(policy.KindFS)
+	o.Path, o.Type, o.Access = path, typ, a.Names()
 	return o
 }
 
@@ -160,7 +160,7 @@ type outcome struct {
 	onErr func(errno unix.Errno, obs []obsT) []obsT
 	// byHandle are the open rights of an open_by_handle_at: accurate mode
 	// turns its warning into these rights on the fd's real path.
-	byHandle policy.Access
+	byHandle policy.FSAccess
 }
 
 // obsT is short for the observations outcomes hold.
@@ -202,7 +202,7 @@ func (o *outcome) Finish(r *Result) []learn.Observation {
 			a &^= rTruncate
 		}
 		fo := o.obs[0]
-		fo.Warning, fo.Path, fo.Type, fo.Access = "", r.FDPath, typeName(st.Mode), a.Names(policy.KindFS)
+		fo.Warning, fo.Path, fo.Type, fo.Access = "", r.FDPath, typeName(st.Mode), a.Names()
 		return []learn.Observation{fo}
 	}
 	if o.fdObs > 0 && strings.HasPrefix(r.FDPath, "/") && !strings.HasPrefix(r.FDPath, "/memfd:") {
@@ -213,29 +213,29 @@ func (o *outcome) Finish(r *Result) []learn.Observation {
 	return o.obs
 }
 
-// Rights, by their kernel bits.
-var (
-	rExecute    = policy.Bit("execute")
-	rWriteFile  = policy.Bit("write_file")
-	rReadFile   = policy.Bit("read_file")
-	rReadDir    = policy.Bit("read_dir")
-	rRemoveDir  = policy.Bit("remove_dir")
-	rRemoveFile = policy.Bit("remove_file")
-	rMakeChar   = policy.Bit("make_char")
-	rMakeDir    = policy.Bit("make_dir")
-	rMakeReg    = policy.Bit("make_reg")
-	rMakeSock   = policy.Bit("make_sock")
-	rMakeFifo   = policy.Bit("make_fifo")
-	rMakeBlock  = policy.Bit("make_block")
-	rMakeSym    = policy.Bit("make_sym")
-	rRefer      = policy.Bit("refer")
-	rTruncate   = policy.Bit("truncate")
-	rIoctlDev   = policy.Bit("ioctl_dev")
+// Short names for the rights the table's rows use.
+const (
+	rExecute    = policy.FSExecute
+	rWriteFile  = policy.FSWriteFile
+	rReadFile   = policy.FSReadFile
+	rReadDir    = policy.FSReadDir
+	rRemoveDir  = policy.FSRemoveDir
+	rRemoveFile = policy.FSRemoveFile
+	rMakeChar   = policy.FSMakeChar
+	rMakeDir    = policy.FSMakeDir
+	rMakeReg    = policy.FSMakeReg
+	rMakeSock   = policy.FSMakeSock
+	rMakeFifo   = policy.FSMakeFifo
+	rMakeBlock  = policy.FSMakeBlock
+	rMakeSym    = policy.FSMakeSym
+	rRefer      = policy.FSRefer
+	rTruncate   = policy.FSTruncate
+	rIoctlDev   = policy.FSIoctlDev
 )
 
 // makeRight is the make_* right that creating an inode of this mode
 // needs (security/landlock/fs.c, get_mode_access).
-func makeRight(mode uint32) policy.Access {
+func makeRight(mode uint32) policy.FSAccess {
 	switch mode & unix.S_IFMT {
 	case unix.S_IFDIR:
 		return rMakeDir
@@ -255,7 +255,7 @@ func makeRight(mode uint32) policy.Access {
 
 // removeRight is the remove right of an entry of this mode: remove_dir
 // for directories, remove_file for anything else.
-func removeRight(mode uint32) policy.Access {
+func removeRight(mode uint32) policy.FSAccess {
 	if mode&unix.S_IFMT == unix.S_IFDIR {
 		return rRemoveDir
 	}

@@ -21,7 +21,7 @@ import (
 
 // created prepares the parent line of a call that creates the entry n:
 // the make right on the parent, with `created` and the new entry as dst.
-func (m *mapper) created(n node, a policy.Access) *outcome {
+func (m *mapper) created(n node, a policy.FSAccess) *outcome {
 	if n.err != 0 || n.exists || n.noPath {
 		return nil // lookup error, or EEXIST
 	}
@@ -61,7 +61,7 @@ func prepMknod(m *mapper) *outcome {
 		return nil
 	}
 	mode := uint32(m.arg(m.e.args.mode))
-	var a policy.Access
+	var a policy.FSAccess
 	switch mode & unix.S_IFMT {
 	case 0, unix.S_IFREG:
 		a = rMakeReg
@@ -206,7 +206,7 @@ func prepLink(m *mapper) *outcome {
 	if src.parent == dst.parent {
 		return out
 	}
-	mk.Access = (makeRight(src.st.Mode) | rRefer).Names(policy.KindFS)
+	mk.Access = (makeRight(src.st.Mode) | rRefer).Names()
 	ref := m.fsObs(src.parent, typeName(unix.S_IFDIR), rRefer)
 	ref.Src, ref.Dst = src.path, dst.path
 	out.obs = []obsT{ref, *mk}
@@ -301,7 +301,7 @@ func prepRename(m *mapper) *outcome {
 			srcSide |= makeRight(dst.st.Mode)
 		}
 	}
-	line := func(dir string, a policy.Access) obsT {
+	line := func(dir string, a policy.FSAccess) obsT {
 		o := m.fsObs(dir, typeName(unix.S_IFDIR), a)
 		o.Src, o.Dst = src.path, dst.path
 		return o

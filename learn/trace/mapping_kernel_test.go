@@ -42,27 +42,28 @@ func landlockABI(t *testing.T) int {
 // minimization rule 5: minimize widens the source side the same way).
 type grant struct {
 	path    string
-	access  policy.Access
-	widened policy.Access
+	access  policy.FSAccess
+	widened policy.FSAccess
 	port    *uint16
-	net     policy.Access
+	net     policy.NetAccess
 }
 
 // domainFor turns observations into rules: fs rights on their path (on
 // the parent for a file the call creates), ports, and the scopes the
 // observations need left off.
-func domainFor(obs []learn.Observation) (grants []grant, scoped policy.Access) {
-	scoped = policy.AllAt(policy.KindScope, abiForCheck)
+func domainFor(obs []learn.Observation) (grants []grant, scoped policy.ScopeSet) {
+	scoped = policy.AllScopes(abiForCheck)
 	for _, o := range obs {
 		switch {
 		case o.Warning != "":
 		case o.Scope != "":
-			scoped &^= policy.Bit(o.Scope)
+			s, _ := policy.ParseScopes([]string{o.Scope})
+			scoped &^= s
 		case o.Port != nil:
-			a, _ := policy.ParseAccess(policy.KindNet, o.Access)
+			a, _ := policy.ParseNet(o.Access)
 			grants = append(grants, grant{port: o.Port, net: a})
 		case o.Path != "":
-			a, _ := policy.ParseAccess(policy.KindFS, o.Access)
+			a, _ := policy.ParseFS(o.Access)
 			p := o.Path
 			if o.Created && o.Type != learn.TypeDir {
 				p = filepath.Dir(p)
@@ -85,7 +86,7 @@ func domainFor(obs []learn.Observation) (grants []grant, scoped policy.Access) {
 
 // inherited reports whether a grant other than i, on i's path or an
 // ancestor, gives bit: then i's own bit is redundant, not unneeded.
-func inherited(grants []grant, i int, bit policy.Access) bool {
+func inherited(grants []grant, i int, bit policy.FSAccess) bool {
 	for j, g := range grants {
 		if j != i && g.port == nil && g.access&bit != 0 &&
 			(g.path == grants[i].path || strings.HasPrefix(grants[i].path, strings.TrimSuffix(g.path, "/")+"/")) {
@@ -97,7 +98,7 @@ func inherited(grants []grant, i int, bit policy.Access) bool {
 
 // restricted makes c's syscall on a new OS thread under a domain made of
 // grants, and returns its errno.
-func restricted(t *testing.T, c *Call, grants []grant, scoped policy.Access) unix.Errno {
+func restricted(t *testing.T, c *Call, grants []grant, scoped policy.ScopeSet) unix.Errno {
 	t.Helper()
 	return restrictedDo(t, grants, scoped, func() unix.Errno {
 		_, errno := realSyscall(c, nil)
@@ -106,7 +107,7 @@ func restricted(t *testing.T, c *Call, grants []grant, scoped policy.Access) uni
 }
 
 // restrictedDo runs do on a new OS thread restricted by grants.
-func restrictedDo(t *testing.T, grants []grant, scoped policy.Access, do func() unix.Errno) unix.Errno {
+func restrictedDo(t *testing.T, grants []grant, scoped policy.ScopeSet, do func() unix.Errno) unix.Errno {
 	t.Helper()
 	type result struct {
 		errno unix.Errno
@@ -116,9 +117,9 @@ func restrictedDo(t *testing.T, grants []grant, scoped policy.Access, do func() 
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread dies with us
 		attr := &ll.RulesetAttr{
-			HandledAccessFS:  uint64(policy.AllAt(policy.KindFS, abiForCheck)),
-			HandledAccessNet: uint64(policy.AllAt(policy.KindNet, abiForCheck)),
-			Scoped:           uint64(policy.AllAt(policy.KindScope, abiForCheck) & scoped),
+			HandledAccessFS:  uint64(policy.AllFS(abiForCheck)),
+			HandledAccessNet: uint64(policy.AllNet(abiForCheck)),
+			Scoped:           uint64(policy.AllScopes(abiForCheck) & scoped),
 		}
 		rs, err := ll.LandlockCreateRuleset(attr, 0)
 		if err != nil {
@@ -180,31 +181,32 @@ func kernelCheck(t *testing.T, r row) {
 		t.Fatalf("Landlock denies the call with exactly the observed rights (%s): %v", g(obs, ""), errno)
 	}
 	for i := range grants {
-		all := grants[i].access | grants[i].net
-		for bit := policy.Access(1); bit <= all; bit <<= 1 {
-			if all&bit == 0 || grants[i].widened&bit != 0 || (grants[i].port == nil && inherited(grants, i, bit)) {
+		all := uint64(grants[i].access) | uint64(grants[i].net)
+		for bit := uint64(1); bit <= all; bit <<= 1 {
+			fsBit := policy.FSAccess(bit)
+			if all&bit == 0 || grants[i].widened&fsBit != 0 || (grants[i].port == nil && inherited(grants, i, fsBit)) {
 				continue
 			}
 			c, obs := fresh()
 			gs, sc := domainFor(obs)
-			gs[i].access &^= bit
-			gs[i].net &^= bit
+			gs[i].access &^= fsBit
+			gs[i].net &^= policy.NetAccess(bit)
 			if errno := restricted(t, c, gs, sc); errno == 0 {
-				kind := policy.KindFS
+				right := fsBit.String()
 				if gs[i].port != nil {
-					kind = policy.KindNet
+					right = policy.NetAccess(bit).String()
 				}
-				t.Errorf("right %v on %s%v is not needed: the call succeeds without it", bit.Names(kind), gs[i].path, portStr(gs[i].port))
+				t.Errorf("right %v on %s%v is not needed: the call succeeds without it", right, gs[i].path, portStr(gs[i].port))
 			}
 		}
 	}
-	for _, s := range []string{"signal", "abstract_unix_socket"} {
-		if scoped&policy.Bit(s) != 0 {
+	for _, s := range []policy.ScopeSet{policy.ScopeSignal, policy.ScopeAbstractUnixSocket} {
+		if scoped&s != 0 {
 			continue
 		}
 		c, obs := fresh()
 		gs, sc := domainFor(obs)
-		if errno := restricted(t, c, gs, sc|policy.Bit(s)); errno == 0 {
+		if errno := restricted(t, c, gs, sc|s); errno == 0 {
 			t.Errorf("scope %s is not needed off: the call succeeds with it", s)
 		}
 	}
@@ -361,7 +363,7 @@ func TestKernelExec(t *testing.T) {
 				t.Fatalf("exec with exactly %s: exit %d", g(obs, ""), rc)
 			}
 			for i := range obs {
-				for _, bit := range []policy.Access{rExecute, rReadFile} {
+				for _, bit := range []policy.FSAccess{rExecute, rReadFile} {
 					if tt.readAll && bit == rReadFile {
 						continue
 					}
@@ -371,7 +373,7 @@ func TestKernelExec(t *testing.T) {
 						gs = append(gs, grant{path: "/", access: rReadFile})
 					}
 					if rc := llexec(gs, tt.argv...); rc != 100+int(unix.EACCES) {
-						t.Errorf("without %v on %s: exit %d, want EACCES (%d)", bit.Names(policy.KindFS), gs[i].path, rc, 100+int(unix.EACCES))
+						t.Errorf("without %v on %s: exit %d, want EACCES (%d)", bit.Names(), gs[i].path, rc, 100+int(unix.EACCES))
 					}
 				}
 			}

@@ -185,8 +185,8 @@ const oTmpfileBit = unix.O_TMPFILE &^ unix.O_DIRECTORY
 
 // openRights are the rights an open of a non-directory needs: the file's
 // f_mode decides (O_ACCMODE 3 gives neither read nor write).
-func openRights(acc uint64, trunc bool) policy.Access {
-	var a policy.Access
+func openRights(acc uint64, trunc bool) policy.FSAccess {
+	var a policy.FSAccess
 	switch acc {
 	case unix.O_RDONLY:
 		a = rReadFile

@@ -90,7 +90,7 @@ func TestKernelDeniesWarnedCalls(t *testing.T) {
 		t.Skip("no Landlock ABI 7 to ask")
 	}
 	pid := outsider(t, nil).Process.Pid
-	all := []grant{{path: "/", access: policy.AllAt(policy.KindFS, abiForCheck)}}
+	all := []grant{{path: "/", access: policy.AllFS(abiForCheck)}}
 	buf := make([]byte, 8)
 	for name, do := range map[string]func() unix.Errno{
 		"process_vm_readv": func() unix.Errno {
