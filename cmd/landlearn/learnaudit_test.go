@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 	unignoreInterrupt()
 	code := m.Run()
 	removeTestBinary()
+	removeStaticBinary()
 	os.Exit(code)
 }
 
