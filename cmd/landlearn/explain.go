@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/explain"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -109,11 +110,11 @@ type fileReport struct {
 
 // explainJSON is the document --json prints.
 type explainJSON struct {
-	Version int            `json:"version"`
-	Files   []fileReport   `json:"files"`
-	Stats   audit.Stats    `json:"stats"`
-	Domains any            `json:"domains"`
-	Summary *audit.Summary `json:"summary"`
+	Version int              `json:"version"`
+	Files   []fileReport     `json:"files"`
+	Stats   audit.Stats      `json:"stats"`
+	Domains any              `json:"domains"`
+	Summary *explain.Summary `json:"summary"`
 }
 
 func runExplain(cmd *cobra.Command, args []string, f explainFlags) error {
@@ -150,11 +151,11 @@ func runExplain(cmd *cobra.Command, args []string, f explainFlags) error {
 
 	ds, doms := c.Denials(), c.Domains()
 	if f.json {
-		doc := explainJSON{Version: 1, Files: files, Stats: c.Stats(), Domains: []audit.DomainExplanation{}}
-		if e := audit.Explain(ds, doms, p); e.Domains != nil {
+		doc := explainJSON{Version: 1, Files: files, Stats: c.Stats(), Domains: []explain.DomainExplanation{}}
+		if e := explain.Explain(ds, doms, p); e.Domains != nil {
 			doc.Domains = e.Domains
 		}
-		s := audit.Summarize(ds, doms)
+		s := explain.Summarize(ds, doms)
 		doc.Summary = &s
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -164,9 +165,9 @@ func runExplain(cmd *cobra.Command, args []string, f explainFlags) error {
 	} else if len(ds) > 0 || len(doms) > 0 {
 		var err error
 		if f.summary {
-			err = audit.Summarize(ds, doms).WriteText(stdout)
+			err = explain.Summarize(ds, doms).WriteText(stdout)
 		} else {
-			err = audit.Explain(ds, doms, p).WriteText(stdout)
+			err = explain.Explain(ds, doms, p).WriteText(stdout)
 		}
 		if err != nil {
 			return &exitError{Code: exitUsage, Err: err}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/landlearn/landlearn/emit"
 	"github.com/landlearn/landlearn/learn"
-	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/workdir"
 	"github.com/landlearn/landlearn/learn/trace"
 	"github.com/landlearn/landlearn/minimize"
 	"github.com/landlearn/landlearn/policy"
@@ -228,11 +228,11 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	interrupted := false
 	// trace+audit: the audit rounds must start from the directory as it
 	// was before the trace run, not with the files that run made.
-	var snap *audit.Snapshot
+	var snap *workdir.Snapshot
 	if f.backend == backendTraceAudit {
 		wd, err := os.Getwd()
 		if err == nil {
-			snap, err = audit.TakeSnapshot(wd, !f.noReset)
+			snap, err = workdir.TakeSnapshot(wd, !f.noReset)
 		}
 		if err != nil {
 			raw.discard()

@@ -12,7 +12,8 @@ import (
 
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/learn"
-	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/rounds"
+	"github.com/landlearn/landlearn/learn/audit/workdir"
 	"github.com/landlearn/landlearn/minimize"
 	"github.com/landlearn/landlearn/policy"
 )
@@ -32,9 +33,9 @@ type auditRounds struct {
 	Collapse       int
 	AllowSensitive bool
 	// Snapshot is the working directory before the trace run of
-	// trace+audit (audit.TakeSnapshot, taken before tracing): the rounds
+	// trace+audit (workdir.TakeSnapshot, taken before tracing): the rounds
 	// start from it. nil: they start from the directory as it is.
-	Snapshot *audit.Snapshot
+	Snapshot *workdir.Snapshot
 }
 
 // roundOutputLimit bounds what is kept of one round's output: only the
@@ -83,7 +84,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 
 	maxRounds := o.Rounds
 	if maxRounds <= 0 {
-		maxRounds = audit.DefaultRounds
+		maxRounds = rounds.DefaultRounds
 	}
 	opts := minimizeOptions(o.Collapse, o.AllowSensitive, vars, nil)
 	// Each round's observations are the last round's plus what it added:
@@ -91,7 +92,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 	b, fed := minimize.New(opts), 0
 	notices := stderr // enforce's notices (dropped rights): once
 	var out, errOut limitedBuffer
-	rounds := audit.Rounds{
+	learner := rounds.Rounds{
 		Max:      maxRounds,
 		Dir:      dir,
 		NoReset:  o.NoReset,
@@ -124,7 +125,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 		},
 	}
 	fmt.Fprintf(stderr, "landlearn: backend audit: running %s under the policy learned so far until the kernel denies nothing (at most %d rounds)\n", argv[0], maxRounds)
-	res, err := rounds.Run(ctx, l, seed)
+	res, err := learner.Run(ctx, l, seed)
 	stdout.Write(out.Bytes())
 	stderr.Write(errOut.Bytes())
 	if err != nil {
@@ -151,7 +152,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 		fmt.Fprintf(stderr, "landlearn: warning: backend audit stopped after %s: each run connected to another port of the ephemeral range (%s),\n"+
 			"  most likely one its own server got from bind(0). A Landlock rule names one port, so no policy lets the next run connect:\n"+
 			"  give the server a fixed port, or leave connect_tcp out of handled.net (then no TCP connect is restricted)\n",
-			roundCount(res.Rounds), audit.JoinPorts(res.MovingPorts))
+			roundCount(res.Rounds), rounds.JoinPorts(res.MovingPorts))
 	default:
 		fmt.Fprintf(stderr, "landlearn: warning: backend audit stopped after %s with denials left; raise --rounds\n", roundCount(res.Rounds))
 	}

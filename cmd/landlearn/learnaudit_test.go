@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/landlearn/landlearn/enforce"
-	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/workdir"
 	"github.com/landlearn/landlearn/learn/trace"
 )
 
@@ -134,7 +134,7 @@ func TestLearnAuditFromSnapshot(t *testing.T) {
 	auditTestBinary(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	snap, err := audit.TakeSnapshot(dir, true)
+	snap, err := workdir.TakeSnapshot(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}

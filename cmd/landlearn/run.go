@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/landlearn/landlearn/enforce"
-	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/session"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -91,7 +91,7 @@ func runRun(cmd *cobra.Command, args []string, f runFlags) error {
 		return &exitError{Code: exitUsage, Err: err}
 	}
 	if f.log {
-		io.WriteString(cmd.ErrOrStderr(), logNote(audit.Enabled))
+		io.WriteString(cmd.ErrOrStderr(), logNote(session.Enabled))
 	}
 	// The MPTCP note is about the kernel, not the policy: learn and
 	// verify show it; run adds it to CMD's stderr only for a person.

@@ -13,7 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/landlearn/landlearn/enforce"
-	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/live"
+	"github.com/landlearn/landlearn/learn/audit/session"
+	"github.com/landlearn/landlearn/learn/audit/verify"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -117,7 +119,7 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 	}
 	io.WriteString(stderr, enforce.MPTCPNote(p))
 	c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), stderr
-	run, err := l.Verify(ctx, c)
+	run, err := verify.Command(ctx, l, c)
 	if err != nil && run == nil {
 		return auditError(err)
 	}
@@ -125,9 +127,9 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 }
 
 // verdict prints the report of a verify run and returns its exit status.
-func verdict(w io.Writer, run *audit.Run, runErr error) error {
+func verdict(w io.Writer, run *live.Run, runErr error) error {
 	var report strings.Builder
-	audit.WriteReport(&report, run)
+	verify.WriteReport(&report, run)
 	if report.Len() > 0 {
 		fmt.Fprint(w, "landlearn: "+report.String())
 	}
@@ -148,23 +150,23 @@ func verdict(w io.Writer, run *audit.Run, runErr error) error {
 	return nil
 }
 
-// openAudit switches audit on for this process (audit.Acquire), opens the
+// openAudit switches audit on for this process (session.Acquire), opens the
 // multicast listener and returns a release function that undoes both.
-func openAudit(stderr io.Writer) (*audit.Listener, func(), error) {
+func openAudit(stderr io.Writer) (*live.Listener, func(), error) {
 	if err := requireRoot(); err != nil {
 		return nil, nil, err
 	}
-	if _, err := audit.LandlockABI(); err != nil {
+	if _, err := live.LandlockABI(); err != nil {
 		return nil, nil, auditError(err)
 	}
-	s, err := audit.Acquire()
+	s, err := session.Acquire()
 	if err != nil {
 		return nil, nil, auditError(err)
 	}
 	for _, n := range s.Notices {
 		fmt.Fprintf(stderr, "landlearn: note: %s\n", n)
 	}
-	l, err := audit.Listen()
+	l, err := live.Listen()
 	if err != nil {
 		s.Release()
 		return nil, nil, auditError(err)

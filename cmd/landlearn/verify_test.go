@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/live"
+	"github.com/landlearn/landlearn/learn/audit/session"
 )
 
 // auditTestBinary builds landlearn once for the audit tests, or skips
@@ -25,8 +27,8 @@ func auditTestBinary(t *testing.T) string {
 	if os.Geteuid() != 0 {
 		t.Skip("verify and audit learning need root (CAP_AUDIT_READ, CAP_AUDIT_CONTROL)")
 	}
-	if abi, err := audit.LandlockABI(); err != nil || abi < audit.MinABI {
-		t.Skipf("audit logging needs Landlock ABI %d: got %d, %v", audit.MinABI, abi, err)
+	if abi, err := live.LandlockABI(); err != nil || abi < live.MinABI {
+		t.Skipf("audit logging needs Landlock ABI %d: got %d, %v", live.MinABI, abi, err)
 	}
 	return landlearnBinary(t)
 }
@@ -141,13 +143,13 @@ func TestVerifyInterrupted(t *testing.T) {
 	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(e.String(), "verification incomplete") {
 		t.Errorf("status %d, stderr:\n%s", cmd.ProcessState.ExitCode(), e.String())
 	}
-	data, err := os.ReadFile(audit.StatePath)
+	data, err := os.ReadFile(session.StatePath)
 	if err == nil {
 		var st struct{ Users []struct{ PID int } }
 		json.Unmarshal(data, &st)
 		for _, u := range st.Users {
 			if u.PID == cmd.Process.Pid {
-				t.Errorf("the interrupted landlearn is still registered in %s", audit.StatePath)
+				t.Errorf("the interrupted landlearn is still registered in %s", session.StatePath)
 			}
 		}
 	}
@@ -171,20 +173,20 @@ func hasChildExe(pid int, exe string) bool {
 // TestVerdict checks the exit statuses of verify on runs built in memory.
 func TestVerdict(t *testing.T) {
 	denial := audit.Denial{Domain: "1", Blockers: []string{"fs.read_file"}, Path: "/srv/x", Port: -1}
-	lost := fmt.Errorf("%w: serial gaps", audit.ErrLost)
+	lost := fmt.Errorf("%w: serial gaps", live.ErrLost)
 	for _, c := range []struct {
 		name   string
-		run    *audit.Run
+		run    *live.Run
 		runErr error
 		status int
 		says   string
 	}{
-		{"clean", &audit.Run{}, nil, 0, "verified: the policy denied nothing"},
-		{"denied", &audit.Run{Domain: &audit.Domain{ID: "1"}, Denials: []audit.Denial{denial}}, nil, 1, "/srv/x"},
-		{"denied and lost", &audit.Run{Domain: &audit.Domain{ID: "1"}, Denials: []audit.Denial{denial}, Loss: lost}, nil, 1, "may be incomplete"},
-		{"silent but lost", &audit.Run{Loss: lost}, nil, 2, ""},
-		{"sandbox failed", &audit.Run{ExitCode: 125}, nil, 2, ""},
-		{"interrupted", &audit.Run{}, context.Canceled, 2, ""},
+		{"clean", &live.Run{}, nil, 0, "verified: the policy denied nothing"},
+		{"denied", &live.Run{Domain: &audit.Domain{ID: "1"}, Denials: []audit.Denial{denial}}, nil, 1, "/srv/x"},
+		{"denied and lost", &live.Run{Domain: &audit.Domain{ID: "1"}, Denials: []audit.Denial{denial}, Loss: lost}, nil, 1, "may be incomplete"},
+		{"silent but lost", &live.Run{Loss: lost}, nil, 2, ""},
+		{"sandbox failed", &live.Run{ExitCode: 125}, nil, 2, ""},
+		{"interrupted", &live.Run{}, context.Canceled, 2, ""},
 	} {
 		var b strings.Builder
 		err := verdict(&b, c.run, c.runErr)

@@ -4,7 +4,10 @@
 // "what did this sandbox deny".
 package audit
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Record types Landlock logs since ABI 7 (Linux 6.15).
 const (
@@ -12,6 +15,11 @@ const (
 	TypeLandlockDomain = 1424
 	TypeSyscall        = 1300
 )
+
+// ErrNoAudit is wrapped by errors that mean audit cannot be observed on
+// this machine or by this process: not root, no CAP_AUDIT_READ or
+// CAP_AUDIT_CONTROL, a kernel without audit or Landlock audit support.
+var ErrNoAudit = errors.New("cannot observe the audit log")
 
 // Denial is one LANDLOCK_ACCESS record joined with the SYSCALL record of
 // the same event (serial).

@@ -8,22 +8,23 @@ import (
 	"os"
 	"testing"
 
-	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/live"
+	"github.com/landlearn/landlearn/learn/audit/session"
 )
 
 // Listener skips t where this machine cannot observe Landlock's audit
-// records (not root, Landlock ABI below audit.MinABI); otherwise it
+// records (not root, Landlock ABI below live.MinABI); otherwise it
 // acquires an audit session and opens a multicast listener, both released
 // by t.Cleanup.
-func Listener(t testing.TB) *audit.Listener {
+func Listener(t testing.TB) *live.Listener {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("reading Landlock's audit records needs root (CAP_AUDIT_READ, CAP_AUDIT_CONTROL)")
 	}
-	if abi, err := audit.LandlockABI(); err != nil || abi < audit.MinABI {
-		t.Skipf("Landlock logs denials from ABI %d on: this kernel has %d (%v)", audit.MinABI, abi, err)
+	if abi, err := live.LandlockABI(); err != nil || abi < live.MinABI {
+		t.Skipf("Landlock logs denials from ABI %d on: this kernel has %d (%v)", live.MinABI, abi, err)
 	}
-	s, err := audit.Acquire()
+	s, err := session.Acquire()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func Listener(t testing.TB) *audit.Listener {
 			t.Error(err)
 		}
 	})
-	l, err := audit.Listen()
+	l, err := live.Listen()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,25 +1,28 @@
-package audit
+package verify
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/live"
 )
 
 func TestWriteReport(t *testing.T) {
-	read := Denial{Domain: "1a2b", Blockers: []string{"fs.read_file"}, Path: "/srv/data/in.txt", Port: -1, Joined: true, PID: 42, Exe: "/usr/bin/cat", SyscallName: "openat"}
+	read := audit.Denial{Domain: "1a2b", Blockers: []string{"fs.read_file"}, Path: "/srv/data/in.txt", Port: -1, Joined: true, PID: 42, Exe: "/usr/bin/cat", SyscallName: "openat"}
 	again := read
 	again.PID = 43
-	mk := Denial{Domain: "1a2b", Blockers: []string{"fs.make_reg"}, Path: "/srv/out", Port: -1, Joined: true, PID: 42, Exe: "/usr/bin/sh", SyscallName: "openat"}
+	mk := audit.Denial{Domain: "1a2b", Blockers: []string{"fs.make_reg"}, Path: "/srv/out", Port: -1, Joined: true, PID: 42, Exe: "/usr/bin/sh", SyscallName: "openat"}
 	trunc := mk
 	trunc.Blockers = []string{"fs.truncate"}
-	conn := Denial{Domain: "1a2b", Blockers: []string{"net.connect_tcp"}, Port: 443, Addr: "10.0.0.1", Joined: true, PID: 42, Exe: "/usr/bin/curl", SyscallName: "connect"}
-	nested := Denial{Domain: "ffee", Blockers: []string{"fs.read_file"}, Path: "/etc/shadow", Port: -1}
-	run := &Run{
+	conn := audit.Denial{Domain: "1a2b", Blockers: []string{"net.connect_tcp"}, Port: 443, Addr: "10.0.0.1", Joined: true, PID: 42, Exe: "/usr/bin/curl", SyscallName: "connect"}
+	nested := audit.Denial{Domain: "ffee", Blockers: []string{"fs.read_file"}, Path: "/etc/shadow", Port: -1}
+	run := &live.Run{
 		PID:           42,
-		Domain:        &Domain{ID: "1a2b"},
-		Denials:       []Denial{read, mk, again, trunc, conn},
-		Nested:        []Domain{{ID: "ffee", PID: 50, Exe: "/usr/bin/sandboxed"}},
-		NestedDenials: []Denial{nested},
+		Domain:        &audit.Domain{ID: "1a2b"},
+		Denials:       []audit.Denial{read, mk, again, trunc, conn},
+		Nested:        []audit.Domain{{ID: "ffee", PID: 50, Exe: "/usr/bin/sandboxed"}},
+		NestedDenials: []audit.Denial{nested},
 		Lingering:     []string{"1a2b"},
 	}
 	var b strings.Builder
@@ -51,9 +54,9 @@ func TestWriteReport(t *testing.T) {
 // the binary's install path; the command's own exec, same pid, keeps its
 // exe.
 func TestWriteReportNamesLauncher(t *testing.T) {
-	launch := Denial{Domain: "1a2b", Blockers: []string{"fs.execute"}, Path: "/usr/bin/cat", Port: -1, Joined: true, PID: 42, Exe: "/tmp/ll", SyscallName: "execve"}
-	own := Denial{Domain: "1a2b", Blockers: []string{"fs.execute"}, Path: "/usr/bin/tr", Port: -1, Joined: true, PID: 42, Exe: "/usr/bin/dash", SyscallName: "execve"}
-	run := &Run{PID: 42, Domain: &Domain{ID: "1a2b", PID: 42, Exe: "/tmp/ll"}, Denials: []Denial{launch, own}}
+	launch := audit.Denial{Domain: "1a2b", Blockers: []string{"fs.execute"}, Path: "/usr/bin/cat", Port: -1, Joined: true, PID: 42, Exe: "/tmp/ll", SyscallName: "execve"}
+	own := audit.Denial{Domain: "1a2b", Blockers: []string{"fs.execute"}, Path: "/usr/bin/tr", Port: -1, Joined: true, PID: 42, Exe: "/usr/bin/dash", SyscallName: "execve"}
+	run := &live.Run{PID: 42, Domain: &audit.Domain{ID: "1a2b", PID: 42, Exe: "/tmp/ll"}, Denials: []audit.Denial{launch, own}}
 	var b strings.Builder
 	WriteReport(&b, run)
 	for _, want := range []string{

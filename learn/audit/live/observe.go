@@ -1,4 +1,4 @@
-package audit
+package live
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/landlearn/landlearn/learn/audit"
 )
 
 // Timeouts of a Listener. They bound how long landlearn waits for the
@@ -42,7 +44,7 @@ type window struct {
 	early    []uint64
 	landlock map[uint64]bool // serials of events with a Landlock record
 	parent   map[int]int     // pid → ppid, from SYSCALL records and /proc
-	corr     *Correlator
+	corr     *audit.Correlator
 	unparsed int // Landlock records that did not parse
 	overrun  int // Listener.overrun when the window opened
 }
@@ -125,7 +127,7 @@ func (l *Listener) fence(ctx context.Context) (uint64, error) {
 		return serial != 0
 	})
 	if errors.Is(err, errTimeout) {
-		return 0, fmt.Errorf("%w: the audit reader sees nothing: a record landlearn logged did not come back on the audit multicast group within %v (is audit enabled? `auditctl -s`)", ErrNoAudit, FenceTimeout)
+		return 0, fmt.Errorf("%w: the audit reader sees nothing: a record landlearn logged did not come back on the audit multicast group within %v (is audit enabled? `auditctl -s`)", audit.ErrNoAudit, FenceTimeout)
 	}
 	return serial, err
 }
@@ -137,7 +139,7 @@ func (l *Listener) begin(ctx context.Context) (lost uint32, err error) {
 		l.mu.Unlock()
 		return 0, errors.New("audit listener: a window is already open")
 	}
-	l.win = &window{fences: map[string]uint64{}, landlock: map[uint64]bool{}, parent: map[int]int{}, corr: NewCorrelator(), overrun: l.overrun}
+	l.win = &window{fences: map[string]uint64{}, landlock: map[uint64]bool{}, parent: map[int]int{}, corr: audit.NewCorrelator(), overrun: l.overrun}
 	l.mu.Unlock()
 	st, err := l.status()
 	if err != nil {
@@ -146,7 +148,7 @@ func (l *Listener) begin(ctx context.Context) (lost uint32, err error) {
 	}
 	if st.Enabled == 0 {
 		l.abort()
-		return 0, fmt.Errorf("%w: audit is disabled (enabled=0): landlearn switches it on through audit.Acquire; is another tool switching it off?", ErrNoAudit)
+		return 0, fmt.Errorf("%w: audit is disabled (enabled=0): landlearn switches it on through session.Acquire; is another tool switching it off?", audit.ErrNoAudit)
 	}
 	start, err := l.fence(ctx)
 	if err != nil {
@@ -180,7 +182,7 @@ func (l *Listener) abort() {
 
 // Capture is what one window saw.
 type Capture struct {
-	corr    *Correlator
+	corr    *audit.Correlator
 	window  *window
 	end     uint64
 	lost    uint32 // growth of the kernel's lost counter
@@ -251,15 +253,15 @@ type Run struct {
 	ExitCode int
 	// Domain is the command's domain; nil when it denied nothing (a
 	// domain that denies nothing logs nothing).
-	Domain *Domain
+	Domain *audit.Domain
 	// Denials are the denials of Domain.
-	Denials []Denial
+	Denials []audit.Denial
 	// Nested are domains that processes of the command created
 	// themselves, and NestedDenials theirs: the kernel attributes a
 	// denial to the youngest domain that denies it, so a program's own
 	// sandbox can hide a denial of the policy's.
-	Nested        []Domain
-	NestedDenials []Denial
+	Nested        []audit.Domain
+	NestedDenials []audit.Denial
 	// Loss is non-nil when records may have been lost: then an empty
 	// Denials proves nothing. It wraps ErrLost.
 	Loss error
@@ -344,7 +346,7 @@ func (l *Listener) collect(ctx context.Context, run *Run, c *Capture) {
 	}
 	// The deallocation records come after the end fence: keep the
 	// correlator fed until they are in.
-	var domains map[string]Domain
+	var domains map[string]audit.Domain
 	if len(ids) > 0 {
 		err := l.wait(ctx, DeallocTimeout, func() bool {
 			domains = domainsByID(c.corr)
@@ -406,8 +408,8 @@ func (c *Capture) pick(pid int) (main string, nested map[string]bool) {
 	return main, nested
 }
 
-func domainsByID(c *Correlator) map[string]Domain {
-	m := map[string]Domain{}
+func domainsByID(c *audit.Correlator) map[string]audit.Domain {
+	m := map[string]audit.Domain{}
 	for _, d := range c.Domains() {
 		m[d.ID] = d
 	}

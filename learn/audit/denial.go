@@ -110,7 +110,7 @@ func (d Denial) FixRule() string {
 		parts = append(parts, fmt.Sprintf("remove %s from handled.scoped (a scope has no rules: this allows it towards every process outside the domain)", s))
 	}
 	for _, o := range other {
-		parts = append(parts, otherFix(o))
+		parts = append(parts, WhyNoRule(o))
 	}
 	return strings.Join(parts, "\n")
 }
@@ -134,7 +134,10 @@ func fsRule(path string, fs policy.FSAccess) string {
 	return comment + "- path: " + yamlString(path) + "\n  access: " + rights
 }
 
-func otherFix(blocker string) string {
+// WhyNoRule says why no rule can allow blocker, one of the blockers
+// Rights returns as other: ptrace, fs.change_topology, or a name this
+// landlearn does not know.
+func WhyNoRule(blocker string) string {
 	switch blocker {
 	case "ptrace":
 		return "Landlock never allows ptrace of a process outside the domain: not fixable by a rule"
@@ -176,9 +179,9 @@ func (d Denial) Kind() string {
 	return "unknown"
 }
 
-// rightNames are the blockers without their fs./net./scope. prefix: the
+// RightNames are the blockers without their fs./net./scope. prefix: the
 // rights' names in landlearn's vocabulary.
-func (d Denial) rightNames() []string {
+func (d Denial) RightNames() []string {
 	out := make([]string, 0, len(d.Blockers))
 	for _, b := range d.Blockers {
 		if r, ok := policy.LookupRight(b); ok && kindMatches(b, r.Kind) {
@@ -188,17 +191,4 @@ func (d Denial) rightNames() []string {
 		}
 	}
 	return out
-}
-
-// objectKey identifies the object a denial is about within its domain,
-// so that repeated denials of one object group together.
-func (d Denial) objectKey() string {
-	switch k := d.Kind(); k {
-	case "fs":
-		return "fs\x00" + d.Path
-	case "net":
-		return "net\x00" + strconv.Itoa(d.Port)
-	default:
-		return k + "\x00" + d.Object()
-	}
 }

@@ -1,4 +1,4 @@
-package audit_test
+package explain_test
 
 import (
 	"bytes"
@@ -12,8 +12,14 @@ import (
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/audit/audittest"
+	"github.com/landlearn/landlearn/learn/audit/explain"
 	"github.com/landlearn/landlearn/policy"
 )
+
+func TestMain(m *testing.M) {
+	enforce.MaybeHelper()
+	os.Exit(m.Run())
+}
 
 // TestExplainLiveDenials has the real kernel deny a file read, a TCP
 // connect and a signal under a logging domain, reads the records from the
@@ -54,7 +60,7 @@ func TestExplainLiveDenials(t *testing.T) {
 	if run.Domain == nil {
 		t.Fatalf("no domain record for pid %d; denials %+v", run.PID, run.Denials)
 	}
-	e := audit.Explain(run.Denials, []audit.Domain{*run.Domain}, p)
+	e := explain.Explain(run.Denials, []audit.Domain{*run.Domain}, p)
 	var b bytes.Buffer
 	if err := e.WriteText(&b); err != nil {
 		t.Fatal(err)

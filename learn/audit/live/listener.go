@@ -1,4 +1,4 @@
-package audit
+package live
 
 import (
 	"errors"
@@ -12,6 +12,9 @@ import (
 
 	libaudit "github.com/elastic/go-libaudit/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/internal/netlink"
 )
 
 // typeUser is AUDIT_USER, the record type of the fences a Listener sends
@@ -55,9 +58,9 @@ func Listen() (*Listener, error) {
 	mc, err := libaudit.NewMulticastAuditClient(nil)
 	if err != nil {
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-			return nil, fmt.Errorf("%w: open the audit multicast group: %v: it needs CAP_AUDIT_READ (run as root)", ErrNoAudit, err)
+			return nil, fmt.Errorf("%w: open the audit multicast group: %v: it needs CAP_AUDIT_READ (run as root)", audit.ErrNoAudit, err)
 		}
-		return nil, fmt.Errorf("open the audit multicast group: %w", explainOpen(err))
+		return nil, fmt.Errorf("open the audit multicast group: %w", netlink.ExplainOpen(err))
 	}
 	fd, err := netlinkFD(mc)
 	if err != nil {
@@ -70,7 +73,7 @@ func Listen() (*Listener, error) {
 	ctl, err := libaudit.NewAuditClient(nil)
 	if err != nil {
 		mc.Close()
-		return nil, fmt.Errorf("open the audit control socket: %w", explainOpen(err))
+		return nil, fmt.Errorf("open the audit control socket: %w", netlink.ExplainOpen(err))
 	}
 	l := &Listener{mc: mc, ctl: ctl, fd: fd, done: make(chan struct{}), changed: make(chan struct{})}
 	if err := unix.Pipe2(l.wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
@@ -186,29 +189,29 @@ func (l *Listener) deliver(typ int, msg string) {
 	}
 	w.serials.add(serial)
 	switch typ {
-	case TypeLandlockAccess, TypeLandlockDomain, TypeSyscall:
+	case audit.TypeLandlockAccess, audit.TypeLandlockDomain, audit.TypeSyscall:
 	default:
 		return
 	}
-	if typ == TypeSyscall && !w.landlock[serial] {
+	if typ == audit.TypeSyscall && !w.landlock[serial] {
 		return
 	}
-	r, err := ParseMessage(typ, msg)
+	r, err := audit.ParseMessage(typ, msg)
 	if err != nil {
-		if typ != TypeSyscall {
+		if typ != audit.TypeSyscall {
 			w.unparsed++
 		}
 		return
 	}
 	w.landlock[serial] = true
-	if typ == TypeSyscall {
+	if typ == audit.TypeSyscall {
 		pid, _ := strconv.Atoi(r.Fields["pid"])
 		ppid, _ := strconv.Atoi(r.Fields["ppid"])
 		if pid > 0 && ppid > 0 {
 			w.parent[pid] = ppid
 		}
 	}
-	if typ == TypeLandlockDomain && r.Fields["status"] == "allocated" {
+	if typ == audit.TypeLandlockDomain && r.Fields["status"] == "allocated" {
 		if pid, err := strconv.Atoi(r.Fields["pid"]); err == nil {
 			w.recordAncestors(pid)
 		}
@@ -270,7 +273,7 @@ func (l *Listener) sendFence(nonce string) error {
 		}
 		if err := libaudit.ParseNetlinkError(m.Data); err != nil {
 			if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-				ackErr = fmt.Errorf("%w: log an audit user record: %v: it needs CAP_AUDIT_WRITE (run as root)", ErrNoAudit, err)
+				ackErr = fmt.Errorf("%w: log an audit user record: %v: it needs CAP_AUDIT_WRITE (run as root)", audit.ErrNoAudit, err)
 			} else {
 				ackErr = fmt.Errorf("log an audit user record: %w", err)
 			}
@@ -311,7 +314,7 @@ func (l *Listener) status() (*libaudit.AuditStatus, error) {
 	defer l.ctlMu.Unlock()
 	seq, err := l.ctl.GetStatusAsync(false)
 	if err != nil {
-		return nil, fmt.Errorf("read the audit status: %w", explainOpen(err))
+		return nil, fmt.Errorf("read the audit status: %w", netlink.ExplainOpen(err))
 	}
 	var st *libaudit.AuditStatus
 	var replyErr error
@@ -319,7 +322,7 @@ func (l *Listener) status() (*libaudit.AuditStatus, error) {
 		switch m.Header.Type {
 		case syscall.NLMSG_ERROR: // nil: an ack, read on
 			if err := libaudit.ParseNetlinkError(m.Data); err != nil {
-				replyErr = explainOpen(err)
+				replyErr = netlink.ExplainOpen(err)
 				return true
 			}
 		case libaudit.AuditGet:

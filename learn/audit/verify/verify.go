@@ -1,4 +1,4 @@
-package audit
+package verify
 
 import (
 	"context"
@@ -8,13 +8,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/live"
 )
 
-// Verify proves the listener works (SelfCheck), then runs cmd (which must
-// restrict itself with logging, such as enforce.Command with Options.Log)
-// and returns what its domain denied. An empty Run.Denials means the
-// policy allowed everything the command did, unless Run.Loss is set.
-func (l *Listener) Verify(ctx context.Context, cmd *exec.Cmd) (*Run, error) {
+// Command proves the listener works (live.Listener.SelfCheck), then runs
+// cmd (which must restrict itself with logging, such as enforce.Command
+// with Options.Log) and returns what its domain denied. An empty
+// Run.Denials means the policy allowed everything the command did, unless
+// Run.Loss is set.
+func Command(ctx context.Context, l *live.Listener, cmd *exec.Cmd) (*live.Run, error) {
 	if err := l.SelfCheck(ctx); err != nil {
 		return nil, err
 	}
@@ -25,24 +29,26 @@ func (l *Listener) Verify(ctx context.Context, cmd *exec.Cmd) (*Run, error) {
 // process, a socket), with the rights they lacked, merged.
 type ObjectDenials struct {
 	Object  string
-	Denials []Denial
+	Denials []audit.Denial
 	// Rights are the kernel names of the missing rights, in kernel order,
 	// then the blockers no rule can allow (ptrace...).
 	Rights []string
 }
 
 // Fix returns the rule that allows every denial of the object (see
-// Denial.FixRule).
+// audit.Denial.FixRule).
 func (o ObjectDenials) Fix() string { return o.merged().FixRule() }
 
 // merged is the object's first denial with the blockers of all of them,
 // each once, in the order they were first denied.
-func (o ObjectDenials) merged() Denial {
+func (o ObjectDenials) merged() audit.Denial {
 	d := o.Denials[0]
 	d.Blockers = nil
 	for _, ds := range o.Denials {
 		for _, b := range ds.Blockers {
-			d.Blockers = appendUnique(d.Blockers, b)
+			if !slices.Contains(d.Blockers, b) {
+				d.Blockers = append(d.Blockers, b)
+			}
 		}
 	}
 	return d
@@ -50,7 +56,7 @@ func (o ObjectDenials) merged() Denial {
 
 // GroupByObject groups denials by object, in the order the objects were
 // first denied.
-func GroupByObject(ds []Denial) []ObjectDenials {
+func GroupByObject(ds []audit.Denial) []ObjectDenials {
 	var out []ObjectDenials
 	index := map[string]int{}
 	for _, d := range ds {
@@ -72,7 +78,7 @@ func GroupByObject(ds []Denial) []ObjectDenials {
 
 // WriteReport writes run's denials for people: each object, the rights it
 // lacked, who asked and with which syscall, and the rule that fixes it.
-func WriteReport(w io.Writer, run *Run) {
+func WriteReport(w io.Writer, run *live.Run) {
 	if run.Domain != nil && len(run.Denials) > 0 {
 		fmt.Fprintf(w, "The policy denied %s to the command (pid %d, domain %s):\n",
 			accessCount(len(run.Denials)), run.PID, run.Domain.ID)
@@ -111,7 +117,7 @@ func writeGroups(w io.Writer, groups []ObjectDenials, helper int, helperExe stri
 // exec of the command by landlearn's helper (pid helper, running
 // helperExe, the creator of the run's domain) names landlearn, not where
 // its binary is installed.
-func askers(ds []Denial, helper int, helperExe string) []string {
+func askers(ds []audit.Denial, helper int, helperExe string) []string {
 	var out []string
 	for _, d := range ds {
 		if !d.Joined {
@@ -139,7 +145,7 @@ func askers(ds []Denial, helper int, helperExe string) []string {
 	return out
 }
 
-func describeCreator(d Domain) string {
+func describeCreator(d audit.Domain) string {
 	s := "pid " + strconv.Itoa(d.PID)
 	if d.Exe != "" {
 		s += " " + d.Exe
@@ -147,7 +153,7 @@ func describeCreator(d Domain) string {
 	return s
 }
 
-func describeNested(ds []Domain) string {
+func describeNested(ds []audit.Domain) string {
 	var parts []string
 	for _, d := range ds {
 		parts = append(parts, "domain "+d.ID+" created by "+describeCreator(d))

@@ -1,4 +1,4 @@
-package audit
+package session
 
 import (
 	"encoding/json"
@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	libaudit "github.com/elastic/go-libaudit/v2"
+
+	"github.com/landlearn/landlearn/learn/audit/internal/netlink"
 )
 
 // Where landlearn processes coordinate their use of the audit subsystem.
@@ -93,7 +95,7 @@ func (s *Session) Release() error {
 func Enabled() (bool, error) {
 	c, err := libaudit.NewAuditClient(nil)
 	if err != nil {
-		return false, explainOpen(err)
+		return false, netlink.ExplainOpen(err)
 	}
 	defer c.Close()
 	st, err := c.GetStatus()
@@ -146,7 +148,7 @@ func defaultCoordinator() *coordinator {
 		dial: func() (controller, error) {
 			c, err := libaudit.NewAuditClient(nil)
 			if err != nil {
-				return nil, explainOpen(err)
+				return nil, netlink.ExplainOpen(err)
 			}
 			return c, nil
 		},
@@ -178,7 +180,7 @@ func (c *coordinator) joinState(st *sharedState) (notices []string, err error) {
 	defer ctl.Close()
 	status, err := ctl.GetStatus()
 	if err != nil {
-		return nil, fmt.Errorf("read the audit status: %w", explainOpen(err))
+		return nil, fmt.Errorf("read the audit status: %w", netlink.ExplainOpen(err))
 	}
 	if len(st.Users) == 0 && !st.changed() {
 		st.EnabledBefore = status.Enabled
@@ -186,14 +188,14 @@ func (c *coordinator) joinState(st *sharedState) (notices []string, err error) {
 	}
 	if status.Enabled == 0 {
 		if err := ctl.SetEnabled(true, libaudit.WaitForReply); err != nil {
-			return notices, fmt.Errorf("audit is off and switching it on failed: %w", explainControl(err))
+			return notices, fmt.Errorf("audit is off and switching it on failed: %w", netlink.ExplainControl(err))
 		}
 		st.SetEnabled = true
 		notices = append(notices, "audit was off: switched it on for this run (restored when landlearn exits)")
 	}
 	if status.Enabled != 2 && status.BacklogLimit != 0 && status.BacklogLimit < WantBacklog {
 		if err := ctl.SetBacklogLimit(WantBacklog, libaudit.WaitForReply); err != nil {
-			return notices, fmt.Errorf("raise the audit backlog limit from %d to %d: %w", status.BacklogLimit, WantBacklog, explainControl(err))
+			return notices, fmt.Errorf("raise the audit backlog limit from %d to %d: %w", status.BacklogLimit, WantBacklog, netlink.ExplainControl(err))
 		}
 		if st.SetBacklog == 0 {
 			st.BacklogBefore = status.BacklogLimit
@@ -224,17 +226,17 @@ func (c *coordinator) leaveState(st *sharedState) error {
 	defer ctl.Close()
 	status, err := ctl.GetStatus()
 	if err != nil {
-		return fmt.Errorf("read the audit status: %w", explainOpen(err))
+		return fmt.Errorf("read the audit status: %w", netlink.ExplainOpen(err))
 	}
 	if st.SetBacklog != 0 && status.BacklogLimit == st.SetBacklog {
 		if err := ctl.SetBacklogLimit(st.BacklogBefore, libaudit.WaitForReply); err != nil {
-			return fmt.Errorf("restore the audit backlog limit to %d: %w", st.BacklogBefore, explainControl(err))
+			return fmt.Errorf("restore the audit backlog limit to %d: %w", st.BacklogBefore, netlink.ExplainControl(err))
 		}
 	}
 	st.SetBacklog = 0
 	if st.SetEnabled && status.Enabled == 1 && status.PID == 0 && st.EnabledBefore == 0 {
 		if err := ctl.SetEnabled(false, libaudit.WaitForReply); err != nil {
-			return fmt.Errorf("switch audit back off: %w", explainControl(err))
+			return fmt.Errorf("switch audit back off: %w", netlink.ExplainControl(err))
 		}
 	}
 	st.SetEnabled = false
@@ -344,28 +346,4 @@ func startTime(pid int) (uint64, error) {
 		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
 	}
 	return strconv.ParseUint(f[19], 10, 64)
-}
-
-// ErrNoAudit is wrapped by errors that mean audit cannot be observed on
-// this machine or by this process: not root, no CAP_AUDIT_READ or
-// CAP_AUDIT_CONTROL, a kernel without audit or Landlock audit support.
-var ErrNoAudit = errors.New("cannot observe the audit log")
-
-func explainOpen(err error) error {
-	switch {
-	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
-		return fmt.Errorf("%w: %v: reading the audit status needs CAP_AUDIT_CONTROL (run as root)", ErrNoAudit, err)
-	case errors.Is(err, syscall.EPROTONOSUPPORT), errors.Is(err, syscall.EINVAL), errors.Is(err, syscall.EAFNOSUPPORT):
-		return fmt.Errorf("%w: %v: this kernel has no audit support (CONFIG_AUDIT)", ErrNoAudit, err)
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("%w: %v: audit netlink is only available in the initial network namespace", ErrNoAudit, err)
-	}
-	return err
-}
-
-func explainControl(err error) error {
-	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-		return fmt.Errorf("%w: %v: changing audit settings needs CAP_AUDIT_CONTROL (run as root), or they are locked (auditctl -e 2)", ErrNoAudit, err)
-	}
-	return err
 }

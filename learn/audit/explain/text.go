@@ -1,4 +1,4 @@
-package audit
+package explain
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package audit
+package live
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/learn/audit"
 )
 
 // MinABI is the first Landlock ABI that logs denials (Linux 6.15).
@@ -23,11 +25,11 @@ func LandlockABI() (int, error) {
 	case 0:
 		return int(abi), nil
 	case unix.ENOSYS:
-		return 0, fmt.Errorf("%w: this kernel has no Landlock (CONFIG_SECURITY_LANDLOCK)", ErrNoAudit)
+		return 0, fmt.Errorf("%w: this kernel has no Landlock (CONFIG_SECURITY_LANDLOCK)", audit.ErrNoAudit)
 	case unix.EOPNOTSUPP:
-		return 0, fmt.Errorf("%w: Landlock is built in but not enabled: add landlock to the lsm= boot parameter", ErrNoAudit)
+		return 0, fmt.Errorf("%w: Landlock is built in but not enabled: add landlock to the lsm= boot parameter", audit.ErrNoAudit)
 	}
-	return 0, fmt.Errorf("%w: landlock_create_ruleset: %v", ErrNoAudit, errno)
+	return 0, fmt.Errorf("%w: landlock_create_ruleset: %v", audit.ErrNoAudit, errno)
 }
 
 // SelfCheck proves that the listener sees Landlock denials before
@@ -43,7 +45,7 @@ func (l *Listener) SelfCheck(ctx context.Context) error {
 		return err
 	}
 	if abi < MinABI {
-		return fmt.Errorf("%w: Landlock ABI %d cannot log denials; audit logging needs ABI %d (Linux 6.15)", ErrNoAudit, abi, MinABI)
+		return fmt.Errorf("%w: Landlock ABI %d cannot log denials; audit logging needs ABI %d (Linux 6.15)", audit.ErrNoAudit, abi, MinABI)
 	}
 	f, err := os.CreateTemp("", "landlearn-selfcheck-*")
 	if err != nil {
@@ -81,7 +83,7 @@ func (l *Listener) SelfCheck(ctx context.Context) error {
 	if reasons := c.loss(); len(reasons) > 0 {
 		return fmt.Errorf("%w: self-check: the deliberate denial's record did not arrive: %s", ErrLost, strings.Join(reasons, "; "))
 	}
-	return fmt.Errorf("%w: the audit reader sees nothing of Landlock: a deliberate denial (reading %s in a throwaway domain) was not logged, although audit records arrive; check that no audit rule excludes LANDLOCK_ACCESS (type 1423)", ErrNoAudit, path)
+	return fmt.Errorf("%w: the audit reader sees nothing of Landlock: a deliberate denial (reading %s in a throwaway domain) was not logged, although audit records arrive; check that no audit rule excludes LANDLOCK_ACCESS (type 1423)", audit.ErrNoAudit, path)
 }
 
 // denyInThrowawayThread makes one OS thread open path for reading under

@@ -1,4 +1,4 @@
-package audit_test
+package live_test
 
 import (
 	"context"

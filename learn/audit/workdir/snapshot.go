@@ -1,4 +1,4 @@
-package audit
+package workdir
 
 import (
 	"errors"
@@ -22,38 +22,28 @@ const MaxResetSize = 1 << 30
 // ErrTooBig is returned when the working directory exceeds MaxResetSize.
 var ErrTooBig = errors.New("working directory too big to reset between rounds")
 
-// snapshot is the working directory as it was before round 1: which
+// Snapshot is the working directory as it was before round 1: which
 // paths existed (to tell what a run created) and, unless resetting is
-// off, a copy to restore before every later round.
-type snapshot struct {
+// off, a copy to restore before every later round. Take it before a trace
+// run that seeds audit rounds (learn --backend trace+audit): what the
+// trace run created or moved is then undone before round 1, and counts
+// as created by the program.
+type Snapshot struct {
 	dir    string          // the working directory, symlinks resolved
 	copy   string          // "" when not resetting
 	before map[string]bool // paths under dir that existed, relative
 	mode   fs.FileMode
 }
 
-// Snapshot is a working directory as it was before learning started, for
-// Rounds.Snapshot. Take it before a trace run that seeds audit rounds
-// (learn --backend trace+audit): what the trace run created or moved is
-// then undone before round 1, and counts as created by the program.
-type Snapshot struct{ s *snapshot }
-
 // TakeSnapshot records dir (its paths) and, when reset is set, copies it
 // to restore before each round; above MaxResetSize it fails with ErrTooBig.
-// Rounds.Run removes the copy; call Remove if Run is never called.
+// rounds.Rounds.Run removes the copy; call Remove if Run is never called.
 func TakeSnapshot(dir string, reset bool) (*Snapshot, error) {
-	s, err := takeSnapshot(dir, reset, MaxResetSize)
-	if err != nil {
-		return nil, err
-	}
-	return &Snapshot{s}, nil
+	return takeSnapshot(dir, reset, MaxResetSize)
 }
 
-// Remove deletes the copy.
-func (s *Snapshot) Remove() { s.s.remove() }
-
 // takeSnapshot records dir, and copies it when reset is set.
-func takeSnapshot(dir string, reset bool, limit int64) (*snapshot, error) {
+func takeSnapshot(dir string, reset bool, limit int64) (*Snapshot, error) {
 	dir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return nil, err
@@ -62,7 +52,7 @@ func takeSnapshot(dir string, reset bool, limit int64) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &snapshot{dir: dir, before: map[string]bool{}, mode: fi.Mode()}
+	s := &Snapshot{dir: dir, before: map[string]bool{}, mode: fi.Mode()}
 	var size int64
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -107,7 +97,7 @@ func inside(p, dir string) bool {
 
 // created says whether p (absolute, resolved) came into being during the
 // runs: it is under the working directory and was not there before.
-func (s *snapshot) created(p string) bool {
+func (s *Snapshot) created(p string) bool {
 	if !inside(p, s.dir) {
 		return false
 	}
@@ -115,9 +105,9 @@ func (s *snapshot) created(p string) bool {
 	return err == nil && !s.before[rel]
 }
 
-// topCreated returns the highest ancestor of p (or p itself) that a run
+// TopCreated returns the highest ancestor of p (or p itself) that a run
 // created, or "".
-func (s *snapshot) topCreated(p string) string {
+func (s *Snapshot) TopCreated(p string) string {
 	if !s.created(p) {
 		return ""
 	}
@@ -130,8 +120,8 @@ func (s *snapshot) topCreated(p string) string {
 	}
 }
 
-// restore puts the working directory back as it was before round 1.
-func (s *snapshot) restore() error {
+// Restore puts the working directory back as it was before round 1.
+func (s *Snapshot) Restore() error {
 	if s.copy == "" {
 		return nil
 	}
@@ -150,8 +140,8 @@ func (s *snapshot) restore() error {
 	return os.Chmod(s.dir, s.mode)
 }
 
-// remove deletes the copy.
-func (s *snapshot) remove() {
+// Remove deletes the copy.
+func (s *Snapshot) Remove() {
 	if s.copy != "" {
 		os.RemoveAll(s.copy)
 	}

@@ -1,4 +1,4 @@
-package audit
+package rounds
 
 import (
 	"fmt"
@@ -7,16 +7,17 @@ import (
 	"strings"
 
 	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/policy"
 )
 
-// Observations turns a denial into the observations that grant it, in the
+// observations turns a denial into the observations that grant it, in the
 // trace backend's vocabulary: one for its fs rights (on the path the
 // kernel logged, which for make_*, remove_* and refer is already the
 // parent directory), one for its net rights (the port), one per scope
 // (which the program needs off), and a warning per blocker no rule can
 // allow (ptrace...). They share the record's serial as Seq.
-func (d Denial) Observations() []learn.Observation {
+func observations(d audit.Denial) []learn.Observation {
 	fsr, netr, scopes, other := d.Rights()
 	base := learn.Observation{Seq: d.Serial, Syscall: d.SyscallName, PID: d.PID, Exe: d.Exe}
 	var out []learn.Observation
@@ -49,7 +50,7 @@ func (d Denial) Observations() []learn.Observation {
 	}
 	for _, b := range other {
 		o := base
-		o.Warning = fmt.Sprintf("%s denied by Landlock on %s: %s", b, d.Object(), otherFix(b))
+		o.Warning = fmt.Sprintf("%s denied by Landlock on %s: %s", b, d.Object(), audit.WhyNoRule(b))
 		out = append(out, o)
 	}
 	return out

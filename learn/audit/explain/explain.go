@@ -1,10 +1,12 @@
-package audit
+package explain
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -70,7 +72,7 @@ type ObjectDenial struct {
 	Last        time.Time `json:"last"`
 	// Sources are up to three file:line locations of the records.
 	Sources []string `json:"sources,omitempty"`
-	// Fix is the YAML rule that allows it, or why none can (Denial.FixRule).
+	// Fix is the YAML rule that allows it, or why none can (audit.Denial.FixRule).
 	Fix string `json:"fix"`
 	// Policy is set when a policy was given: does it already allow this?
 	Policy *PolicyVerdict `json:"policy,omitempty"`
@@ -92,13 +94,13 @@ type PolicyVerdict struct {
 const maxSources = 3
 
 // Explain groups denials by domain and object. doms gives the domains'
-// creators and lifetimes (Correlator.Domains). When p is not nil (already
+// creators and lifetimes (audit.Correlator.Domains). When p is not nil (already
 // expanded: policy.Expand), each object says whether p allows it.
-func Explain(ds []Denial, doms []Domain, p *policy.Policy) Explanation {
+func Explain(ds []audit.Denial, doms []audit.Domain, p *policy.Policy) Explanation {
 	type objAcc struct {
 		od     *ObjectDenial
 		rights map[string]bool
-		d      Denial // the first denial, with the union of the blockers
+		d      audit.Denial // the first denial, with the union of the blockers
 	}
 	type domAcc struct {
 		de   *DomainExplanation
@@ -135,7 +137,7 @@ func Explain(ds []Denial, doms []Domain, p *policy.Policy) Explanation {
 		if a.de.FirstDenial.IsZero() || d.Time.Before(a.de.FirstDenial) {
 			a.de.FirstDenial = d.Time
 		}
-		key := d.objectKey()
+		key := objectKey(d)
 		o, ok := a.objs[key]
 		if !ok {
 			o = &objAcc{od: &ObjectDenial{Object: d.Object(), Kind: d.Kind(), First: d.Time}, rights: map[string]bool{}, d: d}
@@ -158,7 +160,7 @@ func Explain(ds []Denial, doms []Domain, p *policy.Policy) Explanation {
 		if d.Time.After(od.Last) {
 			od.Last = d.Time
 		}
-		for i, r := range d.rightNames() {
+		for i, r := range d.RightNames() {
 			if !o.rights[r] {
 				o.rights[r] = true
 				o.d.Blockers = append(o.d.Blockers, d.Blockers[i])
@@ -183,7 +185,7 @@ func Explain(ds []Denial, doms []Domain, p *policy.Policy) Explanation {
 		for _, key := range a.keys {
 			o := a.objs[key]
 			o.d.Blockers = sortedBlockers(o.d.Blockers)
-			o.od.Rights = o.d.rightNames()
+			o.od.Rights = o.d.RightNames()
 			o.od.Fix = o.d.FixRule()
 			sort.Strings(o.od.Executables)
 			sort.Strings(o.od.Syscalls)
@@ -212,7 +214,7 @@ func Explain(ds []Denial, doms []Domain, p *policy.Policy) Explanation {
 // inferParents sets Parent for a domain whose creator pid was denied in
 // another domain before this one's first denial: the creator ran inside
 // that domain when it called restrict_self.
-func inferParents(des []DomainExplanation, ds []Denial) {
+func inferParents(des []DomainExplanation, ds []audit.Denial) {
 	for i := range des {
 		c := des[i].Creator
 		if c == nil || c.PID == 0 {
@@ -227,8 +229,24 @@ func inferParents(des []DomainExplanation, ds []Denial) {
 	}
 }
 
+// objectKey identifies the object a denial is about within its domain,
+// so that repeated denials of one object group together.
+func objectKey(d audit.Denial) string {
+	switch k := d.Kind(); k {
+	case "fs":
+		return "fs\x00" + d.Path
+	case "net":
+		return "net\x00" + strconv.Itoa(d.Port)
+	default:
+		return k + "\x00" + d.Object()
+	}
+}
+
+// domainKey identifies a domain: IDs are unique per host.
+type domainKey struct{ host, id string }
+
 // verdict checks one grouped denial against p.
-func verdict(p *policy.Policy, d Denial) *PolicyVerdict {
+func verdict(p *policy.Policy, d audit.Denial) *PolicyVerdict {
 	fs, net, scopes, other := d.Rights()
 	var missing []string
 	if fs != 0 {
@@ -316,7 +334,7 @@ type Count struct {
 }
 
 // Summarize counts ds by host, executable, right and domain.
-func Summarize(ds []Denial, doms []Domain) Summary {
+func Summarize(ds []audit.Denial, doms []audit.Domain) Summary {
 	host, exe, right, dom := counter{}, counter{}, counter{}, counter{}
 	detail := map[string]string{}
 	for _, dm := range doms {
@@ -335,7 +353,7 @@ func Summarize(ds []Denial, doms []Domain) Summary {
 			e = "(unknown)"
 		}
 		exe.add(e)
-		for _, r := range d.rightNames() {
+		for _, r := range d.RightNames() {
 			right.add(r)
 		}
 		dom.add(domainLabel(d.Host, d.Domain))

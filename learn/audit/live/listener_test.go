@@ -1,4 +1,4 @@
-package audit
+package live
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	libaudit "github.com/elastic/go-libaudit/v2"
+
+	"github.com/landlearn/landlearn/learn/audit"
 )
 
 func TestSerialSet(t *testing.T) {
@@ -72,7 +74,7 @@ func TestNetlinkFD(t *testing.T) {
 // start, and delivers msgs to it (type, payload).
 func feed(start uint64, msgs ...any) *Listener {
 	l := &Listener{changed: make(chan struct{})}
-	l.win = &window{fences: map[string]uint64{}, landlock: map[uint64]bool{}, parent: map[int]int{}, corr: NewCorrelator()}
+	l.win = &window{fences: map[string]uint64{}, landlock: map[uint64]bool{}, parent: map[int]int{}, corr: audit.NewCorrelator()}
 	if start != 0 {
 		l.win.open(start)
 	}
@@ -119,13 +121,13 @@ func TestSerialBeforeStartFenceIsNoGap(t *testing.T) {
 
 func TestCollectExact(t *testing.T) {
 	l := feed(100,
-		TypeLandlockAccess, fmt.Sprintf(accessRec, 101),
-		TypeLandlockDomain, fmt.Sprintf(allocRec, 101),
-		TypeSyscall, fmt.Sprintf(syscallRec, 101),
+		audit.TypeLandlockAccess, fmt.Sprintf(accessRec, 101),
+		audit.TypeLandlockDomain, fmt.Sprintf(allocRec, 101),
+		audit.TypeSyscall, fmt.Sprintf(syscallRec, 101),
 		typeUser, fmt.Sprintf(unrelated, 102),
-		TypeLandlockAccess, fmt.Sprintf(otherAccess, 103),
-		TypeLandlockDomain, fmt.Sprintf(otherAlloc, 103),
-		TypeLandlockDomain, fmt.Sprintf(deallocRec, 104, 1),
+		audit.TypeLandlockAccess, fmt.Sprintf(otherAccess, 103),
+		audit.TypeLandlockDomain, fmt.Sprintf(otherAlloc, 103),
+		audit.TypeLandlockDomain, fmt.Sprintf(deallocRec, 104, 1),
 	)
 	c := &Capture{corr: l.win.corr, window: l.win, end: 105, missing: l.win.serials.missing(105)}
 	run := &Run{PID: 42}
@@ -146,11 +148,11 @@ func TestCollectExact(t *testing.T) {
 
 func TestCollectLoss(t *testing.T) {
 	l := feed(100,
-		TypeLandlockAccess, fmt.Sprintf(accessRec, 101),
-		TypeLandlockDomain, fmt.Sprintf(allocRec, 101),
+		audit.TypeLandlockAccess, fmt.Sprintf(accessRec, 101),
+		audit.TypeLandlockDomain, fmt.Sprintf(allocRec, 101),
 		// 102 and 103 never arrive; the kernel counted 3 denials.
-		TypeLandlockDomain, fmt.Sprintf(deallocRec, 104, 3),
-		TypeLandlockAccess, `audit(1700000000.100:105): domain=1a2b3c blockers=fs.read_file path=ZZ`,
+		audit.TypeLandlockDomain, fmt.Sprintf(deallocRec, 104, 3),
+		audit.TypeLandlockAccess, `audit(1700000000.100:105): domain=1a2b3c blockers=fs.read_file path=ZZ`,
 	)
 	c := &Capture{corr: l.win.corr, window: l.win, end: 106, missing: l.win.serials.missing(106), lost: 2}
 	run := &Run{PID: 42}
@@ -170,8 +172,8 @@ func TestCollectLingering(t *testing.T) {
 	DeallocTimeout = 0
 	defer func() { DeallocTimeout = saved }()
 	l := feed(100,
-		TypeLandlockAccess, fmt.Sprintf(accessRec, 101),
-		TypeLandlockDomain, fmt.Sprintf(allocRec, 101),
+		audit.TypeLandlockAccess, fmt.Sprintf(accessRec, 101),
+		audit.TypeLandlockDomain, fmt.Sprintf(allocRec, 101),
 	)
 	c := &Capture{corr: l.win.corr, window: l.win, end: 102}
 	run := &Run{PID: 42}

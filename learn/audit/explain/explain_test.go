@@ -1,16 +1,16 @@
-package audit
+package explain
 
 import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/au
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "audit", "golden", name)
+	path := filepath.Join("..", "..", "..", "testdata", "audit", "golden", name)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -37,9 +37,9 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func explainFile(t *testing.T, p *policy.Policy, files ...string) (Explanation, *Correlator) {
+func explainFile(t *testing.T, p *policy.Policy, files ...string) (Explanation, *audit.Correlator) {
 	t.Helper()
-	c := NewCorrelator()
+	c := audit.NewCorrelator()
 	for _, f := range files {
 		readTestdata(t, c, f)
 	}
@@ -134,59 +134,8 @@ func TestExplainWithPolicy(t *testing.T) {
 	}
 }
 
-func TestFixRule(t *testing.T) {
-	for _, tc := range []struct {
-		d    Denial
-		want string
-	}{
-		{Denial{Blockers: []string{"fs.read_file"}, Path: "/etc/hosts"}, "- path: /etc/hosts\n  access: [read_file]"},
-		{Denial{Blockers: []string{"fs.write_file", "fs.read_file"}, Path: "/dev/tty"}, "- path: /dev/tty\n  access: [write_file, read_file]"},
-		{Denial{Blockers: []string{"fs.make_reg"}, Path: "/tmp/a b"}, "- path: \"/tmp/a b\"\n  access: [make_reg]"},
-		{Denial{Blockers: []string{"fs.read_file"}, Path: "/tmp/x\"y:#z"}, "- path: \"/tmp/x\\\"y:#z\"\n  access: [read_file]"},
-		{Denial{Blockers: []string{"fs.read_file"}, Path: "/tmp/f (deleted)"},
-			"# deleted when it was denied: a rule needs the file to exist when the policy is enforced\n- path: /tmp/f\n  access: [read_file]"},
-		{Denial{Blockers: []string{"fs.read_file"}, Path: "pipe:[1234]"},
-			"# \"pipe:[1234]\" has no path in the file system: Landlock rules cannot name it; rights [read_file]"},
-		{Denial{Blockers: []string{"fs.make_reg", "fs.refer"}, Path: "/usr/local"},
-			"# refer: both directories of the rename or link need it, and the moved file must gain no right at its destination\n- path: /usr/local\n  access: [make_reg, refer]"},
-		{Denial{Blockers: []string{"net.connect_tcp"}, Port: 443}, "- port: 443\n  access: [connect_tcp]"},
-		{Denial{Blockers: []string{"net.bind_tcp"}, Port: 0}, "- port: 0\n  access: [bind_tcp]"},
-		{Denial{Blockers: []string{"scope.signal"}, Opid: 1},
-			"remove signal from handled.scoped (a scope has no rules: this allows it towards every process outside the domain)"},
-		{Denial{Blockers: []string{"ptrace"}, Opid: 1}, "Landlock never allows ptrace of a process outside the domain: not fixable by a rule"},
-		{Denial{Blockers: []string{"fs.change_topology"}, Path: "/mnt"},
-			"Landlock denies mount, umount and pivot_root to every domain that handles fs rights: not fixable by a rule"},
-		{Denial{Blockers: []string{"net.read_file"}}, "blocker \"net.read_file\" is unknown to landlearn (a newer kernel?): no rule derived"},
-	} {
-		if got := tc.d.FixRule(); got != tc.want {
-			t.Errorf("FixRule(%v %q) =\n%s\nwant\n%s", tc.d.Blockers, tc.d.Path, got, tc.want)
-		}
-	}
-}
-
-func TestRights(t *testing.T) {
-	d := Denial{Blockers: []string{"fs.read_file", "fs.execute", "net.bind_tcp", "scope.signal", "ptrace", "fs.bogus"}}
-	fs, net, scopes, other := d.Rights()
-	if fs != policy.FSReadFile|policy.FSExecute || net != policy.NetBindTCP ||
-		scopes != policy.ScopeSignal || !reflect.DeepEqual(other, []string{"ptrace", "fs.bogus"}) {
-		t.Errorf("Rights() = %v %v %v %v", fs, net, scopes, other)
-	}
-}
-
-func ExampleDenial_FixRule() {
-	d := Denial{Blockers: []string{"fs.make_reg"}, Path: "/var/cache/app"}
-	fmt.Println(d.FixRule())
-	d = Denial{Blockers: []string{"net.connect_tcp"}, Port: 443}
-	fmt.Println(d.FixRule())
-	// Output:
-	// - path: /var/cache/app
-	//   access: [make_reg]
-	// - port: 443
-	//   access: [connect_tcp]
-}
-
 func ExampleExplain() {
-	c := NewCorrelator()
+	c := audit.NewCorrelator()
 	_ = c.ReadLog(strings.NewReader(adminGuideSignal), "audit.log")
 	_ = Explain(c.Denials(), c.Domains(), nil).WriteText(os.Stdout)
 	// Output:
@@ -201,7 +150,7 @@ func ExampleExplain() {
 // A log that starts after the domain's denials (rotated) still tells its
 // end and how many denials it had.
 func TestExplainDeallocationOnly(t *testing.T) {
-	c := NewCorrelator()
+	c := audit.NewCorrelator()
 	_ = c.AddLine(`type=UNKNOWN[1424] msg=audit(1795755903.222:61): domain=18db492b1 status=deallocated denials=49`)
 	var b strings.Builder
 	if err := Explain(c.Denials(), c.Domains(), nil).WriteText(&b); err != nil {
@@ -214,5 +163,26 @@ func TestExplainDeallocationOnly(t *testing.T) {
 `
 	if b.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// adminGuideSignal is the first sample of the kernel's
+// Documentation/admin-guide/LSM/landlock.rst.
+const adminGuideSignal = `type=LANDLOCK_ACCESS msg=audit(1729738800.268:30): domain=1a6fdc66f blockers=scope.signal opid=1 ocomm="systemd"
+type=LANDLOCK_DOMAIN msg=audit(1729738800.268:30): domain=1a6fdc66f status=allocated mode=enforcing pid=286 uid=0 exe="/root/sandboxer" comm="sandboxer"
+type=SYSCALL msg=audit(1729738800.268:30): arch=c000003e syscall=62 success=no exit=-1 [..] ppid=272 pid=286 auid=0 uid=0 gid=0 [...] comm="kill" [...]
+type=PROCTITLE msg=audit(1729738800.268:30): proctitle=6B696C6C0031
+type=LANDLOCK_DOMAIN msg=audit(1729738800.324:31): domain=1a6fdc66f status=deallocated denials=1
+`
+
+func readTestdata(t *testing.T, c *audit.Correlator, name string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "..", "testdata", "audit", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := c.ReadLog(f, name); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,4 +1,4 @@
-package audit
+package rounds
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 	"strings"
 
 	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/learn/audit/live"
+	"github.com/landlearn/landlearn/learn/audit/verify"
+	"github.com/landlearn/landlearn/learn/audit/workdir"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -44,7 +47,7 @@ type Rounds struct {
 	// the seed (Dir and NoReset are then not used): round 1 starts from
 	// it too, so that files the trace run created are not there (an
 	// O_TRUNC of them would ask for truncate) and files it moved are back.
-	Snapshot *Snapshot
+	Snapshot *workdir.Snapshot
 	// Policy minimizes the observations into the policy of the next
 	// round (the caller merges an old policy into it, if any).
 	Policy func([]learn.Observation) (*policy.Policy, error)
@@ -68,7 +71,7 @@ type Result struct {
 	// Stuck lists what the last round was denied although earlier rounds
 	// had added it (the kernel denies it for another reason: see Log).
 	// Neither Converged, Stuck nor MovingPorts: the round limit was hit.
-	Stuck []ObjectDenials
+	Stuck []verify.ObjectDenials
 	// MovingPorts are set when the rounds were denied connect_tcp on a
 	// new port of the ephemeral range each time, and nothing else: a
 	// port that changes from run to run (a server the program started
@@ -83,7 +86,7 @@ type Result struct {
 // directory is as that round left it, as after a normal run; when
 // learning fails or is interrupted it is put back as it was before
 // round 1.
-func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) (_ *Result, err error) {
+func (r Rounds) Run(ctx context.Context, l *live.Listener, seed []learn.Observation) (_ *Result, err error) {
 	max := r.Max
 	if max <= 0 {
 		max = DefaultRounds
@@ -92,23 +95,23 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 	// first append copies, and seed is never written (nor copied twice
 	// when the caller already made it a copy).
 	res := &Result{Observations: seed[:len(seed):len(seed)]}
-	var snap *snapshot
+	var snap *workdir.Snapshot
 	restoreFirst := r.Snapshot != nil
 	if r.Snapshot != nil {
-		snap = r.Snapshot.s
+		snap = r.Snapshot
 	} else if r.Dir != "" {
-		if snap, err = takeSnapshot(r.Dir, !r.NoReset, MaxResetSize); err != nil {
+		if snap, err = workdir.TakeSnapshot(r.Dir, !r.NoReset); err != nil {
 			return res, err
 		}
 	}
 	if snap != nil {
 		defer func() {
 			if err != nil && (res.Rounds > 0 || restoreFirst) {
-				if rerr := snap.restore(); rerr != nil {
+				if rerr := snap.Restore(); rerr != nil {
 					err = errors.Join(err, rerr)
 				}
 			}
-			snap.remove()
+			snap.Remove()
 		}()
 	}
 	if err := l.SelfCheck(ctx); err != nil {
@@ -130,7 +133,7 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 	}
 	for round := 1; round <= max; round++ {
 		if (round > 1 || restoreFirst) && snap != nil {
-			if err := snap.restore(); err != nil {
+			if err := snap.Restore(); err != nil {
 				return res, err
 			}
 		}
@@ -162,7 +165,7 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 		// is what makes minimize lift the new one.
 		var added []learn.Observation
 		for _, d := range denials {
-			group := r.mark(d.Observations(), snap)
+			group := r.mark(observations(d), snap)
 			fresh := false
 			for _, o := range group {
 				fresh = fresh || len(newKeys(o, known)) > 0
@@ -178,7 +181,7 @@ func (r Rounds) Run(ctx context.Context, l *Listener, seed []learn.Observation) 
 			added = append(added, group...)
 		}
 		if len(added) == 0 {
-			res.Stuck = GroupByObject(denials)
+			res.Stuck = verify.GroupByObject(denials)
 			r.logf("round %d: exit %d, denied again what earlier rounds granted: %s", round, run.ExitCode, describeGroups(res.Stuck))
 			return res, nil
 		}
@@ -256,7 +259,7 @@ func (r Rounds) logf(format string, args ...any) {
 // the highest such path, the observation that creating it implies (the
 // make right on its parent, with Dst naming it), so that minimize treats
 // it as created and lifts what is beneath it.
-func (r Rounds) mark(obs []learn.Observation, snap *snapshot) []learn.Observation {
+func (r Rounds) mark(obs []learn.Observation, snap *workdir.Snapshot) []learn.Observation {
 	if snap == nil {
 		return obs
 	}
@@ -266,7 +269,7 @@ func (r Rounds) mark(obs []learn.Observation, snap *snapshot) []learn.Observatio
 			out = append(out, o)
 			continue
 		}
-		if top := snap.topCreated(o.Path); top != "" {
+		if top := snap.TopCreated(o.Path); top != "" {
 			typ := learn.TypeDir // an ancestor of o.Path
 			if top == o.Path {
 				typ = o.Type
@@ -356,7 +359,7 @@ func describeObservations(obs []learn.Observation) string {
 	return strings.Join(slices.Compact(parts), "; ")
 }
 
-func describeGroups(gs []ObjectDenials) string {
+func describeGroups(gs []verify.ObjectDenials) string {
 	var parts []string
 	for _, g := range gs {
 		parts = append(parts, strings.Join(g.Rights, ",")+" on "+g.Object)

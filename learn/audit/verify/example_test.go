@@ -1,4 +1,4 @@
-package audit_test
+package verify_test
 
 import (
 	"context"
@@ -7,19 +7,21 @@ import (
 	"os"
 
 	"github.com/landlearn/landlearn/enforce"
-	"github.com/landlearn/landlearn/learn/audit"
+	"github.com/landlearn/landlearn/learn/audit/live"
+	"github.com/landlearn/landlearn/learn/audit/session"
+	"github.com/landlearn/landlearn/learn/audit/verify"
 	"github.com/landlearn/landlearn/policy"
 )
 
 // Verify a policy against the kernel: run cat under it with audit logging
 // and print what the sandbox denied. Needs root and Landlock ABI 7.
-func ExampleListener_Verify() {
-	s, err := audit.Acquire() // audit on (and back off when done)
+func ExampleCommand() {
+	s, err := session.Acquire() // audit on (and back off when done)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer s.Release()
-	l, err := audit.Listen()
+	l, err := live.Listen()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -33,12 +35,12 @@ func ExampleListener_Verify() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	run, err := l.Verify(context.Background(), cmd)
+	run, err := verify.Command(context.Background(), l, cmd)
 	switch {
 	case err != nil:
 		log.Fatal(err) // cannot observe: wraps audit.ErrNoAudit
 	case len(run.Denials) > 0:
-		audit.WriteReport(os.Stdout, run)
+		verify.WriteReport(os.Stdout, run)
 	case run.Loss != nil:
 		log.Fatal(run.Loss) // silence proves nothing
 	default:
