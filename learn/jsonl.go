@@ -14,22 +14,23 @@ import (
 // buffering, so a learner killed with SIGKILL leaves every line it
 // recorded. It is safe for concurrent use.
 type Writer struct {
-	mu   sync.Mutex
-	w    io.Writer
-	n    int
-	buf  bytes.Buffer // encoding/json's line
-	line []byte       // appendLine's line
+	mu    sync.Mutex
+	w     io.Writer
+	n     int
+	buf   bytes.Buffer // encoding/json's line
+	line  []byte       // appendLine's line
+	lists map[[2]uint64]string
 }
 
 // NewWriter returns a Writer on w. Pass an *os.File to get the
 // line-at-a-time durability described above.
-func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w, lists: map[[2]uint64]string{}} }
 
 // Record writes one observation line.
 func (w *Writer) Record(o Observation) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	line, ok := appendLine(w.line[:0], &o)
+	line, ok := appendLine(w.line[:0], &o, w.lists)
 	if ok {
 		w.line = line
 	} else {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/landlearn/landlearn/policy"
 )
 
 // jsonLine is what encoding/json writes for o, as the Writer's fallback.
@@ -24,11 +26,12 @@ func TestAppendLineMatchesJSON(t *testing.T) {
 	high := uint16(65535)
 	fixed := []Observation{
 		{},
-		{Seq: 1, Syscall: "openat", PID: 812, Exe: "/usr/bin/cat", Path: "/etc/hostname", Type: "file", Access: []string{"read_file"}},
-		{Seq: 2, Syscall: "openat", PID: -1, Path: "/tmp", Type: "dir", Access: []string{"make_reg"}, Created: true, Dst: "/tmp/x"},
-		{Seq: 3, Syscall: "unlink", Path: "/tmp", Type: "dir", Access: []string{"remove_file"}, Deleted: true, Src: "/tmp/x"},
-		{Seq: 4, Syscall: "bind", Port: &port, Access: []string{"bind_tcp"}},
-		{Seq: 5, Syscall: "connect", Port: &high, Access: []string{}},
+		{Seq: 1, Syscall: "openat", PID: 812, Exe: "/usr/bin/cat", Path: "/etc/hostname", Type: "file", FS: policy.FSReadFile},
+		{Seq: 2, Syscall: "openat", PID: -1, Path: "/tmp", Type: "dir", FS: policy.FSMakeReg, Created: true, Dst: "/tmp/x"},
+		{Seq: 3, Syscall: "unlink", Path: "/tmp", Type: "dir", FS: policy.FSRemoveFile, Deleted: true, Src: "/tmp/x"},
+		{Seq: 4, Syscall: "bind", Port: &port, Net: policy.NetBindTCP},
+		{Seq: 5, Syscall: "connect", Port: &high},
+		{Seq: 6, Syscall: "connect", Port: &high, Net: policy.NetConnectTCP, FS: policy.FSReadFile, Unknown: []string{"bind_udp2", "signal"}},
 		{Seq: 6, Syscall: "kill", Scope: "signal", Target: 4242},
 		{Seq: 7, Syscall: "connect", Scope: "abstract_unix_socket", Target: "@x"},
 		{Seq: 8, Syscall: "io_uring_setup", Warning: "io_uring: accesses through it are not traced"},
@@ -56,8 +59,10 @@ func TestAppendLineMatchesJSON(t *testing.T) {
 	for i := range 5000 {
 		o := Observation{Seq: r.Uint64(), Syscall: str(), PID: r.IntN(3) - 1, Exe: str(), Path: str(), Type: str(),
 			Created: r.IntN(2) == 0, Deleted: r.IntN(2) == 0, Src: str(), Dst: str(), Scope: str(), Warning: str()}
-		for range r.IntN(3) {
-			o.Access = append(o.Access, str())
+		o.FS = policy.FSAccess(r.Uint64()) & policy.AllFS(policy.NewestABI)
+		o.Net = policy.NetAccess(r.Uint64()) & policy.AllNet(policy.NewestABI)
+		if r.IntN(4) == 0 {
+			o.Unknown = append(o.Unknown, str())
 		}
 		if i%3 == 0 {
 			o.Port = new(uint16)
@@ -68,7 +73,7 @@ func TestAppendLineMatchesJSON(t *testing.T) {
 	fast := 0
 	for _, o := range fixed {
 		want := jsonLine(t, o)
-		got, ok := appendLine(nil, &o)
+		got, ok := appendLine(nil, &o, map[[2]uint64]string{})
 		if !ok {
 			continue
 		}
@@ -95,7 +100,7 @@ func TestAppendLineMatchesJSON(t *testing.T) {
 }
 
 func BenchmarkWriterRecord(b *testing.B) {
-	o := Observation{Seq: 123456, Syscall: "openat", PID: 81234, Exe: "/usr/bin/cat", Path: "/usr/share/doc/bash/copyright", Type: "file", Access: []string{"read_file"}}
+	o := Observation{Seq: 123456, Syscall: "openat", PID: 81234, Exe: "/usr/bin/cat", Path: "/usr/share/doc/bash/copyright", Type: "file", FS: policy.FSReadFile}
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
 	for b.Loop() {

@@ -8,16 +8,20 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/landlearn/landlearn/policy"
 )
 
 func TestRoundTrip(t *testing.T) {
 	in := []Observation{
-		{Seq: 7, Syscall: "openat", PID: 812, Exe: "/usr/bin/cat", Path: "/etc/hostname", Type: TypeFile, Access: []string{"read_file"}},
-		{Seq: 9, Syscall: "renameat2", PID: 812, Exe: "/usr/bin/mv", Path: "/w/d", Type: TypeDir, Access: []string{"remove_file", "refer"}, Src: "/w/d/f", Dst: "/w/g"},
-		{Seq: 12, Syscall: "bind", PID: 813, Exe: "/usr/bin/python3.11", Port: PortPtr(0), Access: []string{"bind_tcp"}},
+		{Seq: 7, Syscall: "openat", PID: 812, Exe: "/usr/bin/cat", Path: "/etc/hostname", Type: TypeFile, FS: policy.FSReadFile},
+		{Seq: 9, Syscall: "renameat2", PID: 812, Exe: "/usr/bin/mv", Path: "/w/d", Type: TypeDir, FS: policy.FSRemoveFile | policy.FSRefer, Src: "/w/d/f", Dst: "/w/g"},
+		{Seq: 12, Syscall: "bind", PID: 813, Exe: "/usr/bin/python3.11", Port: PortPtr(0), Net: policy.NetBindTCP},
 		{Seq: 15, Syscall: "kill", PID: 813, Exe: "/usr/bin/dash", Scope: "signal", Target: float64(1)},
 		{Seq: 16, Syscall: "io_uring_setup", PID: 813, Exe: "/usr/bin/app", Warning: "io_uring: accesses through it are not traced"},
-		{Seq: 17, Syscall: "openat", PID: 813, Path: "/tmp/a \"quoted\" <path>", Type: TypeFile, Access: []string{"write_file"}, Created: true},
+		{Seq: 17, Syscall: "openat", PID: 813, Path: "/tmp/a \"quoted\" <path>", Type: TypeFile, FS: policy.FSWriteFile, Created: true},
+		// A newer tracer's right: kept by name, after the known ones.
+		{Seq: 18, Syscall: "openat", PID: 813, Path: "/srv/s", Type: TypeSock, FS: policy.FSReadFile, Unknown: []string{"resolve_unix_v2"}},
 	}
 	f, err := os.Create(filepath.Join(t.TempDir(), "run.jsonl"))
 	if err != nil {
@@ -45,10 +49,26 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// The access list is one list of names; decoding sorts them by kind and
+// keeps what it does not know, in order.
+func TestAccessNames(t *testing.T) {
+	line := `{"seq":1,"path":"/a","access":["fs.read_file","signal","bind_tcp","x_new","execute"]}`
+	o, err := ReadAll(strings.NewReader(line), "a.jsonl")
+	if err != nil || len(o) != 1 {
+		t.Fatal(err)
+	}
+	if o[0].FS != policy.FSReadFile|policy.FSExecute || o[0].Net != policy.NetBindTCP || !reflect.DeepEqual(o[0].Unknown, []string{"signal", "x_new"}) {
+		t.Errorf("decoded %+v", o[0])
+	}
+	if got := o[0].AccessNames(); !reflect.DeepEqual(got, []string{"execute", "read_file", "bind_tcp", "signal", "x_new"}) {
+		t.Errorf("AccessNames = %q", got)
+	}
+}
+
 // Port 0 is a real port (an ephemeral bind) and must survive the trip.
 func TestPortZeroIsWritten(t *testing.T) {
 	var b strings.Builder
-	if err := NewWriter(&b).Record(Observation{Seq: 1, Port: PortPtr(0), Access: []string{"bind_tcp"}}); err != nil {
+	if err := NewWriter(&b).Record(Observation{Seq: 1, Port: PortPtr(0), Net: policy.NetBindTCP}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), `"port":0`) {

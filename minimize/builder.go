@@ -48,26 +48,12 @@ type Builder struct {
 	launchers map[string]bool
 	// runStarted is set once the current run's first observation is in.
 	runStarted bool
-	rights     map[string]rightBit
-	// The fs access lists parsed, and their masks: runs repeat a few
-	// lists.
-	masks []listMask
 
 	runRoot  int // pid of the current run's first process
 	runs     int
 	added    int
 	relative int
 	unknown  map[string]int
-}
-
-type listMask struct {
-	names []string // a copy
-	mask  uint64
-}
-
-type rightBit struct {
-	kind policy.Kind
-	bit  uint64
 }
 
 // node is what one (generalized) path needed. The fields every
@@ -138,15 +124,11 @@ type warnNote struct {
 // New returns a Builder for opts.
 func New(opts Options) *Builder {
 	b := newBuilder(opts)
-	b.rights = map[string]rightBit{}
-	for _, r := range policy.Rights() {
-		b.rights[r.Name] = rightBit{r.Kind, r.Bit}
-	}
 	b.anchors = anchorDirs(opts.Vars)
 	return b
 }
 
-// newBuilder is New without the right names and the variables'
+// newBuilder is New without the variables'
 // directories, which fork shares (they are only read once built).
 func newBuilder(opts Options) *Builder {
 	return &Builder{
@@ -226,7 +208,10 @@ func (b *Builder) add(o *learn.Observation) {
 			n = &netNode{}
 			b.net[*o.Port] = n
 		}
-		n.access |= policy.NetAccess(b.parse(policy.KindNet, o.Access))
+		n.access |= o.Net
+		if o.FS != 0 || len(o.Unknown) > 0 {
+			b.leftOut(o.Unknown, o.FS.Names())
+		}
 		n.count++
 		b.addExe(&n.exes, o.Exe)
 	case o.Path != "":
@@ -239,7 +224,10 @@ func (b *Builder) addFS(o *learn.Observation) {
 		b.relative++
 		return
 	}
-	access := policy.FSAccess(b.parse(policy.KindFS, o.Access))
+	access := o.FS
+	if o.Net != 0 || len(o.Unknown) > 0 {
+		b.leftOut(o.Unknown, o.Net.Names())
+	}
 	isFile := o.Type != learn.TypeDir && access&dirOnly == 0
 	// The keys of raw are clean: a path found there is clean.
 	p := o.Path
@@ -418,58 +406,17 @@ func (b *Builder) markUnstable(p string, pid int) {
 	}
 }
 
-// parse turns right names into a mask of kind k. Names of another kind
-// or unknown names are counted and reported: a newer tracer may know
-// rights this minimizer does not, and the user must hear about it.
-func (b *Builder) parse(k policy.Kind, names []string) uint64 {
-	if k != policy.KindFS {
-		a, _ := b.parseNames(k, names)
-		return a
+// leftOut counts right names that minimization leaves out, to report
+// them: unknown names (a newer tracer may know rights this minimizer
+// does not, and the user must hear about it) and the rights of the other
+// kind on the line (fs rights on a port, net rights on a path).
+func (b *Builder) leftOut(unknown, otherKind []string) {
+	for _, n := range unknown {
+		b.unknown[n]++
 	}
-	for _, m := range b.masks {
-		if sameNames(names, m.names) {
-			return m.mask
-		}
+	for _, n := range otherKind {
+		b.unknown[n]++
 	}
-	a, allKnown := b.parseNames(k, names)
-	if allKnown && len(b.masks) < 32 {
-		b.masks = append(b.masks, listMask{append([]string{}, names...), a})
-	}
-	return a
-}
-
-// sameNames compares two access lists; the strings of decoded lists are
-// interned, so equal names are usually the same pointer and cheap.
-func sameNames(a, b []string) bool {
-	if len(a) != len(b) || a == nil || b == nil {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func (b *Builder) parseNames(k policy.Kind, names []string) (uint64, bool) {
-	var a uint64
-	allKnown := true
-	for _, n := range names {
-		r, ok := b.rights[n]
-		if !ok {
-			if lr, found := policy.LookupRight(n); found {
-				r, ok = rightBit{lr.Kind, lr.Bit}, true
-			}
-		}
-		if !ok || r.kind != k {
-			b.unknown[n]++
-			allKnown = false
-			continue
-		}
-		a |= r.bit
-	}
-	return a, allKnown
 }
 
 // addExe adds exe to s.

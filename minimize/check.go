@@ -122,7 +122,7 @@ func Check(p *policy.Policy, obs []learn.Observation) *CheckResult {
 				add("scope "+r.Name, Gap{What: "scope", MissingScopes: d, Syscall: o.Syscall, Rule: -1}, o.Exe)
 			}
 		case o.Port != nil:
-			want, _ := policy.ParseNet(known(policy.KindNet, o.Access))
+			want := o.Net
 			for i, r := range p.Net {
 				if r.Port == *o.Port && r.Access&want != 0 {
 					usedNet[i] = true
@@ -133,7 +133,7 @@ func Check(p *policy.Policy, obs []learn.Observation) *CheckResult {
 			}
 		case strings.HasPrefix(o.Path, "/"):
 			pth := selfPath(path.Clean(o.Path), root, self)
-			want, _ := policy.ParseFS(known(policy.KindFS, o.Access))
+			want := o.FS
 			for _, i := range p.CoveringFS(pth) {
 				if p.FS[i].Access&want != 0 {
 					usedFS[i] = true
@@ -182,18 +182,6 @@ func selfPath(p, root, self string) string {
 		return self + p[len(root):]
 	}
 	return p
-}
-
-// known drops the names this landlearn does not know, so that one new
-// right does not hide the others.
-func known(k policy.Kind, names []string) []string {
-	out := names[:0:0]
-	for _, n := range names {
-		if r, ok := policy.LookupRight(n); ok && r.Kind == k {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // closestRule is the rule a fix for path most likely extends: the

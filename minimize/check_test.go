@@ -31,9 +31,9 @@ func TestCheckLearnedPolicy(t *testing.T) {
 		t.Fatalf("a policy does not cover its own run: %+v", cr)
 	}
 	more := append(obs,
-		learn.Observation{Seq: 100, Syscall: "openat", PID: 501, Exe: "/usr/bin/gcc", Path: "/home/dev/other/x.c", Type: "file", Access: []string{"read_file"}},
-		learn.Observation{Seq: 101, Syscall: "openat", PID: 501, Exe: "/usr/bin/gcc", Path: "/home/dev/other/x.c", Type: "file", Access: []string{"read_file"}},
-		learn.Observation{Seq: 102, Syscall: "connect", PID: 501, Exe: "/usr/bin/curl", Port: learn.PortPtr(80), Access: []string{"connect_tcp"}},
+		learn.Observation{Seq: 100, Syscall: "openat", PID: 501, Exe: "/usr/bin/gcc", Path: "/home/dev/other/x.c", Type: "file", FS: policy.FSReadFile},
+		learn.Observation{Seq: 101, Syscall: "openat", PID: 501, Exe: "/usr/bin/gcc", Path: "/home/dev/other/x.c", Type: "file", FS: policy.FSReadFile},
+		learn.Observation{Seq: 102, Syscall: "connect", PID: 501, Exe: "/usr/bin/curl", Port: learn.PortPtr(80), Net: policy.NetConnectTCP},
 		learn.Observation{Seq: 103, Syscall: "kill", PID: 501, Exe: "/usr/bin/kill", Scope: "abstract_unix_socket", Target: "@x"},
 	)
 	cr := Check(ep, more)
@@ -73,8 +73,8 @@ func TestCheckMoveGain(t *testing.T) {
 func TestCheckNamesTheLauncher(t *testing.T) {
 	p := policy.New(policy.KernelABI)
 	obs := []learn.Observation{
-		{Seq: 1, Syscall: "execve", PID: 7, Exe: "/opt/bin/landlearn", Path: "/usr/bin/cat", Type: "file", Access: []string{"execute", "read_file"}},
-		{Seq: 2, Syscall: "openat", PID: 7, Exe: "/usr/bin/cat", Path: "/etc/hostname", Type: "file", Access: []string{"read_file"}},
+		{Seq: 1, Syscall: "execve", PID: 7, Exe: "/opt/bin/landlearn", Path: "/usr/bin/cat", Type: "file", FS: policy.FSExecute | policy.FSReadFile},
+		{Seq: 2, Syscall: "openat", PID: 7, Exe: "/usr/bin/cat", Path: "/etc/hostname", Type: "file", FS: policy.FSReadFile},
 	}
 	cr := Check(p, obs)
 	var got []string

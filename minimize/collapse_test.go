@@ -70,7 +70,7 @@ func TestSensitiveWarnings(t *testing.T) {
 		{cat(create("/etc/app.conf", "write_file")), "sensitive grant: [write_file, make_reg] beneath /etc (everything in it); the run used [write_file, make_reg] on 2 paths, e.g. /etc/app.conf"},
 		{cat(openDir("/")), "sensitive grant: [read_dir] beneath / (everything in it)"},
 		{cat(create("/home/u/.bashrc.new", "write_file")), "beneath ${HOME} (everything in it)"},
-		{cat(learn.Observation{PID: 999, Path: "/proc/1234/stat", Type: learn.TypeFile, Access: []string{"read_file"}}), "beneath /proc (everything in it); the run used [read_file] on 1 path, e.g. /proc/1234/stat"},
+		{cat(learn.Observation{PID: 999, Path: "/proc/1234/stat", Type: learn.TypeFile, FS: policy.FSReadFile}), "beneath /proc (everything in it); the run used [read_file] on 1 path, e.g. /proc/1234/stat"},
 	}
 	for i, c := range cases {
 		_, rep := Minimize(c.obs, Options{Vars: vars})

@@ -98,7 +98,7 @@ func TestVariables(t *testing.T) {
 // The program's launcher (landlearn's helper) is named as landlearn, not
 // by where it is installed.
 func TestLauncherName(t *testing.T) {
-	obs := cat(learn.Observation{Syscall: "execve", PID: 5, Exe: "/opt/x/landlearn", Path: "/usr/bin/app", Type: learn.TypeFile, Access: []string{"execute", "read_file"}})
+	obs := cat(learn.Observation{Syscall: "execve", PID: 5, Exe: "/opt/x/landlearn", Path: "/usr/bin/app", Type: learn.TypeFile, FS: policy.FSExecute | policy.FSReadFile})
 	p, _ := Minimize(obs, Options{Launcher: "/opt/x/landlearn"})
 	if c := p.FS[0].Comment; c != "1 access by landlearn" {
 		t.Errorf("comment %q", c)
@@ -112,7 +112,7 @@ func TestVariableDirIsNotRandom(t *testing.T) {
 	wd := "/tmp/ci-build.Q3xZ1a"
 	obs := cat(
 		learn.Observation{Seq: 1, PID: 4321, Syscall: "openat", Path: wd, Type: learn.TypeDir,
-			Access: []string{"make_reg"}, Created: true, Dst: wd + "/out.tgz"},
+			FS: policy.FSMakeReg, Created: true, Dst: wd + "/out.tgz"},
 		pidOpen(4321, wd+"/src.txt", "read_file"),
 	)
 	p, _ := Minimize(obs, Options{Vars: policy.Vars{"PWD": wd, "TMPDIR": "/tmp"}})
@@ -128,8 +128,8 @@ func TestVariableDirIsNotRandom(t *testing.T) {
 // either landlearn is installed.
 func TestLauncherIsFirstExec(t *testing.T) {
 	obs := cat(
-		learn.Observation{Seq: 1, Syscall: "execve", PID: 5, Exe: "/home/ci/bin/ll", Path: "/usr/bin/app", Type: learn.TypeFile, Access: []string{"execute", "read_file"}},
-		learn.Observation{Seq: 2, Syscall: "execve", PID: 5, Exe: "/usr/bin/app", Path: "/usr/bin/helper", Type: learn.TypeFile, Access: []string{"execute", "read_file"}},
+		learn.Observation{Seq: 1, Syscall: "execve", PID: 5, Exe: "/home/ci/bin/ll", Path: "/usr/bin/app", Type: learn.TypeFile, FS: policy.FSExecute | policy.FSReadFile},
+		learn.Observation{Seq: 2, Syscall: "execve", PID: 5, Exe: "/usr/bin/app", Path: "/usr/bin/helper", Type: learn.TypeFile, FS: policy.FSExecute | policy.FSReadFile},
 	)
 	for _, launcher := range []string{"", "/usr/local/bin/landlearn"} {
 		p, _ := Minimize(obs, Options{Launcher: launcher, Vars: policy.Vars{"HOME": "/home/ci"}})
@@ -154,13 +154,13 @@ func TestCoveredOnlyWhereverUsed(t *testing.T) {
 	wd := "/tmp/qa/work"
 	obs := cat(
 		learn.Observation{Seq: 1, PID: 9, Syscall: "openat", Path: "/tmp", Type: learn.TypeDir,
-			Access: []string{"make_reg"}, Created: true, Dst: "/tmp/ccR4nd0m.s"},
+			FS: policy.FSMakeReg, Created: true, Dst: "/tmp/ccR4nd0m.s"},
 		learn.Observation{Seq: 1, PID: 9, Syscall: "openat", Path: "/tmp/ccR4nd0m.s", Type: learn.TypeFile,
-			Access: []string{"write_file"}, Created: true},
+			FS: policy.FSWriteFile, Created: true},
 		learn.Observation{Seq: 2, PID: 9, Syscall: "openat", Path: wd, Type: learn.TypeDir,
-			Access: []string{"make_reg"}, Created: true, Dst: wd + "/a.out"},
+			FS: policy.FSMakeReg, Created: true, Dst: wd + "/a.out"},
 		learn.Observation{Seq: 2, PID: 9, Syscall: "openat", Path: wd + "/a.out", Type: learn.TypeFile,
-			Access: []string{"write_file"}, Created: true},
+			FS: policy.FSWriteFile, Created: true},
 		pidOpen(9, "/tmp/qa/other/data.txt", "read_file"), // literal: /tmp covers it anywhere
 	)
 	p, _ := Minimize(obs, Options{Vars: policy.Vars{"PWD": wd, "TMPDIR": "/tmp"}})

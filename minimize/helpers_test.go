@@ -16,11 +16,11 @@ import (
 const testPID = 812
 
 func open(path string, rights ...string) learn.Observation {
-	return learn.Observation{Syscall: "openat", PID: testPID, Exe: "/usr/bin/app", Path: path, Type: learn.TypeFile, Access: rights}
+	return learn.Observation{Syscall: "openat", PID: testPID, Exe: "/usr/bin/app", Path: path, Type: learn.TypeFile, FS: acc(rights...)}
 }
 
 func openDir(path string) learn.Observation {
-	return learn.Observation{Syscall: "openat", PID: testPID, Exe: "/usr/bin/app", Path: path, Type: learn.TypeDir, Access: []string{"read_dir"}}
+	return learn.Observation{Syscall: "openat", PID: testPID, Exe: "/usr/bin/app", Path: path, Type: learn.TypeDir, FS: policy.FSReadDir}
 }
 
 // create is an O_CREAT open that creates path: make_reg on the parent and
@@ -31,36 +31,40 @@ func create(path string, rights ...string) []learn.Observation {
 		parent = "/"
 	}
 	return []learn.Observation{
-		{Syscall: "openat", PID: testPID, Exe: "/usr/bin/app", Path: parent, Type: learn.TypeDir, Access: []string{"make_reg"}, Created: true, Dst: path},
-		{Syscall: "openat", PID: testPID, Exe: "/usr/bin/app", Path: path, Type: learn.TypeFile, Access: rights, Created: true},
+		{Syscall: "openat", PID: testPID, Exe: "/usr/bin/app", Path: parent, Type: learn.TypeDir, FS: policy.FSMakeReg, Created: true, Dst: path},
+		{Syscall: "openat", PID: testPID, Exe: "/usr/bin/app", Path: path, Type: learn.TypeFile, FS: acc(rights...), Created: true},
 	}
 }
 
 func mkdir(path string) learn.Observation {
 	parent := path[:strings.LastIndexByte(path, '/')]
-	return learn.Observation{Syscall: "mkdir", PID: testPID, Exe: "/usr/bin/app", Path: parent, Type: learn.TypeDir, Access: []string{"make_dir"}, Created: true, Dst: path}
+	return learn.Observation{Syscall: "mkdir", PID: testPID, Exe: "/usr/bin/app", Path: parent, Type: learn.TypeDir, FS: policy.FSMakeDir, Created: true, Dst: path}
 }
 
 // rename moves a regular file src to dst, as the tracer reports it.
 func rename(src, dst string, replaces bool) []learn.Observation {
 	sp := src[:strings.LastIndexByte(src, '/')]
 	dp := dst[:strings.LastIndexByte(dst, '/')]
-	mk := []string{"make_reg"}
+	mk := policy.FSMakeReg
 	if replaces {
-		mk = append(mk, "remove_file")
+		mk |= policy.FSRemoveFile
 	}
 	if sp == dp {
 		return []learn.Observation{{Syscall: "renameat2", PID: testPID, Exe: "/usr/bin/mv", Path: sp, Type: learn.TypeDir,
-			Access: append([]string{"remove_file"}, mk...), Src: src, Dst: dst}}
+			FS: policy.FSRemoveFile | mk, Src: src, Dst: dst}}
 	}
 	return []learn.Observation{
-		{Syscall: "renameat2", PID: testPID, Exe: "/usr/bin/mv", Path: sp, Type: learn.TypeDir, Access: []string{"remove_file", "refer"}, Src: src, Dst: dst},
-		{Syscall: "renameat2", PID: testPID, Exe: "/usr/bin/mv", Path: dp, Type: learn.TypeDir, Access: append(mk, "refer"), Src: src, Dst: dst},
+		{Syscall: "renameat2", PID: testPID, Exe: "/usr/bin/mv", Path: sp, Type: learn.TypeDir, FS: policy.FSRemoveFile | policy.FSRefer, Src: src, Dst: dst},
+		{Syscall: "renameat2", PID: testPID, Exe: "/usr/bin/mv", Path: dp, Type: learn.TypeDir, FS: mk | policy.FSRefer, Src: src, Dst: dst},
 	}
 }
 
 func port(p uint16, right string) learn.Observation {
-	return learn.Observation{Syscall: "connect", PID: testPID, Exe: "/usr/bin/curl", Port: learn.PortPtr(p), Access: []string{right}}
+	net, err := policy.ParseNet([]string{right})
+	if err != nil {
+		panic(err)
+	}
+	return learn.Observation{Syscall: "connect", PID: testPID, Exe: "/usr/bin/curl", Port: learn.PortPtr(p), Net: net}
 }
 
 func cat(parts ...any) []learn.Observation {
@@ -147,16 +151,11 @@ func sound(t *testing.T, obs []learn.Observation, p *policy.Policy, vars policy.
 		}
 		switch {
 		case o.Path != "":
-			want, err := policy.ParseFS(o.Access)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m := ep.MissingFS(o.Path, want); m != 0 {
+			if m := ep.MissingFS(o.Path, o.FS); m != 0 {
 				t.Errorf("unsound: %s needs %s on %s", o.Syscall, m, o.Path)
 			}
 		case o.Port != nil:
-			want, _ := policy.ParseNet(o.Access)
-			if m := ep.MissingNet(*o.Port, want); m != 0 {
+			if m := ep.MissingNet(*o.Port, o.Net); m != 0 {
 				t.Errorf("unsound: port %d needs %v", *o.Port, m.Names())
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/policy"
 )
 
 // ReadRun streams the JSONL observations of one run (learn's `--raw`
@@ -274,7 +275,7 @@ const gcPercent = 400
 // (syscall, exe, type, right names), so a run's million lines share them.
 type decoder struct {
 	intern map[string]string
-	lists  map[string][]string
+	lists  map[string]accessList
 	names  []string // reused for access lists
 	recent [6]string
 	next   int
@@ -328,7 +329,7 @@ func (d *decoder) small(p *parser, cache *smallCache) (string, bool) {
 }
 
 func newDecoder() *decoder {
-	return &decoder{intern: map[string]string{}, lists: map[string][]string{}}
+	return &decoder{intern: map[string]string{}, lists: map[string]accessList{}}
 }
 
 // decodeChunk decodes the lines of data and appends their observations
@@ -383,15 +384,33 @@ func slowDecode(l []byte, name string, line int) (learn.Observation, error) {
 	return o, err
 }
 
-// accessList returns the decoded d.names as a slice shared by every line
-// with the same raw list: a run names a few dozen distinct lists a
-// million times. Readers of Observation.Access must not modify it.
-func (d *decoder) accessList(raw []byte) []string {
+// accessList is a decoded access list: a run names a few dozen distinct
+// lists a million times.
+type accessList struct {
+	fs      policy.FSAccess
+	net     policy.NetAccess
+	unknown []string
+}
+
+// accessList returns the rights of d.names, remembered for every line
+// with the same raw list. Readers of Observation.Unknown must not modify
+// it.
+func (d *decoder) accessList(raw []byte) accessList {
 	if l, ok := d.lists[string(raw)]; ok {
 		return l
 	}
-	l := make([]string, len(d.names)) // [] is empty, not nil, as for encoding/json
-	copy(l, d.names)
+	var l accessList
+	for _, n := range d.names {
+		r, ok := policy.LookupRight(n)
+		switch {
+		case ok && r.Kind == policy.KindFS:
+			l.fs |= policy.FSAccess(r.Bit)
+		case ok && r.Kind == policy.KindNet:
+			l.net |= policy.NetAccess(r.Bit)
+		default:
+			l.unknown = append(l.unknown, n)
+		}
+	}
 	if len(d.lists) < 4096 {
 		d.lists[string(raw)] = l
 	}
@@ -603,7 +622,7 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 			if end := bytes.IndexByte(p.b[start:], ']'); end >= 0 {
 				raw := p.b[start : start+end+1]
 				if l, ok := d.lists[string(raw)]; ok {
-					o.Access = l
+					o.FS, o.Net, o.Unknown = l.fs, l.net, l.unknown
 					p.i = start + end + 1
 					break
 				}
@@ -626,7 +645,8 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 					}
 				}
 			}
-			o.Access = d.accessList(p.b[start:p.i])
+			l := d.accessList(p.b[start:p.i])
+			o.FS, o.Net, o.Unknown = l.fs, l.net, l.unknown
 		case keyTarget:
 			switch c := p.peek(); {
 			case c == '"':

@@ -50,7 +50,7 @@ func TestReplacedFileLifts(t *testing.T) {
 
 // The audit backend says created of the path itself, without dst.
 func TestCreatedPathWithoutDst(t *testing.T) {
-	obs := cat(learn.Observation{Syscall: "openat", PID: testPID, Path: "/w/x", Type: learn.TypeDir, Access: []string{"make_reg"}, Created: true})
+	obs := cat(learn.Observation{Syscall: "openat", PID: testPID, Path: "/w/x", Type: learn.TypeDir, FS: policy.FSMakeReg, Created: true})
 	p, _ := Minimize(obs, Options{})
 	wantGrants(t, p, map[string]policy.FSAccess{"/w": acc("make_reg")})
 }
@@ -59,7 +59,7 @@ func TestCreatedPathWithoutDst(t *testing.T) {
 func TestDeletedFileLifts(t *testing.T) {
 	obs := cat(
 		open("/w/lock", "read_file"),
-		learn.Observation{Syscall: "unlinkat", PID: testPID, Exe: "/usr/bin/rm", Path: "/w", Type: learn.TypeDir, Access: []string{"remove_file"}, Deleted: true, Src: "/w/lock"},
+		learn.Observation{Syscall: "unlinkat", PID: testPID, Exe: "/usr/bin/rm", Path: "/w", Type: learn.TypeDir, FS: policy.FSRemoveFile, Deleted: true, Src: "/w/lock"},
 		open("/w/stays", "read_file"),
 	)
 	p, _ := Minimize(obs, Options{})
@@ -74,7 +74,7 @@ func TestDeletedFileLifts(t *testing.T) {
 // Rule 4: a dir-only right never lands on a file rule, file rights on a
 // file stay on the file.
 func TestRightsStayOnTheirKind(t *testing.T) {
-	obs := cat(open("/w/f", "read_file", "write_file"), learn.Observation{Syscall: "mknodat", PID: testPID, Path: "/w/d", Type: learn.TypeDir, Access: []string{"make_fifo"}, Dst: "/w/d/p"})
+	obs := cat(open("/w/f", "read_file", "write_file"), learn.Observation{Syscall: "mknodat", PID: testPID, Path: "/w/d", Type: learn.TypeDir, FS: policy.FSMakeFifo, Dst: "/w/d/p"})
 	p, _ := Minimize(obs, Options{})
 	for _, r := range p.FS {
 		if r.Path == "/w/f" && r.Access&policy.DirOnlyRights() != 0 {
@@ -86,7 +86,7 @@ func TestRightsStayOnTheirKind(t *testing.T) {
 
 // O_TMPFILE asks write_file on the directory: Landlock cannot be narrower.
 func TestTmpfileOnDirectorySaysSo(t *testing.T) {
-	obs := cat(learn.Observation{Syscall: "openat", PID: testPID, Path: "/w/tmp", Type: learn.TypeDir, Access: []string{"write_file", "read_file"}})
+	obs := cat(learn.Observation{Syscall: "openat", PID: testPID, Path: "/w/tmp", Type: learn.TypeDir, FS: policy.FSWriteFile | policy.FSReadFile})
 	p, _ := Minimize(obs, Options{})
 	wantGrants(t, p, map[string]policy.FSAccess{"/w/tmp": acc("write_file", "read_file")})
 	if !strings.Contains(p.FS[0].Comment, "Landlock cannot be narrower") {

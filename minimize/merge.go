@@ -4,7 +4,7 @@ package minimize
 // run, to be merged back into b.
 func (b *Builder) fork() *Builder {
 	w := newBuilder(b.o)
-	w.rights, w.anchors = b.rights, b.anchors
+	w.anchors = b.anchors
 	w.runRoot, w.runs = b.runRoot, b.runs
 	w.runStarted = true
 	return w

@@ -12,7 +12,7 @@ import (
 func TestExactRulesOnFiles(t *testing.T) {
 	obs := cat(
 		open("/usr/lib/libc.so.6", "read_file"),
-		learn.Observation{Syscall: "execve", PID: testPID, Exe: "/usr/bin/app", Path: "/usr/bin/app", Type: learn.TypeFile, Access: []string{"execute", "read_file"}},
+		learn.Observation{Syscall: "execve", PID: testPID, Exe: "/usr/bin/app", Path: "/usr/bin/app", Type: learn.TypeFile, FS: policy.FSExecute | policy.FSReadFile},
 		openDir("/usr/share/app"),
 		open("/w/data.txt", "write_file", "truncate"),
 		open("/dev/null", "read_file", "write_file"),
@@ -82,7 +82,7 @@ func TestNetAndScopes(t *testing.T) {
 	obs := cat(
 		port(443, "connect_tcp"),
 		port(443, "connect_tcp"),
-		learn.Observation{Syscall: "bind", PID: testPID, Exe: "/usr/bin/srv", Port: learn.PortPtr(0), Access: []string{"bind_tcp"}},
+		learn.Observation{Syscall: "bind", PID: testPID, Exe: "/usr/bin/srv", Port: learn.PortPtr(0), Net: policy.NetBindTCP},
 		learn.Observation{Syscall: "kill", PID: testPID, Exe: "/usr/bin/dash", Scope: "signal", Target: float64(1)},
 		learn.Observation{Syscall: "io_uring_setup", PID: testPID, Exe: "/usr/bin/app", Warning: "io_uring: accesses through it are not traced"},
 	)
@@ -103,12 +103,20 @@ func TestNetAndScopes(t *testing.T) {
 }
 
 func TestUnknownRightsAndRelativePathsWarn(t *testing.T) {
-	obs := cat(open("/w/f", "read_file", "frobnicate"), open("rel/f", "read_file"))
+	unknown := open("/w/f", "read_file")
+	unknown.Unknown = []string{"frobnicate"}
+	netOnPath := open("/w/g", "read_file")
+	netOnPath.Net = policy.NetBindTCP
+	fsOnPort := port(443, "connect_tcp")
+	fsOnPort.FS = policy.FSExecute
+	obs := cat(unknown, netOnPath, fsOnPort, open("rel/f", "read_file"))
 	p, rep := Minimize(obs, Options{})
-	wantGrants(t, p, map[string]policy.FSAccess{"/w/f": acc("read_file")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/w/f": acc("read_file"), "/w/g": acc("read_file")})
 	w := strings.Join(rep.Warnings, "\n")
-	if !strings.Contains(w, `"frobnicate"`) || !strings.Contains(w, "relative path") {
-		t.Errorf("warnings %q", rep.Warnings)
+	for _, want := range []string{`"frobnicate" (1 time)`, `"bind_tcp" (1 time)`, `"execute" (1 time)`, "relative path"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warnings %q, want %s", rep.Warnings, want)
+		}
 	}
 }
 

@@ -63,8 +63,8 @@ func TestCrossDirectoryRenameWithoutGain(t *testing.T) {
 // cascade, so it runs to a fixed point.
 func TestDirectoryMoveAndCascade(t *testing.T) {
 	obs := cat(
-		learn.Observation{Syscall: "renameat2", PID: testPID, Path: "/a", Type: learn.TypeDir, Access: []string{"remove_dir", "refer"}, Src: "/a/d", Dst: "/b/d"},
-		learn.Observation{Syscall: "renameat2", PID: testPID, Path: "/b", Type: learn.TypeDir, Access: []string{"make_dir", "refer"}, Src: "/a/d", Dst: "/b/d"},
+		learn.Observation{Syscall: "renameat2", PID: testPID, Path: "/a", Type: learn.TypeDir, FS: policy.FSRemoveDir | policy.FSRefer, Src: "/a/d", Dst: "/b/d"},
+		learn.Observation{Syscall: "renameat2", PID: testPID, Path: "/b", Type: learn.TypeDir, FS: policy.FSMakeDir | policy.FSRefer, Src: "/a/d", Dst: "/b/d"},
 		create("/b/new", "write_file"),
 		rename("/c/f", "/a/f", false),
 	)
@@ -83,8 +83,8 @@ func TestDirectoryMoveAndCascade(t *testing.T) {
 func TestLinkKeepsSource(t *testing.T) {
 	obs := cat(
 		open("/w/a/f", "read_file", "write_file"),
-		learn.Observation{Syscall: "linkat", PID: testPID, Path: "/w/a", Type: learn.TypeDir, Access: []string{"refer"}, Src: "/w/a/f", Dst: "/w/b/f"},
-		learn.Observation{Syscall: "linkat", PID: testPID, Path: "/w/b", Type: learn.TypeDir, Access: []string{"make_reg", "refer"}, Src: "/w/a/f", Dst: "/w/b/f"},
+		learn.Observation{Syscall: "linkat", PID: testPID, Path: "/w/a", Type: learn.TypeDir, FS: policy.FSRefer, Src: "/w/a/f", Dst: "/w/b/f"},
+		learn.Observation{Syscall: "linkat", PID: testPID, Path: "/w/b", Type: learn.TypeDir, FS: policy.FSMakeReg | policy.FSRefer, Src: "/w/a/f", Dst: "/w/b/f"},
 	)
 	p, rep := Minimize(obs, Options{})
 	wantGrants(t, p, map[string]policy.FSAccess{
@@ -100,8 +100,8 @@ func TestLinkKeepsSource(t *testing.T) {
 // RENAME_EXCHANGE moves both entries: each must gain nothing.
 func TestExchangeChecksBothWays(t *testing.T) {
 	obs := cat(
-		learn.Observation{Syscall: "renameat2", PID: testPID, Path: "/a", Type: learn.TypeDir, Access: []string{"remove_file", "make_reg", "refer"}, Src: "/a/x", Dst: "/b/y"},
-		learn.Observation{Syscall: "renameat2", PID: testPID, Path: "/b", Type: learn.TypeDir, Access: []string{"remove_file", "make_reg", "refer"}, Src: "/a/x", Dst: "/b/y"},
+		learn.Observation{Syscall: "renameat2", PID: testPID, Path: "/a", Type: learn.TypeDir, FS: policy.FSRemoveFile | policy.FSMakeReg | policy.FSRefer, Src: "/a/x", Dst: "/b/y"},
+		learn.Observation{Syscall: "renameat2", PID: testPID, Path: "/b", Type: learn.TypeDir, FS: policy.FSRemoveFile | policy.FSMakeReg | policy.FSRefer, Src: "/a/x", Dst: "/b/y"},
 		open("/a/readme", "read_file"),
 		create("/b/new", "write_file"),
 		open("/a/z", "execute"),

@@ -20,7 +20,7 @@ func TestGeneralizeAgainForAnotherPid(t *testing.T) {
 	// pid 4321 makes its lock: /tmp stands for it; pid 999 makes one that
 	// holds another's pid: that file is created during the run.
 	mkMine := learn.Observation{Syscall: "openat", PID: 4321, Exe: "/usr/bin/app", Path: "/tmp", Type: learn.TypeDir,
-		Access: []string{"make_reg"}, Created: true, Dst: lock}
+		FS: policy.FSMakeReg, Created: true, Dst: lock}
 	mkOther := mkMine
 	mkOther.PID = 999
 	want := map[string]policy.FSAccess{

@@ -17,6 +17,7 @@ import (
 
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/trace"
+	"github.com/landlearn/landlearn/policy"
 )
 
 // The learn tests run the real binary on the real kernel: the tracer
@@ -60,7 +61,7 @@ func rightsOn(obs []learn.Observation, path string) []string {
 	var out []string
 	for _, o := range obs {
 		if o.Path == path {
-			for _, a := range o.Access {
+			for _, a := range o.AccessNames() {
 				if !slices.Contains(out, a) {
 					out = append(out, a)
 				}
@@ -78,7 +79,7 @@ func hasRights(obs []learn.Observation, path string, rights ...string) bool {
 		}
 		ok := true
 		for _, r := range rights {
-			ok = ok && slices.Contains(o.Access, r)
+			ok = ok && slices.Contains(o.AccessNames(), r)
 		}
 		if ok {
 			return true
@@ -227,7 +228,7 @@ func TestLearnBindAndSignal(t *testing.T) {
 	obs := readObservations(t, filepath.Join(w, "r.jsonl"))
 	bind, signal := false, false
 	for _, o := range obs {
-		bind = bind || o.Port != nil && *o.Port == 18090 && slices.Contains(o.Access, "bind_tcp")
+		bind = bind || o.Port != nil && *o.Port == 18090 && o.Net.Has(policy.NetBindTCP)
 		signal = signal || o.Scope == "signal"
 	}
 	if !bind {

@@ -16,6 +16,7 @@ import (
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/learn/audit/workdir"
 	"github.com/landlearn/landlearn/learn/trace"
+	"github.com/landlearn/landlearn/policy"
 )
 
 // TestMain lets the test binary play landlearn's re-executed helpers, as
@@ -150,7 +151,7 @@ func TestLearnAuditFromSnapshot(t *testing.T) {
 		t.Fatalf("status %d, err %v", status, err)
 	}
 	for _, o := range obs {
-		if slices.Contains(o.Access, "truncate") {
+		if o.FS.Has(policy.FSTruncate) {
 			t.Errorf("round 1 did not start from the snapshot: %+v", o)
 		}
 	}

@@ -127,7 +127,7 @@ func (m *mapper) obs() learn.Observation {
 // fsObs is an observation of fs rights on path.
 func (m *mapper) fsObs(path, typ string, a policy.FSAccess) learn.Observation {
 	o := m.obs()
-	o.Path, o.Type, o.Access = path, typ, a.Names()
+	o.Path, o.Type, o.FS = path, typ, a
 	return o
 }
 
@@ -202,7 +202,7 @@ func (o *outcome) Finish(r *Result) []learn.Observation {
 			a &^= rTruncate
 		}
 		fo := o.obs[0]
-		fo.Warning, fo.Path, fo.Type, fo.Access = "", r.FDPath, typeName(st.Mode), a.Names()
+		fo.Warning, fo.Path, fo.Type, fo.FS = "", r.FDPath, typeName(st.Mode), a
 		return []learn.Observation{fo}
 	}
 	if o.fdObs > 0 && strings.HasPrefix(r.FDPath, "/") && !strings.HasPrefix(r.FDPath, "/memfd:") {
@@ -232,26 +232,6 @@ const (
 	rTruncate   = policy.FSTruncate
 	rIoctlDev   = policy.FSIoctlDev
 )
-
-// makeRight is the make_* right that creating an inode of this mode
-// needs (security/landlock/fs.c, get_mode_access).
-func makeRight(mode uint32) policy.FSAccess {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		return rMakeDir
-	case unix.S_IFLNK:
-		return rMakeSym
-	case unix.S_IFCHR:
-		return rMakeChar
-	case unix.S_IFBLK:
-		return rMakeBlock
-	case unix.S_IFIFO:
-		return rMakeFifo
-	case unix.S_IFSOCK:
-		return rMakeSock
-	}
-	return rMakeReg
-}
 
 // removeRight is the remove right of an entry of this mode: remove_dir
 // for directories, remove_file for anything else.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/policy"
 	"golang.org/x/sys/unix"
 )
@@ -69,9 +70,9 @@ func prepMknod(m *mapper) *outcome {
 		if cr := m.creds(); cr.known && cr.uid != 0 {
 			return nil // EPERM
 		}
-		a = makeRight(mode)
+		a = learn.MakeRight(typeName(mode))
 	case unix.S_IFIFO, unix.S_IFSOCK:
-		a = makeRight(mode)
+		a = learn.MakeRight(typeName(mode))
 	default:
 		return nil // EINVAL
 	}
@@ -197,7 +198,7 @@ func prepLink(m *mapper) *outcome {
 		return nil
 	}
 	dst := m.resolve(m.dirfd(m.e.args.dirfd2), np, false)
-	out := m.created(dst, makeRight(src.st.Mode))
+	out := m.created(dst, learn.MakeRight(typeName(src.st.Mode)))
 	if out == nil || mountID(src.parent) != mountID(dst.parent) {
 		return nil // EEXIST, EXDEV...
 	}
@@ -206,7 +207,7 @@ func prepLink(m *mapper) *outcome {
 	if src.parent == dst.parent {
 		return out
 	}
-	mk.Access = (makeRight(src.st.Mode) | rRefer).Names()
+	mk.FS = learn.MakeRight(typeName(src.st.Mode)) | rRefer
 	ref := m.fsObs(src.parent, typeName(unix.S_IFDIR), rRefer)
 	ref.Src, ref.Dst = src.path, dst.path
 	out.obs = []obsT{ref, *mk}
@@ -294,11 +295,11 @@ func prepRename(m *mapper) *outcome {
 
 	// security/landlock/fs.c, current_check_refer_path.
 	srcSide := removeRight(src.st.Mode)
-	dstSide := makeRight(src.st.Mode)
+	dstSide := learn.MakeRight(typeName(src.st.Mode))
 	if dst.exists {
 		dstSide |= removeRight(dst.st.Mode)
 		if exchange {
-			srcSide |= makeRight(dst.st.Mode)
+			srcSide |= learn.MakeRight(typeName(dst.st.Mode))
 		}
 	}
 	line := func(dir string, a policy.FSAccess) obsT {

@@ -60,10 +60,9 @@ func domainFor(obs []learn.Observation) (grants []grant, scoped policy.ScopeSet)
 			s, _ := policy.ParseScopes([]string{o.Scope})
 			scoped &^= s
 		case o.Port != nil:
-			a, _ := policy.ParseNet(o.Access)
-			grants = append(grants, grant{port: o.Port, net: a})
+			grants = append(grants, grant{port: o.Port, net: o.Net})
 		case o.Path != "":
-			a, _ := policy.ParseFS(o.Access)
+			a := o.FS
 			p := o.Path
 			if o.Created && o.Type != learn.TypeDir {
 				p = filepath.Dir(p)

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/policy"
 	"golang.org/x/sys/unix"
 )
 
@@ -148,11 +149,10 @@ func (m *mapper) sockaddrOp(fd int, addr uint64, n int, bind bool) *outcome {
 	}
 	o := m.obs()
 	o.Port = learn.PortPtr(port)
-	right := "bind_tcp"
+	o.Net = policy.NetBindTCP
 	if !bind {
-		right = "connect_tcp"
+		o.Net = policy.NetConnectTCP
 	}
-	o.Access = []string{right}
 	if bind {
 		return m.succeed(o)
 	}

@@ -2,7 +2,6 @@ package trace
 
 import (
 	"encoding/binary"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -176,7 +175,7 @@ func openFailed(e unix.Errno, obs []obsT) []obsT {
 		return nil
 	}
 	o := obs[0]
-	o.Access = slices.DeleteFunc(slices.Clone(o.Access), func(a string) bool { return a == "truncate" })
+	o.FS &^= rTruncate
 	return []obsT{o}
 }
 

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -156,7 +157,9 @@ func appendDedupeKey(b []byte, c *Call, obs []learn.Observation) []byte {
 		b = append(b, o.Path...)
 		b = append(b, 0)
 		b = append(b, o.Type...)
-		for _, a := range o.Access {
+		b = binary.LittleEndian.AppendUint64(b, uint64(o.FS))
+		b = binary.LittleEndian.AppendUint64(b, uint64(o.Net))
+		for _, a := range o.Unknown {
 			b = append(b, 0)
 			b = append(b, a...)
 		}
@@ -185,7 +188,7 @@ func appendDedupeKey(b []byte, c *Call, obs []learn.Observation) []byte {
 // without its privileges: the tree runs with no_new_privs (as it will
 // under Landlock), so what was learned is what the unprivileged run did.
 func (s *session) checkSetuid(o learn.Observation) {
-	if o.Path == "" || o.Type != learn.TypeFile || !hasAccess(o.Access, "execute") {
+	if o.Path == "" || o.Type != learn.TypeFile || !o.FS.Has(rExecute) {
 		return
 	}
 	s.mu.Lock()
@@ -200,15 +203,6 @@ func (s *session) checkSetuid(o learn.Observation) {
 		return
 	}
 	s.warnOnce("setuid", "%s is set-user-ID or set-group-ID: it ran without that privilege (no_new_privs is set, as under Landlock), so the policy covers what it did unprivileged", o.Path)
-}
-
-func hasAccess(access []string, name string) bool {
-	for _, a := range access {
-		if a == name {
-			return true
-		}
-	}
-	return false
 }
 
 // archOf maps seccomp_data.arch to the Arch of the mapping.

@@ -3,18 +3,18 @@ package trace_test
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/trace"
+	"github.com/landlearn/landlearn/policy"
 )
 
 // printer prints the observations about one path.
 type printer struct{ path string }
 
 func (p printer) Record(o learn.Observation) error {
-	if o.Path == p.path && slices.Contains(o.Access, "read_file") {
-		fmt.Println(o.Syscall, o.Path, o.Access)
+	if o.Path == p.path && o.FS.Has(policy.FSReadFile) {
+		fmt.Println(o.Syscall, o.Path, o.FS)
 	}
 	return nil
 }

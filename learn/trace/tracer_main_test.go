@@ -73,7 +73,7 @@ func (r *memRecorder) has(syscall, path string) bool {
 func (r *memRecorder) dump() string {
 	var b strings.Builder
 	for _, o := range r.all() {
-		fmt.Fprintf(&b, "%d %s pid=%d %s %v %s\n", o.Seq, o.Syscall, o.PID, o.Path, o.Access, o.Warning)
+		fmt.Fprintf(&b, "%d %s pid=%d %s %v %s\n", o.Seq, o.Syscall, o.PID, o.Path, o.AccessNames(), o.Warning)
 	}
 	return b.String()
 }

@@ -45,14 +45,14 @@ func testPrepare(c *Call, t Tracee) Pending {
 	var dirfd int
 	var addr uint64
 	name := ""
-	access := "read_file"
+	access := rReadFile
 	switch {
 	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_OPEN, c.Arch == ArchI386 && c.Nr == 5:
 		dirfd, addr, name = unix.AT_FDCWD, c.Args[0], "open"
 	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_OPENAT, c.Arch == ArchI386 && c.Nr == 295:
 		dirfd, addr, name = int(int32(c.Args[0])), c.Args[1], "openat"
 	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_EXECVE, c.Arch == ArchI386 && c.Nr == 11:
-		dirfd, addr, name, access = unix.AT_FDCWD, c.Args[0], "execve", "execute"
+		dirfd, addr, name, access = unix.AT_FDCWD, c.Args[0], "execve", rExecute
 	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_IOCTL, c.Arch == ArchI386 && c.Nr == 54:
 		return testPending{{Seq: c.Seq, Syscall: "ioctl", PID: c.PID, Warning: "ioctl"}}
 	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_FCNTL, c.Arch == ArchI386 && (c.Nr == 55 || c.Nr == 221):
@@ -71,5 +71,5 @@ func testPrepare(c *Call, t Tracee) Pending {
 		}
 		p = filepath.Join(d, p)
 	}
-	return testPending{{Seq: c.Seq, Syscall: name, PID: c.PID, Exe: t.Exe(), Path: p, Type: "file", Access: []string{access}}}
+	return testPending{{Seq: c.Seq, Syscall: name, PID: c.PID, Exe: t.Exe(), Path: p, Type: "file", FS: access}}
 }

@@ -28,13 +28,13 @@ func observations(d audit.Denial) []learn.Observation {
 			o.Path, o.Deleted = p, true
 		}
 		o.Type = objectType(o.Path, fsr)
-		o.Access = fsr.Names()
+		o.FS = fsr
 		out = append(out, o)
 	}
 	if netr != 0 && d.Port >= 0 && d.Port <= 0xffff {
 		o := base
 		o.Port = learn.PortPtr(uint16(d.Port))
-		o.Access = netr.Names()
+		o.Net = netr
 		out = append(out, o)
 	}
 	for _, s := range scopes.Names() {

@@ -203,7 +203,7 @@ func (r Rounds) Run(ctx context.Context, l *live.Listener, seed []learn.Observat
 			res.MovingPorts = append(moving, ports...)
 			kept := res.Observations[:len(seed):len(seed)] // seed is never written
 			for _, o := range res.Observations[len(seed):] {
-				if o.Port == nil || !slices.Contains(moving, *o.Port) || !slices.Equal(o.Access, []string{"connect_tcp"}) {
+				if o.Port == nil || !slices.Contains(moving, *o.Port) || o.Net != policy.NetConnectTCP {
 					kept = append(kept, o)
 				}
 			}
@@ -232,7 +232,7 @@ const movingRounds = 3
 func ephemeralConnects(obs []learn.Observation) []uint16 {
 	var ports []uint16
 	for _, o := range obs {
-		if o.Port == nil || !slices.Equal(o.Access, []string{"connect_tcp"}) || !learn.EphemeralPort(*o.Port) {
+		if o.Port == nil || o.Net != policy.NetConnectTCP || !learn.EphemeralPort(*o.Port) {
 			return nil
 		}
 		ports = append(ports, *o.Port)
@@ -276,7 +276,7 @@ func (r Rounds) mark(obs []learn.Observation, snap *workdir.Snapshot) []learn.Ob
 			}
 			out = append(out, learn.Observation{
 				Seq: o.Seq, Syscall: o.Syscall, PID: o.PID, Exe: o.Exe,
-				Path: filepath.Dir(top), Type: learn.TypeDir, Access: []string{makeRight(typ)},
+				Path: filepath.Dir(top), Type: learn.TypeDir, FS: learn.MakeRight(typ),
 				Created: true, Dst: top,
 			})
 			o.Created = true
@@ -284,25 +284,6 @@ func (r Rounds) mark(obs []learn.Observation, snap *workdir.Snapshot) []learn.Ob
 		out = append(out, o)
 	}
 	return out
-}
-
-// makeRight is the right that creates an entry of type typ.
-func makeRight(typ string) string {
-	switch typ {
-	case learn.TypeDir:
-		return "make_dir"
-	case learn.TypeSymlink:
-		return "make_sym"
-	case learn.TypeChar:
-		return "make_char"
-	case learn.TypeBlock:
-		return "make_block"
-	case learn.TypeFifo:
-		return "make_fifo"
-	case learn.TypeSock:
-		return "make_sock"
-	}
-	return "make_reg"
 }
 
 // observationKeys are what an observation grants, one key per right.
@@ -319,7 +300,7 @@ func observationKeys(o learn.Observation) []string {
 		return []string{"warning " + o.Warning}
 	}
 	var keys []string
-	for _, a := range o.Access {
+	for _, a := range o.AccessNames() {
 		keys = append(keys, obj+" "+a)
 	}
 	return keys
@@ -343,13 +324,13 @@ func describeObservations(obs []learn.Observation) string {
 		}
 		switch {
 		case o.Path != "":
-			s := strings.Join(o.Access, ",") + " on " + o.Path
+			s := strings.Join(o.AccessNames(), ",") + " on " + o.Path
 			if o.Created {
 				s += " (created during the run)"
 			}
 			parts = append(parts, s)
 		case o.Port != nil:
-			parts = append(parts, strings.Join(o.Access, ",")+" on port "+strconv.Itoa(int(*o.Port)))
+			parts = append(parts, strings.Join(o.AccessNames(), ",")+" on port "+strconv.Itoa(int(*o.Port)))
 		case o.Scope != "":
 			parts = append(parts, "scope "+o.Scope+" off")
 		case o.Warning != "":

@@ -10,6 +10,7 @@ import (
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/audit/workdir"
+	"github.com/landlearn/landlearn/policy"
 )
 
 func TestDenialObservations(t *testing.T) {
@@ -34,10 +35,10 @@ func TestDenialObservations(t *testing.T) {
 	if len(got) != 5 {
 		t.Fatalf("got %d observations: %+v", len(got), got)
 	}
-	if o := got[0]; o.Path != dir || o.Type != learn.TypeDir || !slices.Equal(o.Access, []string{"make_reg", "refer"}) || o.Seq != 9 || o.PID != 7 || o.Syscall != "openat" {
+	if o := got[0]; o.Path != dir || o.Type != learn.TypeDir || o.FS != policy.FSMakeReg|policy.FSRefer || o.Seq != 9 || o.PID != 7 || o.Syscall != "openat" {
 		t.Errorf("fs: %+v", o)
 	}
-	if o := got[1]; o.Port == nil || *o.Port != 443 || !slices.Equal(o.Access, []string{"connect_tcp"}) {
+	if o := got[1]; o.Port == nil || *o.Port != 443 || o.Net != policy.NetConnectTCP {
 		t.Errorf("net: %+v", o)
 	}
 	if o := got[2]; o.Scope != "signal" || o.Target != 1 {
@@ -65,14 +66,14 @@ func TestMarkCreated(t *testing.T) {
 		t.Fatal(err)
 	}
 	obs := Rounds{}.mark([]learn.Observation{
-		{Seq: 3, Path: x, Type: learn.TypeDir, Access: []string{"make_reg"}},
-		{Seq: 4, Path: filepath.Join(dir, "f"), Type: learn.TypeFile, Access: []string{"read_file"}},
+		{Seq: 3, Path: x, Type: learn.TypeDir, FS: policy.FSMakeReg},
+		{Seq: 4, Path: filepath.Join(dir, "f"), Type: learn.TypeFile, FS: policy.FSReadFile},
 	}, s)
 	if len(obs) != 3 {
 		t.Fatalf("got %+v", obs)
 	}
 	implied := obs[0]
-	if implied.Path != dir || !slices.Equal(implied.Access, []string{"make_dir"}) || implied.Dst != x || !implied.Created {
+	if implied.Path != dir || implied.FS != policy.FSMakeDir || implied.Dst != x || !implied.Created {
 		t.Errorf("implied creation: %+v", implied)
 	}
 	if !obs[1].Created || obs[2].Created {
@@ -81,12 +82,12 @@ func TestMarkCreated(t *testing.T) {
 }
 
 func TestObservationKeys(t *testing.T) {
-	o := learn.Observation{Path: "/a", Access: []string{"read_file", "write_file"}}
+	o := learn.Observation{Path: "/a", FS: policy.FSReadFile | policy.FSWriteFile}
 	known := map[string]bool{"path /a read_file": true}
 	if got := newKeys(o, known); !slices.Equal(got, []string{"path /a write_file"}) {
 		t.Errorf("newKeys = %v", got)
 	}
-	p := learn.Observation{Port: learn.PortPtr(0), Access: []string{"bind_tcp"}}
+	p := learn.Observation{Port: learn.PortPtr(0), Net: policy.NetBindTCP}
 	if got := observationKeys(p); !slices.Equal(got, []string{"port 0 bind_tcp"}) {
 		t.Errorf("port keys = %v", got)
 	}
