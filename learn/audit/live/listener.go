@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 
 	libaudit "github.com/elastic/go-libaudit/v2"
 	"golang.org/x/sys/unix"
@@ -27,22 +25,19 @@ const typeUser = 1005
 const receiveBuffer = 8 << 20
 
 // Listener reads the kernel's audit records live from the netlink
-// multicast group (AUDIT_NLGRP_READLOG, CAP_AUDIT_READ) with go-libaudit's
-// multicast client. Unlike the unicast reader, it never takes the audit
-// PID: a running auditd keeps receiving everything, and several landlearn
-// processes can listen at once. A second, unicast client reads the status
-// (the lost counter) and sends the fences; it never calls SetPID.
+// multicast group (AUDIT_NLGRP_READLOG, CAP_AUDIT_READ), on a socket of
+// its own. Unlike a unicast reader, it never takes the audit PID: a
+// running auditd keeps receiving everything, and several landlearn
+// processes can listen at once. A second, unicast socket reads the status
+// (the lost counter) and sends the fences.
 //
 // A Listener keeps only what landlearn needs (Landlock records, the
 // SYSCALL records of their events, its own fences) and tracks every
 // serial it sees, so that a gap (a record the kernel dropped) is noticed.
 type Listener struct {
-	mc    *libaudit.AuditClient
-	ctlMu sync.Mutex
-	ctl   *libaudit.AuditClient
-	fd    int
-	wake  [2]int // a pipe: writing to it stops the receive loop
-	done  chan struct{}
+	rd   *netlink.Reader
+	ctl  *netlink.Control
+	done chan struct{} // closed when the receive loop ends
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced at every delivery
@@ -55,97 +50,45 @@ type Listener struct {
 // multicast group and CAP_AUDIT_CONTROL (or CAP_AUDIT_WRITE) for the
 // status and the fences: run landlearn as root. Close it when done.
 func Listen() (*Listener, error) {
-	mc, err := libaudit.NewMulticastAuditClient(nil)
+	rd, err := netlink.OpenReader(receiveBuffer)
 	if err != nil {
-		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-			return nil, fmt.Errorf("%w: open the audit multicast group: %v: it needs CAP_AUDIT_READ (run as root)", audit.ErrNoAudit, err)
-		}
-		return nil, fmt.Errorf("open the audit multicast group: %w", netlink.ExplainOpen(err))
-	}
-	fd, err := netlinkFD(mc)
-	if err != nil {
-		mc.Close()
 		return nil, err
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, receiveBuffer); err != nil {
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, receiveBuffer)
-	}
-	ctl, err := libaudit.NewAuditClient(nil)
+	ctl, err := netlink.Dial()
 	if err != nil {
-		mc.Close()
-		return nil, fmt.Errorf("open the audit control socket: %w", netlink.ExplainOpen(err))
+		rd.Close()
+		return nil, err
 	}
-	l := &Listener{mc: mc, ctl: ctl, fd: fd, done: make(chan struct{}), changed: make(chan struct{})}
-	if err := unix.Pipe2(l.wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		mc.Close()
-		ctl.Close()
-		return nil, fmt.Errorf("pipe: %w", err)
-	}
+	l := &Listener{rd: rd, ctl: ctl, done: make(chan struct{}), changed: make(chan struct{})}
 	go l.receive()
 	return l, nil
 }
 
-// netlinkFD returns the multicast socket's descriptor. go-libaudit keeps
-// it unexported, and its blocking Receive cannot be interrupted (close(2)
-// does not wake a recvfrom(2) on a netlink socket, which has no
-// shutdown(2)): the descriptor is needed to poll(2) it together with a
-// wake-up pipe, and to enlarge its receive buffer. The go.mod pins
-// go-libaudit v2.6.2, whose NetlinkClient has `fd int`; a test checks it.
-func netlinkFD(c *libaudit.AuditClient) (int, error) {
-	nc, ok := c.Netlink.(*libaudit.NetlinkClient)
-	if ok && nc != nil {
-		v := reflect.ValueOf(nc).Elem().FieldByName("fd")
-		if v.IsValid() && v.Kind() == reflect.Int {
-			return int(v.Int()), nil
-		}
-	}
-	return -1, errors.New("go-libaudit's NetlinkClient has no fd field any more: update learn/audit.netlinkFD")
-}
-
 // Close stops the receive loop and closes both sockets.
 func (l *Listener) Close() error {
-	unix.Write(l.wake[1], []byte{0})
+	err := l.rd.Close()
 	<-l.done
-	unix.Close(l.wake[0])
-	unix.Close(l.wake[1])
-	l.ctlMu.Lock()
-	defer l.ctlMu.Unlock()
-	return errors.Join(l.mc.Close(), l.ctl.Close())
+	return errors.Join(err, l.ctl.Close())
 }
 
 // receive is the loop that reads the multicast socket until Close.
 func (l *Listener) receive() {
 	defer close(l.done)
-	fds := []unix.PollFd{{Fd: int32(l.fd), Events: unix.POLLIN}, {Fd: int32(l.wake[0]), Events: unix.POLLIN}}
 	for {
-		_, err := unix.Poll(fds, -1)
-		if err != nil && !errors.Is(err, unix.EINTR) {
-			l.fail(fmt.Errorf("poll the audit socket: %w", err))
+		typ, msg, err := l.rd.Next()
+		switch {
+		case errors.Is(err, netlink.ErrClosed):
+			return
+		case errors.Is(err, unix.ENOBUFS):
+			l.mu.Lock()
+			l.overrun++
+			l.mu.Unlock()
+			continue
+		case err != nil:
+			l.fail(fmt.Errorf("read the audit socket: %w", err))
 			return
 		}
-		if fds[1].Revents != 0 {
-			return
-		}
-		for {
-			m, err := l.mc.Receive(true)
-			if errors.Is(err, syscall.EAGAIN) {
-				break
-			}
-			if errors.Is(err, syscall.EINTR) {
-				continue
-			}
-			if errors.Is(err, syscall.ENOBUFS) {
-				l.mu.Lock()
-				l.overrun++
-				l.mu.Unlock()
-				continue
-			}
-			if err != nil {
-				l.fail(fmt.Errorf("read the audit socket: %w", err))
-				return
-			}
-			l.deliver(int(m.Type), string(m.Data))
-		}
+		l.deliver(int(typ), string(msg))
 	}
 }
 
@@ -256,85 +199,15 @@ func fenceNonce(msg string) (string, bool) {
 // multicast group everything logged earlier has arrived too (or was
 // lost, which the serials tell): a drain with no timing guess.
 func (l *Listener) sendFence(nonce string) error {
-	l.ctlMu.Lock()
-	defer l.ctlMu.Unlock()
-	msg := syscall.NetlinkMessage{
-		Header: syscall.NlMsghdr{Type: typeUser, Flags: syscall.NLM_F_REQUEST | syscall.NLM_F_ACK},
-		Data:   append([]byte("landlearn: reader check "+fencePrefix+nonce), 0),
-	}
-	seq, err := l.ctl.Netlink.Send(msg)
-	if err != nil {
+	if err := l.ctl.User("landlearn: reader check " + fencePrefix + nonce); err != nil {
 		return fmt.Errorf("send an audit fence: %w", err)
 	}
-	var ackErr error
-	err = l.awaitReply(seq, func(m syscall.NetlinkMessage) bool {
-		if m.Header.Type != syscall.NLMSG_ERROR {
-			return false
-		}
-		if err := libaudit.ParseNetlinkError(m.Data); err != nil {
-			if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-				ackErr = fmt.Errorf("%w: log an audit user record: %v: it needs CAP_AUDIT_WRITE (run as root)", audit.ErrNoAudit, err)
-			} else {
-				ackErr = fmt.Errorf("log an audit user record: %w", err)
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return fmt.Errorf("send an audit fence: %w", err)
-	}
-	return ackErr
+	return nil
 }
 
-// awaitReply reads the control socket's messages until handle, given
-// each one answering request seq, says it was the last one wanted.
-// l.ctlMu is held.
-func (l *Listener) awaitReply(seq uint32, handle func(syscall.NetlinkMessage) (done bool)) error {
-	for {
-		msgs, err := l.ctl.Netlink.Receive(false, syscall.ParseNetlinkMessage)
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		for _, m := range msgs {
-			if m.Header.Seq == seq && handle(m) {
-				return nil
-			}
-		}
-	}
-}
-
-// status reads the kernel's audit status. go-libaudit's GetStatus polls
-// for the reply with 50 ms sleeps; the kernel answers AUDIT_GET from
-// within the send, so a blocking read returns at once.
+// status reads the kernel's audit status.
 func (l *Listener) status() (*libaudit.AuditStatus, error) {
-	l.ctlMu.Lock()
-	defer l.ctlMu.Unlock()
-	seq, err := l.ctl.GetStatusAsync(false)
-	if err != nil {
-		return nil, fmt.Errorf("read the audit status: %w", netlink.ExplainOpen(err))
-	}
-	var st *libaudit.AuditStatus
-	var replyErr error
-	err = l.awaitReply(seq, func(m syscall.NetlinkMessage) bool {
-		switch m.Header.Type {
-		case syscall.NLMSG_ERROR: // nil: an ack, read on
-			if err := libaudit.ParseNetlinkError(m.Data); err != nil {
-				replyErr = netlink.ExplainOpen(err)
-				return true
-			}
-		case libaudit.AuditGet:
-			st = &libaudit.AuditStatus{}
-			replyErr = st.FromWireFormat(m.Data)
-			return true
-		}
-		return false
-	})
-	if err == nil {
-		err = replyErr
-	}
+	st, err := l.ctl.Status()
 	if err != nil {
 		return nil, fmt.Errorf("read the audit status: %w", err)
 	}

@@ -93,25 +93,25 @@ func (s *Session) Release() error {
 // CAP_AUDIT_CONTROL). Landlock logs nothing while it is off, also for
 // domains created with logging on (landlearn run --log).
 func Enabled() (bool, error) {
-	c, err := libaudit.NewAuditClient(nil)
+	c, err := netlink.Dial()
 	if err != nil {
-		return false, netlink.ExplainOpen(err)
+		return false, err
 	}
 	defer c.Close()
-	st, err := c.GetStatus()
+	st, err := c.Status()
 	if err != nil {
 		return false, err
 	}
 	return st.Enabled != 0, nil
 }
 
-// controller is the part of go-libaudit's unicast client that the
+// controller is the part of the audit control socket that the
 // coordinator uses (an interface so that the bookkeeping can be tested
 // without changing the machine's audit state).
 type controller interface {
-	GetStatus() (*libaudit.AuditStatus, error)
-	SetEnabled(bool, libaudit.WaitMode) error
-	SetBacklogLimit(uint32, libaudit.WaitMode) error
+	Status() (*libaudit.AuditStatus, error)
+	SetEnabled(bool) error
+	SetBacklogLimit(uint32) error
 	Close() error
 }
 
@@ -146,9 +146,9 @@ func defaultCoordinator() *coordinator {
 		state: StatePath,
 		self:  selfUser(),
 		dial: func() (controller, error) {
-			c, err := libaudit.NewAuditClient(nil)
+			c, err := netlink.Dial()
 			if err != nil {
-				return nil, netlink.ExplainOpen(err)
+				return nil, err
 			}
 			return c, nil
 		},
@@ -178,24 +178,24 @@ func (c *coordinator) joinState(st *sharedState) (notices []string, err error) {
 		return nil, err
 	}
 	defer ctl.Close()
-	status, err := ctl.GetStatus()
+	status, err := ctl.Status()
 	if err != nil {
-		return nil, fmt.Errorf("read the audit status: %w", netlink.ExplainOpen(err))
+		return nil, fmt.Errorf("read the audit status: %w", err)
 	}
 	if len(st.Users) == 0 && !st.changed() {
 		st.EnabledBefore = status.Enabled
 		st.BacklogBefore = status.BacklogLimit
 	}
 	if status.Enabled == 0 {
-		if err := ctl.SetEnabled(true, libaudit.WaitForReply); err != nil {
-			return notices, fmt.Errorf("audit is off and switching it on failed: %w", netlink.ExplainControl(err))
+		if err := ctl.SetEnabled(true); err != nil {
+			return notices, fmt.Errorf("audit is off and switching it on failed: %w", err)
 		}
 		st.SetEnabled = true
 		notices = append(notices, "audit was off: switched it on for this run (restored when landlearn exits)")
 	}
 	if status.Enabled != 2 && status.BacklogLimit != 0 && status.BacklogLimit < WantBacklog {
-		if err := ctl.SetBacklogLimit(WantBacklog, libaudit.WaitForReply); err != nil {
-			return notices, fmt.Errorf("raise the audit backlog limit from %d to %d: %w", status.BacklogLimit, WantBacklog, netlink.ExplainControl(err))
+		if err := ctl.SetBacklogLimit(WantBacklog); err != nil {
+			return notices, fmt.Errorf("raise the audit backlog limit from %d to %d: %w", status.BacklogLimit, WantBacklog, err)
 		}
 		if st.SetBacklog == 0 {
 			st.BacklogBefore = status.BacklogLimit
@@ -224,19 +224,19 @@ func (c *coordinator) leaveState(st *sharedState) error {
 		return err
 	}
 	defer ctl.Close()
-	status, err := ctl.GetStatus()
+	status, err := ctl.Status()
 	if err != nil {
-		return fmt.Errorf("read the audit status: %w", netlink.ExplainOpen(err))
+		return fmt.Errorf("read the audit status: %w", err)
 	}
 	if st.SetBacklog != 0 && status.BacklogLimit == st.SetBacklog {
-		if err := ctl.SetBacklogLimit(st.BacklogBefore, libaudit.WaitForReply); err != nil {
-			return fmt.Errorf("restore the audit backlog limit to %d: %w", st.BacklogBefore, netlink.ExplainControl(err))
+		if err := ctl.SetBacklogLimit(st.BacklogBefore); err != nil {
+			return fmt.Errorf("restore the audit backlog limit to %d: %w", st.BacklogBefore, err)
 		}
 	}
 	st.SetBacklog = 0
 	if st.SetEnabled && status.Enabled == 1 && status.PID == 0 && st.EnabledBefore == 0 {
-		if err := ctl.SetEnabled(false, libaudit.WaitForReply); err != nil {
-			return fmt.Errorf("switch audit back off: %w", netlink.ExplainControl(err))
+		if err := ctl.SetEnabled(false); err != nil {
+			return fmt.Errorf("switch audit back off: %w", err)
 		}
 	}
 	st.SetEnabled = false

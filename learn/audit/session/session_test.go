@@ -16,8 +16,8 @@ type fakeAudit struct {
 	st libaudit.AuditStatus
 }
 
-func (f *fakeAudit) GetStatus() (*libaudit.AuditStatus, error) { s := f.st; return &s, nil }
-func (f *fakeAudit) SetEnabled(on bool, _ libaudit.WaitMode) error {
+func (f *fakeAudit) Status() (*libaudit.AuditStatus, error) { s := f.st; return &s, nil }
+func (f *fakeAudit) SetEnabled(on bool) error {
 	if f.st.Enabled == 2 {
 		return syscall.EPERM
 	}
@@ -27,7 +27,7 @@ func (f *fakeAudit) SetEnabled(on bool, _ libaudit.WaitMode) error {
 	}
 	return nil
 }
-func (f *fakeAudit) SetBacklogLimit(n uint32, _ libaudit.WaitMode) error {
+func (f *fakeAudit) SetBacklogLimit(n uint32) error {
 	f.st.BacklogLimit = n
 	return nil
 }
@@ -184,7 +184,7 @@ func TestEnableRealKernel(t *testing.T) {
 	}
 	defer ctl.Close()
 	err = c.locked(func(st *sharedState) error {
-		baseline, err := ctl.GetStatus()
+		baseline, err := ctl.Status()
 		if err != nil {
 			return err
 		}
@@ -192,20 +192,20 @@ func TestEnableRealKernel(t *testing.T) {
 		forcedOff := false
 		if !others && baseline.Enabled == 1 && baseline.PID == 0 {
 			// Exercise the off → on → off path: nobody uses audit now.
-			if err := ctl.SetEnabled(false, libaudit.WaitForReply); err != nil {
+			if err := ctl.SetEnabled(false); err != nil {
 				return err
 			}
 			forcedOff = true
-			defer ctl.SetEnabled(true, libaudit.WaitForReply)
+			defer ctl.SetEnabled(true)
 		}
-		before, err := ctl.GetStatus()
+		before, err := ctl.Status()
 		if err != nil {
 			return err
 		}
 		if _, err := c.joinState(st); err != nil {
 			return err
 		}
-		on, err := ctl.GetStatus()
+		on, err := ctl.Status()
 		if err != nil {
 			return err
 		}
@@ -215,7 +215,7 @@ func TestEnableRealKernel(t *testing.T) {
 		if err := c.leaveState(st); err != nil {
 			return err
 		}
-		after, err := ctl.GetStatus()
+		after, err := ctl.Status()
 		if err != nil {
 			return err
 		}

@@ -1,5 +1,3 @@
-// Package netlink speaks the kernel's audit netlink protocol for the
-// learn/audit packages.
 package netlink
 
 import (
@@ -10,9 +8,9 @@ import (
 	"github.com/landlearn/landlearn/learn/audit"
 )
 
-// ExplainOpen says what an error of opening or asking the audit netlink
-// socket means for the user.
-func ExplainOpen(err error) error {
+// explainOpen says what an error of opening the audit netlink socket or
+// reading the status means for the user.
+func explainOpen(err error) error {
 	switch {
 	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
 		return fmt.Errorf("%w: %v: reading the audit status needs CAP_AUDIT_CONTROL (run as root)", audit.ErrNoAudit, err)
@@ -24,11 +22,19 @@ func ExplainOpen(err error) error {
 	return err
 }
 
-// ExplainControl says what an error of changing audit settings means for
+// explainControl says what an error of changing audit settings means for
 // the user.
-func ExplainControl(err error) error {
+func explainControl(err error) error {
 	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
 		return fmt.Errorf("%w: %v: changing audit settings needs CAP_AUDIT_CONTROL (run as root), or they are locked (auditctl -e 2)", audit.ErrNoAudit, err)
 	}
 	return err
+}
+
+// explainUser says what an error of logging an AUDIT_USER record means.
+func explainUser(err error) error {
+	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
+		return fmt.Errorf("%w: log an audit user record: %v: it needs CAP_AUDIT_WRITE (run as root)", audit.ErrNoAudit, err)
+	}
+	return fmt.Errorf("log an audit user record: %w", err)
 }
