@@ -27,7 +27,7 @@ func ExampleYAML() {
 	// Output:
 	// # Policy for myapp
 	//
-	// version: 1
+	// version: 2
 	// abi: 7
 	// compat: best-effort
 	// handled:

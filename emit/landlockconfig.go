@@ -121,7 +121,7 @@ func (lc LandlockConfig) Missing(p *policy.Policy) []string {
 // pathBeneath or netPort entry. The output is deterministic and validates
 // against landlockconfig's JSON schema.
 func (lc LandlockConfig) JSON(w io.Writer, p *policy.Policy) error {
-	c, err := lc.convert(p)
+	c, err := lc.convert(lc.Groups(p))
 	if err != nil {
 		return err
 	}
@@ -140,6 +140,7 @@ func (lc LandlockConfig) JSON(w io.Writer, p *policy.Policy) error {
 // JSON in snake_case keys, with p.Comment as a header and the rules'
 // comments above their entry.
 func (lc LandlockConfig) TOML(w io.Writer, p *policy.Policy) error {
+	p = lc.Groups(p)
 	c, err := lc.convert(p)
 	if err != nil {
 		return err
@@ -195,6 +196,17 @@ func (lc LandlockConfig) TOML(w io.Writer, p *policy.Policy) error {
 	}
 	_, err = w.Write(b.Bytes())
 	return err
+}
+
+// Groups returns p with its group rules expanded into the paths they
+// stand for on this host (landlockconfig has no groups): what JSON and
+// TOML write. Its Notes name the groups that have no member here.
+func (lc LandlockConfig) Groups(p *policy.Policy) *policy.Policy {
+	v := policy.DefaultVars()
+	for name, value := range lc.Vars {
+		v[name] = value
+	}
+	return p.ExpandGroups(v, policy.Host{})
 }
 
 // convert converts p, refusing what landlockconfig cannot say.

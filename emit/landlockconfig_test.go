@@ -378,3 +378,22 @@ func TestLandlockConfigVars(t *testing.T) {
 		t.Errorf("TOML does not say how to fill TMPDIR:\n%s", tm.String())
 	}
 }
+
+// TestLandlockConfigExpandsGroups: landlockconfig has no groups, so a
+// group rule is written as the paths it stands for on this host.
+func TestLandlockConfigExpandsGroups(t *testing.T) {
+	p := policy.New(7)
+	p.FS = []policy.FSRule{{Group: "linker-config", Access: policy.FSReadFile}, {Group: "system", Access: policy.FSReadFile | policy.FSExecute}}
+	var b strings.Builder
+	if err := LandlockConfigJSON(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"/etc/ld.so.cache"`, `"/usr"`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %s in\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "group") {
+		t.Errorf("a group name is left in\n%s", b.String())
+	}
+}

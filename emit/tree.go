@@ -31,6 +31,9 @@ func Tree(w io.Writer, p *policy.Policy) error {
 	roots := map[string]*treeNode{}
 	for _, r := range p.FS {
 		root, parts := splitRulePath(r.Path)
+		if r.Group != "" {
+			root, parts = "group:"+r.Group, nil
+		}
 		n := roots[root]
 		if n == nil {
 			n = &treeNode{name: root}
@@ -45,8 +48,14 @@ func Tree(w io.Writer, p *policy.Policy) error {
 	for name := range roots {
 		names = append(names, name)
 	}
-	// "/" first, then the variables in order.
+	// Groups first, then "/", then the variables in order.
 	slices.SortFunc(names, func(a, b string) int {
+		if ga, gb := strings.HasPrefix(a, "group:"), strings.HasPrefix(b, "group:"); ga != gb {
+			if ga {
+				return -1
+			}
+			return 1
+		}
 		if (a == "/") != (b == "/") {
 			if a == "/" {
 				return -1

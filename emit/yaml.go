@@ -12,8 +12,10 @@ import (
 	"github.com/landlearn/landlearn/policy"
 )
 
-// YAML writes p as a landlearn policy file, schema version 1 (DESIGN.md,
-// "Policy file"), that policy.Load reads back to an equal policy.
+// YAML writes p as a landlearn policy file (the README's "The policy
+// file") that policy.Load reads back to an equal policy. The version is
+// p's, raised to 2 where p uses what version 2 added (group rules, the
+// learned marker): a version 1 file stays version 1.
 //
 // The output is meant to be reviewed and diffed: fs rules are sorted by
 // path and net rules by port, rights are listed in the kernel's bit order
@@ -44,6 +46,11 @@ func renderYAML(b *bytes.Buffer, p *policy.Policy) error {
 	if version == 0 {
 		version = policy.SchemaVersion
 	}
+	for _, r := range p.FS {
+		if r.Group != "" || r.Learned {
+			version = max(version, 2)
+		}
+	}
 	compat := p.Compat
 	if compat == "" {
 		compat = policy.BestEffort
@@ -63,15 +70,22 @@ func renderYAML(b *bytes.Buffer, p *policy.Policy) error {
 	if len(p.FS) > 0 {
 		b.WriteString("fs:\n")
 		for _, r := range sortedFS(p.FS) {
-			path, err := yamlPath(r.Path)
-			if err != nil {
-				return err
-			}
 			b.WriteString(commentLines(r.Comment, "  "))
-			fmt.Fprintf(b, "  - path: %s\n", path)
+			if r.Group != "" {
+				fmt.Fprintf(b, "  - group: %s\n", yamlScalar(r.Group))
+			} else {
+				path, err := yamlPath(r.Path)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(b, "  - path: %s\n", path)
+			}
 			fmt.Fprintf(b, "    access: %s\n", flowList(r.Access.Names()))
 			if r.Optional {
 				b.WriteString("    optional: true\n")
+			}
+			if r.Learned {
+				b.WriteString("    learned: true\n")
 			}
 		}
 	}
@@ -86,12 +100,13 @@ func renderYAML(b *bytes.Buffer, p *policy.Policy) error {
 	return nil
 }
 
-// sortedFS returns the rules sorted by path (bytewise, so the order does
-// not depend on the locale), leaving the caller's slice alone.
+// sortedFS returns the rules as policy.Sort orders them (groups first,
+// then paths bytewise, so the order does not depend on the locale),
+// leaving the caller's slice alone.
 func sortedFS(rules []policy.FSRule) []policy.FSRule {
-	out := slices.Clone(rules)
-	slices.SortStableFunc(out, func(a, b policy.FSRule) int { return strings.Compare(a.Path, b.Path) })
-	return out
+	q := policy.Policy{FS: slices.Clone(rules)}
+	q.Sort()
+	return q.FS
 }
 
 // sortedNet returns the rules sorted by port.

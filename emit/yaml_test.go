@@ -249,3 +249,35 @@ func TestYAMLComments(t *testing.T) {
 		t.Errorf("net comment = %q", back.Net[0].Comment)
 	}
 }
+
+// TestYAMLKeepsVersion1: a version 1 policy is written back as version 1,
+// so that an older landlearn still reads it; group rules and learned
+// rules are written as version 2 and load back equal.
+func TestYAMLKeepsVersion1(t *testing.T) {
+	v1 := "version: 1\nabi: 7\ncompat: best-effort\nhandled:\n  fs: all\n  net: [bind_tcp, connect_tcp]\n  scoped: [abstract_unix_socket, signal]\nfs:\n  - path: /usr\n    access: [read_file]\n"
+	p, err := policy.Load(strings.NewReader(v1), "v1.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := YAML(&b, p); err != nil || b.String() != v1 {
+		t.Errorf("version 1 written back as\n%s(%v)", b.String(), err)
+	}
+	p.FS = append(p.FS, policy.FSRule{Group: "system", Access: policy.FSReadFile | policy.FSExecute},
+		policy.FSRule{Path: "/etc/gitconfig", Access: policy.FSReadFile, Learned: true})
+	b.Reset()
+	if err := YAML(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	want := "  - group: system\n    access: [execute, read_file]\n  - path: /etc/gitconfig\n    access: [read_file]\n    learned: true\n  - path: /usr\n"
+	if !strings.HasPrefix(b.String(), "version: 2\n") || !strings.Contains(b.String(), want) {
+		t.Errorf("with a group and a learned rule:\n%s", b.String())
+	}
+	q, err := policy.Load(strings.NewReader(b.String()), "v2.yaml")
+	if err != nil {
+		t.Fatalf("load back: %v", err)
+	}
+	if len(q.FS) != 3 || q.FS[0].Group != "system" || !q.FS[1].Learned {
+		t.Errorf("loaded back: %+v", q.FS)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -59,11 +60,40 @@ func prepare(p *policy.Policy, o Options) (ruleset, error) {
 		return ruleset{}, err
 	}
 	w := o.stderr()
+	for _, n := range q.Notes {
+		fmt.Fprintf(w, "landlearn: note: %s\n", n)
+	}
+	if s := skippedLearned(skipped); s != "" {
+		fmt.Fprintf(w, "landlearn: note: %s\n", s)
+	}
 	if q.Handled == (policy.Handled{}) {
 		fmt.Fprintf(w, "landlearn: note: %s handles no right (handled: fs, net and scoped are all empty): nothing is restricted\n", nameOf(q))
 	}
 	io.WriteString(w, d.Notice())
 	return newRuleset(q, skipped, d.EnforcedABI, o.Log), nil
+}
+
+// skippedLearned says which learned rules were skipped because their
+// paths are missing here, or "". Learned paths that another host lacks
+// (/etc/gitconfig, a dotfile) only remove access when skipped, so they
+// are no error, but a person should hear about them.
+func skippedLearned(skipped []policy.FSRule) string {
+	var paths []string
+	for _, r := range skipped {
+		if r.Learned {
+			paths = append(paths, r.Path)
+		}
+	}
+	n := len(paths)
+	switch {
+	case n == 0:
+		return ""
+	case n == 1:
+		return fmt.Sprintf("1 learned rule is skipped: %s does not exist here", paths[0])
+	case n > 3:
+		paths = append(paths[:3], fmt.Sprintf("%d more", n-3))
+	}
+	return fmt.Sprintf("%d learned rules are skipped, as their paths do not exist here: %s", n, strings.Join(paths, ", "))
 }
 
 // newRuleset keeps what ABI abi enforces of the expanded policy q, minus

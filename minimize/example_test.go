@@ -34,7 +34,7 @@ func ExampleMinimize() {
 	emit.YAML(os.Stdout, p)
 	fmt.Println(report.FSRules, "rules,", report.Rights, "rights")
 	// Output:
-	// version: 1
+	// version: 2
 	// abi: 7
 	// compat: best-effort
 	// handled:

@@ -129,7 +129,7 @@ func Diff(before, after *Policy) []Change {
 	var paths []string
 	for i, p := range []*Policy{before, after} {
 		for _, r := range p.FS {
-			k := pathKey(r.Path)
+			k := r.key()
 			e := fs[k]
 			if e == nil {
 				e = &[2]side{}

@@ -81,3 +81,18 @@ net:
 		t.Errorf("Diff is not symmetric in size")
 	}
 }
+
+// TestDiffGroups: group rules are compared by name, apart from paths.
+func TestDiffGroups(t *testing.T) {
+	a, b := New(7), New(7)
+	a.FS = []FSRule{{Group: "system", Access: FSReadFile}, {Group: "name-service", Access: FSReadFile}}
+	b.FS = []FSRule{{Group: "system", Access: FSReadFile | FSExecute}, {Path: "/etc/passwd", Access: FSReadFile}}
+	var got []string
+	for _, c := range Diff(a, b) {
+		got = append(got, c.String())
+	}
+	want := []string{"added fs /etc/passwd: +[read_file]", "removed fs group name-service: -[read_file]", "changed fs group system: +[execute]"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diff:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

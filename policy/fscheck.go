@@ -14,8 +14,10 @@ import (
 // the kernel refuses (EINVAL) a directory-only right on a rule whose path
 // is not a directory, without saying which rule.
 //
-//   - A missing path of an optional rule is returned in skipped (the
-//     caller leaves the rule out and may say so).
+//   - A missing path of an optional or learned rule is returned in
+//     skipped (the caller leaves the rule out and says so for learned
+//     rules: a learned path that is missing here, such as /etc/gitconfig
+//     on another host, only removes access).
 //   - A missing path of a required rule is an error on its line that
 //     suggests optional: true.
 //   - A directory-only right (read_dir, remove_*, make_*, refer) on a path
@@ -34,7 +36,7 @@ func (p *Policy) CheckFilesystem() (skipped []FSRule, err error) {
 		}
 		st, err := os.Stat(r.Path)
 		switch {
-		case errors.Is(err, fs.ErrNotExist) && r.Optional:
+		case errors.Is(err, fs.ErrNotExist) && (r.Optional || r.Learned):
 			skipped = append(skipped, r)
 			continue
 		case errors.Is(err, fs.ErrNotExist):

@@ -542,13 +542,20 @@ func (ps *parser) ruleList(v field, what string) []*yaml.Node {
 
 func (ps *parser) fsRules(p *Policy, v field) {
 	for _, item := range ps.ruleList(v, "fs") {
-		f := ps.mapping(item, "an fs rule", "path", "access", "optional")
+		f := ps.mapping(item, "an fs rule", "path", "group", "access", "optional", "learned")
 		r := FSRule{Line: item.Line, Comment: ruleComment(item)}
 		ok := false
-		if pv, found := f["path"]; found {
+		pv, hasPath := f["path"]
+		gv, hasGroup := f["group"]
+		switch {
+		case hasPath && hasGroup:
+			ps.add(gv.key.Line, "a rule has a path or a group, not both; split it into two rules")
+		case hasPath:
 			r.Path, ok = ps.str(pv, "path")
-		} else if !ps.suggested["path"] {
-			ps.add(item.Line, "this fs rule has no path; add path: /some/dir")
+		case hasGroup:
+			r.Group, ok = ps.group(gv, p.Version)
+		case !ps.suggested["path"] && !ps.suggested["group"]:
+			ps.add(item.Line, "this fs rule has no path; add path: /some/dir (or group: NAME, one of %s)", strings.Join(GroupNames(), ", "))
 		}
 		if !ok {
 			if ps.pos.badPath == nil {
@@ -559,13 +566,49 @@ func (ps *parser) fsRules(p *Policy, v field) {
 		var a uint64
 		a, ps.pos.fsRight = ps.access(f, item, KindFS, "an fs rule", ps.pos.fsRight)
 		r.Access = FSAccess(a)
-		if ov, ok := f["optional"]; ok {
-			if ov.val.Kind != yaml.ScalarNode || ov.val.Tag != "!!bool" || ov.val.Decode(&r.Optional) != nil {
-				ps.add(ov.val.Line, "optional must be true or false, not %s", describe(ov.val))
-			}
-		}
+		r.Optional = ps.flag(f, "optional", 1, p.Version)
+		r.Learned = ps.flag(f, "learned", 2, p.Version)
 		p.FS = append(p.FS, r)
 	}
+}
+
+// group parses the value of a rule's group key: a known group, in a
+// version 2 file.
+func (ps *parser) group(v field, version int) (string, bool) {
+	name, ok := ps.str(v, "group")
+	if !ok {
+		return "", false
+	}
+	if version < 2 {
+		ps.add(v.key.Line, "group rules need version 2 of the policy schema; write version: 2 at the top")
+	}
+	if _, known := LookupGroup(name); !known {
+		hint := ""
+		if c := closest(name, GroupNames()...); c != "" {
+			hint = "did you mean " + c + "? "
+		}
+		ps.add(v.val.Line, "group %q is unknown; %sthe groups are %s", name, hint, strings.Join(GroupNames(), ", "))
+		return name, false
+	}
+	return name, true
+}
+
+// flag parses an optional boolean key of an fs rule, which needs
+// version since or later.
+func (ps *parser) flag(f map[string]field, key string, since, version int) bool {
+	v, ok := f[key]
+	if !ok {
+		return false
+	}
+	var b bool
+	if v.val.Kind != yaml.ScalarNode || v.val.Tag != "!!bool" || v.val.Decode(&b) != nil {
+		ps.add(v.val.Line, "%s must be true or false, not %s", key, describe(v.val))
+		return false
+	}
+	if version < since {
+		ps.add(v.key.Line, "%s needs version %d of the policy schema; write version: %d at the top", key, since, since)
+	}
+	return b
 }
 
 func (ps *parser) netRules(p *Policy, v field) {

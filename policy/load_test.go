@@ -159,8 +159,9 @@ func TestLoadErrors(t *testing.T) {
 		{"non-text key", head + "1: x\n", 2, `a key in the policy is the int 1`},
 
 		// version, abi, compat
-		{"missing version", "abi: 7\n", 1, `version is missing; add "version: 1" at the top`},
-		{"unsupported version", "version: 2\n", 1, `version 2 is not supported; this landlearn reads version 1`},
+		{"missing version", "abi: 7\n", 1, `version is missing; add "version: 2" at the top`},
+		{"newer version", "version: 3\n", 1, `version 3 was written by a newer landlearn; this one reads versions 1 to 2: upgrade landlearn`},
+		{"version 0", "version: 0\n", 1, `version 0 is not a policy schema version; this landlearn reads versions 1 to 2`},
 		{"version as text", "version: \"1\"\n", 1, `version must be a whole number, not the text "1"`},
 		{"abi 0", head + "abi: 0\n", 2, `abi 0 is not a Landlock ABI version landlearn knows (1..11)`},
 		{"abi 12", head + "abi: 12\n", 2, `abi 12 is not a Landlock ABI version`},

@@ -12,11 +12,21 @@ func (p *Policy) Clone() *Policy {
 	return &q
 }
 
-// Sort orders the rules as landlearn writes them: fs rules by path, net
-// rules by port. It is stable, so equal keys (possible only in a policy
-// that does not validate) keep their order.
+// Sort orders the rules as landlearn writes them: group rules first, in
+// the order of the group table, then fs rules by path, then net rules by
+// port. It is stable, so equal keys (possible only in a policy that does
+// not validate) keep their order.
 func (p *Policy) Sort() {
-	sort.SliceStable(p.FS, func(i, j int) bool { return p.FS[i].Path < p.FS[j].Path })
+	sort.SliceStable(p.FS, func(i, j int) bool {
+		a, b := p.FS[i], p.FS[j]
+		if (a.Group != "") != (b.Group != "") {
+			return a.Group != ""
+		}
+		if a.Group != "" {
+			return groupIndex(a.Group) < groupIndex(b.Group)
+		}
+		return a.Path < b.Path
+	})
 	sort.SliceStable(p.Net, func(i, j int) bool { return p.Net[i].Port < p.Net[j].Port })
 }
 
@@ -58,14 +68,14 @@ func Merge(a, b *Policy) *Policy {
 	}
 	byPath := map[string]int{}
 	for i, r := range m.FS {
-		byPath[pathKey(r.Path)] = i
+		byPath[r.key()] = i
 	}
 	for _, r := range b.FS {
-		if i, ok := byPath[pathKey(r.Path)]; ok {
+		if i, ok := byPath[r.key()]; ok {
 			m.FS[i] = mergeFS(m.FS[i], r)
 			continue
 		}
-		byPath[pathKey(r.Path)] = len(m.FS)
+		byPath[r.key()] = len(m.FS)
 		m.FS = append(m.FS, r)
 	}
 	byPort := map[uint16]int{}
@@ -82,4 +92,24 @@ func Merge(a, b *Policy) *Policy {
 		m.Net = append(m.Net, r)
 	}
 	return m
+}
+
+// key is what two fs rules for the same place share: the group's name,
+// or the path as pathKey compares it.
+func (r FSRule) key() string {
+	if r.Group != "" && r.Path == "" {
+		return "group " + r.Group
+	}
+	return pathKey(r.Path)
+}
+
+// groupIndex is a group's place in the table, for sorting; unknown
+// names go last.
+func groupIndex(name string) int {
+	for i, g := range groups {
+		if g.Name == name {
+			return i
+		}
+	}
+	return len(groups)
 }

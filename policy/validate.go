@@ -39,8 +39,13 @@ func lineOr(m map[uint64]int, bit uint64, fallback int) int {
 // validate appends the semantic problems of p to el. pos gives lines for
 // a loaded policy; its zero value is fine for a built one.
 func validate(p *Policy, pos *positions, el *errorList) {
-	if p.Version != SchemaVersion {
-		el.add(pos.version, "version %d is not supported; this landlearn reads version %d", p.Version, SchemaVersion)
+	switch {
+	case p.Version > SchemaVersion:
+		el.add(pos.version, "version %d was written by a newer landlearn; this one reads versions %d to %d: upgrade landlearn",
+			p.Version, OldestSchemaVersion, SchemaVersion)
+	case p.Version < OldestSchemaVersion:
+		el.add(pos.version, "version %d is not a policy schema version; this landlearn reads versions %d to %d",
+			p.Version, OldestSchemaVersion, SchemaVersion)
 	}
 	if p.ABI < 1 || p.ABI > NewestABI {
 		el.add(pos.abi, "abi %d is not a Landlock ABI version landlearn knows (1..%d)", p.ABI, NewestABI)
@@ -70,13 +75,25 @@ func validate(p *Policy, pos *positions, el *errorList) {
 		if pos.badPath[i] {
 			continue // the parser has reported it; no right check without a path either
 		}
-		if msg := checkPath(r.Path); msg != "" {
+		key := pathKey(r.Path)
+		if r.Group != "" {
+			key = "group " + r.Group
+			checkGroupRule(p, r, pos.version, el)
+		} else if msg := checkPath(r.Path); msg != "" {
 			el.add(r.Line, "%s", msg)
-		} else if j, dup := seenPath[pathKey(r.Path)]; dup {
-			el.add(r.Line, "path %s is already granted by %s; merge the two rules into one",
-				r.Path, ruleWhere("fs", j, p.FS[j].Line))
-		} else {
-			seenPath[pathKey(r.Path)] = i
+			key = ""
+		} else if r.Learned && p.Version < 2 && pos.version == 0 {
+			el.add(r.Line, "%s is learned, which needs version 2 of the policy schema", where)
+		}
+		if j, dup := seenPath[key]; dup && key != "" {
+			what := "path " + r.Path
+			if r.Group != "" {
+				what = "group " + r.Group
+			}
+			el.add(r.Line, "%s is already granted by %s; merge the two rules into one",
+				what, ruleWhere("fs", j, p.FS[j].Line))
+		} else if key != "" {
+			seenPath[key] = i
 		}
 		var lines map[uint64]int
 		loaded := i < len(pos.fsRight)
@@ -100,6 +117,30 @@ func validate(p *Policy, pos *positions, el *errorList) {
 			lines = pos.netRight[i]
 		}
 		checkRuleAccess(p, KindNet, uint64(r.Access), uint64(p.Handled.Net), lines, loaded, r.Line, where, el)
+	}
+}
+
+// checkGroupRule checks what only a group rule can get wrong, in a
+// policy built in memory as well as a loaded one (whose parser has
+// already refused unknown groups and groups in version 1).
+func checkGroupRule(p *Policy, r FSRule, versionLine int, el *errorList) {
+	g, known := LookupGroup(r.Group)
+	if !known && versionLine == 0 {
+		el.add(r.Line, "group %q is unknown; the groups are %s", r.Group, strings.Join(GroupNames(), ", "))
+		return
+	}
+	if p.Version < 2 && versionLine == 0 {
+		el.add(r.Line, "group %s needs version 2 of the policy schema", r.Group)
+	}
+	if extra := r.Access &^ GroupRights; extra != 0 {
+		el.add(r.Line, "group %s is read-only: a group rule may grant %s, not %s; grant those in a rule with a path",
+			g.Name, GroupRights, extra)
+	}
+	if r.Optional {
+		el.add(r.Line, "optional does not apply to a group: members missing on a host are always skipped; remove it")
+	}
+	if r.Learned {
+		el.add(r.Line, "learned does not apply to a group: members missing on a host are always skipped; remove it")
 	}
 }
 

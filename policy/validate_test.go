@@ -43,7 +43,7 @@ func TestValidate(t *testing.T) {
 	}
 	q := New(7)
 	q.Version = 0
-	if err := q.Validate(); err == nil || err.Error() != "version 0 is not supported; this landlearn reads version 1" {
+	if err := q.Validate(); err == nil || err.Error() != "version 0 is not a policy schema version; this landlearn reads versions 1 to 2" {
 		t.Errorf("version 0: %v", err)
 	}
 	q = New(7)

@@ -110,18 +110,43 @@ func (v Vars) With(name, value string) Vars {
 
 // Expand returns a copy of p where every ${NAME} in a rule path is replaced
 // by its value in v, once (a value holding "${" stays as it is) and the
-// path is cleaned. A variable that v does not set is an error on the
-// rule's line that asks for --var NAME=...; so is a path that the values
-// make relative.
+// path is cleaned, and where every group rule is replaced by a rule for
+// each of the group's members on this host (see ExpandOn). A variable
+// that v does not set is an error on the rule's line that asks for --var
+// NAME=...; so is a path that the values make relative.
 //
 // Rules that become the same path merge into the first one: their access
-// is the union, and the merged rule is optional only if both were (a
-// required grant stays required). Comments are joined.
+// is the union, and the merged rule is optional (or learned) only if both
+// may be skipped when missing (a required grant stays required). Comments
+// are joined.
 func (p *Policy) Expand(v Vars) (*Policy, error) {
+	return p.ExpandOn(v, Host{})
+}
+
+// ExpandOn is Expand with the groups resolved on host h. A group's
+// members get rules that are skipped when missing (Optional) and keep the
+// group's name in Group; a member that holds the value of ${HOME},
+// ${PWD} or ${TMPDIR} is split around it, so that a group never grants
+// the user's files. A group with no member on h grants nothing, and the
+// returned policy's Notes say so: never a silent grant, never a silent
+// loss.
+func (p *Policy) ExpandOn(v Vars, h Host) (*Policy, error) {
 	q := p.Clone()
+	q.Notes = append([]string(nil), p.Notes...)
 	el := &errorList{file: p.File}
-	fs := q.FS[:0]
-	for _, r := range q.FS {
+	fs := make([]FSRule, 0, len(q.FS))
+	for i, r := range q.FS {
+		if r.Group != "" {
+			members, note, ok := expandGroup(p.File, i, r, v, h)
+			if !ok {
+				el.add(r.Line, "group %q is unknown; the groups are %s", r.Group, strings.Join(GroupNames(), ", "))
+			}
+			if note != "" {
+				q.Notes = append(q.Notes, note)
+			}
+			fs = append(fs, members...)
+			continue
+		}
 		exp, missing := expandVars(r.Path, v)
 		switch {
 		case missing != "":
@@ -139,6 +164,78 @@ func (p *Policy) Expand(v Vars) (*Policy, error) {
 		return nil, err
 	}
 	return q, nil
+}
+
+// ExpandGroups returns a copy of p where every group rule is replaced by
+// its members on host h, as ExpandOn does, and nothing else changes:
+// for tools that cannot express groups (landlockconfig), which keep the
+// ${VARS} of path rules. v gives the anchors a group must not grant.
+// Unknown groups are left out and named in Notes.
+func (p *Policy) ExpandGroups(v Vars, h Host) *Policy {
+	q := p.Clone()
+	q.Notes = append([]string(nil), p.Notes...)
+	q.FS = q.FS[:0]
+	for i, r := range p.FS {
+		if r.Group == "" {
+			q.FS = append(q.FS, r)
+			continue
+		}
+		members, note, ok := expandGroup(p.File, i, r, v, h)
+		if !ok {
+			note = fmt.Sprintf("%s: group %q is unknown, left out", where(p.File, ruleWhere("fs", i, r.Line)), r.Group)
+		}
+		if note != "" {
+			q.Notes = append(q.Notes, note)
+		}
+		q.FS = append(q.FS, members...)
+	}
+	q.FS = mergeSamePaths(q.FS)
+	return q
+}
+
+// expandGroup returns the rules that group rule r (the i-th of file)
+// stands for on host h, and a note when it stands for nothing; ok is
+// false for an unknown group.
+func expandGroup(file string, i int, r FSRule, v Vars, h Host) (rules []FSRule, note string, ok bool) {
+	g, ok := LookupGroup(r.Group)
+	if !ok {
+		return nil, "", false
+	}
+	members := g.Members(h, v.anchors())
+	if len(members) == 0 {
+		note = fmt.Sprintf("%s: group %s has no member on this host, so it grants nothing here",
+			where(file, ruleWhere("fs", i, r.Line)), r.Group)
+	}
+	for _, m := range members {
+		rules = append(rules, FSRule{Path: m, Group: r.Group, Access: r.Access, Optional: true, Comment: r.Comment, Line: r.Line})
+	}
+	return rules, note, true
+}
+
+// where prefixes a rule's description with the file it is in.
+func where(file, rule string) string {
+	if file == "" {
+		return rule
+	}
+	return file + ": " + rule
+}
+
+// anchors are the directories a group must never grant: the values of
+// ${HOME}, ${PWD} and ${TMPDIR}, as given and with symlinks resolved.
+func (v Vars) anchors() []string {
+	out := []string{}
+	for _, name := range []string{"HOME", "PWD", "TMPDIR"} {
+		val := v[name]
+		if !filepath.IsAbs(val) {
+			continue
+		}
+		val = filepath.Clean(val)
+		out = append(out, val)
+		if r, err := filepath.EvalSymlinks(val); err == nil && r != val {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // mergeSamePaths merges rules that name the same path into the first of
@@ -159,9 +256,15 @@ func mergeSamePaths(rules []FSRule) []FSRule {
 }
 
 // mergeFS merges rule b into rule a, which keeps its place and line.
+// The merged rule may be skipped when missing only if both could be.
 func mergeFS(a, b FSRule) FSRule {
 	a.Access |= b.Access
+	skippable := (a.Optional || a.Learned) && (b.Optional || b.Learned)
 	a.Optional = a.Optional && b.Optional
+	a.Learned = skippable && !a.Optional
+	if a.Group == "" {
+		a.Group = b.Group
+	}
 	a.Comment = joinComments(a.Comment, b.Comment)
 	return a
 }

@@ -57,7 +57,8 @@ Formats (--format, -f):
 ` + emitFormatHelp() + `
 landlockconfig is the Landlock maintainers' configuration format
 (https://github.com/landlock-lsm/landlockconfig). It cannot say everything a
-landlearn policy says: "optional" is dropped (landlockconfig skips every
+landlearn policy says: group rules become the paths the group stands for on
+this machine, "optional" is dropped (landlockconfig skips every
 missing path), "compat: strict" is dropped (it is always best effort), and
 each ${VAR} is declared as a variable without a value: give it one with
 --var NAME=VALUE or --vars-from-env (written as its "literal"; the paths stay
@@ -138,6 +139,9 @@ the format.`,
 // leaves without a value (their rules match nothing) and which --var
 // the policy does not use (probably a typo).
 func warnEmitVars(stderr io.Writer, lc emit.LandlockConfig, p *policy.Policy, given map[string]bool) {
+	for _, n := range lc.Groups(p).Notes {
+		fmt.Fprintf(stderr, "landlearn: warning: %s\n", n)
+	}
 	for _, name := range lc.Missing(p) {
 		fmt.Fprintf(stderr, "landlearn: warning: ${%s} has no value in the landlockconfig output, so its rules match nothing; add --var %s=/path\n", name, name)
 	}
