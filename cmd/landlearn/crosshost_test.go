@@ -26,8 +26,11 @@ type crossCanary struct {
 
 // crossCanaries puts the canaries in the box: a secret beside the
 // working directory, a file in /root, ~/.ssh, /etc/shadow, and a write to
-// /etc. They are removed when the test ends.
-func crossCanaries(t *testing.T, b *chrootBox) []crossCanary {
+// /etc. Each is tried with cat or sh, and, when read or write is not nil,
+// with the program's own way to print a file or to create one (given an
+// absolute path), since a policy learned for a program grants that
+// program, not cat. They are removed when the test ends.
+func crossCanaries(t *testing.T, b *chrootBox, read, write func(path string) []string) []crossCanary {
 	t.Helper()
 	secret := fmt.Sprintf("landlearn-crosshost-secret-%d", os.Getpid())
 	rootSecret := fmt.Sprintf("/root/.landlearn-crosshost-secret-%d", os.Getpid())
@@ -43,13 +46,23 @@ func crossCanaries(t *testing.T, b *chrootBox) []crossCanary {
 		os.Remove(b.Host(rootSecret))
 		os.Remove(b.Host(etcFile))
 	})
-	return []crossCanary{
-		{name: "cat /etc/shadow", argv: []string{"cat", "/etc/shadow"}, secret: "root:"},
-		{name: "cat ../secret", argv: []string{"cat", "../secret"}, secret: secret},
-		{name: "cat a file in /root", argv: []string{"cat", rootSecret}, secret: secret},
-		{name: "cat ~/.ssh/id_ed25519", argv: []string{"cat", b.Home + "/.ssh/id_ed25519"}, secret: secret},
-		{name: "write to /etc", argv: []string{"sh", "-c", "echo x > " + etcFile}, file: etcFile},
+	var canaries []crossCanary
+	for _, f := range []struct{ name, path, abs, secret string }{
+		{"/etc/shadow", "/etc/shadow", "/etc/shadow", "root:"},
+		{"../secret", "../secret", b.Dir + "/secret", secret},
+		{"a file in /root", rootSecret, rootSecret, secret},
+		{"~/.ssh/id_ed25519", b.Home + "/.ssh/id_ed25519", b.Home + "/.ssh/id_ed25519", secret},
+	} {
+		canaries = append(canaries, crossCanary{name: "cat " + f.name, argv: []string{"cat", f.path}, secret: f.secret})
+		if read != nil {
+			canaries = append(canaries, crossCanary{name: "the program reads " + f.name, argv: read(f.abs), secret: f.secret})
+		}
 	}
+	canaries = append(canaries, crossCanary{name: "sh writes to /etc", argv: []string{"sh", "-c", "echo x > " + etcFile}, file: etcFile})
+	if write != nil {
+		canaries = append(canaries, crossCanary{name: "the program writes to /etc", argv: write(etcFile), file: etcFile})
+	}
+	return canaries
 }
 
 // leaked says what the canary got: "" when it got nothing.
@@ -74,7 +87,7 @@ func checkCanaries(t *testing.T, b *chrootBox, policy string, canaries []crossCa
 	for _, c := range canaries {
 		r := b.Run(t, b.Work, c.argv...)
 		if c.leaked(b, r) == "" || r.code != 0 {
-			t.Fatalf("canary %q does not work without a sandbox inside the root, so its denial would prove nothing: exit %d\nstdout:\n%s\nstderr:\n%s", c.name, r.code, r.stdout, r.stderr)
+			t.Fatalf("canary %q does not work without a sandbox inside the root, so its denial would prove nothing: exit %d\nstdout: %.300q\nstderr:\n%s", c.name, r.code, r.stdout, r.stderr)
 		}
 		if c.file != "" {
 			if err := os.Remove(b.Host(c.file)); err != nil {
@@ -83,7 +96,7 @@ func checkCanaries(t *testing.T, b *chrootBox, policy string, canaries []crossCa
 		}
 		r = b.RunLandlearn(t, b.Work, append([]string{"run", "-p", policy, "--"}, c.argv...)...)
 		if got := c.leaked(b, r); got != "" || r.code == 0 {
-			t.Errorf("canary %q was not denied inside the root: %s, exit %d\nstdout:\n%s\nstderr:\n%s", c.name, got, r.code, r.stdout, r.stderr)
+			t.Errorf("canary %q was not denied inside the root: %s, exit %d\nstdout: %.300q\nstderr:\n%s", c.name, got, r.code, r.stdout, r.stderr)
 		}
 	}
 }
@@ -112,7 +125,7 @@ fs:
 
 // TestCrossHostHandWritten enforces a hand-written portable policy inside
 // the Debian 13 root: tar+gzip works under it, twice in the same place,
-// and the canaries stay denied.
+// and the canaries stay denied, to cat and to tar.
 func TestCrossHostHandWritten(t *testing.T) {
 	b := newChrootBox(t)
 	if r := b.Run(t, b.Work, "cat", "/etc/debian_version"); r.code != 0 || !strings.HasPrefix(r.stdout, "13.") {
@@ -121,7 +134,9 @@ func TestCrossHostHandWritten(t *testing.T) {
 	pol := b.Dir + "/portable.yaml"
 	b.WriteFiles(t, b.Dir, map[string]string{"portable.yaml": portablePolicy})
 	b.WriteFiles(t, b.Work, map[string]string{"src/a.txt": "a\n", "src/b/c.txt": "c\n"})
-	canaries := crossCanaries(t, b)
+	canaries := crossCanaries(t, b,
+		func(p string) []string { return []string{"tar", "cf", "-", p} },
+		func(p string) []string { return []string{"tar", "czf", p, "src"} })
 
 	for range 2 {
 		r := b.RunLandlearn(t, b.Work, "run", "-p", pol, "--", "tar", "czf", "out.tgz", "src")
