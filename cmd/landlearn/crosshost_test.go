@@ -20,7 +20,8 @@ type crossCanary struct {
 	argv []string
 	// secret must not be on stdout when the sandbox denies the canary.
 	secret string
-	// file (a path inside the root) must not exist after the canary.
+	// file (a path inside the root) must not exist after the canary; the
+	// program may make it a directory (git init).
 	file string
 }
 
@@ -44,7 +45,7 @@ func crossCanaries(t *testing.T, b *chrootBox, read, write func(path string) []s
 	})
 	t.Cleanup(func() {
 		os.Remove(b.Host(rootSecret))
-		os.Remove(b.Host(etcFile))
+		os.RemoveAll(b.Host(etcFile))
 	})
 	var canaries []crossCanary
 	for _, f := range []struct{ name, path, abs, secret string }{
@@ -90,7 +91,7 @@ func checkCanaries(t *testing.T, b *chrootBox, policy string, canaries []crossCa
 			t.Fatalf("canary %q does not work without a sandbox inside the root, so its denial would prove nothing: exit %d\nstdout: %.300q\nstderr:\n%s", c.name, r.code, r.stdout, r.stderr)
 		}
 		if c.file != "" {
-			if err := os.Remove(b.Host(c.file)); err != nil {
+			if err := os.RemoveAll(b.Host(c.file)); err != nil {
 				t.Fatal(err)
 			}
 		}
