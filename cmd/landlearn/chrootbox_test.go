@@ -114,9 +114,11 @@ func removeStaticBinary() {
 	}
 }
 
-// chrootBox is one test's scratch space inside the root:
+// chrootBox is one test's scratch space inside the root, outside its
+// /tmp, as a checkout would be (a policy may grant ${TMPDIR}: gcc's
+// temporary files):
 //
-//	/tmp/landlearn-crosshost-XXXX/        Dir
+//	/srv/landlearn-crosshost-XXXX/        Dir
 //	    bin/landlearn                     Landlearn, the static build
 //	    home/                             HOME
 //	    work/                             Work, the working directory
@@ -137,7 +139,7 @@ func newChrootBox(t *testing.T) *chrootBox {
 	t.Helper()
 	root := debianRoot(t)
 	bin := staticLandlearn(t)
-	hostDir, err := os.MkdirTemp(filepath.Join(root, "tmp"), "landlearn-crosshost-")
+	hostDir, err := os.MkdirTemp(filepath.Join(root, "srv"), "landlearn-crosshost-")
 	if err != nil {
 		t.Fatal(err)
 	}

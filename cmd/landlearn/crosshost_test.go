@@ -80,9 +80,11 @@ func (c crossCanary) leaked(b *chrootBox, r cliResult) string {
 }
 
 // checkCanaries runs each canary in the box's working directory, first
-// without a sandbox, where it must succeed (so that a denial means
-// something), then under policy (a path inside the root), where the kernel
-// must deny it.
+// without a sandbox, where it must get the secret or create the file (so
+// that a denial means something), then under policy (a path inside the
+// root), where it must get nothing. Its exit status under the policy does
+// not count: sqlite3's readfile() of a file it cannot open is NULL and
+// exit 0.
 func checkCanaries(t *testing.T, b *chrootBox, policy string, canaries []crossCanary) {
 	t.Helper()
 	for _, c := range canaries {
@@ -96,7 +98,7 @@ func checkCanaries(t *testing.T, b *chrootBox, policy string, canaries []crossCa
 			}
 		}
 		r = b.RunLandlearn(t, b.Work, append([]string{"run", "-p", policy, "--"}, c.argv...)...)
-		if got := c.leaked(b, r); got != "" || r.code == 0 {
+		if got := c.leaked(b, r); got != "" {
 			t.Errorf("canary %q was not denied inside the root: %s, exit %d\nstdout: %.300q\nstderr:\n%s", c.name, got, r.code, r.stdout, r.stderr)
 		}
 	}
