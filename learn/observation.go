@@ -47,6 +47,11 @@ type Observation struct {
 	Unknown []string
 	Created bool
 	Deleted bool
+	// WarningKind says which warning Warning is when code acts on it
+	// (WarnOwnEphemeral), so that nothing compares sentences; zero for
+	// the others. It is not in the JSONL format: a reader leaves it zero.
+	// (It sits with the flags, in their padding.)
+	WarningKind WarningKind
 	// Src and Dst are the moved or linked entry's old and new paths.
 	Src string
 	Dst string

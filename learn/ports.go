@@ -22,6 +22,14 @@ const OwnEphemeralWarning = "connect_tcp to a port in the ephemeral range (ip_lo
 	"if its server got the port from bind(0), the port changes from run to run and the rule for it will not match the next run; " +
 	"give the server a fixed port, or leave connect_tcp out of handled.net"
 
+// WarningKind names a warning that code acts on: Observation.WarningKind.
+type WarningKind uint8
+
+// WarnOwnEphemeral marks OwnEphemeralWarning. Audit learning stops
+// chasing a port that changes from run to run at once when the trace
+// run saw it.
+const WarnOwnEphemeral WarningKind = 1
+
 // localPortRange is the kernel's range, or its default when it cannot be
 // read.
 var localPortRange = sync.OnceValues(func() (int, int) {

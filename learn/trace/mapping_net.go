@@ -161,7 +161,7 @@ func (m *mapper) sockaddrOp(fd int, addr uint64, n int, bind bool) *outcome {
 	// HTTP server): the rule names this run's port.
 	if learn.EphemeralPort(port) && localAddr(family, sa) && m.ownListener(port) {
 		w := m.obs()
-		w.Warning = learn.OwnEphemeralWarning
+		w.Warning, w.WarningKind = learn.OwnEphemeralWarning, learn.WarnOwnEphemeral
 		obs = append(obs, w)
 	}
 	out := m.succeed(obs...)

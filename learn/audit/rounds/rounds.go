@@ -129,7 +129,7 @@ func (r Rounds) Run(ctx context.Context, l *live.Listener, seed []learn.Observat
 		for _, k := range observationKeys(o) {
 			known[k] = true
 		}
-		ownEphemeral = ownEphemeral || o.Warning == learn.OwnEphemeralWarning
+		ownEphemeral = ownEphemeral || o.WarningKind == learn.WarnOwnEphemeral
 	}
 	for round := 1; round <= max; round++ {
 		if (round > 1 || restoreFirst) && snap != nil {
