@@ -84,13 +84,13 @@ const sameEventWindow = time.Minute
 // Stats counts what a Correlator was fed, so that a reader can say how
 // much of its input it could not use instead of failing silently.
 type Stats struct {
-	// Lines is the number of lines given to AddLine (and ReadLog).
+	// Lines is the number of lines given to ReadLog.
 	Lines int `json:"lines"`
 	// Records is the number of records parsed and added.
 	Records int `json:"records"`
 	// ByType counts records by type name.
 	ByType map[string]int `json:"by_type"`
-	// Skipped counts unusable lines by Reason (truncated, bad-hex,
+	// Skipped counts unusable lines by reason (truncated, bad-hex,
 	// not-audit, malformed, interpreted); blank and separator lines are
 	// not counted.
 	Skipped map[string]int `json:"skipped"`
@@ -190,21 +190,17 @@ func (c *Correlator) event(r Record) *event {
 	return ev
 }
 
-// AddLine parses one log line and adds its record. It returns the parse
-// error, already counted in Stats, so the caller may report it; blank and
-// separator lines return nil.
-func (c *Correlator) AddLine(line string) error {
-	return c.addLine(line, "")
-}
-
-func (c *Correlator) addLine(line, source string) error {
+// addLine parses one log line and adds its record, naming it source
+// ("file:line"; "" when unknown). A line that is not a record is counted
+// in Stats, with the first one's error.
+func (c *Correlator) addLine(line, source string) {
 	c.stats.Lines++
-	r, err := ParseLine(line)
+	r, err := parseLine(line)
 	if err != nil {
-		if errors.Is(err, ErrBlank) {
-			return nil
+		if errors.Is(err, errBlank) {
+			return
 		}
-		c.stats.Skipped[Reason(err)]++
+		c.stats.Skipped[reason(err)]++
 		if c.stats.FirstSkipped == "" {
 			where := source
 			if where == "" {
@@ -212,11 +208,10 @@ func (c *Correlator) addLine(line, source string) error {
 			}
 			c.stats.FirstSkipped = where + ": " + err.Error()
 		}
-		return err
+		return
 	}
 	r.Source = source
 	c.Add(r)
-	return nil
 }
 
 // ReadLog adds every line of rd, naming them name:N in Record.Source.
@@ -227,7 +222,7 @@ func (c *Correlator) ReadLog(rd io.Reader, name string) error {
 	for n := 1; ; n++ {
 		line, err := br.ReadString('\n')
 		if line != "" {
-			_ = c.addLine(line, name+":"+strconv.Itoa(n))
+			c.addLine(line, name+":"+strconv.Itoa(n))
 		}
 		if err == io.EOF {
 			return nil

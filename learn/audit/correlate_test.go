@@ -194,12 +194,12 @@ func TestCorrelatorPrunes(t *testing.T) {
 	c := NewCorrelator()
 	for i := 0; i < 3*pruneEvery; i++ {
 		sec := 1000 + i/10
-		c.AddLine("type=SYSCALL msg=audit(" + strconv.Itoa(sec) + ".000:" + strconv.Itoa(i+10) + "): arch=c000003e syscall=2 success=yes exit=3 pid=1")
+		c.addLine("type=SYSCALL msg=audit("+strconv.Itoa(sec)+".000:"+strconv.Itoa(i+10)+"): arch=c000003e syscall=2 success=yes exit=3 pid=1", "")
 		if i == 5 {
-			c.AddLine("type=UNKNOWN[1423] msg=audit(1000.000:5): domain=1 blockers=fs.read_file path=\"/x\"")
+			c.addLine("type=UNKNOWN[1423] msg=audit(1000.000:5): domain=1 blockers=fs.read_file path=\"/x\"", "")
 		}
 	}
-	c.AddLine("type=SYSCALL msg=audit(1000.000:5): arch=c000003e syscall=257 success=no exit=-13 pid=42")
+	c.addLine("type=SYSCALL msg=audit(1000.000:5): arch=c000003e syscall=257 success=no exit=-13 pid=42", "")
 	if len(c.order) > pruneEvery+600 {
 		t.Errorf("%d events kept", len(c.order))
 	}

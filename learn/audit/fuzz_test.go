@@ -30,21 +30,21 @@ func FuzzParseLine(f *testing.F) {
 		}
 		fh.Close()
 	}
-	sentinels := []error{ErrBlank, ErrNotAudit, ErrTruncated, ErrBadHex, ErrMalformed, ErrInterpreted}
+	sentinels := []error{errBlank, errNotAudit, errTruncated, errBadHex, errMalformed, errInterpreted}
 	f.Fuzz(func(t *testing.T, line string) {
-		r, err := ParseLine(line)
+		r, err := parseLine(line)
 		if err != nil {
 			known := false
 			for _, s := range sentinels {
 				known = known || errors.Is(err, s)
 			}
 			if !known {
-				t.Fatalf("ParseLine(%q): error %v wraps no sentinel", line, err)
+				t.Fatalf("parseLine(%q): error %v wraps no sentinel", line, err)
 			}
 			return
 		}
 		if r.Type == TypeLandlockAccess && (r.Fields["domain"] == "" || r.Fields["blockers"] == "") {
-			t.Fatalf("ParseLine(%q): access record without domain or blockers: %+v", line, r)
+			t.Fatalf("parseLine(%q): access record without domain or blockers: %+v", line, r)
 		}
 		c := NewCorrelator()
 		c.Add(r)

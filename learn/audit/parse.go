@@ -45,34 +45,34 @@ type Record struct {
 	Source string
 }
 
-// Parse errors. Every error ParseLine and ParseMessage return wraps exactly
+// Parse errors. Every error parseLine and ParseMessage return wraps exactly
 // one of them, so a reader that meets a bad line can count it by reason
-// (see Reason) and go on with the next one: a log file is outside input.
+// (see reason) and go on with the next one: a log file is outside input.
 var (
-	// ErrBlank is a line that carries no record by design: an empty line,
+	// errBlank is a line that carries no record by design: an empty line,
 	// ausearch's "----" event separator or its "time->" header. Readers
 	// skip it without counting it as garbage.
-	ErrBlank = errors.New("blank or separator line")
-	// ErrNotAudit is a line in none of the supported audit formats.
-	ErrNotAudit = errors.New("not an audit record")
-	// ErrTruncated is a record cut short: an unterminated audit(...)
+	errBlank = errors.New("blank or separator line")
+	// errNotAudit is a line in none of the supported audit formats.
+	errNotAudit = errors.New("not an audit record")
+	// errTruncated is a record cut short: an unterminated audit(...)
 	// header, an unterminated quoted value, or a Landlock record without
 	// its mandatory fields (domain=, blockers=, status=).
-	ErrTruncated = errors.New("truncated record")
-	// ErrBadHex is a hex-encoded value (path=, exe=, comm=...) whose hex
+	errTruncated = errors.New("truncated record")
+	// errBadHex is a hex-encoded value (path=, exe=, comm=...) whose hex
 	// does not decode.
-	ErrBadHex = errors.New("hex-encoded value does not decode")
-	// ErrMalformed is an audit line whose header does not parse: a bad
+	errBadHex = errors.New("hex-encoded value does not decode")
+	// errMalformed is an audit line whose header does not parse: a bad
 	// timestamp, serial or type.
-	ErrMalformed = errors.New("malformed audit header")
-	// ErrInterpreted is `ausearch -i` output: it has already turned hex and
+	errMalformed = errors.New("malformed audit header")
+	// errInterpreted is `ausearch -i` output: it has already turned hex and
 	// numbers into text, losing what cannot be recovered (which value was
 	// hex, where a path with spaces ends).
-	ErrInterpreted = errors.New("interpreted record (ausearch -i); use ausearch --raw")
+	errInterpreted = errors.New("interpreted record (ausearch -i); use ausearch --raw")
 )
 
-// ParseError says why a line is not a usable record and where.
-type ParseError struct {
+// parseError says why a line is not a usable record and where.
+type parseError struct {
 	// Err is one of the sentinel errors above.
 	Err error
 	// Field is the offending field's name, when one is to blame.
@@ -81,7 +81,7 @@ type ParseError struct {
 	Detail string
 }
 
-func (e *ParseError) Error() string {
+func (e *parseError) Error() string {
 	msg := e.Err.Error()
 	if e.Field != "" {
 		msg += ": field " + e.Field
@@ -92,28 +92,28 @@ func (e *ParseError) Error() string {
 	return msg
 }
 
-func (e *ParseError) Unwrap() error { return e.Err }
+func (e *parseError) Unwrap() error { return e.Err }
 
 func parseErr(err error, field, format string, args ...any) error {
-	return &ParseError{Err: err, Field: field, Detail: fmt.Sprintf(format, args...)}
+	return &parseError{Err: err, Field: field, Detail: fmt.Sprintf(format, args...)}
 }
 
-// Reason is a short stable name for the sentinel error err wraps ("blank",
+// reason is a short stable name for the sentinel error err wraps ("blank",
 // "not-audit", "truncated", "bad-hex", "malformed", "interpreted"), for
 // counters and JSON output; "error" for anything else.
-func Reason(err error) string {
+func reason(err error) string {
 	switch {
-	case errors.Is(err, ErrBlank):
+	case errors.Is(err, errBlank):
 		return "blank"
-	case errors.Is(err, ErrNotAudit):
+	case errors.Is(err, errNotAudit):
 		return "not-audit"
-	case errors.Is(err, ErrTruncated):
+	case errors.Is(err, errTruncated):
 		return "truncated"
-	case errors.Is(err, ErrBadHex):
+	case errors.Is(err, errBadHex):
 		return "bad-hex"
-	case errors.Is(err, ErrMalformed):
+	case errors.Is(err, errMalformed):
 		return "malformed"
-	case errors.Is(err, ErrInterpreted):
+	case errors.Is(err, errInterpreted):
 		return "interpreted"
 	}
 	return "error"
@@ -123,7 +123,7 @@ func Reason(err error) string {
 // it between the kernel's fields and its own translations.
 const interpSeparator = '\x1d'
 
-// ParseLine parses one line of an audit log in any format landlearn reads:
+// parseLine parses one line of an audit log in any format landlearn reads:
 //
 //	type=UNKNOWN[1423] msg=audit(1700000000.123:17): domain=1c0e30e25 blockers=fs.make_reg path="/tmp" dev="vda" ino=246947
 //	node=web1 type=LANDLOCK_ACCESS msg=audit(...): ...      (auditd name_format, ausearch --raw)
@@ -131,14 +131,14 @@ const interpSeparator = '\x1d'
 //	[ 12.3] audit: type=1423 audit(...): ...                (kernel console, dmesg, syslog)
 //	{"MESSAGE":"LANDLOCK_ACCESS domain=...","_AUDIT_TYPE":"1423","_AUDIT_ID":"17",...}   (journalctl -o json)
 //
-// A trailing newline is ignored. Errors wrap ErrBlank, ErrNotAudit,
-// ErrTruncated, ErrBadHex, ErrMalformed or ErrInterpreted.
-func ParseLine(line string) (Record, error) {
+// A trailing newline is ignored. Errors wrap errBlank, errNotAudit,
+// errTruncated, errBadHex, errMalformed or errInterpreted.
+func parseLine(line string) (Record, error) {
 	line = strings.TrimRight(line, "\r\n")
 	trimmed := strings.TrimSpace(line)
 	switch {
 	case trimmed == "", strings.HasPrefix(trimmed, "----"), strings.HasPrefix(trimmed, "time->"):
-		return Record{}, &ParseError{Err: ErrBlank}
+		return Record{}, &parseError{Err: errBlank}
 	case trimmed[0] == '{':
 		r, err := parseJournal(trimmed)
 		if err == nil {
@@ -148,13 +148,13 @@ func ParseLine(line string) (Record, error) {
 	}
 	start := findTypeField(line)
 	if start < 0 {
-		return Record{}, &ParseError{Err: ErrNotAudit, Detail: "no type= field"}
+		return Record{}, &parseError{Err: errNotAudit, Detail: "no type= field"}
 	}
 	host := nodeBefore(line[:start])
 	rest := line[start+len("type="):]
 	sp := strings.IndexByte(rest, ' ')
 	if sp < 0 {
-		return Record{}, parseErr(ErrTruncated, "", "nothing after type=")
+		return Record{}, parseErr(errTruncated, "", "nothing after type=")
 	}
 	typ, name, err := parseType(rest[:sp])
 	if err != nil {
@@ -166,9 +166,9 @@ func ParseLine(line string) (Record, error) {
 		rest = rest[len("msg="):]
 	case strings.HasPrefix(rest, "audit("):
 	case strings.HasPrefix(rest, "msg="):
-		return Record{}, parseErr(ErrMalformed, "msg", "msg= does not start with audit(")
+		return Record{}, parseErr(errMalformed, "msg", "msg= does not start with audit(")
 	default:
-		return Record{}, parseErr(ErrNotAudit, "", "type= is not followed by msg=audit(")
+		return Record{}, parseErr(errNotAudit, "", "type= is not followed by msg=audit(")
 	}
 	r, err := parseAudit(typ, name, rest)
 	if err != nil {
@@ -186,7 +186,7 @@ func ParseLine(line string) (Record, error) {
 func ParseMessage(typ int, msg string) (Record, error) {
 	msg = strings.TrimRight(msg, "\x00\n")
 	if !strings.HasPrefix(msg, "audit(") {
-		return Record{}, parseErr(ErrNotAudit, "", "netlink payload does not start with audit(")
+		return Record{}, parseErr(errNotAudit, "", "netlink payload does not start with audit(")
 	}
 	r, err := parseAudit(typ, typeName(typ, ""), msg)
 	if err != nil {
@@ -247,7 +247,7 @@ func typeName(typ int, spelled string) string {
 // journald does, or the bare number of the kernel console.
 func parseType(s string) (int, string, error) {
 	if s == "" {
-		return 0, "", parseErr(ErrMalformed, "type", "empty type")
+		return 0, "", parseErr(errMalformed, "type", "empty type")
 	}
 	if n, err := strconv.ParseUint(s, 10, 16); err == nil {
 		return int(n), typeName(int(n), s), nil
@@ -266,11 +266,11 @@ func parseType(s string) (int, string, error) {
 		return int(t), typeName(int(t), s), nil
 	}
 	if strings.HasPrefix(s, "UNKNOWN[") {
-		return 0, "", parseErr(ErrMalformed, "type", "bad type %q", s)
+		return 0, "", parseErr(errMalformed, "type", "bad type %q", s)
 	}
 	for _, c := range s {
 		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return 0, "", parseErr(ErrNotAudit, "type", "type %q is not an audit record type", s)
+			return 0, "", parseErr(errNotAudit, "type", "type %q is not an audit record type", s)
 		}
 	}
 	// A type name newer than go-libaudit's table: keep it by name.
@@ -283,31 +283,31 @@ func parseAudit(typ int, name, s string) (Record, error) {
 	s = strings.TrimPrefix(s, "audit(")
 	end := strings.IndexByte(s, ')')
 	if end < 0 {
-		return Record{}, parseErr(ErrTruncated, "msg", "audit( header is not closed")
+		return Record{}, parseErr(errTruncated, "msg", "audit( header is not closed")
 	}
 	stamp := s[:end]
 	if strings.ContainsAny(stamp, "/ ") {
-		return Record{}, &ParseError{Err: ErrInterpreted, Detail: "audit(" + stamp + ")"}
+		return Record{}, &parseError{Err: errInterpreted, Detail: "audit(" + stamp + ")"}
 	}
 	colon := strings.LastIndexByte(stamp, ':')
 	if colon < 0 {
-		return Record{}, parseErr(ErrMalformed, "msg", "audit(%s) has no serial", stamp)
+		return Record{}, parseErr(errMalformed, "msg", "audit(%s) has no serial", stamp)
 	}
 	serial, err := strconv.ParseUint(stamp[colon+1:], 10, 64)
 	if err != nil {
-		return Record{}, parseErr(ErrMalformed, "msg", "bad serial in audit(%s)", stamp)
+		return Record{}, parseErr(errMalformed, "msg", "bad serial in audit(%s)", stamp)
 	}
 	t, err := parseStamp(stamp[:colon])
 	if err != nil {
-		return Record{}, parseErr(ErrMalformed, "msg", "bad time in audit(%s)", stamp)
+		return Record{}, parseErr(errMalformed, "msg", "bad time in audit(%s)", stamp)
 	}
 	r.Time, r.Serial = t, serial
 	body := s[end+1:]
 	if !strings.HasPrefix(body, ":") {
 		if body == "" {
-			return Record{}, parseErr(ErrTruncated, "msg", "nothing after audit(%s)", stamp)
+			return Record{}, parseErr(errTruncated, "msg", "nothing after audit(%s)", stamp)
 		}
-		return Record{}, parseErr(ErrMalformed, "msg", "audit(%s) is not followed by ':'", stamp)
+		return Record{}, parseErr(errMalformed, "msg", "audit(%s) is not followed by ':'", stamp)
 	}
 	if err := r.parseBody(body[1:]); err != nil {
 		return Record{}, err
@@ -407,7 +407,7 @@ func splitFields(s string, decode, strict bool) (map[string]string, error) {
 			q := s[0]
 			end := strings.IndexByte(s[1:], q)
 			if end < 0 {
-				return nil, parseErr(ErrTruncated, key, "unterminated quoted value")
+				return nil, parseErr(errTruncated, key, "unterminated quoted value")
 			}
 			val, s, quoted = s[1:1+end], s[2+end:], true
 		} else {
@@ -423,7 +423,7 @@ func splitFields(s string, decode, strict bool) (map[string]string, error) {
 			case err == nil:
 				val = b
 			case strict:
-				return nil, parseErr(ErrBadHex, key, "%q: %v", val, err)
+				return nil, parseErr(errBadHex, key, "%q: %v", val, err)
 			}
 		}
 		if _, dup := fields[key]; !dup {
@@ -456,7 +456,7 @@ func (r *Record) checkLandlock() error {
 	}
 	for _, k := range need {
 		if r.Fields[k] == "" {
-			return parseErr(ErrTruncated, k, "%s record without %s=", r.TypeName, k)
+			return parseErr(errTruncated, k, "%s record without %s=", r.TypeName, k)
 		}
 	}
 	return nil

@@ -17,9 +17,9 @@ func parseJournal(line string) (Record, error) {
 	var entry map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(line), &entry); err != nil {
 		if strings.Contains(err.Error(), "unexpected end") {
-			return Record{}, parseErr(ErrTruncated, "", "journal JSON entry is cut: %v", err)
+			return Record{}, parseErr(errTruncated, "", "journal JSON entry is cut: %v", err)
 		}
-		return Record{}, parseErr(ErrNotAudit, "", "not a journal JSON entry: %v", err)
+		return Record{}, parseErr(errNotAudit, "", "not a journal JSON entry: %v", err)
 	}
 	get := func(k string) (string, bool) {
 		raw, ok := entry[k]
@@ -29,23 +29,23 @@ func parseJournal(line string) (Record, error) {
 		return journalValue(raw)
 	}
 	if tr, ok := get("_TRANSPORT"); ok && tr != "audit" {
-		return Record{}, parseErr(ErrNotAudit, "_TRANSPORT", "journal entry from transport %q, not audit", tr)
+		return Record{}, parseErr(errNotAudit, "_TRANSPORT", "journal entry from transport %q, not audit", tr)
 	}
 	typs, ok := get("_AUDIT_TYPE")
 	if !ok {
-		return Record{}, parseErr(ErrNotAudit, "_AUDIT_TYPE", "journal entry without _AUDIT_TYPE")
+		return Record{}, parseErr(errNotAudit, "_AUDIT_TYPE", "journal entry without _AUDIT_TYPE")
 	}
 	typ, err := strconv.ParseUint(typs, 10, 16)
 	if err != nil {
-		return Record{}, parseErr(ErrMalformed, "_AUDIT_TYPE", "%q is not a number", typs)
+		return Record{}, parseErr(errMalformed, "_AUDIT_TYPE", "%q is not a number", typs)
 	}
 	ids, ok := get("_AUDIT_ID")
 	if !ok {
-		return Record{}, parseErr(ErrTruncated, "_AUDIT_ID", "journal audit entry without _AUDIT_ID")
+		return Record{}, parseErr(errTruncated, "_AUDIT_ID", "journal audit entry without _AUDIT_ID")
 	}
 	serial, err := strconv.ParseUint(ids, 10, 64)
 	if err != nil {
-		return Record{}, parseErr(ErrMalformed, "_AUDIT_ID", "%q is not a number", ids)
+		return Record{}, parseErr(errMalformed, "_AUDIT_ID", "%q is not a number", ids)
 	}
 	stamp, ok := get("_SOURCE_REALTIME_TIMESTAMP")
 	if !ok {
@@ -55,13 +55,13 @@ func parseJournal(line string) (Record, error) {
 	if ok {
 		us, err := strconv.ParseInt(stamp, 10, 64)
 		if err != nil || us < 0 {
-			return Record{}, parseErr(ErrMalformed, "_SOURCE_REALTIME_TIMESTAMP", "%q is not a time in microseconds", stamp)
+			return Record{}, parseErr(errMalformed, "_SOURCE_REALTIME_TIMESTAMP", "%q is not a time in microseconds", stamp)
 		}
 		t = time.UnixMicro(us).UTC()
 	}
 	msg, ok := get("MESSAGE")
 	if !ok {
-		return Record{}, parseErr(ErrTruncated, "MESSAGE", "journal audit entry without MESSAGE")
+		return Record{}, parseErr(errTruncated, "MESSAGE", "journal audit entry without MESSAGE")
 	}
 	// MESSAGE starts with the type name, then the record's fields.
 	if first, rest, found := strings.Cut(msg, " "); !strings.Contains(first, "=") {

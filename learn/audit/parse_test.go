@@ -2,7 +2,6 @@ package audit
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,11 +27,11 @@ type=LANDLOCK_DOMAIN msg=audit(1729738800.261:35): domain=1a6fdc679 status=deall
 
 func TestParseLineAdminGuide(t *testing.T) {
 	for _, l := range strings.Split(strings.TrimSpace(adminGuideSignal+adminGuideFS), "\n") {
-		if _, err := ParseLine(l); err != nil {
-			t.Errorf("ParseLine(%q): %v", l, err)
+		if _, err := parseLine(l); err != nil {
+			t.Errorf("parseLine(%q): %v", l, err)
 		}
 	}
-	r, err := ParseLine(strings.Split(adminGuideSignal, "\n")[0])
+	r, err := parseLine(strings.Split(adminGuideSignal, "\n")[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +40,7 @@ func TestParseLineAdminGuide(t *testing.T) {
 		Fields: map[string]string{"domain": "1a6fdc66f", "blockers": "scope.signal", "opid": "1", "ocomm": "systemd"},
 	}
 	checkRecord(t, r, want)
-	r, _ = ParseLine(strings.Split(adminGuideSignal, "\n")[3])
+	r, _ = parseLine(strings.Split(adminGuideSignal, "\n")[3])
 	if got := r.Fields["proctitle"]; got != "kill\x001" {
 		t.Errorf("proctitle = %q, want kill\\x001", got)
 	}
@@ -74,24 +73,24 @@ func TestParseLineErrors(t *testing.T) {
 		line string
 		want error
 	}{
-		{"", ErrBlank},
-		{"----", ErrBlank},
-		{"time->Fri Nov 27 05:00:00 2026", ErrBlank},
-		{"hello world", ErrNotAudit},
-		{"type=UNKNOWN[1423] msg=audit(1700000000.123:17", ErrTruncated},
-		{`type=UNKNOWN[1423] msg=audit(1700000000.123:17): domain=1 blockers=fs.read_file path="/et`, ErrTruncated},
-		{`type=UNKNOWN[1423] msg=audit(1700000000.123:17): domain=1`, ErrTruncated},
-		{`type=UNKNOWN[1423] msg=audit(1700000000.123:17): domain=1 blockers=fs.read_file path=2F74ZZ`, ErrBadHex},
-		{`type=UNKNOWN[1423] msg=audit(1700000000.123:17): domain=1 blockers=fs.read_file path=2F7`, ErrBadHex},
-		{`type=UNKNOWN[1423] msg=audit(x.123:17): domain=1 blockers=fs.read_file`, ErrMalformed},
-		{`type=UNKNOWN[1423] msg=audit(1700000000.123:y): domain=1 blockers=fs.read_file`, ErrMalformed},
-		{`type=LANDLOCK_ACCESS msg=audit(11/27/2026 05:00:00.123:17) : domain=1 blockers=fs.read_file`, ErrInterpreted},
-		{`{"MESSAGE":"hello","_TRANSPORT":"stdout"}`, ErrNotAudit},
-		{`{"MESSAGE":"AUDIT1423 domain=1 blo`, ErrTruncated},
+		{"", errBlank},
+		{"----", errBlank},
+		{"time->Fri Nov 27 05:00:00 2026", errBlank},
+		{"hello world", errNotAudit},
+		{"type=UNKNOWN[1423] msg=audit(1700000000.123:17", errTruncated},
+		{`type=UNKNOWN[1423] msg=audit(1700000000.123:17): domain=1 blockers=fs.read_file path="/et`, errTruncated},
+		{`type=UNKNOWN[1423] msg=audit(1700000000.123:17): domain=1`, errTruncated},
+		{`type=UNKNOWN[1423] msg=audit(1700000000.123:17): domain=1 blockers=fs.read_file path=2F74ZZ`, errBadHex},
+		{`type=UNKNOWN[1423] msg=audit(1700000000.123:17): domain=1 blockers=fs.read_file path=2F7`, errBadHex},
+		{`type=UNKNOWN[1423] msg=audit(x.123:17): domain=1 blockers=fs.read_file`, errMalformed},
+		{`type=UNKNOWN[1423] msg=audit(1700000000.123:y): domain=1 blockers=fs.read_file`, errMalformed},
+		{`type=LANDLOCK_ACCESS msg=audit(11/27/2026 05:00:00.123:17) : domain=1 blockers=fs.read_file`, errInterpreted},
+		{`{"MESSAGE":"hello","_TRANSPORT":"stdout"}`, errNotAudit},
+		{`{"MESSAGE":"AUDIT1423 domain=1 blo`, errTruncated},
 	} {
-		_, err := ParseLine(tc.line)
+		_, err := parseLine(tc.line)
 		if !errors.Is(err, tc.want) {
-			t.Errorf("ParseLine(%q) = %v, want %v", tc.line, err, tc.want)
+			t.Errorf("parseLine(%q) = %v, want %v", tc.line, err, tc.want)
 		}
 	}
 }
@@ -176,7 +175,7 @@ func TestParseLineRecorded(t *testing.T) {
 				"pid": "812", "comm": "cat", "name": "shadow"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseLine(tc.line + "\n")
+			got, err := parseLine(tc.line + "\n")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,13 +194,13 @@ func TestParseMessage(t *testing.T) {
 	}
 	checkRecord(t, r, Record{Type: 1423, TypeName: "LANDLOCK_ACCESS", Time: time.UnixMilli(1795755903154).UTC(), Serial: 30,
 		Fields: map[string]string{"domain": "18db492b1", "blockers": "fs.make_reg,fs.refer", "path": "/tmp/ll-rec/rw2", "dev": "vda", "ino": "9982450"}})
-	if _, err := ParseMessage(1423, "domain=1 blockers=fs.read_file"); !errors.Is(err, ErrNotAudit) {
+	if _, err := ParseMessage(1423, "domain=1 blockers=fs.read_file"); !errors.Is(err, errNotAudit) {
 		t.Errorf("no header: %v", err)
 	}
-	if _, err := ParseMessage(1424, "audit(1.2:3): domain=1"); !errors.Is(err, ErrTruncated) {
+	if _, err := ParseMessage(1424, "audit(1.2:3): domain=1"); !errors.Is(err, errTruncated) {
 		t.Errorf("no status: %v", err)
 	}
-	if r, err := ParseMessage(1300, "audit(1.2:3): arch=c000003e comm=6E6F7420686578ZZ"); err == nil || !errors.Is(err, ErrBadHex) {
+	if r, err := ParseMessage(1300, "audit(1.2:3): arch=c000003e comm=6E6F7420686578ZZ"); err == nil || !errors.Is(err, errBadHex) {
 		t.Errorf("bad hex in SYSCALL: %v %+v", err, r)
 	}
 	// Hex that does not decode in a record landlearn does not read is kept.
@@ -212,11 +211,11 @@ func TestParseMessage(t *testing.T) {
 
 func TestReason(t *testing.T) {
 	for err, want := range map[error]string{
-		&ParseError{Err: ErrTruncated}: "truncated", &ParseError{Err: ErrBadHex}: "bad-hex", ErrNotAudit: "not-audit",
-		ErrMalformed: "malformed", ErrInterpreted: "interpreted", ErrBlank: "blank", errors.New("x"): "error",
+		&parseError{Err: errTruncated}: "truncated", &parseError{Err: errBadHex}: "bad-hex", errNotAudit: "not-audit",
+		errMalformed: "malformed", errInterpreted: "interpreted", errBlank: "blank", errors.New("x"): "error",
 	} {
-		if got := Reason(err); got != want {
-			t.Errorf("Reason(%v) = %q, want %q", err, got, want)
+		if got := reason(err); got != want {
+			t.Errorf("reason(%v) = %q, want %q", err, got, want)
 		}
 	}
 }
@@ -237,21 +236,22 @@ func TestReadLogLongLine(t *testing.T) {
 	}
 }
 
-func ExampleParseLine() {
-	r, err := ParseLine(`type=UNKNOWN[1423] msg=audit(1795755903.146:14): domain=18db492b1 blockers=fs.read_file path=2F746D702F612066696C65 dev="vda" ino=9982460`)
+// auditd 3.0 names type 1423 UNKNOWN[1423]; a path with a space is hex.
+func TestParseLineHexPath(t *testing.T) {
+	r, err := parseLine(`type=UNKNOWN[1423] msg=audit(1795755903.146:14): domain=18db492b1 blockers=fs.read_file path=2F746D702F612066696C65 dev="vda" ino=9982460`)
 	if err != nil {
-		fmt.Println(Reason(err), err)
-		return
+		t.Fatal(err)
 	}
-	fmt.Println(r.TypeName, r.Serial, r.Fields["blockers"], r.Fields["path"])
-	// Output: LANDLOCK_ACCESS 14 fs.read_file /tmp/a file
+	if r.TypeName != "LANDLOCK_ACCESS" || r.Serial != 14 || r.Fields["blockers"] != "fs.read_file" || r.Fields["path"] != "/tmp/a file" {
+		t.Errorf("got %s %d %q %q", r.TypeName, r.Serial, r.Fields["blockers"], r.Fields["path"])
+	}
 }
 
 func BenchmarkParseLine(b *testing.B) {
 	line := `node=ci-runner-1 type=UNKNOWN[1423] msg=audit(1795755903.146:14): domain=18db492b1 blockers=fs.read_file path=2F746D702F6C6C2D7265632F736563726574206469722F612066696C65 dev="vda" ino=9982460`
 	b.SetBytes(int64(len(line)))
 	for b.Loop() {
-		if _, err := ParseLine(line); err != nil {
+		if _, err := parseLine(line); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -151,7 +151,7 @@ func ExampleExplain() {
 // end and how many denials it had.
 func TestExplainDeallocationOnly(t *testing.T) {
 	c := audit.NewCorrelator()
-	_ = c.AddLine(`type=UNKNOWN[1424] msg=audit(1795755903.222:61): domain=18db492b1 status=deallocated denials=49`)
+	_ = c.ReadLog(strings.NewReader(`type=UNKNOWN[1424] msg=audit(1795755903.222:61): domain=18db492b1 status=deallocated denials=49`), "audit.log")
 	var b strings.Builder
 	if err := Explain(c.Denials(), c.Domains(), nil).WriteText(&b); err != nil {
 		t.Fatal(err)

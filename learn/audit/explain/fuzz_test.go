@@ -31,8 +31,8 @@ func FuzzExplain(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		c := audit.NewCorrelator()
-		if err := c.AddLine(line); err != nil {
-			return
+		if err := c.ReadLog(strings.NewReader(line), "fuzz"); err != nil {
+			t.Fatal(err)
 		}
 		var b strings.Builder
 		if err := Explain(c.Denials(), c.Domains(), nil).WriteText(&b); err != nil {

@@ -114,7 +114,7 @@ func TestCollectExact(t *testing.T) {
 		audit.TypeLandlockDomain, fmt.Sprintf(otherAlloc, 103),
 		audit.TypeLandlockDomain, fmt.Sprintf(deallocRec, 104, 1),
 	)
-	c := &Capture{corr: l.win.corr, window: l.win, end: 105, missing: l.win.serials.missing(105)}
+	c := &capture{corr: l.win.corr, window: l.win, end: 105, missing: l.win.serials.missing(105)}
 	run := &Run{PID: 42}
 	l.collect(context.Background(), run, c)
 	if run.Loss != nil {
@@ -139,7 +139,7 @@ func TestCollectLoss(t *testing.T) {
 		audit.TypeLandlockDomain, fmt.Sprintf(deallocRec, 104, 3),
 		audit.TypeLandlockAccess, `audit(1700000000.100:105): domain=1a2b3c blockers=fs.read_file path=ZZ`,
 	)
-	c := &Capture{corr: l.win.corr, window: l.win, end: 106, missing: l.win.serials.missing(106), lost: 2}
+	c := &capture{corr: l.win.corr, window: l.win, end: 106, missing: l.win.serials.missing(106), lost: 2}
 	run := &Run{PID: 42}
 	l.collect(context.Background(), run, c)
 	if !errors.Is(run.Loss, ErrLost) {
@@ -153,14 +153,14 @@ func TestCollectLoss(t *testing.T) {
 }
 
 func TestCollectLingering(t *testing.T) {
-	saved := DeallocTimeout
-	DeallocTimeout = 0
-	defer func() { DeallocTimeout = saved }()
+	saved := deallocTimeout
+	deallocTimeout = 0
+	defer func() { deallocTimeout = saved }()
 	l := feed(100,
 		audit.TypeLandlockAccess, fmt.Sprintf(accessRec, 101),
 		audit.TypeLandlockDomain, fmt.Sprintf(allocRec, 101),
 	)
-	c := &Capture{corr: l.win.corr, window: l.win, end: 102}
+	c := &capture{corr: l.win.corr, window: l.win, end: 102}
 	run := &Run{PID: 42}
 	l.collect(context.Background(), run, c)
 	if run.Loss != nil || len(run.Lingering) != 1 || run.Lingering[0] != "1a2b3c" {

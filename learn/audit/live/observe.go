@@ -21,15 +21,15 @@ import (
 // kernel before saying what is wrong; nothing is decided by them when the
 // kernel answers.
 var (
-	// FenceTimeout bounds the wait for a fence record (see sendFence).
+	// fenceTimeout bounds the wait for a fence record (see sendFence).
 	// Missing it means the reader sees nothing.
-	FenceTimeout = 10 * time.Second
-	// DeallocTimeout bounds the wait, after the command exits, for the
+	fenceTimeout = 10 * time.Second
+	// deallocTimeout bounds the wait, after the command exits, for the
 	// LANDLOCK_DOMAIN deallocated record of its domains, which carries
 	// the kernel's denial count (the exact check for lost records). A
 	// domain that outlives it is still held by a process the command left
 	// behind.
-	DeallocTimeout = 3 * time.Second
+	deallocTimeout = 3 * time.Second
 )
 
 // window is what a Listener collects between a start and an end fence.
@@ -122,12 +122,12 @@ func (l *Listener) fence(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	var serial uint64
-	err := l.wait(ctx, FenceTimeout, func() bool {
+	err := l.wait(ctx, fenceTimeout, func() bool {
 		serial = l.win.fences[nonce]
 		return serial != 0
 	})
 	if errors.Is(err, errTimeout) {
-		return 0, fmt.Errorf("%w: the audit reader sees nothing: a record landlearn logged did not come back on the audit multicast group within %v (is audit enabled? `auditctl -s`)", audit.ErrNoAudit, FenceTimeout)
+		return 0, fmt.Errorf("%w: the audit reader sees nothing: a record landlearn logged did not come back on the audit multicast group within %v (is audit enabled? `auditctl -s`)", audit.ErrNoAudit, fenceTimeout)
 	}
 	return serial, err
 }
@@ -180,8 +180,8 @@ func (l *Listener) abort() {
 	l.mu.Unlock()
 }
 
-// Capture is what one window saw.
-type Capture struct {
+// capture is what one window saw.
+type capture struct {
 	corr    *audit.Correlator
 	window  *window
 	end     uint64
@@ -191,7 +191,7 @@ type Capture struct {
 }
 
 // loss lists why records may be missing from the capture.
-func (c *Capture) loss() []string {
+func (c *capture) loss() []string {
 	var reasons []string
 	if c.overrun > 0 {
 		reasons = append(reasons, fmt.Sprintf("the multicast socket overflowed %d times (ENOBUFS)", c.overrun))
@@ -211,7 +211,7 @@ func (c *Capture) loss() []string {
 // end closes the window after an end fence and returns what it saw.
 // The window stays open, for late records such as deallocations: the
 // caller closes it with abort.
-func (l *Listener) end(ctx context.Context, lostBefore uint32) (*Capture, error) {
+func (l *Listener) end(ctx context.Context, lostBefore uint32) (*capture, error) {
 	end, err := l.fence(ctx)
 	if err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func (l *Listener) end(ctx context.Context, lostBefore uint32) (*Capture, error)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return &Capture{
+	return &capture{
 		corr:    l.win.corr,
 		window:  l.win,
 		end:     end,
@@ -266,7 +266,7 @@ type Run struct {
 	// Denials proves nothing. It wraps ErrLost.
 	Loss error
 	// Lingering lists domains whose deallocation did not arrive within
-	// DeallocTimeout: processes of the command still hold them.
+	// a few seconds: processes of the command still hold them.
 	Lingering []string
 }
 
@@ -297,11 +297,11 @@ func (l *Listener) Observe(ctx context.Context, cmd *exec.Cmd) (*Run, error) {
 	}
 	// The end fence must not be cancelled by the ctx that killed the
 	// command: what the command did until then is still worth reading.
-	capture, err := l.end(context.WithoutCancel(ctx), lostBefore)
+	seen, err := l.end(context.WithoutCancel(ctx), lostBefore)
 	if err != nil {
 		return nil, err
 	}
-	l.collect(context.WithoutCancel(ctx), run, capture)
+	l.collect(context.WithoutCancel(ctx), run, seen)
 	if waitErr != nil && ctx.Err() != nil {
 		return run, ctx.Err()
 	}
@@ -336,7 +336,7 @@ func exitCode(ps *os.ProcessState) int {
 
 // collect picks the run's domains from the capture, waits for their
 // deallocation records, and decides whether records may have been lost.
-func (l *Listener) collect(ctx context.Context, run *Run, c *Capture) {
+func (l *Listener) collect(ctx context.Context, run *Run, c *capture) {
 	l.mu.Lock()
 	main, nested := c.pick(run.PID)
 	l.mu.Unlock()
@@ -348,7 +348,7 @@ func (l *Listener) collect(ctx context.Context, run *Run, c *Capture) {
 	// correlator fed until they are in.
 	var domains map[string]audit.Domain
 	if len(ids) > 0 {
-		err := l.wait(ctx, DeallocTimeout, func() bool {
+		err := l.wait(ctx, deallocTimeout, func() bool {
 			domains = domainsByID(c.corr)
 			for _, id := range ids {
 				if !domains[id].Deallocated {
@@ -394,7 +394,7 @@ func (l *Listener) collect(ctx context.Context, run *Run, c *Capture) {
 
 // pick returns the domain that pid created and those created by its
 // descendants.
-func (c *Capture) pick(pid int) (main string, nested map[string]bool) {
+func (c *capture) pick(pid int) (main string, nested map[string]bool) {
 	nested = map[string]bool{}
 	for _, d := range c.corr.Domains() {
 		switch {

@@ -20,20 +20,21 @@ import (
 // Where landlearn processes coordinate their use of the audit subsystem.
 // The lock guards the state file; it is held only while a process joins or
 // leaves, never while a program runs, so concurrent sessions do not wait
-// for each other.
+// for each other. StatePath lists the processes using audit and what the
+// first of them changed.
 const (
-	LockPath  = "/run/lock/landlearn-audit.lock"
+	lockPath  = "/run/lock/landlearn-audit.lock"
 	StatePath = "/run/lock/landlearn-audit.state"
 )
 
-// WantBacklog is the backlog limit a session raises the kernel's to when
+// wantBacklog is the backlog limit a session raises the kernel's to when
 // it is lower. Landlock logs from atomic context: when the backlog is full
 // its records are dropped at once, not waited for, and the kernel default
 // (64) fills up with one busy compiler.
-const WantBacklog = 8192
+const wantBacklog = 8192
 
 // Session is this process's use of the audit subsystem: while one is open,
-// audit is enabled and the backlog is at least WantBacklog. The kernel's
+// audit is enabled and the backlog is at least wantBacklog (8192). The kernel's
 // enabled flag and backlog limit are global, so every landlearn process
 // (and every test binary) registers in a shared state file under a file
 // lock; the last one to leave restores what the first one found. A process
@@ -142,7 +143,7 @@ type coordinator struct {
 
 func defaultCoordinator() *coordinator {
 	return &coordinator{
-		lock:  LockPath,
+		lock:  lockPath,
 		state: StatePath,
 		self:  selfUser(),
 		dial: func() (controller, error) {
@@ -193,15 +194,15 @@ func (c *coordinator) joinState(st *sharedState) (notices []string, err error) {
 		st.SetEnabled = true
 		notices = append(notices, "audit was off: switched it on for this run (restored when landlearn exits)")
 	}
-	if status.Enabled != 2 && status.BacklogLimit != 0 && status.BacklogLimit < WantBacklog {
-		if err := ctl.SetBacklogLimit(WantBacklog); err != nil {
-			return notices, fmt.Errorf("raise the audit backlog limit from %d to %d: %w", status.BacklogLimit, WantBacklog, err)
+	if status.Enabled != 2 && status.BacklogLimit != 0 && status.BacklogLimit < wantBacklog {
+		if err := ctl.SetBacklogLimit(wantBacklog); err != nil {
+			return notices, fmt.Errorf("raise the audit backlog limit from %d to %d: %w", status.BacklogLimit, wantBacklog, err)
 		}
 		if st.SetBacklog == 0 {
 			st.BacklogBefore = status.BacklogLimit
 		}
-		st.SetBacklog = WantBacklog
-		notices = append(notices, fmt.Sprintf("raised the audit backlog limit from %d to %d for this run", status.BacklogLimit, WantBacklog))
+		st.SetBacklog = wantBacklog
+		notices = append(notices, fmt.Sprintf("raised the audit backlog limit from %d to %d for this run", status.BacklogLimit, wantBacklog))
 	}
 	st.Users = append(st.Users, c.self)
 	return notices, nil

@@ -56,7 +56,7 @@ func TestCoordinatorLastOneRestores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.st.Enabled != 1 || k.st.BacklogLimit != WantBacklog || len(notices) != 2 {
+	if k.st.Enabled != 1 || k.st.BacklogLimit != wantBacklog || len(notices) != 2 {
 		t.Fatalf("after first join: %+v, notices %q", k.st, notices)
 	}
 	if _, err := cs[1].join(); err != nil {
@@ -209,7 +209,7 @@ func TestEnableRealKernel(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if on.Enabled == 0 || (on.BacklogLimit != 0 && on.BacklogLimit < WantBacklog) {
+		if on.Enabled == 0 || (on.BacklogLimit != 0 && on.BacklogLimit < wantBacklog) {
 			t.Errorf("joined: enabled=%d backlog=%d", on.Enabled, on.BacklogLimit)
 		}
 		if err := c.leaveState(st); err != nil {

@@ -35,9 +35,9 @@ type ObjectDenials struct {
 	Rights []string
 }
 
-// Fix returns the rule that allows every denial of the object (see
+// fix returns the rule that allows every denial of the object (see
 // audit.Denial.FixRule).
-func (o ObjectDenials) Fix() string { return o.merged().FixRule() }
+func (o ObjectDenials) fix() string { return o.merged().FixRule() }
 
 // merged is the object's first denial with the blockers of all of them,
 // each once, in the order they were first denied.
@@ -107,7 +107,7 @@ func writeGroups(w io.Writer, groups []ObjectDenials, helper int, helperExe stri
 			fmt.Fprintf(w, "    by:     %s\n", who)
 		}
 		fmt.Fprintln(w, "    fix:")
-		for line := range strings.SplitSeq(g.Fix(), "\n") {
+		for line := range strings.SplitSeq(g.fix(), "\n") {
 			fmt.Fprintf(w, "      %s\n", line)
 		}
 	}

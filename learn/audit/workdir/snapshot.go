@@ -14,13 +14,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// MaxResetSize is the largest working directory that audit learning
+// maxResetSize is the largest working directory that audit learning
 // copies to reset it between rounds. Above it, learning refuses unless
 // asked not to reset: copying a home directory is not what anybody meant.
-const MaxResetSize = 1 << 30
+const maxResetSize = 1 << 30
 
-// ErrTooBig is returned when the working directory exceeds MaxResetSize.
-var ErrTooBig = errors.New("working directory too big to reset between rounds")
+// errTooBig is returned when the working directory exceeds maxResetSize.
+var errTooBig = errors.New("working directory too big to reset between rounds")
 
 // Snapshot is the working directory as it was before round 1: which
 // paths existed (to tell what a run created) and, unless resetting is
@@ -36,10 +36,10 @@ type Snapshot struct {
 }
 
 // TakeSnapshot records dir (its paths) and, when reset is set, copies it
-// to restore before each round; above MaxResetSize it fails with ErrTooBig.
+// to restore before each round; above 1 GiB it fails, suggesting --no-reset.
 // rounds.Rounds.Run removes the copy; call Remove if Run is never called.
 func TakeSnapshot(dir string, reset bool) (*Snapshot, error) {
-	return takeSnapshot(dir, reset, MaxResetSize)
+	return takeSnapshot(dir, reset, maxResetSize)
 }
 
 // takeSnapshot records dir, and copies it when reset is set.
@@ -66,7 +66,7 @@ func takeSnapshot(dir string, reset bool, limit int64) (*Snapshot, error) {
 			}
 		}
 		if reset && size > limit {
-			return fmt.Errorf("%w: %s holds more than %d MiB; run from a smaller directory, or pass --no-reset to run every round on what the previous one left", ErrTooBig, dir, limit>>20)
+			return fmt.Errorf("%w: %s holds more than %d MiB; run from a smaller directory, or pass --no-reset to run every round on what the previous one left", errTooBig, dir, limit>>20)
 		}
 		return nil
 	})

@@ -58,7 +58,7 @@ func listing(t *testing.T, dir string) []string {
 func TestSnapshotRestore(t *testing.T) {
 	dir := tree(t)
 	want := listing(t, dir)
-	s, err := takeSnapshot(dir, true, MaxResetSize)
+	s, err := takeSnapshot(dir, true, maxResetSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +92,8 @@ func TestSnapshotRestore(t *testing.T) {
 
 func TestSnapshotTooBig(t *testing.T) {
 	dir := tree(t)
-	if _, err := takeSnapshot(dir, true, 2); !errors.Is(err, ErrTooBig) || !strings.Contains(err.Error(), "--no-reset") {
-		t.Errorf("err = %v, want ErrTooBig suggesting --no-reset", err)
+	if _, err := takeSnapshot(dir, true, 2); !errors.Is(err, errTooBig) || !strings.Contains(err.Error(), "--no-reset") {
+		t.Errorf("err = %v, want errTooBig suggesting --no-reset", err)
 	}
 	s, err := takeSnapshot(dir, false, 2)
 	if err != nil || s.copy != "" {
