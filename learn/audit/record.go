@@ -1,7 +1,3 @@
-// Package audit reads Landlock's audit records (1423 LANDLOCK_ACCESS,
-// 1424 LANDLOCK_DOMAIN) from the kernel's audit netlink socket and from
-// audit log files, and turns them into denials: the kernel's own answer to
-// "what did this sandbox deny".
 package audit
 
 import (
