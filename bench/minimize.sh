@@ -10,10 +10,11 @@
 # Target: minimize no slower than sort -u, under 400 MB RSS. The generator
 # is awk with a fixed seed, so every run times the same bytes. KEEP=1 keeps
 # the work directory (the JSONL file and the binary) for profiling, also
-# with the benchmarks of the decoder and the Builder alone:
+# with the benchmarks of the reader and the Builder alone:
 #
 #   LANDLEARN_BENCH_JSONL=$work/run.jsonl go test -run '^$' \
-#       -bench 'ReadRunFile|DecodeFile|AddFile' -cpuprofile cpu.out ./minimize
+#       -bench 'ReadRunFile|AddFile' -cpuprofile cpu.out ./minimize
+#   LANDLEARN_BENCH_JSONL=$work/run.jsonl go test -run '^$' -bench ReaderFile ./learn
 #
 # minimize keeps two cores busy (a decoder and a Builder), sort -u of lines
 # already in order little more than one, so other work on the machine slows

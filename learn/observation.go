@@ -1,7 +1,9 @@
 // Package learn holds what the learning backends share: the Observation
-// (one object and the Landlock rights one syscall needed on it), its JSONL
-// codec (the `--raw` file format of DESIGN.md), and the Recorder interface
-// the backends write to.
+// (one object and the Landlock rights one syscall needed on it), the
+// Recorder interface the backends write to, and the one codec of the
+// observations file (the `--raw` JSONL format of the README's
+// Observations section): Writer writes it, a run's Header first, and
+// Reader reads it back at the speed minimize needs.
 package learn
 
 import (

@@ -136,7 +136,7 @@ func (b *Builder) liftRules(handled policy.FSAccess) map[string]*rule {
 		r.access |= n.access & handled
 		r.dir = r.dir || n.dir || t != g
 		r.count += n.count
-		r.exes.addAll(n.exes, nil)
+		r.exes.addAll(n.exes)
 		r.paths += n.paths
 		r.example = betterExample(r.example, n.example, t)
 		if t != g {
@@ -226,7 +226,7 @@ func (b *Builder) collapse(rules map[string]*rule, sens sensitiveSet) {
 				continue
 			}
 			t.count += f.count
-			t.exes.addAll(f.exes, nil)
+			t.exes.addAll(f.exes)
 			t.paths += f.paths
 			t.collapse++
 			t.example = betterExample(t.example, f.example, d)

@@ -123,17 +123,10 @@ type warnNote struct {
 
 // New returns a Builder for opts.
 func New(opts Options) *Builder {
-	b := newBuilder(opts)
-	b.anchors = anchorDirs(opts.Vars)
-	return b
-}
-
-// newBuilder is New without the variables'
-// directories, which fork shares (they are only read once built).
-func newBuilder(opts Options) *Builder {
 	return &Builder{
 		o:         opts,
 		tmpdir:    path.Clean(opts.Vars["TMPDIR"]),
+		anchors:   anchorDirs(opts.Vars),
 		nodes:     map[string]*node{},
 		unstable:  map[string]bool{},
 		moves:     map[moveKey]*moveVal{},
@@ -340,9 +333,9 @@ func (b *Builder) addUnstable(g string) {
 	}
 }
 
-// own returns a copy of s, for a string the Builder keeps: ReadRun's
-// observations share the memory of the chunk they were read from, which
-// a kept string would keep alive.
+// own returns a copy of s, for a string the Builder keeps: the paths of
+// ReadRun's observations share the learn.Reader's buffers, which hold
+// later lines once the observation is added.
 func own(s string) string { return strings.Clone(s) }
 
 // cleanDir is path.Dir of an absolute, clean path, without cleaning it

@@ -29,17 +29,11 @@ func (s *exeSet) add(id int32) {
 	s.more[i] = id
 }
 
-// addAll adds the ids of t, each mapped by to when to is not nil.
-func (s *exeSet) addAll(t exeSet, to []int32) {
-	if to == nil {
-		s.bits |= t.bits
-		for _, id := range t.more {
-			s.add(id)
-		}
-		return
-	}
-	for _, id := range t.ids() {
-		s.add(to[id])
+// addAll adds the ids of t.
+func (s *exeSet) addAll(t exeSet) {
+	s.bits |= t.bits
+	for _, id := range t.more {
+		s.add(id)
 	}
 }
 

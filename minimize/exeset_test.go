@@ -27,24 +27,9 @@ func TestExeSet(t *testing.T) {
 		slices.Sort(want)
 		u := a
 		u.more = slices.Clone(a.more)
-		u.addAll(b, nil)
+		u.addAll(b)
 		if got := u.ids(); !slices.Equal(got, want) || u.len() != len(want) {
 			t.Fatalf("union %v, want %v", got, want)
-		}
-		// Mapped through to, as merge maps another Builder's ids.
-		to := make([]int32, 100)
-		for i := range to {
-			to[i] = int32(99 - i)
-		}
-		var m exeSet
-		m.addAll(u, to)
-		var mwant []int32
-		for _, id := range want {
-			mwant = append(mwant, 99-id)
-		}
-		slices.Sort(mwant)
-		if got := m.ids(); !slices.Equal(got, mwant) {
-			t.Fatalf("mapped %v, want %v", got, mwant)
 		}
 	}
 }

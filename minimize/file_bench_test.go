@@ -1,8 +1,8 @@
 package minimize
 
 import (
-	"bytes"
 	"os"
+	"runtime/debug"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +21,7 @@ func BenchmarkReadRunFile(b *testing.B) {
 	if name == "" {
 		b.Skip("LANDLEARN_BENCH_JSONL is not set")
 	}
+	defer debug.SetGCPercent(debug.SetGCPercent(400)) // as landlearn minimize sets it
 	cpu := cpuTime()
 	for range b.N {
 		f, err := os.Open(name)
@@ -28,27 +29,13 @@ func BenchmarkReadRunFile(b *testing.B) {
 			b.Fatal(err)
 		}
 		bd := New(Options{Vars: policy.DefaultVars(), Collapse: DefaultCollapse})
-		if _, err := ReadRun(bd, f, name, false); err != nil {
+		if err := ReadRun(bd, learn.NewReader(f, name)); err != nil {
 			b.Fatal(err)
 		}
 		f.Close()
 		bd.Policy()
 	}
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
-}
-
-// benchFile is the name and content of $LANDLEARN_BENCH_JSONL; the
-// benchmark is skipped without it.
-func benchFile(b *testing.B) (string, []byte) {
-	name := os.Getenv("LANDLEARN_BENCH_JSONL")
-	if name == "" {
-		b.Skip("LANDLEARN_BENCH_JSONL is not set")
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return name, data
 }
 
 // cpuTime is the CPU time this process used so far.
@@ -60,12 +47,19 @@ func cpuTime() time.Duration {
 
 // BenchmarkAddFile is BenchmarkReadRunFile without the decoding and on
 // one core: the observations of $LANDLEARN_BENCH_JSONL are decoded once,
-// then added to a Builder, and the policy assembled.
+// then added to a Builder, and the policy assembled. The decoding alone
+// is learn's BenchmarkReaderFile.
 func BenchmarkAddFile(b *testing.B) {
-	name, data := benchFile(b)
-	d := newDecoder()
-	d.borrow = true
-	obs, _, err := d.decodeChunk(data, name, 1, false, nil)
+	name := os.Getenv("LANDLEARN_BENCH_JSONL")
+	if name == "" {
+		b.Skip("LANDLEARN_BENCH_JSONL is not set")
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	obs, err := learn.ReadAll(f, name)
+	f.Close()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,28 +75,4 @@ func BenchmarkAddFile(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(obs)), "ns/obs")
-}
-
-// BenchmarkDecodeFile is the other half of BenchmarkReadRunFile: the
-// decoding of $LANDLEARN_BENCH_JSONL, on one core, without the Builder.
-func BenchmarkDecodeFile(b *testing.B) {
-	name, data := benchFile(b)
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	var obs []learn.Observation
-	for range b.N {
-		d := newDecoder()
-		d.borrow = true
-		for rest := data; len(rest) > 0; {
-			chunk := rest[:min(chunkSize, len(rest))]
-			if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 && len(chunk) < len(rest) {
-				chunk = chunk[:i+1]
-			}
-			rest = rest[len(chunk):]
-			var err error
-			if obs, _, err = d.decodeChunk(chunk, name, 1, false, obs[:0]); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
 }

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/landlearn/landlearn/learn"
@@ -73,61 +72,6 @@ func TestDeterministic(t *testing.T) {
 			t.Fatalf("order changed the policy:\n%s\nwant:\n%s", got, want)
 		}
 	}
-}
-
-// Builders that saw parts of a run merge into the policy of the whole run,
-// whichever part each saw (ReadRun relies on it).
-func TestMergeIsOrderFree(t *testing.T) {
-	obs := readRun(t, "build.jsonl")
-	whole, _ := Minimize(obs, Options{Vars: goldenVars, Collapse: 2})
-	want := yamlOf(t, whole)
-	r := rand.New(rand.NewPCG(3, 4))
-	for range 20 {
-		b := New(Options{Vars: goldenVars, Collapse: 2})
-		b.StartRun()
-		b.Add(obs[0])
-		parts := []*Builder{b.fork(), b.fork(), b.fork()}
-		for _, o := range obs[1:] {
-			parts[r.IntN(len(parts))].Add(o)
-			if r.IntN(4) == 0 {
-				b.Add(o) // seen twice: still the same grants
-			}
-		}
-		for _, i := range r.Perm(len(parts)) {
-			b.merge(parts[i])
-		}
-		p, rep := b.Policy()
-		got := yamlOf(t, p)
-		// Counts differ where observations were added twice; grants not.
-		if stripComments(got) != stripComments(want) {
-			t.Fatalf("merged policy differs:\n%s\nwant:\n%s", got, want)
-		}
-		if rep.PathsObserved != 16 || rep.FilesObserved != 11 {
-			t.Errorf("observed %d paths, %d files; want 16, 11 (not /proc, /dev)", rep.PathsObserved, rep.FilesObserved)
-		}
-	}
-	// Without duplicates, even the comments are the same.
-	b := New(Options{Vars: goldenVars, Collapse: 2})
-	b.StartRun()
-	b.Add(obs[0])
-	w := b.fork()
-	for _, o := range obs[1:] {
-		w.Add(o)
-	}
-	b.merge(w)
-	if p, _ := b.Policy(); yamlOf(t, p) != want {
-		t.Errorf("merged policy differs:\n%s\nwant:\n%s", yamlOf(t, p), want)
-	}
-}
-
-func stripComments(s string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // TestPolicyBetweenAdds: a Builder asked for its policy, then given more

@@ -74,7 +74,8 @@ CMD runs with no_new_privs, as it will under Landlock: a set-user-ID program it
 starts runs without that privilege (a warning says so).
 
 Observations stream to --raw FILE.jsonl as they happen, one JSON object a line
-(see 'landlearn minimize'). Without --raw they go to a file under $TMPDIR that
+(see 'landlearn minimize'), after a header line that records the command, the
+directory and the values of ${HOME}, ${PWD}... at learn time. Without --raw they go to a file under $TMPDIR that
 is removed after the policy is written, or kept and named when learning was
 interrupted or the policy could not be written.
 
@@ -219,6 +220,16 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		return err
 	}
 	rec := &teeRecorder{w: learn.NewWriter(raw.f)}
+	// The header records the run as minimize will need it later,
+	// elsewhere: the command, the directory and the variables' values.
+	header, warnings := learn.NewHeader(argv, nil)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "landlearn: warning: %s\n", w)
+	}
+	if err := rec.w.WriteHeader(header); err != nil {
+		raw.discard()
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("%s: %w", raw.f.Name(), err)}
+	}
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
@@ -240,7 +251,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		}
 	}
 	if f.backend != backendAudit {
-		lessGC := collectLessOften()
+		lessGC := collectLessOften(200)
 		res, err := trace.Run(ctx, argv, trace.Options{
 			Accurate: f.accurate,
 			Timeout:  f.timeout,
@@ -321,17 +332,17 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	return nil
 }
 
-// collectLessOften runs the garbage collector half as often while the
-// tracer runs, unless GOGC says otherwise, and returns what restores it.
-// The receiver works in the traced program's critical path, and the heap
+// collectLessOften sets GOGC to percent, unless the GOGC variable says
+// otherwise, and returns what restores it. For the tracer (200): the
+// receiver works in the traced program's critical path, and the heap
 // grows only with what it observes: on `find /usr/share -type f | xargs
 // cat` (47k calls, 2 vCPUs) GOGC=200 takes 0.1 s of the learner's 1.3 s
 // of CPU for 13 MB more peak RSS (66 MB).
-func collectLessOften() (restore func()) {
+func collectLessOften(percent int) (restore func()) {
 	if os.Getenv("GOGC") != "" {
 		return func() {}
 	}
-	old := debug.SetGCPercent(200)
+	old := debug.SetGCPercent(percent)
 	return func() { debug.SetGCPercent(old) }
 }
 

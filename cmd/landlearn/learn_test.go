@@ -339,3 +339,35 @@ func TestMPTCPNoteWhere(t *testing.T) {
 		t.Errorf("run with stderr not a terminal: exit %d, stderr %q; want 0 and no MPTCP note", r.code, r.stderr)
 	}
 }
+
+// The observations file starts with the run's header: the command, the
+// directory and the variables' values, for minimize to use later.
+func TestLearnRecordsHeader(t *testing.T) {
+	w := learnRealDir(t, t.TempDir())
+	r := runLearnCLIEnv(t, w, []string{"HOME=/home/learner", "XDG_CACHE_HOME="}, "learn", "--raw", "r.jsonl", "-o", "p.yaml", "--", "true", "arg")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	f, err := os.Open(filepath.Join(w, "r.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd := learn.NewReader(f, "r.jsonl")
+	var heads []*learn.Header
+	n := 0
+	for run := range rd.Runs() {
+		heads = append(heads, run.Header)
+		for range run.Observations() {
+			n++
+		}
+	}
+	if rd.Err() != nil || len(heads) != 1 || heads[0] == nil || n == 0 {
+		t.Fatalf("%d runs, %d observations, %v", len(heads), n, rd.Err())
+	}
+	h := heads[0]
+	if h.Version != learn.FormatVersion || !slices.Equal(h.Argv, []string{"true", "arg"}) || h.Cwd != w ||
+		h.Vars["PWD"] != w || h.Vars["HOME"] != "/home/learner" || h.Vars["XDG_CACHE_HOME"] != "/home/learner/.cache" {
+		t.Errorf("header %+v", h)
+	}
+}

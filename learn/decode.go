@@ -1,275 +1,61 @@
-package minimize
+package learn
 
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"math/bits"
-	"runtime"
-	"runtime/debug"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/policy"
 )
 
-// ReadRun streams the JSONL observations of one run (learn's `--raw`
-// format) into b, after b.StartRun. It uses every core: a fast decoder
-// takes the lines learn.Writer writes, and any line it does not take is
-// decoded by learn's strict reader, so the accepted lines and the error
-// messages are exactly learn.ReadAll's. A line that is not an
-// observation is a *learn.LineError naming name and the line, unless
-// skipBad, which skips and counts it. After an error, b holds part of the
-// run: discard it.
-//
-// Why not learn.Reader and Add: encoding/json decodes a line in about
-// 3µs; a million-observation build would spend seconds in reflection,
-// longer than sorting the same file. Here the cores, two by two, decode
-// 256 KiB chunks and add their observations to a Builder of their own (the
-// first two to b), and the Builders merge at the end: every step of Add
-// is a union, a sum or a minimum, so the order in which the chunks are
-// added does not show in the policy.
-func ReadRun(b *Builder, r io.Reader, name string, skipBad bool) (skipped int, err error) {
-	b.StartRun()
-	// The heap is mostly the Builders' maps, which live until the
-	// policy is written: collecting less often saves the garbage
-	// collector re-marking them, for a few tens of megabytes more.
-	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
-	line := 1
-	nw := max(1, runtime.GOMAXPROCS(0))
-	// Chunk buffers go round: a decoded chunk's buffer is read into
-	// again, so a run of any size reads into a few megabytes that stay
-	// in the cache, instead of faulting in fresh pages for every chunk.
-	// The decoders' path strings share a chunk's memory only while it
-	// is decoded: the Builder copies what it keeps (own).
-	free := make(chan []byte, 2*nw+2)
-	recycle := func(buf []byte) {
-		if poisonChunks {
-			buf = buf[:cap(buf)]
-			for i := range buf {
-				buf[i] = 0xff
-			}
-		}
-		select {
-		case free <- buf[:0]:
-		default:
-		}
-	}
-	// next returns the next chunk of whole lines, the number of its
-	// first line and how many newlines it holds; io.EOF after the last
-	// chunk. The partial line at a chunk's end starts the next one.
-	var carry, carryBuf []byte
-	eof := false
-	next := func() ([]byte, int, int, error) {
-		if eof {
-			return nil, 0, 0, io.EOF
-		}
-		var buf []byte
-		select {
-		case buf = <-free:
-		default:
-		}
-		if size := max(chunkSize, 2*len(carry)); cap(buf) < size {
-			buf = make([]byte, 0, size)
-		}
-		buf = append(buf[:0], carry...)
-		carry = nil
-		for {
-			for len(buf) < cap(buf) {
-				n, err := r.Read(buf[len(buf):cap(buf)])
-				buf = buf[:len(buf)+n]
-				if err == io.EOF {
-					eof = true
-					break
-				}
-				if err != nil {
-					return nil, 0, 0, err
-				}
-			}
-			if eof {
-				break
-			}
-			if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
-				carryBuf = append(carryBuf[:0], buf[i+1:]...)
-				carry = carryBuf
-				buf = buf[:i+1]
-				break
-			}
-			// One line longer than the buffer: a bigger one.
-			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
-		}
-		if len(buf) == 0 {
-			return nil, 0, 0, io.EOF
-		}
-		first, n := line, bytes.Count(buf, []byte{'\n'})
-		line += n
-		return buf, first, n, nil
-	}
-	readErr := func(err error) error {
-		if err == io.EOF {
-			return nil
-		}
-		return &learn.LineError{File: name, Line: line, Err: err}
-	}
+// The observation decoder. encoding/json decodes a line in about 3 µs;
+// a million-observation build would spend seconds in reflection, longer
+// than sorting the same file. The fast decoder below takes the lines the
+// Writer writes (flat objects, keys in its order, strings without
+// escapes) in a few hundred nanoseconds, without allocating for what
+// repeats; any line it does not take goes to decodeLine, whose verdict
+// and message are the format's. FuzzFastDecoder holds the two to the
+// same observations.
 
-	// The first chunk, here: its first observation names the run's root
-	// process, which the other Builders need for /proc/PID.
-	data, first, lines, err := next()
-	if err != nil {
-		return 0, readErr(err)
+// decodeLine decodes one line strictly: an observation, or a header
+// (h != nil). err says what is wrong with a line that is neither.
+func decodeLine(l []byte) (o Observation, h *Header, err error) {
+	var kind struct {
+		Landlearn *json.RawMessage `json:"landlearn"`
 	}
-	d := newDecoder()
-	d.borrow = true
-	obs, skipped, err := d.decodeChunk(data, name, first, skipBad, batchFor(lines, nil))
-	if err != nil {
-		return skipped, err
-	}
-	for i := range obs {
-		b.add(&obs[i])
-	}
-	recycle(data)
-
-	// Decoders and Builders run in pairs: a decoder turns a chunk
-	// into a batch of observations, which its pair's Builder adds.
-	// Decoding and adding cost about the same, so on two cores one
-	// pair keeps both busy with one Builder, where two cores each
-	// decoding and adding would build every path's entry twice and
-	// merge them at the end, for more time in all.
-	type decoded struct {
-		data []byte // the chunk, which obs borrow from
-		obs  []learn.Observation
-	}
-	type pair struct {
-		b       *Builder
-		batches chan *decoded
-		skipped int
-		err     *learn.LineError // the first bad line this pair saw
-		other   error
-	}
-	type chunk struct {
-		data        []byte
-		line, lines int
-	}
-	pairs := make([]*pair, max(1, nw/2))
-	chunks := make(chan chunk, nw)
-	emptyBatches := make(chan *decoded, 2*nw+2)
-	var failed atomic.Bool
-	var decoders, builders sync.WaitGroup
-	for i := range pairs {
-		// The first pair adds to b itself: one merge fewer at the
-		// end, where the other cores wait.
-		w := &pair{b: b, batches: make(chan *decoded, 2)}
-		if i > 0 {
-			w.b = b.fork()
+	if json.Unmarshal(l, &kind) == nil && kind.Landlearn != nil {
+		h = new(Header)
+		if err := decodeOne(l, h); err != nil {
+			return o, nil, err
 		}
-		pairs[i] = w
-		decoders.Add(1)
-		go func() {
-			defer decoders.Done()
-			defer close(w.batches)
-			d := newDecoder()
-			d.borrow = true
-			for c := range chunks {
-				var bt *decoded
-				select {
-				case bt = <-emptyBatches:
-				default:
-					bt = &decoded{}
-				}
-				var sk int
-				var err error
-				bt.data = c.data
-				bt.obs, sk, err = d.decodeChunk(c.data, name, c.line, skipBad, batchFor(c.lines, bt.obs))
-				w.batches <- bt
-				w.skipped += sk
-				var le *learn.LineError
-				switch {
-				case errors.As(err, &le):
-					if w.err == nil || le.Line < w.err.Line {
-						w.err = le
-					}
-					failed.Store(true)
-				case err != nil:
-					w.other = err
-					failed.Store(true)
-				}
-			}
-		}()
-		builders.Add(1)
-		go func() {
-			defer builders.Done()
-			for bt := range w.batches {
-				for i := range bt.obs {
-					w.b.add(&bt.obs[i])
-				}
-				recycle(bt.data)
-				select {
-				case emptyBatches <- bt:
-				default:
-				}
-			}
-		}()
+		return o, h, nil
 	}
-	var rerr error
-	for !failed.Load() {
-		data, first, lines, err := next()
-		if err != nil {
-			rerr = readErr(err)
-			break
-		}
-		chunks <- chunk{data, first, lines}
+	if err := decodeOne(l, &o); err != nil {
+		return o, nil, fmt.Errorf("not an observation: %w", err)
 	}
-	close(chunks)
-	decoders.Wait()
-	builders.Wait()
-
-	var firstBad *learn.LineError
-	for _, w := range pairs {
-		if w.b != b {
-			b.merge(w.b)
-		}
-		skipped += w.skipped
-		if w.other != nil && rerr == nil {
-			rerr = w.other
-		}
-		if w.err != nil && (firstBad == nil || w.err.Line < firstBad.Line) {
-			firstBad = w.err
-		}
+	if o.Path == "" && o.Port == nil && o.Scope == "" && o.Warning == "" {
+		return o, nil, errors.New("observation has none of path, port, scope or warning")
 	}
-	if firstBad != nil {
-		return skipped, firstBad
-	}
-	return skipped, rerr
+	return o, nil, nil
 }
 
-// batchFor returns obs emptied, or a new slice, with room for the
-// observations of a chunk with that many newlines: grown by append, a
-// batch would leave garbage of twice its size (most of a megabyte) for
-// the collector to find and fresh pages to fault in.
-func batchFor(newlines int, obs []learn.Observation) []learn.Observation {
-	if n := newlines + 1; cap(obs) < n { // the last line may have none
-		return make([]learn.Observation, 0, n)
+// decodeOne decodes the one JSON value of l into v.
+func decodeOne(l []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(l))
+	if err := dec.Decode(v); err != nil {
+		return err
 	}
-	return obs[:0]
+	if dec.More() {
+		return errors.New("more than one JSON value on the line")
+	}
+	return nil
 }
-
-// chunkSize is the size of the chunks ReadRun hands to its decoders.
-// Small enough that a chunk and its batch of observations (a third of a
-// megabyte) are still in the cache when the Builder adds them, on the
-// benchmark 8% less time than with 1 MiB chunks.
-const chunkSize = 256 << 10
-
-// poisonChunks makes ReadRun overwrite a chunk's buffer once decoded,
-// for the tests: a string the Builder kept without copying shows.
-var poisonChunks = false
-
-// gcPercent is GOGC while ReadRun reads.
-const gcPercent = 400
 
 // decoder decodes observation lines; it interns the strings that repeat
 // (syscall, exe, type, right names), so a run's million lines share them.
@@ -282,8 +68,6 @@ type decoder struct {
 	// Small caches by key: a run has a handful of syscalls and types,
 	// a few dozen executables.
 	syscalls, exes, types smallCache
-	// borrow: Path, Src and Dst share the line's memory (pathString).
-	borrow bool
 }
 
 // smallCache holds the few strings a run repeats in a field.
@@ -332,13 +116,19 @@ func newDecoder() *decoder {
 	return &decoder{intern: map[string]string{}, lists: map[string]accessList{}}
 }
 
-// decodeChunk decodes the lines of data and appends their observations
-// to obs, which it returns, with how many lines it skipped. A chunk's
-// observations live in a batch that is used again for the next chunk,
-// so they are never garbage to collect.
-func (d *decoder) decodeChunk(data []byte, name string, first int, skipBad bool, obs []learn.Observation) ([]learn.Observation, int, error) {
-	skipped := 0
-	line := first - 1
+// decodeChunk decodes the lines of c.data into c's batch: its
+// observations, the headers among them, and the first bad line (which
+// ends the chunk) or how many it skipped. A chunk's observations live in
+// a batch that is used again for a later chunk, so they are never
+// garbage to collect.
+func (d *decoder) decodeChunk(c *chunk, name string, skipBad bool) {
+	if n := c.lines + 1; cap(c.obs) < n { // the last line may have no newline
+		// Grown by append, a batch would leave garbage of twice its
+		// size for the collector to find and fresh pages to fault in.
+		c.obs = make([]Observation, 0, n)
+	}
+	data := c.buf
+	line := c.line - 1
 	for len(data) > 0 {
 		line++
 		var l []byte
@@ -351,37 +141,28 @@ func (d *decoder) decodeChunk(data []byte, name string, first int, skipBad bool,
 		if len(l) == 0 {
 			continue
 		}
-		obs = append(obs, learn.Observation{})
-		o := &obs[len(obs)-1]
-		if !d.fast(l, o) {
-			var err error
-			*o, err = slowDecode(l, name, line)
-			if err != nil {
-				obs = obs[:len(obs)-1]
-				if skipBad {
-					skipped++
-					continue
-				}
-				return obs, skipped, err
+		c.obs = append(c.obs, Observation{})
+		o := &c.obs[len(c.obs)-1]
+		if d.fast(l, o) {
+			continue
+		}
+		var h *Header
+		var err error
+		*o, h, err = decodeLine(l)
+		switch {
+		case err != nil:
+			c.obs = c.obs[:len(c.obs)-1]
+			if skipBad {
+				c.skipped++
+				continue
 			}
+			c.err = &LineError{File: name, Line: line, Err: err}
+			return
+		case h != nil:
+			c.obs = c.obs[:len(c.obs)-1]
+			c.heads = append(c.heads, header{len(c.obs), h})
 		}
 	}
-	return obs, skipped, nil
-}
-
-// slowDecode decodes one line with learn's strict reader, for its
-// verdict and its message.
-func slowDecode(l []byte, name string, line int) (learn.Observation, error) {
-	o, err := learn.NewReader(bytes.NewReader(l), name).Next()
-	var le *learn.LineError
-	if errors.As(err, &le) {
-		le.Line = line
-		return o, le
-	}
-	if err == io.EOF {
-		return o, &learn.LineError{File: name, Line: line, Err: errors.New("not an observation: empty")}
-	}
-	return o, err
 }
 
 // accessList is a decoded access list: a run names a few dozen distinct
@@ -400,31 +181,20 @@ func (d *decoder) accessList(raw []byte) accessList {
 		return l
 	}
 	var l accessList
-	for _, n := range d.names {
-		r, ok := policy.LookupRight(n)
-		switch {
-		case ok && r.Kind == policy.KindFS:
-			l.fs |= policy.FSAccess(r.Bit)
-		case ok && r.Kind == policy.KindNet:
-			l.net |= policy.NetAccess(r.Bit)
-		default:
-			l.unknown = append(l.unknown, n)
-		}
-	}
+	l.fs, l.net, l.unknown = decodeRights(d.names)
 	if len(d.lists) < 4096 {
 		d.lists[string(raw)] = l
 	}
 	return l
 }
 
-// pathString returns the path b as a string. With d.borrow, the string
-// shares b's memory instead of being a copy: it is only valid until
-// ReadRun reuses the chunk, and the Builder copies any path it keeps
-// (see Builder.own) before that, so a million paths that are mostly seen
-// before cost no allocation.
-func (d *decoder) pathString(b []byte) string {
-	if !d.borrow || len(b) == 0 {
-		return string(b)
+// pathString returns the path b as a string that shares b's memory
+// instead of being a copy: it is only valid until the Reader reuses the
+// chunk, and a consumer copies any path it keeps before that, so a
+// million paths that are mostly seen before cost no allocation.
+func pathString(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
 	return unsafe.String(&b[0], len(b))
 }
@@ -449,8 +219,8 @@ func (d *decoder) str(b []byte) string {
 	return s
 }
 
-// The keys of an observation, in the order learn.Writer writes them
-// (encoding/json's: the fields of learn.Observation), and as it writes
+// The keys of an observation, in the order Writer writes them
+// (encoding/json's: the fields of Observation), and as it writes
 // them, with their quotes and colon.
 const (
 	keySeq = iota
@@ -500,11 +270,11 @@ func keyIndex(k []byte) int {
 	return -1
 }
 
-// fast decodes the flat JSON object learn.Writer writes. It returns
+// fast decodes the flat JSON object Writer writes. It returns
 // false for anything it is not sure to decode exactly as encoding/json
 // would (escapes, null, other key spellings, out-of-range numbers...),
 // leaving those lines to the strict decoder.
-func (d *decoder) fast(l []byte, o *learn.Observation) bool {
+func (d *decoder) fast(l []byte, o *Observation) bool {
 	p := parser{b: l}
 	if !p.byte('{') {
 		return false
@@ -512,11 +282,11 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 	if p.peek() == '}' {
 		return false
 	}
-	next := 0 // in wireKeys: the key learn.Writer writes next
+	next := 0 // in wireKeys: the key Writer writes next
 	ok := false
 	for {
 		k := -1
-		// learn.Writer's keys come in its order, some left out:
+		// Writer's keys come in its order, some left out:
 		// compare with the next ones rather than scan the key and
 		// switch on its name.
 		if i := p.i; len(p.b)-i >= 16 && p.b[i] == '"' {
@@ -564,7 +334,7 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 			if !ok {
 				return false
 			}
-			o.Port = learn.PortPtr(uint16(v))
+			o.Port = PortPtr(uint16(v))
 		case keySyscall:
 			if o.Syscall, ok = d.small(&p, &d.syscalls); !ok {
 				return false
@@ -590,11 +360,11 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 			}
 			switch k {
 			case keyPath:
-				o.Path = d.pathString(s)
+				o.Path = pathString(s)
 			case keySrc:
-				o.Src = d.pathString(s)
+				o.Src = pathString(s)
 			case keyDst:
-				o.Dst = d.pathString(s)
+				o.Dst = pathString(s)
 			}
 		case keyWarning:
 			s, ok := p.string()
@@ -667,7 +437,7 @@ func (d *decoder) fast(l []byte, o *learn.Observation) bool {
 		default:
 			return false
 		}
-		if p.i < len(p.b) && p.b[p.i] == ',' { // as learn.Writer writes
+		if p.i < len(p.b) && p.b[p.i] == ',' { // as Writer writes
 			p.i++
 			continue
 		}
