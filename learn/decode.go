@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -23,9 +24,22 @@ import (
 // and message are the format's. FuzzFastDecoder holds the two to the
 // same observations.
 
+// pathMax is PATH_MAX: the longest path a system call takes, with its
+// NUL. A longer path in an observation cannot have come from a call.
+const pathMax = 4096
+
+// errLongLine is the error of a line longer than maxLine.
+var errLongLine = fmt.Errorf("line is longer than %d MiB, the longest line an observation or a header can take", maxLine>>20)
+
 // decodeLine decodes one line strictly: an observation, or a header
 // (h != nil). err says what is wrong with a line that is neither.
 func decodeLine(l []byte) (o Observation, h *Header, err error) {
+	if !utf8.Valid(l) {
+		return o, nil, fmt.Errorf("not valid UTF-8 at byte %d: JSON would read its bad bytes as U+FFFD, another name (a tracer records a name that is not UTF-8 as a warning, never as a path)", invalidAt(l)+1)
+	}
+	if e := loneSurrogate(l); e != "" {
+		return o, nil, fmt.Errorf("%s is half of a UTF-16 surrogate pair: JSON would read it as U+FFFD, another name", e)
+	}
 	var kind struct {
 		Landlearn *json.RawMessage `json:"landlearn"`
 	}
@@ -42,6 +56,14 @@ func decodeLine(l []byte) (o Observation, h *Header, err error) {
 	if o.Path == "" && o.Port == nil && o.Scope == "" && o.Warning == "" {
 		return o, nil, errors.New("observation has none of path, port, scope or warning")
 	}
+	for _, p := range [...]struct{ key, v string }{{"path", o.Path}, {"src", o.Src}, {"dst", o.Dst}} {
+		switch {
+		case strings.IndexByte(p.v, 0) >= 0:
+			return o, nil, fmt.Errorf("%s %q holds a NUL byte, which no file name can", p.key, p.v)
+		case len(p.v) >= pathMax:
+			return o, nil, fmt.Errorf("%s is %d bytes long: a path that system calls take is shorter than PATH_MAX (%d bytes with its NUL)", p.key, len(p.v), pathMax)
+		}
+	}
 	return o, nil, nil
 }
 
@@ -55,6 +77,52 @@ func decodeOne(l []byte, v any) error {
 		return errors.New("more than one JSON value on the line")
 	}
 	return nil
+}
+
+// invalidAt is the offset of the first byte of l that is not valid UTF-8.
+func invalidAt(l []byte) int {
+	for i := 0; i < len(l); {
+		r, n := utf8.DecodeRune(l[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(l)
+}
+
+// loneSurrogate returns the first \uXXXX escape of l that is a UTF-16
+// surrogate without its other half, or "".
+func loneSurrogate(l []byte) string {
+	high := -1 // where the escape just before is a high surrogate
+	for i := 0; i < len(l); i++ {
+		v, ok := uint64(0), false
+		if l[i] == '\\' && i+6 <= len(l) && l[i+1] == 'u' {
+			var err error
+			v, err = strconv.ParseUint(string(l[i+2:i+6]), 16, 16)
+			ok = err == nil
+		}
+		switch {
+		case ok && v >= 0xdc00 && v < 0xe000 && high >= 0:
+			high = -1 // the pair's second half
+		case high >= 0:
+			return string(l[high : high+6])
+		case ok && v >= 0xdc00 && v < 0xe000:
+			return string(l[i : i+6])
+		case ok && v >= 0xd800 && v < 0xdc00:
+			high = i
+		}
+		switch {
+		case ok:
+			i += 5
+		case l[i] == '\\':
+			i++ // an escaped character: \\, \", \n...
+		}
+	}
+	if high >= 0 {
+		return string(l[high : high+6])
+	}
+	return ""
 }
 
 // decoder decodes observation lines; it interns the strings that repeat
@@ -148,7 +216,11 @@ func (d *decoder) decodeChunk(c *chunk, name string, skipBad bool) {
 		}
 		var h *Header
 		var err error
-		*o, h, err = decodeLine(l)
+		if len(l) > maxLine {
+			err = errLongLine
+		} else {
+			*o, h, err = decodeLine(l)
+		}
 		switch {
 		case err != nil:
 			c.obs = c.obs[:len(c.obs)-1]
@@ -449,7 +521,7 @@ func (d *decoder) fast(l []byte, o *Observation) bool {
 		}
 	}
 	p.ws()
-	if p.i != len(p.b) {
+	if p.i != len(p.b) || len(o.Path) >= pathMax || len(o.Src) >= pathMax || len(o.Dst) >= pathMax {
 		return false
 	}
 	return o.Path != "" || o.Port != nil || o.Scope != "" || o.Warning != ""

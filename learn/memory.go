@@ -22,8 +22,10 @@ type Memory struct {
 	n      int
 }
 
-// Record keeps o.
+// Record keeps o, as a Writer would write it: ValidUTF8 turns an
+// observation of a path that is not valid UTF-8 into a warning.
 func (m *Memory) Record(o Observation) error {
+	o = ValidUTF8(o)
 	m.mu.Lock()
 	if len(m.chunks) == 0 || len(m.chunks[len(m.chunks)-1]) == memoryChunk {
 		m.chunks = append(m.chunks, make([]Observation, 0, memoryChunk))

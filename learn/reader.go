@@ -23,6 +23,13 @@ func (e *LineError) Error() string {
 
 func (e *LineError) Unwrap() error { return e.Err }
 
+// maxLine is the longest line a Reader takes. An observation is a few
+// paths of at most PATH_MAX bytes, each escaped at most six times over;
+// a header holds a command line (ARG_MAX is 2 MiB by default). A longer
+// line is not landlearn's, and buffering it would let one line take the
+// memory that a whole run of observations takes.
+const maxLine = 16 << 20
+
 // chunkSize is the size of the chunks the Reader decodes at a time. Small
 // enough that a chunk and its batch of observations (a third of a
 // megabyte) are still in the cache when the consumer takes them: on
@@ -279,6 +286,7 @@ func (r *Reader) produce(work chan<- *chunk) {
 		// Fill buf, and keep its whole lines: the partial line at its
 		// end starts the next chunk.
 		var err error
+		overlong := false
 		for {
 			for len(buf) < cap(buf) && err == nil {
 				var n int
@@ -297,6 +305,10 @@ func (r *Reader) produce(work chan<- *chunk) {
 				carry, buf = carryBuf, buf[:i+1]
 				break
 			}
+			if len(buf) >= maxLine {
+				overlong = true
+				break
+			}
 			buf = append(buf, make([]byte, len(buf))...)[:len(buf)] // a line longer than the buffer
 		}
 		if err == io.EOF {
@@ -304,11 +316,47 @@ func (r *Reader) produce(work chan<- *chunk) {
 		} else if err != nil {
 			err = fmt.Errorf("read %s: %w", r.name, err)
 		}
+		if overlong {
+			c.err = &LineError{File: r.name, Line: line, Err: errLongLine}
+			if !r.SkipBad {
+				send(c)
+				return
+			}
+			c.err, c.skipped = nil, 1
+			line++
+			carry, err = skipLine(r.r, buf[:cap(buf)], &carryBuf)
+			if err != nil {
+				eof = true
+				if err != io.EOF {
+					c.err = fmt.Errorf("read %s: %w", r.name, err)
+				}
+			}
+			if !send(c) {
+				return
+			}
+			continue
+		}
 		c.buf, c.err = buf, err
 		c.lines = bytes.Count(buf, []byte{'\n'})
 		line += c.lines
 		if !send(c) {
 			return
+		}
+	}
+}
+
+// skipLine reads r up to the end of a line, with scratch as the buffer,
+// and returns what follows the line's newline in what it read, in
+// *carryBuf.
+func skipLine(r io.Reader, scratch []byte, carryBuf *[]byte) ([]byte, error) {
+	for {
+		n, err := r.Read(scratch)
+		if i := bytes.IndexByte(scratch[:n], '\n'); i >= 0 {
+			*carryBuf = append((*carryBuf)[:0], scratch[i+1:n]...)
+			return *carryBuf, nil
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 }

@@ -136,6 +136,11 @@ func TestBadLines(t *testing.T) {
 		{"no object", "{\"seq\":1,\"access\":[\"read_file\"]}\n", 1, "none of path, port, scope or warning"},
 		{"two values", "{\"seq\":1,\"path\":\"/a\"} {\"seq\":2}\n", 1, "more than one JSON value"},
 		{"not json", "openat(\"/etc/hostname\") = 3\n", 1, "not an observation"},
+		{"NUL", good + "\n" + `{"seq":2,"path":"/tmp/a\u0000b","access":["read_file"]}`, 2, `path "/tmp/a\x00b" holds a NUL byte`},
+		{"NUL in dst", `{"seq":2,"path":"/tmp","dst":"/tmp/\u0000","access":["make_reg"]}`, 1, "dst"},
+		{"PATH_MAX", good + "\n" + good + "\n" + `{"seq":3,"path":"/` + strings.Repeat("a", 4095) + `","access":["read_file"]}`, 3, "path is 4096 bytes long"},
+		{"not UTF-8", `{"seq":1,"path":"/tmp/caf` + "\xe9" + `","access":["read_file"]}`, 1, "not valid UTF-8 at byte 26"},
+		{"lone surrogate", `{"seq":1,"path":"/tmp/\udc80","access":["read_file"]}`, 1, `\udc80 is half of a UTF-16 surrogate pair`},
 		{"newer format", `{"landlearn":"observations","version":3,"argv":[],"cwd":"/","vars":{}}`, 1, "version 3 is newer than this landlearn reads (2)"},
 		{"bad header", `{"landlearn":"traces","version":2,"argv":[],"cwd":"/","vars":{}}`, 1, `not an observations header: "landlearn" is "traces"`},
 		{"relative var", `{"landlearn":"observations","version":2,"argv":[],"cwd":"/","vars":{"HOME":"home"}}`, 1, `${HOME} "home" is not an absolute path`},
@@ -158,6 +163,34 @@ func TestBadLines(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A line longer than any observation or header is named, and skipped
+// with SkipBad without being read into memory whole.
+func TestOverlongLine(t *testing.T) {
+	good := `{"seq":1,"path":"/a","access":["read_file"]}` + "\n"
+	input := func() io.Reader {
+		return io.MultiReader(strings.NewReader(good), strings.NewReader(`{"seq":2,"path":"/`),
+			io.LimitReader(repeatReader('a'), maxLine+10), strings.NewReader("\"}\n"+good+good))
+	}
+	got, rd := readAll(input(), chunkSize, false)
+	var le *LineError
+	if !errors.As(rd.Err(), &le) || le.Line != 2 || !strings.Contains(le.Error(), "run.jsonl:2: line is longer than 16 MiB") || len(got) != 1 {
+		t.Fatalf("%d observations, err %v", len(got), rd.Err())
+	}
+	got, rd = readAll(input(), chunkSize, true)
+	if rd.Err() != nil || rd.Skipped != 1 || len(got) != 3 {
+		t.Fatalf("SkipBad: %d observations, %d skipped, err %v", len(got), rd.Skipped, rd.Err())
+	}
+}
+
+type repeatReader byte
+
+func (r repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
 }
 
 // The first bad line in the file is the one reported, however the

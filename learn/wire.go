@@ -3,6 +3,10 @@ package learn
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/landlearn/landlearn/policy"
 )
@@ -77,4 +81,52 @@ func decodeRights(names []string) (fs policy.FSAccess, net policy.NetAccess, unk
 		}
 	}
 	return fs, net, unknown
+}
+
+// ValidUTF8 returns o when its strings are valid UTF-8, which JSON (the
+// observations) and YAML (the policy) need to hold them exactly. A path
+// that is not (a file name in Latin-1, say) would come back as another
+// path: encoding/json turns its bad bytes into U+FFFD, and the policy
+// would grant that other name. So an observation naming one becomes a
+// warning that names it Go-quoted ("/tmp/caf\xe9"), and no rule is
+// learned for it. In the strings that are only read by people (exe,
+// warning, target...) the bad bytes become the text \xNN.
+func ValidUTF8(o Observation) Observation {
+	for _, p := range [...]string{o.Path, o.Src, o.Dst} {
+		if !utf8.ValidString(p) {
+			return Observation{Seq: o.Seq, Syscall: escapeInvalid(o.Syscall), PID: o.PID, Exe: escapeInvalid(o.Exe),
+				Warning: fmt.Sprintf("%s: %q is not valid UTF-8, which the observations and the policy cannot hold exactly: "+
+					"no rule is learned for it (rename it, or grant its directory by hand)", escapeInvalid(o.Syscall), p)}
+		}
+	}
+	o.Syscall, o.Exe, o.Type = escapeInvalid(o.Syscall), escapeInvalid(o.Exe), escapeInvalid(o.Type)
+	o.Scope, o.Warning = escapeInvalid(o.Scope), escapeInvalid(o.Warning)
+	if t, ok := o.Target.(string); ok {
+		o.Target = escapeInvalid(t)
+	}
+	for i, n := range o.Unknown {
+		if !utf8.ValidString(n) {
+			o.Unknown = slices.Clone(o.Unknown)
+			o.Unknown[i] = escapeInvalid(n)
+		}
+	}
+	return o
+}
+
+// escapeInvalid writes the bytes of s that are not valid UTF-8 as \xNN.
+func escapeInvalid(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }

@@ -40,7 +40,8 @@ func (w *Writer) WriteHeader(h Header) error {
 	return nil
 }
 
-// Record writes one observation line.
+// Record writes one observation line. An observation naming a path that
+// is not valid UTF-8 is written as the warning ValidUTF8 makes of it.
 func (w *Writer) Record(o Observation) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -51,7 +52,7 @@ func (w *Writer) Record(o Observation) error {
 		w.buf.Reset()
 		enc := json.NewEncoder(&w.buf)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(o); err != nil {
+		if err := enc.Encode(ValidUTF8(o)); err != nil {
 			return fmt.Errorf("encode observation %d: %w", o.Seq, err)
 		}
 		line = w.buf.Bytes()

@@ -46,10 +46,10 @@ func TestReadRunMatchesMinimize(t *testing.T) {
 		t.Errorf("ReadRun and Minimize differ (%d vs %d observations, %d runs)", rep.Observations, len(all), rep.Runs)
 	}
 
-	text := big.String() + `{"seq":1,"path":"/a","bogus":true}` + "\n" + string(data)
+	text := big.String() + `{"seq":1,"path":"/a\u0000b","access":["read_file"]}` + "\n" + string(data)
 	_, _, err = readRunText(text, Options{}, false)
 	var le *learn.LineError
-	if !errors.As(err, &le) || le.Line != strings.Count(big.String(), "\n")+1 || !strings.Contains(err.Error(), "bogus") {
+	if !errors.As(err, &le) || le.Line != strings.Count(big.String(), "\n")+1 || !strings.Contains(err.Error(), "NUL") {
 		t.Errorf("error %v", err)
 	}
 	one, err := learn.ReadAll(bytes.NewReader(data), "one")

@@ -75,7 +75,8 @@ starts runs without that privilege (a warning says so).
 
 Observations stream to --raw FILE.jsonl as they happen, one JSON object a line
 (see 'landlearn minimize'), after a header line that records the command, the
-directory and the values of ${HOME}, ${PWD}... at learn time. Without --raw they go to a file under $TMPDIR that
+directory and the values of ${HOME}, ${PWD}... at learn time. A file name that
+is not valid UTF-8 gets no rule, and a warning names it. Without --raw they go to a file under $TMPDIR that
 is removed after the policy is written, or kept and named when learning was
 interrupted or the policy could not be written.
 

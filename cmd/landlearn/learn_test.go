@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -370,4 +371,55 @@ func TestLearnRecordsHeader(t *testing.T) {
 		h.Vars["PWD"] != w || h.Vars["HOME"] != "/home/learner" || h.Vars["XDG_CACHE_HOME"] != "/home/learner/.cache" {
 		t.Errorf("header %+v", h)
 	}
+}
+
+// A file name that is not valid UTF-8 never becomes a rule for another
+// name (JSON would turn its bad byte into U+FFFD): learn says it learned
+// no rule for it, and writes a policy that loads.
+func TestLearnNonUTF8Name(t *testing.T) {
+	w := learnRealDir(t, t.TempDir())
+	name := filepath.Join(w, "x", "caf\xe9")
+	if err := os.Mkdir(filepath.Join(w, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, []byte("hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runLearnCLI(t, w, "learn", "--raw", "r.jsonl", "-o", "p.yaml", "--", "sh", "-c", `cat "$(printf 'x/caf\351')"`)
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	quoted := fmt.Sprintf("%q is not valid UTF-8", name)
+	if !strings.Contains(r.stderr, quoted) || !strings.Contains(r.stderr, "no rule is learned for it") {
+		t.Errorf("learn does not say which name it refused (%s):\n%s", quoted, r.stderr)
+	}
+	raw, err := os.ReadFile(filepath.Join(w, "r.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "\uFFFD") || !strings.Contains(string(raw), `caf\\xe9`) {
+		t.Errorf("the observations hold U+FFFD, or not the refused name:\n%s", raw)
+	}
+	check := func(what, text string) {
+		t.Helper()
+		p, err := policy.Load(strings.NewReader(text), what)
+		if err != nil {
+			t.Fatalf("%s does not load: %v", what, err)
+		}
+		for _, rule := range p.FS {
+			if strings.Contains(rule.Path, "caf") || strings.Contains(rule.Path, "\uFFFD") || rule.Path == "${PWD}/x" || rule.Path == w+"/x" {
+				t.Errorf("%s grants %s on %q", what, rule.Access, rule.Path)
+			}
+		}
+	}
+	pol, err := os.ReadFile(filepath.Join(w, "p.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("learn's policy", string(pol))
+	m := runLearnCLI(t, w, "minimize", "r.jsonl")
+	if m.code != 0 {
+		t.Fatalf("minimize: exit %d\n%s", m.code, m.stderr)
+	}
+	check("minimize's policy", m.stdout)
 }

@@ -85,6 +85,37 @@ func TestMinimizeBadInput(t *testing.T) {
 	}
 }
 
+// A line that would make a policy no one can load or enforce (a NUL in a
+// path, a path longer than PATH_MAX, a name that is not UTF-8, a line
+// longer than any observation) is named by FILE:LINE, the same way
+// whether the policy goes to stdout or to -o, and --skip-bad skips it.
+func TestMinimizeUnusableLines(t *testing.T) {
+	for name, line := range map[string]string{
+		"NUL":       `{"seq":3,"syscall":"openat","pid":10,"path":"/tmp/a\u0000b","type":"file","access":["read_file"]}`,
+		"PATH_MAX":  `{"seq":3,"syscall":"openat","pid":10,"path":"/` + strings.Repeat("a", 4096) + `","type":"file","access":["read_file"]}`,
+		"not UTF-8": "{\"seq\":3,\"syscall\":\"openat\",\"pid\":10,\"path\":\"/tmp/caf\xe9\",\"type\":\"file\",\"access\":[\"read_file\"]}",
+		"surrogate": `{"seq":3,"syscall":"openat","pid":10,"path":"/tmp/\ud800x","type":"file","access":["read_file"]}`,
+		"overlong":  `{"seq":3,"syscall":"openat","pid":10,"path":"/tmp/` + strings.Repeat("a", 17<<20) + `","type":"file","access":["read_file"]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := writeFiles(t, map[string]string{"bad.jsonl": runA + line + "\n" + runA})
+			for _, args := range [][]string{{"minimize", "bad.jsonl"}, {"minimize", "-o", "p.yaml", "bad.jsonl"}} {
+				r := runCLI(t, dir, "", args...)
+				if r.code != 2 || !strings.HasPrefix(r.stderr, "landlearn: bad.jsonl:3: ") || r.stdout != "" || strings.Contains(r.stderr, "bug") {
+					t.Errorf("%s: exit %d, stdout %d bytes, stderr %.300q", strings.Join(args, " "), r.code, len(r.stdout), r.stderr)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "p.yaml")); err == nil {
+				t.Error("a policy was written")
+			}
+			r := runCLI(t, dir, "", "minimize", "--skip-bad", "-o", "p.yaml", "bad.jsonl")
+			if r.code != 0 || !strings.Contains(r.stderr, "skipped 1 line") {
+				t.Errorf("--skip-bad: exit %d, %.300q", r.code, r.stderr)
+			}
+		})
+	}
+}
+
 func TestMinimizeHelp(t *testing.T) {
 	r := runCLI(t, t.TempDir(), "", "minimize", "--help")
 	if r.code != 0 || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "landlearn minimize -o landlock.yaml unit.jsonl build.jsonl") {
