@@ -12,7 +12,7 @@ import (
 // their JSON: a run needs a few dozen.
 // ok is false for any other observation, which the caller encodes with
 // encoding/json. The Writer records in the traced program's critical
-// path; this takes a line from 0.43 µs and an allocation to 0.09 µs
+// path, where this saves most of a line's time and its allocation
 // (BenchmarkWriterRecord).
 // TestAppendLineMatchesJSON holds it to encoding/json's bytes.
 func appendLine(b []byte, o *Observation, lists map[[2]uint64]string) (_ []byte, ok bool) {
