@@ -3,7 +3,8 @@
 # landlearn stops costs on this machine when the tracer does nothing else:
 # bench/floor.c installs landlearn's filter and lets every stopped call go
 # on without reading it. Times, median of N runs (default 5), caches warm,
-# on the workloads of bench/trace.sh, for four ways of receiving:
+# on the workloads of bench/trace.sh (bench/lib.sh), for four ways of
+# receiving:
 #   1 receiver, sync       one receiver thread, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 #                          (what landlearn does)
 #   N receivers            one thread per CPU, no flag, the scheduler places them
@@ -13,28 +14,31 @@
 # cannot be faster than the floor of the way it receives: the difference
 # is its own work (reading paths, resolving them, writing JSONL, the policy).
 #
-# Usage: bench/floor.sh [RUNS]      (from the repository root; needs gcc)
+# Usage: bench/floor.sh [RUNS [WORKLOADS]]   (from the repository root)
+#   WORKLOADS: letters, e.g. "ab" (default abcd); LANDLEARN=BINARY as in
+#   bench/trace.sh.
 set -eu
 
 runs=${1:-5}
+only=${2:-abcd}
 root=$(cd "$(dirname "$0")/.." && pwd)
-command -v gcc > /dev/null || { echo "bench/floor.sh needs gcc" >&2; exit 2; }
-command -v bc > /dev/null || { echo "bench/floor.sh needs bc" >&2; exit 2; }
 . "$root/bench/lib.sh"
+need gcc make python3 awk
 build_landlearn
-gcc -O2 -o "$work/floor" "$root/bench/floor.c" -lpthread
-make_sources "$work/src"
+build_floor
+setup_workloads
 cpus=$(nproc)
 
-# bench NAME PREP SCRIPT: one row of the table.
+# bench NAME PREP SCRIPT: one row of the table, the modes interleaved
+# run by run.
 bench() {
 	name=$1 prep=$2 script=$3
+	modes="native sync1 plain pinned pinnedsync learn"
 	sh -c "$prep; $script" > /dev/null 2>&1 # warm the caches
-	row="| $name"
-	for mode in native sync1 plain pinned pinnedsync learn; do
-		: > "$work/times"
-		n=0
-		while [ $n -lt "$runs" ]; do
+	for mode in $modes; do : > "$work/times.$mode"; done
+	n=0
+	while [ "$n" -lt "$runs" ]; do
+		for mode in $modes; do
 			case $mode in
 			native) t=$(time_it "$prep" sh -c "$script") ;;
 			sync1) t=$(time_it "$prep" "$work/floor" -r 1 -s sh -c "$script") ;;
@@ -43,26 +47,28 @@ bench() {
 			pinnedsync) t=$(time_it "$prep" "$work/floor" -r "$cpus" -p -s sh -c "$script") ;;
 			learn) t=$(time_it "$prep" "$work/landlearn" learn --raw "$work/r.jsonl" -o "$work/p.yaml" --force -- sh -c "$script") ;;
 			esac
-			echo "$t" >> "$work/times"
-			n=$((n + 1))
+			echo "$t" >> "$work/times.$mode"
 		done
-		m=$(median < "$work/times")
+		n=$((n + 1))
+	done
+	row="| $(echo "$name" | sed 's/|/\\|/g')"
+	for mode in $modes; do
+		m=$(median < "$work/times.$mode")
 		if [ "$mode" = native ]; then
 			nat=$m
 			row="$row | ${m}s"
 		else
-			row="$row | ${m}s ($(printf '%.2f' "$(echo "$m / $nat" | bc -l)")x)"
+			row="$row | ${m}s ($(calc "$m / $nat" %.2f)×)"
 		fi
 	done
 	printf "%s |\n" "$row"
 }
 
-echo "machine: $cpus cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "median of $runs runs, caches warm; floor = bench/floor.c, which only lets each stopped call go on"
+machine
+echo "median of $runs runs, caches warm, modes interleaved; floor = bench/floor.c, which only lets each stopped call go on"
 echo
 echo "| workload | native | floor: 1 receiver, sync | floor: $cpus receivers | floor: $cpus pinned | floor: $cpus pinned, sync | landlearn learn |"
 echo "|---|---|---|---|---|---|---|"
-bench "(a) make -j2, 30 C files" "make -s -C $work/src clean" "make -s -j2 -C $work/src"
-bench "(b) find /usr/share \\| xargs cat" "true" "$find_cmd"
+each_workload bench
 echo
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

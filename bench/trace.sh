@@ -1,63 +1,108 @@
 #!/bin/sh
-# bench/trace.sh: what tracing costs. Times, median of N runs (default 5),
-# caches warm:
-#   native               the workload alone
-#   landlearn learn      --raw FILE.jsonl -o FILE.yaml (trace backend, default mode)
-#   strace               -f --seccomp-bpf -e trace=%file,%network -o FILE
-# on (a) `make -j2` of 30 generated C files and (b) a file-heavy run,
-# `find /usr/share -type f | xargs cat > /dev/null`.
+# bench/trace.sh: what tracing costs, against the program alone and
+# against the floor. Times, median of N runs (default 5), caches warm,
+# the modes of one row interleaved run by run (so that other work on the
+# machine weighs on each alike):
+#   native   the workload alone
+#   floor    bench/floor.c with one receiver and the synchronous wake-up,
+#            the way landlearn receives: stopping the calls landlearn
+#            stops, and nothing else (bench/floor.sh has the other ways)
+#   learn    landlearn learn --raw FILE.jsonl -o FILE.yaml (trace backend,
+#            default mode; the time includes building and writing the
+#            policy after the run)
+#   strace   strace -f --seccomp-bpf -e trace=%file,%network -o FILE
+# and, for information: learn --accurate on (a) and (b), and
+# landlearn check -p (the policy learn wrote) on (c).
 #
-# Usage: bench/trace.sh [RUNS]      (from the repository root)
-# Goals on a 2-core machine: learn <= 1.6x native on (a), <= 2.3x on (b),
-# and at least 2x (a) / 1.5x (b) faster than strace. Other work on the
-# machine is noise: run it on an idle one and say so with the numbers.
+# The workloads are bench/lib.sh's: (a) make -j2 of 30 C files, (b) find
+# /usr/share | xargs cat, (c) Python opening one file 300,000 times, (d)
+# Python opening 100,000 existing files in 100 directories.
+#
+# "own µs/call" is landlearn's own work per stopped call, (learn − floor)
+# ÷ the calls learn stopped: what reading, resolving and recording a call
+# costs beyond receiving and answering it.
+#
+# Usage: bench/trace.sh [RUNS [WORKLOADS]]   (from the repository root)
+#   WORKLOADS: letters, e.g. "cd" (default abcd). LANDLEARN=BINARY times
+#   that build instead of building the checkout.
+# Other work on the machine is noise: run it on an idle one, and give the
+# load it prints with the numbers.
 set -eu
 
 runs=${1:-5}
+only=${2:-abcd}
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/bench/lib.sh"
+need gcc make python3 strace awk
 build_landlearn
-make_sources "$work/src"
+build_floor
+setup_workloads
 
-make_cmd="make -s -j2 -C $work/src"
-
-# bench NAME PREP SCRIPT: one row of the table.
+# bench NAME PREP SCRIPT: one row of the table, and its extra modes.
 bench() {
 	name=$1 prep=$2 script=$3
+	modes="native floor learn strace"
+	case $name in
+	"(a)"* | "(b)"*) modes="$modes accurate" ;;
+	"(c)"*) modes="$modes check" ;;
+	esac
 	sh -c "$prep; $script" > /dev/null 2>&1 # warm the caches
-	for mode in native learn strace; do
-		: > "$work/times.$mode"
-		n=0
-		while [ $n -lt "$runs" ]; do
+	for mode in $modes; do : > "$work/times.$mode"; done
+	n=0
+	while [ "$n" -lt "$runs" ]; do
+		for mode in $modes; do
 			case $mode in
 			native) t=$(time_it "$prep" sh -c "$script") ;;
-			learn) t=$(time_it "$prep" "$work/landlearn" learn --raw "$work/r.jsonl" -o "$work/p.yaml" --force -- sh -c "$script") ;;
+			floor) t=$(time_it "$prep" "$work/floor" -r 1 -s sh -c "$script") ;;
+			learn)
+				t=$(time_it "$prep" "$work/landlearn" learn --raw "$work/r.jsonl" -o "$work/p.yaml" --force -- sh -c "$script")
+				calls=$(sed -n 's/.* \([0-9][0-9]*\) calls stopped.*/\1/p' "$work/err")
+				;;
 			strace) t=$(time_it "$prep" strace -f --seccomp-bpf -e trace=%file,%network -o "$work/strace.out" sh -c "$script") ;;
+			accurate) t=$(time_it "$prep" "$work/landlearn" learn --accurate --raw "$work/ra.jsonl" -o "$work/pa.yaml" --force -- sh -c "$script") ;;
+			check) t=$(time_it "$prep" "$work/landlearn" check -p "$work/p.yaml" -- sh -c "$script") ;;
 			esac
 			echo "$t" >> "$work/times.$mode"
-			n=$((n + 1))
 		done
+		n=$((n + 1))
 	done
 	nat=$(median < "$work/times.native")
+	flo=$(median < "$work/times.floor")
 	lrn=$(median < "$work/times.learn")
 	str=$(median < "$work/times.strace")
 	obs=$(wc -l < "$work/r.jsonl")
-	printf '| %-28s | %7ss | %7ss (%4.2fx) | %7ss (%4.2fx) | %5.2fx | %8d |\n' "$name" "$nat" \
-		"$lrn" "$(echo "$lrn / $nat" | bc -l)" "$str" "$(echo "$str / $nat" | bc -l)" \
-		"$(echo "$str / $lrn" | bc -l)" "$obs"
+	printf '| %s | %ss | %ss (%s×) | %ss (%s×) | %ss (%s×) | %s | %s× faster | %d | %d |\n' \
+		"$(echo "$name" | sed 's/|/\\|/g')" "$nat" \
+		"$flo" "$(calc "$flo / $nat" %.2f)" \
+		"$lrn" "$(calc "$lrn / $nat" %.2f)" \
+		"$str" "$(calc "$str / $nat" %.2f)" \
+		"$(calc "($lrn - $flo) / $calls * 1e6" %.1f)" \
+		"$(calc "$str / $lrn" %.1f)" "$calls" "$obs"
+	for mode in accurate check; do
+		[ -s "$work/times.$mode" ] || continue
+		m=$(median < "$work/times.$mode")
+		case $mode in
+		accurate) what="learn --accurate" ;;
+		check) what="check -p (the policy learn wrote)" ;;
+		esac
+		printf '| %s | %s | %ss | %ss (%s×) |\n' "$(echo "$name" | sed 's/|/\\|/g' | cut -d' ' -f1)" \
+			"$what" "$nat" "$m" "$(calc "$m / $nat" %.2f)" >> "$work/info"
+		rm "$work/times.$mode"
+	done
 }
 
-command -v strace > /dev/null || { echo "bench/trace.sh needs strace" >&2; exit 2; }
-command -v bc > /dev/null || { echo "bench/trace.sh needs bc" >&2; exit 2; }
-
-echo "machine: $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "median of $runs runs, caches warm"
+machine
+echo "median of $runs runs, caches warm, modes interleaved"
 echo
-echo "| workload                     |  native  | landlearn learn --raw  | strace -f --seccomp-bpf | strace/learn | observations |"
-echo "|------------------------------|----------|------------------------|-------------------------|--------------|--------------|"
-bench "(a) make -j2, 30 C files" "make -s -C $work/src clean" "$make_cmd"
-bench "(b) find /usr/share | xargs cat" "true" "$find_cmd"
+echo "| workload | native | floor (1 receiver, sync) | landlearn learn --raw | strace -f --seccomp-bpf | own µs/call | learn vs strace | calls stopped | observations |"
+echo "|---|---|---|---|---|---|---|---|---|"
+: > "$work/info"
+each_workload bench
+if [ -s "$work/info" ]; then
+	echo
+	echo "| workload | mode (for information) | native | time |"
+	echo "|---|---|---|---|"
+	cat "$work/info"
+fi
 echo
-echo "goals: learn <= 1.6x native on (a), <= 2.3x on (b); strace/learn >= 2x on (a), >= 1.5x on (b)"
-echo "(learn's time includes building and writing the policy after the run: time it with 'landlearn minimize' on the JSONL)"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
