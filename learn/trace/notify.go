@@ -72,8 +72,10 @@ type session struct {
 	m    *mapping
 	rec  learn.Recorder
 	tree procTree
-	// threads caches what the mapping asks of each thread (tracee.go).
+	// threads caches what the mapping asks of each thread (tracee.go);
+	// watch, in the default mode, says what of it went stale (watch.go).
 	threads *threadCache
+	watch   *watcher
 	// dirs are the directories known to be reached through no symlink
 	// (dircache.go).
 	dirs *dirCache
@@ -284,6 +286,9 @@ func (s *session) handle(fd int, n *seccompNotif) {
 		}
 		return
 	}
+	if s.watch != nil {
+		s.watch.check()
+	}
 	t := newProcTracee(tid, s, s.dirs)
 	c := Call{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(n.Data.Nr), Args: n.Data.Args}
 	// A call that may move or remove a directory empties the directory
@@ -316,7 +321,11 @@ func (s *session) handle(fd int, n *seccompNotif) {
 // exec may change of the caller's cached facts (tracee.go): its root
 // before, so the exec'd path is resolved in the current root; its
 // executable after, so the new image's calls are not told of the old.
+// A call that changes the caller's ids drops its cached credentials.
 func (s *session) prepare(c *Call, t *procTracee, e *sysEntry) Pending {
+	if e != nil && e.changesCreds() {
+		s.threads.credsDrop(c.TID)
+	}
 	exec := e != nil && e.isExec()
 	if exec {
 		s.threads.execDrop(c.TID, c.PID, false)

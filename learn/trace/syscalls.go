@@ -49,7 +49,8 @@ const none = -1
 // the mapping_*_test.go files. The filter installs exactly these numbers:
 // nothing that only reads metadata (stat, readlink, access, chdir) is
 // here, because glibc and compilers call those tens of thousands of times
-// and Landlock does not restrict them.
+// and Landlock does not restrict them. The calls that change a thread's
+// ids are here for the tracer's cache, not for a right: they are rare.
 //
 // i386 choices: truncate64 and ftruncate64 are the calls a 32-bit libc
 // really makes (with a split 64-bit length we never read); bind and
@@ -117,7 +118,31 @@ var syscallTable = []sysEntry{
 	{"process_vm_readv", [2]int{310, 347}, layout{}, prepProcessVM},
 	{"process_vm_writev", [2]int{311, 348}, layout{}, prepProcessVM},
 	{"pidfd_getfd", [2]int{438, 438}, layout{fd: arg0}, prepPidfdGetfd},
+
+	// Credentials: no right, but the caller's cached ids go (tracee.go).
+	{"setuid", [2]int{105, 23}, layout{}, prepNothing},
+	{"setgid", [2]int{106, 46}, layout{}, prepNothing},
+	{"setreuid", [2]int{113, 70}, layout{}, prepNothing},
+	{"setregid", [2]int{114, 71}, layout{}, prepNothing},
+	{"setgroups", [2]int{116, 81}, layout{}, prepNothing},
+	{"setresuid", [2]int{117, 164}, layout{}, prepNothing},
+	{"setresgid", [2]int{119, 170}, layout{}, prepNothing},
+	{"setfsuid", [2]int{122, 138}, layout{}, prepNothing},
+	{"setfsgid", [2]int{123, 139}, layout{}, prepNothing},
+	{"setreuid32", [2]int{none, 203}, layout{}, prepNothing},
+	{"setregid32", [2]int{none, 204}, layout{}, prepNothing},
+	{"setgroups32", [2]int{none, 206}, layout{}, prepNothing},
+	{"setresuid32", [2]int{none, 208}, layout{}, prepNothing},
+	{"setresgid32", [2]int{none, 210}, layout{}, prepNothing},
+	{"setuid32", [2]int{none, 213}, layout{}, prepNothing},
+	{"setgid32", [2]int{none, 214}, layout{}, prepNothing},
+	{"setfsuid32", [2]int{none, 215}, layout{}, prepNothing},
+	{"setfsgid32", [2]int{none, 216}, layout{}, prepNothing},
 }
+
+// prepNothing is the mapping of a call stopped for the tracer's own
+// sake: it needs no right.
+func prepNothing(*mapper) *outcome { return nil }
 
 // byNr indexes syscallTable per ABI.
 var byNr = func() [2]map[int]*sysEntry {
@@ -144,9 +169,20 @@ var byNr = func() [2]map[int]*sysEntry {
 // the caller's cached facts around it, a call that can change
 // directories empties the directory cache (dircache.go), and accurate
 // mode reads the new fd of an open.
-func (e *sysEntry) isExec() bool      { return e.name == "execve" || e.name == "execveat" }
-func (e *sysEntry) changesDirs() bool { return dirChanging[e.name] }
-func (e *sysEntry) opensFD() bool     { return fdSyscalls[e.name] }
+func (e *sysEntry) isExec() bool       { return e.name == "execve" || e.name == "execveat" }
+func (e *sysEntry) changesDirs() bool  { return dirChanging[e.name] }
+func (e *sysEntry) opensFD() bool      { return fdSyscalls[e.name] }
+func (e *sysEntry) changesCreds() bool { return credsChanging[e.name] }
+
+// credsChanging are the calls that change the caller's uids, gids or
+// groups: the thread cache forgets the caller's credentials before they
+// run (tracee.go).
+var credsChanging = map[string]bool{
+	"setuid": true, "setgid": true, "setreuid": true, "setregid": true, "setgroups": true,
+	"setresuid": true, "setresgid": true, "setfsuid": true, "setfsgid": true,
+	"setuid32": true, "setgid32": true, "setreuid32": true, "setregid32": true, "setgroups32": true,
+	"setresuid32": true, "setresgid32": true, "setfsuid32": true, "setfsgid32": true,
+}
 
 func lookupSyscall(a Arch, nr int) *sysEntry {
 	if a != ArchX86_64 && a != ArchI386 {
@@ -157,7 +193,8 @@ func lookupSyscall(a Arch, nr int) *sysEntry {
 
 // FilterSyscalls returns, sorted, the syscall numbers of ABI a that the
 // tracer must stop: exactly those whose success can need a Landlock right
-// or deserves a warning (DESIGN.md, "The tracer"). ioctl and fcntl are in
+// or deserves a warning (DESIGN.md, "The tracer"), and those that change
+// the caller's ids (for the thread cache, tracee.go). ioctl and fcntl are in
 // the list; the filter may narrow them further by command
 // (AlwaysAllowedIoctls, F_SETOWN/F_SETOWN_EX) since those are integers.
 func FilterSyscalls(a Arch) []uint32 {

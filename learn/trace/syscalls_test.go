@@ -23,10 +23,13 @@ var designSyscalls = []string{
 	"pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "io_uring_setup",
 	"mount", "umount2", "move_mount", "pivot_root", "ptrace",
 	"process_vm_readv", "process_vm_writev", "pidfd_getfd", "open_by_handle_at",
+	// For the thread cache (tracee.go), not for a right.
+	"setuid", "setgid", "setreuid", "setregid", "setgroups", "setresuid", "setresgid", "setfsuid", "setfsgid",
 }
 
 // i386 adds its own spellings (see the syscallTable comment).
-var i386Only = []string{"socketcall", "truncate64", "ftruncate64", "fcntl64", "umount"}
+var i386Only = []string{"socketcall", "truncate64", "ftruncate64", "fcntl64", "umount",
+	"setuid32", "setgid32", "setreuid32", "setregid32", "setgroups32", "setresuid32", "setresgid32", "setfsuid32", "setfsgid32"}
 
 func names(a Arch) []string {
 	var out []string
@@ -70,6 +73,9 @@ func TestFilterSyscallsNumbers(t *testing.T) {
 		"move_mount": unix.SYS_MOVE_MOUNT, "pivot_root": unix.SYS_PIVOT_ROOT, "ptrace": unix.SYS_PTRACE,
 		"process_vm_readv": unix.SYS_PROCESS_VM_READV, "process_vm_writev": unix.SYS_PROCESS_VM_WRITEV,
 		"pidfd_getfd": unix.SYS_PIDFD_GETFD, "open_by_handle_at": unix.SYS_OPEN_BY_HANDLE_AT,
+		"setuid": unix.SYS_SETUID, "setgid": unix.SYS_SETGID, "setreuid": unix.SYS_SETREUID, "setregid": unix.SYS_SETREGID,
+		"setgroups": unix.SYS_SETGROUPS, "setresuid": unix.SYS_SETRESUID, "setresgid": unix.SYS_SETRESGID,
+		"setfsuid": unix.SYS_SETFSUID, "setfsgid": unix.SYS_SETFSGID,
 	}
 	for name, nr := range x86 {
 		if got := SyscallName(ArchX86_64, nr); got != name {
@@ -86,6 +92,9 @@ func TestFilterSyscallsNumbers(t *testing.T) {
 		"symlinkat": 304, "rt_tgsigqueueinfo": 335, "open_by_handle_at": 342, "process_vm_readv": 347,
 		"process_vm_writev": 348, "renameat2": 353, "execveat": 358, "bind": 361, "connect": 362,
 		"pidfd_send_signal": 424, "io_uring_setup": 425, "move_mount": 429, "openat2": 437, "pidfd_getfd": 438,
+		"setuid": 23, "setgid": 46, "setreuid": 70, "setregid": 71, "setgroups": 81, "setfsuid": 138, "setfsgid": 139,
+		"setresuid": 164, "setresgid": 170, "setreuid32": 203, "setregid32": 204, "setgroups32": 206,
+		"setresuid32": 208, "setresgid32": 210, "setuid32": 213, "setgid32": 214, "setfsuid32": 215, "setfsgid32": 216,
 	}
 	for name, nr := range i386 {
 		if got := SyscallName(ArchI386, nr); got != name {
@@ -177,7 +186,7 @@ func ExampleFilterSyscalls() {
 		out = append(out, SyscallName(ArchX86_64, int(nr))+"="+strconv.Itoa(int(nr)))
 	}
 	fmt.Println(strings.Join(out, " "), "...", len(FilterSyscalls(ArchX86_64)), "in all")
-	// Output: open=2 ioctl=16 connect=42 bind=49 execve=59 kill=62 ... 42 in all
+	// Output: open=2 ioctl=16 connect=42 bind=49 execve=59 kill=62 ... 51 in all
 }
 
 // FuzzPrepare feeds every row of the table arbitrary arguments: small

@@ -107,19 +107,24 @@ func (t *procTracee) FDPath(fd int) (string, error) {
 // The thread group, Root, Exe and Creds are cached per thread: reading
 // them costs more than the rest of a call's handling together
 // (/proc/TID/status is rendered whole, ~15µs; each /proc magic link and
-// pidfd_open ~4µs). One stat of /proc/TID identifies the thread: its
-// inode number belongs to that task (a new task with a reused tid gets a
-// new inode), and its owner is the task's effective uid and gid (a
-// setuid() changes it). A cache entry is used only while both are the
-// ones seen when it was filled. An exec drops the caller's root before
-// it is looked at (see execDrop), so chroot-then-exec resolves the
-// exec'd path in the new root, and its executable after. Missed:
-// chroot() alone in the middle of a run, followed by calls before the
-// next exec; setfsuid() alone, until the next exec (which sets the
-// filesystem ids back: execDrop); setgroups() alone, until the thread
-// exits (it changes nothing else that is looked at, and the cache
-// outlives execs). Such a caller's DAC checks are predicted with its
-// old filesystem uid or groups.
+// pidfd_open ~4µs). An entry is used only while it is known to be about
+// the thread making the call, although tids are reused within one build
+// (pid_max may be 32768):
+//   - In the default mode a pidfd of each cached thread is watched
+//     (watch.go): the entry is dropped when the thread exits, before its
+//     tid can be reused, at no cost per call.
+//   - Otherwise (accurate mode; no PIDFD_THREAD, before Linux 6.9; the
+//     thread cap) one stat of /proc/TID identifies the thread on every
+//     call: its inode number belongs to that task (a new task with a
+//     reused tid gets a new inode), and its owner is the task's
+//     effective uid and gid (a setuid() changes it).
+// The calls that change a thread's ids (setuid, setresgid, setfsuid,
+// setgroups...) are stopped, and drop the caller's credentials before
+// they run (credsDrop). An exec drops the caller's root before it is
+// looked at (see execDrop), so chroot-then-exec resolves the exec'd path
+// in the new root, and its executable after. Missed: chroot() alone in
+// the middle of a run, followed by calls before the next exec. Such a
+// caller's paths are resolved in its old root.
 
 func (t *procTracee) Root() (string, error) {
 	e := t.entry()
@@ -168,7 +173,7 @@ func (t *procTracee) Creds() (uid, gid int, groups []int, err error) {
 	if e != nil {
 		t.cache.mu.Lock()
 		ok := e.credsOK
-		uid, gid, groups = e.uid, e.gid, e.groups
+		uid, gid, groups = e.cr.fsuid, e.cr.fsgid, e.cr.groups
 		t.cache.mu.Unlock()
 		if ok {
 			return uid, gid, groups, nil
@@ -177,19 +182,23 @@ func (t *procTracee) Creds() (uid, gid int, groups []int, err error) {
 	if err := t.readStatus(); err != nil {
 		return 0, 0, nil, err
 	}
-	uid, gid, groups, err = parseCreds(t.status)
+	cr, err := parseCreds(t.status)
 	if err == nil && e != nil {
 		t.cache.mu.Lock()
-		e.uid, e.gid, e.groups, e.credsOK = uid, gid, groups, true
+		e.cr, e.credsOK = cr, true
 		t.cache.mu.Unlock()
 	}
-	return uid, gid, groups, err
+	return cr.fsuid, cr.fsgid, cr.groups, err
 }
 
 // entry is the caller's cache entry, nil if /proc/TID cannot be read.
 func (t *procTracee) entry() *threadEntry {
 	if t.ent != nil || t.cache == nil {
 		return t.ent
+	}
+	if e := t.cache.watched(t.tid); e != nil {
+		t.ent = e
+		return e
 	}
 	var st unix.Stat_t
 	if unix.Stat(strings.TrimSuffix(t.proc, "/"), &st) != nil {
@@ -203,38 +212,160 @@ func (t *procTracee) entry() *threadEntry {
 type threadCache struct {
 	mu sync.Mutex
 	m  map[int]*threadEntry
+	// watch, when set, watches the pidfd of each entry that has one.
+	watch  *watcher
+	byFD   map[int32]*threadEntry // the entries with a pidfd
+	serial uint32                 // of the last pidfd watched
 }
 
-// threadID tells a thread apart from an earlier one with its tid.
+// threadID tells a thread apart from an earlier one with its tid, for
+// an entry without a pidfd.
 type threadID struct {
 	ino      uint64 // of /proc/TID
 	uid, gid uint32 // its owner
 }
 
 type threadEntry struct {
-	id      threadID
+	tid int
+	id  threadID
+	// pidfd is the thread's, watched under serial; -1 for an entry
+	// identified by id.
+	pidfd   int
+	serial  uint32
 	tgid    int
 	root    string
 	exe     string
 	credsOK bool
-	uid     int
-	gid     int
-	groups  []int
+	cr      taskCreds
 }
 
-func newThreadCache() *threadCache { return &threadCache{m: map[int]*threadEntry{}} }
+// taskCreds are the ids of /proc/TID/status that the mapping and the
+// cache use.
+type taskCreds struct {
+	euid, egid   int
+	fsuid, fsgid int
+	groups       []int
+}
+
+// Bounds: at most maxWatchedThreads pidfds open at once (a tree with
+// more live threads has the others identified by stat), and at most
+// maxThreads entries, beyond which those without a pidfd (whose thread
+// may be long gone) are forgotten.
+const (
+	maxWatchedThreads = 4096
+	maxThreads        = 16384
+)
+
+func newThreadCache() *threadCache {
+	return &threadCache{m: map[int]*threadEntry{}, byFD: map[int32]*threadEntry{}}
+}
+
+// watched returns tid's entry when it is one with a pidfd, creating it
+// if tid has none: in both cases the entry is about the caller, as the
+// receiver's check dropped those of the threads that exited (watch.go).
+// nil when the cache watches no pidfds, tid already has an entry
+// identified by stat, or its pidfd cannot be opened or watched.
+func (c *threadCache) watched(tid int) *threadEntry {
+	if c.watch == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.m[tid]; e != nil {
+		if e.pidfd < 0 {
+			return nil
+		}
+		return e
+	}
+	if len(c.byFD) >= maxWatchedThreads {
+		return nil
+	}
+	// The caller is blocked in its call, so the task with tid is the
+	// caller while this pidfd is opened.
+	fd, err := unix.PidfdOpen(tid, unix.PIDFD_THREAD)
+	if err != nil {
+		return nil
+	}
+	c.serial++
+	if err := c.watch.add(fd, c.serial); err != nil {
+		unix.Close(fd)
+		return nil
+	}
+	e := &threadEntry{tid: tid, pidfd: fd, serial: c.serial}
+	c.put(e)
+	c.byFD[int32(fd)] = e
+	return e
+}
 
 // get returns tid's entry, a fresh one if tid is now another thread or
-// changed owner.
+// changed owner. For entries without a pidfd.
 func (c *threadCache) get(tid int, id threadID) *threadEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.m[tid]
-	if e == nil || e.id != id {
-		e = &threadEntry{id: id}
-		c.m[tid] = e
+	if e == nil || e.pidfd >= 0 || e.id != id {
+		c.remove(tid)
+		e = &threadEntry{tid: tid, id: id, pidfd: -1}
+		c.put(e)
 	}
 	return e
+}
+
+// put adds e, making room first. c.mu is held.
+func (c *threadCache) put(e *threadEntry) {
+	if len(c.m) >= maxThreads {
+		for tid, o := range c.m {
+			if o.pidfd < 0 {
+				delete(c.m, tid)
+			}
+		}
+	}
+	c.m[e.tid] = e
+}
+
+// remove forgets tid's entry and closes its pidfd. c.mu is held.
+func (c *threadCache) remove(tid int) {
+	e := c.m[tid]
+	if e == nil {
+		return
+	}
+	delete(c.m, tid)
+	if e.pidfd >= 0 {
+		delete(c.byFD, int32(e.pidfd))
+		unix.Close(e.pidfd) // which also takes it out of the epoll set
+	}
+}
+
+// exited is the watcher's news that the thread whose pidfd is fd,
+// watched under serial, has exited: its entry goes. An event may come
+// late, after its entry was removed and fd reused: serial tells. false
+// when fd is no pidfd of the cache.
+func (c *threadCache) exited(fd int32, serial uint32) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.byFD[fd]
+	if e != nil && e.serial == serial {
+		c.remove(e.tid)
+	}
+	return e != nil
+}
+
+// forgetAll empties the cache.
+func (c *threadCache) forgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for tid := range c.m {
+		c.remove(tid)
+	}
+}
+
+// credsDrop forgets tid's credentials: it is about to change its ids.
+func (c *threadCache) credsDrop(tid int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.m[tid]; e != nil {
+		e.credsOK = false
+	}
 }
 
 // An exec keeps most of what is cached of its caller: the thread group
@@ -251,18 +382,18 @@ func (c *threadCache) get(tid int, id threadID) *threadEntry {
 // (chroot is not stopped) must not resolve the exec'd path in the old
 // one; after it, the executable, as the new image's calls must not be
 // told of the old one, and the credentials if the filesystem ids were
-// not the effective ones (/proc/TID's owner): an exec sets them back.
+// not the effective ones: an exec sets them back.
 func (c *threadCache) execDrop(tid, pid int, after bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.m[tid]
 	switch {
 	case tid != pid:
-		delete(c.m, tid)
-		delete(c.m, pid)
+		c.remove(tid)
+		c.remove(pid)
 	case e != nil && after:
 		e.exe = ""
-		if e.uid != int(e.id.uid) || e.gid != int(e.id.gid) {
+		if e.cr.fsuid != e.cr.euid || e.cr.fsgid != e.cr.egid {
 			e.credsOK = false // setfsuid() or setfsgid() before the exec
 		}
 	case e != nil:
@@ -270,10 +401,12 @@ func (c *threadCache) execDrop(tid, pid int, after bool) {
 	}
 }
 
-// parseCreds takes the filesystem ids (4th field of Uid:/Gid:) and the
-// supplementary groups from /proc/TID/status.
-func parseCreds(b []byte) (uid, gid int, groups []int, err error) {
-	uid, gid = -1, -1
+// parseCreds takes the effective and filesystem ids (2nd and 4th
+// fields of Uid:/Gid:) and the supplementary groups from
+// /proc/TID/status.
+func parseCreds(b []byte) (taskCreds, error) {
+	cr := taskCreds{euid: -1, egid: -1, fsuid: -1, fsgid: -1}
+	var err error
 	for line := range strings.SplitSeq(string(b), "\n") {
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
@@ -283,11 +416,17 @@ func parseCreds(b []byte) (uid, gid int, groups []int, err error) {
 		switch k {
 		case "Uid":
 			if len(f) == 4 {
-				uid, err = strconv.Atoi(f[3])
+				cr.euid, err = strconv.Atoi(f[1])
+				if err == nil {
+					cr.fsuid, err = strconv.Atoi(f[3])
+				}
 			}
 		case "Gid":
 			if len(f) == 4 {
-				gid, err = strconv.Atoi(f[3])
+				cr.egid, err = strconv.Atoi(f[1])
+				if err == nil {
+					cr.fsgid, err = strconv.Atoi(f[3])
+				}
 			}
 		case "Groups":
 			for _, g := range f {
@@ -295,17 +434,17 @@ func parseCreds(b []byte) (uid, gid int, groups []int, err error) {
 				if e != nil {
 					err = e
 				}
-				groups = append(groups, n)
+				cr.groups = append(cr.groups, n)
 			}
 		}
 		if err != nil {
-			return 0, 0, nil, fmt.Errorf("/proc status %s: %w", k, err)
+			return taskCreds{}, fmt.Errorf("/proc status %s: %w", k, err)
 		}
 	}
-	if uid < 0 || gid < 0 {
-		return 0, 0, nil, errors.New("/proc status: no Uid or Gid line")
+	if cr.fsuid < 0 || cr.fsgid < 0 {
+		return taskCreds{}, errors.New("/proc status: no Uid or Gid line")
 	}
-	return uid, gid, groups, nil
+	return cr, nil
 }
 
 func (t *procTracee) InTree(pid int) bool { return t.tree.InTree(pid) }

@@ -304,6 +304,9 @@ func (r *runner) run(mode string, res *RunResult) error {
 			r.o.Warnf("the seccomp listener refused the synchronous wake-up (%v): tracing works, but each stopped call costs about four times more", err)
 		}
 		s := newSession(r.m, r.rec, tree, r.o.Warnf)
+		if s.watch = newWatcher(s.threads); s.watch != nil {
+			defer s.watch.close()
+		}
 		sup = &notifier{s: s, fd: lfd}
 	case len(f) == 2 && f[0] == "trace" && mode == ModePtrace:
 		mainPid, _ = strconv.Atoi(f[1])

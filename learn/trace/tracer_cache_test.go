@@ -30,7 +30,7 @@ func TestThreadCacheExec(t *testing.T) {
 	fill := func(tid int) *threadEntry {
 		e := c.get(tid, id)
 		e.tgid, e.root, e.exe = 90, "/", "/usr/bin/make"
-		e.credsOK, e.uid, e.gid, e.groups = true, 1000, 1000, []int{4}
+		e.credsOK, e.cr = true, taskCreds{euid: 1000, egid: 1000, fsuid: 1000, fsgid: 1000, groups: []int{4}}
 		return e
 	}
 	e := fill(90)
@@ -48,10 +48,10 @@ func TestThreadCacheExec(t *testing.T) {
 	}
 	// A filesystem uid that is not the effective one (setfsuid) is
 	// set back by the exec: the credentials are read again.
-	e.uid = 2000
+	e.cr.fsuid = 2000
 	c.execDrop(90, 90, true)
 	if e.credsOK {
-		t.Errorf("an exec kept fsuid %d of a thread whose euid is %d", e.uid, e.id.uid)
+		t.Errorf("an exec kept fsuid %d of a thread whose euid is %d", e.cr.fsuid, e.cr.euid)
 	}
 	for _, after := range []bool{false, true} {
 		fill(90)
