@@ -153,8 +153,8 @@ func TestNewRuleset(t *testing.T) {
 	p.FS = append(p.FS, policy.FSRule{Path: "/opt/gone", Access: policy.FSReadFile, Optional: true, Line: 12})
 	r := newRuleset(p, []policy.FSRule{p.FS[2]}, 3, true)
 	want := []pathGrant{
-		{Path: "/usr", Access: policy.FSExecute | policy.FSReadFile | policy.FSReadDir},
-		{Path: "/dev/null", Access: policy.FSWriteFile | policy.FSTruncate},
+		{Path: "/usr", Access: policy.FSExecute | policy.FSReadFile | policy.FSReadDir, Line: 8},
+		{Path: "/dev/null", Access: policy.FSWriteFile | policy.FSTruncate, Line: 10},
 	}
 	if len(r.Paths) != 2 || r.Paths[0] != want[0] || r.Paths[1] != want[1] {
 		t.Errorf("paths %+v, want %+v", r.Paths, want)

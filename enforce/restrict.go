@@ -40,6 +40,10 @@ func RestrictWith(p *policy.Policy, o Options) error {
 	if err != nil {
 		return err
 	}
-	c, rules := r.config()
+	c, rules, release, err := r.config()
+	if err != nil {
+		return err
+	}
+	defer release()
 	return c.Restrict(rules...)
 }

@@ -24,14 +24,21 @@ type ruleset struct {
 	Ports   []portGrant    `json:"ports,omitempty"`
 	// Log asks for LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON.
 	Log bool `json:"log,omitempty"`
+	// File and Trusted are the policy's, for resolving the paths again
+	// where they are enforced (policy.Policy.Resolve).
+	File    string   `json:"file,omitempty"`
+	Trusted []string `json:"trusted,omitempty"`
 }
 
+// pathGrant is a rule with its path expanded but not resolved: the
+// process that enforces it resolves it, so that /proc/self is its own.
 type pathGrant struct {
 	Path   string          `json:"path"`
 	Access policy.FSAccess `json:"access"`
 	// Optional rules stay optional up to landlock_add_rule: a path that
 	// disappears between the check and the ruleset is skipped, not fatal.
 	Optional bool `json:"optional,omitempty"`
+	Line     int  `json:"line,omitempty"`
 }
 
 type portGrant struct {
@@ -100,14 +107,14 @@ func skippedLearned(skipped []policy.FSRule) string {
 // the skipped (missing optional) rules.
 func newRuleset(q *policy.Policy, skipped []policy.FSRule, abi int, log bool) ruleset {
 	eff := enforcedHandled(q.Handled, abi)
-	r := ruleset{Handled: eff, Log: log && abi >= 7}
+	r := ruleset{Handled: eff, Log: log && abi >= 7, File: q.File, Trusted: q.Trusted}
 	gone := map[string]bool{}
 	for _, s := range skipped {
 		gone[s.Path] = true
 	}
 	for _, f := range q.FS {
 		if a := f.Access & eff.FS; a != 0 && !gone[f.Path] {
-			r.Paths = append(r.Paths, pathGrant{Path: f.Path, Access: a, Optional: f.Optional})
+			r.Paths = append(r.Paths, pathGrant{Path: f.Path, Access: a, Optional: f.Optional || f.Learned, Line: f.Line})
 		}
 	}
 	for _, n := range q.Net {
@@ -121,8 +128,15 @@ func newRuleset(q *policy.Policy, skipped []policy.FSRule, abi int, log bool) ru
 // config translates r for go-landlock. The Config is not best-effort: r
 // already holds only what the kernel enforces, so a disagreement between
 // Plan and go-landlock is an error instead of a silent drop.
-func (r ruleset) config() (landlock.Config, []landlock.Rule) {
-	c := landlock.Config{
+//
+// The path rules name their objects through /proc/self/fd: config
+// resolves the paths again in this process (policy.Policy.Resolve, which
+// refuses a symlink the sandbox may have planted), opens each object
+// without following any symlink and checks that it is the one resolved,
+// so that nothing swapped in after a check gets the rule. release closes
+// the descriptors once the ruleset is built.
+func (r ruleset) config() (c landlock.Config, rules []landlock.Rule, release func(), err error) {
+	c = landlock.Config{
 		HandledAccessFS:  landlock.AccessFSSet(r.Handled.FS),
 		HandledAccessNet: landlock.AccessNetSet(r.Handled.Net),
 		Scoped:           landlock.ScopedSet(r.Handled.Scoped),
@@ -130,13 +144,22 @@ func (r ruleset) config() (landlock.Config, []landlock.Rule) {
 	if r.Log {
 		c = c.EnableLoggingForSubprocesses()
 	}
-	var rules []landlock.Rule
-	for _, g := range r.Paths {
-		fr := landlock.PathAccess(landlock.AccessFSSet(g.Access), g.Path)
-		if g.Optional {
-			fr = fr.IgnoreIfMissing()
+	fds, err := r.openPaths()
+	release = func() {
+		for _, fd := range fds {
+			if fd >= 0 {
+				unix.Close(fd)
+			}
 		}
-		rules = append(rules, fr)
+	}
+	if err != nil {
+		release()
+		return c, nil, nil, err
+	}
+	for i, g := range r.Paths {
+		if fds[i] >= 0 {
+			rules = append(rules, landlock.PathAccess(landlock.AccessFSSet(g.Access), fmt.Sprintf("/proc/self/fd/%d", fds[i])))
+		}
 	}
 	for _, g := range r.Ports {
 		if g.Access.Has(policy.NetBindTCP) {
@@ -146,7 +169,85 @@ func (r ruleset) config() (landlock.Config, []landlock.Rule) {
 			rules = append(rules, landlock.ConnectTCP(g.Port))
 		}
 	}
-	return c, rules
+	return c, rules, release, nil
+}
+
+// openPaths resolves r's paths and opens their objects (O_PATH), one
+// descriptor per path, -1 for an optional path that is missing.
+func (r ruleset) openPaths() ([]int, error) {
+	if len(r.Paths) == 0 {
+		return nil, nil
+	}
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		return nil, fmt.Errorf("enforcing a policy needs /proc, to hand the kernel the files it checked: %w", err)
+	}
+	p := &policy.Policy{File: r.File, Handled: r.Handled, Trusted: r.Trusted}
+	for _, g := range r.Paths {
+		p.FS = append(p.FS, policy.FSRule{Path: g.Path, Access: g.Access, Optional: g.Optional, Line: g.Line})
+	}
+	targets, _, err := p.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	fds := make([]int, len(targets))
+	for i := range fds {
+		fds[i] = -1
+	}
+	for i, t := range targets {
+		if t.Path == "" {
+			continue // an optional path that is missing
+		}
+		fd, err := openTarget(t)
+		if errors.Is(err, unix.ENOENT) && r.Paths[i].Optional {
+			continue
+		}
+		if err != nil {
+			for _, fd := range fds[:i] {
+				if fd >= 0 {
+					unix.Close(fd)
+				}
+			}
+			return nil, fmt.Errorf("%s: %w", where(r.File, r.Paths[i].Line), err)
+		}
+		fds[i] = fd
+	}
+	return fds, nil
+}
+
+// openTarget opens t's object without following a symlink anywhere on
+// its path and checks that it is still the object t names.
+func openTarget(t policy.Target) (int, error) {
+	fd, err := unix.Openat2(unix.AT_FDCWD, t.Path, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS,
+	})
+	switch {
+	case errors.Is(err, unix.ELOOP):
+		return -1, fmt.Errorf("%s now leads through a symlink: it was replaced while the sandbox was being set up; run again", t.Path)
+	case err != nil:
+		return -1, fmt.Errorf("open %s: %w", t.Path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("stat %s: %w", t.Path, err)
+	}
+	if st.Dev != t.Dev || st.Ino != t.Ino {
+		unix.Close(fd)
+		return -1, fmt.Errorf("%s was replaced while the sandbox was being set up; run again", t.Path)
+	}
+	return fd, nil
+}
+
+// where names a rule's line for messages.
+func where(file string, line int) string {
+	switch {
+	case file == "":
+		return fmt.Sprintf("line %d", line)
+	case line == 0:
+		return file
+	}
+	return fmt.Sprintf("%s:%d", file, line)
 }
 
 // restrictThread locks the calling goroutine to its OS thread for good and
@@ -154,8 +255,12 @@ func (r ruleset) config() (landlock.Config, []landlock.Rule) {
 // must then exec or exit: the thread is never unlocked, so the Go runtime
 // ends it instead of giving it to another goroutine.
 func restrictThread(r ruleset) error {
-	c, rules := r.config()
+	c, rules, release, err := r.config()
+	if err != nil {
+		return err
+	}
 	fd, flags, err := c.NewRulesetFD(rules...)
+	release()
 	if err != nil {
 		return fmt.Errorf("build the Landlock ruleset: %w", err)
 	}

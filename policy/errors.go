@@ -76,6 +76,12 @@ func (l *errorList) add(line int, format string, args ...any) {
 	l.errs = append(l.errs, &LoadError{File: l.file, Line: line, Msg: msg})
 }
 
+// addErr records a problem that wraps err, for errors.Is.
+func (l *errorList) addErr(line int, err error, format string, args ...any) {
+	l.add(line, format, args...)
+	l.errs[len(l.errs)-1].Err = err
+}
+
 // err returns nil, the single *LoadError, or a LoadErrors sorted by line.
 func (l *errorList) err() error {
 	switch len(l.errs) {

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"strings"
 )
 
 // CheckFilesystem checks an expanded policy against the file system, just
@@ -24,40 +22,14 @@ import (
 //     that, after its symlinks, is not a directory is an error naming the
 //     rights and what the path is: /dev/null is a character device.
 //   - A path that cannot be examined (EACCES on a parent) is an error.
+//   - A path that leads through a symlink the sandbox may have planted
+//     is an error naming the symlink (see Resolve).
 //
 // Every problem is reported, each as a *LoadError; the error is one or a
 // LoadErrors.
 func (p *Policy) CheckFilesystem() (skipped []FSRule, err error) {
-	el := &errorList{file: p.File}
-	for _, r := range p.FS {
-		if strings.Contains(r.Path, "${") {
-			el.add(r.Line, "path %s still holds a variable; expand the policy (Policy.Expand) before checking it", r.Path)
-			continue
-		}
-		st, err := os.Stat(r.Path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) && (r.Optional || r.Learned):
-			skipped = append(skipped, r)
-			continue
-		case errors.Is(err, fs.ErrNotExist):
-			el.add(r.Line, "%s does not exist; create it, fix the path, or add \"optional: true\" to the rule to skip it when missing", r.Path)
-			continue
-		case err != nil:
-			el.add(r.Line, "cannot use %s: %s", r.Path, errText(err))
-			continue
-		}
-		if dirOnly := r.Access & DirOnlyRights(); dirOnly != 0 && !st.IsDir() {
-			names := dirOnly.Names()
-			verb := "applies"
-			if len(names) > 1 {
-				verb = "apply"
-			}
-			el.add(r.Line, "%s %s to directories; %s is %s: remove %s from this rule, or grant %s on the directory %s",
-				strings.Join(names, ", "), verb, r.Path, fileKind(r.Path, st),
-				pronoun(len(names)), pronoun(len(names)), filepath.Dir(r.Path))
-		}
-	}
-	return skipped, el.err()
+	_, skipped, err = p.Resolve()
+	return skipped, err
 }
 
 func pronoun(n int) string {
@@ -67,10 +39,10 @@ func pronoun(n int) string {
 	return "it"
 }
 
-// fileKind describes what a path is, after its symlinks, for messages.
-func fileKind(path string, st fs.FileInfo) string {
+// fileKind describes what t, where path leads, is for messages.
+func fileKind(path string, t Target) string {
 	var what string
-	switch m := st.Mode(); {
+	switch m := t.Mode; {
 	case m.IsRegular():
 		what = "a file"
 	case m&fs.ModeCharDevice != 0:
@@ -84,8 +56,8 @@ func fileKind(path string, st fs.FileInfo) string {
 	default:
 		what = "not a directory"
 	}
-	if target, err := filepath.EvalSymlinks(path); err == nil && target != filepath.Clean(path) {
-		what += fmt.Sprintf(" (through the symlink, %s)", target)
+	if t.Path != filepath.Clean(path) {
+		what += fmt.Sprintf(" (through the symlink, %s)", t.Path)
 	}
 	return what
 }
@@ -93,15 +65,27 @@ func fileKind(path string, st fs.FileInfo) string {
 // ResolveSymlinks returns a copy of an expanded policy whose rule paths
 // have their symlinks resolved, as the kernel resolves them when it adds
 // the rules: a rule on /lib64 applies to /usr/lib64. Compare observed
-// (resolved) paths with the result. Missing paths stay as written; rules
-// that resolve to the same path merge as in Expand.
-func (p *Policy) ResolveSymlinks() *Policy {
+// (resolved) paths with the result. Missing or unusable paths stay as
+// written; rules that resolve to the same path merge as in Expand. A rule
+// that leads through a symlink the sandbox may have planted (see
+// Resolve) is an error wrapping ErrRedirected, as where it is enforced.
+func (p *Policy) ResolveSymlinks() (*Policy, error) {
 	q := p.Clone()
+	el := &errorList{file: p.File}
+	rs := p.resolver()
 	for i, r := range q.FS {
-		if real, err := filepath.EvalSymlinks(r.Path); err == nil {
-			q.FS[i].Path = real
+		t, err := rs.resolve(r.Path)
+		var redir *redirect
+		switch {
+		case errors.As(err, &redir):
+			el.addErr(r.Line, ErrRedirected, "%s", redir.message(r.Path))
+		case err == nil:
+			q.FS[i].Path = t.Path
 		}
 	}
+	if err := el.err(); err != nil {
+		return nil, err
+	}
 	q.FS = mergeSamePaths(q.FS)
-	return q
+	return q, nil
 }

@@ -21,12 +21,15 @@ func TestCheckFilesystem(t *testing.T) {
 	if err := os.Symlink(dir, filepath.Join(dir, "todir")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	p := mustLoad(t, `version: 1
 fs:
-  - path: ${D}
+  - path: ${D}/sub
     access: [read_dir, make_reg]
   - path: ${D}/todir
-    access: [remove_file]
+    access: [read_dir]
   - path: ${D}/file
     access: [read_file, write_file, truncate, make_reg, remove_file]
   - path: ${D}/missing
@@ -105,7 +108,10 @@ func TestResolveSymlinks(t *testing.T) {
 		{Path: dir + "/missing", Access: FSReadFile, Line: 5},
 		{Path: dir + "/real", Access: FSExecute, Optional: true, Line: 7},
 	}
-	q := p.ResolveSymlinks()
+	q, err := p.ResolveSymlinks()
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []FSRule{
 		{Path: dir + "/real", Access: FSReadFile | FSExecute, Optional: true, Line: 3},
 		{Path: dir + "/missing", Access: FSReadFile, Line: 5},

@@ -55,6 +55,11 @@ type Policy struct {
 	// Notes say what Expand could not resolve on this host and left out
 	// (a group without members), for the caller to show.
 	Notes []string
+	// Trusted are directories whose symlinks Resolve follows even where
+	// the sandbox may change entries: the values of ${HOME} and ${PWD},
+	// which Expand fills in. The user gives them when the sandbox
+	// starts, so a symlink in them is the user's choice.
+	Trusted []string
 }
 
 // FSRule grants Access beneath Path (on the file itself when Path is not

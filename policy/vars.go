@@ -133,6 +133,7 @@ func (p *Policy) Expand(v Vars) (*Policy, error) {
 func (p *Policy) ExpandOn(v Vars, h Host) (*Policy, error) {
 	q := p.Clone()
 	q.Notes = append([]string(nil), p.Notes...)
+	q.Trusted = v.trusted()
 	el := &errorList{file: p.File}
 	fs := make([]FSRule, 0, len(q.FS))
 	for i, r := range q.FS {
@@ -233,6 +234,17 @@ func (v Vars) anchors() []string {
 		out = append(out, val)
 		if r, err := filepath.EvalSymlinks(val); err == nil && r != val {
 			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// trusted are the values of ${HOME} and ${PWD}, for Policy.Trusted.
+func (v Vars) trusted() []string {
+	var out []string
+	for _, name := range []string{"HOME", "PWD"} {
+		if val := v[name]; filepath.IsAbs(val) {
+			out = append(out, filepath.Clean(val))
 		}
 	}
 	return out

@@ -94,7 +94,9 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	if err != nil {
 		return &exitError{Code: exitUsage, Err: err}
 	}
-	ep = ep.ResolveSymlinks()
+	if ep, err = ep.ResolveSymlinks(); err != nil {
+		return &exitError{Code: exitUsage, Err: err}
+	}
 
 	stderr := cmd.ErrOrStderr()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

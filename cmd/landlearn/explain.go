@@ -201,7 +201,10 @@ func explainPolicy(f explainFlags) (*policy.Policy, error) {
 	if p, err = p.Expand(vars); err != nil {
 		return nil, &exitError{Code: exitUsage, Err: err}
 	}
-	return p.ResolveSymlinks(), nil
+	if p, err = p.ResolveSymlinks(); err != nil {
+		return nil, &exitError{Code: exitUsage, Err: err}
+	}
+	return p, nil
 }
 
 // readAuditFile adds the records of one file ("-" is stdin) to c and

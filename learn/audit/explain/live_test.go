@@ -5,6 +5,8 @@ import (
 	"context"
 	"net"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,12 +38,13 @@ func TestExplainLiveDenials(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 
 	// Handle read_file, connect_tcp and the signal scope; grant reading
-	// what bash and cat need to start.
+	// what bash and cat need to start. The policy leaves make_sym
+	// unrestricted, so its rules name no symlink (/lib may be one).
 	p := policy.New(7)
 	p.Handled = policy.Handled{FS: policy.FSReadFile, Net: policy.NetConnectTCP, Scoped: policy.ScopeSignal}
 	for _, dir := range []string{"/usr", "/lib", "/lib64", "/etc/ld.so.cache"} {
-		if _, err := os.Stat(dir); err == nil {
-			p.FS = append(p.FS, policy.FSRule{Path: dir, Access: policy.FSReadFile})
+		if real, err := filepath.EvalSymlinks(dir); err == nil && !slices.ContainsFunc(p.FS, func(r policy.FSRule) bool { return r.Path == real }) {
+			p.FS = append(p.FS, policy.FSRule{Path: real, Access: policy.FSReadFile})
 		}
 	}
 	me := strconv.Itoa(os.Getpid())
