@@ -100,7 +100,16 @@ func keeperMain(args []string) int {
 		life := os.NewFile(keeperLifeFD, "life")
 		var b [64]byte
 		for {
-			if _, err := life.Read(b[:]); err != nil {
+			n, err := life.Read(b[:])
+			for _, c := range b[:n] {
+				switch c {
+				case stopAll:
+					signalTree(os.Getpid(), 0, unix.SIGTERM)
+				case stopOthers:
+					signalTree(os.Getpid(), mainPid, unix.SIGTERM)
+				}
+			}
+			if err != nil {
 				break
 			}
 		}
@@ -145,6 +154,15 @@ func exitCode(ws unix.WaitStatus) int {
 		return 128 + int(ws.Signal())
 	}
 	return 255
+}
+
+// signalTree sends sig to every descendant of root but except (0: none).
+func signalTree(root, except int, sig unix.Signal) {
+	for _, p := range descendants(root) {
+		if p != except {
+			unix.Kill(p, sig)
+		}
+	}
 }
 
 // killTree SIGKILLs every descendant of root until none is left. It

@@ -40,14 +40,20 @@ type Options struct {
 	// Accurate selects ptrace + SECCOMP_RET_TRACE: slower, but Finish
 	// sees each call's real result and the real path of opened fds.
 	Accurate bool
-	// Timeout, when positive, kills the traced tree after that long. What
-	// was seen until then is kept; RunResult.TimedOut says so.
+	// Timeout, when positive, stops the traced tree after that long:
+	// every process gets SIGTERM, and what is left after Grace gets
+	// SIGKILL. What was seen until then is kept; RunResult.TimedOut says
+	// so.
 	Timeout time.Duration
-	Stdin   io.Reader
-	Stdout  io.Writer
-	Stderr  io.Writer
-	Env     []string // nil: os.Environ()
-	Dir     string   // "": the current directory
+	// Grace is how long the tree has to exit after it was asked to stop
+	// (Timeout, or a first SIGINT, SIGTERM or SIGHUP) before every
+	// process left is killed. 0 means DefaultGrace.
+	Grace  time.Duration
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Env    []string // nil: os.Environ()
+	Dir    string   // "": the current directory
 	// Warnf prints a warning for the person running landlearn (a setuid
 	// program ran unprivileged, the fallback to ptrace...). nil: silent.
 	Warnf func(format string, args ...any)
@@ -61,9 +67,25 @@ type RunResult struct {
 	Mode     string // ModeNotify or ModePtrace
 	Calls    uint64 // system calls stopped and looked at
 	// Interrupted is set when SIGINT, SIGTERM or SIGHUP reached landlearn
-	// during the run; TimedOut when Options.Timeout killed the tree.
-	Interrupted, TimedOut bool
+	// during the run, and Signal says which came first; TimedOut when
+	// Options.Timeout stopped the tree. Killed is set when processes were
+	// still running at the end of the grace period, or after a second
+	// signal, and got SIGKILL.
+	Interrupted, TimedOut, Killed bool
+	Signal                        os.Signal
 }
+
+// DefaultGrace is Options.Grace when it is 0: long enough for a server
+// to finish its requests and flush its logs, as systemd and container
+// runtimes give it.
+const DefaultGrace = 10 * time.Second
+
+// Commands the learner writes on the keeper's life pipe (closing it
+// kills the tree).
+const (
+	stopAll    = 't' // SIGTERM to every process of the tree
+	stopOthers = 'o' // SIGTERM to every process but the target's own
+)
 
 // mapping is the syscall→rights knowledge a run uses: the package's
 // table (mapping.go, syscalls.go) in production, a small one in the
@@ -83,13 +105,14 @@ func defaultMapping() *mapping {
 // starts, also those that outlive it, until the last one exits (or
 // Options.Timeout). It returns when nothing of the tree is left.
 //
-// Signals: while Run runs, SIGINT, SIGTERM and SIGHUP sent to this
-// process are passed on to the target (SIGINT and SIGHUP are not when
-// this process is in the terminal's foreground process group: the
-// terminal sent them to the target already). A second one, or one that
-// arrives after the target exited while its children still run, kills
-// the tree. If this process dies, the keeper kills the tree: nothing
-// traced survives the learner.
+// Signals: while Run runs, the first SIGINT, SIGTERM or SIGHUP sent to
+// this process is passed on to the target (SIGINT and SIGHUP are not
+// when this process is in the terminal's foreground process group: the
+// terminal sent them to the target already), and every other process of
+// the tree gets SIGTERM; Options.Timeout sends SIGTERM to every process.
+// Whatever is left Options.Grace later is killed, and so is everything
+// at a second signal. If this process dies, the keeper kills the tree:
+// nothing traced survives the learner.
 //
 // The error is about landlearn, never about the target: a target that
 // fails is RunResult.ExitCode. CMD not found wraps ErrNotFound.
@@ -217,7 +240,8 @@ func (r *runner) filterFor(mode string) ([]unix.SockFilter, error) {
 //	          hands it over, execs CMD: the traced tree starts here
 //
 // Pipes: life (learner holds the write end; its closing, by exit,
-// crash or on purpose, makes the keeper kill the tree), ctl (keeper →
+// crash or on purpose, makes the keeper kill the tree; stopAll and
+// stopOthers written on it make the keeper send SIGTERM), ctl (keeper →
 // learner: "main STATUS" when the target exits, "done" when no process
 // is left), ready (helper → learner: its pid and listener fd) and go
 // (learner → helper: the listener is taken, exec now).
@@ -394,6 +418,20 @@ func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mai
 		timeout = t.C
 	}
 	var lingering <-chan time.Time
+	// stop asks the tree to end: SIGTERM to every process (whole), or to
+	// every process but the target's own, which got the user's signal;
+	// the grace period starts once.
+	var grace <-chan time.Time
+	stop := func(whole bool) {
+		cmd := []byte{stopOthers}
+		if whole {
+			cmd[0] = stopAll
+		}
+		lifeW.Write(cmd)
+		if grace == nil {
+			grace = time.After(r.o.grace())
+		}
+	}
 	mainDone, done := false, false
 	var ctxErr error
 	ctxDone := r.ctx.Done()
@@ -406,7 +444,9 @@ func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mai
 			case m.kind == "main":
 				mainDone = true
 				res.ExitCode = m.status
-				lingering = time.After(time.Second)
+				if grace == nil {
+					lingering = time.After(time.Second)
+				}
 			case m.kind == "done":
 				done = true
 			}
@@ -415,19 +455,30 @@ func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mai
 				r.o.Warnf("%s exited (status %d); waiting for the processes it left running (Ctrl-C stops them)", r.argv[0], res.ExitCode)
 			}
 		case sig := <-sigc:
-			if res.Interrupted || mainDone {
+			if res.Interrupted || grace != nil {
+				res.Killed = true
 				kill()
 				continue
 			}
-			res.Interrupted = true
-			if sig == syscall.SIGTERM || !foregroundOfTTY() {
+			res.Interrupted, res.Signal = true, sig
+			if !mainDone && (sig == syscall.SIGTERM || !foregroundOfTTY()) {
 				unix.PidfdSendSignal(mainFD, sig.(syscall.Signal), nil, 0)
 			}
+			stop(mainDone)
 		case <-timeout:
+			if grace != nil {
+				continue // already stopping
+			}
 			res.TimedOut = true
 			if r.o.Warnf != nil {
-				r.o.Warnf("timeout after %v: stopping %s and every process it started", r.o.Timeout, r.argv[0])
+				r.o.Warnf("timeout after %v: stopping %s and every process it started (SIGTERM, then SIGKILL after %v)", r.o.Timeout, r.argv[0], r.o.grace())
 			}
+			stop(true)
+		case <-grace:
+			if r.o.Warnf != nil {
+				r.o.Warnf("processes of %s still ran %v after SIGTERM: killing them (SIGKILL)", r.argv[0], r.o.grace())
+			}
+			res.Killed = true
 			kill()
 		case <-ctxDone:
 			ctxErr = r.ctx.Err()
@@ -442,6 +493,14 @@ func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mai
 		return ctxErr
 	}
 	return err
+}
+
+// grace is Options.Grace, or DefaultGrace.
+func (o Options) grace() time.Duration {
+	if o.Grace > 0 {
+		return o.Grace
+	}
+	return DefaultGrace
 }
 
 // foregroundOfTTY reports whether this process's group is the

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/landlearn/landlearn/learn"
 )
@@ -24,10 +25,11 @@ func TestMain(m *testing.M) {
 }
 
 // envLearner names the JSONL file a learner subprocess writes to;
-// envAccurate makes it trace with ptrace.
+// envAccurate makes it trace with ptrace; envGrace sets Options.Grace.
 const (
 	envLearner  = "LANDLEARN_TEST_LEARNER_RAW"
 	envAccurate = "LANDLEARN_TEST_ACCURATE"
+	envGrace    = "LANDLEARN_TEST_GRACE"
 )
 
 // learnerMain is a minimal `landlearn learn --raw`: argv is the target.
@@ -38,7 +40,8 @@ func learnerMain(raw string, argv []string) int {
 		return 2
 	}
 	defer f.Close()
-	res, err := run(context.Background(), argv, Options{Accurate: os.Getenv(envAccurate) != ""}, learn.NewWriter(f), testMapping())
+	grace, _ := time.ParseDuration(os.Getenv(envGrace))
+	res, err := run(context.Background(), argv, Options{Accurate: os.Getenv(envAccurate) != "", Grace: grace}, learn.NewWriter(f), testMapping())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

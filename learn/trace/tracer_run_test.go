@@ -192,14 +192,36 @@ func TestRunNestedFallsBackToPtrace(t *testing.T) {
 	}
 }
 
-// Options.Timeout stops the whole tree, and the run says so.
+// Options.Timeout stops the whole tree with SIGTERM, and the run says
+// so: a program that handles it gets to finish (here: write a file).
 func TestRunTimeout(t *testing.T) {
-	res, _ := runTest(t, Options{Timeout: 100 * time.Millisecond}, "sh", "-c", "sleep 1000 & sleep 1000")
-	if !res.TimedOut {
-		t.Error("TimedOut not set")
+	dir := t.TempDir()
+	done := filepath.Join(dir, "flushed")
+	res, _ := runTest(t, Options{Timeout: 100 * time.Millisecond}, "sh", "-c", "sleep 1000 & trap 'echo > "+done+"; exit 3' TERM; while :; do sleep 0.05; done")
+	if !res.TimedOut || res.Killed {
+		t.Errorf("TimedOut %v, Killed %v; want a timeout that SIGTERM ended", res.TimedOut, res.Killed)
 	}
-	if res.ExitCode != 128+9 {
-		t.Errorf("exit code %d, want %d (SIGKILL)", res.ExitCode, 128+9)
+	if res.ExitCode != 3 {
+		t.Errorf("exit code %d, want 3 (from the SIGTERM trap)", res.ExitCode)
+	}
+	if _, err := os.Stat(done); err != nil {
+		t.Errorf("the SIGTERM handler did not run: %v", err)
+	}
+}
+
+// A process that ignores SIGTERM is killed at the end of the grace
+// period, and the run says so.
+func TestRunTimeoutGrace(t *testing.T) {
+	for _, accurate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("accurate=%v", accurate), func(t *testing.T) {
+			res, _ := runTest(t, Options{Accurate: accurate, Timeout: 100 * time.Millisecond, Grace: 200 * time.Millisecond}, "sh", "-c", "trap '' TERM; sleep 1000 & exec sleep 1000")
+			if !res.TimedOut || !res.Killed {
+				t.Errorf("TimedOut %v, Killed %v; want both", res.TimedOut, res.Killed)
+			}
+			if res.ExitCode != 128+15 && res.ExitCode != 128+9 {
+				t.Errorf("exit code %d, want 143 or 137", res.ExitCode)
+			}
+		})
 	}
 }
 

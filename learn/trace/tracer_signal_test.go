@@ -26,7 +26,7 @@ type learnerProc struct {
 
 // startLearner traces `sh -c script` in a fresh directory; every process
 // of the tree carries a marker in its environment, to find leftovers.
-func startLearner(t *testing.T, script string, accurate bool) *learnerProc {
+func startLearner(t *testing.T, script string, accurate bool, env ...string) *learnerProc {
 	t.Helper()
 	requireTracing(t)
 	self, err := os.Executable()
@@ -44,6 +44,7 @@ func startLearner(t *testing.T, script string, accurate bool) *learnerProc {
 	if accurate {
 		l.cmd.Env = append(l.cmd.Env, envAccurate+"=1")
 	}
+	l.cmd.Env = append(l.cmd.Env, env...)
 	l.cmd.Stderr = os.Stderr
 	if err := l.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -115,18 +116,23 @@ func (l *learnerProc) exitCode(t *testing.T) int {
 	return 0
 }
 
-// Ctrl-C reaches the target; the learner waits for what is left of the
-// tree; a second one stops the rest. Nothing is left behind.
+// Ctrl-C reaches the target, and the rest of the tree gets SIGTERM; a
+// second one kills what ignored both at once, without waiting for the
+// grace period. Nothing is left behind.
 func TestRunInterruptLeavesNothing(t *testing.T) {
 	for _, accurate := range []bool{false, true} {
 		t.Run(fmt.Sprintf("accurate=%v", accurate), func(t *testing.T) { testInterrupt(t, accurate) })
 	}
 }
 
-func testInterrupt(t *testing.T, accurate bool) {
-	// The background sleep is started before ./started is opened: a
-	// Ctrl-C sent before the shell forked it would leave nothing behind.
-	l := startLearner(t, `sleep 1000 & echo $$ > main.pid; cat started >/dev/null; exec sleep 1000`, accurate)
+// interruptScript starts a background sleep that ignores SIGTERM (and
+// SIGINT, as sh does for `&` jobs) before ./started is opened, so that a
+// Ctrl-C cannot come before it; the main process dies of SIGINT.
+const interruptScript = `trap '' TERM; sleep 1000 & trap - TERM; echo $$ > main.pid; cat started >/dev/null; exec sleep 1000`
+
+// interruptMain sends the first SIGINT and waits for the target to die.
+func (l *learnerProc) interruptMain(t *testing.T) {
+	t.Helper()
 	l.waitStarted(t)
 	b, err := os.ReadFile(filepath.Join(l.dir, "main.pid"))
 	if err != nil {
@@ -134,12 +140,17 @@ func testInterrupt(t *testing.T, accurate bool) {
 	}
 	mainPid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	l.cmd.Process.Signal(syscall.SIGINT)
-	// The main process dies of the forwarded SIGINT; the background
-	// sleep ignores it (sh sets SIGINT to ignored for `&` jobs).
 	waitFor(t, "the target to die of SIGINT", func() bool {
 		_, err := os.Stat(fmt.Sprintf("/proc/%d", mainPid))
 		return err != nil
 	})
+}
+
+func testInterrupt(t *testing.T, accurate bool) {
+	// A grace period no test waits for: only the second Ctrl-C can end
+	// the run in time.
+	l := startLearner(t, interruptScript, accurate, envGrace+"=1h")
+	l.interruptMain(t)
 	if len(l.leftovers()) == 0 {
 		t.Fatal("the background sleep died with the target; the test cannot see the second Ctrl-C")
 	}
@@ -148,6 +159,24 @@ func testInterrupt(t *testing.T, accurate bool) {
 		t.Errorf("learner exit code %d, want %d (the target's)", code, 128+int(syscall.SIGINT))
 	}
 	l.waitNoLeftovers(t)
+}
+
+// After one Ctrl-C, what ignores SIGTERM is killed when the grace period
+// ends: the run ends by itself.
+func TestRunInterruptGrace(t *testing.T) {
+	for _, accurate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("accurate=%v", accurate), func(t *testing.T) {
+			l := startLearner(t, interruptScript, accurate, envGrace+"=300ms")
+			l.interruptMain(t)
+			// A learner that waits forever fails the test, not hangs it.
+			stuck := time.AfterFunc(time.Minute, func() { l.cmd.Process.Kill() })
+			defer stuck.Stop()
+			if code := l.exitCode(t); code != 128+int(syscall.SIGINT) {
+				t.Errorf("learner exit code %d, want %d (the target's)", code, 128+int(syscall.SIGINT))
+			}
+			l.waitNoLeftovers(t)
+		})
+	}
 }
 
 // SIGKILL of the learner: the keeper kills the tree, and the JSONL holds
