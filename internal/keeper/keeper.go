@@ -1,0 +1,460 @@
+// Package keeper runs a command below a keeper process, so that nothing
+// the command starts outlives landlearn. The keeper is a child subreaper
+// (every orphan of the command's tree becomes its child, not init's), and
+// when landlearn's end of its pipe closes (landlearn exits, crashes or is
+// killed with SIGKILL) it kills every process below it. It also stops
+// the tree on request: a signal to the command's own process, SIGTERM to
+// the others, SIGKILL to what is left after a grace period.
+//
+// learn/trace has its own keeper, which also hands the traced command its
+// seccomp filter; this one is for the commands landlearn watches from
+// outside (verify, the audit rounds of learn).
+package keeper
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// HelperArg is the first argument that makes landlearn act as a keeper
+// instead of its command line; MaybeHelper dispatches it.
+const HelperArg = "__landlearn_keeper"
+
+// File descriptors the keeper gets (exec.Cmd.ExtraFiles start at 3);
+// the command's own ExtraFiles follow them, and the keeper passes them
+// on from 3.
+const (
+	lifeFD  = 3 // landlearn → keeper: requests (see below); EOF kills the tree
+	ctlFD   = 4 // keeper → landlearn: "pid N", "main STATUS", "done", "error MSG"
+	firstFD = 5
+)
+
+// Requests on the life pipe: one byte each.
+const (
+	termAll    = 't'  // SIGTERM to every process of the tree
+	termOthers = 'o'  // SIGTERM to every process but the command's own
+	signalMain = 0x80 // | N: signal N to the command's own process
+)
+
+// Tree is a command running below a keeper.
+type Tree struct {
+	keeper *exec.Cmd
+	life   *os.File
+	ctl    *bufio.Reader
+	pid    int
+
+	exited chan struct{} // closed when the command's own process ended
+	status int           // its exit status, as a shell shows it
+	empty  chan struct{} // closed when no process is left below the keeper
+
+	mu       sync.Mutex
+	stopping bool
+	killed   bool
+	grace    *time.Timer
+	closed   bool
+}
+
+// Start runs c below a keeper: c's Path, Args, Env, Dir, standard
+// streams and ExtraFiles are used, c itself is not started. The keeper
+// is this executable (os.Executable) with HelperArg: a program using
+// Start must call MaybeHelper first thing in main, and a test binary in
+// TestMain.
+func Start(c *exec.Cmd) (*Tree, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find landlearn's own binary to start a keeper: %w", err)
+	}
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	ctlR, ctlW, err := os.Pipe()
+	if err != nil {
+		lifeR.Close()
+		lifeW.Close()
+		return nil, err
+	}
+	path := c.Path
+	args := append([]string{self, HelperArg, strconv.Itoa(len(c.ExtraFiles)), path}, c.Args...)
+	k := &exec.Cmd{
+		Path:       self,
+		Args:       args,
+		Env:        c.Env,
+		Dir:        c.Dir,
+		Stdin:      c.Stdin,
+		Stdout:     c.Stdout,
+		Stderr:     c.Stderr,
+		ExtraFiles: append([]*os.File{lifeR, ctlW}, c.ExtraFiles...),
+	}
+	err = k.Start()
+	lifeR.Close()
+	ctlW.Close()
+	if err != nil {
+		lifeW.Close()
+		ctlR.Close()
+		return nil, fmt.Errorf("start the keeper of %s: %w", path, err)
+	}
+	t := &Tree{keeper: k, life: lifeW, ctl: bufio.NewReader(ctlR), exited: make(chan struct{}), empty: make(chan struct{})}
+	line, _ := t.ctl.ReadString('\n')
+	f := strings.Fields(line)
+	if len(f) != 2 || f[0] != "pid" {
+		lifeW.Close()
+		k.Wait()
+		ctlR.Close()
+		msg := strings.TrimSpace(strings.TrimPrefix(line, "error"))
+		if msg == "" {
+			msg = "the keeper exited before it started it"
+		}
+		return nil, fmt.Errorf("start %s: %s", path, msg)
+	}
+	t.pid, _ = strconv.Atoi(f[1])
+	go func() {
+		defer ctlR.Close()
+		t.status = 255
+		exited := false
+		for {
+			line, err := t.ctl.ReadString('\n')
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 2 && f[0] == "main":
+				t.status, _ = strconv.Atoi(f[1])
+				exited = true
+				close(t.exited)
+			case len(f) == 1 && f[0] == "done":
+				close(t.empty)
+				if !exited {
+					close(t.exited)
+				}
+				return
+			}
+			if err != nil { // the keeper is gone
+				close(t.empty)
+				if !exited {
+					close(t.exited)
+				}
+				return
+			}
+		}
+	}()
+	return t, nil
+}
+
+// Pid is the command's own pid.
+func (t *Tree) Pid() int { return t.pid }
+
+// Exited is closed when the command's own process has ended.
+func (t *Tree) Exited() <-chan struct{} { return t.exited }
+
+// Wait waits for the command's own process and returns its exit status
+// as a shell shows it (128+N when signal N ended it). Processes it left
+// running go on until Close.
+func (t *Tree) Wait() (int, error) {
+	<-t.exited
+	return t.status, nil
+}
+
+// Stop asks the tree to end: sig goes to the command's own process and
+// SIGTERM to every other one (sig nil or SIGTERM: SIGTERM to every
+// process), and whatever is left grace later is killed. A second Stop
+// kills at once.
+func (t *Tree) Stop(sig os.Signal, grace time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	if t.stopping {
+		t.killLocked()
+		return
+	}
+	t.stopping = true
+	s, _ := sig.(syscall.Signal)
+	if s == 0 || s == syscall.SIGTERM {
+		t.life.Write([]byte{termAll})
+	} else {
+		t.life.Write([]byte{signalMain | byte(s), termOthers})
+	}
+	t.grace = time.AfterFunc(grace, t.Kill)
+}
+
+// StopOthers is Stop for a command whose own process already got its
+// signal (the terminal sent Ctrl-C to the whole foreground group): the
+// other processes get SIGTERM, and what is left grace later is killed.
+func (t *Tree) StopOthers(grace time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	if t.stopping {
+		t.killLocked()
+		return
+	}
+	t.stopping = true
+	t.life.Write([]byte{termOthers})
+	t.grace = time.AfterFunc(grace, t.Kill)
+}
+
+// Kill kills every process of the tree at once.
+func (t *Tree) Kill() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.killLocked()
+}
+
+func (t *Tree) killLocked() {
+	if t.closed {
+		return
+	}
+	select {
+	case <-t.empty:
+	default:
+		t.killed = true
+	}
+	t.closed = true
+	t.life.Close()
+}
+
+// Killed reports whether processes were still running when the tree was
+// killed (a grace period that ran out, a second Stop, Kill).
+func (t *Tree) Killed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.killed
+}
+
+// Close stops what is left of the tree (SIGTERM, then SIGKILL after
+// grace), and waits for the keeper and the command's output. Processes
+// the command left running after it exited are stopped too.
+func (t *Tree) Close(grace time.Duration) error {
+	t.mu.Lock()
+	if !t.stopping && !t.closed {
+		select {
+		case <-t.empty:
+		default:
+			t.stopping = true
+			t.life.Write([]byte{termAll})
+			t.grace = time.AfterFunc(grace, t.Kill)
+		}
+	}
+	t.mu.Unlock()
+	err := t.keeper.Wait()
+	t.mu.Lock()
+	if t.grace != nil {
+		t.grace.Stop()
+	}
+	if !t.closed {
+		t.closed = true
+		t.life.Close()
+	}
+	t.mu.Unlock()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return nil // the keeper's own status says nothing
+	}
+	return err
+}
+
+// MaybeHelper runs the keeper and does not return when the process was
+// started as one (os.Args[1] == HelperArg); otherwise it returns at once.
+func MaybeHelper() {
+	if len(os.Args) > 1 && os.Args[1] == HelperArg {
+		os.Exit(keeperMain(os.Args[2:]))
+	}
+}
+
+// keeperMain is the keeper: args are the number of extra files, the
+// command's path and its argv.
+func keeperMain(args []string) int {
+	unix.CloseOnExec(lifeFD)
+	unix.CloseOnExec(ctlFD)
+	ctl := os.NewFile(ctlFD, "ctl")
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(ctl, "error "+format+"\n", a...)
+		return 2
+	}
+	if len(args) < 3 {
+		return fail("%s is internal to landlearn", HelperArg)
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 0 {
+		return fail("bad file count %q", args[0])
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fail("prctl(PR_SET_CHILD_SUBREAPER): %v", err)
+	}
+	// The terminal's signals are for the command: the keeper must
+	// outlive it to report its status. Caught, not ignored, so that the
+	// command gets them with their default action.
+	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE} {
+		if !signal.Ignored(sig) {
+			signal.Notify(make(chan os.Signal, 1), sig)
+		}
+	}
+	var extra []*os.File
+	for i := range n {
+		unix.CloseOnExec(firstFD + i)
+		extra = append(extra, os.NewFile(uintptr(firstFD+i), "extra"))
+	}
+	c := &exec.Cmd{
+		Path:       args[1],
+		Args:       args[2:],
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		ExtraFiles: extra,
+	}
+	if err := c.Start(); err != nil {
+		return fail("%v", err)
+	}
+	for _, f := range extra {
+		f.Close()
+	}
+	mainPid := c.Process.Pid
+	fmt.Fprintf(ctl, "pid %d\n", mainPid)
+
+	var mu sync.Mutex
+	mainDone := false
+	go func() {
+		life := os.NewFile(lifeFD, "life")
+		var b [64]byte
+		for {
+			n, err := life.Read(b[:])
+			for _, req := range b[:n] {
+				switch {
+				case req == termAll:
+					signalTree(0, unix.SIGTERM)
+				case req == termOthers:
+					signalTree(mainPid, unix.SIGTERM)
+				case req&signalMain != 0:
+					// The keeper reaps the command: until it did, the
+					// pid is the command's.
+					mu.Lock()
+					if !mainDone {
+						unix.Kill(mainPid, unix.Signal(req&^signalMain))
+					}
+					mu.Unlock()
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		for {
+			pids := descendants(os.Getpid())
+			if len(pids) == 0 {
+				return
+			}
+			for _, p := range pids {
+				unix.Kill(p, unix.SIGKILL)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	for {
+		var ws unix.WaitStatus
+		mu.Lock()
+		pid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil)
+		if pid == mainPid {
+			mainDone = true
+		}
+		mu.Unlock()
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case err != nil:
+			fmt.Fprintf(ctl, "done\n") // ECHILD: the tree is empty
+			return 0
+		case pid == 0:
+			// Nothing to reap yet: wait without holding the lock, so
+			// that a signal request is not held up.
+			unix.Waitid(unix.P_ALL, 0, nil, unix.WEXITED|unix.WNOWAIT|unix.WALL, nil)
+			continue
+		case pid == mainPid:
+			fmt.Fprintf(ctl, "main %d\n", shellStatus(ws))
+		}
+	}
+}
+
+// signalTree sends sig to every process below this keeper but except.
+func signalTree(except int, sig unix.Signal) {
+	for _, p := range descendants(os.Getpid()) {
+		if p != except {
+			unix.Kill(p, sig)
+		}
+	}
+}
+
+// shellStatus encodes a wait status as a shell does.
+func shellStatus(ws unix.WaitStatus) int {
+	switch {
+	case ws.Exited():
+		return ws.ExitStatus()
+	case ws.Signaled():
+		return 128 + int(ws.Signal())
+	}
+	return 255
+}
+
+// descendants lists the processes below root, from one scan of /proc.
+func descendants(root int) []int {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	children := map[int][]int{}
+	for _, n := range names {
+		pid, err := strconv.Atoi(n)
+		if err != nil {
+			continue
+		}
+		pp, err := ppid(pid)
+		if err != nil {
+			continue
+		}
+		children[pp] = append(children[pp], pid)
+	}
+	var out []int
+	queue := []int{root}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
+}
+
+// ppid reads the parent pid from /proc/PID/stat, after the comm field
+// (which may hold spaces and parentheses).
+func ppid(pid int) (int, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, unix.EINVAL
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0, unix.EINVAL
+	}
+	return strconv.Atoi(f[1])
+}
