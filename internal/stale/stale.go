@@ -1,0 +1,112 @@
+// Package stale names the temporary files and directories a landlearn
+// process makes after that process (pid and start time), so that the next
+// landlearn can remove what a killed one left behind without touching
+// what a running one still uses.
+package stale
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Prefixes of what landlearn leaves in $TMPDIR: the copy of the working
+// directory that audit rounds restore (a directory), and the observations
+// of a learn run without --raw (a file).
+const (
+	ResetPrefix = "landlearn-reset-"
+	RawPrefix   = "landlearn-"
+)
+
+// Tag names this process: "PID.START", START its start time in clock
+// ticks after boot (/proc/PID/stat field 22), so that a reused pid is not
+// taken for the same process.
+func Tag() string {
+	pid := os.Getpid()
+	start, _ := startTime(pid)
+	return fmt.Sprintf("%d.%d", pid, start)
+}
+
+// Pattern is the os.MkdirTemp / os.CreateTemp pattern for prefix and this
+// process, with suffix after the random part (".jsonl").
+func Pattern(prefix, suffix string) string {
+	return prefix + Tag() + "-*" + suffix
+}
+
+// Clean removes, from dir, the reset copies of landlearn processes that no
+// longer run, and their observation files when empty (a non-empty one
+// holds what a killed learner saw: it is kept). It returns what it
+// removed. Entries without a tag, and those of running processes, are
+// left alone.
+func Clean(dir string) []string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var removed []string
+	for _, e := range ents {
+		name := e.Name()
+		var tag string
+		isReset := strings.HasPrefix(name, ResetPrefix)
+		switch {
+		case isReset && e.IsDir():
+			tag = strings.TrimPrefix(name, ResetPrefix)
+		case !isReset && strings.HasPrefix(name, RawPrefix) && strings.HasSuffix(name, ".jsonl") && e.Type().IsRegular():
+			tag = strings.TrimPrefix(name, RawPrefix)
+		default:
+			continue
+		}
+		tag, _, ok := strings.Cut(tag, "-")
+		if !ok || alive(tag) {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if !isReset {
+			if info, err := e.Info(); err != nil || info.Size() > 0 {
+				continue
+			}
+		}
+		if err := os.RemoveAll(p); err == nil {
+			removed = append(removed, p)
+		}
+	}
+	return removed
+}
+
+// alive says whether the process a tag names still runs. A tag that does
+// not parse counts as alive: it is not landlearn's to remove.
+func alive(tag string) bool {
+	pidStr, startStr, ok := strings.Cut(tag, ".")
+	pid, err1 := strconv.Atoi(pidStr)
+	start, err2 := strconv.ParseUint(startStr, 10, 64)
+	if !ok || err1 != nil || err2 != nil || pid <= 0 {
+		return true
+	}
+	now, err := startTime(pid)
+	if errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	return err != nil || now == start
+}
+
+// startTime reads field 22 of /proc/PID/stat (after the parenthesized
+// comm, which may hold spaces and parentheses).
+func startTime(pid int) (uint64, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no comm", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
+	}
+	return strconv.ParseUint(f[19], 10, 64)
+}
