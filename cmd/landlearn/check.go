@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,9 +19,11 @@ import (
 
 // checkFlags are the flags of `landlearn check`.
 type checkFlags struct {
-	policy string
-	format string
-	vars   []string
+	policy  string
+	format  string
+	vars    []string
+	timeout time.Duration
+	grace   time.Duration
 }
 
 func init() {
@@ -42,6 +43,12 @@ information (one run rarely takes every code path). Exit status 2: a usage
 error, a policy that does not load, or CMD that cannot be started. CMD's own
 exit status is shown but does not decide check's.
 
+A server does not exit by itself: --timeout D stops it after D, and so does
+Ctrl-C (or SIGTERM, or a closed terminal). CMD gets the signal (SIGTERM at
+the timeout), every other process it started SIGTERM, and whatever still
+runs after --grace (default 10s) SIGKILL; a second Ctrl-C kills at once.
+check then judges what CMD did until then, with the same exit statuses.
+
 --format github prints GitHub Actions annotations instead of text, so that
 the pull request shows each gap on the policy line that most likely needs
 extending: ::error file=POLICY,line=N::... (line 1 when no rule is close).`,
@@ -49,13 +56,16 @@ extending: ::error file=POLICY,line=N::... (line 1 when no rule is close).`,
   landlearn check -p landlock.yaml -- make test
   landlearn check: landlock.yaml does not cover 1 of this run's accesses:
     /srv/app/cache/index: missing [write_file] (openat by /usr/bin/python3.11, 2 times); closest rule: landlock.yaml:14
-  Fix: landlearn learn --merge landlock.yaml -- CMD, or add the rights above and review them.
+  Fix: landlearn learn --merge landlock.yaml -- make test, or add the rights above and review them.
 
   # The same as annotations on the pull request:
   landlearn check -p landlock.yaml --format github -- make test
 
   # A policy written for /srv/build, checked in this checkout:
-  landlearn check -p landlock.yaml --var PWD=$PWD -- make`,
+  landlearn check -p landlock.yaml --var PWD=$PWD -- make
+
+  # A server, for 30 seconds while the tests send it requests:
+  landlearn check --timeout 30s -p server.yaml -- ./server --port 8080`,
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCheck(cmd, args, f)
@@ -64,6 +74,8 @@ extending: ::error file=POLICY,line=N::... (line 1 when no rule is close).`,
 	cmd.Flags().StringVarP(&f.policy, "policy", "p", "", "the policy file (YAML) to check against")
 	cmd.Flags().StringVar(&f.format, "format", "text", "text, or github for GitHub Actions annotations")
 	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "give the policy variable K the value V (repeatable), e.g. --var PWD=/srv/build")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "stop CMD after D (e.g. 30s): SIGTERM, then SIGKILL after --grace; 0: wait for it")
+	cmd.Flags().DurationVar(&f.grace, "grace", defaultGrace, "time CMD's processes have between SIGTERM and SIGKILL when stopped")
 	cmd.MarkFlagFilename("policy", "yaml", "yml")
 	cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "github"}, cobra.ShellCompDirectiveNoFileComp
@@ -86,6 +98,9 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := checkDurations(f.timeout, f.grace); err != nil {
+		return err
+	}
 	p, err := policy.LoadFile(f.policy)
 	if err != nil {
 		return &exitError{Code: exitUsage, Err: err}
@@ -99,10 +114,14 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	}
 
 	stderr := cmd.ErrOrStderr()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	cleanStale(stderr)
+	// The tracer stops CMD at a signal; this keeps landlearn itself from
+	// dying of one before or after the run, and of SIGPIPE on stderr.
+	st := newStopper(0, f.grace, stderr)
+	defer st.close()
 	rec := &learn.Memory{} // check needs the whole run to name the unused rules
-	res, err := trace.Run(ctx, argv, trace.Options{
+	res, err := trace.Run(context.Background(), argv, trace.Options{
+		Timeout: f.timeout, Grace: f.grace,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "landlearn: warning: "+format+"\n", a...) },
 	}, rec)
@@ -112,11 +131,13 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 		}
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("trace %s: %w", argv[0], err)}
 	}
-	if res.ExitCode != 0 {
+	switch {
+	case res.TimedOut:
+		fmt.Fprintf(stderr, "landlearn check: note: --timeout %v stopped %s (it ended with status %d); the check covers what it did until then\n", f.timeout, argv[0], res.ExitCode)
+	case res.Interrupted:
+		fmt.Fprintf(stderr, "landlearn check: note: %s stopped %s (it ended with status %d); the check covers what it did until then\n", signalName(res.Signal), argv[0], res.ExitCode)
+	case res.ExitCode != 0:
 		fmt.Fprintf(stderr, "landlearn check: note: %s exited with status %d; the check covers what it did until then\n", argv[0], res.ExitCode)
-	}
-	if res.Interrupted || res.TimedOut {
-		return &exitError{Code: exitUsage, Err: errors.New("the run was interrupted: not checking a partial run")}
 	}
 	cr := minimize.Check(ep, rec.All())
 	out := cmd.OutOrStdout()
@@ -134,7 +155,7 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	if f.format == "github" {
 		writeGitHub(out, f.policy, ep, cr)
 	} else {
-		writeCheckText(out, f.policy, ep, cr)
+		writeCheckText(out, f.policy, argv, ep, cr)
 	}
 	if len(cr.Gaps) > 0 {
 		return exitWith(exitFinding)
@@ -149,7 +170,7 @@ func ruleLine(p *policy.Policy, i int) int {
 	return 1
 }
 
-func writeCheckText(w io.Writer, name string, p *policy.Policy, cr *minimize.CheckResult) {
+func writeCheckText(w io.Writer, name string, argv []string, p *policy.Policy, cr *minimize.CheckResult) {
 	if len(cr.Gaps) == 0 {
 		fmt.Fprintf(w, "landlearn check: %s covers all %d observed accesses of this run\n", name, cr.Observations)
 	} else {
@@ -161,7 +182,7 @@ func writeCheckText(w io.Writer, name string, p *policy.Policy, cr *minimize.Che
 			}
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "Fix: landlearn learn --merge %s -- CMD, or add the rights above and review them.\n", name)
+		fmt.Fprintf(w, "Fix: landlearn learn --merge %s -- %s, or add the rights above and review them.\n", shellQuote(name), shellCommand(argv))
 	}
 	if len(cr.UnusedFS)+len(cr.UnusedNet) > 0 {
 		fmt.Fprintf(w, "rules this run never used (information):\n")

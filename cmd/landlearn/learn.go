@@ -10,11 +10,13 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/landlearn/landlearn/emit"
+	"github.com/landlearn/landlearn/internal/stale"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/audit/workdir"
 	"github.com/landlearn/landlearn/learn/trace"
@@ -32,6 +34,7 @@ type learnFlags struct {
 	accurate       bool
 	rounds         int
 	timeout        time.Duration
+	grace          time.Duration
 	collapse       int
 	allowSensitive bool
 	noReset        bool
@@ -76,28 +79,39 @@ starts runs without that privilege (a warning says so).
 Observations stream to --raw FILE.jsonl as they happen, one JSON object a line
 (see 'landlearn minimize'), after a header line that records the command, the
 directory and the values of ${HOME}, ${PWD}... at learn time. A file name that
-is not valid UTF-8 gets no rule, and a warning names it. Without --raw they go to a file under $TMPDIR that
-is removed after the policy is written, or kept and named when learning was
-interrupted or the policy could not be written.
+is not valid UTF-8 gets no rule, and a warning names it. Without --raw they go
+to a file under $TMPDIR that is removed after the policy is written, or kept
+and named when the policy could not be written. --raw never replaces an
+existing file without --force, nor writes through a symlink or to a device;
+"-" is refused (standard output is CMD's).
 
-Ctrl-C goes to CMD; landlearn waits for what is left of CMD's processes and
-still writes the policy from what it saw. A second Ctrl-C stops them all.
---timeout D stops them after D (e.g. 30s, 5m): for servers. If landlearn itself
-is killed, CMD and everything it started are killed too.
+Stopping: --timeout D (e.g. 30s, 5m; for servers) sends SIGTERM to CMD and
+every process it started after D, in each audit round too. The first Ctrl-C
+(or SIGTERM, or a closed terminal) goes to CMD, and the other processes get
+SIGTERM. Whatever still runs --grace later (default 10s) is killed with
+SIGKILL, and so is everything at a second Ctrl-C. The policy is then written
+from what CMD did until it stopped, and the audit rounds keep every round's
+denials. If landlearn itself is killed, CMD and everything it started are
+killed too.
 
 landlearn refuses to replace an existing FILE, before running anything, unless
---force, or --merge OLD.yaml (grow OLD.yaml's rules with what this run needs).
+--force, or FILE is the OLD.yaml of --merge OLD.yaml (grow OLD.yaml's rules
+with what this run needs). With --merge, --force lets FILE and --raw replace
+other existing files.
 
 Exit status: CMD's (128+N when signal N killed it, 127 when CMD is not found);
-2 when landlearn could not learn or could not write the policy.`,
+0 when --timeout stopped CMD and the policy was written; 2 when landlearn
+could not learn or could not write the policy.`,
 		Example: `  # Learn what a build needs, then build in the sandbox:
   landlearn learn --raw build.jsonl -- make
   landlearn: trace backend (seccomp-notify): 5310 calls stopped, 812 observations in build.jsonl; make exited 0
-  landlearn: wrote landlock.yaml; try it with: landlearn run -p landlock.yaml -- CMD
+  landlearn: wrote landlock.yaml; try it with: landlearn run -p landlock.yaml -- make
   landlearn run -p landlock.yaml -- make
 
   # Learn a server for a minute, adding to the policy of an earlier run:
   landlearn learn --merge landlock.yaml --timeout 1m -- ./server --port 8080
+  landlearn: warning: timeout after 1m0s: stopping ./server and every process it started (SIGTERM, then SIGKILL after 10s)
+  landlearn: --timeout 1m0s stopped ./server: the policy covers what it did until then
 
   # As root, check the traced policy against the kernel's own denials:
   landlearn learn --backend trace+audit --force -- ./tool --selftest`,
@@ -114,7 +128,8 @@ Exit status: CMD's (128+N when signal N killed it, 127 when CMD is not found);
 	fl.StringVar(&f.backend, "backend", backendTrace, "how to learn: trace, audit (root) or trace+audit")
 	fl.BoolVar(&f.accurate, "accurate", false, "trace with ptrace: slower, sees each call's real result")
 	fl.IntVar(&f.rounds, "rounds", 64, "at most N enforcing runs for --backend audit and trace+audit")
-	fl.DurationVar(&f.timeout, "timeout", 0, "stop CMD and every process it started after D (e.g. 30s); 0: wait for them")
+	fl.DurationVar(&f.timeout, "timeout", 0, "stop CMD and every process it started after D (e.g. 30s; each audit round); 0: wait for them")
+	fl.DurationVar(&f.grace, "grace", defaultGrace, "time CMD's processes have between SIGTERM and SIGKILL when stopped")
 	fl.IntVar(&f.collapse, "collapse", minimize.DefaultCollapse, "make one directory rule from N or more sibling file rules (0: never)")
 	fl.BoolVar(&f.allowSensitive, "allow-sensitive", false, "allow collapsing into sensitive trees (/etc, ${HOME}, /proc...)")
 	fl.BoolVar(&f.noReset, "no-reset", false, "audit backends: do not copy and restore the working directory between rounds (needed above 1 GiB)")
@@ -152,9 +167,6 @@ func (f learnFlags) check(cmd *cobra.Command) error {
 		}
 		return usageErrorf("--backend %q is not one of trace, audit, trace+audit%s", f.backend, hint)
 	}
-	if f.force && f.merge != "" {
-		return usageErrorf("--force and --merge %s cannot be used together: --merge grows the policy, --force replaces it", f.merge)
-	}
 	if f.accurate && f.backend == backendAudit {
 		return usageErrorf("--accurate is a way of tracing; --backend audit does not trace. Did you mean --backend trace+audit?")
 	}
@@ -167,8 +179,8 @@ func (f learnFlags) check(cmd *cobra.Command) error {
 	if f.rounds < 1 {
 		return usageErrorf("--rounds %d: at least one round is needed", f.rounds)
 	}
-	if f.timeout < 0 {
-		return usageErrorf("--timeout %v: a duration must be positive (e.g. 30s), or 0 for none", f.timeout)
+	if err := checkDurations(f.timeout, f.grace); err != nil {
+		return err
 	}
 	if f.collapse < 0 {
 		return usageErrorf("--collapse %d: use a number of files, or 0 to never collapse", f.collapse)
@@ -185,13 +197,19 @@ func (f learnFlags) check(cmd *cobra.Command) error {
 	}
 	if f.output != "-" {
 		// Refuse before the run what the write would refuse after it: an
-		// existing policy (without --force or --merge), a device, a fifo,
-		// a symlink or a directory at -o.
-		if err := emit.CheckTarget(f.output, f.force || f.merge != ""); errors.Is(err, emit.ErrExists) {
+		// existing policy (without --force, unless it is the --merge
+		// file), a device, a fifo, a symlink or a directory at -o.
+		if err := emit.CheckTarget(f.output, f.replaceOutput()); errors.Is(err, emit.ErrExists) {
+			if f.merge != "" {
+				return usageErrorf("%s exists and is not %s, the policy --merge grows: pass --force to replace it, or -o %s to write the merged policy there", f.output, f.merge, f.merge)
+			}
 			return usageErrorf("%s exists: pass --force to replace it, or --merge %s to grow it with what this run needs", f.output, f.output)
 		} else if err != nil {
 			return usageErrorf("-o %v", err)
 		}
+	}
+	if err := f.checkRaw(); err != nil {
+		return err
 	}
 	if f.backend != backendTrace {
 		if err := requireRoot(); err != nil {
@@ -206,6 +224,57 @@ func (f learnFlags) check(cmd *cobra.Command) error {
 	return nil
 }
 
+// replaceOutput says whether an existing -o may be replaced: with
+// --force, or when it is the file --merge grows.
+func (f learnFlags) replaceOutput() bool {
+	return f.force || f.merge != "" && sameFile(f.merge, f.output)
+}
+
+// sameFile says whether a and b name the same existing file.
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
+}
+
+// checkRaw refuses, before the run, a --raw that would replace what it
+// must not: an existing file without --force, a symlink, a device, a
+// directory, the policy files, or standard output.
+func (f learnFlags) checkRaw() error {
+	switch {
+	case f.raw == "":
+		return nil
+	case f.raw == "-":
+		return usageErrorf("--raw -: standard output is CMD's own, and the observations would be mixed with its output; give a file name")
+	case f.merge != "" && sameFile(f.raw, f.merge), f.output != "-" && sameFile(f.raw, f.output):
+		return usageErrorf("--raw %s is the policy file: give the observations another name, such as run.jsonl", f.raw)
+	}
+	dir := filepath.Dir(f.raw)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usageErrorf("--raw %s: directory %s does not exist; create it first, or write elsewhere", f.raw, dir)
+	}
+	st, err := os.Lstat(f.raw)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return usageErrorf("--raw %v", err)
+	case st.IsDir():
+		return usageErrorf("--raw %s is a directory; give a file name such as %s", f.raw, filepath.Join(f.raw, "run.jsonl"))
+	case st.Mode()&os.ModeSymlink != 0:
+		target, _ := os.Readlink(f.raw)
+		return usageErrorf("--raw %s is a symbolic link to %s: landlearn does not write through links; give the file itself, or another name", f.raw, target)
+	case !st.Mode().IsRegular():
+		return usageErrorf("--raw %s is not a regular file (%v): give a file name", f.raw, st.Mode().Type())
+	case !f.force:
+		return usageErrorf("--raw %s exists: pass --force to replace it, or give another name", f.raw)
+	}
+	return nil
+}
+
 // runLearn is `landlearn learn`.
 func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	argv, err := learnCommand(cmd, args)
@@ -216,7 +285,12 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		return err
 	}
 	stderr := cmd.ErrOrStderr()
-	raw, err := openRaw(f.raw)
+	cleanStale(stderr)
+	// Caught from here to the end: a signal between the trace and the
+	// rounds, or while the policy is written, must not lose the run.
+	st := newStopper(f.timeout, f.grace, stderr)
+	defer st.close()
+	raw, err := openRaw(f.raw, f.force)
 	if err != nil {
 		return err
 	}
@@ -237,14 +311,20 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	}
 
 	code := 0
-	interrupted := false
+	// until says what ended the run early, for the final line: "SIGINT
+	// interrupted it"; timedOut makes the exit status 0.
+	until, timedOut := "", false
+	var keep []string
+	if f.raw != "" {
+		keep = append(keep, f.raw)
+	}
 	// trace+audit: the audit rounds must start from the directory as it
 	// was before the trace run, not with the files that run made.
 	var snap *workdir.Snapshot
 	if f.backend == backendTraceAudit {
 		wd, err := os.Getwd()
 		if err == nil {
-			snap, err = workdir.TakeSnapshot(wd, !f.noReset)
+			snap, err = workdir.TakeSnapshot(wd, !f.noReset, keep...)
 		}
 		if err != nil {
 			raw.discard()
@@ -256,6 +336,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		res, err := trace.Run(ctx, argv, trace.Options{
 			Accurate: f.accurate,
 			Timeout:  f.timeout,
+			Grace:    f.grace,
 			Stdin:    cmd.InOrStdin(),
 			Stdout:   cmd.OutOrStdout(),
 			Stderr:   stderr,
@@ -269,65 +350,67 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 			return &exitError{Code: 127, Err: err}
 		}
 		if err != nil {
-			raw.keep(stderr, rec.Len(), "learning failed")
+			raw.keep(stderr, rec.Len(), "learning failed", f)
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("trace %s: %w", argv[0], err)}
 		}
 		code = res.ExitCode
-		interrupted = res.Interrupted
 		fmt.Fprintf(stderr, "landlearn: trace backend (%s): %d calls stopped, %d observations%s; %s %s\n",
 			res.Mode, res.Calls, rec.Len(), raw.where(), argv[0], describeStatus(code))
-		if res.TimedOut {
+		switch {
+		case res.Interrupted:
+			until = signalName(res.Signal) + " interrupted it"
+		case res.TimedOut:
+			timedOut = true
 			fmt.Fprintf(stderr, "landlearn: --timeout %v stopped %s: the policy covers what it did until then\n", f.timeout, argv[0])
 		}
+	}
+	if until == "" && st.signal() != nil {
+		until = signalName(st.signal()) + " interrupted learning"
 	}
 	// The policy is built from the observations where they are: a copy
 	// of a large run costs its page faults.
 	observed := rec.Values()
 	nobs := rec.Len()
-	if f.backend != backendTrace && !interrupted {
+	if f.backend != backendTrace && until == "" {
 		seed := rec.All()
-		var err error
-		var obs []learn.Observation
-		obs, code, err = runAuditRounds(ctx, argv, seed, auditRounds{
+		ar, err := runAuditRounds(ctx, argv, seed, auditRounds{
 			Rounds: f.rounds, Merge: f.merge, NoReset: f.noReset, Stderr: stderr,
 			Collapse: f.collapse, AllowSensitive: f.allowSensitive, Snapshot: snap,
+			Keep: keep, Timeout: f.timeout, Grace: f.grace, Stopper: st,
+			Record: func(o learn.Observation) { rec.w.Record(o) },
 		})
 		if err != nil {
-			raw.keep(stderr, rec.Len(), "the audit backend failed")
+			raw.keep(stderr, len(ar.Observations), "the audit backend failed", f)
 			return withExit(err, exitUsage)
 		}
-		if len(obs) >= len(seed) {
-			for _, o := range obs[len(seed):] {
-				rec.w.Record(o)
-			}
+		code = ar.ExitCode
+		timedOut = ar.TimedOut
+		if ar.Interrupted > 0 {
+			until = fmt.Sprintf("%s interrupted audit round %d", ar.Signal, ar.Interrupted)
 		}
-		fmt.Fprintf(stderr, "landlearn: audit backend: %d observations in all; %s %s in the last round\n", len(obs), argv[0], describeStatus(code))
-		observed, nobs = slices.Values(obs), len(obs)
-	}
-	if interrupted {
-		raw.keep(stderr, rec.Len(), "learning was interrupted")
+		fmt.Fprintf(stderr, "landlearn: audit backend: %d observations in all; %s %s in the last round\n", len(ar.Observations), argv[0], describeStatus(code))
+		observed, nobs = slices.Values(ar.Observations), len(ar.Observations)
 	}
 	if err := raw.f.Close(); err != nil {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("write %s: %w", raw.f.Name(), err)}
 	}
 	err = writeLearnedPolicy(observed, policyOutput{
 		Path:           f.output,
-		Force:          f.force,
+		Force:          f.replaceOutput(),
 		Merge:          f.merge,
 		Collapse:       f.collapse,
 		AllowSensitive: f.allowSensitive,
 		Stderr:         stderr,
 		Stdout:         cmd.OutOrStdout(),
 		Command:        argv,
+		Until:          until,
 	})
 	if err != nil {
-		raw.keep(stderr, nobs, "the policy was not written")
+		raw.keep(stderr, nobs, "the policy was not written", f)
 		return withExit(err, exitUsage)
 	}
-	if !interrupted {
-		raw.discard()
-	}
-	if code != 0 {
+	raw.discard()
+	if code != 0 && !(timedOut && until == "") {
 		return exitWith(code)
 	}
 	return nil
@@ -375,15 +458,25 @@ type rawFile struct {
 	kept bool
 }
 
-func openRaw(path string) (*rawFile, error) {
+// openRaw opens --raw (checked before the run by checkRaw: an existing
+// file only with force, never through a symlink), or a temporary file.
+func openRaw(path string, force bool) (*rawFile, error) {
 	if path != "" {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL | syscall.O_NOFOLLOW
+		if force {
+			flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC | syscall.O_NOFOLLOW
+		}
+		f, err := os.OpenFile(path, flags, 0o644)
 		if err != nil {
 			return nil, usageErrorf("--raw: %v", err)
 		}
+		if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+			f.Close()
+			return nil, usageErrorf("--raw %s is not a regular file: give a file name", path)
+		}
 		return &rawFile{f: f}, nil
 	}
-	f, err := os.CreateTemp("", "landlearn-*.jsonl")
+	f, err := os.CreateTemp("", stale.Pattern(stale.RawPrefix, ".jsonl"))
 	if err != nil {
 		return nil, &exitError{Code: exitUsage, Err: fmt.Errorf("create a file for the observations under %s (set TMPDIR, or use --raw FILE.jsonl): %w", os.TempDir(), err)}
 	}
@@ -398,13 +491,25 @@ func (r *rawFile) where() string {
 	return " in " + r.f.Name()
 }
 
-// keep names the temporary file so the user can minimize it later.
-func (r *rawFile) keep(stderr io.Writer, n int, why string) {
+// keep names the temporary file so the user can minimize it later, with
+// the command that writes what learn was asked to write.
+func (r *rawFile) keep(stderr io.Writer, n int, why string, f learnFlags) {
 	if !r.temp || r.kept {
 		return
 	}
 	r.kept = true
-	fmt.Fprintf(stderr, "landlearn: %s; the %d observations are kept in %s (make a policy from them with: landlearn minimize -o landlock.yaml %s)\n", why, n, r.f.Name(), r.f.Name())
+	args := []string{"landlearn", "minimize"}
+	if f.output != "-" {
+		args = append(args, "-o", f.output)
+		if f.replaceOutput() {
+			args = append(args, "--force")
+		}
+	}
+	if f.merge != "" {
+		args = append(args, "--merge", f.merge)
+	}
+	args = append(args, r.f.Name())
+	fmt.Fprintf(stderr, "landlearn: %s; the %d observations are kept in %s (make the policy from them with: %s)\n", why, n, r.f.Name(), shellCommand(args))
 }
 
 // discard removes the temporary file.

@@ -248,13 +248,30 @@ func TestLearnRefusesBeforeRunning(t *testing.T) {
 	if err := os.Symlink("landlock.yaml", filepath.Join(w, "link.yaml")); err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range []string{"m.yaml", "other.yaml", "old.jsonl"} {
+		if err := os.WriteFile(filepath.Join(w, name), []byte("version: 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/etc/landlearn-raw-target", filepath.Join(w, "planted.jsonl")); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		code int
 		msg  string
 	}{
 		{[]string{"learn", "--", "touch", "ran"}, 2, "--force"},
-		{[]string{"learn", "--force", "--merge", "landlock.yaml", "--", "touch", "ran"}, 2, "cannot be used together"},
+		// --merge grows its own file, never an unrelated -o.
+		{[]string{"learn", "--merge", "m.yaml", "--", "touch", "ran"}, 2, "landlock.yaml exists and is not m.yaml"},
+		{[]string{"learn", "--merge", "m.yaml", "-o", "other.yaml", "--", "touch", "ran"}, 2, "other.yaml exists and is not m.yaml"},
+		// --raw follows -o's rules.
+		{[]string{"learn", "-o", "x.yaml", "--raw", "old.jsonl", "--", "touch", "ran"}, 2, "--raw old.jsonl exists: pass --force"},
+		{[]string{"learn", "--merge", "m.yaml", "-o", "m.yaml", "--raw", "m.yaml", "--", "touch", "ran"}, 2, "is the policy file"},
+		{[]string{"learn", "--force", "-o", "x.yaml", "--raw", "planted.jsonl", "--", "touch", "ran"}, 2, "symbolic link to /etc/landlearn-raw-target"},
+		{[]string{"learn", "--force", "-o", "x.yaml", "--raw", "/dev/null", "--", "touch", "ran"}, 2, "not a regular file"},
+		{[]string{"learn", "-o", "x.yaml", "--raw", ".", "--", "touch", "ran"}, 2, "is a directory"},
+		{[]string{"learn", "-o", "x.yaml", "--raw", "-", "--", "touch", "ran"}, 2, "standard output is CMD's own"},
 		{[]string{"learn", "--backend", "ptrace", "-o", "x.yaml", "--", "touch", "ran"}, 2, "--accurate"},
 		{[]string{"learn", "--rounds", "3", "-o", "x.yaml", "--", "touch", "ran"}, 2, "--rounds"},
 		{[]string{"learn", "-o", "x.yaml"}, 2, "missing the command"},
@@ -274,10 +291,42 @@ func TestLearnRefusesBeforeRunning(t *testing.T) {
 			t.Fatalf("landlearn %s ran the command", strings.Join(c.args, " "))
 		}
 	}
+	for _, name := range []string{"m.yaml", "other.yaml", "old.jsonl"} {
+		if data, _ := os.ReadFile(filepath.Join(w, name)); string(data) != "version: 1\n" {
+			t.Errorf("%s was changed: %q", name, data)
+		}
+	}
+	if _, err := os.Lstat("/etc/landlearn-raw-target"); err == nil {
+		os.Remove("/etc/landlearn-raw-target")
+		t.Error("--raw wrote through the planted symlink")
+	}
 }
 
-// Ctrl-C: the target gets it, the policy is still written, and the
-// observations (no --raw) are kept and named.
+// --merge p.yaml --raw r.jsonl stays re-runnable: with --force, the
+// second run replaces r.jsonl and grows p.yaml again.
+func TestLearnMergeRawRerun(t *testing.T) {
+	w := t.TempDir()
+	if r := runLearnCLI(t, w, "learn", "-o", "p.yaml", "--", "true"); r.code != 0 {
+		t.Fatalf("learn: exit %d\n%s", r.code, r.stderr)
+	}
+	args := []string{"learn", "--merge", "p.yaml", "-o", "p.yaml", "--raw", "r.jsonl", "--", "cat", "/etc/hostname"}
+	if r := runLearnCLI(t, w, args...); r.code != 0 {
+		t.Fatalf("first merge: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runLearnCLI(t, w, args...); r.code != 2 || !strings.Contains(r.stderr, "--raw r.jsonl exists: pass --force") {
+		t.Errorf("second merge without --force: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runLearnCLI(t, w, append([]string{"learn", "--force"}, args[1:]...)...); r.code != 0 {
+		t.Errorf("second merge with --force: exit %d\n%s", r.code, r.stderr)
+	}
+	data, _ := os.ReadFile(filepath.Join(w, "p.yaml"))
+	if !strings.Contains(string(data), "/etc/hostname") {
+		t.Errorf("the merged policy lost the run's rule:\n%s", data)
+	}
+}
+
+// Ctrl-C: the target gets it, the policy is still written, learn says
+// so in one line, and the temporary observations file is removed.
 func TestLearnInterrupted(t *testing.T) {
 	w := t.TempDir()
 	tmp := t.TempDir()
@@ -309,19 +358,40 @@ func TestLearnInterrupted(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGINT) {
 		t.Errorf("learn ended with %v, want exit %d (the target's)\n%s", err, 128+int(syscall.SIGINT), e.String())
 	}
-	kept, _ := filepath.Glob(filepath.Join(tmp, "landlearn-*.jsonl"))
-	if len(kept) != 1 || !strings.Contains(e.String(), kept[0]) {
-		t.Errorf("kept files %v, stderr:\n%s\nwant one, named on stderr", kept, e.String())
+	if kept, _ := filepath.Glob(filepath.Join(tmp, "landlearn-*.jsonl")); len(kept) != 0 {
+		t.Errorf("observations left in %v after the policy was written", kept)
 	}
 	if _, err := os.Stat(filepath.Join(w, "p.yaml")); err != nil {
 		t.Errorf("no policy after Ctrl-C: %v", err)
 	}
+	if want := "landlearn: wrote p.yaml from what sh did until SIGINT interrupted it"; !strings.Contains(e.String(), want) || strings.Contains(e.String(), "kept in") {
+		t.Errorf("stderr:\n%s\nwant %q, and no kept file", e.String(), want)
+	}
+}
+
+// A policy that cannot be written keeps the observations, and the
+// command it suggests writes what learn was asked to write (-o, --merge).
+func TestLearnKeepsWhenNotWritten(t *testing.T) {
+	w, tmp := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(w, "m.yaml"), []byte("version: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The target makes -o a directory: the write fails after the run.
+	r := runLearnCLIEnv(t, w, []string{"TMPDIR=" + tmp}, "learn", "--merge", "m.yaml", "-o", "out.yaml", "--", "mkdir", "out.yaml")
+	kept, _ := filepath.Glob(filepath.Join(tmp, "landlearn-*.jsonl"))
+	if r.code != 2 || len(kept) != 1 {
+		t.Fatalf("exit %d, kept %v\n%s", r.code, kept, r.stderr)
+	}
+	if want := "landlearn minimize -o out.yaml --merge m.yaml " + kept[0]; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr:\n%s\nwant the suggestion %q", r.stderr, want)
+	}
 }
 
 // The MPTCP note (bind_tcp/connect_tcp do not cover MPTCP sockets on a
-// kernel with Landlock erratum 1 fixed) is part of what learn says about
-// the policy it wrote; run keeps it out of CMD's stderr when no person
-// is watching (stderr not a terminal), as in CI logs.
+// kernel with Landlock erratum 1 fixed) is for policies that grant TCP
+// ports: learn says it for those only, not for a program that uses no
+// TCP; run keeps it out of CMD's stderr when no person is watching
+// (stderr not a terminal), as in CI logs.
 func TestMPTCPNoteWhere(t *testing.T) {
 	errata, err := ll.LandlockGetErrata()
 	if err != nil {
@@ -332,10 +402,19 @@ func TestMPTCPNoteWhere(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("learn: exit %d\n%s", r.code, r.stderr)
 	}
-	if got, want := strings.Count(r.stderr, "do not restrict MPTCP"), errata&1; got != want {
-		t.Errorf("errata %#x: learn prints the MPTCP note %d times, want %d:\n%s", errata, got, want, r.stderr)
+	if strings.Contains(r.stderr, "do not restrict MPTCP") {
+		t.Errorf("learn of a program that uses no TCP prints the MPTCP note:\n%s", r.stderr)
 	}
-	r = runLearnCLIEnv(t, w, nil, "run", "-p", "p.yaml", "--", "true")
+	port := freePort(t)
+	bind := fmt.Sprintf("import socket; s = socket.socket(); s.bind(('127.0.0.1', %d))", port)
+	r = runLearnCLIEnv(t, w, []string{"TMPDIR=" + tmp}, "learn", "-o", "tcp.yaml", "--", "python3", "-c", bind)
+	if r.code != 0 {
+		t.Fatalf("learn: exit %d\n%s", r.code, r.stderr)
+	}
+	if got, want := strings.Count(r.stderr, "do not restrict MPTCP"), errata&1; got != want {
+		t.Errorf("errata %#x: learn of a TCP server prints the MPTCP note %d times, want %d:\n%s", errata, got, want, r.stderr)
+	}
+	r = runLearnCLIEnv(t, w, nil, "run", "-p", "tcp.yaml", "--", "python3", "-c", bind)
 	if r.code != 0 || strings.Contains(r.stderr, "MPTCP") {
 		t.Errorf("run with stderr not a terminal: exit %d, stderr %q; want 0 and no MPTCP note", r.code, r.stderr)
 	}

@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
+	"time"
 
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/learn/audit/live"
 	"github.com/landlearn/landlearn/learn/audit/rounds"
 	"github.com/landlearn/landlearn/learn/audit/workdir"
 	"github.com/landlearn/landlearn/minimize"
@@ -36,6 +37,31 @@ type auditRounds struct {
 	// trace+audit (workdir.TakeSnapshot, taken before tracing): the rounds
 	// start from it. nil: they start from the directory as it is.
 	Snapshot *workdir.Snapshot
+	// Keep are files landlearn writes in the working directory (--raw),
+	// which resetting it must leave alone.
+	Keep []string
+	// Timeout and Grace stop each round's program (--timeout, --grace).
+	Timeout, Grace time.Duration
+	// Stopper catches the signals that stop the rounds; nil: the rounds
+	// catch them themselves.
+	Stopper *stopper
+	// Record, when set, gets each round's new observations as the round
+	// ends, so that a killed learner leaves them in its JSONL file.
+	Record func(learn.Observation)
+}
+
+// auditResult is how the rounds ended.
+type auditResult struct {
+	// Observations are the seed plus what the rounds added; ExitCode is
+	// the last round's status.
+	Observations []learn.Observation
+	ExitCode     int
+	// Interrupted is the round a signal interrupted (0: none), and Signal
+	// the signal.
+	Interrupted int
+	Signal      string
+	// TimedOut is set when --timeout stopped the last round.
+	TimedOut bool
 }
 
 // roundOutputLimit bounds what is kept of one round's output: only the
@@ -45,15 +71,20 @@ const roundOutputLimit = 1 << 20
 // runAuditRounds enforces the policy minimized from seed (plus what each
 // round adds) with audit logging, collects the kernel's denials, and runs
 // argv again until a round adds nothing. It returns seed plus the
-// denials as observations, and the exit status of the last round.
+// denials as observations, and the exit status of the last round. A
+// signal ends the rounds after the one that runs, whose denials until
+// then count: the result says which round it interrupted.
 //
 // Every round runs argv with stdin from /dev/null (a round cannot replay
 // what the user typed) and its output captured; the last round's output
 // is shown at the end, so that the user sees one run, not one per round.
-func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation, o auditRounds) ([]learn.Observation, int, error) {
+// Each round's program runs below a keeper: nothing it starts outlives
+// the round, or landlearn.
+func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation, o auditRounds) (auditResult, error) {
 	if o.Snapshot != nil {
 		defer o.Snapshot.Remove() // also when the rounds never start
 	}
+	result := auditResult{Observations: seed}
 	stderr := o.Stderr
 	if stderr == nil {
 		stderr = os.Stderr
@@ -62,23 +93,36 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 	if stdout == nil {
 		stdout = os.Stdout
 	}
+	st := o.Stopper
+	if st == nil {
+		st = newStopper(o.Timeout, o.Grace, stderr)
+		defer st.close()
+	}
 	vars := policy.DefaultVars()
 	var old *policy.Policy
 	if o.Merge != "" {
 		var err error
 		if old, err = policy.LoadFile(o.Merge); err != nil {
-			return seed, 0, &exitError{Code: exitUsage, Err: fmt.Errorf("--merge: %w", err)}
+			return result, &exitError{Code: exitUsage, Err: fmt.Errorf("--merge: %w", err)}
 		}
 	}
 	dir, err := os.Getwd()
 	if err != nil {
-		return seed, 0, &exitError{Code: exitUsage, Err: err}
+		return result, &exitError{Code: exitUsage, Err: err}
 	}
-	ctx, stop := interruptContext(ctx)
-	defer stop()
+	// ctx, or a second signal, kills the round's program at once.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-st.hard.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	l, release, err := openAudit(stderr)
 	if err != nil {
-		return seed, 0, err
+		return result, err
 	}
 	defer release()
 
@@ -90,14 +134,18 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 	// Each round's observations are the last round's plus what it added:
 	// one Builder takes what is new (Policy can be asked again).
 	b, fed := minimize.New(opts), 0
+	recorded := len(seed)
 	notices := stderr // enforce's notices (dropped rights): once
 	var out, errOut limitedBuffer
+	var last *treeCommand
 	learner := rounds.Rounds{
 		Max:      maxRounds,
 		Dir:      dir,
 		NoReset:  o.NoReset,
+		Keep:     o.Keep,
 		Snapshot: o.Snapshot,
 		Log:      stderr,
+		Stopped:  st.Stopped(),
 		Policy: func(obs []learn.Observation) (*policy.Policy, error) {
 			if len(obs) < fed { // not the last round's plus more
 				b, fed = minimize.New(opts), 0
@@ -106,13 +154,19 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 				b.Add(ob)
 			}
 			fed = len(obs)
+			if o.Record != nil && len(obs) > recorded {
+				for _, ob := range obs[recorded:] {
+					o.Record(ob)
+				}
+				recorded = len(obs)
+			}
 			p, _ := b.Policy()
 			if old != nil {
 				p = policy.Merge(old, p)
 			}
 			return optionalMissing(p, vars)
 		},
-		Command: func(p *policy.Policy) (*exec.Cmd, error) {
+		Command: func(p *policy.Policy) (live.Command, error) {
 			c, err := enforce.Command(p, argv, enforce.Options{Vars: vars, Log: true, Stderr: notices})
 			notices = io.Discard
 			if err != nil {
@@ -121,13 +175,21 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 			out.Reset()
 			errOut.Reset()
 			c.Stdout, c.Stderr = &out, &errOut
-			return c, nil
+			last = st.command(c, argv[0])
+			return last, nil
 		},
 	}
 	fmt.Fprintf(stderr, "landlearn: backend audit: running %s under the policy learned so far until the kernel denies nothing (at most %d rounds)\n", argv[0], maxRounds)
 	res, err := learner.Run(ctx, l, seed)
 	stdout.Write(out.Bytes())
 	stderr.Write(errOut.Bytes())
+	result.Observations, result.ExitCode = res.Observations, res.ExitCode
+	result.TimedOut = last != nil && last.timedOut
+	if o.Record != nil && len(res.Observations) > recorded {
+		for _, ob := range res.Observations[recorded:] {
+			o.Record(ob)
+		}
+	}
 	if err != nil {
 		code := exitUsage
 		switch {
@@ -136,9 +198,17 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 		case errors.Is(err, enforce.ErrCannotExecute):
 			code = enforce.ExitCannotExec
 		}
-		return res.Observations, res.ExitCode, &exitError{Code: code, Err: fmt.Errorf("learn --backend audit: %w", err)}
+		return result, &exitError{Code: code, Err: fmt.Errorf("learn --backend audit: %w", st.explain(err))}
 	}
 	switch {
+	case res.Interrupted:
+		result.Interrupted = max(res.Rounds, 1)
+		result.Signal = "Ctrl-C"
+		if sig := st.signal(); sig != nil {
+			result.Signal = signalName(sig)
+		}
+		fmt.Fprintf(stderr, "landlearn: backend audit: %s interrupted round %d: the policy covers %s and what round %d was denied until then\n",
+			result.Signal, result.Interrupted, roundsBefore(result.Interrupted), result.Interrupted)
 	case res.Converged:
 		fmt.Fprintf(stderr, "landlearn: backend audit: converged after %s: the last run was denied nothing\n", roundCount(res.Rounds))
 	case len(res.Stuck) > 0:
@@ -156,7 +226,19 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 	default:
 		fmt.Fprintf(stderr, "landlearn: warning: backend audit stopped after %s with denials left; raise --rounds\n", roundCount(res.Rounds))
 	}
-	return res.Observations, res.ExitCode, nil
+	return result, nil
+}
+
+// roundsBefore says which rounds came before round n: "the seed", "round
+// 1", "rounds 1 to 4".
+func roundsBefore(n int) string {
+	switch n {
+	case 1:
+		return "what it started from"
+	case 2:
+		return "round 1"
+	}
+	return fmt.Sprintf("rounds 1 to %d", n-1)
 }
 
 // roundCount says "1 round", "20 rounds".

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,10 +11,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/keeper"
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/learn/audit/session"
 	"github.com/landlearn/landlearn/learn/audit/workdir"
 	"github.com/landlearn/landlearn/learn/trace"
 	"github.com/landlearn/landlearn/policy"
@@ -24,6 +29,7 @@ import (
 // re-executes the current binary.
 func TestMain(m *testing.M) {
 	enforce.MaybeHelper()
+	keeper.MaybeHelper()
 	if len(os.Args) > 1 && os.Args[1] == trace.HelperArg {
 		trace.HelperMain(os.Args[2:])
 	}
@@ -44,7 +50,8 @@ func TestLearnAuditConverges(t *testing.T) {
 	script := "mkdir -p x y && echo 1 > x/f && mv x/f y/g && cat y/g"
 	argv := []string{"sh", "-c", script}
 	var stderr, stdout bytes.Buffer
-	obs, status, err := runAuditRounds(context.Background(), argv, nil, auditRounds{Stderr: &stderr, Stdout: &stdout})
+	ar, err := runAuditRounds(context.Background(), argv, nil, auditRounds{Stderr: &stderr, Stdout: &stdout})
+	obs, status := ar.Observations, ar.ExitCode
 	t.Logf("rounds:\n%s", stderr.String())
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +90,8 @@ func TestLearnAuditResets(t *testing.T) {
 	}
 	var stderr, stdout bytes.Buffer
 	argv := []string{"sh", "-c", "mkdir new && echo changed > keep && cat keep"}
-	_, status, err := runAuditRounds(context.Background(), argv, nil, auditRounds{Stderr: &stderr, Stdout: &stdout})
+	ar, err := runAuditRounds(context.Background(), argv, nil, auditRounds{Stderr: &stderr, Stdout: &stdout})
+	status := ar.ExitCode
 	t.Logf("rounds:\n%s", stderr.String())
 	if err != nil {
 		t.Fatal(err)
@@ -118,9 +126,9 @@ func TestLearnAuditInterrupted(t *testing.T) {
 	}()
 	var stderr bytes.Buffer
 	argv := []string{"sh", "-c", "echo changed > keep && exec sleep 1000"}
-	_, _, err := runAuditRounds(ctx, argv, nil, auditRounds{Stderr: &stderr, Stdout: &bytes.Buffer{}})
-	if err == nil || !strings.Contains(err.Error(), "context canceled") {
-		t.Fatalf("err = %v, want an interruption; rounds:\n%s", err, stderr.String())
+	ar, err := runAuditRounds(ctx, argv, nil, auditRounds{Stderr: &stderr, Stdout: &bytes.Buffer{}})
+	if err != nil || ar.Interrupted == 0 {
+		t.Fatalf("err = %v, interrupted round %d; want an interruption; rounds:\n%s", err, ar.Interrupted, stderr.String())
 	}
 	if data, _ := os.ReadFile(filepath.Join(dir, "keep")); string(data) != "original\n" {
 		t.Errorf("keep = %q after the interruption, want it restored", data)
@@ -145,7 +153,8 @@ func TestLearnAuditFromSnapshot(t *testing.T) {
 	}
 	var stderr bytes.Buffer
 	argv := []string{"sh", "-c", "echo 1 > out"}
-	obs, status, err := runAuditRounds(context.Background(), argv, nil, auditRounds{Stderr: &stderr, Stdout: &bytes.Buffer{}, Snapshot: snap})
+	ar, err := runAuditRounds(context.Background(), argv, nil, auditRounds{Stderr: &stderr, Stdout: &bytes.Buffer{}, Snapshot: snap})
+	obs, status := ar.Observations, ar.ExitCode
 	t.Logf("rounds:\n%s", stderr.String())
 	if err != nil || status != 0 {
 		t.Fatalf("status %d, err %v", status, err)
@@ -224,5 +233,127 @@ func TestLearnAuditMovingPort(t *testing.T) {
 				t.Error("the trace did not warn about the program's own listener")
 			}
 		})
+	}
+}
+
+// startAuditLearner starts `learn --backend audit` of a command that
+// reads /etc/hostname then sleeps, with its own TMPDIR, and waits until a
+// round got as far as the sleep (earlier rounds added what it needs).
+func startAuditLearner(t *testing.T, bin string) (cmd *exec.Cmd, dir, tmp string, stderr *bytes.Buffer, sleepPid int) {
+	t.Helper()
+	dir, tmp = t.TempDir(), t.TempDir()
+	cmd = exec.Command(bin, "learn", "--backend", "audit", "-o", "p.yaml", "--", "sh", "-c", "cat /etc/hostname >/dev/null && exec sleep 1000")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	stderr = &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	sleepPid = waitDescendantExe(t, cmd, "/usr/bin/sleep", stderr)
+	return cmd, dir, tmp, stderr, sleepPid
+}
+
+// Interrupting audit learning keeps every round's observations: the
+// policy is written from them, and learn says which round was
+// interrupted. It used to write nothing ("the 0 observations are kept").
+func TestLearnAuditSignals(t *testing.T) {
+	bin := auditTestBinary(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(signalName(sig), func(t *testing.T) {
+			cmd, dir, tmp, stderr, sleepPid := startAuditLearner(t, bin)
+			cmd.Process.Signal(sig)
+			stuck := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+			defer stuck.Stop()
+			cmd.Wait()
+			if code := cmd.ProcessState.ExitCode(); code != 128+int(sig) {
+				t.Errorf("exit %d, want %d (the interrupted round's)\n%s", code, 128+int(sig), stderr)
+			}
+			if !regexp.MustCompile(signalName(sig) + ` interrupted round \d+`).MatchString(stderr.String()) {
+				t.Errorf("stderr does not say which round was interrupted:\n%s", stderr)
+			}
+			data, err := os.ReadFile(filepath.Join(dir, "p.yaml"))
+			if err != nil {
+				t.Fatalf("no policy: %v\n%s", err, stderr)
+			}
+			for _, want := range []string{"/etc/hostname", "/usr/bin/sleep"} {
+				if !strings.Contains(string(data), want) {
+					t.Errorf("the policy lacks %s, which a round before the interrupted one added:\n%s", want, data)
+				}
+			}
+			if _, err := os.Stat("/proc/" + strconv.Itoa(sleepPid)); err == nil {
+				t.Errorf("the round's sleep (pid %d) still runs", sleepPid)
+			}
+			if left, _ := os.ReadDir(tmp); len(left) != 0 {
+				t.Errorf("left in TMPDIR: %v", left)
+			}
+		})
+	}
+}
+
+// SIGKILL of audit learning leaves neither the round's command running
+// (a keeper kills it) nor, after the next landlearn, its reset copy, an
+// empty observations file or its registration as an audit user.
+func TestLearnAuditKilled(t *testing.T) {
+	bin := auditTestBinary(t)
+	cmd, dir, tmp, stderr, sleepPid := startAuditLearner(t, bin)
+	cmd.Process.Kill()
+	cmd.Wait()
+	waitGone := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(sleepPid)); err != nil {
+			break
+		}
+		if time.Now().After(waitGone) {
+			t.Fatalf("the round's sleep (pid %d) survived the learner", sleepPid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resets, _ := filepath.Glob(filepath.Join(tmp, "landlearn-reset-*"))
+	raw, _ := filepath.Glob(filepath.Join(tmp, "landlearn-*.jsonl"))
+	if len(resets) != 1 || len(raw) != 1 {
+		t.Fatalf("the killed learner left %v and %v; want its reset copy and observations\n%s", resets, raw, stderr)
+	}
+	if st, err := os.Stat(raw[0]); err != nil || st.Size() == 0 {
+		t.Errorf("the observations of the rounds before the kill are not in %s (%v)", raw[0], err)
+	}
+	// The next landlearn cleans up.
+	next := runBinary(t, bin, dir, append(os.Environ(), "TMPDIR="+tmp), nil, "learn", "-o", "next.yaml", "--", "true")
+	if next.code != 0 {
+		t.Errorf("next landlearn: exit %d\n%s", next.code, next.stderr)
+	}
+	if _, err := os.Stat(resets[0]); err == nil {
+		t.Errorf("the next landlearn left the dead learner's reset copy %s", resets[0])
+	}
+	if data, err := os.ReadFile(session.StatePath); err == nil && strings.Contains(string(data), fmt.Sprintf(`"pid":%d,`, cmd.Process.Pid)) {
+		t.Errorf("the killed learner is still registered as an audit user:\n%s", data)
+	}
+}
+
+// The rounds' reset of the working directory leaves the user's --raw
+// file in it alone: it ends with every round's observations.
+func TestLearnAuditKeepsRaw(t *testing.T) {
+	bin := auditTestBinary(t)
+	dir := t.TempDir()
+	r := runBinary(t, bin, dir, nil, nil, "learn", "--backend", "audit", "--raw", "r.jsonl", "-o", "p.yaml", "--", "sh", "-c", "echo x > out && cat /etc/hostname")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	f, err := os.Open(filepath.Join(dir, "r.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	obs, err := learn.ReadAll(f, "r.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, o := range obs {
+		found = found || o.Path == "/etc/hostname"
+	}
+	if !found {
+		t.Errorf("r.jsonl lost the rounds' observations to the reset (%d lines left)\n%s", len(obs), r.stderr)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/keeper"
 	"github.com/landlearn/landlearn/learn/trace"
 )
 
@@ -73,6 +74,8 @@ func main() {
 			enforce.HelperMain(os.Args[2:])
 		case trace.HelperArg:
 			trace.HelperMain(os.Args[2:])
+		case keeper.HelperArg:
+			keeper.MaybeHelper()
 		}
 	}
 	os.Exit(execute(os.Args[1:]))

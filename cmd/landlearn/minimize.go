@@ -10,12 +10,14 @@ import (
 
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/minimize"
+	"github.com/landlearn/landlearn/policy"
 )
 
 // minimizeFlags are the flags of `landlearn minimize`.
 type minimizeFlags struct {
 	output         string
 	force          bool
+	merge          string
 	skipBad        bool
 	collapse       int
 	allowSensitive bool
@@ -24,7 +26,7 @@ type minimizeFlags struct {
 func init() {
 	var f minimizeFlags
 	cmd := &cobra.Command{
-		Use:   "minimize [-o FILE] [--force] [--skip-bad] [--collapse N] RUN.jsonl...",
+		Use:   "minimize [-o FILE] [--force] [--merge OLD.yaml] [--skip-bad] [--collapse N] RUN.jsonl...",
 		Short: "Turn recorded observations (JSONL) into a least-privilege policy",
 		Long: `Read the observations that 'landlearn learn --raw FILE.jsonl' recorded (one
 JSON object a line: which program needed which Landlock rights on which path
@@ -33,8 +35,10 @@ all of them. Several files are merged: learn once per code path (tests, a
 build, a release) and minimize them together. "-" reads standard input.
 
 The policy is written to stdout, or to FILE with -o (atomically; an existing
-FILE is replaced only with --force). A summary goes to stderr: rules, rights,
-paths observed against files reachable under the grants, and warnings.
+FILE is replaced only with --force, or when it is the OLD.yaml of --merge
+OLD.yaml, which grows that policy as 'learn --merge' does). A summary goes to
+stderr: rules, rights, paths observed against files reachable under the
+grants, and warnings.
 
 How observations become rules:
   - a file the run read or wrote gets a rule on that file, with those rights;
@@ -78,10 +82,12 @@ everything, and a warning.`,
 	}
 	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write the policy to FILE instead of stdout")
 	cmd.Flags().BoolVar(&f.force, "force", false, "replace FILE if it exists")
+	cmd.Flags().StringVar(&f.merge, "merge", "", "grow the policy in OLD.yaml with these observations")
 	cmd.Flags().BoolVar(&f.skipBad, "skip-bad", false, "skip lines that are not observations (count them) instead of failing")
 	cmd.Flags().IntVar(&f.collapse, "collapse", minimize.DefaultCollapse, "make one directory rule from N or more sibling file rules (0: never)")
 	cmd.Flags().BoolVar(&f.allowSensitive, "allow-sensitive", false, "let --collapse make directory rules in sensitive trees (/etc, /proc, ~/.ssh...)")
 	cmd.MarkFlagFilename("output", "yaml", "yml")
+	cmd.MarkFlagFilename("merge", "yaml", "yml")
 	cmd.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"jsonl"}, cobra.ShellCompDirectiveFilterFileExt
 	}
@@ -97,6 +103,11 @@ func runMinimize(cmd *cobra.Command, args []string, f minimizeFlags) error {
 	}
 	if f.force && f.output == "" {
 		return usageErrorf("--force replaces the -o FILE; without -o the policy goes to stdout. Did you mean -o landlock.yaml --force?")
+	}
+	if f.merge != "" {
+		if _, err := policy.LoadFile(f.merge); err != nil {
+			return &exitError{Code: exitUsage, Err: fmt.Errorf("--merge: %w", err)}
+		}
 	}
 	stderr := cmd.ErrOrStderr()
 	b := minimize.New(minimizeOptions(f.collapse, f.allowSensitive, nil, stderr))
@@ -121,7 +132,8 @@ func runMinimize(cmd *cobra.Command, args []string, f minimizeFlags) error {
 	case skipped > 1:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("skipped %d lines that are not observations (--skip-bad)", skipped))
 	}
-	out := policyOutput{Path: f.output, Force: f.force, Stderr: stderr, Stdout: cmd.OutOrStdout(), Offline: true}
+	out := policyOutput{Path: f.output, Force: f.force || f.merge != "" && sameFile(f.merge, f.output), Merge: f.merge,
+		Stderr: stderr, Stdout: cmd.OutOrStdout(), Offline: true}
 	if out.Path == "" {
 		out.Path = "-"
 	}

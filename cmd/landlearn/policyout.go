@@ -21,7 +21,7 @@ import (
 // policyOutput says where and how `learn` writes the policy it learned.
 type policyOutput struct {
 	Path           string // -o, default landlock.yaml
-	Force          bool   // --force: overwrite an existing file
+	Force          bool   // overwrite an existing file (--force, or -o is the --merge file)
 	Merge          string // --merge OLD.yaml: grow that policy instead
 	Collapse       int    // --collapse N
 	AllowSensitive bool   // --allow-sensitive
@@ -34,6 +34,10 @@ type policyOutput struct {
 	// Command is the learned command line, for the "try it with" hint;
 	// nil (minimize) prints CMD.
 	Command []string
+	// Until says what ended learning early ("SIGINT interrupted it"), for
+	// the line that says what was written; "" when the run ended by
+	// itself (or at --timeout, said before).
+	Until string
 	// Vars abstract the learned paths (${HOME}, ${PWD}...); nil means
 	// policy.DefaultVars() of this process, whose working directory is
 	// the traced program's.
@@ -149,7 +153,7 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 		if err := emit.YAML(out.Stdout, p); err != nil {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("write the policy: %w", err)}
 		}
-	} else if err := emit.WriteFile(out.Path, p, out.Force || out.Merge != ""); err != nil {
+	} else if err := emit.WriteFile(out.Path, p, out.Force); err != nil {
 		switch {
 		case errors.Is(err, emit.ErrExists):
 			return usageErrorf("%v: pass --force to replace it, or --merge %s to grow it", err, out.Path)
@@ -162,13 +166,30 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 	if out.Stderr != nil {
 		rep.WriteSummary(out.Stderr)
 		if !out.Offline {
-			io.WriteString(out.Stderr, enforce.MPTCPNote(p))
+			io.WriteString(out.Stderr, mptcpNote(p))
+		}
+		what := ""
+		if out.Until != "" && len(out.Command) > 0 {
+			what = fmt.Sprintf(" from what %s did until %s", out.Command[0], out.Until)
 		}
 		if out.Path != "-" {
-			fmt.Fprintf(out.Stderr, "landlearn: wrote %s; try it with: landlearn run -p %s -- %s\n", out.Path, shellQuote(out.Path), shellCommand(out.Command))
+			fmt.Fprintf(out.Stderr, "landlearn: wrote %s%s; try it with: landlearn run -p %s -- %s\n", out.Path, what, shellQuote(out.Path), shellCommand(out.Command))
+		} else if what != "" {
+			fmt.Fprintf(out.Stderr, "landlearn: wrote the policy%s\n", what)
 		}
 	}
 	return nil
+}
+
+// mptcpNote is the MPTCP note (enforce.MPTCPNote) where it matters: the
+// policy grants TCP ports, whose rules MPTCP sockets escape on this
+// kernel. A program that uses no TCP is not told about it; one that used
+// an MPTCP socket while traced got the tracer's warning, naming the port.
+func mptcpNote(p *policy.Policy) string {
+	if len(p.Net) == 0 {
+		return ""
+	}
+	return enforce.MPTCPNote(p)
 }
 
 // shellCommand formats argv for a person to paste into a shell; no argv

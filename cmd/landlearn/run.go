@@ -96,7 +96,7 @@ func runRun(cmd *cobra.Command, args []string, f runFlags) error {
 	// The MPTCP note is about the kernel, not the policy: learn and
 	// verify show it; run adds it to CMD's stderr only for a person.
 	if w, ok := cmd.ErrOrStderr().(*os.File); ok && isTerminal(w) {
-		io.WriteString(w, enforce.MPTCPNote(p))
+		io.WriteString(w, mptcpNote(p))
 	}
 	err = enforce.Exec(p, argv, os.Environ(), enforce.Options{Vars: vars, Log: f.log, Stderr: cmd.ErrOrStderr()})
 	switch {

@@ -12,6 +12,7 @@ import (
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 
 	"github.com/landlearn/landlearn/learn/audit/audittest"
+	"github.com/landlearn/landlearn/learn/audit/live"
 )
 
 // TestRun runs a landlearn binary built from this package, as a user
@@ -174,7 +175,7 @@ fs:
 			if log {
 				args = []string{"run", "--log", "-p", catHostname, "--", "cat", secret}
 			}
-			run, err := l.Observe(t.Context(), exec.Command(bin, args...))
+			run, err := l.Observe(t.Context(), live.Exec(exec.Command(bin, args...)))
 			if err != nil {
 				t.Fatal(err)
 			}

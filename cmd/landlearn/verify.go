@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,8 +19,10 @@ import (
 
 // verifyFlags are the flags of `landlearn verify`.
 type verifyFlags struct {
-	policy string
-	vars   []string
+	policy  string
+	vars    []string
+	timeout time.Duration
+	grace   time.Duration
 }
 
 func init() {
@@ -51,11 +51,21 @@ limit. Both are restored when the last landlearn process using audit exits,
 also on Ctrl-C. It needs Landlock ABI 7 (Linux 6.15) to log denials.
 
 Denials of a sandbox that CMD creates itself are listed apart: they are not
-the policy's. Processes CMD leaves running after it exits are not followed.
+the policy's. The run ends when CMD exits: processes it leaves running get
+SIGTERM then, and SIGKILL after --grace.
 
-Exit status: 0 when the policy denied nothing, 1 when it denied something,
-2 when verify cannot tell (not root, audit or Landlock logging unavailable,
-records lost, a usage or policy error, or the sandbox could not be set up).`,
+A server does not exit by itself: --timeout D stops it after D, and so does
+Ctrl-C (or SIGTERM, or a closed terminal). CMD gets the signal (SIGTERM at
+the timeout), every other process it started SIGTERM, and whatever still
+runs after --grace (default 10s) SIGKILL; a second Ctrl-C kills at once.
+verify then reports what the kernel denied until then: "verified" covers
+the part that ran, and says so.
+
+Exit status: 0 when the policy denied nothing (while CMD ran, also when
+--timeout or Ctrl-C stopped it), 1 when it denied something, 2 when verify
+cannot tell (not root, audit or Landlock logging unavailable, records lost,
+a usage or policy error, the sandbox could not be set up, or interrupted
+before CMD started).`,
 		Example: `  # A policy learned from one run, checked against the kernel on another:
   landlearn learn -o cat.yaml -- cat data/in.txt
   landlearn verify -p cat.yaml -- cat data/in.txt
@@ -72,7 +82,12 @@ records lost, a usage or policy error, or the sandbox could not be set up).`,
       fix:
         - path: /home/me/proj/data/other.txt
           access: [read_file]
-  (exit status 1)`,
+  (exit status 1)
+
+  # A server, for 30 seconds while the tests send it requests:
+  landlearn verify --timeout 30s -p server.yaml -- python3 -m http.server 8000
+  landlearn: --timeout 30s: stopping python3 and every process it started (SIGTERM, then SIGKILL after 10s)
+  landlearn: verified for the 30s python3 ran, until --timeout 30s stopped it: the policy denied nothing (exit status 143; audit reader checked)`,
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerify(cmd, args, f)
@@ -80,6 +95,8 @@ records lost, a usage or policy error, or the sandbox could not be set up).`,
 	}
 	cmd.Flags().StringVarP(&f.policy, "policy", "p", "", "the policy file (YAML) to verify")
 	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "give the policy variable K the value V (repeatable), e.g. --var DATA=/srv/data")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "stop CMD after D (e.g. 30s): SIGTERM, then SIGKILL after --grace; 0: wait for it")
+	cmd.Flags().DurationVar(&f.grace, "grace", defaultGrace, "time CMD's processes have between SIGTERM and SIGKILL when stopped")
 	cmd.MarkFlagFilename("policy", "yaml", "yml")
 	rootCmd.AddCommand(cmd)
 }
@@ -103,9 +120,13 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 	if err != nil {
 		return &exitError{Code: exitUsage, Err: err}
 	}
+	if err := checkDurations(f.timeout, f.grace); err != nil {
+		return err
+	}
 	stderr := cmd.ErrOrStderr()
-	ctx, stop := interruptContext(context.Background())
-	defer stop()
+	cleanStale(stderr)
+	st := newStopper(f.timeout, f.grace, stderr)
+	defer st.close()
 
 	l, release, err := openAudit(stderr)
 	if err != nil {
@@ -117,17 +138,32 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 	if err != nil {
 		return auditError(err)
 	}
-	io.WriteString(stderr, enforce.MPTCPNote(p))
+	io.WriteString(stderr, mptcpNote(p))
 	c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), stderr
-	run, err := verify.Command(ctx, l, c)
+	tc := st.command(c, argv[0])
+	run, err := verify.Command(st.hard, l, tc)
 	if err != nil && run == nil {
-		return auditError(err)
+		return auditError(st.explain(err))
 	}
-	return verdict(stderr, run, err)
+	end := runEnd{name: argv[0], cut: tc.cut, ran: tc.ran}
+	if err != nil && st.signal() != nil {
+		// A second signal killed the run: what it did until then was
+		// read all the same.
+		end.cut, err = signalName(st.signal())+", then a second signal (killed at once)", nil
+	}
+	return verdict(stderr, run, err, end)
+}
+
+// runEnd is how a verified run ended: cut says what stopped it ("" when
+// the command exited by itself), ran how long it ran.
+type runEnd struct {
+	name string
+	cut  string
+	ran  time.Duration
 }
 
 // verdict prints the report of a verify run and returns its exit status.
-func verdict(w io.Writer, run *live.Run, runErr error) error {
+func verdict(w io.Writer, run *live.Run, runErr error, end runEnd) error {
 	var report strings.Builder
 	verify.WriteReport(&report, run)
 	if report.Len() > 0 {
@@ -142,11 +178,35 @@ func verdict(w io.Writer, run *live.Run, runErr error) error {
 		if run.Loss != nil {
 			fmt.Fprintf(w, "landlearn: the list may be incomplete: %v\n", run.Loss)
 		}
+		if end.cut != "" {
+			fmt.Fprintf(w, "landlearn: %s stopped %s after %s: these are the denials until then\n", end.cut, end.name, roundDuration(end.ran))
+		}
 		return exitWith(exitFinding)
 	case run.Loss != nil:
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("cannot say that nothing was denied: %w; run again, or raise the backlog (auditctl -b)", run.Loss)}
 	}
+	if end.cut != "" {
+		fmt.Fprintf(w, "landlearn: verified for the %s %s ran, until %s stopped it: the policy denied nothing (exit status %d; audit reader checked); what it would do later is not verified\n",
+			roundDuration(end.ran), end.name, end.cut, run.ExitCode)
+		return nil
+	}
 	fmt.Fprintf(w, "landlearn: verified: the policy denied nothing (the command exited with %d; audit reader checked)\n", run.ExitCode)
+	return nil
+}
+
+// roundDuration is d to a tenth of a second: 5.0s, 1m30.2s.
+func roundDuration(d time.Duration) string {
+	return d.Round(100 * time.Millisecond).String()
+}
+
+// checkDurations refuses a negative --timeout or --grace.
+func checkDurations(timeout, grace time.Duration) error {
+	if timeout < 0 {
+		return usageErrorf("--timeout %v: a duration must be positive (e.g. 30s), or 0 for none", timeout)
+	}
+	if grace <= 0 {
+		return usageErrorf("--grace %v: give the time between SIGTERM and SIGKILL (e.g. 10s)", grace)
+	}
 	return nil
 }
 
@@ -191,29 +251,4 @@ func requireRoot() error {
 
 func auditError(err error) error {
 	return &exitError{Code: exitUsage, Err: err}
-}
-
-// interruptContext is cancelled by SIGINT or SIGTERM, and keeps catching
-// them until stop: a second Ctrl-C must not kill landlearn before it has
-// stopped the command and restored the audit settings.
-func interruptContext(parent context.Context) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(parent)
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-ch:
-				cancel()
-			case <-done:
-				return
-			}
-		}
-	}()
-	return ctx, func() {
-		signal.Stop(ch)
-		close(done)
-		cancel()
-	}
 }

@@ -107,67 +107,115 @@ func TestVerify(t *testing.T) {
 	})
 }
 
-// TestVerifyInterrupted stops verify with SIGTERM while its command runs:
-// it must stop the command, say the verification is incomplete (2), and
-// leave the audit state file without its pid.
+// TestVerifyInterrupted stops verify with each signal that ends a
+// session (Ctrl-C, kill, a closed terminal), also with its stderr gone
+// (a dropped ssh session: writes fail with EPIPE): it must stop the
+// command, report the part that ran, and leave the audit state file
+// without its pid. Without the fixes, SIGHUP and the first write to a
+// closed stderr killed verify with audit still switched on.
 func TestVerifyInterrupted(t *testing.T) {
 	bin := auditTestBinary(t)
-	dir := t.TempDir()
-	p := catPolicy(t, dir)
-	cmd := exec.Command(bin, "verify", "-p", p, "--", "cat")
-	stdin, err := cmd.StdinPipe() // cat waits on it: the command runs until stopped
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e bytes.Buffer
-	cmd.Stderr = &e
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	// Wait for the sandboxed cat to exist: a child of landlearn running
-	// /usr/bin/cat. No timing: poll until it is there (or landlearn died).
-	deadline := time.Now().Add(time.Minute)
-	for !hasChildExe(cmd.Process.Pid, "/usr/bin/cat") {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("the sandboxed cat never started: %s", e.String())
-		}
-		if _, err := os.Stat("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/exe"); err != nil {
-			t.Fatalf("landlearn exited early: %s", e.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	cmd.Wait()
-	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(e.String(), "verification incomplete") {
-		t.Errorf("status %d, stderr:\n%s", cmd.ProcessState.ExitCode(), e.String())
-	}
-	data, err := os.ReadFile(session.StatePath)
-	if err == nil {
-		var st struct{ Users []struct{ PID int } }
-		json.Unmarshal(data, &st)
-		for _, u := range st.Users {
-			if u.PID == cmd.Process.Pid {
-				t.Errorf("the interrupted landlearn is still registered in %s", session.StatePath)
+	for _, c := range []struct {
+		name         string
+		sig          syscall.Signal
+		closedStderr bool
+	}{
+		{"SIGTERM", syscall.SIGTERM, false},
+		{"SIGINT", syscall.SIGINT, false},
+		{"SIGHUP", syscall.SIGHUP, false},
+		{"SIGHUP with stderr closed", syscall.SIGHUP, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := catPolicy(t, dir)
+			cmd := exec.Command(bin, "verify", "-p", p, "--", "cat")
+			stdin, err := cmd.StdinPipe() // cat waits on it: the command runs until stopped
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
+			var e bytes.Buffer
+			if c.closedStderr {
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Close()
+				cmd.Stderr = w
+				defer w.Close()
+			} else {
+				cmd.Stderr = &e
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			catPid := waitDescendantExe(t, cmd, "/usr/bin/cat", &e)
+			cmd.Process.Signal(c.sig)
+			stuck := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+			defer stuck.Stop()
+			cmd.Wait()
+			want := "verified for the "
+			if code := cmd.ProcessState.ExitCode(); code != 0 || !c.closedStderr && !strings.Contains(e.String(), want) {
+				t.Errorf("status %d (%v), stderr:\n%s\nwant 0 and %q", code, cmd.ProcessState, e.String(), want)
+			}
+			if !c.closedStderr && !strings.Contains(e.String(), signalName(c.sig)+" stopped it") {
+				t.Errorf("the report does not say that %s stopped the command:\n%s", signalName(c.sig), e.String())
+			}
+			if _, err := os.Stat("/proc/" + strconv.Itoa(catPid)); err == nil {
+				t.Errorf("the sandboxed cat (pid %d) still runs", catPid)
+			}
+			data, err := os.ReadFile(session.StatePath)
+			if err == nil {
+				var st struct{ Users []struct{ PID int } }
+				json.Unmarshal(data, &st)
+				for _, u := range st.Users {
+					if u.PID == cmd.Process.Pid {
+						t.Errorf("the interrupted landlearn is still registered in %s", session.StatePath)
+					}
+				}
+			}
+		})
 	}
 }
 
-// hasChildExe says whether a child of pid runs exe. Children hang off the
-// thread that forked them, so every thread's list is read.
-func hasChildExe(pid int, exe string) bool {
+// waitDescendantExe waits until a process below cmd runs exe, and returns
+// its pid. No timing: it polls until it is there (or landlearn died).
+func waitDescendantExe(t *testing.T, cmd *exec.Cmd, exe string, stderr *bytes.Buffer) int {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if pid := descendantExe(cmd.Process.Pid, exe); pid > 0 {
+			return pid
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("%s never started below landlearn: %s", exe, stderr.String())
+		}
+		if _, err := os.Stat("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/exe"); err != nil {
+			t.Fatalf("landlearn exited early: %s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// descendantExe returns the pid of a process below pid that runs exe, or
+// 0. Children hang off the thread that forked them, so every thread's
+// list is read.
+func descendantExe(pid int, exe string) int {
 	lists, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
 	for _, l := range lists {
 		data, _ := os.ReadFile(l)
 		for _, c := range strings.Fields(string(data)) {
+			child, _ := strconv.Atoi(c)
 			if target, err := os.Readlink("/proc/" + c + "/exe"); err == nil && target == exe {
-				return true
+				return child
+			}
+			if d := descendantExe(child, exe); d > 0 {
+				return d
 			}
 		}
 	}
-	return false
+	return 0
 }
 
 // TestVerdict checks the exit statuses of verify on runs built in memory.
@@ -178,18 +226,22 @@ func TestVerdict(t *testing.T) {
 		name   string
 		run    *live.Run
 		runErr error
+		end    runEnd
 		status int
 		says   string
 	}{
-		{"clean", &live.Run{}, nil, 0, "verified: the policy denied nothing"},
-		{"denied", &live.Run{Domain: &audit.Domain{ID: "1"}, Denials: []audit.Denial{denial}}, nil, 1, "/srv/x"},
-		{"denied and lost", &live.Run{Domain: &audit.Domain{ID: "1"}, Denials: []audit.Denial{denial}, Loss: lost}, nil, 1, "may be incomplete"},
-		{"silent but lost", &live.Run{Loss: lost}, nil, 2, ""},
-		{"sandbox failed", &live.Run{ExitCode: 125}, nil, 2, ""},
-		{"interrupted", &live.Run{}, context.Canceled, 2, ""},
+		{"clean", &live.Run{}, nil, runEnd{}, 0, "verified: the policy denied nothing"},
+		{"denied", &live.Run{Domain: &audit.Domain{ID: "1"}, Denials: []audit.Denial{denial}}, nil, runEnd{}, 1, "/srv/x"},
+		{"denied and lost", &live.Run{Domain: &audit.Domain{ID: "1"}, Denials: []audit.Denial{denial}, Loss: lost}, nil, runEnd{}, 1, "may be incomplete"},
+		{"silent but lost", &live.Run{Loss: lost}, nil, runEnd{}, 2, ""},
+		{"sandbox failed", &live.Run{ExitCode: 125}, nil, runEnd{}, 2, ""},
+		{"interrupted", &live.Run{}, context.Canceled, runEnd{}, 2, ""},
+		{"stopped, clean", &live.Run{ExitCode: 143}, nil, runEnd{name: "srv", cut: "--timeout 5s", ran: 5 * time.Second}, 0, "verified for the 5s srv ran, until --timeout 5s stopped it: the policy denied nothing (exit status 143"},
+		{"stopped, denied", &live.Run{Domain: &audit.Domain{ID: "1"}, Denials: []audit.Denial{denial}}, nil, runEnd{name: "srv", cut: "SIGINT", ran: 2 * time.Second}, 1, "SIGINT stopped srv after 2s: these are the denials until then"},
+		{"stopped, lost", &live.Run{Loss: lost}, nil, runEnd{name: "srv", cut: "SIGINT"}, 2, ""},
 	} {
 		var b strings.Builder
-		err := verdict(&b, c.run, c.runErr)
+		err := verdict(&b, c.run, c.runErr, c.end)
 		status := 0
 		var ee *exitError
 		if errors.As(err, &ee) {

@@ -15,6 +15,7 @@ import (
 	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/audit/audittest"
 	"github.com/landlearn/landlearn/learn/audit/explain"
+	"github.com/landlearn/landlearn/learn/audit/live"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -53,7 +54,7 @@ func TestExplainLiveDenials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := l.Observe(context.Background(), cmd)
+	run, err := l.Observe(context.Background(), live.Exec(cmd))
 	if err != nil {
 		t.Fatal(err)
 	}

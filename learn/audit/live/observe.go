@@ -247,9 +247,8 @@ func (l *Listener) end(ctx context.Context, lostBefore uint32) (*capture, error)
 type Run struct {
 	// PID is the command's pid, which created the domain.
 	PID int
-	// State is the command's end; ExitCode is as a shell reports it
-	// (128+N for signal N).
-	State    *os.ProcessState
+	// ExitCode is the command's end as a shell reports it (128+N for
+	// signal N).
 	ExitCode int
 	// Domain is the command's domain; nil when it denied nothing (a
 	// domain that denies nothing logs nothing).
@@ -273,14 +272,43 @@ type Run struct {
 // ErrLost is wrapped by Run.Loss.
 var ErrLost = errors.New("audit records were lost")
 
+// Command is what Observe runs: a command whose own process creates a
+// logging Landlock domain (enforce.Command with Options.Log, below a
+// keeper.Tree), not yet started. Exec adapts an *exec.Cmd.
+type Command interface {
+	Start() error
+	// Pid is the command's own pid, once started: the creator named by
+	// its domain's LANDLOCK_DOMAIN record.
+	Pid() int
+	// Wait waits for the command's own process and returns its exit
+	// status as a shell shows it (128+N for signal N).
+	Wait() (int, error)
+	// Kill ends the command and what it started, at once.
+	Kill()
+}
+
+// Exec is an *exec.Cmd as a Command; Kill ends its own process only.
+func Exec(c *exec.Cmd) Command { return execCommand{c} }
+
+type execCommand struct{ c *exec.Cmd }
+
+func (e execCommand) Start() error { return e.c.Start() }
+func (e execCommand) Pid() int     { return e.c.Process.Pid }
+func (e execCommand) Kill()        { e.c.Process.Kill() }
+func (e execCommand) Wait() (int, error) {
+	err := e.c.Wait()
+	if e.c.ProcessState == nil {
+		return 0, err
+	}
+	return exitCode(e.c.ProcessState), nil
+}
+
 // Observe runs a command between two fences and returns what its domain,
-// and the domains its processes created, denied. cmd must be ready to
-// Start and put its own process in a logging Landlock domain (such as
-// enforce.Command with Options.Log); its pid identifies the domain's
-// LANDLOCK_DOMAIN record. When ctx is done the command is sent SIGTERM,
-// then SIGKILL after a second, and Observe returns ctx's error along with
-// what was seen.
-func (l *Listener) Observe(ctx context.Context, cmd *exec.Cmd) (*Run, error) {
+// and the domains its processes created, denied. When ctx is done the
+// command is killed, and Observe returns ctx's error along with what was
+// seen; stopping it more gently (keeper.Tree.Stop) is the caller's, and
+// then the run ends as any other.
+func (l *Listener) Observe(ctx context.Context, cmd Command) (*Run, error) {
 	lostBefore, err := l.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -289,11 +317,17 @@ func (l *Listener) Observe(ctx context.Context, cmd *exec.Cmd) (*Run, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	run := &Run{PID: cmd.Process.Pid}
-	waitErr := waitCommand(ctx, cmd)
-	run.State = cmd.ProcessState
-	if run.State != nil {
-		run.ExitCode = exitCode(run.State)
+	run := &Run{PID: cmd.Pid()}
+	done := make(chan struct{})
+	go func() {
+		run.ExitCode, _ = cmd.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		cmd.Kill()
+		<-done
 	}
 	// The end fence must not be cancelled by the ctx that killed the
 	// command: what the command did until then is still worth reading.
@@ -302,29 +336,10 @@ func (l *Listener) Observe(ctx context.Context, cmd *exec.Cmd) (*Run, error) {
 		return nil, err
 	}
 	l.collect(context.WithoutCancel(ctx), run, seen)
-	if waitErr != nil && ctx.Err() != nil {
-		return run, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return run, err
 	}
 	return run, nil
-}
-
-// waitCommand waits for cmd, stopping it when ctx is done.
-func waitCommand(ctx context.Context, cmd *exec.Cmd) error {
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(time.Second):
-	}
-	cmd.Process.Kill()
-	return <-done
 }
 
 func exitCode(ps *os.ProcessState) int {

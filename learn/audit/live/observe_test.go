@@ -9,6 +9,7 @@ import (
 
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/learn/audit/audittest"
+	"github.com/landlearn/landlearn/learn/audit/live"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -51,7 +52,7 @@ func TestObserveOneDenial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := l.Observe(context.Background(), cmd)
+	run, err := l.Observe(context.Background(), live.Exec(cmd))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestObserveNoDenial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := l.Observe(context.Background(), cmd)
+	run, err := l.Observe(context.Background(), live.Exec(cmd))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestObserveNestedDomain(t *testing.T) {
 	}
 	cmd.ExtraFiles = append(cmd.ExtraFiles, innerCmd.ExtraFiles...)
 	cmd.Env = append(os.Environ(), "GOTRACEBACK=none")
-	run, err := l.Observe(context.Background(), cmd)
+	run, err := l.Observe(context.Background(), live.Exec(cmd))
 	if err != nil {
 		t.Fatal(err)
 	}

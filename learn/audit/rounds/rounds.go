@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/audit/live"
 	"github.com/landlearn/landlearn/learn/audit/verify"
 	"github.com/landlearn/landlearn/learn/audit/workdir"
@@ -43,6 +43,9 @@ type Rounds struct {
 	Dir string
 	// NoReset runs every round on what the previous one left in Dir.
 	NoReset bool
+	// Keep are files in Dir that the reset leaves alone: those landlearn
+	// writes while the rounds run (--raw).
+	Keep []string
 	// Snapshot, when set, is Dir as it was before a trace run that made
 	// the seed (Dir and NoReset are then not used): round 1 starts from
 	// it too, so that files the trace run created are not there (an
@@ -52,8 +55,14 @@ type Rounds struct {
 	// round (the caller merges an old policy into it, if any).
 	Policy func([]learn.Observation) (*policy.Policy, error)
 	// Command returns the command to run under p with audit logging on
-	// (enforce.Command with Options.Log), not yet started.
-	Command func(p *policy.Policy) (*exec.Cmd, error)
+	// (enforce.Command with Options.Log, below a keeper.Tree), not yet
+	// started. The caller stops it if it must (a timeout, Ctrl-C): the
+	// round then counts what the kernel denied until it ended.
+	Command func(p *policy.Policy) (live.Command, error)
+	// Stopped, when closed, ends learning after the round that runs
+	// (Ctrl-C): what it was denied until then is kept, and
+	// Result.Interrupted is set. nil: never.
+	Stopped <-chan struct{}
 	// Log receives one line per round: what it was denied and added.
 	Log io.Writer
 }
@@ -68,6 +77,10 @@ type Result struct {
 	ExitCode int
 	// Converged is set when the last round was denied nothing.
 	Converged bool
+	// Interrupted is set when Stopped was closed, or ctx done, during
+	// round Rounds (or before it started, when Rounds is 0): its
+	// denials until then are in Observations.
+	Interrupted bool
 	// Stuck lists what the last round was denied although earlier rounds
 	// had added it (the kernel denies it for another reason: see Log).
 	// Neither Converged, Stuck nor MovingPorts: the round limit was hit.
@@ -85,7 +98,8 @@ type Result struct {
 // array until a round adds to it). After the last round the working
 // directory is as that round left it, as after a normal run; when
 // learning fails or is interrupted it is put back as it was before
-// round 1.
+// round 1. An interruption (Stopped, or ctx done while a round runs) is
+// not an error: the Result says so and holds what was learned.
 func (r Rounds) Run(ctx context.Context, l *live.Listener, seed []learn.Observation) (_ *Result, err error) {
 	max := r.Max
 	if max <= 0 {
@@ -100,13 +114,13 @@ func (r Rounds) Run(ctx context.Context, l *live.Listener, seed []learn.Observat
 	if r.Snapshot != nil {
 		snap = r.Snapshot
 	} else if r.Dir != "" {
-		if snap, err = workdir.TakeSnapshot(r.Dir, !r.NoReset); err != nil {
+		if snap, err = workdir.TakeSnapshot(r.Dir, !r.NoReset, r.Keep...); err != nil {
 			return res, err
 		}
 	}
 	if snap != nil {
 		defer func() {
-			if err != nil && (res.Rounds > 0 || restoreFirst) {
+			if (err != nil || res.Interrupted) && (res.Rounds > 0 || restoreFirst) {
 				if rerr := snap.Restore(); rerr != nil {
 					err = errors.Join(err, rerr)
 				}
@@ -132,6 +146,10 @@ func (r Rounds) Run(ctx context.Context, l *live.Listener, seed []learn.Observat
 		ownEphemeral = ownEphemeral || o.WarningKind == learn.WarnOwnEphemeral
 	}
 	for round := 1; round <= max; round++ {
+		if r.stopped() || ctx.Err() != nil {
+			res.Interrupted = true
+			return res, nil
+		}
 		if (round > 1 || restoreFirst) && snap != nil {
 			if err := snap.Restore(); err != nil {
 				return res, err
@@ -147,11 +165,24 @@ func (r Rounds) Run(ctx context.Context, l *live.Listener, seed []learn.Observat
 		}
 		res.Rounds = round
 		run, err := l.Observe(ctx, cmd)
-		if err != nil {
+		if run == nil {
 			return res, fmt.Errorf("round %d: %w", round, err)
 		}
 		res.ExitCode = run.ExitCode
 		denials := slices.Concat(run.Denials, run.NestedDenials)
+		if err != nil || r.stopped() {
+			// What the kernel denied until the interruption is as
+			// true as a whole round's.
+			added := r.fresh(denials, snap, known)
+			res.Observations = append(res.Observations, added...)
+			res.Interrupted = true
+			if len(added) > 0 {
+				r.logf("round %d: interrupted (exit %d), added %s", round, run.ExitCode, describeObservations(added))
+			} else {
+				r.logf("round %d: interrupted (exit %d), nothing new denied", round, run.ExitCode)
+			}
+			return res, nil
+		}
 		if len(denials) == 0 {
 			if run.Loss != nil {
 				return res, fmt.Errorf("round %d saw no denial, but %w", round, run.Loss)
@@ -160,26 +191,7 @@ func (r Rounds) Run(ctx context.Context, l *live.Listener, seed []learn.Observat
 			res.Converged = true
 			return res, nil
 		}
-		// A denial's observations go in together or not at all: the one
-		// that marks a created directory repeats a known make right, but
-		// is what makes minimize lift the new one.
-		var added []learn.Observation
-		for _, d := range denials {
-			group := r.mark(observations(d), snap)
-			fresh := false
-			for _, o := range group {
-				fresh = fresh || len(newKeys(o, known)) > 0
-			}
-			if !fresh {
-				continue
-			}
-			for _, o := range group {
-				for _, k := range observationKeys(o) {
-					known[k] = true
-				}
-			}
-			added = append(added, group...)
-		}
+		added := r.fresh(denials, snap, known)
 		if len(added) == 0 {
 			res.Stuck = verify.GroupByObject(denials)
 			r.logf("round %d: exit %d, denied again what earlier rounds granted: %s", round, run.ExitCode, describeGroups(res.Stuck))
@@ -219,6 +231,41 @@ func (r Rounds) Run(ctx context.Context, l *live.Listener, seed []learn.Observat
 		r.logf("round %d: exit %d, added %s", round, run.ExitCode, describeObservations(added))
 	}
 	return res, nil
+}
+
+// stopped says whether Stopped is closed.
+func (r Rounds) stopped() bool {
+	select {
+	case <-r.Stopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// fresh are the observations of denials that grant something not yet
+// known, which it then knows. A denial's observations go in together or
+// not at all: the one that marks a created directory repeats a known make
+// right, but is what makes minimize lift the new one.
+func (r Rounds) fresh(denials []audit.Denial, snap *workdir.Snapshot, known map[string]bool) []learn.Observation {
+	var added []learn.Observation
+	for _, d := range denials {
+		group := r.mark(observations(d), snap)
+		fresh := false
+		for _, o := range group {
+			fresh = fresh || len(newKeys(o, known)) > 0
+		}
+		if !fresh {
+			continue
+		}
+		for _, o := range group {
+			for _, k := range observationKeys(o) {
+				known[k] = true
+			}
+		}
+		added = append(added, group...)
+	}
+	return added
 }
 
 // movingRounds is how many rounds in a row must be denied only a new

@@ -90,6 +90,32 @@ func (s *Session) Release() error {
 	return s.err
 }
 
+// Recover restores the audit settings that landlearn processes which no
+// longer run had changed, when no running one uses audit: a landlearn
+// killed with SIGKILL could not restore them itself. It reports whether
+// it restored anything. Commands call it when they start; it does nothing
+// in a process that holds a session.
+func Recover() (bool, error) {
+	if _, err := os.Stat(StatePath); err != nil {
+		return false, nil
+	}
+	inProcess.mu.Lock()
+	defer inProcess.mu.Unlock()
+	if inProcess.n > 0 {
+		return false, nil
+	}
+	c := defaultCoordinator()
+	restored := false
+	err := c.locked(func(st *sharedState) error {
+		if len(st.Users) > 0 || !st.changed() {
+			return nil
+		}
+		restored = true
+		return c.leaveState(st)
+	})
+	return restored, err
+}
+
 // Enabled reports whether the kernel's audit is on (AUDIT_GET; it needs
 // CAP_AUDIT_CONTROL). Landlock logs nothing while it is off, also for
 // domains created with logging on (landlearn run --log).

@@ -35,7 +35,7 @@ func ExampleCommand() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	run, err := verify.Command(context.Background(), l, cmd)
+	run, err := verify.Command(context.Background(), l, live.Exec(cmd))
 	switch {
 	case err != nil:
 		log.Fatal(err) // cannot observe: wraps audit.ErrNoAudit

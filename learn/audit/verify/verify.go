@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,10 +14,11 @@ import (
 
 // Command proves the listener works (live.Listener.SelfCheck), then runs
 // cmd (which must restrict itself with logging, such as enforce.Command
-// with Options.Log) and returns what its domain denied. An empty
+// with Options.Log, below a keeper.Tree; live.Exec adapts an *exec.Cmd)
+// and returns what its domain denied. An empty
 // Run.Denials means the policy allowed everything the command did, unless
 // Run.Loss is set.
-func Command(ctx context.Context, l *live.Listener, cmd *exec.Cmd) (*live.Run, error) {
+func Command(ctx context.Context, l *live.Listener, cmd live.Command) (*live.Run, error) {
 	if err := l.SelfCheck(ctx); err != nil {
 		return nil, err
 	}

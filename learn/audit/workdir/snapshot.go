@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/stale"
 )
 
 // maxResetSize is the largest working directory that audit learning
@@ -33,17 +35,23 @@ type Snapshot struct {
 	copy   string          // "" when not resetting
 	before map[string]bool // paths under dir that existed, relative
 	mode   fs.FileMode
+	// keep are files that Restore leaves as they are (relative), and
+	// keepDirs their ancestors below dir.
+	keep, keepDirs map[string]bool
 }
 
 // TakeSnapshot records dir (its paths) and, when reset is set, copies it
 // to restore before each round; above 1 GiB it fails, suggesting --no-reset.
-// rounds.Rounds.Run removes the copy; call Remove if Run is never called.
-func TakeSnapshot(dir string, reset bool) (*Snapshot, error) {
-	return takeSnapshot(dir, reset, maxResetSize)
+// The files in keep (those landlearn writes while the rounds run, such as
+// the --raw file) are neither copied nor restored: a reset leaves them as
+// they are. rounds.Rounds.Run removes the copy; call Remove if Run is never
+// called.
+func TakeSnapshot(dir string, reset bool, keep ...string) (*Snapshot, error) {
+	return takeSnapshot(dir, reset, maxResetSize, keep)
 }
 
 // takeSnapshot records dir, and copies it when reset is set.
-func takeSnapshot(dir string, reset bool, limit int64) (*Snapshot, error) {
+func takeSnapshot(dir string, reset bool, limit int64, keep []string) (*Snapshot, error) {
 	dir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return nil, err
@@ -52,7 +60,24 @@ func takeSnapshot(dir string, reset bool, limit int64) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{dir: dir, before: map[string]bool{}, mode: fi.Mode()}
+	s := &Snapshot{dir: dir, before: map[string]bool{}, mode: fi.Mode(), keep: map[string]bool{}, keepDirs: map[string]bool{}}
+	for _, k := range keep {
+		abs, err := filepath.Abs(k)
+		if err != nil {
+			continue
+		}
+		if parent, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+			abs = filepath.Join(parent, filepath.Base(abs))
+		}
+		rel, err := filepath.Rel(dir, abs)
+		if err != nil || !inside(abs, dir) || rel == "." {
+			continue
+		}
+		s.keep[rel] = true
+		for d := filepath.Dir(rel); d != "."; d = filepath.Dir(d) {
+			s.keepDirs[d] = true
+		}
+	}
 	var size int64
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -60,7 +85,7 @@ func takeSnapshot(dir string, reset bool, limit int64) (*Snapshot, error) {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		s.before[rel] = true
-		if d.Type().IsRegular() {
+		if d.Type().IsRegular() && !s.keep[rel] {
 			if info, err := d.Info(); err == nil {
 				size += info.Size()
 			}
@@ -76,7 +101,9 @@ func takeSnapshot(dir string, reset bool, limit int64) (*Snapshot, error) {
 	if !reset {
 		return s, nil
 	}
-	s.copy, err = os.MkdirTemp("", "landlearn-reset-")
+	// Named after this process: the next landlearn removes it if this one
+	// is killed, and never while it runs (internal/stale).
+	s.copy, err = os.MkdirTemp("", stale.Pattern(stale.ResetPrefix, ""))
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +111,70 @@ func takeSnapshot(dir string, reset bool, limit int64) (*Snapshot, error) {
 		os.RemoveAll(s.copy)
 		return nil, fmt.Errorf("the copy of the working directory (%s) would be inside it: run from another directory, or pass --no-reset", s.copy)
 	}
-	if err := copyChildren(dir, s.copy); err != nil {
+	if err := s.copyInto(dir, s.copy, "."); err != nil {
 		os.RemoveAll(s.copy)
 		return nil, fmt.Errorf("copy %s to reset it between rounds: %w", dir, err)
 	}
 	return s, nil
+}
+
+// copyInto copies the entries of src/rel into dst/rel, except the kept
+// files: beside them and in their ancestors, only what is not kept.
+func (s *Snapshot) copyInto(src, dst, rel string) error {
+	entries, err := os.ReadDir(filepath.Join(src, rel))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		r := filepath.Join(rel, e.Name())
+		from, to := filepath.Join(src, r), filepath.Join(dst, r)
+		switch {
+		case s.keep[r]:
+		case s.keepDirs[r] && e.IsDir():
+			fi, err := os.Lstat(from)
+			if err != nil {
+				return err
+			}
+			if err := os.Mkdir(to, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
+			if err := s.copyInto(src, dst, r); err != nil {
+				return err
+			}
+			if err := copyMeta(to, fi); err != nil {
+				return err
+			}
+		default:
+			if err := copyEntry(from, to); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// clear removes the entries of dir/rel, except the kept files and their
+// ancestors' other entries, which it clears in turn.
+func (s *Snapshot) clear(rel string) error {
+	entries, err := os.ReadDir(filepath.Join(s.dir, rel))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		r := filepath.Join(rel, e.Name())
+		switch {
+		case s.keep[r]:
+		case s.keepDirs[r] && e.IsDir():
+			if err := s.clear(r); err != nil {
+				return err
+			}
+		default:
+			if err := os.RemoveAll(filepath.Join(s.dir, r)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func inside(p, dir string) bool {
@@ -125,16 +211,10 @@ func (s *Snapshot) Restore() error {
 	if s.copy == "" {
 		return nil
 	}
-	entries, err := os.ReadDir(s.dir)
-	if err != nil {
+	if err := s.clear("."); err != nil {
 		return fmt.Errorf("reset %s: %w", s.dir, err)
 	}
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
-			return fmt.Errorf("reset %s: %w", s.dir, err)
-		}
-	}
-	if err := copyChildren(s.copy, s.dir); err != nil {
+	if err := s.copyInto(s.copy, s.dir, "."); err != nil {
 		return fmt.Errorf("reset %s: %w", s.dir, err)
 	}
 	return os.Chmod(s.dir, s.mode)
@@ -199,6 +279,13 @@ func copyEntry(src, dst string) error {
 			return err
 		}
 	}
+	return copyMeta(dst, fi)
+}
+
+// copyMeta gives dst fi's owner, mode and modification time.
+func copyMeta(dst string, fi fs.FileInfo) error {
+	st := fi.Sys().(*syscall.Stat_t)
+	m := fi.Mode()
 	if err := os.Lchown(dst, int(st.Uid), int(st.Gid)); err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func listing(t *testing.T, dir string) []string {
 func TestSnapshotRestore(t *testing.T) {
 	dir := tree(t)
 	want := listing(t, dir)
-	s, err := takeSnapshot(dir, true, maxResetSize)
+	s, err := takeSnapshot(dir, true, maxResetSize, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,11 +92,38 @@ func TestSnapshotRestore(t *testing.T) {
 
 func TestSnapshotTooBig(t *testing.T) {
 	dir := tree(t)
-	if _, err := takeSnapshot(dir, true, 2); !errors.Is(err, errTooBig) || !strings.Contains(err.Error(), "--no-reset") {
+	if _, err := takeSnapshot(dir, true, 2, nil); !errors.Is(err, errTooBig) || !strings.Contains(err.Error(), "--no-reset") {
 		t.Errorf("err = %v, want errTooBig suggesting --no-reset", err)
 	}
-	s, err := takeSnapshot(dir, false, 2)
+	s, err := takeSnapshot(dir, false, 2, nil)
 	if err != nil || s.copy != "" {
 		t.Errorf("without reset: %v, copy %q", err, s.copy)
+	}
+}
+
+// A kept file (the --raw file landlearn writes while the rounds run) is
+// neither copied nor put back: a reset leaves what was written to it,
+// also in a subdirectory whose other entries are reset.
+func TestSnapshotKeeps(t *testing.T) {
+	dir := tree(t)
+	raw := filepath.Join(dir, "sub", "raw.jsonl")
+	must(t, os.WriteFile(raw, []byte("line 1\n"), 0o644))
+	s, err := TakeSnapshot(dir, true, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Remove()
+	must(t, os.WriteFile(raw, []byte("line 1\nline 2\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "sub", "g"), []byte("changed"), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "sub", "new"), nil, 0o600))
+	must(t, s.Restore())
+	if data, _ := os.ReadFile(raw); string(data) != "line 1\nline 2\n" {
+		t.Errorf("the kept file after a reset: %q", data)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "sub", "g")); string(data) != "two" {
+		t.Errorf("sub/g beside the kept file was not reset: %q", data)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sub", "new")); err == nil {
+		t.Error("sub/new, created after the snapshot, survived the reset")
 	}
 }
