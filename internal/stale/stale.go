@@ -5,6 +5,7 @@
 package stale
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -37,8 +38,9 @@ func Pattern(prefix, suffix string) string {
 }
 
 // Clean removes, from dir, the reset copies of landlearn processes that no
-// longer run, and their observation files when empty (a non-empty one
-// holds what a killed learner saw: it is kept). It returns what it
+// longer run, and their observation files when they hold no observation
+// (only the header line, or nothing; one with observations holds what a
+// killed learner saw: it is kept). It returns what it
 // removed. Entries without a tag, and those of running processes, are
 // left alone.
 func Clean(dir string) []string {
@@ -64,16 +66,36 @@ func Clean(dir string) []string {
 			continue
 		}
 		p := filepath.Join(dir, name)
-		if !isReset {
-			if info, err := e.Info(); err != nil || info.Size() > 0 {
-				continue
-			}
+		if !isReset && !noObservations(p) {
+			continue
 		}
 		if err := os.RemoveAll(p); err == nil {
 			removed = append(removed, p)
 		}
 	}
 	return removed
+}
+
+// noObservations says whether the observations file at p holds at most
+// its header line: nothing a user would want back.
+func noObservations(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	lines := 0
+	var buf [64 << 10]byte
+	for {
+		n, err := f.Read(buf[:])
+		lines += bytes.Count(buf[:n], []byte{'\n'})
+		if lines > 1 {
+			return false
+		}
+		if err != nil {
+			return true
+		}
+	}
 }
 
 // alive says whether the process a tag names still runs. A tag that does

@@ -30,6 +30,7 @@ func TestClean(t *testing.T) {
 		"live reset":     filepath.Join(dir, ResetPrefix+Tag()+"-x2"),
 		"dead empty raw": filepath.Join(dir, RawPrefix+dead+"-x3.jsonl"),
 		"dead full raw":  filepath.Join(dir, RawPrefix+dead+"-x4.jsonl"),
+		"dead header":    filepath.Join(dir, RawPrefix+dead+"-x6.jsonl"),
 		"live empty raw": filepath.Join(dir, RawPrefix+Tag()+"-x5.jsonl"),
 		"untagged":       filepath.Join(dir, RawPrefix+"12345.jsonl"),
 	}
@@ -39,7 +40,9 @@ func TestClean(t *testing.T) {
 		case "dead reset", "live reset":
 			err = os.MkdirAll(filepath.Join(p, "sub"), 0o700)
 		case "dead full raw":
-			err = os.WriteFile(p, []byte("{}\n"), 0o600)
+			err = os.WriteFile(p, []byte("{\"header\":1}\n{}\n"), 0o600)
+		case "dead header":
+			err = os.WriteFile(p, []byte("{\"header\":1}\n"), 0o600)
 		default:
 			err = os.WriteFile(p, nil, 0o600)
 		}
@@ -49,7 +52,7 @@ func TestClean(t *testing.T) {
 	}
 	removed := Clean(dir)
 	slices.Sort(removed)
-	want := []string{paths["dead empty raw"], paths["dead reset"]}
+	want := []string{paths["dead empty raw"], paths["dead header"], paths["dead reset"]}
 	slices.Sort(want)
 	if !slices.Equal(removed, want) {
 		t.Errorf("removed %v, want %v", removed, want)
