@@ -11,6 +11,8 @@ for pair in gcc:gcc make:make git:git python3:python3 sqlite3:sqlite3 \
 	cmd=${pair%%:*} pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
+# The completion test runs landlearn's bash completion as a user has it.
+[ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 if ((${#need[@]})); then
 	echo "test.sh: installing ${need[*]}" >&2
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -58,8 +58,8 @@ Formats (--format, -f):
 landlockconfig is the Landlock maintainers' configuration format
 (https://github.com/landlock-lsm/landlockconfig). It cannot say everything a
 landlearn policy says: group rules become the paths the group stands for on
-this machine, "optional" is dropped (landlockconfig skips every
-missing path), "compat: strict" is dropped (it is always best effort), and
+this machine, "optional" is dropped, with a warning naming the rules
+(landlockconfig skips every missing path), "compat: strict" is dropped (it is always best effort), and
 each ${VAR} is declared as a variable without a value: give it one with
 --var NAME=VALUE or --vars-from-env (written as its "literal"; the paths stay
 templates), or add it by hand, or the rules under it match nothing. A policy
@@ -139,6 +139,21 @@ the format.`,
 // leaves without a value (their rules match nothing) and which --var
 // the policy does not use (probably a typo).
 func warnEmitVars(stderr io.Writer, lc emit.LandlockConfig, p *policy.Policy, given map[string]bool) {
+	// landlockconfig has no optional rule: the marker is lost, and the
+	// reader of the output should know which rules had it.
+	var optional []string
+	for _, r := range p.FS {
+		if r.Optional {
+			name := r.Path
+			if name == "" {
+				name = "group " + r.Group
+			}
+			optional = append(optional, fmt.Sprintf("%s (line %d)", name, r.Line))
+		}
+	}
+	if len(optional) > 0 {
+		fmt.Fprintf(stderr, "landlearn: warning: landlockconfig cannot say \"optional: true\", which these rules had; they are written as plain rules (landlockconfig skips any missing path): %s\n", strings.Join(optional, ", "))
+	}
 	for _, n := range lc.Groups(p).Notes {
 		fmt.Fprintf(stderr, "landlearn: warning: %s\n", n)
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -117,6 +119,10 @@ func TestEmitLandlockConfigJSON(t *testing.T) {
 	r := runCLI(t, dir, "", "emit", "--format", "landlockconfig-json", "landlock.yaml")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	// landlockconfig has no "optional": the output says which rules lose it.
+	if want := "cannot say \"optional: true\", which these rules had; they are written as plain rules (landlockconfig skips any missing path): ${HOME}/.config/app (line 11)"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr %q lacks %q", r.stderr, want)
 	}
 	var doc struct {
 		ABI      int `json:"abi"`
@@ -247,7 +253,7 @@ func TestEmitVars(t *testing.T) {
 	// --vars-from-env uses this machine's values.
 	home, _ := os.UserHomeDir()
 	r = runCLI(t, dir, "", "emit", "-f", "landlockconfig-json", "--vars-from-env", "landlock.yaml")
-	if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, `"literal": [`+"\n        "+`"`+home+`"`) {
+	if r.code != 0 || strings.Contains(r.stderr, "has no value") || !strings.Contains(r.stdout, `"literal": [`+"\n        "+`"`+home+`"`) {
 		t.Errorf("exit %d, stderr %q, stdout:\n%s", r.code, r.stderr, r.stdout)
 	}
 
@@ -259,6 +265,64 @@ func TestEmitVars(t *testing.T) {
 	} {
 		if r := runCLI(t, dir, "", args...); r.code != 2 || !strings.Contains(r.stderr, "--var") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and a message about --var", args, r.code, r.stderr)
+		}
+	}
+}
+
+// Every command's --help ends with its worked example, after the flags,
+// also cobra's own help and completion.
+func TestHelpExamplesLast(t *testing.T) {
+	initCommands()
+	names := [][]string{{}, {"help"}, {"completion"}, {"completion", "bash"}}
+	for _, c := range rootCmd.Commands() {
+		names = append(names, []string{c.Name()})
+	}
+	for _, name := range names {
+		c, _, err := rootCmd.Find(name)
+		if err != nil || c.Example == "" {
+			t.Errorf("landlearn %s has no example (%v)", strings.Join(name, " "), err)
+			continue
+		}
+		r := runCLI(t, t.TempDir(), "", append(name, "--help")...)
+		want := "\nExamples:\n" + c.Example + "\n"
+		if r.code != 0 || !strings.HasSuffix(r.stdout, want) || strings.Index(r.stdout, "\nFlags:\n") > strings.Index(r.stdout, want) {
+			t.Errorf("landlearn %s --help (exit %d) does not end with its example after the flags:\n%s", strings.Join(name, " "), r.code, r.stdout)
+		}
+	}
+}
+
+// In bash with the bash-completion package, `landlearn learn --backend
+// <TAB>` offers the backends, as every flag with a fixed set of values.
+func TestCompletionBash(t *testing.T) {
+	const lib = "/usr/share/bash-completion/bash_completion"
+	if _, err := os.Stat(lib); err != nil {
+		t.Skip("needs the bash-completion package (scripts/test.sh installs it)")
+	}
+	bin := emitTestBinary(t)
+	for _, c := range []struct {
+		words []string
+		want  []string
+	}{
+		{[]string{"learn", "--backend", ""}, []string{"audit", "trace", "trace+audit"}},
+		{[]string{"learn", "--backend", "tr"}, []string{"trace", "trace+audit"}},
+		{[]string{"check", "--format", ""}, []string{"github", "text"}},
+		{[]string{"emit", "--format", "landlockconfig-"}, []string{"landlockconfig-json", "landlockconfig-toml"}},
+		{[]string{"completion", ""}, []string{"bash", "fish", "powershell", "zsh"}},
+	} {
+		script := `source ` + lib + `
+source <("$BIN" completion bash)
+COMP_WORDS=("$BIN" "$@")
+COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+COMP_LINE="${COMP_WORDS[*]}"
+COMP_POINT=${#COMP_LINE}
+__start_landlearn landlearn "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}" | sort`
+		cmd := exec.Command("bash", append([]string{"-c", script, "bash"}, c.words...)...)
+		cmd.Env = append(os.Environ(), "BIN="+bin)
+		out, err := cmd.Output() // stderr: compopt says it runs outside a completion
+		got := strings.Fields(string(out))
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("landlearn %s<TAB>: %v, offers %q, want %q", strings.Join(c.words, " "), err, got, c.want)
 		}
 	}
 }

@@ -136,6 +136,13 @@ could not learn or could not write the policy.`,
 	cmd.MarkFlagFilename("output", "yaml", "yml")
 	cmd.MarkFlagFilename("merge", "yaml", "yml")
 	cmd.MarkFlagFilename("raw", "jsonl")
+	cmd.RegisterFlagCompletionFunc("backend", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{
+			backendTrace + "\ttrace the system calls Landlock controls (default)",
+			backendAudit + "\troot: rounds under the policy, the kernel's denials",
+			backendTraceAudit + "\ttrace once, then audit rounds",
+		}, cobra.ShellCompDirectiveNoFileComp
+	})
 	rootCmd.AddCommand(cmd)
 }
 

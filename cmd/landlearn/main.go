@@ -81,8 +81,66 @@ func main() {
 	os.Exit(execute(os.Args[1:]))
 }
 
+// usageTemplate is cobra's, with the examples last, after the flags: a
+// worked example is what a reader of --help looks for at the end.
+const usageTemplate = `Usage:{{if .Runnable}}
+  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
+  {{.CommandPath}} [command]{{end}}{{if gt (len .Aliases) 0}}
+
+Aliases:
+  {{.NameAndAliases}}{{end}}{{if .HasAvailableSubCommands}}
+
+Available Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+Flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+Global Flags:
+{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableSubCommands}}
+
+Use "{{.CommandPath}} [command] --help" for more information about a command.{{end}}{{if .HasExample}}
+
+Examples:
+{{.Example}}{{end}}
+`
+
+// Examples of the commands cobra adds itself.
+const (
+	helpExample = `  # What learn does, its flags and a worked example:
+  landlearn help learn
+  landlearn learn --help`
+	completionExample = `  # bash (needs the bash-completion package), for this shell, then for good:
+  source <(landlearn completion bash)
+  landlearn completion bash > /etc/bash_completion.d/landlearn
+  # zsh and fish:
+  landlearn completion zsh > "${fpath[1]}/_landlearn"
+  landlearn completion fish > ~/.config/fish/completions/landlearn.fish
+  # Then: landlearn learn --backend <TAB> offers trace, audit and trace+audit.`
+)
+
+// initCommands gives cobra's own commands (help, completion) their
+// examples, and every command the usage template.
+func initCommands() {
+	rootCmd.SetUsageTemplate(usageTemplate)
+	rootCmd.InitDefaultHelpCmd()
+	rootCmd.InitDefaultCompletionCmd()
+	for _, c := range rootCmd.Commands() {
+		switch c.Name() {
+		case "help":
+			c.Example = helpExample
+		case "completion":
+			c.Example = completionExample
+			for _, sub := range c.Commands() {
+				sub.Example = "  landlearn completion " + sub.Name() + " > landlearn." + sub.Name()
+			}
+		}
+	}
+}
+
 // execute runs the command line args and returns the exit status.
 func execute(args []string) int {
+	initCommands()
 	rootCmd.SetArgs(args)
 	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v\nRun '%s --help' for usage.", err, c.CommandPath())
