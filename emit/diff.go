@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -88,7 +89,7 @@ func diffLine(c policy.Change) string {
 	}
 	key := c.Key
 	if c.Section == "fs" {
-		key = visible(key)
+		key = textsafe.Name(key)
 	}
 	opt := func(o bool) string {
 		if o {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -168,7 +169,7 @@ func (n *treeNode) writeChildren(b *bytes.Buffer, prefix string) {
 // treeLabel is a node's name followed by what its rules grant. Two rules
 // can land on one node ("/usr" and "/usr/"): each is shown.
 func treeLabel(name string, rules []policy.FSRule) string {
-	name = visible(name)
+	name = textsafe.Name(name)
 	for _, r := range rules {
 		name += "  " + flowList(r.Access.Names())
 		if r.Optional {
@@ -176,17 +177,6 @@ func treeLabel(name string, rules []policy.FSRule) string {
 		}
 	}
 	return name
-}
-
-// visible quotes a name that holds spaces or characters a terminal would
-// not show, so that "/a b" and "/a\nb" cannot be mistaken for other paths.
-func visible(s string) string {
-	for _, r := range s {
-		if r <= ' ' || r == 0x7f || r == '"' || (r >= 0x80 && r < 0xa0) {
-			return fmt.Sprintf("%q", s)
-		}
-	}
-	return s
 }
 
 // splitRulePath splits a rule path into its tree root ("/" or a leading

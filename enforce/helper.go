@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/landlearn/landlearn/internal/textsafe"
 )
 
 // HelperArg is the first argument that makes landlearn act as the
@@ -28,7 +30,7 @@ func MaybeHelper() {
 // ExitNotFound, ExitCannotExec or ExitSetup.
 func HelperMain(args []string) {
 	err := helper(args)
-	fmt.Fprintf(os.Stderr, "landlearn: %v\n", err)
+	fmt.Fprintf(os.Stderr, "landlearn: %s\n", textsafe.Lines(err.Error()))
 	os.Exit(ExitStatus(err))
 }
 

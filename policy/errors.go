@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/landlearn/landlearn/internal/textsafe"
 )
 
 // LoadError is a problem with a policy file, located at a line of it.
@@ -23,16 +25,22 @@ type LoadError struct {
 	Err error
 }
 
+// Error is "FILE:LINE: message" on one line: a file under review may
+// hold any byte, so control characters and other characters a terminal
+// would act on or hide are escaped (textsafe.Inline).
 func (e *LoadError) Error() string {
+	var s string
 	switch {
 	case e.File != "" && e.Line > 0:
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+		s = fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	case e.File != "":
-		return e.File + ": " + e.Msg
+		s = e.File + ": " + e.Msg
 	case e.Line > 0:
-		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+		s = fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	default:
+		s = e.Msg
 	}
-	return e.Msg
+	return textsafe.Inline(s)
 }
 
 func (e *LoadError) Unwrap() error { return e.Err }
@@ -69,10 +77,11 @@ type errorList struct {
 	errs LoadErrors
 }
 
-// add records a problem. A newline in it (from a path or tag in the file)
-// is escaped: one problem is one line, as editors and CI expect.
+// add records a problem. A newline or escape sequence in it (from a path
+// or tag in the file) is escaped: one problem is one line, as editors and
+// CI expect, and nothing in it reaches the terminal raw.
 func (l *errorList) add(line int, format string, args ...any) {
-	msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", `\n`)
+	msg := textsafe.Inline(fmt.Sprintf(format, args...))
 	l.errs = append(l.errs, &LoadError{File: l.file, Line: line, Msg: msg})
 }
 

@@ -232,6 +232,8 @@ func TestLoadErrors(t *testing.T) {
 		// found by FuzzLoad: one problem stays one line
 		{"tag with a newline", "!%0A\n", 1, `a policy is a YAML mapping that starts with "version: 1", not a "!\n" value`},
 		{"path with a newline", head + "fs:\n  - path: \"/a\\nb\"\n    access: [read_file]\n  - path: \"/a\\nb\"\n    access: [read_file]\n", 5, `path /a\nb is already granted by the rule on line 3`},
+		// a policy under review must not drive the terminal (issue 12)
+		{"path with escapes", head + "fs:\n  - path: \"/x\\e]0;owned\\a\\u202e\"\n    access: [read_file]\n  - path: \"/x\\e]0;owned\\a\\u202e\"\n    access: [read_file]\n", 5, `path /x\x1b]0;owned\a\u202e is already granted by the rule on line 3`},
 		{"empty", "", 0, `is empty; a policy starts with "version: 1"`},
 		{"comments only", "# nothing\n", 0, `is empty; a policy starts with "version: 1"`},
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/trace"
 	"github.com/landlearn/landlearn/minimize"
@@ -123,7 +124,9 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	res, err := trace.Run(context.Background(), argv, trace.Options{
 		Timeout: f.timeout, Grace: f.grace,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		Warnf: func(format string, a ...any) { fmt.Fprintf(stderr, "landlearn: warning: "+format+"\n", a...) },
+		Warnf: func(format string, a ...any) {
+			fmt.Fprintf(stderr, "landlearn: warning: %s\n", textsafe.Inline(fmt.Sprintf(format, a...)))
+		},
 	}, rec)
 	if err != nil {
 		if errors.Is(err, trace.ErrNotFound) {
@@ -176,7 +179,7 @@ func writeCheckText(w io.Writer, name string, argv []string, p *policy.Policy, c
 	} else {
 		fmt.Fprintf(w, "landlearn check: %s does not cover %d of this run's accesses:\n", name, len(cr.Gaps))
 		for _, g := range cr.Gaps {
-			fmt.Fprintf(w, "  %s", g)
+			fmt.Fprintf(w, "  %s", gapText(g))
 			if g.Rule >= 0 {
 				fmt.Fprintf(w, "; closest rule: %s:%d", name, ruleLine(p, g.Rule))
 			}
@@ -187,34 +190,42 @@ func writeCheckText(w io.Writer, name string, argv []string, p *policy.Policy, c
 	if len(cr.UnusedFS)+len(cr.UnusedNet) > 0 {
 		fmt.Fprintf(w, "rules this run never used (information):\n")
 		for _, i := range cr.UnusedFS {
-			fmt.Fprintf(w, "  %s:%d: %s %s\n", name, p.FS[i].Line, p.FS[i].Path, p.FS[i].Access)
+			fmt.Fprintf(w, "  %s:%d: %s %s\n", name, p.FS[i].Line, textsafe.Name(p.FS[i].Path), p.FS[i].Access)
 		}
 		for _, i := range cr.UnusedNet {
 			fmt.Fprintf(w, "  %s:%d: port %d [%s]\n", name, p.Net[i].Line, p.Net[i].Port, strings.Join(p.Net[i].Access.Names(), ", "))
 		}
 	}
 	for _, s := range cr.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", s)
+		fmt.Fprintf(w, "warning: %s\n", textsafe.Inline(s))
 	}
+}
+
+// gapText is a gap for people, with the names the program chose (paths,
+// executables) quoted where they hold anything but printable characters.
+func gapText(g minimize.Gap) string {
+	g.Path, g.Dst, g.Exes = textsafe.Name(g.Path), textsafe.Name(g.Dst), textsafe.Names(g.Exes)
+	return g.String()
 }
 
 // writeGitHub prints workflow commands (GitHub Actions annotations).
 func writeGitHub(w io.Writer, name string, p *policy.Policy, cr *minimize.CheckResult) {
 	file := ghProperty(name)
 	for _, g := range cr.Gaps {
-		fmt.Fprintf(w, "::error file=%s,line=%d,title=landlearn check::%s\n", file, ruleLine(p, g.Rule), ghData(g.String()))
+		fmt.Fprintf(w, "::error file=%s,line=%d,title=landlearn check::%s\n", file, ruleLine(p, g.Rule), ghData(gapText(g)))
 	}
 	for _, i := range cr.UnusedFS {
-		fmt.Fprintf(w, "::notice file=%s,line=%d,title=landlearn check::rule not used by this run: %s\n", file, ruleLine(p, i), ghData(p.FS[i].Path))
+		fmt.Fprintf(w, "::notice file=%s,line=%d,title=landlearn check::rule not used by this run: %s\n", file, ruleLine(p, i), ghData(textsafe.Name(p.FS[i].Path)))
 	}
 	for _, s := range cr.Warnings {
 		fmt.Fprintf(w, "::warning file=%s,line=1,title=landlearn check::%s\n", file, ghData(s))
 	}
 }
 
-// ghData escapes a workflow command's message.
+// ghData escapes a workflow command's message; the log view shows it, so
+// escape sequences in it are escaped too.
 func ghData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(textsafe.Lines(s))
 }
 
 // ghProperty escapes a workflow command's property value.

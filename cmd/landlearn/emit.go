@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/landlearn/landlearn/emit"
+	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -155,7 +156,7 @@ func warnEmitVars(stderr io.Writer, lc emit.LandlockConfig, p *policy.Policy, gi
 		fmt.Fprintf(stderr, "landlearn: warning: landlockconfig cannot say \"optional: true\", which these rules had; they are written as plain rules (landlockconfig skips any missing path): %s\n", strings.Join(optional, ", "))
 	}
 	for _, n := range lc.Groups(p).Notes {
-		fmt.Fprintf(stderr, "landlearn: warning: %s\n", n)
+		fmt.Fprintf(stderr, "landlearn: warning: %s\n", textsafe.Inline(n))
 	}
 	for _, name := range lc.Missing(p) {
 		fmt.Fprintf(stderr, "landlearn: warning: ${%s} has no value in the landlockconfig output, so its rules match nothing; add --var %s=/path\n", name, name)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/landlearn/landlearn/emit"
 	"github.com/landlearn/landlearn/internal/stale"
+	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/audit/workdir"
 	"github.com/landlearn/landlearn/learn/trace"
@@ -306,7 +307,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	// elsewhere: the command, the directory and the variables' values.
 	header, warnings := learn.NewHeader(argv, nil)
 	for _, w := range warnings {
-		fmt.Fprintf(stderr, "landlearn: warning: %s\n", w)
+		fmt.Fprintf(stderr, "landlearn: warning: %s\n", textsafe.Inline(w))
 	}
 	if err := rec.w.WriteHeader(header); err != nil {
 		raw.discard()
@@ -348,7 +349,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 			Stdout:   cmd.OutOrStdout(),
 			Stderr:   stderr,
 			Warnf: func(format string, a ...any) {
-				fmt.Fprintf(stderr, "landlearn: warning: "+format+"\n", a...)
+				fmt.Fprintf(stderr, "landlearn: warning: %s\n", textsafe.Inline(fmt.Sprintf(format, a...)))
 			},
 		}, rec)
 		lessGC()

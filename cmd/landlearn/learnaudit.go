@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/audit/live"
 	"github.com/landlearn/landlearn/learn/audit/rounds"
@@ -216,7 +217,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 			"  Usual causes: a rename or link between directories that would gain rights (EXDEV; see 'landlearn explain'),\n"+
 			"  a rule on a file the program replaces, or a sandbox the program sets up itself. Last denials:\n")
 		for _, g := range res.Stuck {
-			fmt.Fprintf(stderr, "    %s: %v\n", g.Object, g.Rights)
+			fmt.Fprintf(stderr, "    %s: %s\n", g.Text(), textsafe.Inline(fmt.Sprint(g.Rights)))
 		}
 	case len(res.MovingPorts) > 0:
 		fmt.Fprintf(stderr, "landlearn: warning: backend audit stopped after %s: each run connected to another port of the ephemeral range (%s),\n"+

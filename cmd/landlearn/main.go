@@ -11,6 +11,7 @@ import (
 
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/internal/keeper"
+	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn/trace"
 )
 
@@ -152,13 +153,19 @@ func execute(args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
-			fmt.Fprintf(os.Stderr, "landlearn: %v\n", ee.Err)
+			printError(ee.Err)
 		}
 		return ee.Code
 	}
 	// cobra's own errors (unknown command, bad args) are usage errors.
-	fmt.Fprintf(os.Stderr, "landlearn: %v\n", err)
+	printError(err)
 	return exitUsage
+}
+
+// printError prints err on stderr, each of its lines escaped: errors name
+// files, programs and arguments that may hold anything.
+func printError(err error) {
+	fmt.Fprintf(os.Stderr, "landlearn: %s\n", textsafe.Lines(err.Error()))
 }
 
 // notImplemented is the body of a subcommand another issue owns.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/landlearn/landlearn/emit"
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/minimize"
 	"github.com/landlearn/landlearn/policy"
@@ -164,7 +165,10 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 	}
 	<-counted
 	if out.Stderr != nil {
-		rep.WriteSummary(out.Stderr)
+		// The summary names observed paths and programs: escaped.
+		var summary strings.Builder
+		rep.WriteSummary(&summary)
+		io.WriteString(out.Stderr, textsafe.Lines(summary.String()))
 		if !out.Offline {
 			io.WriteString(out.Stderr, mptcpNote(p))
 		}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/landlearn/landlearn/internal/textsafe"
 )
 
 // timeLayout prints record times in UTC with the kernel's millisecond
@@ -30,18 +32,19 @@ func (e Explanation) WriteText(w io.Writer) error {
 }
 
 func writeDomain(b *strings.Builder, d DomainExplanation) {
-	fmt.Fprintf(b, "domain %s", d.ID)
+	fmt.Fprintf(b, "domain %s", textsafe.Inline(d.ID))
 	if d.Host != "" {
-		fmt.Fprintf(b, " on %s", d.Host)
+		fmt.Fprintf(b, " on %s", textsafe.Name(d.Host))
 	}
 	b.WriteString("\n")
 	if c := d.Creator; c != nil {
-		fmt.Fprintf(b, "  created by %s (comm %s, pid %d, uid %d), mode %s\n", c.Exe, c.Comm, c.PID, c.UID, c.Mode)
+		fmt.Fprintf(b, "  created by %s (comm %s, pid %d, uid %d), mode %s\n",
+			textsafe.Name(c.Exe), textsafe.Name(c.Comm), c.PID, c.UID, textsafe.Inline(c.Mode))
 	} else {
 		b.WriteString("  creator unknown: its allocation record is not in the input (a rotated or filtered log?)\n")
 	}
 	if d.Parent != "" {
-		fmt.Fprintf(b, "  nested: its creator was itself confined by domain %s\n", d.Parent)
+		fmt.Fprintf(b, "  nested: its creator was itself confined by domain %s\n", textsafe.Inline(d.Parent))
 	}
 	if d.FirstDenial.IsZero() {
 		b.WriteString("  no denial of it in this input")
@@ -63,30 +66,37 @@ func writeDomain(b *strings.Builder, d DomainExplanation) {
 	}
 }
 
+// writeObject prints one denied object. The names in it come from the
+// log (file names, executables, comm, host names that a sandboxed
+// program or a remote host chose) and are printed through textsafe.
 func writeObject(b *strings.Builder, o ObjectDenial) {
 	times := plural(o.Count, "time")
-	fmt.Fprintf(b, "\n  %s: %s denied %s", o.Object, strings.Join(o.Rights, ", "), times)
+	object := textsafe.Inline(o.Object)
+	if o.Path != "" && o.Object == o.Path {
+		object = textsafe.Name(o.Path)
+	}
+	fmt.Fprintf(b, "\n  %s: %s denied %s", object, textsafe.Inline(strings.Join(o.Rights, ", ")), times)
 	if len(o.Executables) > 0 {
-		fmt.Fprintf(b, " to %s", listSome(o.Executables, 3))
+		fmt.Fprintf(b, " to %s", listSome(textsafe.Names(o.Executables), 3))
 	}
 	if len(o.Syscalls) > 0 {
-		fmt.Fprintf(b, " (%s)", listSome(o.Syscalls, 4))
+		fmt.Fprintf(b, " (%s)", textsafe.Inline(listSome(o.Syscalls, 4)))
 	}
 	if len(o.Sources) > 0 {
-		fmt.Fprintf(b, " [%s]", o.Sources[0])
+		fmt.Fprintf(b, " [%s]", textsafe.Inline(o.Sources[0]))
 	}
 	b.WriteString("\n")
 	for _, l := range strings.Split(o.Fix, "\n") {
-		b.WriteString("    " + l + "\n")
+		b.WriteString("    " + textsafe.Inline(l) + "\n")
 	}
 	if v := o.Policy; v != nil {
 		switch {
 		case v.Allows:
 			b.WriteString("    policy: already allows this; the denial came from another layer (a nested domain, another policy, an older version of this one)\n")
 		case len(v.Missing) > 0:
-			fmt.Fprintf(b, "    policy: does not allow %s\n", strings.Join(v.Missing, ", "))
+			fmt.Fprintf(b, "    policy: does not allow %s\n", textsafe.Inline(strings.Join(v.Missing, ", ")))
 		default:
-			fmt.Fprintf(b, "    policy: no policy can allow %s\n", strings.Join(v.Unfixable, ", "))
+			fmt.Fprintf(b, "    policy: no policy can allow %s\n", textsafe.Inline(strings.Join(v.Unfixable, ", ")))
 		}
 	}
 }
@@ -122,9 +132,9 @@ func (s Summary) WriteText(w io.Writer) error {
 	} {
 		fmt.Fprintf(&b, "\n%s:\n", t.title)
 		for _, c := range t.rows {
-			fmt.Fprintf(&b, "  %6d  %s", c.Count, c.Key)
+			fmt.Fprintf(&b, "  %6d  %s", c.Count, textsafe.Name(c.Key))
 			if c.Detail != "" {
-				fmt.Fprintf(&b, "  (%s)", c.Detail)
+				fmt.Fprintf(&b, "  (%s)", textsafe.Inline(c.Detail))
 			}
 			b.WriteString("\n")
 		}

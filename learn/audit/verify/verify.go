@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/audit/live"
 )
@@ -91,14 +92,17 @@ func WriteReport(w io.Writer, run *live.Run) {
 	}
 	if len(run.Lingering) > 0 {
 		fmt.Fprintf(w, "\nNote: processes that pid %d started still hold domain %s after it exited: what they do later is not checked.\n",
-			run.PID, strings.Join(run.Lingering, ", "))
+			run.PID, textsafe.Inline(strings.Join(run.Lingering, ", ")))
 	}
 }
 
+// writeGroups prints each object's denials. Every name in them comes
+// from the program (a file name, its executable, its comm) and is printed
+// through textsafe: a file named "x\n    fix:" must not forge a block.
 func writeGroups(w io.Writer, groups []ObjectDenials, helper int, helperExe string) {
 	for _, g := range groups {
-		fmt.Fprintf(w, "\n  %s\n", g.Object)
-		fmt.Fprintf(w, "    denied: %s", strings.Join(g.Rights, ", "))
+		fmt.Fprintf(w, "\n  %s\n", g.Text())
+		fmt.Fprintf(w, "    denied: %s", textsafe.Inline(strings.Join(g.Rights, ", ")))
 		if len(g.Denials) > 1 {
 			fmt.Fprintf(w, " (%d times)", len(g.Denials))
 		}
@@ -108,9 +112,18 @@ func writeGroups(w io.Writer, groups []ObjectDenials, helper int, helperExe stri
 		}
 		fmt.Fprintln(w, "    fix:")
 		for line := range strings.SplitSeq(g.fix(), "\n") {
-			fmt.Fprintf(w, "      %s\n", line)
+			fmt.Fprintf(w, "      %s\n", textsafe.Inline(line))
 		}
 	}
+}
+
+// Text names the object for people: a path quoted when it holds anything
+// but printable characters, other objects ("process 12 (comm)") escaped.
+func (o ObjectDenials) Text() string {
+	if d := o.Denials[0]; d.Path != "" && o.Object == d.Path {
+		return textsafe.Name(d.Path)
+	}
+	return textsafe.Inline(o.Object)
 }
 
 // askers lists the distinct (exe, syscall) pairs that were denied. The
@@ -123,9 +136,9 @@ func askers(ds []audit.Denial, helper int, helperExe string) []string {
 		if !d.Joined {
 			continue
 		}
-		s := d.Exe
-		if s == "" {
-			s = d.Comm
+		s := textsafe.Name(d.Exe)
+		if d.Exe == "" {
+			s = textsafe.Name(d.Comm)
 		}
 		if d.PID == helper && helper > 0 && d.Exe == helperExe && strings.HasPrefix(d.SyscallName, "execve") {
 			s = "landlearn, starting the command"
@@ -148,7 +161,7 @@ func askers(ds []audit.Denial, helper int, helperExe string) []string {
 func describeCreator(d audit.Domain) string {
 	s := "pid " + strconv.Itoa(d.PID)
 	if d.Exe != "" {
-		s += " " + d.Exe
+		s += " " + textsafe.Name(d.Exe)
 	}
 	return s
 }
