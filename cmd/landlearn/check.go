@@ -148,7 +148,9 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	// this checkout's path): the reviewer looks for them there.
 	written := map[int]string{}
 	for _, r := range p.FS {
-		written[r.Line] = r.Path
+		if r.Path != "" { // a group's members keep their own paths
+			written[r.Line] = r.Path
+		}
 	}
 	for i, r := range ep.FS {
 		if w, ok := written[r.Line]; ok && r.Line > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -118,4 +119,21 @@ type=SYSCALL msg=audit(1795755903.146:15): arch=c000003e syscall=257 success=no 
 		t.Errorf("explain --summary: exit %d, stdout:\n%s", r.code, r.stdout)
 	}
 	checkEscaped(t, "explain --summary", r.stdout+r.stderr, -1)
+}
+
+// TestShellQuoteEscapes: the commands landlearn suggests ("try it with:
+// landlearn run ... -- CMD") hold the program's arguments; those with
+// characters a terminal acts on are written $'...', which stays one
+// printable line and gives the same bytes back in a shell.
+func TestShellQuoteEscapes(t *testing.T) {
+	for _, s := range []string{"plain", "with space", "it's", forgedFix, setTitle, reversed, "bad\xffbyte", "q'\x1b"} {
+		q := shellQuote(s)
+		if strings.ContainsAny(q, rawBytes+"\n\xff") {
+			t.Errorf("shellQuote(%q) = %q leaks a raw character", s, q)
+		}
+		out, err := exec.Command("bash", "-c", "printf %s "+q).Output()
+		if err != nil || string(out) != s {
+			t.Errorf("bash gives %q back from %s (%v), want %q", out, q, err, s)
+		}
+	}
 }

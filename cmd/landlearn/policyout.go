@@ -7,6 +7,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -210,10 +211,17 @@ func shellCommand(argv []string) string {
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything but
-// plainly safe characters.
+// plainly safe characters. A string that a terminal would act on or hide
+// (control characters, escape sequences, invisible characters, bytes that
+// are not UTF-8) is written $'...' with those escaped, so that the line
+// stays one printable line and still pastes into bash, zsh or dash.
 func shellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
 		return s
+	}
+	if textsafe.Inline(s) != s {
+		q := strconv.Quote(s)
+		return "$'" + strings.ReplaceAll(q[1:len(q)-1], "'", `\'`) + "'"
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
