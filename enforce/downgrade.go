@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
-
+	"github.com/landlearn/landlearn/internal/kernel"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -15,49 +14,11 @@ import (
 // that would restrict nothing here, or `compat: strict` on an older kernel.
 var ErrUnsupported = errors.New("the running kernel cannot enforce this policy")
 
-// Fixed Landlock errata, as LANDLOCK_CREATE_RULESET_ERRATA reports them
-// (bit N-1 is erratum N).
-const (
-	// erratumTCPOnly (erratum 1, ABI 4): only IPPROTO_TCP sockets are
-	// subject to bind_tcp/connect_tcp. With the fix, MPTCP, SMC and SCTP
-	// sockets are not restricted at all; without it they are restricted as
-	// TCP.
-	erratumTCPOnly = 1 << 0
-	// erratumSignalScope (erratum 2, ABI 6): the signal scope is enforced
-	// correctly. go-landlock treats a kernel without the fix as ABI 5, and
-	// so does Plan, so that what it predicts is what go-landlock builds.
-	erratumSignalScope = 1 << 1
-)
-
-// kernel is what the running kernel offers Landlock.
-type kernel struct {
-	// ABI is LANDLOCK_CREATE_RULESET_VERSION, 0 without Landlock.
-	ABI int
-	// Errata is the bit mask of fixed errata.
-	Errata int
-}
-
-// runningKernel asks the kernel. An error (ENOSYS, EOPNOTSUPP when
-// Landlock is built but disabled at boot) means no Landlock.
-func runningKernel() kernel {
-	abi, err := ll.LandlockGetABIVersion()
-	if err != nil || abi < 0 {
-		return kernel{}
-	}
-	errata, err := ll.LandlockGetErrata()
-	if err != nil {
-		errata = 0
-	}
-	return kernel{ABI: abi, Errata: errata}
-}
-
-// usableABI is the ABI go-landlock will use on k: the kernel's, or 5 when
-// the signal scope erratum is not fixed.
-func (k kernel) usableABI() int {
-	if k.ABI >= 6 && k.Errata&erratumSignalScope == 0 {
-		return 5
-	}
-	return k.ABI
+// runningKernel is what the running kernel offers Landlock; a zero ABI
+// when it has none.
+func runningKernel() kernel.Landlock {
+	k, _ := kernel.Running()
+	return k
 }
 
 // Downgrade is what enforcing a policy on the running kernel gives up
@@ -133,8 +94,8 @@ func Plan(p *policy.Policy) (Downgrade, error) {
 
 // plan is Plan against a given kernel, so that tests can walk through
 // every ABI; log says whether audit logging is asked for.
-func plan(p *policy.Policy, k kernel, log bool) (Downgrade, error) {
-	d := Downgrade{PolicyABI: p.ABI, KernelABI: k.usableABI(), file: p.File}
+func plan(p *policy.Policy, k kernel.Landlock, log bool) (Downgrade, error) {
+	d := Downgrade{PolicyABI: p.ABI, KernelABI: k.UsableABI(), file: p.File}
 	d.EnforcedABI = min(d.KernelABI, policy.KernelABI)
 	name := nameOf(p)
 	wanted := p.Handled
@@ -175,7 +136,7 @@ func plan(p *policy.Policy, k kernel, log bool) (Downgrade, error) {
 	}
 	d.NoLog = log && d.EnforcedABI < 7
 	tcp := policy.NetBindTCP | policy.NetConnectTCP
-	d.MPTCP = eff.Net&tcp != 0 && k.Errata&erratumTCPOnly != 0
+	d.MPTCP = eff.Net&tcp != 0 && k.Fixed(kernel.ErratumTCPOnly)
 
 	if eff == (policy.Handled{}) {
 		return d, fmt.Errorf("%s: Landlock ABI %d on this kernel can restrict none of the rights the policy handles (%s); refusing to run unsandboxed: %w",

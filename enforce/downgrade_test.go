@@ -5,8 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/kernel"
 	"github.com/landlearn/landlearn/policy"
 )
+
+// kern is a kernel with Landlock ABI abi and the errata mask errata.
+func kern(abi, errata int) kernel.Landlock {
+	return kernel.Landlock{ABI: abi, Errata: errata}
+}
 
 // full is an ABI 7 policy handling everything, with rules that use the
 // newer rights.
@@ -22,25 +28,25 @@ func full() *policy.Policy {
 }
 
 func TestPlanOnEachKernel(t *testing.T) {
-	fixed := erratumTCPOnly | erratumSignalScope
+	fixed := kernel.ErratumTCPOnly | kernel.ErratumSignalScope
 	for _, tc := range []struct {
 		name    string
-		k       kernel
+		k       kernel.Landlock
 		dropped policy.Handled
 		grants  []string
 		mptcp   bool
 	}{
-		{"ABI 7", kernel{7, fixed}, policy.Handled{}, nil, true},
-		{"ABI 7 without erratum 1 fix", kernel{7, erratumSignalScope}, policy.Handled{}, nil, false},
-		{"ABI 8 is capped at 7", kernel{8, fixed}, policy.Handled{}, nil, true},
-		{"ABI 6", kernel{6, fixed}, policy.Handled{}, nil, true},
-		{"ABI 7 without the signal scope fix acts as 5", kernel{7, erratumTCPOnly},
+		{"ABI 7", kern(7, fixed), policy.Handled{}, nil, true},
+		{"ABI 7 without erratum 1 fix", kern(7, kernel.ErratumSignalScope), policy.Handled{}, nil, false},
+		{"ABI 8 is capped at 7", kern(8, fixed), policy.Handled{}, nil, true},
+		{"ABI 6", kern(6, fixed), policy.Handled{}, nil, true},
+		{"ABI 7 without the signal scope fix acts as 5", kern(7, kernel.ErratumTCPOnly),
 			policy.Handled{Scoped: policy.ScopeAbstractUnixSocket | policy.ScopeSignal}, nil, true},
-		{"ABI 4", kernel{4, fixed}, policy.Handled{FS: policy.FSIoctlDev, Scoped: policy.ScopeAbstractUnixSocket | policy.ScopeSignal},
+		{"ABI 4", kern(4, fixed), policy.Handled{FS: policy.FSIoctlDev, Scoped: policy.ScopeAbstractUnixSocket | policy.ScopeSignal},
 			[]string{"line 10: /dev/null (ioctl_dev)"}, true},
-		{"ABI 3", kernel{3, 0}, policy.Handled{FS: policy.FSIoctlDev, Net: policy.NetBindTCP | policy.NetConnectTCP, Scoped: policy.ScopeAbstractUnixSocket | policy.ScopeSignal},
+		{"ABI 3", kern(3, 0), policy.Handled{FS: policy.FSIoctlDev, Net: policy.NetBindTCP | policy.NetConnectTCP, Scoped: policy.ScopeAbstractUnixSocket | policy.ScopeSignal},
 			[]string{"line 10: /dev/null (ioctl_dev)", "line 13: port 443 (connect_tcp)"}, false},
-		{"ABI 1 keeps refer denied", kernel{1, 0}, policy.Handled{FS: policy.FSTruncate | policy.FSIoctlDev, Net: policy.NetBindTCP | policy.NetConnectTCP, Scoped: policy.ScopeAbstractUnixSocket | policy.ScopeSignal},
+		{"ABI 1 keeps refer denied", kern(1, 0), policy.Handled{FS: policy.FSTruncate | policy.FSIoctlDev, Net: policy.NetBindTCP | policy.NetConnectTCP, Scoped: policy.ScopeAbstractUnixSocket | policy.ScopeSignal},
 			[]string{"line 10: /dev/null (truncate, ioctl_dev)", "line 13: port 443 (connect_tcp)"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,7 +78,7 @@ func TestPlanOnEachKernel(t *testing.T) {
 }
 
 func TestPlanNotice(t *testing.T) {
-	d, err := plan(full(), kernel{3, 0}, true)
+	d, err := plan(full(), kern(3, 0), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,14 +106,14 @@ func TestPlanRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		p    *policy.Policy
-		k    kernel
+		k    kernel.Landlock
 		msg  string
 	}{
-		{"no Landlock", full(), kernel{0, 0}, "Landlock is not available"},
-		{"refer on ABI 1", refer, kernel{1, 0}, "p.yaml:20: /srv grants refer"},
-		{"nothing enforceable", netOnly, kernel{3, 0}, "can restrict none of the rights"},
-		{"strict on an older kernel", strict, kernel{6, 3}, "compat: strict"},
-		{"strict with a drop", strict, kernel{4, 3}, "cannot restrict fs: ioctl_dev"},
+		{"no Landlock", full(), kern(0, 0), "Landlock is not available"},
+		{"refer on ABI 1", refer, kern(1, 0), "p.yaml:20: /srv grants refer"},
+		{"nothing enforceable", netOnly, kern(3, 0), "can restrict none of the rights"},
+		{"strict on an older kernel", strict, kern(6, 3), "compat: strict"},
+		{"strict with a drop", strict, kern(4, 3), "cannot restrict fs: ioctl_dev"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := plan(tc.p, tc.k, false)
@@ -116,10 +122,10 @@ func TestPlanRefuses(t *testing.T) {
 			}
 		})
 	}
-	if _, err := plan(refer, kernel{2, 0}, false); err != nil {
+	if _, err := plan(refer, kern(2, 0), false); err != nil {
 		t.Errorf("refer on ABI 2: %v", err)
 	}
-	if _, err := plan(strict, kernel{7, 3}, false); err != nil {
+	if _, err := plan(strict, kern(7, 3), false); err != nil {
 		t.Errorf("strict on ABI 7: %v", err)
 	}
 }
@@ -127,7 +133,7 @@ func TestPlanRefuses(t *testing.T) {
 func TestPlanTooNew(t *testing.T) {
 	p := policy.New(10)
 	p.FS = []policy.FSRule{{Path: "/run/sock", Access: policy.FSResolveUnix, Line: 5}}
-	d, err := plan(p, kernel{10, 3}, false)
+	d, err := plan(p, kern(10, 3), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +149,7 @@ func TestPlanTooNew(t *testing.T) {
 func TestPlanHandlesNothing(t *testing.T) {
 	p := policy.New(7)
 	p.Handled = policy.Handled{}
-	if d, err := plan(p, kernel{0, 0}, true); err != nil || !d.Empty() {
+	if d, err := plan(p, kern(0, 0), true); err != nil || !d.Empty() {
 		t.Errorf("a policy that handles nothing: %+v, %v", d, err)
 	}
 }

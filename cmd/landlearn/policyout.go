@@ -10,10 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
-
 	"github.com/landlearn/landlearn/emit"
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/kernel"
 	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/minimize"
@@ -94,14 +93,14 @@ func launcher() string {
 // Without Landlock, a policy for the newest ABI is still useful (it is
 // meant for another machine), so that is what is written, with a note.
 func runningABI(stderr io.Writer) int {
-	abi, err := llsys.LandlockGetABIVersion()
-	if err != nil || abi < 1 {
+	k, err := kernel.Running()
+	if err != nil {
 		if stderr != nil {
-			fmt.Fprintf(stderr, "landlearn: note: this kernel has no Landlock (%v); writing a policy for ABI %d\n", err, policy.KernelABI)
+			fmt.Fprintf(stderr, "landlearn: note: %v; writing a policy for ABI %d\n", err, policy.KernelABI)
 		}
 		return policy.KernelABI
 	}
-	return min(abi, policy.KernelABI)
+	return min(k.ABI, policy.KernelABI)
 }
 
 // writePolicy merges p into out.Merge if asked, writes it (to out.Path,

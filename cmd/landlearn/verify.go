@@ -216,7 +216,7 @@ func openAudit(stderr io.Writer) (*live.Listener, func(), error) {
 	if err := requireRoot(); err != nil {
 		return nil, nil, err
 	}
-	if _, err := live.LandlockABI(); err != nil {
+	if err := live.Supported(); err != nil {
 		return nil, nil, auditError(err)
 	}
 	s, err := session.Acquire()

@@ -27,8 +27,8 @@ func auditTestBinary(t *testing.T) string {
 	if os.Geteuid() != 0 {
 		t.Skip("verify and audit learning need root (CAP_AUDIT_READ, CAP_AUDIT_CONTROL)")
 	}
-	if abi, err := live.LandlockABI(); err != nil || abi < live.MinABI {
-		t.Skipf("audit logging needs Landlock ABI %d: got %d, %v", live.MinABI, abi, err)
+	if err := live.Supported(); err != nil {
+		t.Skip(err)
 	}
 	return landlearnBinary(t)
 }

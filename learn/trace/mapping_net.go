@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/landlearn/landlearn/internal/kernel"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/policy"
 	"golang.org/x/sys/unix"
@@ -292,17 +293,13 @@ func unprivilegedPortStart() int {
 	return v
 }
 
-// mptcpRestricted asks the kernel whether Landlock restricts MPTCP
-// sockets: kernels with erratum 1 (LANDLOCK_CREATE_RULESET_ERRATA bit 0)
-// restrict only IPPROTO_TCP.
-var mptcpRestricted = sync.OnceValue(func() bool {
-	const createRulesetErrata = 1 << 1
-	r, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, createRulesetErrata)
-	if errno != 0 {
-		return false // no Landlock, or no errata query: old kernels do not restrict MPTCP
-	}
-	return r&1 == 0
-})
+// mptcpRestricted says whether Landlock restricts MPTCP sockets here:
+// kernels with erratum 1 fixed restrict only IPPROTO_TCP, and kernels
+// without Landlock restrict nothing.
+func mptcpRestricted() bool {
+	k, err := kernel.Running()
+	return err == nil && !k.Fixed(kernel.ErratumTCPOnly)
+}
 
 // unixOp maps AF_UNIX bind and connect. path is sun_path as given.
 func (m *mapper) unixOp(fd int, path []byte, bind bool) *outcome {

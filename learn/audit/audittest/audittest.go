@@ -21,8 +21,8 @@ func Listener(t testing.TB) *live.Listener {
 	if os.Geteuid() != 0 {
 		t.Skip("reading Landlock's audit records needs root (CAP_AUDIT_READ, CAP_AUDIT_CONTROL)")
 	}
-	if abi, err := live.LandlockABI(); err != nil || abi < live.MinABI {
-		t.Skipf("Landlock logs denials from ABI %d on: this kernel has %d (%v)", live.MinABI, abi, err)
+	if err := live.Supported(); err != nil {
+		t.Skip(err)
 	}
 	s, err := session.Acquire()
 	if err != nil {

@@ -11,25 +11,25 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/landlearn/landlearn/internal/kernel"
 	"github.com/landlearn/landlearn/learn/audit"
 )
 
 // MinABI is the first Landlock ABI that logs denials (Linux 6.15).
 const MinABI = 7
 
-// LandlockABI returns the running kernel's Landlock ABI, or an error
-// saying why Landlock is unavailable.
-func LandlockABI() (int, error) {
-	abi, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, unix.LANDLOCK_CREATE_RULESET_VERSION)
-	switch errno {
-	case 0:
-		return int(abi), nil
-	case unix.ENOSYS:
-		return 0, fmt.Errorf("%w: this kernel has no Landlock (CONFIG_SECURITY_LANDLOCK)", audit.ErrNoAudit)
-	case unix.EOPNOTSUPP:
-		return 0, fmt.Errorf("%w: Landlock is built in but not enabled: add landlock to the lsm= boot parameter", audit.ErrNoAudit)
+// Supported returns nil when the running kernel's Landlock logs denials
+// to audit, or an error wrapping audit.ErrNoAudit that says why not: no
+// Landlock, or an ABI older than MinABI.
+func Supported() error {
+	k, err := kernel.Running()
+	if err != nil {
+		return fmt.Errorf("%w: %v", audit.ErrNoAudit, err)
 	}
-	return 0, fmt.Errorf("%w: landlock_create_ruleset: %v", audit.ErrNoAudit, errno)
+	if k.ABI < MinABI {
+		return fmt.Errorf("%w: Landlock ABI %d cannot log denials; audit logging needs ABI %d (Linux 6.15)", audit.ErrNoAudit, k.ABI, MinABI)
+	}
+	return nil
 }
 
 // SelfCheck proves that the listener sees Landlock denials before
@@ -40,12 +40,8 @@ func LandlockABI() (int, error) {
 // that denial's record. The thread is never given back to the Go runtime,
 // which ends it; the rest of the process stays unrestricted.
 func (l *Listener) SelfCheck(ctx context.Context) error {
-	abi, err := LandlockABI()
-	if err != nil {
+	if err := Supported(); err != nil {
 		return err
-	}
-	if abi < MinABI {
-		return fmt.Errorf("%w: Landlock ABI %d cannot log denials; audit logging needs ABI %d (Linux 6.15)", audit.ErrNoAudit, abi, MinABI)
 	}
 	f, err := os.CreateTemp("", "landlearn-selfcheck-*")
 	if err != nil {
