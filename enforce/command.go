@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/landlearn/landlearn/internal/command"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -66,7 +67,7 @@ func Command(p *policy.Policy, argv []string, o Options) (*exec.Cmd, error) {
 		// A relative path with a slash depends on cmd.Dir, which the
 		// caller sets later: the helper looks it up.
 		var err error
-		if path, err = lookPath(argv[0], pathOf(os.Environ())); err != nil {
+		if path, err = command.LookPath(argv[0], command.PathOf(os.Environ()), ""); err != nil {
 			return nil, err
 		}
 	}

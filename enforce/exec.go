@@ -6,10 +6,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
 	"syscall"
 
+	"github.com/landlearn/landlearn/internal/command"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -40,43 +39,35 @@ const (
 	// ExitCannotExec: the command exists but execve(2) failed, most often
 	// because the policy does not grant execute and read_file on it or on
 	// its interpreter.
-	ExitCannotExec = 126
+	ExitCannotExec = command.ExitCannotExec
 	// ExitNotFound: the command is not in PATH, or does not exist.
-	ExitNotFound = 127
+	ExitNotFound = command.ExitNotFound
 )
 
+// The errors of a command that could not be started. They are the
+// learn/trace package's too: learn and run find a command the same way.
 var (
 	// ErrNotFound: the command does not exist or is not in PATH.
-	ErrNotFound = errors.New("command not found")
-	// ErrCannotExecute: execve(2) of the command failed.
-	ErrCannotExecute = errors.New("cannot execute")
+	ErrNotFound = command.ErrNotFound
+	// ErrCannotExecute: the command is not executable, or execve(2)
+	// failed.
+	ErrCannotExecute = command.ErrCannotExecute
 )
 
 // ExitStatus maps an error of Exec to the exit status a shell would use:
 // ExitNotFound, ExitCannotExec, or ExitSetup for anything else.
 func ExitStatus(err error) int {
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return ExitNotFound
-	case errors.Is(err, ErrCannotExecute):
-		return ExitCannotExec
+	if s := command.ExitStatus(err); s != 0 {
+		return s
 	}
 	return ExitSetup
-}
-
-// ExitCode is how a shell reports the end of a process: its exit status,
-// or 128+N when signal N killed it.
-func ExitCode(ps *os.ProcessState) int {
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ps.ExitCode()
 }
 
 // Exec replaces the calling process with argv running under p: the same
 // pid, the same stdio and open descriptors without close-on-exec, env as
 // its environment (nil: os.Environ()). argv[0] is looked up in env's PATH
-// when it has no slash.
+// when it has no slash, skipping its relative entries (see the README's
+// Commands section).
 //
 // p is expanded with o.Vars, its paths are checked (a missing optional
 // path is skipped, a missing required one is an error naming its line)
@@ -96,7 +87,7 @@ func Exec(p *policy.Policy, argv []string, env []string, o Options) error {
 	if env == nil {
 		env = os.Environ()
 	}
-	path, err := lookPath(argv[0], pathOf(env))
+	path, err := command.LookPath(argv[0], command.PathOf(env), "")
 	if err != nil {
 		return err
 	}
@@ -108,58 +99,6 @@ func Exec(p *policy.Policy, argv []string, env []string, o Options) error {
 		return err
 	}
 	return execError(path, syscall.Exec(path, argv, env))
-}
-
-// pathOf is the PATH that execvp(3) would search with env.
-func pathOf(env []string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], "PATH="); ok {
-			return v
-		}
-	}
-	return "/usr/local/bin:/usr/bin:/bin"
-}
-
-// lookPath finds file as execvp(3) would, in the directories of path. A
-// name with a slash is used as it is. It checks that the file is
-// executable by its mode, so that a later EACCES from execve(2) points at
-// the policy rather than at chmod. Relative directories in path are
-// ignored, as os/exec does, so that a stray "." in PATH does not make a
-// sandboxed run pick a binary from the working directory.
-func lookPath(file, path string) (string, error) {
-	if strings.Contains(file, "/") {
-		st, err := os.Stat(file)
-		switch {
-		case err != nil:
-			return "", fmt.Errorf("%s: %w", file, ErrNotFound)
-		case st.IsDir():
-			return "", fmt.Errorf("%s: is a directory: %w", file, ErrCannotExecute)
-		case st.Mode()&0o111 == 0:
-			return "", fmt.Errorf("%s: not executable (mode %v): %w", file, st.Mode().Perm(), ErrCannotExecute)
-		}
-		return file, nil
-	}
-	var denied string
-	for _, dir := range filepath.SplitList(path) {
-		if !filepath.IsAbs(dir) {
-			continue
-		}
-		cand := filepath.Join(dir, file)
-		st, err := os.Stat(cand)
-		if err != nil || st.IsDir() {
-			continue
-		}
-		if st.Mode()&0o111 != 0 {
-			return cand, nil
-		}
-		if denied == "" {
-			denied = cand
-		}
-	}
-	if denied != "" {
-		return "", fmt.Errorf("%s: not executable: %w", denied, ErrCannotExecute)
-	}
-	return "", fmt.Errorf("%s: %w", file, ErrNotFound)
 }
 
 // execError explains a failed execve(2) under the sandbox.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/landlearn/landlearn/internal/command"
 	"github.com/landlearn/landlearn/internal/textsafe"
 )
 
@@ -57,7 +58,7 @@ func helper(args []string) error {
 	if len(p.Argv) == 0 {
 		return fmt.Errorf("sandbox helper: no command in the payload")
 	}
-	path, err := lookPath(p.Path, "")
+	path, err := command.LookPath(p.Path, "", "")
 	if err != nil {
 		return err
 	}

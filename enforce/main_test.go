@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/command"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -275,7 +276,7 @@ func exitStatus(t *testing.T, cmd *exec.Cmd) int {
 	if err != nil && !errors.As(err, &ee) {
 		t.Fatalf("%v: %v", cmd.Args, err)
 	}
-	return enforce.ExitCode(cmd.ProcessState)
+	return command.ExitCode(cmd.ProcessState)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -9,8 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
+
+	"github.com/landlearn/landlearn/internal/command"
 )
 
 // testBin is the landlearn binary the CLI tests run: the tracer and the
@@ -70,11 +71,7 @@ func runBinary(t *testing.T, bin, dir string, env []string, stdin io.Reader, arg
 	if err != nil && !errors.As(err, &ee) {
 		t.Fatalf("landlearn %v: %v", args, err)
 	}
-	code := cmd.ProcessState.ExitCode()
-	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() {
-		code = 128 + int(ws.Signal())
-	}
-	return cliResult{out.String(), errb.String(), code}
+	return cliResult{out.String(), errb.String(), command.ExitCode(cmd.ProcessState)}
 }
 
 // removeTestBinary is TestMain's clean-up.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/trace"
@@ -129,7 +130,7 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 		},
 	}, rec)
 	if err != nil {
-		if errors.Is(err, trace.ErrNotFound) {
+		if errors.Is(err, enforce.ErrNotFound) || errors.Is(err, enforce.ErrCannotExecute) {
 			return usageErrorf("%v", err)
 		}
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("trace %s: %w", argv[0], err)}

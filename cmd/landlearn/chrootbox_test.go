@@ -15,8 +15,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
+
+	"github.com/landlearn/landlearn/internal/command"
 )
 
 // The root is built once per test binary; the script itself reuses a
@@ -256,11 +257,7 @@ func (b *chrootBox) Run(t *testing.T, dir string, argv ...string) cliResult {
 	if err != nil && !errors.As(err, &ee) {
 		t.Fatalf("chroot %s %v: %v", b.Root, argv, err)
 	}
-	code := cmd.ProcessState.ExitCode()
-	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() {
-		code = 128 + int(ws.Signal())
-	}
-	return cliResult{out.String(), errb.String(), code}
+	return cliResult{out.String(), errb.String(), command.ExitCode(cmd.ProcessState)}
 }
 
 // RunLandlearn runs the box's landlearn with args inside the root, in dir.

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/landlearn/landlearn/emit"
+	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/internal/stale"
 	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn"
@@ -353,9 +354,9 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 			},
 		}, rec)
 		lessGC()
-		if errors.Is(err, trace.ErrNotFound) {
+		if errors.Is(err, enforce.ErrNotFound) || errors.Is(err, enforce.ErrCannotExecute) {
 			raw.discard()
-			return &exitError{Code: 127, Err: err}
+			return &exitError{Code: res.ExitCode, Err: err}
 		}
 		if err != nil {
 			raw.keep(stderr, rec.Len(), "learning failed", f)

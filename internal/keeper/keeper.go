@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/command"
 )
 
 // HelperArg is the first argument that makes landlearn act as a keeper
@@ -382,7 +384,7 @@ func keeperMain(args []string) int {
 			unix.Waitid(unix.P_ALL, 0, nil, unix.WEXITED|unix.WNOWAIT|unix.WALL, nil)
 			continue
 		case pid == mainPid:
-			fmt.Fprintf(ctl, "main %d\n", shellStatus(ws))
+			fmt.Fprintf(ctl, "main %d\n", command.Status(syscall.WaitStatus(ws)))
 		}
 	}
 }
@@ -394,17 +396,6 @@ func signalTree(except int, sig unix.Signal) {
 			unix.Kill(p, sig)
 		}
 	}
-}
-
-// shellStatus encodes a wait status as a shell does.
-func shellStatus(ws unix.WaitStatus) int {
-	switch {
-	case ws.Exited():
-		return ws.ExitStatus()
-	case ws.Signaled():
-		return 128 + int(ws.Signal())
-	}
-	return 255
 }
 
 // descendants lists the processes below root, from one scan of /proc.

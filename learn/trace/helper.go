@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/command"
 )
 
 // HelperArg is the first argument that makes landlearn act as the
@@ -126,7 +128,7 @@ func keeperMain(args []string) int {
 			break // ECHILD: the tree is empty
 		}
 		if pid == mainPid {
-			fmt.Fprintf(ctl, "main %d\n", exitCode(ws))
+			fmt.Fprintf(ctl, "main %d\n", command.Status(syscall.WaitStatus(ws)))
 		}
 	}
 	fmt.Fprintf(ctl, "done\n")
@@ -143,17 +145,6 @@ func notifyUnlessIgnored(c chan<- os.Signal, sigs ...os.Signal) {
 			signal.Notify(c, sig)
 		}
 	}
-}
-
-// exitCode encodes a wait status as a shell does.
-func exitCode(ws unix.WaitStatus) int {
-	switch {
-	case ws.Exited():
-		return ws.ExitStatus()
-	case ws.Signaled():
-		return 128 + int(ws.Signal())
-	}
-	return 255
 }
 
 // signalTree sends sig to every descendant of root but except (0: none).
@@ -245,7 +236,7 @@ func execMain(mode, filterHex, path string, argv []string) int {
 	err = unix.Exec(path, argv, os.Environ())
 	fmt.Fprintf(os.Stderr, "landlearn: exec %s: %v\n", path, err)
 	if errors.Is(err, unix.ENOENT) {
-		return 127
+		return command.ExitNotFound
 	}
-	return 126
+	return command.ExitCannotExec
 }

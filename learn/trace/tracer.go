@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/landlearn/landlearn/internal/command"
 	"github.com/landlearn/landlearn/learn"
 )
 
@@ -29,10 +29,6 @@ const (
 	ModeNotify = "seccomp-notify"
 	ModePtrace = "ptrace"
 )
-
-// ErrNotFound is wrapped by Run's error when CMD is not an executable
-// file: the learn command exits 127 on it, like a shell.
-var ErrNotFound = errors.New("command not found")
 
 // Options configure a tracing run. The zero value runs the command with
 // this process's environment, directory and standard streams.
@@ -115,7 +111,10 @@ func defaultMapping() *mapping {
 // nothing traced survives the learner.
 //
 // The error is about landlearn, never about the target: a target that
-// fails is RunResult.ExitCode. CMD not found wraps ErrNotFound.
+// fails is RunResult.ExitCode. CMD is found as enforce finds it, so that
+// learn and run pick the same binary for the same PATH: when it is not
+// found, or not executable, the error wraps enforce.ErrNotFound or
+// enforce.ErrCannotExecute and RunResult.ExitCode is 127 or 126.
 func Run(ctx context.Context, argv []string, o Options, rec learn.Recorder) (RunResult, error) {
 	return run(ctx, argv, o, rec, defaultMapping())
 }
@@ -132,9 +131,9 @@ func run(ctx context.Context, argv []string, o Options, rec learn.Recorder, m *m
 	if env == nil {
 		env = os.Environ()
 	}
-	path, err := lookPath(argv[0], env, o.Dir)
+	path, err := command.LookPath(argv[0], command.PathOf(env), o.Dir)
 	if err != nil {
-		res.ExitCode = 127
+		res.ExitCode = command.ExitStatus(err)
 		return res, err
 	}
 	r := &runner{ctx: ctx, argv: argv, path: path, o: o, env: env, m: m, rec: rec}
@@ -162,44 +161,6 @@ func run(ctx context.Context, argv []string, o Options, rec learn.Recorder, m *m
 		err = r.run(ModePtrace, &res)
 	}
 	return res, err
-}
-
-// lookPath finds the command like execvp would, with env's PATH and
-// relative to dir.
-func lookPath(name string, env []string, dir string) (string, error) {
-	if strings.Contains(name, "/") {
-		p := name
-		if !filepath.IsAbs(p) && dir != "" {
-			p = filepath.Join(dir, p)
-		}
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			return "", fmt.Errorf("%s: %w (no such file)", name, ErrNotFound)
-		}
-		return name, nil
-	}
-	pathVar := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			pathVar = v
-		}
-	}
-	for d := range strings.SplitSeq(pathVar, ":") {
-		if d == "" {
-			d = "."
-		}
-		p := filepath.Join(d, name)
-		abs := p
-		if !filepath.IsAbs(abs) && dir != "" {
-			abs = filepath.Join(dir, abs)
-		}
-		if st, err := os.Stat(abs); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
-			if !filepath.IsAbs(p) && !strings.HasPrefix(p, ".") {
-				p = "./" + p
-			}
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s: %w in PATH=%s", name, ErrNotFound, pathVar)
 }
 
 // runner is one attempt to run the target in one mode.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/landlearn/landlearn/internal/command"
 	"github.com/landlearn/landlearn/learn"
 )
 
@@ -43,8 +44,8 @@ func TestRunSignalExitCode(t *testing.T) {
 func TestRunNotFound(t *testing.T) {
 	requireTracing(t)
 	res, err := run(context.Background(), []string{"landlearn-no-such-command"}, Options{}, &memRecorder{}, testMapping())
-	if !errors.Is(err, ErrNotFound) {
-		t.Fatalf("err = %v, want ErrNotFound", err)
+	if !errors.Is(err, command.ErrNotFound) {
+		t.Fatalf("err = %v, want command.ErrNotFound", err)
 	}
 	if res.ExitCode != 127 {
 		t.Errorf("exit code %d, want 127", res.ExitCode)

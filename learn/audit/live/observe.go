@@ -7,13 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/landlearn/landlearn/internal/command"
 	"github.com/landlearn/landlearn/learn/audit"
 )
 
@@ -300,7 +299,7 @@ func (e execCommand) Wait() (int, error) {
 	if e.c.ProcessState == nil {
 		return 0, err
 	}
-	return exitCode(e.c.ProcessState), nil
+	return command.ExitCode(e.c.ProcessState), nil
 }
 
 // Observe runs a command between two fences and returns what its domain,
@@ -340,13 +339,6 @@ func (l *Listener) Observe(ctx context.Context, cmd Command) (*Run, error) {
 		return run, err
 	}
 	return run, nil
-}
-
-func exitCode(ps *os.ProcessState) int {
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ps.ExitCode()
 }
 
 // collect picks the run's domains from the capture, waits for their
