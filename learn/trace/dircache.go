@@ -115,3 +115,6 @@ var dirChanging = map[string]bool{
 
 // dirCacher is a Tracee whose run keeps a dirCache (nil: none).
 type dirCacher interface{ dirCache() *dirCache }
+
+// statCacher is a Tracee whose run keeps a statCache (nil: none).
+type statCacher interface{ statCache() *statCache }

@@ -198,7 +198,7 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 		// A missing name is left to walkPath, which tells it from a
 		// missing cur.
 		next := path.Join(cur, name)
-		if err := unix.Lstat(next, &st); err != nil {
+		if err := w.lstat(next, &st); err != nil {
 			return node{}, false
 		}
 		return w.fastNode(cur, next, &st, follow, slash)
@@ -265,6 +265,17 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 
 var learnerIsRoot = os.Geteuid() == 0
 
+// lstat is fastWalk's lstat of p (absolute, its directory part free of
+// symlinks), from the run's statCache when it has one.
+func (w *walker) lstat(p string, st *unix.Stat_t) error {
+	if sc, ok := w.m.t.(statCacher); ok {
+		if c := sc.statCache(); c != nil {
+			return c.lstat(p, st)
+		}
+	}
+	return unix.Lstat(p, st)
+}
+
 // cachedDir is fastWalk's answer for name in dir, known to lead to the
 // symlink-free directory e.real (see dirCache): one lstat of the path,
 // and for a missing name one of e.real, which may have gone since.
@@ -275,11 +286,11 @@ func (w *walker) cachedDir(dirs *dirCache, dir string, e cachedDir, name string,
 	}
 	next := child(e.real, name)
 	var st unix.Stat_t
-	err := unix.Lstat(next, &st)
+	err := w.lstat(next, &st)
 	if err == nil {
 		return w.fastNode(e.real, next, &st, follow, slash)
 	}
-	if err == unix.ENOENT && unix.Lstat(e.real, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+	if err == unix.ENOENT && w.lstat(e.real, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return node{path: next, parent: e.real, slash: slash}, true
 	}
 	dirs.forget(dir)
@@ -360,7 +371,7 @@ func (w *walker) followNext(dir, link string, lst *unix.Stat_t, slash bool) (nod
 	}
 	next := child(dir, target)
 	var st unix.Stat_t
-	switch err := unix.Lstat(next, &st); {
+	switch err := w.lstat(next, &st); {
 	case err == unix.ENOENT:
 		return node{path: next, parent: dir, slash: slash}, true
 	case err != nil:

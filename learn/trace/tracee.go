@@ -26,17 +26,25 @@ type procTracee struct {
 	tree   procTree
 	cache  *threadCache
 	dirs   *dirCache    // nil: fastWalk opens every directory
+	stats  *statCache   // nil: fastWalk lstats every path
 	own    *listenerSet // the run's own listening sockets (mapping_net.go)
 	ent    *threadEntry // this thread's cache entry, once looked up
 	proc   string       // "/proc/TID/"
 	status []byte       // /proc/TID/status, read at most once
 }
 
+// newProcTracee is the Tracee of a call by tid; dirs nil walks every
+// path in full (accurate mode).
 func newProcTracee(tid int, s *session, dirs *dirCache) *procTracee {
-	return &procTracee{tid: tid, tree: s.tree, cache: s.threads, dirs: dirs, own: s.own, proc: "/proc/" + strconv.Itoa(tid) + "/"}
+	t := &procTracee{tid: tid, tree: s.tree, cache: s.threads, dirs: dirs, own: s.own, proc: "/proc/" + strconv.Itoa(tid) + "/"}
+	if dirs != nil && s.watch != nil {
+		t.stats = s.watch.stats
+	}
+	return t
 }
 
 func (t *procTracee) dirCache() *dirCache        { return t.dirs }
+func (t *procTracee) statCache() *statCache      { return t.stats }
 func (t *procTracee) ownListeners() *listenerSet { return t.own }
 
 // ReadMem reads with process_vm_readv, which takes a thread id as well
@@ -286,7 +294,9 @@ func (c *threadCache) watched(tid int) *threadEntry {
 	if err != nil {
 		return nil
 	}
-	c.serial++
+	if c.serial++; c.serial == 0 {
+		c.serial = 1 // 0 is the stat cache's events (watch.go)
+	}
 	if err := c.watch.add(fd, c.serial); err != nil {
 		unix.Close(fd)
 		return nil

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -22,9 +23,16 @@ import (
 // call before (3 µs on the development VM, against 1 µs for an
 // epoll_wait that finds nothing) is then needed only for threads
 // without a pidfd (PIDFD_THREAD is Linux 6.9; the fd limit).
+//
+// The same set holds the stat cache's inotify instance and mount
+// watch (statcache.go). check runs under mu, so that a receiver that
+// finds nothing ready cannot go on while another still handles what it
+// found (a mount change is reported once).
 type watcher struct {
 	ep      int
+	mu      sync.Mutex
 	threads *threadCache
+	stats   *statCache // nil: lstat every time
 }
 
 // newWatcher returns a watcher for the threads of c, or nil if this
@@ -44,23 +52,34 @@ func newWatcher(c *threadCache) *watcher {
 	unix.Close(fd)
 	w := &watcher{ep: ep, threads: c}
 	c.watch = w
+	w.stats = newStatCache(w)
 	return w
 }
 
 // check handles what became ready since the last check.
 func (w *watcher) check() {
 	var evs [16]unix.EpollEvent
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for {
 		n, err := epollWaitNow(w.ep, evs[:])
 		if err != nil {
-			// Nothing can be trusted: forget every thread.
+			// Nothing can be trusted: forget everything.
 			w.threads.forgetAll()
+			if w.stats != nil {
+				w.stats.forget()
+			}
 			return
 		}
 		if n == 0 {
 			return
 		}
 		for _, ev := range evs[:n] {
+			if ev.Pad == 0 {
+				// Not a pidfd: the stat cache's (add's serials start at 1).
+				w.stats.ready(ev.Fd)
+				continue
+			}
 			if !w.threads.exited(ev.Fd, uint32(ev.Pad)) {
 				// Not a pidfd of the cache (cannot happen: each is
 				// closed, and so leaves the set, when its entry goes).
@@ -81,7 +100,12 @@ func (w *watcher) add(fd int, serial uint32) error {
 	return unix.EpollCtl(w.ep, unix.EPOLL_CTL_ADD, fd, &ev)
 }
 
-func (w *watcher) close() { unix.Close(w.ep) }
+func (w *watcher) close() {
+	if w.stats != nil {
+		w.stats.close()
+	}
+	unix.Close(w.ep)
+}
 
 // epollWaitNow is epoll_wait with a zero timeout, which never blocks:
 // a raw system call, without the runtime's hand-off around it.
