@@ -115,20 +115,29 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 		return &exitError{Code: exitUsage, Err: err}
 	}
 
-	stderr := cmd.ErrOrStderr()
+	prog := newProgress(cmd.ErrOrStderr(), "check")
+	defer prog.stop()
+	stderr := prog.Writer(cmd.ErrOrStderr())
 	cleanStale(stderr)
 	// The tracer stops CMD at a signal; this keeps landlearn itself from
 	// dying of one before or after the run, and of SIGPIPE on stderr.
 	st := newStopper(0, f.grace, stderr)
 	defer st.close()
 	rec := &learn.Memory{} // check needs the whole run to name the unused rules
+	var recorder learn.Recorder = rec
+	var started func(func() uint64)
+	if prog != nil {
+		pc := newPathCounter(rec)
+		recorder, started = pc, func(calls func() uint64) { prog.tracing(calls, pc) }
+	}
 	res, err := trace.Run(context.Background(), argv, trace.Options{
-		Timeout: f.timeout, Grace: f.grace,
+		Timeout: f.timeout, Grace: f.grace, Started: started,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Warnf: func(format string, a ...any) {
 			fmt.Fprintf(stderr, "landlearn: warning: %s\n", textsafe.Inline(fmt.Sprintf(format, a...)))
 		},
-	}, rec)
+	}, recorder)
+	prog.stop()
 	if err != nil {
 		if errors.Is(err, enforce.ErrNotFound) || errors.Is(err, enforce.ErrCannotExecute) {
 			return usageErrorf("%v", err)

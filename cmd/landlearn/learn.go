@@ -293,7 +293,12 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	if err := f.check(cmd); err != nil {
 		return err
 	}
-	stderr := cmd.ErrOrStderr()
+	// CMD's stderr is the terminal's or the caller's; landlearn's own
+	// messages go through the progress line when there is one.
+	cmdStderr := cmd.ErrOrStderr()
+	prog := newProgress(cmdStderr, "learn")
+	defer prog.stop()
+	stderr := prog.Writer(cmdStderr)
 	cleanStale(stderr)
 	// Caught from here to the end: a signal between the trace and the
 	// rounds, or while the policy is written, must not lose the run.
@@ -341,6 +346,12 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		}
 	}
 	if f.backend != backendAudit {
+		var recorder learn.Recorder = rec
+		var started func(func() uint64)
+		if prog != nil {
+			pc := newPathCounter(rec)
+			recorder, started = pc, func(calls func() uint64) { prog.tracing(calls, pc) }
+		}
 		lessGC := collectLessOften(200)
 		res, err := trace.Run(ctx, argv, trace.Options{
 			Accurate: f.accurate,
@@ -348,11 +359,12 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 			Grace:    f.grace,
 			Stdin:    cmd.InOrStdin(),
 			Stdout:   cmd.OutOrStdout(),
-			Stderr:   stderr,
+			Stderr:   cmdStderr,
+			Started:  started,
 			Warnf: func(format string, a ...any) {
 				fmt.Fprintf(stderr, "landlearn: warning: %s\n", textsafe.Inline(fmt.Sprintf(format, a...)))
 			},
-		}, rec)
+		}, recorder)
 		lessGC()
 		if errors.Is(err, enforce.ErrNotFound) || errors.Is(err, enforce.ErrCannotExecute) {
 			raw.discard()
@@ -385,7 +397,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		ar, err := runAuditRounds(ctx, argv, seed, auditRounds{
 			Rounds: f.rounds, Merge: f.merge, NoReset: f.noReset, Stderr: stderr,
 			Collapse: f.collapse, AllowSensitive: f.allowSensitive, Snapshot: snap,
-			Keep: keep, Timeout: f.timeout, Grace: f.grace, Stopper: st,
+			Keep: keep, Timeout: f.timeout, Grace: f.grace, Stopper: st, Progress: prog, CmdStderr: cmdStderr,
 			Record: func(o learn.Observation) { rec.w.Record(o) },
 		})
 		if err != nil {
@@ -400,6 +412,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		fmt.Fprintf(stderr, "landlearn: audit backend: %d observations in all; %s %s in the last round\n", len(ar.Observations), argv[0], describeStatus(code))
 		observed, nobs = slices.Values(ar.Observations), len(ar.Observations)
 	}
+	prog.stop()
 	if err := raw.f.Close(); err != nil {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("write %s: %w", raw.f.Name(), err)}
 	}

@@ -49,6 +49,10 @@ type auditRounds struct {
 	// Record, when set, gets each round's new observations as the round
 	// ends, so that a killed learner leaves them in its JSONL file.
 	Record func(learn.Observation)
+	// Progress shows the round that runs; CmdStderr, when set, is where
+	// the last round's stderr goes (Stderr gets landlearn's messages).
+	Progress  *progress
+	CmdStderr io.Writer
 }
 
 // auditResult is how the rounds ended.
@@ -139,6 +143,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 	notices := stderr // enforce's notices (dropped rights): once
 	var out, errOut limitedBuffer
 	var last *treeCommand
+	round := 0
 	learner := rounds.Rounds{
 		Max:      maxRounds,
 		Dir:      dir,
@@ -175,6 +180,8 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 			}
 			out.Reset()
 			errOut.Reset()
+			round++
+			o.Progress.setRound(round)
 			c.Stdout, c.Stderr = &out, &errOut
 			last = st.command(c, argv[0])
 			return last, nil
@@ -182,8 +189,13 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 	}
 	fmt.Fprintf(stderr, "landlearn: backend audit: running %s under the policy learned so far until the kernel denies nothing (at most %d rounds)\n", argv[0], maxRounds)
 	res, err := learner.Run(ctx, l, seed)
+	o.Progress.stop()
 	stdout.Write(out.Bytes())
-	stderr.Write(errOut.Bytes())
+	if o.CmdStderr != nil {
+		o.CmdStderr.Write(errOut.Bytes())
+	} else {
+		stderr.Write(errOut.Bytes())
+	}
 	result.Observations, result.ExitCode = res.Observations, res.ExitCode
 	result.TimedOut = last != nil && last.timedOut
 	if o.Record != nil && len(res.Observations) > recorded {

@@ -123,7 +123,9 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 	if err := checkDurations(f.timeout, f.grace); err != nil {
 		return err
 	}
-	stderr := cmd.ErrOrStderr()
+	prog := newProgress(cmd.ErrOrStderr(), "verify")
+	defer prog.stop()
+	stderr := prog.Writer(cmd.ErrOrStderr())
 	cleanStale(stderr)
 	st := newStopper(f.timeout, f.grace, stderr)
 	defer st.close()
@@ -139,9 +141,10 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 		return auditError(err)
 	}
 	io.WriteString(stderr, mptcpNote(p))
-	c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), stderr
+	c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
 	tc := st.command(c, argv[0])
 	run, err := verify.Command(st.hard, l, tc)
+	prog.stop()
 	if err != nil && run == nil {
 		return auditError(st.explain(err))
 	}

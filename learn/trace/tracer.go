@@ -50,6 +50,10 @@ type Options struct {
 	Stderr io.Writer
 	Env    []string // nil: os.Environ()
 	Dir    string   // "": the current directory
+	// Started, when set, is called once the target runs, with a function
+	// that returns how many system calls were stopped so far (for a
+	// progress line; it may be called from any goroutine).
+	Started func(calls func() uint64)
 	// Warnf prints a warning for the person running landlearn (a setuid
 	// program ran unprivileged, the fallback to ptrace...). nil: silent.
 	Warnf func(format string, args ...any)
@@ -343,6 +347,9 @@ func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mai
 	var killOnce sync.Once
 	kill := func() { killOnce.Do(func() { lifeW.Close() }) }
 	sup.start(kill)
+	if r.o.Started != nil {
+		r.o.Started(sup.calls)
+	}
 	if _, err := goW.Write([]byte("go\n")); err != nil {
 		kill()
 	}
