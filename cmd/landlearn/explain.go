@@ -48,7 +48,8 @@ It reads FILEs, or stdin when there is none or FILE is "-":
   - any of these gzip-compressed (a rotated audit.log.2.gz).
 Not ausearch -i: it has decoded the hex already; use ausearch --raw.
 Lines that are not audit records, truncated records, records of other
-types and hex that does not decode are skipped and counted on stderr.
+types, hex that does not decode and lines longer than 1 MiB are skipped and
+counted on stderr. Memory grows with the objects denied, not with the logs.
 
 With -p, each object also says whether POLICY already allows it (variables
 expanded with their defaults or --var, symlinks resolved on this machine).
@@ -133,7 +134,11 @@ func runExplain(cmd *cobra.Command, args []string, f explainFlags) error {
 		args = []string{"-"}
 	}
 
+	// Denials are aggregated as the logs are read: memory grows with the
+	// objects denied, not with the size of the logs.
+	agg := explain.NewAggregator(p)
 	c := audit.NewCorrelator()
+	c.Stream(agg.Add)
 	var files []fileReport
 	unreadable := 0
 	for _, name := range args {
@@ -148,38 +153,39 @@ func runExplain(cmd *cobra.Command, args []string, f explainFlags) error {
 			reportFile(stderr, fr)
 		}
 	}
+	c.Flush()
 
-	ds, doms := c.Denials(), c.Domains()
+	doms := c.Domains()
 	if f.json {
 		doc := explainJSON{Version: 1, Files: files, Stats: c.Stats(), Domains: []explain.DomainExplanation{}}
-		if e := explain.Explain(ds, doms, p); e.Domains != nil {
+		if e := agg.Explanation(doms); e.Domains != nil {
 			doc.Domains = e.Domains
 		}
-		s := explain.Summarize(ds, doms)
+		s := agg.Summary(doms)
 		doc.Summary = &s
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(doc); err != nil {
 			return &exitError{Code: exitUsage, Err: err}
 		}
-	} else if len(ds) > 0 || len(doms) > 0 {
+	} else if agg.Count() > 0 || len(doms) > 0 {
 		var err error
 		if f.summary {
-			err = explain.Summarize(ds, doms).WriteText(stdout)
+			err = agg.Summary(doms).WriteText(stdout)
 		} else {
-			err = explain.Explain(ds, doms, p).WriteText(stdout)
+			err = agg.Explanation(doms).WriteText(stdout)
 		}
 		if err != nil {
 			return &exitError{Code: exitUsage, Err: err}
 		}
 	}
 	if read := len(args) - unreadable; !f.json && read > 0 {
-		fmt.Fprintln(stderr, explainVerdict(ds, doms, read))
+		fmt.Fprintln(stderr, explainVerdict(agg, doms, read))
 	}
 	switch {
 	case unreadable > 0:
 		return exitWith(exitUsage)
-	case len(ds) > 0:
+	case agg.Count() > 0:
 		return exitWith(exitFinding)
 	}
 	return nil
@@ -294,28 +300,19 @@ func reportFile(w io.Writer, fr fileReport) {
 
 // explainVerdict is the last line on stderr: what was found, and a hint
 // when nothing was.
-func explainVerdict(ds []audit.Denial, doms []audit.Domain, files int) string {
-	if len(ds) == 0 {
+func explainVerdict(agg *explain.Aggregator, doms []audit.Domain, files int) string {
+	n := agg.Count()
+	if n == 0 {
 		return fmt.Sprintf("landlearn: no Landlock denials in %d %s. A domain that denies nothing logs nothing; "+
 			"denials are logged only while audit is enabled (auditctl -e 1) and, after an exec, only for domains created with logging on (landlearn run --log)",
 			files, pluralWord(files, "input"))
 	}
-	hosts := map[string]bool{}
-	for _, d := range ds {
-		hosts[d.Host] = true
+	s := fmt.Sprintf("landlearn: %d %s in %d %s", n, pluralWord(n, "denial"), len(doms), pluralWord(len(doms), "domain"))
+	if h := agg.Hosts(); h > 1 {
+		s += fmt.Sprintf(" on %d hosts", h)
 	}
-	unjoined := 0
-	for _, d := range ds {
-		if !d.Joined {
-			unjoined++
-		}
-	}
-	s := fmt.Sprintf("landlearn: %d %s in %d %s", len(ds), pluralWord(len(ds), "denial"), len(doms), pluralWord(len(doms), "domain"))
-	if len(hosts) > 1 {
-		s += fmt.Sprintf(" on %d hosts", len(hosts))
-	}
-	if unjoined > 0 {
-		s += fmt.Sprintf("; %d without their SYSCALL record (pid, exe unknown: audit rules or a partial log)", unjoined)
+	if u := agg.Unjoined(); u > 0 {
+		s += fmt.Sprintf("; %d without their SYSCALL record (pid, exe unknown: audit rules or a partial log)", u)
 	}
 	return s
 }

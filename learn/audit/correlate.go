@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,17 +30,29 @@ type Correlator struct {
 	events map[eventKey][]*event
 	order  []*event
 	stats  Stats
-	// newest is the latest record time seen; added counts SYSCALL
-	// records since the last prune.
+	// newest is the latest record time seen; added counts records since
+	// the last prune.
 	newest time.Time
 	added  int
+	// sink, when set (Stream), receives the denials of complete events,
+	// which are then forgotten; doms holds what the forgotten events
+	// told about their domains.
+	sink func(Denial)
+	doms domainTable
 }
 
-// pruneEvery is how many SYSCALL records may arrive between two prunes of
-// the events that hold no Landlock record: with audit rules loaded, most
+// pruneEvery is how many records may arrive between two prunes of the
+// events that hold no Landlock record: with audit rules loaded, most
 // syscall events are not Landlock's, and a long log or a live reader must
-// not keep them all.
+// not keep them all. A streaming Correlator also hands on its complete
+// events then.
 const pruneEvery = 4096
+
+// maxPending bounds the events a streaming Correlator holds: in a denial
+// storm a minute of records is more than memory should keep. The records
+// of one event are written together, so an event this far behind the
+// newest is complete.
+const maxPending = 4096
 
 type eventKey struct {
 	host   string
@@ -135,21 +148,68 @@ func (c *Correlator) Add(r Record) {
 		if ev.syscall == nil {
 			ev.syscall = newSyscallInfo(r)
 		}
-		if c.added++; c.added >= pruneEvery {
-			c.prune()
-		}
+	}
+	if c.added++; c.added >= pruneEvery || c.sink != nil && len(c.order) > maxPending {
+		c.prune()
+	}
+}
+
+// Stream makes c hand each denial to sink as soon as its event is
+// complete (older than the newest record by more than the window in which
+// an event's records arrive, or more than maxPending events behind), in
+// the order of Denials, and forget the event: memory then grows with the
+// domains, not with the records read. Denials returns only the denials
+// not handed on yet; Flush hands them on. Domains still tells everything.
+func (c *Correlator) Stream(sink func(Denial)) { c.sink = sink }
+
+// Flush hands every denial still held to the sink given to Stream.
+func (c *Correlator) Flush() {
+	if c.sink == nil {
+		return
+	}
+	evs := c.sorted()
+	for _, ev := range evs {
+		c.hand(ev)
+	}
+	clear(c.events)
+	c.order = c.order[:0]
+}
+
+// hand gives a complete event's denials to the sink and keeps what it
+// tells about domains.
+func (c *Correlator) hand(ev *event) {
+	c.doms.add(ev)
+	for _, r := range ev.access {
+		c.sink(newDenial(r, ev.syscall))
 	}
 }
 
 // prune forgets events without Landlock records that are older than the
 // newest record by more than sameEventWindow: their Landlock records, if
-// any, would have arrived by now.
+// any, would have arrived by now. When streaming, it hands on the other
+// complete events too (see Stream).
 func (c *Correlator) prune() {
 	c.added = 0
 	horizon := c.newest.Add(-sameEventWindow)
+	var done []*event
+	if c.sink != nil {
+		byAge := c.sorted()
+		for i, ev := range byAge {
+			if ev.time.Before(horizon) || i < len(byAge)-maxPending/2 {
+				done = append(done, ev)
+			}
+		}
+		for _, ev := range done {
+			c.hand(ev)
+		}
+	}
+	handed := make(map[*event]bool, len(done))
+	for _, ev := range done {
+		handed[ev] = true
+	}
 	keep := c.order[:0]
 	for _, ev := range c.order {
-		if len(ev.access) == 0 && len(ev.domain) == 0 && ev.time.Before(horizon) {
+		if handed[ev] || len(ev.access) == 0 && len(ev.domain) == 0 && ev.time.Before(horizon) {
 			evs := c.events[ev.key]
 			for i, x := range evs {
 				if x == ev {
@@ -197,16 +257,8 @@ func (c *Correlator) addLine(line, source string) {
 	c.stats.Lines++
 	r, err := parseLine(line)
 	if err != nil {
-		if errors.Is(err, errBlank) {
-			return
-		}
-		c.stats.Skipped[reason(err)]++
-		if c.stats.FirstSkipped == "" {
-			where := source
-			if where == "" {
-				where = "line " + strconv.Itoa(c.stats.Lines)
-			}
-			c.stats.FirstSkipped = where + ": " + err.Error()
+		if !errors.Is(err, errBlank) {
+			c.skip(source, err)
 		}
 		return
 	}
@@ -214,15 +266,54 @@ func (c *Correlator) addLine(line, source string) {
 	c.Add(r)
 }
 
+// skip counts the unusable line source (the Lines-th) by err's reason.
+func (c *Correlator) skip(source string, err error) {
+	c.stats.Skipped[reason(err)]++
+	if c.stats.FirstSkipped == "" {
+		where := source
+		if where == "" {
+			where = "line " + strconv.Itoa(c.stats.Lines)
+		}
+		c.stats.FirstSkipped = where + ": " + err.Error()
+	}
+}
+
+// MaxLineSize bounds one line of a log. The kernel's audit records are at
+// most 8970 bytes (MAX_AUDIT_MESSAGE_LENGTH), and the formats around them
+// (node=, auditd's ENRICHED fields, journalctl's JSON) a few times that; a
+// longer line is skipped and counted as oversized, and never held whole.
+const MaxLineSize = 1 << 20
+
 // ReadLog adds every line of rd, naming them name:N in Record.Source.
-// Bad lines are counted and skipped; only a read error stops it. Lines
-// may be of any length.
+// Bad lines are counted and skipped; only a read error stops it. A line
+// longer than MaxLineSize is read through without being kept.
 func (c *Correlator) ReadLog(rd io.Reader, name string) error {
 	br := bufio.NewReaderSize(rd, 64<<10)
+	var line []byte
 	for n := 1; ; n++ {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			c.addLine(line, name+":"+strconv.Itoa(n))
+		line = line[:0]
+		oversized := false
+		var err error
+		for {
+			var chunk []byte
+			chunk, err = br.ReadSlice('\n')
+			if !oversized && len(line)+len(chunk) > MaxLineSize {
+				oversized, line = true, line[:0]
+			}
+			if !oversized {
+				line = append(line, chunk...)
+			}
+			if err != bufio.ErrBufferFull {
+				break
+			}
+		}
+		source := name + ":" + strconv.Itoa(n)
+		switch {
+		case oversized:
+			c.stats.Lines++
+			c.skip(source, parseErr(errOversized, "", "longer than %d bytes", MaxLineSize))
+		case len(line) > 0:
+			c.addLine(string(line), source)
 		}
 		if err == io.EOF {
 			return nil
@@ -363,45 +454,69 @@ func splitList(s string) []string {
 // denials are in the input but whose allocation record is not (a rotated
 // log) is listed with Allocated unset.
 func (c *Correlator) Domains() []Domain {
-	byID := map[domainKey]*Domain{}
-	var order []domainKey
-	get := func(host, id string) *Domain {
-		k := domainKey{host, id}
-		d, ok := byID[k]
-		if !ok {
-			d = &Domain{ID: id, Host: host}
-			byID[k] = d
-			order = append(order, k)
-		}
-		return d
-	}
+	t := c.doms.clone()
 	for _, ev := range c.sorted() {
-		for _, r := range ev.access {
-			d := get(r.Host, r.Fields["domain"])
-			d.Logged++
+		t.add(ev)
+	}
+	out := make([]Domain, 0, len(t.order))
+	for _, k := range t.order {
+		out = append(out, *t.byID[k])
+	}
+	return out
+}
+
+// domainTable is what events told about their domains, in order of
+// first appearance.
+type domainTable struct {
+	byID  map[domainKey]*Domain
+	order []domainKey
+}
+
+func (t *domainTable) get(host, id string) *Domain {
+	k := domainKey{host, id}
+	d, ok := t.byID[k]
+	if !ok {
+		if t.byID == nil {
+			t.byID = map[domainKey]*Domain{}
 		}
-		for _, r := range ev.domain {
-			d := get(r.Host, r.Fields["domain"])
-			f := r.Fields
-			switch f["status"] {
-			case "allocated":
-				d.Allocated = true
-				d.Mode = f["mode"]
-				d.PID, _ = strconv.Atoi(f["pid"])
-				d.UID, _ = strconv.Atoi(f["uid"])
-				d.Exe = f["exe"]
-				d.Comm = f["comm"]
-				d.AllocatedAt = r.Time
-			case "deallocated":
-				d.Deallocated = true
-				d.Denials, _ = strconv.ParseUint(f["denials"], 10, 64)
-				d.DeallocatedAt = r.Time
-			}
+		d = &Domain{ID: id, Host: host}
+		t.byID[k] = d
+		t.order = append(t.order, k)
+	}
+	return d
+}
+
+// add folds one event's records into t.
+func (t *domainTable) add(ev *event) {
+	for _, r := range ev.access {
+		t.get(r.Host, r.Fields["domain"]).Logged++
+	}
+	for _, r := range ev.domain {
+		d := t.get(r.Host, r.Fields["domain"])
+		f := r.Fields
+		switch f["status"] {
+		case "allocated":
+			d.Allocated = true
+			d.Mode = f["mode"]
+			d.PID, _ = strconv.Atoi(f["pid"])
+			d.UID, _ = strconv.Atoi(f["uid"])
+			d.Exe = f["exe"]
+			d.Comm = f["comm"]
+			d.AllocatedAt = r.Time
+		case "deallocated":
+			d.Deallocated = true
+			d.Denials, _ = strconv.ParseUint(f["denials"], 10, 64)
+			d.DeallocatedAt = r.Time
 		}
 	}
-	out := make([]Domain, 0, len(order))
-	for _, k := range order {
-		out = append(out, *byID[k])
+}
+
+// clone copies t, so that Domains can add the events still held.
+func (t domainTable) clone() domainTable {
+	out := domainTable{byID: make(map[domainKey]*Domain, len(t.byID)), order: slices.Clone(t.order)}
+	for k, d := range t.byID {
+		dd := *d
+		out.byID[k] = &dd
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -240,4 +241,71 @@ func BenchmarkReadLog(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(c.Denials()))/float64(b.N), "denials/op")
+}
+
+// TestCorrelatorStreams: a streaming Correlator hands on the same
+// denials, in the same order, and tells the same domains, as one that
+// keeps everything, for every recorded log format.
+func TestCorrelatorStreams(t *testing.T) {
+	for _, name := range []string{"raw.log", "enriched.log", "ausearch-raw.log", "ausearch.log", "journal.json", "dmesg.log"} {
+		kept := NewCorrelator()
+		readTestdata(t, kept, name)
+		streamed := NewCorrelator()
+		var got []Denial
+		streamed.Stream(func(d Denial) { got = append(got, d) })
+		readTestdata(t, streamed, name)
+		streamed.Flush()
+		if want := kept.Denials(); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: streamed %d denials, kept %d, or in another order", name, len(got), len(want))
+		}
+		if len(streamed.Denials()) != 0 || len(streamed.order) != 0 {
+			t.Errorf("%s: the streaming correlator still holds events after Flush", name)
+		}
+		if got, want := streamed.Domains(), kept.Domains(); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: domains\n got %+v\nwant %+v", name, got, want)
+		}
+	}
+}
+
+// TestCorrelatorStreamHoldsLittle: however many events a log has, a
+// streaming Correlator holds at most maxPending of them.
+func TestCorrelatorStreamHoldsLittle(t *testing.T) {
+	c := NewCorrelator()
+	n := 0
+	c.Stream(func(Denial) { n++ })
+	most := 0
+	for i := 1; i <= 5*maxPending; i++ {
+		// One second apart at most: all within one event window.
+		c.addLine(fmt.Sprintf(`type=UNKNOWN[1423] msg=audit(1000.%03d:%d): domain=1 blockers=fs.read_file path="/x"`, i%1000, i), "")
+		c.addLine(fmt.Sprintf(`type=SYSCALL msg=audit(1000.%03d:%d): arch=c000003e syscall=257 success=no exit=-13 pid=42`, i%1000, i), "")
+		most = max(most, len(c.order))
+	}
+	c.Flush()
+	if n != 5*maxPending || most > maxPending+1 {
+		t.Errorf("handed on %d denials (want %d), held up to %d events (want at most %d)", n, 5*maxPending, most, maxPending+1)
+	}
+}
+
+// TestReadLogOversizedLine: a line longer than MaxLineSize is read
+// through, counted as oversized and never held; the lines around it are
+// read as usual.
+func TestReadLogOversizedLine(t *testing.T) {
+	big := strings.Repeat("x", 32*MaxLineSize)
+	exact := strings.Repeat("y", MaxLineSize-1) + "\n" // the longest line kept: not a record
+	log := adminGuideFS + big + "\n" + exact + adminGuideSignal + big
+	c := NewCorrelator()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := c.ReadLog(strings.NewReader(log), "audit.log"); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	st := c.Stats()
+	if len(c.Denials()) != 3 || st.Skipped["oversized"] != 2 || st.Skipped["not-audit"] != 1 ||
+		!strings.HasPrefix(st.FirstSkipped, "audit.log:9: line too long for an audit record: longer than 1048576 bytes") {
+		t.Errorf("%d denials, stats %+v", len(c.Denials()), st)
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 8*MaxLineSize {
+		t.Errorf("reading allocated %d bytes for lines of %d", grown, len(big))
+	}
 }

@@ -69,6 +69,9 @@ var (
 	// numbers into text, losing what cannot be recovered (which value was
 	// hex, where a path with spaces ends).
 	errInterpreted = errors.New("interpreted record (ausearch -i); use ausearch --raw")
+	// errOversized is a line longer than MaxLineSize: no audit record is,
+	// and holding it would let one line take the memory.
+	errOversized = errors.New("line too long for an audit record")
 )
 
 // parseError says why a line is not a usable record and where.
@@ -99,7 +102,8 @@ func parseErr(err error, field, format string, args ...any) error {
 }
 
 // reason is a short stable name for the sentinel error err wraps ("blank",
-// "not-audit", "truncated", "bad-hex", "malformed", "interpreted"), for
+// "not-audit", "truncated", "bad-hex", "malformed", "interpreted",
+// "oversized"), for
 // counters and JSON output; "error" for anything else.
 func reason(err error) string {
 	switch {
@@ -115,6 +119,8 @@ func reason(err error) string {
 		return "malformed"
 	case errors.Is(err, errInterpreted):
 		return "interpreted"
+	case errors.Is(err, errOversized):
+		return "oversized"
 	}
 	return "error"
 }

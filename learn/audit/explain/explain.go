@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,30 +98,174 @@ const maxSources = 3
 // creators and lifetimes (audit.Correlator.Domains). When p is not nil (already
 // expanded: policy.Expand), each object says whether p allows it.
 func Explain(ds []audit.Denial, doms []audit.Domain, p *policy.Policy) Explanation {
-	type objAcc struct {
-		od     *ObjectDenial
-		rights map[string]bool
-		d      audit.Denial // the first denial, with the union of the blockers
+	a := NewAggregator(p)
+	for _, d := range ds {
+		a.Add(d)
 	}
-	type domAcc struct {
-		de   *DomainExplanation
-		objs map[string]*objAcc
-		keys []string
+	return a.Explanation(doms)
+}
+
+// Aggregator groups denials as they come, for Explanation and Summary,
+// so that a reader of long logs (audit.Correlator.Stream) keeps what
+// each denied object needs and not the denials: memory grows with the
+// distinct objects, executables and processes, never with the records.
+type Aggregator struct {
+	p     *policy.Policy
+	byDom map[domainKey]*domAcc
+	order []domainKey
+	// n counts the denials, unjoined those without a SYSCALL record.
+	n, unjoined int
+	// host, exe, right and dom count denials for Summary.
+	host, exe, right, dom counter
+	// denied records, per process, the domains it was denied in: a
+	// domain created by that process later is nested in one of them.
+	denied map[pidKey][]pidDenial
+}
+
+type domAcc struct {
+	logged int
+	first  time.Time // earliest denial
+	objs   map[string]*objAcc
+	keys   []string
+}
+
+type objAcc struct {
+	od     ObjectDenial
+	rights map[string]bool
+	d      audit.Denial // the first denial, with the union of the blockers
+}
+
+type pidKey struct {
+	host string
+	pid  int
+}
+
+// pidDenial is the first denial of a process in a domain.
+type pidDenial struct {
+	domain string
+	time   time.Time
+	seq    int
+}
+
+// NewAggregator returns an empty Aggregator; p is as for Explain.
+func NewAggregator(p *policy.Policy) *Aggregator {
+	return &Aggregator{p: p, byDom: map[domainKey]*domAcc{}, host: counter{}, exe: counter{}, right: counter{},
+		dom: counter{}, denied: map[pidKey][]pidDenial{}}
+}
+
+// Count is the number of denials added.
+func (a *Aggregator) Count() int { return a.n }
+
+// Hosts is the number of hosts the denials came from.
+func (a *Aggregator) Hosts() int { return len(a.host) }
+
+// Unjoined is the number of denials whose SYSCALL record was not found:
+// their process and executable are unknown.
+func (a *Aggregator) Unjoined() int { return a.unjoined }
+
+// Add takes one denial into account. It keeps what the output needs of
+// it, not the denial: the object's first denial, its rights, executables,
+// syscalls, pids and up to three sources.
+func (a *Aggregator) Add(d audit.Denial) {
+	a.n++
+	if !d.Joined {
+		a.unjoined++
 	}
-	byDom := map[domainKey]*domAcc{}
-	var order []domainKey
-	domain := func(host, id string) *domAcc {
-		k := domainKey{host, id}
-		if a, ok := byDom[k]; ok {
-			return a
+	k := domainKey{d.Host, d.Domain}
+	da, ok := a.byDom[k]
+	if !ok {
+		da = &domAcc{objs: map[string]*objAcc{}}
+		a.byDom[k] = da
+		a.order = append(a.order, k)
+	}
+	da.logged++
+	if da.first.IsZero() || d.Time.Before(da.first) {
+		da.first = d.Time
+	}
+	key := objectKey(d)
+	o, ok := da.objs[key]
+	if !ok {
+		o = &objAcc{od: ObjectDenial{Object: d.Object(), Kind: d.Kind(), First: d.Time}, rights: map[string]bool{}, d: d}
+		o.d.Blockers = nil
+		o.d.Fields = nil // the record's fields: not needed for the fix
+		if o.od.Kind == "fs" {
+			o.od.Path = d.Path
 		}
-		a := &domAcc{de: &DomainExplanation{ID: id, Host: host, Denials: -1}, objs: map[string]*objAcc{}}
-		byDom[k] = a
-		order = append(order, k)
-		return a
+		if o.od.Kind == "net" {
+			port := d.Port
+			o.od.Port = &port
+		}
+		da.objs[key] = o
+		da.keys = append(da.keys, key)
+	}
+	od := &o.od
+	od.Count++
+	if d.Time.Before(od.First) {
+		od.First = d.Time
+	}
+	if d.Time.After(od.Last) {
+		od.Last = d.Time
+	}
+	for i, r := range d.RightNames() {
+		if !o.rights[r] {
+			o.rights[r] = true
+			o.d.Blockers = append(o.d.Blockers, d.Blockers[i])
+		}
+	}
+	if d.Exe != "" {
+		od.Executables = appendUnique(od.Executables, d.Exe)
+	}
+	if d.SyscallName != "" {
+		od.Syscalls = appendUnique(od.Syscalls, d.SyscallName)
+	}
+	if d.PID != 0 && !containsInt(od.PIDs, d.PID) {
+		od.PIDs = append(od.PIDs, d.PID)
+	}
+	if d.Source != "" && len(od.Sources) < maxSources {
+		od.Sources = append(od.Sources, d.Source)
+	}
+	if d.PID != 0 {
+		pk := pidKey{d.Host, d.PID}
+		list := a.denied[pk]
+		i := slices.IndexFunc(list, func(x pidDenial) bool { return x.domain == d.Domain })
+		switch {
+		case i < 0:
+			a.denied[pk] = append(list, pidDenial{d.Domain, d.Time, a.n})
+		case d.Time.Before(list[i].time):
+			list[i].time = d.Time
+		}
+	}
+	h := d.Host
+	if h == "" {
+		h = "(local)"
+	}
+	a.host.add(h)
+	e := d.Exe
+	if e == "" {
+		e = "(unknown)"
+	}
+	a.exe.add(e)
+	for _, r := range d.RightNames() {
+		a.right.add(r)
+	}
+	a.dom.add(domainLabel(d.Host, d.Domain))
+}
+
+// Explanation is what the denials added tell, per domain: doms first, in
+// their order, then the domains only denials named.
+func (a *Aggregator) Explanation(doms []audit.Domain) Explanation {
+	var out Explanation
+	index := map[domainKey]int{}
+	domain := func(k domainKey) *DomainExplanation {
+		if i, ok := index[k]; ok {
+			return &out.Domains[i]
+		}
+		index[k] = len(out.Domains)
+		out.Domains = append(out.Domains, DomainExplanation{ID: k.id, Host: k.host, Denials: -1, Objects: []ObjectDenial{}})
+		return &out.Domains[len(out.Domains)-1]
 	}
 	for _, dm := range doms {
-		de := domain(dm.Host, dm.ID).de
+		de := domain(domainKey{dm.Host, dm.ID})
 		if dm.Allocated {
 			de.Creator = &Creator{Exe: dm.Exe, Comm: dm.Comm, PID: dm.PID, UID: dm.UID, Mode: dm.Mode}
 			de.FirstDenial = dm.AllocatedAt
@@ -131,100 +276,71 @@ func Explain(ds []audit.Denial, doms []audit.Domain, p *policy.Policy) Explanati
 			de.Denials = int64(dm.Denials)
 		}
 	}
-	for _, d := range ds {
-		a := domain(d.Host, d.Domain)
-		a.de.Logged++
-		if a.de.FirstDenial.IsZero() || d.Time.Before(a.de.FirstDenial) {
-			a.de.FirstDenial = d.Time
-		}
-		key := objectKey(d)
-		o, ok := a.objs[key]
-		if !ok {
-			o = &objAcc{od: &ObjectDenial{Object: d.Object(), Kind: d.Kind(), First: d.Time}, rights: map[string]bool{}, d: d}
-			o.d.Blockers = nil
-			if o.od.Kind == "fs" {
-				o.od.Path = d.Path
-			}
-			if o.od.Kind == "net" {
-				port := d.Port
-				o.od.Port = &port
-			}
-			a.objs[key] = o
-			a.keys = append(a.keys, key)
-		}
-		od := o.od
-		od.Count++
-		if d.Time.Before(od.First) {
-			od.First = d.Time
-		}
-		if d.Time.After(od.Last) {
-			od.Last = d.Time
-		}
-		for i, r := range d.RightNames() {
-			if !o.rights[r] {
-				o.rights[r] = true
-				o.d.Blockers = append(o.d.Blockers, d.Blockers[i])
-			}
-		}
-		if d.Exe != "" {
-			od.Executables = appendUnique(od.Executables, d.Exe)
-		}
-		if d.SyscallName != "" {
-			od.Syscalls = appendUnique(od.Syscalls, d.SyscallName)
-		}
-		if d.PID != 0 && !containsInt(od.PIDs, d.PID) {
-			od.PIDs = append(od.PIDs, d.PID)
-		}
-		if d.Source != "" && len(od.Sources) < maxSources {
-			od.Sources = append(od.Sources, d.Source)
-		}
+	for _, k := range a.order {
+		domain(k)
 	}
-	var out Explanation
-	for _, k := range order {
-		a := byDom[k]
-		for _, key := range a.keys {
-			o := a.objs[key]
-			o.d.Blockers = sortedBlockers(o.d.Blockers)
-			o.od.Rights = o.d.RightNames()
-			o.od.Fix = o.d.FixRule()
-			sort.Strings(o.od.Executables)
-			sort.Strings(o.od.Syscalls)
-			sort.Ints(o.od.PIDs)
-			if p != nil {
-				o.od.Policy = verdict(p, o.d)
-			}
-			a.de.Objects = append(a.de.Objects, *o.od)
+	for i := range out.Domains {
+		de := &out.Domains[i]
+		da := a.byDom[domainKey{de.Host, de.ID}]
+		if da == nil {
+			continue
 		}
-		sort.SliceStable(a.de.Objects, func(i, j int) bool {
-			x, y := a.de.Objects[i], a.de.Objects[j]
+		de.Logged = da.logged
+		if de.FirstDenial.IsZero() || da.first.Before(de.FirstDenial) {
+			de.FirstDenial = da.first
+		}
+		for _, key := range da.keys {
+			de.Objects = append(de.Objects, a.object(da.objs[key]))
+		}
+		sort.SliceStable(de.Objects, func(i, j int) bool {
+			x, y := de.Objects[i], de.Objects[j]
 			if !x.First.Equal(y.First) {
 				return x.First.Before(y.First)
 			}
 			return x.Object < y.Object
 		})
-		if a.de.Objects == nil {
-			a.de.Objects = []ObjectDenial{}
-		}
-		out.Domains = append(out.Domains, *a.de)
 	}
-	inferParents(out.Domains, ds)
+	a.inferParents(out.Domains)
 	return out
+}
+
+// object finishes one object's denials for output.
+func (a *Aggregator) object(o *objAcc) ObjectDenial {
+	d := o.d
+	d.Blockers = sortedBlockers(d.Blockers)
+	od := o.od
+	od.Rights = d.RightNames()
+	od.Fix = d.FixRule()
+	od.Executables = slices.Sorted(slices.Values(od.Executables))
+	od.Syscalls = slices.Sorted(slices.Values(od.Syscalls))
+	od.PIDs = slices.Sorted(slices.Values(od.PIDs))
+	od.Sources = slices.Clone(od.Sources)
+	if a.p != nil {
+		od.Policy = verdict(a.p, d)
+	}
+	return od
 }
 
 // inferParents sets Parent for a domain whose creator pid was denied in
 // another domain before this one's first denial: the creator ran inside
 // that domain when it called restrict_self.
-func inferParents(des []DomainExplanation, ds []audit.Denial) {
+func (a *Aggregator) inferParents(des []DomainExplanation) {
 	for i := range des {
 		c := des[i].Creator
 		if c == nil || c.PID == 0 {
 			continue
 		}
-		for _, d := range ds {
-			if d.PID == c.PID && d.Host == des[i].Host && d.Domain != des[i].ID && !d.Time.After(des[i].FirstDenial) {
-				des[i].Parent = d.Domain
-				break
+		var best *pidDenial
+		for j, x := range a.denied[pidKey{des[i].Host, c.PID}] {
+			if x.domain == des[i].ID || x.time.After(des[i].FirstDenial) {
+				continue
 			}
+			if best == nil || x.time.Before(best.time) || x.time.Equal(best.time) && x.seq < best.seq {
+				best = &a.denied[pidKey{des[i].Host, c.PID}][j]
+			}
+		}
+		if best != nil {
+			des[i].Parent = best.domain
 		}
 	}
 }
@@ -335,32 +451,23 @@ type Count struct {
 
 // Summarize counts ds by host, executable, right and domain.
 func Summarize(ds []audit.Denial, doms []audit.Domain) Summary {
-	host, exe, right, dom := counter{}, counter{}, counter{}, counter{}
+	a := NewAggregator(nil)
+	for _, d := range ds {
+		a.Add(d)
+	}
+	return a.Summary(doms)
+}
+
+// Summary counts the denials added by host, executable, right and domain.
+func (a *Aggregator) Summary(doms []audit.Domain) Summary {
 	detail := map[string]string{}
 	for _, dm := range doms {
 		if dm.Allocated {
 			detail[domainLabel(dm.Host, dm.ID)] = "created by " + dm.Exe
 		}
 	}
-	for _, d := range ds {
-		h := d.Host
-		if h == "" {
-			h = "(local)"
-		}
-		host.add(h)
-		e := d.Exe
-		if e == "" {
-			e = "(unknown)"
-		}
-		exe.add(e)
-		for _, r := range d.RightNames() {
-			right.add(r)
-		}
-		dom.add(domainLabel(d.Host, d.Domain))
-	}
-	s := Summary{Denials: len(ds), Domains: len(dom), Hosts: host.sorted(nil), Executable: exe.sorted(nil),
-		Rights: right.sorted(nil), ByDomain: dom.sorted(detail)}
-	return s
+	return Summary{Denials: a.n, Domains: len(a.dom), Hosts: a.host.sorted(nil), Executable: a.exe.sorted(nil),
+		Rights: a.right.sorted(nil), ByDomain: a.dom.sorted(detail)}
 }
 
 func domainLabel(host, id string) string {
