@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/internal/command"
+	"github.com/landlearn/landlearn/internal/reexec"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -37,10 +38,10 @@ type payload struct {
 // or not executable (a relative path with a slash is left to the helper,
 // since it depends on cmd.Dir).
 //
-// The Cmd runs the current executable (os.Executable) with HelperArg: that
-// helper locks its thread, sets no_new_privs, enforces the domain and
-// execs argv, so that the Go parent stays unrestricted. Every program that
-// calls Command must therefore dispatch HelperArg first thing in main (as
+// The Cmd runs the current executable (os.Executable) as a helper: it
+// locks its thread, sets no_new_privs, enforces the domain and execs
+// argv, so that the Go parent stays unrestricted. Every program that calls
+// Command must therefore call MaybeHelper first thing in main (as
 // landlearn does), and so must a test binary, in TestMain:
 //
 //	func TestMain(m *testing.M) {
@@ -75,10 +76,6 @@ func Command(p *policy.Policy, argv []string, o Options) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find the landlearn executable to run the sandbox helper: %w", err)
-	}
 	data, err := json.Marshal(payload{Rules: r, Path: path, Argv: argv})
 	if err != nil {
 		return nil, err
@@ -87,7 +84,11 @@ func Command(p *policy.Policy, argv []string, o Options) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, HelperArg, strconv.Itoa(helperFD))
+	cmd, err := reexec.Command(helperRole, strconv.Itoa(helperFD))
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
 	cmd.ExtraFiles = []*os.File{f}
 	return cmd, nil
 }

@@ -9,37 +9,42 @@ import (
 	"syscall"
 
 	"github.com/landlearn/landlearn/internal/command"
+	"github.com/landlearn/landlearn/internal/reexec"
 	"github.com/landlearn/landlearn/internal/textsafe"
 )
 
-// HelperArg is the first argument that makes landlearn act as the
+// helperRole is the first argument that makes landlearn act as the
 // restricted-exec helper of Command instead of its command line.
-const HelperArg = "__landlearn_enforce_exec"
+const helperRole = "__landlearn_enforce_exec"
 
-// MaybeHelper runs the helper and does not return when the process was
-// started as one (os.Args[1] == HelperArg); otherwise it returns at once.
-// Call it first in main, or in TestMain, of any program that uses Command.
-func MaybeHelper() {
-	if len(os.Args) > 1 && os.Args[1] == HelperArg {
-		HelperMain(os.Args[2:])
-	}
+func init() {
+	reexec.Register(helperRole, helperMain)
 }
 
-// HelperMain is the helper's body; args are the arguments after HelperArg
-// (the payload's descriptor number). It never returns: it execs the
-// command, or prints "landlearn: ..." on stderr and exits with
-// ExitNotFound, ExitCannotExec or ExitSetup.
-func HelperMain(args []string) {
+// MaybeHelper runs the helper landlearn started this process as, and then
+// exits; otherwise it returns at once. The helper is Command's, or one of
+// the other landlearn packages the program links in (the tracer's, for
+// one). Call it first in main, or in TestMain, of any program that uses
+// Command.
+func MaybeHelper() {
+	reexec.Main()
+}
+
+// helperMain is the helper's body; args are the arguments after
+// helperRole (the payload's descriptor number). It execs the command, or
+// prints "landlearn: ..." on stderr and returns ExitNotFound,
+// ExitCannotExec or ExitSetup.
+func helperMain(args []string) int {
 	err := helper(args)
 	fmt.Fprintf(os.Stderr, "landlearn: %s\n", textsafe.Lines(err.Error()))
-	os.Exit(ExitStatus(err))
+	return ExitStatus(err)
 }
 
 // helper reads the payload, restricts its thread and execs; it returns
 // only on failure.
 func helper(args []string) error {
 	if len(args) != 1 {
-		return fmt.Errorf("sandbox helper: want 1 argument (the policy's descriptor), got %d; %s is for landlearn's own use", len(args), HelperArg)
+		return fmt.Errorf("sandbox helper: want 1 argument (the policy's descriptor), got %d; %s is for landlearn's own use", len(args), helperRole)
 	}
 	fd, err := strconv.Atoi(args[0])
 	if err != nil || fd < 3 {

@@ -23,7 +23,7 @@ import (
 )
 
 // The test binary plays three more parts, chosen by the environment:
-// Command's helper (HelperArg), a probe that does one syscall per
+// Command's helper (MaybeHelper), a probe that does one syscall per
 // operation and prints the errno (probeEnv), and a program that calls
 // enforce.Exec on its arguments (execEnv). Tests run them as
 // subprocesses, so the test process itself is never restricted.

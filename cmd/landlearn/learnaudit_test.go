@@ -15,24 +15,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/landlearn/landlearn/enforce"
-	"github.com/landlearn/landlearn/internal/keeper"
+	"github.com/landlearn/landlearn/internal/reexec"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/audit/session"
 	"github.com/landlearn/landlearn/learn/audit/workdir"
-	"github.com/landlearn/landlearn/learn/trace"
 	"github.com/landlearn/landlearn/policy"
 )
 
 // TestMain lets the test binary play landlearn's re-executed helpers, as
-// main does: runAuditRounds runs its rounds through enforce.Command, which
-// re-executes the current binary.
+// main does: runAuditRounds runs its rounds through enforce.Command below
+// a keeper, which re-execute the current binary.
 func TestMain(m *testing.M) {
-	enforce.MaybeHelper()
-	keeper.MaybeHelper()
-	if len(os.Args) > 1 && os.Args[1] == trace.HelperArg {
-		trace.HelperMain(os.Args[2:])
-	}
+	reexec.Main()
 	unignoreInterrupt()
 	code := m.Run()
 	removeTestBinary()

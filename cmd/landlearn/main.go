@@ -9,10 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/landlearn/landlearn/enforce"
-	"github.com/landlearn/landlearn/internal/keeper"
+	"github.com/landlearn/landlearn/internal/reexec"
 	"github.com/landlearn/landlearn/internal/textsafe"
-	"github.com/landlearn/landlearn/learn/trace"
 )
 
 // Exit statuses shared by every subcommand (DESIGN.md, "Command line").
@@ -69,16 +67,9 @@ writes it as a YAML file you review like code, and enforces it with the kernel.
 }
 
 func main() {
-	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case enforce.HelperArg:
-			enforce.HelperMain(os.Args[2:])
-		case trace.HelperArg:
-			trace.HelperMain(os.Args[2:])
-		case keeper.HelperArg:
-			keeper.MaybeHelper()
-		}
-	}
+	// landlearn re-executes itself for its helpers: the sandbox helper
+	// of run and verify, the tracer's, and the keeper of a process tree.
+	reexec.Main()
 	os.Exit(execute(os.Args[1:]))
 }
 

@@ -27,11 +27,16 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/internal/command"
+	"github.com/landlearn/landlearn/internal/reexec"
 )
 
-// HelperArg is the first argument that makes landlearn act as a keeper
-// instead of its command line; MaybeHelper dispatches it.
-const HelperArg = "__landlearn_keeper"
+// role is the first argument that makes landlearn act as a keeper
+// instead of its command line (see internal/reexec).
+const role = "__landlearn_keeper"
+
+func init() {
+	reexec.Register(role, keeperMain)
+}
 
 // File descriptors the keeper gets (exec.Cmd.ExtraFiles start at 3);
 // the command's own ExtraFiles follow them, and the keeper passes them
@@ -69,13 +74,13 @@ type Tree struct {
 
 // Start runs c below a keeper: c's Path, Args, Env, Dir, standard
 // streams and ExtraFiles are used, c itself is not started. The keeper
-// is this executable (os.Executable) with HelperArg: a program using
-// Start must call MaybeHelper first thing in main, and a test binary in
-// TestMain.
+// is this executable, re-executed: a program using Start must call
+// reexec.Main first thing in main, and a test binary in TestMain.
 func Start(c *exec.Cmd) (*Tree, error) {
-	self, err := os.Executable()
+	path := c.Path
+	k, err := reexec.Command(role, append([]string{strconv.Itoa(len(c.ExtraFiles)), path}, c.Args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("find landlearn's own binary to start a keeper: %w", err)
+		return nil, err
 	}
 	lifeR, lifeW, err := os.Pipe()
 	if err != nil {
@@ -87,18 +92,9 @@ func Start(c *exec.Cmd) (*Tree, error) {
 		lifeW.Close()
 		return nil, err
 	}
-	path := c.Path
-	args := append([]string{self, HelperArg, strconv.Itoa(len(c.ExtraFiles)), path}, c.Args...)
-	k := &exec.Cmd{
-		Path:       self,
-		Args:       args,
-		Env:        c.Env,
-		Dir:        c.Dir,
-		Stdin:      c.Stdin,
-		Stdout:     c.Stdout,
-		Stderr:     c.Stderr,
-		ExtraFiles: append([]*os.File{lifeR, ctlW}, c.ExtraFiles...),
-	}
+	k.Env, k.Dir = c.Env, c.Dir
+	k.Stdin, k.Stdout, k.Stderr = c.Stdin, c.Stdout, c.Stderr
+	k.ExtraFiles = append([]*os.File{lifeR, ctlW}, c.ExtraFiles...)
 	err = k.Start()
 	lifeR.Close()
 	ctlW.Close()
@@ -268,14 +264,6 @@ func (t *Tree) Close(grace time.Duration) error {
 	return err
 }
 
-// MaybeHelper runs the keeper and does not return when the process was
-// started as one (os.Args[1] == HelperArg); otherwise it returns at once.
-func MaybeHelper() {
-	if len(os.Args) > 1 && os.Args[1] == HelperArg {
-		os.Exit(keeperMain(os.Args[2:]))
-	}
-}
-
 // keeperMain is the keeper: args are the number of extra files, the
 // command's path and its argv.
 func keeperMain(args []string) int {
@@ -287,7 +275,7 @@ func keeperMain(args []string) int {
 		return 2
 	}
 	if len(args) < 3 {
-		return fail("%s is internal to landlearn", HelperArg)
+		return fail("%s is internal to landlearn", role)
 	}
 	n, err := strconv.Atoi(args[0])
 	if err != nil || n < 0 {

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/landlearn/landlearn/internal/reexec"
 )
 
 // envOwner makes the test binary start `sh -c $envOwner` below a keeper
@@ -17,7 +19,7 @@ import (
 const envOwner = "LANDLEARN_KEEPER_TEST_OWNER"
 
 func TestMain(m *testing.M) {
-	MaybeHelper()
+	reexec.Main()
 	if script := os.Getenv(envOwner); script != "" {
 		t, err := Start(exec.Command("/bin/sh", "-c", script))
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime"
 	"strings"
@@ -16,11 +15,17 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/internal/command"
+	"github.com/landlearn/landlearn/internal/reexec"
 )
 
-// HelperArg is the first argument that makes landlearn act as the
-// tracer's exec helper instead of its command line.
-const HelperArg = "__landlearn_trace_exec"
+// helperRole is the first argument that makes landlearn act as the
+// tracer's keeper or exec helper instead of its command line (see
+// internal/reexec).
+const helperRole = "__landlearn_trace_exec"
+
+func init() {
+	reexec.Register(helperRole, helperMain)
+}
 
 // File descriptors the learner hands to the keeper, and the keeper to
 // the helper (exec.Cmd.ExtraFiles start at 3).
@@ -38,25 +43,24 @@ const (
 // tracer ptraces every call (see ptrace.go).
 const helperNoFilter = "ptrace-all"
 
-// HelperMain is the body of the re-executed landlearn: the keeper or
-// the exec helper (see runner.run for the process chain). It never
-// returns.
+// helperMain is the body of the re-executed landlearn: the keeper or
+// the exec helper (see runner.run for the process chain).
 //
-//	HelperArg keeper MODE FILTER PATH ARGV...
-//	HelperArg exec   MODE FILTER PATH ARGV...
-func HelperMain(args []string) {
+//	helperRole keeper MODE FILTER PATH ARGV...
+//	helperRole exec   MODE FILTER PATH ARGV...
+func helperMain(args []string) int {
 	if len(args) < 5 {
-		fmt.Fprintf(os.Stderr, "landlearn: %s is internal to landlearn learn; run `landlearn learn -- CMD` instead\n", HelperArg)
-		os.Exit(2)
+		fmt.Fprintf(os.Stderr, "landlearn: %s is internal to landlearn learn; run `landlearn learn -- CMD` instead\n", helperRole)
+		return 2
 	}
 	switch args[0] {
 	case "keeper":
-		os.Exit(keeperMain(args[1:]))
+		return keeperMain(args[1:])
 	case "exec":
-		os.Exit(execMain(args[1], args[2], args[3], args[4:]))
+		return execMain(args[1], args[2], args[3], args[4:])
 	}
-	fmt.Fprintf(os.Stderr, "landlearn: %s: unknown role %q\n", HelperArg, args[0])
-	os.Exit(2)
+	fmt.Fprintf(os.Stderr, "landlearn: %s: unknown role %q\n", helperRole, args[0])
+	return 2
 }
 
 // keeperMain is the untraced parent of the traced tree. As a child
@@ -79,18 +83,12 @@ func keeperMain(args []string) int {
 	}
 	notifyUnlessIgnored(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 
-	self, err := os.Executable()
+	helper, err := reexec.Command(helperRole, append([]string{"exec"}, args...)...)
 	if err != nil {
-		return fail("find landlearn's binary: %v", err)
+		return fail("%v", err)
 	}
-	helper := &exec.Cmd{
-		Path:       self,
-		Args:       append([]string{self, HelperArg, "exec"}, args...),
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		ExtraFiles: []*os.File{ready, goPipe},
-	}
+	helper.Stdin, helper.Stdout, helper.Stderr = os.Stdin, os.Stdout, os.Stderr
+	helper.ExtraFiles = []*os.File{ready, goPipe}
 	if err := helper.Start(); err != nil {
 		return fail("start the exec helper: %v", err)
 	}

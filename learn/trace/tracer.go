@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/internal/command"
+	"github.com/landlearn/landlearn/internal/reexec"
 	"github.com/landlearn/landlearn/learn"
 )
 
@@ -104,6 +105,10 @@ func defaultMapping() *mapping {
 // observations of the whole process tree: every process and thread it
 // starts, also those that outlive it, until the last one exits (or
 // Options.Timeout). It returns when nothing of the tree is left.
+//
+// The keeper of the tree and the helper that installs the filter are
+// this executable, re-executed: a program that calls Run must call
+// enforce.MaybeHelper first thing in main, which runs them.
 //
 // Signals: while Run runs, the first SIGINT, SIGTERM or SIGHUP sent to
 // this process is passed on to the target (SIGINT and SIGHUP are not
@@ -200,8 +205,8 @@ func (r *runner) filterFor(mode string) ([]unix.SockFilter, error) {
 // res. The process chain is:
 //
 //	learner (this process)
-//	  └─ keeper: `landlearn HelperArg keeper`, untraced child subreaper
-//	       └─ helper: `landlearn HelperArg exec`, installs the filter,
+//	  └─ keeper: `landlearn helperRole keeper`, untraced child subreaper
+//	       └─ helper: `landlearn helperRole exec`, installs the filter,
 //	          hands it over, execs CMD: the traced tree starts here
 //
 // Pipes: life (learner holds the write end; its closing, by exit,
@@ -214,10 +219,6 @@ func (r *runner) run(mode string, res *RunResult) error {
 	prog, err := r.filterFor(mode)
 	if err != nil {
 		return err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find landlearn's own binary to re-exec: %w", err)
 	}
 	var (
 		lifeR, lifeW, ctlR, ctlW, readyR, readyW, goR, goW *os.File
@@ -236,17 +237,13 @@ func (r *runner) run(mode string, res *RunResult) error {
 	if r.noFilter {
 		helperMode = helperNoFilter
 	}
-	args := append([]string{self, HelperArg, "keeper", helperMode, hex.EncodeToString(progBytes(prog)), r.path}, r.argv...)
-	keeper := &exec.Cmd{
-		Path:       self,
-		Args:       args,
-		Env:        r.env,
-		Dir:        r.o.Dir,
-		Stdin:      r.o.Stdin,
-		Stdout:     r.o.Stdout,
-		Stderr:     r.o.Stderr,
-		ExtraFiles: []*os.File{lifeR, ctlW, readyW, goR},
+	keeper, err := reexec.Command(helperRole, append([]string{"keeper", helperMode, hex.EncodeToString(progBytes(prog)), r.path}, r.argv...)...)
+	if err != nil {
+		return err
 	}
+	keeper.Env, keeper.Dir = r.env, r.o.Dir
+	keeper.Stdin, keeper.Stdout, keeper.Stderr = r.o.Stdin, r.o.Stdout, r.o.Stderr
+	keeper.ExtraFiles = []*os.File{lifeR, ctlW, readyW, goR}
 	if keeper.Stdin == nil {
 		keeper.Stdin = os.Stdin
 	}

@@ -8,16 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/landlearn/landlearn/internal/reexec"
 	"github.com/landlearn/landlearn/learn"
 )
 
 // TestMain lets the test binary play landlearn's re-executed roles:
-// the keeper and exec helper (HelperArg), and a learner process that a
+// the keeper and exec helper (helperRole), and a learner process that a
 // test can interrupt or kill (envLearner).
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == HelperArg {
-		HelperMain(os.Args[2:])
-	}
+	reexec.Main()
 	if raw := os.Getenv(envLearner); raw != "" {
 		os.Exit(learnerMain(raw, os.Args[1:]))
 	}
