@@ -22,6 +22,18 @@ type Options struct {
 	// the executed program reach the audit log (ABI 7+; the kernel logs
 	// nothing after an exec by default). verify and audit learning need it.
 	Log bool
+	// Mark makes the sandbox, once restricted and before it execs the
+	// program, attempt one harmless access that every Landlock domain
+	// denies and logs: reading a byte of its parent's memory
+	// (process_vm_readv, a ptrace access to a process outside the
+	// domain). Its record names the policy's domain, which an audit
+	// reader (live.Listener.Observe) then tells from the domains the
+	// program creates itself in the same process (a program that
+	// sandboxes itself after the exec, landlearn run under landlearn
+	// verify), and leaves out of the program's denials. Needs root or
+	// CAP_SYS_PTRACE, as audit does, for the kernel to reach Landlock's
+	// check; only Command uses it.
+	Mark bool
 	// Stderr receives the notices printed before enforcing (dropped
 	// rights; the MPTCP limit is MPTCPNote's); nil means os.Stderr. io.Discard silences
 	// them, for a caller that enforces the same policy many times and has

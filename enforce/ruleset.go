@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"unsafe"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -24,6 +25,8 @@ type ruleset struct {
 	Ports   []portGrant    `json:"ports,omitempty"`
 	// Log asks for LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON.
 	Log bool `json:"log,omitempty"`
+	// Mark asks for Options.Mark's denial.
+	Mark bool `json:"mark,omitempty"`
 	// File and Trusted are the policy's, for resolving the paths again
 	// where they are enforced (policy.Policy.Resolve).
 	File    string   `json:"file,omitempty"`
@@ -77,7 +80,9 @@ func prepare(p *policy.Policy, o Options) (ruleset, error) {
 		fmt.Fprintf(w, "landlearn: note: %s handles no right (handled: fs, net and scoped are all empty): nothing is restricted\n", nameOf(q))
 	}
 	io.WriteString(w, d.Notice())
-	return newRuleset(q, skipped, d.EnforcedABI, o.Log), nil
+	r := newRuleset(q, skipped, d.EnforcedABI, o.Log)
+	r.Mark = o.Mark && r.Log
+	return r, nil
 }
 
 // skippedLearned says which learned rules were skipped because their
@@ -278,7 +283,22 @@ func restrictThread(r ruleset) error {
 		}
 		return fmt.Errorf("landlock_restrict_self: %w", err)
 	}
+	if r.Mark {
+		markDomain()
+	}
 	return nil
+}
+
+// markDomain makes Options.Mark's denial from the calling (restricted)
+// thread: a read of one byte of the parent's memory, which Landlock
+// refuses to any domain towards a process outside it. Its result is
+// not looked at: the audit record is what counts, and the program runs
+// either way.
+func markDomain() {
+	var b [1]byte
+	local := []unix.Iovec{{Base: &b[0], Len: 1}}
+	remote := []unix.RemoteIovec{{Base: uintptr(unsafe.Pointer(&b[0])), Len: 1}}
+	unix.ProcessVMReadv(os.Getppid(), local, remote, 0)
 }
 
 func (o Options) stderr() io.Writer {

@@ -173,7 +173,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 			return optionalMissing(p, vars)
 		},
 		Command: func(p *policy.Policy) (live.Command, error) {
-			c, err := enforce.Command(p, argv, enforce.Options{Vars: vars, Log: true, Stderr: notices})
+			c, err := enforce.Command(p, argv, enforce.Options{Vars: vars, Log: true, Mark: true, Stderr: notices})
 			notices = io.Discard
 			if err != nil {
 				return nil, err

@@ -136,7 +136,7 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 	}
 	defer release()
 
-	c, err := enforce.Command(p, argv, enforce.Options{Vars: vars, Log: true, Stderr: stderr})
+	c, err := enforce.Command(p, argv, enforce.Options{Vars: vars, Log: true, Mark: true, Stderr: stderr})
 	if err != nil {
 		return auditError(err)
 	}
@@ -154,7 +154,21 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 		// read all the same.
 		end.cut, err = signalName(st.signal())+", then a second signal (killed at once)", nil
 	}
-	return verdict(stderr, run, err, end)
+	return verdict(stderr, run, err, end, resolvedPolicy(p, vars))
+}
+
+// resolvedPolicy is p expanded and its symlinks resolved, to say which
+// denials of the program's own sandbox p allows; nil if it cannot be
+// (then the report just does not say).
+func resolvedPolicy(p *policy.Policy, vars policy.Vars) *policy.Policy {
+	ep, err := p.Expand(vars)
+	if err != nil {
+		return nil
+	}
+	if ep, err = ep.ResolveSymlinks(); err != nil {
+		return nil
+	}
+	return ep
 }
 
 // runEnd is how a verified run ended: cut says what stopped it ("" when
@@ -166,9 +180,9 @@ type runEnd struct {
 }
 
 // verdict prints the report of a verify run and returns its exit status.
-func verdict(w io.Writer, run *live.Run, runErr error, end runEnd) error {
+func verdict(w io.Writer, run *live.Run, runErr error, end runEnd, p *policy.Policy) error {
 	var report strings.Builder
-	verify.WriteReport(&report, run)
+	verify.WriteReport(&report, run, p)
 	if report.Len() > 0 {
 		fmt.Fprint(w, "landlearn: "+report.String())
 	}
@@ -177,7 +191,11 @@ func verdict(w io.Writer, run *live.Run, runErr error, end runEnd) error {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("verification incomplete: %w", runErr)}
 	case run.ExitCode == enforce.ExitSetup && run.Domain == nil:
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("the sandbox could not be set up (the command exited with %d before it ran)", enforce.ExitSetup)}
-	case len(run.Denials) > 0:
+	case len(run.Denials) > 0 || p != nil && verify.NestedNotAllowed(run, p) > 0:
+		if len(run.Denials) == 0 {
+			fmt.Fprintf(w, "landlearn: the policy does not allow %d of the objects the program's own sandbox denied (\"does not allow this either\" above): it would deny them too\n",
+				verify.NestedNotAllowed(run, p))
+		}
 		if run.Loss != nil {
 			fmt.Fprintf(w, "landlearn: the list may be incomplete: %v\n", run.Loss)
 		}

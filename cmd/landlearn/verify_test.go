@@ -241,7 +241,7 @@ func TestVerdict(t *testing.T) {
 		{"stopped, lost", &live.Run{Loss: lost}, nil, runEnd{name: "srv", cut: "SIGINT"}, 2, ""},
 	} {
 		var b strings.Builder
-		err := verdict(&b, c.run, c.runErr, c.end)
+		err := verdict(&b, c.run, c.runErr, c.end, nil)
 		status := 0
 		var ee *exitError
 		if errors.As(err, &ee) {

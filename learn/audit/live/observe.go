@@ -1,6 +1,7 @@
 package live
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"maps"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -250,9 +252,10 @@ type Run struct {
 	// signal N).
 	ExitCode int
 	// Domain is the command's domain; nil when it denied nothing (a
-	// domain that denies nothing logs nothing).
+	// domain that denies nothing logs nothing) and the sandbox did not
+	// mark it (enforce.Options.Mark).
 	Domain *audit.Domain
-	// Denials are the denials of Domain.
+	// Denials are the denials of Domain, but the mark.
 	Denials []audit.Denial
 	// Nested are domains that processes of the command created
 	// themselves, and NestedDenials theirs: the kernel attributes a
@@ -272,8 +275,9 @@ type Run struct {
 var ErrLost = errors.New("audit records were lost")
 
 // Command is what Observe runs: a command whose own process creates a
-// logging Landlock domain (enforce.Command with Options.Log, below a
-// keeper.Tree), not yet started. Exec adapts an *exec.Cmd.
+// logging Landlock domain (enforce.Command with Options.Log and
+// Options.Mark, below a keeper.Tree), not yet started. Exec adapts an
+// *exec.Cmd.
 type Command interface {
 	Start() error
 	// Pid is the command's own pid, once started: the creator named by
@@ -345,7 +349,8 @@ func (l *Listener) Observe(ctx context.Context, cmd Command) (*Run, error) {
 // deallocation records, and decides whether records may have been lost.
 func (l *Listener) collect(ctx context.Context, run *Run, c *capture) {
 	l.mu.Lock()
-	main, nested := c.pick(run.PID)
+	mark, marked := c.mark(run.PID)
+	main, nested := c.pick(run.PID, mark.Domain)
 	l.mu.Unlock()
 	ids := slices.Sorted(maps.Keys(nested))
 	if main != "" {
@@ -372,6 +377,8 @@ func (l *Listener) collect(ctx context.Context, run *Run, c *capture) {
 	domains = domainsByID(c.corr)
 	for _, d := range c.corr.Denials() {
 		switch {
+		case marked && d.Serial == mark.Serial && d.Domain == mark.Domain:
+			// landlearn's own, not the program's
 		case d.Domain == main && main != "":
 			run.Denials = append(run.Denials, d)
 		case nested[d.Domain]:
@@ -399,20 +406,51 @@ func (l *Listener) collect(ctx context.Context, run *Run, c *capture) {
 	}
 }
 
-// pick returns the domain that pid created and those created by its
-// descendants.
-func (c *capture) pick(pid int) (main string, nested map[string]bool) {
+// mark returns the first denial of enforce.Options.Mark by pid: a ptrace
+// access (process_vm_readv) that the sandbox attempts in the policy's
+// domain before it execs the program.
+func (c *capture) mark(pid int) (audit.Denial, bool) {
+	for _, d := range c.corr.Denials() {
+		if d.PID == pid && d.SyscallName == "process_vm_readv" && slices.Equal(d.Blockers, []string{"ptrace"}) {
+			return d, true
+		}
+	}
+	return audit.Denial{}, false
+}
+
+// pick returns the command's domain and those the command's processes
+// created themselves: marked is the command's domain when the sandbox
+// marked it (enforce.Options.Mark), and every other domain created by
+// pid or its descendants is nested; the program may sandbox itself after
+// the exec, in the very process that holds the policy's domain. Without
+// a mark, the domain pid created first (domain ids grow) is the command's.
+func (c *capture) pick(pid int, marked string) (main string, nested map[string]bool) {
 	nested = map[string]bool{}
+	main = marked
+	var own []string
 	for _, d := range c.corr.Domains() {
 		switch {
-		case !d.Allocated:
-		case d.PID == pid:
-			main = d.ID
-		case c.window.descends(d.PID, pid):
+		case !d.Allocated || d.ID == main:
+		case d.PID == pid && marked == "":
+			own = append(own, d.ID)
+		case d.PID == pid || c.window.descends(d.PID, pid):
 			nested[d.ID] = true
 		}
 	}
+	if len(own) > 0 {
+		slices.SortFunc(own, func(a, b string) int { return cmp.Compare(domainNumber(a), domainNumber(b)) })
+		main = own[0]
+		for _, id := range own[1:] {
+			nested[id] = true
+		}
+	}
 	return main, nested
+}
+
+// domainNumber is a domain id's value (the kernel prints it in hex).
+func domainNumber(id string) uint64 {
+	n, _ := strconv.ParseUint(id, 16, 64)
+	return n
 }
 
 func domainsByID(c *audit.Correlator) map[string]audit.Domain {

@@ -145,3 +145,66 @@ func TestObserveNestedDomain(t *testing.T) {
 		t.Errorf("nested %+v, denials %+v: want one domain denying %s", run.Nested, run.NestedDenials, secret)
 	}
 }
+
+// TestObserveNestedDomainSameProcess: the program sandboxes itself after
+// the exec, in the very process that holds the policy's domain (so both
+// domains have the same creator pid), and its own sandbox denies what the
+// policy grants. The sandbox's mark (enforce.Options.Mark) tells the
+// policy's domain apart: the denial is the nested domain's, and the mark
+// is nobody's denial.
+func TestObserveNestedDomainSameProcess(t *testing.T) {
+	l := audittest.Listener(t)
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer := readOnlyPolicy(policy.FSRule{Path: "/", Access: policy.FSReadFile})
+	innerCmd, err := enforce.Command(readOnlyPolicy(), []string{"cat", secret}, enforce.Options{Log: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The outer sandbox execs the inner helper in place: fd 4 holds the
+	// inner payload, after the outer helper's own fd 3.
+	innerArgs := slices.Clone(innerCmd.Args)
+	innerArgs[0] = self
+	innerArgs[len(innerArgs)-1] = "4"
+	cmd, err := enforce.Command(outer, innerArgs, enforce.Options{Log: true, Mark: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, innerCmd.ExtraFiles...)
+	run, err := l.Observe(context.Background(), live.Exec(cmd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Loss != nil {
+		t.Fatal(run.Loss)
+	}
+	if run.Domain == nil || len(run.Denials) != 0 || run.Domain.Denials != 1 {
+		t.Errorf("policy's domain %+v, denials %+v: want the marked domain, its one (marking) denial left out", run.Domain, run.Denials)
+	}
+	if len(run.Nested) != 1 || run.Nested[0].PID != run.PID || len(run.NestedDenials) != 1 || run.NestedDenials[0].Path != secret {
+		t.Errorf("nested %+v, denials %+v: want pid %d's own domain denying %s", run.Nested, run.NestedDenials, run.PID, secret)
+	}
+}
+
+// TestObserveMarkIsNotADenial: the mark alone makes the policy's domain
+// known, with no denial of the program's.
+func TestObserveMarkIsNotADenial(t *testing.T) {
+	l := audittest.Listener(t)
+	cmd, err := enforce.Command(readOnlyPolicy(), []string{"true"}, enforce.Options{Log: true, Mark: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := l.Observe(context.Background(), live.Exec(cmd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Loss != nil || run.ExitCode != 0 || run.Domain == nil || run.Domain.PID != run.PID || len(run.Denials) != 0 || len(run.Nested) != 0 {
+		t.Errorf("run %+v: want exit 0, the marked domain, no denials, no loss", run)
+	}
+}

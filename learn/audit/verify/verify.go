@@ -11,6 +11,7 @@ import (
 	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/audit/live"
+	"github.com/landlearn/landlearn/policy"
 )
 
 // Command proves the listener works (live.Listener.SelfCheck), then runs
@@ -79,27 +80,35 @@ func GroupByObject(ds []audit.Denial) []ObjectDenials {
 
 // WriteReport writes run's denials for people: each object, the rights it
 // lacked, who asked and with which syscall, and the rule that fixes it.
-func WriteReport(w io.Writer, run *live.Run) {
+// Denials of the sandboxes the program set up itself come apart, after
+// them: they are not the policy's. p, when not nil, is the policy (with
+// its variables expanded and its symlinks resolved, as check compares
+// it): a nested denial that p allows says so instead of suggesting a rule
+// p already has.
+func WriteReport(w io.Writer, run *live.Run, p *policy.Policy) {
+	sep := ""
 	if run.Domain != nil && len(run.Denials) > 0 {
 		fmt.Fprintf(w, "The policy denied %s to the command (pid %d, domain %s):\n",
-			accessCount(len(run.Denials)), run.PID, run.Domain.ID)
-		writeGroups(w, GroupByObject(run.Denials), run.PID, run.Domain.Exe)
+			accessCount(len(run.Denials)), run.PID, textsafe.Inline(run.Domain.ID))
+		writeGroups(w, GroupByObject(run.Denials), run.PID, run.Domain.Exe, nil)
+		sep = "\n"
 	}
 	if len(run.NestedDenials) > 0 {
-		fmt.Fprintf(w, "\nThe program's own sandbox also denied %s (%s); the kernel names the youngest domain that denies, so the policy may deny these too:\n",
-			accessCount(len(run.NestedDenials)), describeNested(run.Nested))
-		writeGroups(w, GroupByObject(run.NestedDenials), 0, "")
+		fmt.Fprintf(w, "%sThe program's own sandbox also denied %s (%s); the kernel names the youngest domain that denies, so the policy may deny these too:\n",
+			sep, accessCount(len(run.NestedDenials)), describeNested(run.Nested))
+		writeGroups(w, GroupByObject(run.NestedDenials), 0, "", p)
+		sep = "\n"
 	}
 	if len(run.Lingering) > 0 {
-		fmt.Fprintf(w, "\nNote: processes that pid %d started still hold domain %s after it exited: what they do later is not checked.\n",
-			run.PID, textsafe.Inline(strings.Join(run.Lingering, ", ")))
+		fmt.Fprintf(w, "%sNote: processes that pid %d started still hold domain %s after it exited: what they do later is not checked.\n",
+			sep, run.PID, textsafe.Inline(strings.Join(run.Lingering, ", ")))
 	}
 }
 
 // writeGroups prints each object's denials. Every name in them comes
 // from the program (a file name, its executable, its comm) and is printed
 // through textsafe: a file named "x\n    fix:" must not forge a block.
-func writeGroups(w io.Writer, groups []ObjectDenials, helper int, helperExe string) {
+func writeGroups(w io.Writer, groups []ObjectDenials, helper int, helperExe string, p *policy.Policy) {
 	for _, g := range groups {
 		fmt.Fprintf(w, "\n  %s\n", g.Text())
 		fmt.Fprintf(w, "    denied: %s", textsafe.Inline(strings.Join(g.Rights, ", ")))
@@ -110,11 +119,46 @@ func writeGroups(w io.Writer, groups []ObjectDenials, helper int, helperExe stri
 		for _, who := range askers(g.Denials, helper, helperExe) {
 			fmt.Fprintf(w, "    by:     %s\n", who)
 		}
+		if p != nil {
+			if allows(p, g.merged()) {
+				fmt.Fprintln(w, "    policy: allows this; only the program's own sandbox denies it")
+				continue
+			}
+			fmt.Fprintln(w, "    policy: does not allow this either")
+		}
 		fmt.Fprintln(w, "    fix:")
 		for line := range strings.SplitSeq(g.fix(), "\n") {
 			fmt.Fprintf(w, "      %s\n", textsafe.Inline(line))
 		}
 	}
+}
+
+// NestedNotAllowed counts the objects that the program's own sandbox
+// denied (run.NestedDenials) and p does not allow either: the policy
+// would have denied them as well, had the program not sandboxed itself
+// (the kernel logs only the youngest domain that denies).
+func NestedNotAllowed(run *live.Run, p *policy.Policy) int {
+	n := 0
+	for _, g := range GroupByObject(run.NestedDenials) {
+		if !allows(p, g.merged()) {
+			n++
+		}
+	}
+	return n
+}
+
+// allows says whether p grants every right d lacked.
+func allows(p *policy.Policy, d audit.Denial) bool {
+	fs, net, scopes, other := d.Rights()
+	switch {
+	case len(other) > 0, p.ScopesDenied(scopes) != 0:
+		return false
+	case fs != 0 && p.MissingFS(d.Path, fs) != 0:
+		return false
+	case net != 0 && (d.Port < 0 || d.Port > 0xffff || p.MissingNet(uint16(d.Port), net) != 0):
+		return false
+	}
+	return true
 }
 
 // Text names the object for people: a path quoted when it holds anything
