@@ -205,6 +205,14 @@ func (d *decoder) decodeChunk(c *chunk, name string, skipBad bool) {
 		} else {
 			l, data = data, nil
 		}
+		// NUL bytes are the padding a learner killed while writing
+		// leaves at the end of its file (NewFileWriter): JSON never
+		// holds one. What comes before them on their line is the line
+		// the kill cut, dropped; what follows them (in files put end
+		// to end) is the next run's first line.
+		if i := bytes.LastIndexByte(l, 0); i >= 0 {
+			l = l[i+1:]
+		}
 		l = bytes.TrimSpace(l)
 		if len(l) == 0 {
 			continue

@@ -3,6 +3,7 @@ package learn
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -10,10 +11,12 @@ import (
 
 // Writer writes observations as JSONL, one write(2) per line and no
 // buffering, so a learner killed with SIGKILL leaves every line it
-// recorded. It is safe for concurrent use.
+// recorded; NewFileWriter's puts them in the file without the write(2).
+// It is safe for concurrent use.
 type Writer struct {
 	mu    sync.Mutex
 	w     io.Writer
+	m     *fileMap // NewFileWriter's mapping; nil: write(2)
 	n     int
 	buf   bytes.Buffer // encoding/json's line
 	line  []byte       // appendLine's line
@@ -34,10 +37,39 @@ func (w *Writer) WriteHeader(h Header) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, err := w.w.Write(append(b, '\n')); err != nil {
+	if err := w.write(append(b, '\n')); err != nil {
 		return fmt.Errorf("write the observations header: %w", err)
 	}
 	return nil
+}
+
+// write writes one line. w.mu is held.
+func (w *Writer) write(line []byte) error {
+	if w.m != nil {
+		return w.m.write(line)
+	}
+	_, err := w.w.Write(line)
+	return err
+}
+
+// Close ends the file of a NewFileWriter after its last line (it
+// does not close the file). Nothing can be recorded after it.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		return nil
+	}
+	err := w.m.close()
+	w.m, w.w = nil, closedWriter{}
+	return err
+}
+
+// closedWriter refuses what is recorded after Close.
+type closedWriter struct{}
+
+func (closedWriter) Write([]byte) (int, error) {
+	return 0, errors.New("the observations file is closed")
 }
 
 // Record writes one observation line. An observation naming a path that
@@ -57,7 +89,7 @@ func (w *Writer) Record(o Observation) error {
 		}
 		line = w.buf.Bytes()
 	}
-	if _, err := w.w.Write(line); err != nil {
+	if err := w.write(line); err != nil {
 		return fmt.Errorf("write observation %d: %w", o.Seq, err)
 	}
 	w.n++

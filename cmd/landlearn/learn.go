@@ -308,7 +308,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	if err != nil {
 		return err
 	}
-	rec := &teeRecorder{w: learn.NewWriter(raw.f)}
+	rec := &teeRecorder{w: raw.w}
 	// The header records the run as minimize will need it later,
 	// elsewhere: the command, the directory and the variables' values.
 	header, warnings := learn.NewHeader(argv, nil)
@@ -413,7 +413,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		observed, nobs = slices.Values(ar.Observations), len(ar.Observations)
 	}
 	prog.stop()
-	if err := raw.f.Close(); err != nil {
+	if err := raw.close(); err != nil {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("write %s: %w", raw.f.Name(), err)}
 	}
 	err = writeLearnedPolicy(observed, policyOutput{
@@ -476,6 +476,7 @@ func describeStatus(code int) string {
 // is removed once the policy is written and kept otherwise.
 type rawFile struct {
 	f    *os.File
+	w    *learn.Writer // on f
 	temp bool
 	kept bool
 }
@@ -484,9 +485,10 @@ type rawFile struct {
 // file only with force, never through a symlink), or a temporary file.
 func openRaw(path string, force bool) (*rawFile, error) {
 	if path != "" {
-		flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL | syscall.O_NOFOLLOW
+		// Read and write: the Writer maps the file (learn.NewFileWriter).
+		flags := os.O_RDWR | os.O_CREATE | os.O_EXCL | syscall.O_NOFOLLOW
 		if force {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC | syscall.O_NOFOLLOW
+			flags = os.O_RDWR | os.O_CREATE | os.O_TRUNC | syscall.O_NOFOLLOW
 		}
 		f, err := os.OpenFile(path, flags, 0o644)
 		if err != nil {
@@ -496,13 +498,22 @@ func openRaw(path string, force bool) (*rawFile, error) {
 			f.Close()
 			return nil, usageErrorf("--raw %s is not a regular file: give a file name", path)
 		}
-		return &rawFile{f: f}, nil
+		return &rawFile{f: f, w: learn.NewFileWriter(f)}, nil
 	}
 	f, err := os.CreateTemp("", stale.Pattern(stale.RawPrefix, ".jsonl"))
 	if err != nil {
 		return nil, &exitError{Code: exitUsage, Err: fmt.Errorf("create a file for the observations under %s (set TMPDIR, or use --raw FILE.jsonl): %w", os.TempDir(), err)}
 	}
-	return &rawFile{f: f, temp: true}, nil
+	return &rawFile{f: f, w: learn.NewFileWriter(f), temp: true}, nil
+}
+
+// close ends the file after its last line and closes it.
+func (r *rawFile) close() error {
+	err := r.w.Close()
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // where is " in FILE" for --raw, "" for the temporary file.
@@ -520,6 +531,7 @@ func (r *rawFile) keep(stderr io.Writer, n int, why string, f learnFlags) {
 		return
 	}
 	r.kept = true
+	r.w.Close()
 	args := []string{"landlearn", "minimize"}
 	if f.output != "-" {
 		args = append(args, "-o", f.output)
@@ -536,7 +548,7 @@ func (r *rawFile) keep(stderr io.Writer, n int, why string, f learnFlags) {
 
 // discard removes the temporary file.
 func (r *rawFile) discard() {
-	r.f.Close()
+	r.close()
 	if r.temp && !r.kept {
 		os.Remove(r.f.Name())
 	}

@@ -369,6 +369,45 @@ func TestLearnInterrupted(t *testing.T) {
 	}
 }
 
+// SIGKILL of landlearn learn: its --raw file, which the kill leaves
+// ended by NUL padding (learn.NewFileWriter), still makes a policy with
+// minimize, with what the command did before the kill.
+func TestLearnKilledMinimizes(t *testing.T) {
+	w := t.TempDir()
+	cmd := exec.Command(learnTestBinary(t), "learn", "--raw", "run.jsonl", "-o", "p.yaml", "--", "sh", "-c", "cat /etc/hostname >/dev/null; touch started; exec sleep 1000")
+	cmd.Dir = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(w, "started")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the traced command never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	raw, err := os.ReadFile(filepath.Join(w, "run.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) == 0 || raw[len(raw)-1] != 0 {
+		t.Logf("no NUL padding after the kill: the file was written with write(2)")
+	}
+	r := runLearnCLI(t, w, "minimize", "-o", "p.yaml", "run.jsonl")
+	if r.code != 0 {
+		t.Fatalf("minimize of a killed learner's observations: exit %d\n%s", r.code, r.stderr)
+	}
+	if p, _ := os.ReadFile(filepath.Join(w, "p.yaml")); !strings.Contains(string(p), "/etc/hostname") {
+		t.Errorf("the policy lacks what cat read before the kill:\n%s", p)
+	}
+}
+
 // A policy that cannot be written keeps the observations, and the
 // command it suggests writes what learn was asked to write (-o, --merge).
 func TestLearnKeepsWhenNotWritten(t *testing.T) {

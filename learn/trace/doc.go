@@ -17,7 +17,9 @@
 // Use Run:
 //
 //	f, _ := os.Create("run.jsonl")
-//	res, err := trace.Run(ctx, []string{"make"}, trace.Options{}, learn.NewWriter(f))
+//	w := learn.NewFileWriter(f)
+//	res, err := trace.Run(ctx, []string{"make"}, trace.Options{}, w)
+//	w.Close()
 //
 // Requirements: Linux 6.6 or later (the listener wakes its receivers
 // when the traced tree is gone), /proc, x86_64 (i386 programs are

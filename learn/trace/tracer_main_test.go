@@ -39,8 +39,12 @@ func learnerMain(raw string, argv []string) int {
 		return 2
 	}
 	defer f.Close()
+	// As landlearn learn writes it: a test that kills this learner
+	// reads what a killed landlearn leaves.
+	w := learn.NewFileWriter(f)
+	defer w.Close()
 	grace, _ := time.ParseDuration(os.Getenv(envGrace))
-	res, err := run(context.Background(), argv, Options{Accurate: os.Getenv(envAccurate) != "", Grace: grace}, learn.NewWriter(f), testMapping())
+	res, err := run(context.Background(), argv, Options{Accurate: os.Getenv(envAccurate) != "", Grace: grace}, w, testMapping())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
