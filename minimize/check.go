@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,7 +100,7 @@ func Check(p *policy.Policy, obs []learn.Observation) *CheckResult {
 		if exe != "" && exe == launcher {
 			exe = "landlearn"
 		}
-		if exe != "" && !contains(e.Exes, exe) {
+		if exe != "" && !slices.Contains(e.Exes, exe) {
 			e.Exes = append(e.Exes, exe)
 			sort.Strings(e.Exes)
 		}
@@ -163,8 +164,15 @@ func Check(p *policy.Policy, obs []learn.Observation) *CheckResult {
 	for _, k := range keys {
 		res.Gaps = append(res.Gaps, *gaps[k])
 	}
+	// A group's members are one rule: used when any of them is.
+	groupUsed := map[string]bool{}
+	for i, r := range p.FS {
+		if r.Group != "" && usedFS[i] {
+			groupUsed[r.Group] = true
+		}
+	}
 	for i, u := range usedFS {
-		if !u {
+		if !u && !groupUsed[p.FS[i].Group] {
 			res.UnusedFS = append(res.UnusedFS, i)
 		}
 	}

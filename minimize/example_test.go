@@ -46,11 +46,14 @@ func ExampleMinimize() {
 	//   # 1 path created, replaced or deleted during the run: granted on the nearest directory that existed before (a rule needs an inode when the sandbox starts)
 	//   - path: ${PWD}
 	//     access: [write_file, remove_file, make_reg]
+	//     learned: true
 	//   # 1 access by /usr/bin/tool
 	//   - path: ${PWD}/tool.conf
 	//     access: [read_file]
+	//     learned: true
 	//   # 1 access by /usr/bin/tool
 	//   - path: /usr/bin/tool
 	//     access: [execute, read_file]
+	//     learned: true
 	// 3 rules, 6 rights
 }

@@ -67,7 +67,7 @@ func BenchmarkAddFile(b *testing.B) {
 	cpu := cpuTime()
 	for range b.N {
 		bd := New(Options{Vars: policy.DefaultVars(), Collapse: DefaultCollapse})
-		bd.StartRun()
+		bd.StartRun(nil)
 		for i := range obs {
 			bd.add(&obs[i])
 		}

@@ -40,6 +40,17 @@ type Options struct {
 	// landlearn installed elsewhere (--raw on a CI runner, minimize on a
 	// laptop) gives the same comments.
 	Launcher string
+	// Exact keeps a rule per observed file (learn --exact): no groups, no
+	// runtime trees, no data units. Files created during the run still
+	// go to their directory, and what varies from run to run (pids, pty
+	// numbers, mkstemp names) to the directory that stands for it, since
+	// Landlock cannot be narrower there.
+	Exact bool
+	// Root is the root of the file system whose facts classify the
+	// observations (who owns a file, what a directory holds, the system
+	// groups' members): "" is /. A run recorded in a chroot is minimized
+	// with Root set to it; tests build small trees.
+	Root string
 }
 
 func (o Options) abi() int {

@@ -15,6 +15,9 @@ type Report struct {
 	FSRules      int
 	NetRules     int
 	Rights       int // rights granted, summed over rules
+	// Groups are the group rules among FSRules, Units the rules on a
+	// directory the run treats as a unit or on a runtime's install tree.
+	Groups, Units int
 	// PathsObserved is the number of distinct paths the runs accessed;
 	// FilesObserved counts those that are not directories and not in
 	// /proc, /sys or /dev, to compare with FilesReachable.

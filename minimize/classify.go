@@ -1,0 +1,260 @@
+package minimize
+
+import (
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/landlearn/landlearn/policy"
+)
+
+// class is what kind of object an item is, which decides the rule that
+// is safe for it (the README's "How observations become a policy").
+type class uint8
+
+const (
+	// classPlain objects get a rule of their own: data, configuration
+	// the program probes, the program's own files.
+	classPlain class = iota
+	// classVarying objects are named by what varies from run to run
+	// (a pid, a pty number, a mkstemp suffix): their name is the
+	// directory that stands for every such name.
+	classVarying
+	// classGroup objects are system files, granted through a named
+	// group resolved where the policy is enforced.
+	classGroup
+	// classRuntime objects belong to a language runtime's install tree
+	// (pyenv, nvm, a virtualenv...), granted as one read-only tree.
+	classRuntime
+)
+
+// readRights are the rights that only read: the only ones a generalized
+// rule (group, runtime, data unit) may carry. Rights never change kind.
+const readRights = policy.FSExecute | policy.FSReadFile | policy.FSReadDir
+
+// item is an object as the policy will name it, the output of classify:
+// its portable name (${PWD}/src/a, /proc/self/status), its class, and
+// what the runs did with it.
+type item struct {
+	// name is the path the rule names, with variables.
+	name string
+	// concrete is the path on the learning host, for the facts that
+	// generalize asks the file system (what a directory holds, whether a
+	// created file is still there).
+	concrete string
+	class    class
+	// group is the group of a classGroup item.
+	group string
+	// root and concreteRoot are the install root of a classRuntime item.
+	root, concreteRoot string
+	// gen says why name is a directory standing for varying names.
+	gen genReason
+
+	access policy.FSAccess
+	count  int
+	exes   exeSet
+	flags  objFlags
+	// observed is the path that was observed, abstracted, for comments.
+	observed string
+	// run is the index of the run the item comes from.
+	run int
+}
+
+// classifier holds what classify works out once per run: the variables'
+// abstraction and the groups' members on the learning host.
+type classifier struct {
+	b     *Builder
+	facts *hostFacts
+	sens  sensitiveSet
+	// per run
+	abstract []func(string) string
+	groups   [][]groupPrefix
+	homes    []string
+	// system are the system trees of the learning host.
+	system []string
+}
+
+// groupPrefix is a path whose subtree belongs to a group.
+type groupPrefix struct {
+	prefix, group string
+}
+
+func newClassifier(b *Builder) *classifier {
+	c := &classifier{b: b, facts: newHostFacts(b.o.Root), system: systemTreesHere(b.o.Root)}
+	for _, r := range b.runs {
+		c.abstract = append(c.abstract, r.vars.Abstracter())
+		c.homes = append(c.homes, path.Clean(r.vars["HOME"]))
+		var gp []groupPrefix
+		if !b.o.Exact {
+			gp = groupPrefixes(policy.Host{Root: b.o.Root}, r.vars)
+		}
+		c.groups = append(c.groups, gp)
+	}
+	return c
+}
+
+// groupPrefixes lists the members of every group on host h, and where
+// those that are symlinks lead (the runs name resolved paths: /etc/
+// resolv.conf is opened as /run/systemd/resolve/stub-resolv.conf).
+func groupPrefixes(h policy.Host, v policy.Vars) []groupPrefix {
+	anchors := anchorDirs(policy.Vars{"HOME": v["HOME"], "PWD": v["PWD"], "TMPDIR": v["TMPDIR"]})
+	var out []groupPrefix
+	for _, g := range policy.Groups() {
+		for _, m := range g.Members(h, anchors) {
+			out = append(out, groupPrefix{m, g.Name})
+			if real, err := filepath.EvalSymlinks(h.Root + m); err == nil {
+				if real = strings.TrimPrefix(real, h.Root); real != m && real != "" {
+					out = append(out, groupPrefix{real, g.Name})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// classify is the second stage: it names every recorded object as the
+// policy will (rule 7 for what varies from run to run, rule 8 for the
+// variables) and puts it in a class, from facts rather than names alone.
+// An object used by several runs gives an item per run, each named with
+// that run's variables.
+func (b *Builder) classify() []item {
+	c := newClassifier(b)
+	keys := make([]string, 0, len(b.objects))
+	for k := range b.objects {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []item
+	for _, k := range keys {
+		o := b.objects[k]
+		for ri := range b.runs {
+			if o.runs&runBit(ri) != 0 {
+				out = c.items(out, o.path, o, ri)
+			}
+		}
+	}
+	return out
+}
+
+// items appends the item that object o at path p stands for in run ri.
+func (c *classifier) items(out []item, p string, o *object, ri int) []item {
+	abstract := c.abstract[ri]
+	name, gen := nameOf(p, o, c.b.runs[ri])
+	it := item{name: abstract(name), gen: gen, concrete: p, access: o.access, count: o.count, exes: o.exes,
+		flags: o.flags, observed: abstract(p), run: ri}
+	if gen != genNone {
+		it.class, it.concrete = classVarying, name
+	} else {
+		c.classOf(&it, ri)
+	}
+	return append(out, it)
+}
+
+// nameOf applies rule 7: the name that stands for object o at path p in
+// run r, as it will resolve when the policy is enforced, and why it is a
+// directory standing for varying names when it is.
+//
+// /proc/PID/... becomes /proc/self/... only for the run's first process:
+// `landlearn run` execs the program in place, so /proc/self resolved
+// when the ruleset is built is that process's directory. A child's
+// /proc/PID has another inode in every run, and only a rule on /proc
+// covers it.
+func nameOf(p string, o *object, r *run) (string, genReason) {
+	switch {
+	case o.flags&fProcSelf != 0:
+		rest := strings.TrimPrefix(p, "/proc/")
+		_, tail, _ := strings.Cut(rest, "/")
+		if t, ok := strings.CutPrefix(tail, "task/"); ok && t != "" {
+			return "/proc/self/task", genTid
+		}
+		if tail == "" {
+			return "/proc/self", genNone
+		}
+		return "/proc/self/" + tail, genNone
+	case o.flags&fProcOther != 0:
+		return "/proc", genPid
+	case o.flags&fPidName != 0:
+		return o.pidDir, genPid
+	}
+	if rest, ok := strings.CutPrefix(p, "/dev/pts/"); ok {
+		if _, ok := atoi(rest); ok {
+			return "/dev/pts", genPty
+		}
+	}
+	// A variable's directory (a mktemp'd ${PWD} such as
+	// /tmp/ci-build.Q3xZ1a) existed before the run and stands for itself:
+	// the variable, not a parent rule, keeps it portable.
+	if !isAnchor(r.anchors, p) {
+		if dir, base := path.Split(p); looksMkstemp(base) {
+			if dir = path.Clean(dir); isTempDir(dir, r.tmpdir) {
+				return dir, genMkstemp
+			}
+		}
+	}
+	return p, genNone
+}
+
+// classOf puts a named item in its class: a group's when it is a system
+// file that only was read, a runtime's when it lies in a language
+// runtime's install tree and only was read, plain otherwise. --exact
+// keeps every item plain.
+func (c *classifier) classOf(it *item, ri int) {
+	if c.b.o.Exact || it.access == 0 || it.access&^readRights != 0 || !strings.HasPrefix(it.name, "/") {
+		return // a ${VAR} path is the user's, never the system's
+	}
+	p := it.concrete
+	for _, g := range c.groups[ri] {
+		if !beneath(p, g.prefix) {
+			continue
+		}
+		ok := true
+		switch g.group {
+		case "system":
+			ok = c.facts.systemFile(p)
+		case "own-cgroup":
+		default:
+			ok = c.facts.rootOwnedReadOnly(p)
+		}
+		if ok {
+			it.class, it.group = classGroup, g.group
+			return
+		}
+		break
+	}
+	if root := runtimeRoot(c.facts, p, c.homes[ri], []string{c.homes[ri]}, c.system); root != "" {
+		it.class, it.root, it.concreteRoot = classRuntime, c.abstract[ri](root), root
+	}
+}
+
+// isTempDir reports whether d is a directory where programs make
+// mkstemp files: /tmp, /var/tmp, /dev/shm or ${TMPDIR}.
+func isTempDir(d, tmpdir string) bool {
+	switch d {
+	case "/tmp", "/var/tmp", "/dev/shm":
+		return true
+	}
+	return d == tmpdir
+}
+
+// inRuntimeDir reports whether p is beneath a temp directory or /run,
+// where per-process files live.
+func inRuntimeDir(p, tmpdir string) bool {
+	for _, d := range []string{"/tmp", "/var/tmp", "/dev/shm", "/run", "/var/run", tmpdir} {
+		if d != "" && d != "." && d != "/" && p != d && beneath(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// isAnchor reports whether p is a variable's directory or one of its
+// ancestors.
+func isAnchor(anchors []string, p string) bool {
+	for _, a := range anchors {
+		if beneath(a, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,239 @@
+package minimize
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/landlearn/landlearn/policy"
+)
+
+// A data unit is a directory the program treats as a whole: it was named
+// on the command line (tar czf out.tgz src, cp -r in out, --directory
+// site), declared as data when learning (learn --data DIR), or the run
+// used most of what it holds. Such a directory gets one rule with the
+// read rights used beneath it, so that the next run, on new files of the
+// same shape (a file added to src, a new subdirectory), works too.
+//
+// "Most" is the threshold: more than half of the directory's entries
+// were used (read, listed, or held something that was), and either the
+// run listed the directory or used at least two of them. 12 of 12 entries
+// read is a unit; 2 of 1,000 is not; a single file read by name in a
+// directory of one is not, unless the directory was listed. It applies
+// from the bottom up: a subdirectory counts as used when anything beneath
+// it was, and a unit inside a unit is absorbed by it.
+//
+// Units carry read rights only (read_file, read_dir, execute): a write
+// stays on its file, or on the directory Landlock forces for a file the
+// run created. A unit is never a sensitive tree or inside one, never
+// ${HOME}, ${TMPDIR} or anything above ${HOME} or ${PWD} (${PWD} itself
+// can be a unit), never a top-level directory, never inside a system
+// tree (system files are their group's).
+func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
+	type cand struct {
+		name, concrete string
+		run            int
+		used           map[string]bool // names of the entries used
+		listed         bool
+	}
+	cands := map[string]*cand{}
+	candOf := func(name, concrete string, run int) *cand {
+		c := cands[name]
+		if c == nil {
+			c = &cand{name: name, concrete: concrete, run: run, used: map[string]bool{}}
+			cands[name] = c
+		}
+		return c
+	}
+	var inputs []*node
+	for _, n := range nodes {
+		if n.class != classPlain || n.gen != "" || n.flags&unstable != 0 || n.access&readRights == 0 {
+			continue
+		}
+		inputs = append(inputs, n)
+		if n.access&policy.FSReadDir != 0 {
+			candOf(n.name, n.concrete, n.run).listed = true
+		}
+		child := n.name
+		ancestorsByName(n.name, false, func(a string) {
+			if a == "/" {
+				return
+			}
+			c := candOf(a, concreteAncestor(n.name, n.concrete, a), n.run)
+			c.used[child] = true
+			child = a
+		})
+	}
+	named := b.namedDirs()
+	order := make([]*cand, 0, len(cands))
+	for _, c := range cands {
+		order = append(order, c)
+	}
+	// Deepest first, then by name, so that a subdirectory is decided
+	// before the directory that holds it.
+	sort.Slice(order, func(i, j int) bool {
+		di, dj := strings.Count(order[i].name, "/"), strings.Count(order[j].name, "/")
+		if di != dj {
+			return di > dj
+		}
+		return order[i].name < order[j].name
+	})
+	unit := map[string]string{} // name -> why
+	for _, c := range order {
+		if len(c.used) == 0 && !c.listed || !b.unitAllowed(c.concrete, c.run) {
+			continue
+		}
+		if why, ok := named[c.name]; ok {
+			unit[c.name] = why
+			continue
+		}
+		used, entries := len(c.used), b.entries(c.concrete)
+		if entries > 0 && (used >= 2 || c.listed) && 2*used > entries {
+			verb := "used"
+			if c.listed {
+				verb = "listed it and used"
+			}
+			unit[c.name] = fmt.Sprintf("the run %s %d of its %d entries", verb, used, entries)
+		}
+	}
+	for name, why := range unit {
+		absorbed := false
+		ancestorsByName(name, false, func(a string) { absorbed = absorbed || unit[a] != "" })
+		if absorbed {
+			continue
+		}
+		u := &rule{name: name, dir: true, unit: why}
+		for _, n := range inputs {
+			if n.name != name && !strings.HasPrefix(n.name, name+"/") {
+				continue
+			}
+			if u.concrete == "" {
+				u.concrete = concreteAncestor(n.name, n.concrete, name)
+			}
+			u.access |= n.access & readRights
+			u.count += n.count
+			u.exes.addAll(n.exes)
+			u.paths += n.paths
+			u.example = betterExample(u.example, n.example, name)
+			if r := rules[n.name]; r != nil {
+				r.access &^= readRights
+				r.observed &^= readRights
+				if r.access == 0 {
+					delete(rules, n.name)
+				}
+			}
+		}
+		u.access &= b.handledFS()
+		if r := rules[name]; r != nil {
+			r.access |= u.access
+			r.observed |= u.access
+			r.dir, r.unit = true, why
+			r.count += u.count
+			r.exes.addAll(u.exes)
+			r.paths += u.paths
+			r.example = betterExample(r.example, u.example, name)
+			continue
+		}
+		u.observed = u.access
+		rules[name] = u
+	}
+}
+
+// handledFS is the fs rights the policy handles.
+func (b *Builder) handledFS() policy.FSAccess { return policy.AllFS(b.o.abi()) }
+
+// unitAllowed reports whether the directory d (concrete, on the learning
+// host) may be a data unit for run ri: see units.
+func (b *Builder) unitAllowed(d string, ri int) bool {
+	if strings.Count(d, "/") < 2 {
+		return false // "/", "/srv": a top-level directory is never a unit
+	}
+	if !b.o.AllowSensitive && b.sensitive().inTree(d) {
+		return false
+	}
+	v := b.runs[ri].vars
+	for _, name := range []string{"HOME", "TMPDIR"} {
+		if a := v[name]; a != "" && beneath(path.Clean(a), d) {
+			return false // the variable's directory, or above it
+		}
+	}
+	if pwd := v["PWD"]; pwd != "" && beneath(path.Clean(pwd), d) && path.Clean(pwd) != d {
+		return false // above ${PWD}
+	}
+	for _, t := range []string{"/tmp", "/var/tmp", "/dev/shm", "/run"} {
+		if d == t {
+			return false
+		}
+	}
+	for _, t := range systemTreesHere(b.o.Root) {
+		if beneath(d, t) {
+			return false
+		}
+	}
+	return true
+}
+
+// systemTreesHere are the members of the system group on the learning
+// host, with no anchor to split around: a directory in them is system.
+func systemTreesHere(root string) []string {
+	g, _ := policy.LookupGroup("system")
+	return g.Members(policy.Host{Root: root}, nil)
+}
+
+// entries counts what the directory d holds now, or 0 if it cannot be
+// read (a run learned elsewhere): then only a named directory is a unit.
+func (b *Builder) entries(d string) int {
+	es, err := os.ReadDir(b.o.Root + d)
+	if err != nil {
+		return 0
+	}
+	return len(es)
+}
+
+// namedDirs are the directories the runs' command lines name, and those
+// declared as data, by name, with why they are units. An argument names
+// a directory when it is one (relative to the run's working directory),
+// or when a word of it is, split at spaces and "=" (sh -c 'find /srv/x',
+// --directory=site).
+func (b *Builder) namedDirs() map[string]string {
+	out := map[string]string{}
+	for _, r := range b.runs {
+		h := r.header
+		if h == nil {
+			continue
+		}
+		abstract := r.vars.Abstracter()
+		add := func(p, why string) {
+			if !filepath.IsAbs(p) {
+				if h.Cwd == "" {
+					return
+				}
+				p = filepath.Join(h.Cwd, p)
+			}
+			p = filepath.Clean(p)
+			if st, err := os.Stat(b.o.Root + p); err != nil || !st.IsDir() {
+				return
+			}
+			if name := abstract(p); out[name] == "" {
+				out[name] = why
+			}
+		}
+		for _, d := range h.Data {
+			add(d, "declared as data when learning (--data)")
+		}
+		for i, arg := range h.Argv {
+			if i == 0 {
+				continue
+			}
+			for _, w := range strings.FieldsFunc(arg, func(c rune) bool { return c == ' ' || c == '\t' || c == '\n' || c == '=' }) {
+				if w != "" && !strings.HasPrefix(w, "-") {
+					add(w, fmt.Sprintf("named on the command line (%s)", w))
+				}
+			}
+		}
+	}
+	return out
+}
