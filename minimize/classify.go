@@ -200,11 +200,14 @@ func nameOf(p string, o *object, r *run) (string, genReason) {
 // runtime's install tree and only was read, plain otherwise. --exact
 // keeps every item plain.
 func (c *classifier) classOf(it *item, ri int) {
-	if c.b.o.Exact || it.access == 0 || it.access&^readRights != 0 || !strings.HasPrefix(it.name, "/") {
-		return // a ${VAR} path is the user's, never the system's
+	if c.b.o.Exact || it.access == 0 || it.access&^readRights != 0 || it.flags&unstable != 0 {
+		return
 	}
 	p := it.concrete
 	for _, g := range c.groups[ri] {
+		if !strings.HasPrefix(it.name, "/") {
+			break // a ${VAR} path is the user's, never the system's
+		}
 		if !beneath(p, g.prefix) {
 			continue
 		}

@@ -1,13 +1,13 @@
 package minimize
 
 import (
-	"bufio"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // hostFacts answers classify's questions about the host where the run
@@ -20,9 +20,8 @@ type hostFacts struct {
 	root string
 
 	dpkgOnce sync.Once
-	// packaged holds the paths dpkg's database lists, with their
-	// directories resolved (dpkg lists /lib/x86_64-linux-gnu/libc.so.6;
-	// on a merged-/usr host the run opens /usr/lib/...).
+	// packaged holds the paths dpkg's database lists, with a leading
+	// merged-/usr alias resolved (see usrAliases).
 	packaged map[string]struct{}
 	// hasPackages is set when a package database was found: without
 	// one (another distribution, a container image without dpkg's
@@ -30,71 +29,98 @@ type hostFacts struct {
 	hasPackages bool
 
 	mu       sync.Mutex
-	canon    map[string]string // directory -> symlinks resolved
-	readOnly map[string]bool   // path -> rootOwnedReadOnly
+	readOnly map[string]bool // path -> rootOwnedReadOnly
 }
 
 func newHostFacts(root string) *hostFacts {
 	if root == "/" {
 		root = ""
 	}
-	return &hostFacts{root: root, canon: map[string]string{}, readOnly: map[string]bool{}}
+	return &hostFacts{root: root, readOnly: map[string]bool{}}
 }
 
 // dpkgInfo is where dpkg keeps one file list per installed package.
 const dpkgInfo = "/var/lib/dpkg/info"
 
+// packageDB is the set of paths a host's packages installed.
+type packageDB struct {
+	paths map[string]struct{}
+	// stamp is the database directory's change time when it was read:
+	// installing or removing a package changes it.
+	stamp time.Time
+}
+
+// packageDBs caches each root's database for the process: reading it
+// takes tens of milliseconds, and the audit rounds ask for a policy after
+// every round.
+var packageDBs struct {
+	sync.Mutex
+	byRoot map[string]*packageDB
+}
+
 func (h *hostFacts) loadPackages() {
 	dir := h.root + dpkgInfo
+	st, err := os.Stat(dir)
+	if err != nil {
+		return
+	}
+	packageDBs.Lock()
+	defer packageDBs.Unlock()
+	if db := packageDBs.byRoot[h.root]; db != nil && db.stamp.Equal(st.ModTime()) {
+		h.packaged, h.hasPackages = db.paths, true
+		return
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
-	h.packaged = map[string]struct{}{}
+	aliases := h.usrAliases()
+	paths := map[string]struct{}{}
 	for _, e := range entries {
 		if !strings.HasSuffix(e.Name(), ".list") {
 			continue
 		}
-		f, err := os.Open(filepath.Join(dir, e.Name()))
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			continue
 		}
-		h.hasPackages = true
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			p := sc.Text()
-			if !strings.HasPrefix(p, "/") || p == "/." {
-				continue
+		for _, p := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(p, "/") && p != "/." {
+				paths[canonical(p, aliases)] = struct{}{}
 			}
-			h.packaged[h.resolveDir(p)] = struct{}{}
 		}
-		f.Close()
 	}
+	if packageDBs.byRoot == nil {
+		packageDBs.byRoot = map[string]*packageDB{}
+	}
+	packageDBs.byRoot[h.root] = &packageDB{paths, st.ModTime()}
+	h.packaged, h.hasPackages = paths, true
 }
 
-// resolveDir returns p with the symlinks of its directory resolved,
-// leaving the last component as it is: the file dpkg lists as
-// /lib/x86_64-linux-gnu/libc.so.6 is /usr/lib/x86_64-linux-gnu/libc.so.6
-// on a host whose /lib is a link to usr/lib.
-func (h *hostFacts) resolveDir(p string) string {
-	dir, base := path.Split(p)
-	dir = path.Clean(dir)
-	h.mu.Lock()
-	r, ok := h.canon[dir]
-	h.mu.Unlock()
-	if !ok {
-		r = dir
-		if real, err := filepath.EvalSymlinks(h.root + dir); err == nil {
-			r = strings.TrimPrefix(real, h.root)
-			if r == "" {
-				r = "/"
-			}
+// usrAliases are the top-level directories that are symlinks on this
+// host (/lib -> usr/lib on a merged-/usr host), with where they lead:
+// dpkg lists /lib/x86_64-linux-gnu/libc.so.6, and the run opens
+// /usr/lib/x86_64-linux-gnu/libc.so.6.
+func (h *hostFacts) usrAliases() map[string]string {
+	out := map[string]string{}
+	for _, d := range []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"} {
+		if t, err := os.Readlink(h.root + d); err == nil {
+			out[d] = path.Join("/", t)
 		}
-		h.mu.Lock()
-		h.canon[dir] = r
-		h.mu.Unlock()
 	}
-	return path.Join(r, base)
+	return out
+}
+
+// canonical is p with a leading alias replaced by where it leads.
+func canonical(p string, aliases map[string]string) string {
+	top := p
+	if i := strings.IndexByte(p[1:], '/'); i >= 0 {
+		top = p[:i+1]
+	}
+	if t, ok := aliases[top]; ok {
+		return t + p[len(top):]
+	}
+	return p
 }
 
 // packageOwned reports whether a package installed p (a resolved path),
@@ -134,24 +160,20 @@ func (h *hostFacts) ownedByRoot(p string) bool {
 }
 
 // systemFile reports whether p, a resolved path, is a file of the
-// operating system: owned by root and writable by nobody else, and, where
-// the host has a package database, installed by a package or in a
-// directory a package installed (python's __pycache__ files and the
-// locale archive are made at install time, beside packaged files). The
+// operating system: owned by root and writable by nobody else, and
+// installed by a package where the host has a package database. The
 // caller has already ruled out ${HOME}, ${PWD} and ${TMPDIR}.
+//
+// A file that fails (a program installed by hand in /usr/local, python's
+// __pycache__ made at install time) does not make its group's rule, nor
+// its rights; it keeps its own rule, which the group's rule covers where
+// both exist, and the group's comment counts it.
 func (h *hostFacts) systemFile(p string) bool {
 	if !h.rootOwnedReadOnly(p) {
 		return false
 	}
 	owned, known := h.packageOwned(p)
-	if !known || owned {
-		return true
-	}
-	owned, _ = h.packageOwned(path.Dir(p))
-	if !owned {
-		owned, _ = h.packageOwned(path.Dir(path.Dir(p)))
-	}
-	return owned
+	return owned || !known
 }
 
 // exists reports whether p is there now (lstat).

@@ -36,14 +36,15 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 	type cand struct {
 		name, concrete string
 		run            int
-		used           map[string]bool // names of the entries used
+		files          map[string]bool // names of the files used directly in it
+		dirs           map[string]bool // names of its subdirectories that hold inputs
 		listed         bool
 	}
 	cands := map[string]*cand{}
 	candOf := func(name, concrete string, run int) *cand {
 		c := cands[name]
 		if c == nil {
-			c = &cand{name: name, concrete: concrete, run: run, used: map[string]bool{}}
+			c = &cand{name: name, concrete: concrete, run: run, files: map[string]bool{}, dirs: map[string]bool{}}
 			cands[name] = c
 		}
 		return c
@@ -57,14 +58,18 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 		if n.access&policy.FSReadDir != 0 {
 			candOf(n.name, n.concrete, n.run).listed = true
 		}
-		child := n.name
+		child, isDir := n.name, n.access&policy.FSReadDir != 0 || n.flags&fDir != 0
 		ancestorsByName(n.name, false, func(a string) {
 			if a == "/" {
 				return
 			}
 			c := candOf(a, concreteAncestor(n.name, n.concrete, a), n.run)
-			c.used[child] = true
-			child = a
+			if isDir {
+				c.dirs[child] = true
+			} else {
+				c.files[child] = true
+			}
+			child, isDir = a, true
 		})
 	}
 	named := b.namedDirs()
@@ -82,21 +87,31 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 		return order[i].name < order[j].name
 	})
 	unit := map[string]string{} // name -> why
+	// mostly are the directories the run mostly used: they count as used
+	// entries of their parent. A named directory that the run used only
+	// in part does not: naming src says nothing of what else ${PWD} holds.
+	mostly := map[string]bool{}
 	for _, c := range order {
-		if len(c.used) == 0 && !c.listed || !b.unitAllowed(c.concrete, c.run) {
+		if !b.unitAllowed(c.concrete, c.run) {
 			continue
 		}
-		if why, ok := named[c.name]; ok {
-			unit[c.name] = why
-			continue
+		used := len(c.files)
+		for d := range c.dirs {
+			if mostly[d] {
+				used++
+			}
 		}
-		used, entries := len(c.used), b.entries(c.concrete)
-		if entries > 0 && (used >= 2 || c.listed) && 2*used > entries {
+		entries := b.entries(c.concrete)
+		if entries > 0 && (used >= 2 || c.listed && used >= 1) && 2*used > entries {
+			mostly[c.name] = true
 			verb := "used"
 			if c.listed {
 				verb = "listed it and used"
 			}
 			unit[c.name] = fmt.Sprintf("the run %s %d of its %d entries", verb, used, entries)
+		}
+		if why, ok := named[c.name]; ok && len(c.files)+len(c.dirs) > 0 {
+			unit[c.name] = why
 		}
 	}
 	for name, why := range unit {
