@@ -182,6 +182,9 @@ func checkLoadsBack(data []byte, path string, p *policy.Policy) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("not writing %s, the policy is not valid:\n%w", path, err)
 	}
+	if err := checkSize(data, p); err != nil {
+		return fmt.Errorf("not writing %s: %w", path, err)
+	}
 	back, err := policy.Load(bytes.NewReader(data), "the YAML for "+path)
 	if err != nil {
 		return fmt.Errorf("not writing %s: its YAML does not load back (a landlearn bug; please report it with the policy):\n%w", path, err)

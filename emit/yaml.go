@@ -33,8 +33,30 @@ func YAML(w io.Writer, p *policy.Policy) error {
 	if err := renderYAML(&b, p); err != nil {
 		return err
 	}
+	if err := checkSize(b.Bytes(), p); err != nil {
+		return err
+	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// TooLargeError is a policy whose YAML is larger than policy.Load reads
+// (policy.MaxFileSize): writing it would leave a file nothing can use.
+type TooLargeError struct {
+	Rules, Bytes int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the policy has %d rules, %.1f MiB of YAML: more than a policy file may hold (%d MiB)",
+		e.Rules, float64(e.Bytes)/(1<<20), policy.MaxFileSize>>20)
+}
+
+// checkSize refuses YAML that policy.Load would refuse for its size.
+func checkSize(data []byte, p *policy.Policy) error {
+	if len(data) > policy.MaxFileSize {
+		return &TooLargeError{Rules: len(p.FS) + len(p.Net), Bytes: len(data)}
+	}
+	return nil
 }
 
 func renderYAML(b *bytes.Buffer, p *policy.Policy) error {

@@ -198,8 +198,9 @@ func concreteAncestor(name, concrete, ancestor string) string {
 // starts (rule 3), keeping only handled rights, and gives a rule that
 // holds a file the run created what a rerun needs: the next run finds
 // that file and truncates it (open with O_TRUNC needs truncate on an
-// existing file) or replaces it (a rename onto it needs remove_file).
-// Runtime nodes go to one rule at their install root.
+// existing file) or replaces it (a rename onto it needs remove_file);
+// --exact leaves that out. Runtime nodes go to one rule at their install
+// root.
 func (b *Builder) lift(nodes map[string]*node, rules map[string]*rule, unstableNames map[string]bool, handled policy.FSAccess) {
 	get := func(name, concrete string) *rule {
 		r := rules[name]
@@ -235,7 +236,7 @@ func (b *Builder) lift(nodes map[string]*node, rules map[string]*rule, unstableN
 			r.gens = append(r.gens, n.gen)
 			sort.Strings(r.gens)
 		}
-		if t != name && n.flags&fCreated != 0 && n.flags&fDir == 0 && b.stillThere(n) {
+		if !b.o.Exact && t != name && n.flags&fCreated != 0 && n.flags&fDir == 0 && b.stillThere(n) {
 			var rerun policy.FSAccess
 			if n.access&policy.FSWriteFile != 0 {
 				rerun |= policy.FSTruncate

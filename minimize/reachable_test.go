@@ -105,7 +105,7 @@ func TestCountReachableNotBelowObserved(t *testing.T) {
 	}
 	var b strings.Builder
 	rep.WriteSummary(&b)
-	if want := "files observed vs reachable under the grants: 2 vs 2 (outside /proc, /sys and /dev; 1 observed file is no longer there)"; !strings.Contains(b.String(), want) {
+	if want := "files observed vs reachable under the path rules: 2 vs 2 (outside /proc, /sys and /dev; 1 observed file is no longer there)"; !strings.Contains(b.String(), want) {
 		t.Errorf("summary:\n%s\nwant a line with %q", b.String(), want)
 	}
 }

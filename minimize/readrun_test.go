@@ -115,7 +115,7 @@ func TestBuilderCopiesWhatItKeeps(t *testing.T) {
 		o := Options{Vars: goldenVars, Collapse: DefaultCollapse}
 		want, wantRep := Minimize(obs, o)
 		b := New(o)
-		b.StartRun()
+		b.StartRun(nil)
 		for _, ob := range obs {
 			addBorrowed(b, ob)
 		}

@@ -58,8 +58,12 @@ func (r *Report) WriteSummary(w io.Writer) {
 		if r.FilesGone > 0 {
 			gone = fmt.Sprintf("; %s no longer there", plural(r.FilesGone, "observed file is", "observed files are"))
 		}
-		fmt.Fprintf(w, "landlearn: files observed vs reachable under the grants: %d vs %d%s (outside /proc, /sys and /dev%s)\n",
-			r.FilesObserved, r.FilesReachable, more, gone)
+		groups := ""
+		if r.Groups > 0 {
+			groups = "; system files that groups grant are not counted"
+		}
+		fmt.Fprintf(w, "landlearn: files observed vs reachable under the path rules: %d vs %d%s (outside /proc, /sys and /dev%s%s)\n",
+			r.FilesObserved, r.FilesReachable, more, gone, groups)
 	}
 	for _, s := range r.ScopesOff {
 		fmt.Fprintf(w, "landlearn: scope %s\n", s)
@@ -72,11 +76,14 @@ func (r *Report) WriteSummary(w io.Writer) {
 	}
 }
 
-// CountReachable sets FilesReachable: the files the fs rules of p
+// CountReachable sets FilesReachable: the files the path rules of p
 // (expanded, without ${VARS}) reach now, at most limit (Reachable), plus
 // the observed files that are gone, which the grants did reach during the
 // run. Both halves of the summary line count the same kind of file, so a
-// sound policy never shows fewer reachable than observed files.
+// sound policy never shows fewer reachable than observed files. What a
+// group grants is left out of both halves: a group stands for the
+// system's public files, tens of thousands of them, and counting them
+// would hide what the path rules reach.
 //
 // The two halves read the file system independently, so they run at the
 // same time; a file is gone when lstat says it does not exist, which
@@ -85,9 +92,32 @@ func (r *Report) CountReachable(p *policy.Policy, limit int) {
 	var n int
 	var capped bool
 	done := make(chan struct{})
+	paths := p.Clone()
+	paths.FS = paths.FS[:0]
+	var members []string
+	for _, r := range p.FS {
+		if r.Group == "" {
+			paths.FS = append(paths.FS, r)
+		} else {
+			members = append(members, r.Path)
+		}
+	}
+	if len(members) > 0 {
+		kept := r.observedFiles[:0:0]
+	next:
+		for _, f := range r.observedFiles {
+			for _, m := range members {
+				if beneath(f, m) {
+					continue next
+				}
+			}
+			kept = append(kept, f)
+		}
+		r.observedFiles, r.FilesObserved = kept, len(kept)
+	}
 	go func() {
 		defer close(done)
-		n, capped = Reachable(p, limit)
+		n, capped = Reachable(paths, limit)
 	}()
 	r.FilesGone = 0
 	for _, k := range lstatAll(r.observedFiles, false) {

@@ -327,11 +327,11 @@ func TestLearnMergeGrows(t *testing.T) {
 		t.Errorf("check after the merge: exit %d\n%s", r.code, r.stdout)
 	}
 	text, _ := os.ReadFile(pol)
-	if n := strings.Count(string(text), "path: /usr/bin/cat\n"); n != 1 {
-		t.Errorf("/usr/bin/cat has %d rules:\n%s", n, text)
+	if n := strings.Count(string(text), "group: system\n"); n != 1 {
+		t.Errorf("the system group has %d rules:\n%s", n, text)
 	}
 	// The summary counts the rules of the file written, not of this run.
-	if n := strings.Count(string(text), "  - path: "); !strings.Contains(r.stderr, fmt.Sprintf("landlearn: %d rules,", n)) ||
+	if n := strings.Count(string(text), "  - path: ") + strings.Count(string(text), "  - group: "); !strings.Contains(r.stderr, fmt.Sprintf("landlearn: %d rules,", n)) ||
 		!strings.Contains(r.stderr, "merged with "+pol) {
 		t.Errorf("learn --merge summary does not count the %d rules written:\n%s", n, r.stderr)
 	}
@@ -408,7 +408,7 @@ func TestNecessity(t *testing.T) {
 	a, b := filepath.Join(root, "A"), filepath.Join(root, "B")
 	pol := filepath.Join(root, "fx.yaml")
 	c.setup(t, a)
-	r := e2eRun(t, a, env, append([]string{"learn", "-o", pol, "--"}, c.argv...)...)
+	r := e2eRun(t, a, env, append([]string{"learn", "--exact", "-o", pol, "--"}, c.argv...)...)
 	if r.code != 0 || r.stdout != "fx: ok\n" {
 		t.Fatalf("learn: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -522,7 +522,10 @@ func TestNecessityAudit(t *testing.T) {
 			dir := filepath.Join(root, "w")
 			c.setup(t, dir)
 			pol := filepath.Join(root, "learned.yaml")
-			if r := e2eRun(t, dir, env, append([]string{"learn", "-o", pol, "--"}, c.argv...)...); r.code != 0 {
+			// --exact: every right it learns is one the run used; the
+			// generalized policy (groups, units, reruns) grants more by
+			// design, and is tested for what it is for elsewhere.
+			if r := e2eRun(t, dir, env, append([]string{"learn", "--exact", "-o", pol, "--"}, c.argv...)...); r.code != 0 {
 				t.Fatalf("learn: %d %s", r.code, r.stderr)
 			}
 			c.setup(t, dir)

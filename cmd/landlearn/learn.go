@@ -22,24 +22,23 @@ import (
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/audit/workdir"
 	"github.com/landlearn/landlearn/learn/trace"
-	"github.com/landlearn/landlearn/minimize"
 	"github.com/landlearn/landlearn/policy"
 )
 
 // learnFlags are the flags of `landlearn learn`.
 type learnFlags struct {
-	output         string
-	force          bool
-	merge          string
-	raw            string
-	backend        string
-	accurate       bool
-	rounds         int
-	timeout        time.Duration
-	grace          time.Duration
-	collapse       int
-	allowSensitive bool
-	noReset        bool
+	output   string
+	force    bool
+	merge    string
+	raw      string
+	backend  string
+	accurate bool
+	rounds   int
+	timeout  time.Duration
+	grace    time.Duration
+	shape    shape
+	data     []string
+	noReset  bool
 }
 
 // Backends of `learn --backend`.
@@ -52,7 +51,7 @@ const (
 func init() {
 	var f learnFlags
 	cmd := &cobra.Command{
-		Use:   "learn [-o FILE] [--force|--merge OLD.yaml] [--raw FILE.jsonl] [--backend trace|audit|trace+audit] [--accurate] [--rounds N] [--no-reset] [--timeout D] [--collapse N] [--allow-sensitive] -- CMD [ARG...]",
+		Use:   "learn [-o FILE] [--force|--merge OLD.yaml] [--raw FILE.jsonl] [--backend trace|audit|trace+audit] [--accurate] [--rounds N] [--no-reset] [--timeout D] [--data DIR]... [--exact] [--collapse N] [--allow-sensitive] -- CMD [ARG...]",
 		Short: "Run a command and write the Landlock policy it needs",
 		Long: `Run CMD, watch what it does, and write the least-privilege Landlock policy
 that allows it to FILE (default landlock.yaml). Review the file like code, then
@@ -132,8 +131,9 @@ could not learn or could not write the policy.`,
 	fl.IntVar(&f.rounds, "rounds", 64, "at most N enforcing runs for --backend audit and trace+audit")
 	fl.DurationVar(&f.timeout, "timeout", 0, "stop CMD and every process it started after D (e.g. 30s; each audit round); 0: wait for them")
 	fl.DurationVar(&f.grace, "grace", defaultGrace, "time CMD's processes have between SIGTERM and SIGKILL when stopped")
-	fl.IntVar(&f.collapse, "collapse", minimize.DefaultCollapse, "make one directory rule from N or more sibling file rules (0: never)")
-	fl.BoolVar(&f.allowSensitive, "allow-sensitive", false, "allow collapsing into sensitive trees (/etc, ${HOME}, /proc...)")
+	addShapeFlags(fl, &f.shape)
+	fl.StringArrayVar(&f.data, "data", nil, "DIR is data: the next runs read other files there (one rule for DIR; repeatable)")
+	cmd.MarkFlagDirname("data")
 	fl.BoolVar(&f.noReset, "no-reset", false, "audit backends: do not copy and restore the working directory between rounds (needed above 1 GiB)")
 	cmd.MarkFlagFilename("output", "yaml", "yml")
 	cmd.MarkFlagFilename("merge", "yaml", "yml")
@@ -191,8 +191,21 @@ func (f learnFlags) check(cmd *cobra.Command) error {
 	if err := checkDurations(f.timeout, f.grace); err != nil {
 		return err
 	}
-	if f.collapse < 0 {
-		return usageErrorf("--collapse %d: use a number of files, or 0 to never collapse", f.collapse)
+	if err := f.shape.check(); err != nil {
+		return err
+	}
+	for i, d := range f.data {
+		abs, err := filepath.Abs(d)
+		if err == nil {
+			var st os.FileInfo
+			if st, err = os.Stat(abs); err == nil && !st.IsDir() {
+				err = fmt.Errorf("%s is not a directory", d)
+			}
+		}
+		if err != nil {
+			return usageErrorf("--data %s: %v; --data names a directory whose files change from run to run", d, err)
+		}
+		f.data[i] = abs
 	}
 	if f.output == "" {
 		return usageErrorf("-o needs a file name (or - for standard output)")
@@ -311,7 +324,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	rec := &teeRecorder{w: raw.w}
 	// The header records the run as minimize will need it later,
 	// elsewhere: the command, the directory and the variables' values.
-	header, warnings := learn.NewHeader(argv, nil)
+	header, warnings := learn.NewHeader(argv, f.data)
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "landlearn: warning: %s\n", textsafe.Inline(w))
 	}
@@ -396,7 +409,7 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		seed := rec.All()
 		ar, err := runAuditRounds(ctx, argv, seed, auditRounds{
 			Rounds: f.rounds, Merge: f.merge, NoReset: f.noReset, Stderr: stderr,
-			Collapse: f.collapse, AllowSensitive: f.allowSensitive, Snapshot: snap,
+			Shape: f.shape, Header: &header, Snapshot: snap,
 			Keep: keep, Timeout: f.timeout, Grace: f.grace, Stopper: st, Progress: prog, CmdStderr: cmdStderr,
 			Record: func(o learn.Observation) { rec.w.Record(o) },
 		})
@@ -417,15 +430,15 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("write %s: %w", raw.f.Name(), err)}
 	}
 	err = writeLearnedPolicy(observed, policyOutput{
-		Path:           f.output,
-		Force:          f.replaceOutput(),
-		Merge:          f.merge,
-		Collapse:       f.collapse,
-		AllowSensitive: f.allowSensitive,
-		Stderr:         stderr,
-		Stdout:         cmd.OutOrStdout(),
-		Command:        argv,
-		Until:          until,
+		Path:    f.output,
+		Force:   f.replaceOutput(),
+		Merge:   f.merge,
+		Shape:   f.shape,
+		Header:  &header,
+		Stderr:  stderr,
+		Stdout:  cmd.OutOrStdout(),
+		Command: argv,
+		Until:   until,
 	})
 	if err != nil {
 		raw.keep(stderr, nobs, "the policy was not written", f)

@@ -29,11 +29,11 @@ type auditRounds struct {
 	// Stdout receives the last round's standard output; nil means
 	// os.Stdout.
 	Stdout io.Writer
-	// Collapse and AllowSensitive are minimize's knobs for the policy of
-	// each round (--collapse, --allow-sensitive), as learn uses them for
-	// the policy it writes.
-	Collapse       int
-	AllowSensitive bool
+	// Shape are minimize's knobs for the policy of each round
+	// (--collapse, --allow-sensitive, --exact), as learn uses them for
+	// the policy it writes; Header is the run's, for minimize.
+	Shape  shape
+	Header *learn.Header
 	// Snapshot is the working directory before the trace run of
 	// trace+audit (workdir.TakeSnapshot, taken before tracing): the rounds
 	// start from it. nil: they start from the directory as it is.
@@ -135,10 +135,15 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 	if maxRounds <= 0 {
 		maxRounds = rounds.DefaultRounds
 	}
-	opts := minimizeOptions(o.Collapse, o.AllowSensitive, vars, nil)
+	opts := minimizeOptions(o.Shape, vars, nil)
+	newBuilder := func() *minimize.Builder {
+		b := minimize.New(opts)
+		b.StartRun(o.Header)
+		return b
+	}
 	// Each round's observations are the last round's plus what it added:
 	// one Builder takes what is new (Policy can be asked again).
-	b, fed := minimize.New(opts), 0
+	b, fed := newBuilder(), 0
 	recorded := len(seed)
 	notices := stderr // enforce's notices (dropped rights): once
 	var out, errOut limitedBuffer
@@ -154,7 +159,7 @@ func runAuditRounds(ctx context.Context, argv []string, seed []learn.Observation
 		Stopped:  st.Stopped(),
 		Policy: func(obs []learn.Observation) (*policy.Policy, error) {
 			if len(obs) < fed { // not the last round's plus more
-				b, fed = minimize.New(opts), 0
+				b, fed = newBuilder(), 0
 			}
 			for _, ob := range obs[fed:] {
 				b.Add(ob)

@@ -15,18 +15,17 @@ import (
 
 // minimizeFlags are the flags of `landlearn minimize`.
 type minimizeFlags struct {
-	output         string
-	force          bool
-	merge          string
-	skipBad        bool
-	collapse       int
-	allowSensitive bool
+	output  string
+	force   bool
+	merge   string
+	skipBad bool
+	shape   shape
 }
 
 func init() {
 	var f minimizeFlags
 	cmd := &cobra.Command{
-		Use:   "minimize [-o FILE] [--force] [--merge OLD.yaml] [--skip-bad] [--collapse N] RUN.jsonl...",
+		Use:   "minimize [-o FILE] [--force] [--merge OLD.yaml] [--skip-bad] [--exact] [--collapse N] RUN.jsonl...",
 		Short: "Turn recorded observations (JSONL) into a least-privilege policy",
 		Long: `Read the observations that 'landlearn learn --raw FILE.jsonl' recorded (one
 JSON object a line: which program needed which Landlock rights on which path
@@ -71,7 +70,7 @@ everything, and a warning.`,
   landlearn learn --raw build.jsonl -o build.yaml -- make
   landlearn minimize -o landlock.yaml unit.jsonl build.jsonl
   landlearn: 14 rules, 31 rights, 212 paths observed from 5310 observations
-  landlearn: files observed vs reachable under the grants: 180 vs 1840 (outside /proc, /sys and /dev)
+  landlearn: files observed vs reachable under the path rules: 180 vs 1840 (outside /proc, /sys and /dev)
 
   # Collapse less, and look at the result first:
   landlearn minimize --collapse 100 build.jsonl | less`,
@@ -84,8 +83,7 @@ everything, and a warning.`,
 	cmd.Flags().BoolVar(&f.force, "force", false, "replace FILE if it exists")
 	cmd.Flags().StringVar(&f.merge, "merge", "", "grow the policy in OLD.yaml with these observations")
 	cmd.Flags().BoolVar(&f.skipBad, "skip-bad", false, "skip lines that are not observations (count them) instead of failing")
-	cmd.Flags().IntVar(&f.collapse, "collapse", minimize.DefaultCollapse, "make one directory rule from N or more sibling file rules (0: never)")
-	cmd.Flags().BoolVar(&f.allowSensitive, "allow-sensitive", false, "let --collapse make directory rules in sensitive trees (/etc, /proc, ~/.ssh...)")
+	addShapeFlags(cmd.Flags(), &f.shape)
 	cmd.MarkFlagFilename("output", "yaml", "yml")
 	cmd.MarkFlagFilename("merge", "yaml", "yml")
 	cmd.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -98,8 +96,8 @@ func runMinimize(cmd *cobra.Command, args []string, f minimizeFlags) error {
 	if len(args) == 0 {
 		return usageErrorf("missing RUN.jsonl: which observations should be minimized? (landlearn learn --raw FILE.jsonl records them)\nRun 'landlearn minimize --help' for usage.")
 	}
-	if f.collapse < 0 {
-		return usageErrorf("--collapse %d: give 0 (never collapse) or a number of files, such as --collapse %d", f.collapse, minimize.DefaultCollapse)
+	if err := f.shape.check(); err != nil {
+		return err
 	}
 	if f.force && f.output == "" {
 		return usageErrorf("--force replaces the -o FILE; without -o the policy goes to stdout. Did you mean -o landlock.yaml --force?")
@@ -110,7 +108,7 @@ func runMinimize(cmd *cobra.Command, args []string, f minimizeFlags) error {
 		}
 	}
 	stderr := cmd.ErrOrStderr()
-	b := minimize.New(minimizeOptions(f.collapse, f.allowSensitive, nil, stderr))
+	b := minimize.New(minimizeOptions(f.shape, nil, stderr))
 	// While the files are read, the heap is mostly the Builder's maps,
 	// which live until the policy is written: collecting less often
 	// saves the garbage collector re-marking them, for a few tens of
@@ -133,7 +131,7 @@ func runMinimize(cmd *cobra.Command, args []string, f minimizeFlags) error {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("skipped %d lines that are not observations (--skip-bad)", skipped))
 	}
 	out := policyOutput{Path: f.output, Force: f.force || f.merge != "" && sameFile(f.merge, f.output), Merge: f.merge,
-		Stderr: stderr, Stdout: cmd.OutOrStdout(), Offline: true}
+		Stderr: stderr, Stdout: cmd.OutOrStdout(), Offline: true, Shape: f.shape}
 	if out.Path == "" {
 		out.Path = "-"
 	}

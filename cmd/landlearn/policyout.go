@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/landlearn/landlearn/emit"
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/internal/kernel"
@@ -21,12 +23,14 @@ import (
 
 // policyOutput says where and how `learn` writes the policy it learned.
 type policyOutput struct {
-	Path           string // -o, default landlock.yaml
-	Force          bool   // overwrite an existing file (--force, or -o is the --merge file)
-	Merge          string // --merge OLD.yaml: grow that policy instead
-	Collapse       int    // --collapse N
-	AllowSensitive bool   // --allow-sensitive
-	Stderr         io.Writer
+	Path  string // -o, default landlock.yaml
+	Force bool   // overwrite an existing file (--force, or -o is the --merge file)
+	Merge string // --merge OLD.yaml: grow that policy instead
+	Shape shape
+	// Header describes the learning run (its command line, directory,
+	// variables and data directories), for minimize; nil: none.
+	Header *learn.Header
+	Stderr io.Writer
 	// Offline leaves out what is about this kernel rather than the
 	// policy (the MPTCP note): minimize, unlike learn, enforces nothing.
 	Offline bool
@@ -45,6 +49,14 @@ type policyOutput struct {
 	Vars policy.Vars
 }
 
+// vars is v, or this process's variables when v is nil.
+func vars(v policy.Vars) policy.Vars {
+	if v == nil {
+		return policy.DefaultVars()
+	}
+	return v
+}
+
 // reachableLimit bounds the walk that counts the files a policy reaches,
 // for the summary: a grant on / must not cost minutes.
 const reachableLimit = 200000
@@ -53,7 +65,8 @@ const reachableLimit = 200000
 // writes the policy to out.Path atomically (temp file, rename), printing
 // the summary on out.Stderr.
 func writeLearnedPolicy(obs iter.Seq[learn.Observation], out policyOutput) error {
-	b := minimize.New(minimizeOptions(out.Collapse, out.AllowSensitive, out.Vars, out.Stderr))
+	b := minimize.New(minimizeOptions(out.Shape, out.Vars, out.Stderr))
+	b.StartRun(out.Header)
 	for o := range obs {
 		b.Add(o)
 	}
@@ -61,16 +74,40 @@ func writeLearnedPolicy(obs iter.Seq[learn.Observation], out policyOutput) error
 	return writePolicy(p, rep, out)
 }
 
+// shape are the flags of learn and minimize that shape the policy.
+type shape struct {
+	Collapse       int  // --collapse N
+	AllowSensitive bool // --allow-sensitive
+	Exact          bool // --exact
+}
+
+// addShapeFlags adds the flags of s to fl.
+func addShapeFlags(fl *pflag.FlagSet, s *shape) {
+	fl.IntVar(&s.Collapse, "collapse", minimize.DefaultCollapse, "make one directory rule from N or more sibling file rules (0: never)")
+	fl.BoolVar(&s.AllowSensitive, "allow-sensitive", false, "let --collapse make directory rules in sensitive trees (/etc, /proc, ~/.ssh...)")
+	fl.BoolVar(&s.Exact, "exact", false, "a rule per observed file: no groups of system files, no data directories (not portable to another host)")
+}
+
+// check refuses values that make no sense.
+func (s shape) check() error {
+	if s.Collapse < 0 {
+		return usageErrorf("--collapse %d: give 0 (never collapse) or a number of files, such as --collapse %d", s.Collapse, minimize.DefaultCollapse)
+	}
+	return nil
+}
+
 // minimizeOptions are the options learn and minimize share: the running
-// kernel's ABI (capped at what landlearn knows) and the default variables.
-func minimizeOptions(collapse int, allowSensitive bool, vars policy.Vars, stderr io.Writer) minimize.Options {
+// kernel's ABI (capped at what landlearn knows), the shape flags and the
+// default variables.
+func minimizeOptions(s shape, vars policy.Vars, stderr io.Writer) minimize.Options {
 	if vars == nil {
 		vars = policy.DefaultVars()
 	}
 	return minimize.Options{
 		ABI:            runningABI(stderr),
-		Collapse:       collapse,
-		AllowSensitive: allowSensitive,
+		Collapse:       s.Collapse,
+		AllowSensitive: s.AllowSensitive,
+		Exact:          s.Exact,
 		Vars:           vars,
 		Launcher:       launcher(),
 	}
@@ -112,9 +149,8 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("--merge: %w", err)}
 		}
 		comment := p.Comment
-		p = policy.Merge(old, p)
+		p = minimize.Grow(old, p, vars(out.Vars))
 		p.Comment = comment
-		minimize.Tidy(p)
 		p.File = ""
 		for i := range p.FS {
 			p.FS[i].Line = 0
@@ -134,14 +170,10 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 		rep.Notes = append(rep.Notes, fmt.Sprintf("merged with %s, which had %d %s: the counts are the merged policy's",
 			out.Merge, n, pluralWord(n, "rule")))
 	}
-	vars := out.Vars
-	if vars == nil {
-		vars = policy.DefaultVars()
-	}
 	// The summary's count of reachable files walks the granted
 	// directories: it runs while the policy is written (and loaded back).
 	counted := make(chan struct{})
-	if ep, err := p.Expand(vars); err == nil {
+	if ep, err := p.Expand(vars(out.Vars)); err == nil {
 		go func() {
 			defer close(counted)
 			rep.CountReachable(ep, reachableLimit)
@@ -150,11 +182,25 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 		close(counted)
 	}
 	defer func() { <-counted }()
+	var err error
 	if out.Path == "-" {
-		if err := emit.YAML(out.Stdout, p); err != nil {
+		err = emit.YAML(out.Stdout, p)
+	} else {
+		err = emit.WriteFile(out.Path, p, out.Force)
+	}
+	var big *emit.TooLargeError
+	if errors.As(err, &big) {
+		why := "; landlearn writes no policy it cannot read back"
+		if out.Shape.Exact {
+			why = ": --exact keeps a rule per observed file; without it, landlearn grants system files through groups and the directories the run treats as units"
+		}
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("%v%s", err, why)}
+	}
+	if out.Path == "-" {
+		if err != nil {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("write the policy: %w", err)}
 		}
-	} else if err := emit.WriteFile(out.Path, p, out.Force); err != nil {
+	} else if err != nil {
 		switch {
 		case errors.Is(err, emit.ErrExists):
 			return usageErrorf("%v: pass --force to replace it, or --merge %s to grow it", err, out.Path)
