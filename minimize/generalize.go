@@ -244,16 +244,17 @@ func (b *Builder) lift(nodes map[string]*node, rules map[string]*rule, unstableN
 			if n.flags&fMovedIn != 0 {
 				rerun |= policy.FSRemoveFile
 			}
-			if rerun &= handled &^ r.access; rerun != 0 {
+			if rerun &= handled; rerun != 0 {
 				r.rerun |= rerun
-				if r.rerunExample == "" || n.example < r.rerunExample {
-					r.rerunExample = n.example
+				if r.rerunExample == "" || name < r.rerunExample {
+					r.rerunExample = name
 				}
 			}
 		}
 	}
 	for _, r := range rules {
 		r.observed = r.access
+		r.rerun &^= r.access // what the run used anyway is no rerun's
 		r.access |= r.rerun
 	}
 }
