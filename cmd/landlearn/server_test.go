@@ -83,8 +83,14 @@ func newServerApp(t *testing.T) *serverApp {
 		"config.json":       `{"name": "demo"}`,
 		"static/index.html": "<h1>hello</h1>\n",
 		"static/style.css":  "h1 { color: teal }\n",
-		"logs/.keep":        "",
-		"data/.keep":        "",
+		// Pages no request asks for while learning: the run uses 2 of
+		// static's 5 entries, so static is no data unit, and a page the
+		// policy lacks is still one (TestNewDataServer has the other case).
+		"static/about.html":   "about\n",
+		"static/contact.html": "contact\n",
+		"static/img/logo.svg": "<svg/>\n",
+		"logs/.keep":          "",
+		"data/.keep":          "",
 	})
 	db := exec.Command("python3", "-c", `import sqlite3; c = sqlite3.connect("data/app.db"); c.execute("CREATE TABLE visits (n INTEGER)"); c.execute("INSERT INTO visits VALUES (0)"); c.commit()`)
 	db.Dir = a.dir
