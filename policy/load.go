@@ -101,8 +101,10 @@ type positions struct {
 	handledRight [3]map[uint64]int
 	// fsRight and netRight are the line of each right, per rule.
 	fsRight, netRight []map[uint64]int
-	// badPath holds the fs rules whose path the parser already refused.
-	badPath map[int]bool
+	// badPath holds the fs rules whose path the parser already refused,
+	// badPort the net rules whose port it refused (or that have none):
+	// their zero value is no port 0 to compare with the others.
+	badPath, badPort map[int]bool
 }
 
 type parser struct {
@@ -615,16 +617,23 @@ func (ps *parser) netRules(p *Policy, v field) {
 	for _, item := range ps.ruleList(v, "net") {
 		f := ps.mapping(item, "a net rule", "port", "access")
 		r := NetRule{Line: item.Line, Comment: ruleComment(item)}
+		parsed := false
 		if pv, ok := f["port"]; ok {
 			if n, ok := ps.integer(pv, "port"); ok {
 				if n < 0 || n > 65535 {
 					ps.add(pv.val.Line, "port %d is outside 0..65535", n)
 				} else {
-					r.Port = uint16(n)
+					r.Port, parsed = uint16(n), true
 				}
 			}
 		} else if !ps.suggested["port"] {
 			ps.add(item.Line, "this net rule has no port; add port: N (0 allows binding ephemeral ports)")
+		}
+		if !parsed {
+			if ps.pos.badPort == nil {
+				ps.pos.badPort = map[int]bool{}
+			}
+			ps.pos.badPort[len(p.Net)] = true
 		}
 		var a uint64
 		a, ps.pos.netRight = ps.access(f, item, KindNet, "a net rule", ps.pos.netRight)

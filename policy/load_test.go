@@ -214,6 +214,8 @@ func TestLoadErrors(t *testing.T) {
 		{"port too big", head + "net:\n  - port: 65536\n    access: [bind_tcp]\n", 3, `port 65536 is outside 0..65535`},
 		{"port negative", head + "net:\n  - port: -1\n    access: [bind_tcp]\n", 3, `port -1 is outside 0..65535`},
 		{"port name", head + "net:\n  - port: https\n    access: [connect_tcp]\n", 3, `port must be a whole number, not the text "https"`},
+		// a port refused is no port 0: no "port 0 is already granted" on top
+		{"port name beside port 0", head + "net:\n  - port: https\n    access: [connect_tcp]\n  - port: 0\n    access: [bind_tcp]\n", 3, `port must be a whole number, not the text "https"`},
 		{"missing port", head + "net:\n  - access: [connect_tcp]\n", 3, `this net rule has no port; add port: N`},
 		{"duplicate port", head + "net:\n  - port: 80\n    access: [bind_tcp]\n  - port: 80\n    access: [connect_tcp]\n", 5, `port 80 is already granted by the rule on line 3; merge the two rules into one`},
 

@@ -105,10 +105,13 @@ func validate(p *Policy, pos *positions, el *errorList) {
 	seenPort := map[uint16]int{}
 	for i, r := range p.Net {
 		where := ruleWhere("net", i, r.Line)
-		if j, dup := seenPort[r.Port]; dup {
+		switch j, dup := seenPort[r.Port]; {
+		case pos.badPort[i]:
+			// refused by the parser already: its zero is no port 0
+		case dup:
 			el.add(r.Line, "port %d is already granted by %s; merge the two rules into one",
 				r.Port, ruleWhere("net", j, p.Net[j].Line))
-		} else {
+		default:
 			seenPort[r.Port] = i
 		}
 		var lines map[uint64]int

@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/landlearn/landlearn/emit"
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/internal/stale"
 	"github.com/landlearn/landlearn/internal/textsafe"
@@ -210,25 +209,8 @@ func (f learnFlags) check(cmd *cobra.Command) error {
 	if f.output == "" {
 		return usageErrorf("-o needs a file name (or - for standard output)")
 	}
-	if f.output != "-" {
-		// Fail now, not after a long run, if the policy cannot be written.
-		dir := filepath.Dir(f.output)
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return usageErrorf("-o %s: directory %s does not exist; create it first, or write elsewhere", f.output, dir)
-		}
-	}
-	if f.output != "-" {
-		// Refuse before the run what the write would refuse after it: an
-		// existing policy (without --force, unless it is the --merge
-		// file), a device, a fifo, a symlink or a directory at -o.
-		if err := emit.CheckTarget(f.output, f.replaceOutput()); errors.Is(err, emit.ErrExists) {
-			if f.merge != "" {
-				return usageErrorf("%s exists and is not %s, the policy --merge grows: pass --force to replace it, or -o %s to write the merged policy there", f.output, f.merge, f.merge)
-			}
-			return usageErrorf("%s exists: pass --force to replace it, or --merge %s to grow it with what this run needs", f.output, f.output)
-		} else if err != nil {
-			return usageErrorf("-o %v", err)
-		}
+	if err := checkPolicyTarget(f.output, f.replaceOutput(), f.merge); err != nil {
+		return err
 	}
 	if err := f.checkRaw(); err != nil {
 		return err

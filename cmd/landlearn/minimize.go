@@ -107,6 +107,12 @@ func runMinimize(cmd *cobra.Command, args []string, f minimizeFlags) error {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("--merge: %w", err)}
 		}
 	}
+	if f.output != "" {
+		replace := f.force || f.merge != "" && sameFile(f.merge, f.output)
+		if err := checkPolicyTarget(f.output, replace, f.merge); err != nil {
+			return err
+		}
+	}
 	stderr := cmd.ErrOrStderr()
 	b := minimize.New(minimizeOptions(f.shape, nil, stderr))
 	// While the files are read, the heap is mostly the Builder's maps,

@@ -142,3 +142,20 @@ func TestMinimizeGoldenRun(t *testing.T) {
 		t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestMinimizeChecksTheDestinationFirst: a -o in a directory that does not
+// exist, or an existing file without --force, is refused before the
+// observations are read (here: before the bad line of bad.jsonl is met),
+// not after all the work with a temp-file error.
+func TestMinimizeChecksTheDestinationFirst(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.jsonl": runA, "bad.jsonl": runA + "not json\n", "old.yaml": "version: 1\n"})
+	for _, tc := range []struct{ out, want string }{
+		{"missing/x.yaml", "-o missing/x.yaml: directory missing does not exist; create it first, or write elsewhere"},
+		{"old.yaml", "old.yaml exists: pass --force to replace it"},
+	} {
+		r := runCLI(t, dir, "", "minimize", "-o", tc.out, "a.jsonl", "bad.jsonl")
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "bad.jsonl") {
+			t.Errorf("-o %s: exit %d, stderr %q; want 2 and %q, before bad.jsonl is read", tc.out, r.code, r.stderr, tc.want)
+		}
+	}
+}

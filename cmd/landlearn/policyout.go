@@ -140,6 +140,31 @@ func runningABI(stderr io.Writer) int {
 	return min(k.ABI, policy.KernelABI)
 }
 
+// checkPolicyTarget refuses, before any work (a long run, a large set of
+// observations), what writing the policy to path would refuse after it:
+// a directory that does not exist, an existing policy (unless replace:
+// --force, or the --merge file itself), a device, a fifo, a symlink or a
+// directory. "-" is standard output.
+func checkPolicyTarget(path string, replace bool, merge string) error {
+	if path == "-" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usageErrorf("-o %s: directory %s does not exist; create it first, or write elsewhere", path, dir)
+	}
+	err := emit.CheckTarget(path, replace)
+	switch {
+	case errors.Is(err, emit.ErrExists) && merge != "":
+		return usageErrorf("%s exists and is not %s, the policy --merge grows: pass --force to replace it, or -o %s to write the merged policy there", path, merge, merge)
+	case errors.Is(err, emit.ErrExists):
+		return usageErrorf("%s exists: pass --force to replace it, or --merge %s to grow it with what this run needs", path, path)
+	case err != nil:
+		return usageErrorf("-o %v", err)
+	}
+	return nil
+}
+
 // writePolicy merges p into out.Merge if asked, writes it (to out.Path,
 // or stdout when out.Path is "-"), and prints the summary.
 func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error {

@@ -103,7 +103,11 @@ func (d Denial) FixRule() string {
 	if fs != 0 {
 		parts = append(parts, fsRule(d.Path, fs))
 	}
-	if net != 0 {
+	switch {
+	case net != 0 && (d.Port < 0 || d.Port > 0xffff):
+		// A log is outside input: a port no TCP socket has is no rule.
+		parts = append(parts, fmt.Sprintf("# the record's port %d is not a TCP port (0..65535): no rule derived; rights [%s]", d.Port, strings.Join(net.Names(), ", ")))
+	case net != 0:
 		parts = append(parts, fmt.Sprintf("- port: %d\n  access: [%s]", d.Port, strings.Join(net.Names(), ", ")))
 	}
 	for _, s := range scopes.Names() {

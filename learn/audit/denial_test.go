@@ -24,6 +24,7 @@ func TestFixRule(t *testing.T) {
 		{Denial{Blockers: []string{"fs.make_reg", "fs.refer"}, Path: "/usr/local"},
 			"# refer: both directories of the rename or link need it, and the moved file must gain no right at its destination\n- path: /usr/local\n  access: [make_reg, refer]"},
 		{Denial{Blockers: []string{"net.connect_tcp"}, Port: 443}, "- port: 443\n  access: [connect_tcp]"},
+		{Denial{Blockers: []string{"net.connect_tcp"}, Port: 99999999}, "# the record's port 99999999 is not a TCP port (0..65535): no rule derived; rights [connect_tcp]"},
 		{Denial{Blockers: []string{"net.bind_tcp"}, Port: 0}, "- port: 0\n  access: [bind_tcp]"},
 		{Denial{Blockers: []string{"scope.signal"}, Opid: 1},
 			"remove signal from handled.scoped (a scope has no rules: this allows it towards every process outside the domain)"},
