@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -37,7 +38,7 @@ func diffPair() (*policy.Policy, *policy.Policy) {
 
 func TestDiffGolden(t *testing.T) {
 	old, nu := diffPair()
-	golden(t, "sample.diff", []byte(renderDiff(t, policy.Diff(old, nu))))
+	testkit.Golden(t, "testdata/sample.diff", []byte(renderDiff(t, policy.Diff(old, nu))))
 }
 
 func TestDiffOrderIndependent(t *testing.T) {

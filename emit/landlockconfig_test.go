@@ -11,6 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -203,8 +204,8 @@ func tomlAsJSON(t *testing.T, data []byte) map[string]any {
 func TestLandlockConfigGolden(t *testing.T) {
 	p := samplePolicy()
 	p.FS = append(p.FS, policy.FSRule{Path: "/usr/lib/locale", Access: policy.FSReadFile | policy.FSReadDir | policy.FSExecute})
-	golden(t, "sample.landlockconfig.json", lcJSON(t, p))
-	golden(t, "sample.landlockconfig.toml", lcTOML(t, p))
+	testkit.Golden(t, "testdata/sample.landlockconfig.json", lcJSON(t, p))
+	testkit.Golden(t, "testdata/sample.landlockconfig.toml", lcTOML(t, p))
 }
 
 func TestLandlockConfigSchema(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -24,7 +25,7 @@ func TestTreeGolden(t *testing.T) {
 		policy.FSRule{Path: "/usr/lib/locale", Access: policy.FSReadFile | policy.FSReadDir},
 		policy.FSRule{Path: "/home/a b", Access: policy.FSReadDir},
 	)
-	golden(t, "sample.tree", []byte(renderTree(t, p)))
+	testkit.Golden(t, "testdata/sample.tree", []byte(renderTree(t, p)))
 }
 
 func TestTreeEmpty(t *testing.T) {

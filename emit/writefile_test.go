@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -176,7 +177,7 @@ func TestWriteFileRefusesNonRegular(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name)
 			if err := mk(path); err != nil {
-				t.Skipf("cannot make a %s here: %v", name, err)
+				testkit.Skip(t, "cannot make a %s here: %v", name, err)
 			}
 			before, err := os.Lstat(path)
 			if err != nil {

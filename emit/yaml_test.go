@@ -2,35 +2,12 @@ package emit
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./emit -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test ./emit -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // samplePolicy is a learned-looking policy with comments, variables, an
 // optional rule, ports and partial handled sets, given out of order.
@@ -116,7 +93,7 @@ func samePolicy(a, b *policy.Policy) string {
 }
 
 func TestYAMLGolden(t *testing.T) {
-	golden(t, "sample.yaml", render(t, samplePolicy()))
+	testkit.Golden(t, "testdata/sample.yaml", render(t, samplePolicy()))
 }
 
 func TestYAMLRoundTrip(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -37,7 +38,7 @@ func ExampleRestrict() {
 // TestExamplesInSubprocess runs the examples that restrict the process in
 // a child test binary, so that this one stays unrestricted.
 func TestExamplesInSubprocess(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	self, _ := os.Executable()
 	cmd := exec.Command(self, "-test.run=^ExampleRestrict$", "-test.v")
 	cmd.Env = append(os.Environ(), exampleEnv+"=1")

@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"testing"
 
-	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/enforce"
@@ -173,16 +172,6 @@ func errnoName(err error) string {
 		return unix.ErrnoName(en)
 	}
 	return err.Error()
-}
-
-// requireLandlock skips where this package cannot be tested: no Landlock
-// ABI 6 (scopes) in the kernel.
-func requireLandlock(t *testing.T) {
-	t.Helper()
-	abi, err := ll.LandlockGetABIVersion()
-	if err != nil || abi < 6 {
-		t.Skipf("needs Landlock ABI 6 or later (have %d, %v)", abi, err)
-	}
 }
 
 // writePolicy writes a policy file in t's temporary directory.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 func TestNoticeForAPolicyThatHandlesNothing(t *testing.T) {
@@ -20,7 +21,7 @@ func TestNoticeForAPolicyThatHandlesNothing(t *testing.T) {
 }
 
 func TestNoNoticeWhenTheKernelEnforcesEverything(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	p := loadPolicy(t, "version: 1\nabi: 6\nfs:\n  - path: /usr\n    access: [read_file]\n")
 	d, err := enforce.Plan(p)
 	if err != nil {
@@ -32,7 +33,7 @@ func TestNoNoticeWhenTheKernelEnforcesEverything(t *testing.T) {
 }
 
 func TestStrictPolicyRunsOnThisKernel(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	f := mkfile(t, t.TempDir(), "f", "x")
 	p := loadPolicy(t, "version: 1\nabi: 7\ncompat: strict\nfs:\n"+runtimeRules(t)+"  - path: "+f+"\n    access: [read_file]\n")
 	wantLines(t, runProbe(t, p, "read", f, "write", f), "read ok", "write EACCES")

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -28,7 +29,7 @@ func mkfile(t *testing.T, dir, name, content string) string {
 }
 
 func TestReadBeneathDirectoryWithCat(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	root := t.TempDir()
 	granted := mkfile(t, filepath.Join(root, "granted"), "hello.txt", "hello from the sandbox\n")
 	other := mkfile(t, filepath.Join(root, "other"), "secret.txt", "secret\n")
@@ -61,14 +62,14 @@ fs:
 }
 
 func TestWriteNeedsWriteFile(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	f := mkfile(t, t.TempDir(), "f", "x")
 	p := loadPolicy(t, "version: 1\nabi: 7\nfs:\n"+runtimeRules(t)+"  - path: "+f+"\n    access: [read_file]\n")
 	wantLines(t, runProbe(t, p, "read", f, "write", f), "read ok", "write EACCES")
 }
 
 func TestOTruncNeedsTruncate(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	f := mkfile(t, t.TempDir(), "f", "content")
 	without := loadPolicy(t, "version: 1\nabi: 7\nfs:\n"+runtimeRules(t)+"  - path: "+f+"\n    access: [write_file]\n")
 	wantLines(t, runProbe(t, without, "write", f, "trunc", f), "write ok", "trunc EACCES")
@@ -77,7 +78,7 @@ func TestOTruncNeedsTruncate(t *testing.T) {
 }
 
 func TestCrossDirectoryRenameNeedsRefer(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	for _, tc := range []struct {
 		rights, want string
 	}{
@@ -96,7 +97,7 @@ func TestCrossDirectoryRenameNeedsRefer(t *testing.T) {
 }
 
 func TestOptionalMissingPathIsSkipped(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	dir := t.TempDir()
 	f := mkfile(t, dir, "f", "x")
 	p := loadPolicy(t, "version: 1\nabi: 7\nfs:\n"+runtimeRules(t)+
@@ -116,7 +117,7 @@ func TestMissingRequiredPathIsAnError(t *testing.T) {
 }
 
 func TestCommandRunsTheTargetAsItsOwnPid(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	p := loadPolicy(t, "version: 1\nabi: 7\nhandled:\n  fs: []\n  net: []\n  scoped: [signal]\n")
 	self, _ := os.Executable()
 	cmd, err := enforce.Command(p, []string{self, "pid"}, enforce.Options{})
@@ -134,7 +135,7 @@ func TestCommandRunsTheTargetAsItsOwnPid(t *testing.T) {
 }
 
 func TestCommandHelperFailures(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	dir := t.TempDir()
 	script := mkfile(t, dir, "script", "#!/bin/sh\n")
 	os.Chmod(script, 0o755)
@@ -175,7 +176,7 @@ func TestCommandHelperFailures(t *testing.T) {
 }
 
 func TestExecReplacesTheProcess(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	dir := t.TempDir()
 	f := mkfile(t, dir, "f", "x")
 	file := writePolicy(t, "version: 1\nabi: 7\nfs:\n"+runtimeRules(t)+"  - path: "+f+"\n    access: [read_file]\n")
@@ -204,7 +205,7 @@ func TestExecNotFound(t *testing.T) {
 }
 
 func TestCreateNeedsMakeReg(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	dir := t.TempDir()
 	without := loadPolicy(t, "version: 1\nabi: 7\nfs:\n"+runtimeRules(t)+"  - path: "+dir+"\n    access: [write_file]\n")
 	wantLines(t, runProbe(t, without, "create", filepath.Join(dir, "a")), "create EACCES")
@@ -213,7 +214,7 @@ func TestCreateNeedsMakeReg(t *testing.T) {
 }
 
 func TestIoctlOnDeviceNeedsIoctlDev(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	// /dev/null is a character device that is not a terminal: with
 	// ioctl_dev, TCGETS reaches the driver, which answers ENOTTY.
 	without := loadPolicy(t, "version: 1\nabi: 7\nfs:\n"+runtimeRules(t)+"  - path: /dev/null\n    access: [read_file]\n")

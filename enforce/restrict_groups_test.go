@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // TestGroupRulesEnforce runs real programs under group rules: the system
 // group lets cat and its libraries run, linker-config its cache,
 // name-service lets id read /etc/passwd; nothing else of /etc is granted.
 func TestGroupRulesEnforce(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	p := loadPolicy(t, `version: 2
 abi: 7
 fs:
@@ -51,7 +52,7 @@ fs:
 // lacks is skipped with a note, and the program runs; the same rule
 // written by hand is an error naming its line.
 func TestLearnedMissingPathIsSkipped(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	dir := t.TempDir()
 	f := mkfile(t, dir, "f", "x")
 	missing := filepath.Join(dir, "gitconfig")

@@ -6,11 +6,11 @@ import (
 	"testing"
 
 	"github.com/landlearn/landlearn/enforce"
-	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 func TestConnectTCP(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	_, allowed := listenTCP(t)
 	_, other := listenTCP(t)
 	p := loadPolicy(t, "version: 1\nabi: 7\nhandled:\n  fs: []\n  net: [bind_tcp, connect_tcp]\n  scoped: []\nnet:\n  - port: "+itoa(allowed)+"\n    access: [connect_tcp]\n")
@@ -19,7 +19,7 @@ func TestConnectTCP(t *testing.T) {
 }
 
 func TestBindTCP(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	l, taken := listenTCP(t)
 	l.Close() // a port that was free a moment ago
 	p := loadPolicy(t, "version: 1\nabi: 7\nhandled:\n  fs: []\n  net: [bind_tcp, connect_tcp]\n  scoped: []\nnet:\n  - port: 0\n    access: [bind_tcp]\n")
@@ -30,8 +30,7 @@ func TestBindTCP(t *testing.T) {
 // denies every TCP connect exactly when the kernel has erratum 1 fixed),
 // and enforcing does not print it: run's stderr is the program's.
 func TestMPTCPNote(t *testing.T) {
-	requireLandlock(t)
-	errata, _ := ll.LandlockGetErrata()
+	errata := testkit.RequireLandlock(t, 6).Errata
 	p := loadPolicy(t, "version: 1\nabi: 7\nhandled:\n  fs: []\n  net: [connect_tcp]\n  scoped: []\n")
 	var stderr bytes.Buffer
 	if _, err := enforce.Command(p, []string{"true"}, enforce.Options{Stderr: &stderr}); err != nil {
@@ -51,7 +50,7 @@ func TestMPTCPNote(t *testing.T) {
 	_, port := listenTCP(t)
 	out := runProbe(t, p, "connect", itoa(port), "mptcp-connect", itoa(port))
 	if s := strings.Join(out, " "); strings.Contains(s, "mptcp-connect EPROTONOSUPPORT") || strings.Contains(s, "mptcp-connect ENOPROTOOPT") {
-		t.Skipf("no MPTCP here (net.mptcp.enabled=0?): %s", s)
+		testkit.Skip(t, "no MPTCP here (net.mptcp.enabled=0?): %s", s)
 	}
 	mptcp := "mptcp-connect EACCES"
 	if note != "" {

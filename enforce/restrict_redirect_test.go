@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -18,7 +19,7 @@ import (
 // a sandboxed program still running from an earlier run could plant it
 // at that moment.
 func TestSymlinkPlantedAfterTheCheck(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	work := t.TempDir()
 	secret := mkfile(t, t.TempDir(), "secret", "the secret\n")
 	in := mkfile(t, work, "in.txt", "harmless\n")

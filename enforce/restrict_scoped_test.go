@@ -4,10 +4,12 @@ import (
 	"net"
 	"os"
 	"testing"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 func TestSignalScope(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	me := itoa(os.Getpid())
 	scoped := loadPolicy(t, "version: 1\nabi: 7\nhandled:\n  fs: []\n  net: []\n  scoped: [signal]\n")
 	wantLines(t, runProbe(t, scoped, "kill", me), "kill EPERM")
@@ -16,7 +18,7 @@ func TestSignalScope(t *testing.T) {
 }
 
 func TestAbstractUnixSocketScope(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	name := "landlearn-enforce-test-" + itoa(os.Getpid())
 	l, err := net.Listen("unix", "@"+name)
 	if err != nil {

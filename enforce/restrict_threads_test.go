@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -48,7 +49,7 @@ func threadsMain(file, path string) int {
 }
 
 func TestRestrictCoversEveryThread(t *testing.T) {
-	requireLandlock(t)
+	testkit.RequireLandlock(t, 6)
 	dir := t.TempDir()
 	secret := mkfile(t, dir, "secret", "x")
 	file := writePolicy(t, "version: 1\nabi: 7\nfs:\n  - path: /etc\n    access: [read_file]\n")

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // lineByLine decodes text one line at a time with the strict decoder: what
@@ -303,7 +305,7 @@ func BenchmarkReader(b *testing.B) {
 func BenchmarkReaderFile(b *testing.B) {
 	name := os.Getenv("LANDLEARN_BENCH_JSONL")
 	if name == "" {
-		b.Skip("LANDLEARN_BENCH_JSONL is not set")
+		testkit.Skip(b, "LANDLEARN_BENCH_JSONL is not set")
 	}
 	data, err := os.ReadFile(name)
 	if err != nil {

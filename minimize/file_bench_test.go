@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/policy"
 )
@@ -19,7 +20,7 @@ import (
 func BenchmarkReadRunFile(b *testing.B) {
 	name := os.Getenv("LANDLEARN_BENCH_JSONL")
 	if name == "" {
-		b.Skip("LANDLEARN_BENCH_JSONL is not set")
+		testkit.Skip(b, "LANDLEARN_BENCH_JSONL is not set")
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(400)) // as landlearn minimize sets it
 	cpu := cpuTime()
@@ -52,7 +53,7 @@ func cpuTime() time.Duration {
 func BenchmarkAddFile(b *testing.B) {
 	name := os.Getenv("LANDLEARN_BENCH_JSONL")
 	if name == "" {
-		b.Skip("LANDLEARN_BENCH_JSONL is not set")
+		testkit.Skip(b, "LANDLEARN_BENCH_JSONL is not set")
 	}
 	f, err := os.Open(name)
 	if err != nil {

@@ -1,18 +1,16 @@
 package minimize
 
 import (
-	"flag"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/policy"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/minimize")
 
 var goldenVars = policy.Vars{"HOME": "/home/dev", "PWD": "/home/dev/proj", "TMPDIR": "/tmp"}
 
@@ -39,19 +37,7 @@ func TestGoldenBuild(t *testing.T) {
 	p, rep := Minimize(obs, Options{Vars: goldenVars, Collapse: DefaultCollapse, Exact: true})
 	sound(t, obs, p, goldenVars)
 	got := yamlOf(t, p)
-	golden := filepath.Join("..", "testdata", "minimize", "build.golden.yaml")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("policy differs from %s (go test ./minimize -update to accept):\n%s", golden, got)
-	}
+	testkit.Golden(t, "../testdata/minimize/build.golden.yaml", []byte(got))
 	if _, err := policy.Load(bytesReader(got), "golden"); err != nil {
 		t.Errorf("golden policy does not load: %v", err)
 	}

@@ -12,18 +12,9 @@ import (
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
-)
 
-// kernelABI returns the running kernel's Landlock ABI, or skips the test
-// where Landlock is missing (it never is on the development machines).
-func kernelABI(t *testing.T) int {
-	t.Helper()
-	abi, err := ll.LandlockGetABIVersion()
-	if err != nil {
-		t.Skipf("Landlock is not available on this kernel: %v", err)
-	}
-	return abi
-}
+	"github.com/landlearn/landlearn/internal/testkit"
+)
 
 func createRuleset(attr ll.RulesetAttr) (int, error) {
 	return ll.LandlockCreateRuleset(&attr, 0)
@@ -33,7 +24,7 @@ func createRuleset(attr ll.RulesetAttr) (int, error) {
 // kernel: every right of each ABI up to the kernel's is accepted in a
 // ruleset, with the table's bit; every right of a later ABI is refused.
 func TestRightsMatchKernel(t *testing.T) {
-	abi := kernelABI(t)
+	abi := testkit.RequireLandlock(t, 1).ABI
 	for _, r := range rights {
 		var attr ll.RulesetAttr
 		switch r.Kind {
@@ -73,7 +64,7 @@ func TestRightsMatchKernel(t *testing.T) {
 // which refuses a directory-only right on a rule for a non-directory
 // (the reason CheckFilesystem exists).
 func TestFileRightsMatchKernel(t *testing.T) {
-	abi := kernelABI(t)
+	abi := testkit.RequireLandlock(t, 1).ABI
 	dir := t.TempDir()
 	file := filepath.Join(dir, "f")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
@@ -117,7 +108,7 @@ func TestFileRightsMatchKernel(t *testing.T) {
 // rest of the test process stays unrestricted.
 func onRestrictedThread(t *testing.T, fn func()) {
 	t.Helper()
-	kernelABI(t)
+	testkit.RequireLandlock(t, 1)
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()

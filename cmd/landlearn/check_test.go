@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn/trace"
 )
 
@@ -65,7 +66,7 @@ func TestCheckCoveredThenNot(t *testing.T) {
 func traceNeeds(t *testing.T) {
 	t.Helper()
 	if err := trace.Supported(); err != nil {
-		t.Skip(err)
+		testkit.Skip(t, "%v", err)
 	}
 }
 

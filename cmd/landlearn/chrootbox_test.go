@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/landlearn/landlearn/internal/command"
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // The root is built once per test binary; the script itself reuses a
@@ -44,12 +45,10 @@ func crossHostNeeds(t *testing.T) {
 	t.Helper()
 	e2eNeeds(t)
 	for _, p := range []string{"chroot", "unshare", "mount"} {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("needs %s to enforce a policy inside another Debian root", p)
-		}
+		testkit.RequireProgram(t, p)
 	}
 	if out, err := exec.Command("unshare", "--mount", "--propagation", "private", "true").CombinedOutput(); err != nil {
-		t.Skipf("cannot make a private mount namespace for the chroot (needs CAP_SYS_ADMIN): %v\n%s", err, out)
+		testkit.Skip(t, "cannot make a private mount namespace for the chroot (needs CAP_SYS_ADMIN): %v\n%s", err, out)
 	}
 }
 

@@ -23,9 +23,8 @@ import (
 	"strings"
 	"testing"
 
-	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
-
 	"github.com/landlearn/landlearn/emit"
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -56,16 +55,10 @@ func e2eRun(t *testing.T, dir string, env []string, args ...string) cliResult {
 // reading /root would succeed without the sandbox.
 func e2eNeeds(t *testing.T, programs ...string) {
 	t.Helper()
-	if abi, err := ll.LandlockGetABIVersion(); err != nil || abi < 6 {
-		t.Skipf("needs Landlock ABI 6 or later (have %d, %v)", abi, err)
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the canaries read /root and write /etc, which must fail only because of the sandbox")
-	}
+	testkit.RequireLandlock(t, 6)
+	testkit.RequireRoot(t, "the canaries read /root and write /etc, which must fail only because of the sandbox")
 	for _, p := range programs {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("needs %s (scripts/test.sh installs it)", p)
-		}
+		testkit.RequireProgram(t, p)
 	}
 }
 
@@ -375,9 +368,7 @@ func buildFixture(t *testing.T) string {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "fx")
-	if out, err := exec.Command("gcc", "-static", "-O", "-o", bin, src).CombinedOutput(); err != nil {
-		t.Skipf("cannot link a static fixture (libc.a missing?): %v\n%s", err, out)
-	}
+	testkit.CC(t, "-static", "-O", "-o", bin, src)
 	return bin
 }
 
@@ -531,7 +522,7 @@ func TestNecessityAudit(t *testing.T) {
 			c.setup(t, dir)
 			r := e2eRun(t, dir, env, append([]string{"verify", "-p", pol, "--"}, c.argv...)...)
 			if r.code == 2 && strings.Contains(r.stderr, "audit") {
-				t.Skipf("verify cannot read the audit log here: %s", r.stderr)
+				testkit.Skip(t, "verify cannot read the audit log here: %s", r.stderr)
 			}
 			if r.code != 0 {
 				t.Fatalf("verify of the learned policy: exit %d\n%s", r.code, r.stderr)

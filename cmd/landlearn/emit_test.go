@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // The CLI tests run the real binary, as a user or CI would: exit codes
@@ -296,7 +298,7 @@ func TestHelpExamplesLast(t *testing.T) {
 func TestCompletionBash(t *testing.T) {
 	const lib = "/usr/share/bash-completion/bash_completion"
 	if _, err := os.Stat(lib); err != nil {
-		t.Skip("needs the bash-completion package (scripts/test.sh installs it)")
+		testkit.Skip(t, "needs the bash-completion package (scripts/test.sh installs it)")
 	}
 	bin := emitTestBinary(t)
 	for _, c := range []struct {

@@ -14,10 +14,8 @@ import (
 	"testing"
 	"time"
 
-	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
-
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
-	"github.com/landlearn/landlearn/learn/trace"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -25,9 +23,7 @@ import (
 // re-executes landlearn itself, so it must be the built command.
 func learnTestBinary(t *testing.T) string {
 	t.Helper()
-	if err := trace.Supported(); err != nil {
-		t.Skip(err)
-	}
+	traceNeeds(t)
 	return landlearnBinary(t)
 }
 
@@ -216,10 +212,7 @@ func TestLearnExitStatus(t *testing.T) {
 
 // A TCP bind and a signal to a process outside the tree.
 func TestLearnBindAndSignal(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("needs python3 to bind a socket")
-	}
+	py := testkit.RequireProgram(t, "python3")
 	w := t.TempDir()
 	r := runLearnCLI(t, w, "learn", "--raw", "r.jsonl", "-o", "p.yaml", "--", "sh", "-c",
 		py+` -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 18090))' && kill -0 1`)
@@ -432,10 +425,7 @@ func TestLearnKeepsWhenNotWritten(t *testing.T) {
 // TCP; run keeps it out of CMD's stderr when no person is watching
 // (stderr not a terminal), as in CI logs.
 func TestMPTCPNoteWhere(t *testing.T) {
-	errata, err := ll.LandlockGetErrata()
-	if err != nil {
-		t.Skipf("no Landlock errata here: %v", err)
-	}
+	errata := testkit.RequireLandlock(t, 1).Errata
 	w, tmp := t.TempDir(), t.TempDir()
 	r := runLearnCLIEnv(t, w, []string{"TMPDIR=" + tmp}, "learn", "-o", "p.yaml", "--", "true")
 	if r.code != 0 {

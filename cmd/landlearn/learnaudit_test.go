@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/landlearn/landlearn/internal/reexec"
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/audit/session"
 	"github.com/landlearn/landlearn/learn/audit/workdir"
@@ -185,19 +186,13 @@ int main(void) {
 // rules for the earlier rounds' ports are left out of the policy.
 func TestLearnAuditMovingPort(t *testing.T) {
 	bin := auditTestBinary(t)
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skip("no gcc (scripts/test.sh installs it)")
-	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "moving.c")
 	if err := os.WriteFile(src, []byte(movingPortC), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	prog := filepath.Join(dir, "moving")
-	if out, err := exec.Command(gcc, "-O", "-o", prog, src).CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
+	testkit.CC(t, "-O", "-o", prog, src)
 	for _, c := range []struct {
 		backend string
 		rounds  int // the round that stops

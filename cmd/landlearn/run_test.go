@@ -9,8 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
-
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn/audit/audittest"
 	"github.com/landlearn/landlearn/learn/audit/live"
 )
@@ -18,9 +17,7 @@ import (
 // TestRun runs a landlearn binary built from this package, as a user
 // would, on the real kernel. One build serves every subtest.
 func TestRun(t *testing.T) {
-	if abi, err := ll.LandlockGetABIVersion(); err != nil || abi < 6 {
-		t.Skipf("needs Landlock ABI 6 or later (have %d, %v)", abi, err)
-	}
+	testkit.RequireLandlock(t, 6)
 	bin := landlearnBinary(t)
 	examples, err := filepath.Abs("../../examples")
 	if err != nil {
@@ -67,7 +64,7 @@ fs:
 	t.Run("example policy reads /etc/hostname", func(t *testing.T) {
 		host, err := os.ReadFile("/etc/hostname")
 		if err != nil {
-			t.Skipf("this machine has no /etc/hostname: %v", err)
+			testkit.Skip(t, "this machine has no /etc/hostname: %v", err)
 		}
 		expect(t, []string{"run", "-p", catHostname, "--", "cat", "/etc/hostname"}, 0, string(host), "")
 	})

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/landlearn/landlearn/internal/command"
 )
 
 // serverPy is the app. SIGTERM ends it as systemd would: the handler
@@ -188,11 +190,7 @@ func (a *serverApp) landlearn(t *testing.T, interrupt bool, paths []string, args
 	}
 	cmd.Wait()
 	answers := c.stop()
-	code := cmd.ProcessState.ExitCode()
-	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() {
-		code = 128 + int(ws.Signal())
-	}
-	r := cliResult{out.String(), errb.String(), code}
+	r := cliResult{out.String(), errb.String(), command.ExitCode(cmd.ProcessState)}
 	t.Logf("landlearn %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
 	return r, answers
 }

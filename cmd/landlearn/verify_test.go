@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/audit/live"
 	"github.com/landlearn/landlearn/learn/audit/session"
@@ -24,12 +25,7 @@ import (
 // when this machine cannot observe Landlock denials through audit.
 func auditTestBinary(t *testing.T) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("verify and audit learning need root (CAP_AUDIT_READ, CAP_AUDIT_CONTROL)")
-	}
-	if err := live.Supported(); err != nil {
-		t.Skip(err)
-	}
+	testkit.RequireAudit(t)
 	return landlearnBinary(t)
 }
 

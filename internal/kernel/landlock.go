@@ -26,6 +26,10 @@ const (
 	ErratumSignalScope = 1 << 1
 )
 
+// LogABI is the first Landlock ABI that logs denials to audit (Linux
+// 6.15): verify and audit learning need it.
+const LogABI = 7
+
 // Landlock is what a kernel offers Landlock.
 type Landlock struct {
 	// ABI is LANDLOCK_CREATE_RULESET_VERSION, 0 without Landlock.

@@ -5,25 +5,20 @@
 package audittest
 
 import (
-	"os"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn/audit/live"
 	"github.com/landlearn/landlearn/learn/audit/session"
 )
 
 // Listener skips t where this machine cannot observe Landlock's audit
-// records (not root, Landlock ABI below live.MinABI); otherwise it
+// records (testkit.RequireAudit); otherwise it
 // acquires an audit session and opens a multicast listener, both released
 // by t.Cleanup.
 func Listener(t testing.TB) *live.Listener {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("reading Landlock's audit records needs root (CAP_AUDIT_READ, CAP_AUDIT_CONTROL)")
-	}
-	if err := live.Supported(); err != nil {
-		t.Skip(err)
-	}
+	testkit.RequireAudit(t)
 	s, err := session.Acquire()
 	if err != nil {
 		t.Fatal(err)

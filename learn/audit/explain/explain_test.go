@@ -3,39 +3,16 @@ package explain
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/policy"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/audit/golden")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("..", "..", "..", "testdata", "audit", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
-	}
-}
 
 func explainFile(t *testing.T, p *policy.Policy, files ...string) (Explanation, *audit.Correlator) {
 	t.Helper()
@@ -52,20 +29,20 @@ func TestExplainGolden(t *testing.T) {
 	if err := e.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "explain-raw.txt", b.Bytes())
+	testkit.Golden(t, "../../../testdata/audit/golden/explain-raw.txt", b.Bytes())
 
 	js, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "explain-raw.json", append(js, '\n'))
+	testkit.Golden(t, "../../../testdata/audit/golden/explain-raw.json", append(js, '\n'))
 
 	_, c := explainFile(t, nil, "raw.log", "enriched.log", "journal.json")
 	b.Reset()
 	if err := Summarize(c.Denials(), c.Domains()).WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary.txt", b.Bytes())
+	testkit.Golden(t, "../../../testdata/audit/golden/summary.txt", b.Bytes())
 }
 
 // The same kernel records read through auditd's raw log, ausearch --raw

@@ -15,19 +15,16 @@ import (
 	"github.com/landlearn/landlearn/learn/audit"
 )
 
-// MinABI is the first Landlock ABI that logs denials (Linux 6.15).
-const MinABI = 7
-
 // Supported returns nil when the running kernel's Landlock logs denials
 // to audit, or an error wrapping audit.ErrNoAudit that says why not: no
-// Landlock, or an ABI older than MinABI.
+// Landlock, or an ABI older than kernel.LogABI.
 func Supported() error {
 	k, err := kernel.Running()
 	if err != nil {
 		return fmt.Errorf("%w: %v", audit.ErrNoAudit, err)
 	}
-	if k.ABI < MinABI {
-		return fmt.Errorf("%w: Landlock ABI %d cannot log denials; audit logging needs ABI %d (Linux 6.15)", audit.ErrNoAudit, k.ABI, MinABI)
+	if k.ABI < kernel.LogABI {
+		return fmt.Errorf("%w: Landlock ABI %d cannot log denials; audit logging needs ABI %d (Linux 6.15)", audit.ErrNoAudit, k.ABI, kernel.LogABI)
 	}
 	return nil
 }

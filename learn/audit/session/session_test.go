@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	libaudit "github.com/elastic/go-libaudit/v2"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // fakeAudit is the kernel's enabled flag and backlog limit, for the
@@ -174,9 +176,7 @@ func TestStartTime(t *testing.T) {
 // test package joins in between; when others are already registered it
 // checks that audit stays on for them.
 func TestEnableRealKernel(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("changing the audit state needs root (CAP_AUDIT_CONTROL)")
-	}
+	testkit.RequireRoot(t, "changing the audit state needs CAP_AUDIT_CONTROL")
 	c := defaultCoordinator()
 	ctl, err := c.dial()
 	if err != nil {

@@ -4,13 +4,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn/audit/internal/netlink"
 	"github.com/landlearn/landlearn/learn/audit/session"
 )
@@ -19,9 +19,7 @@ import (
 // only logged while it is on) and opens a control socket.
 func setup(t *testing.T) *netlink.Control {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("the audit multicast group and commands need root (CAP_AUDIT_READ, CAP_AUDIT_CONTROL, CAP_AUDIT_WRITE)")
-	}
+	testkit.RequireRoot(t, "the audit multicast group and commands need CAP_AUDIT_READ, CAP_AUDIT_CONTROL and CAP_AUDIT_WRITE")
 	s, err := session.Acquire()
 	if err != nil {
 		t.Fatal(err)

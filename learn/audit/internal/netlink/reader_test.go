@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // Close ends a Next that waits for a record: a netlink socket has no
@@ -19,7 +21,7 @@ import (
 func TestCloseWakesNext(t *testing.T) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_AUDIT)
 	if err != nil {
-		t.Skipf("no audit netlink socket: %v", err)
+		testkit.Skip(t, "no audit netlink socket: %v", err)
 	}
 	if _, err := bind(fd, 0); err != nil {
 		unix.Close(fd)

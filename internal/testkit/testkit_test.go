@@ -1,0 +1,67 @@
+package testkit
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// skipped runs f as a subtest and reports whether it skipped.
+func skipped(t *testing.T, f func(t *testing.T)) bool {
+	var s bool
+	t.Run("", func(t *testing.T) {
+		defer func() { s = t.Skipped() }()
+		f(t)
+	})
+	return s
+}
+
+func TestRequireLandlock(t *testing.T) {
+	abi := 0
+	if skipped(t, func(t *testing.T) { abi = RequireLandlock(t, 1).ABI }) {
+		Skip(t, "no Landlock here: only the skip can be tested")
+	}
+	if abi < 1 {
+		t.Errorf("RequireLandlock(1) returned ABI %d without skipping", abi)
+	}
+	if !skipped(t, func(t *testing.T) { RequireLandlock(t, abi+1) }) {
+		t.Errorf("RequireLandlock(%d) on a kernel with ABI %d did not skip", abi+1, abi)
+	}
+}
+
+func TestRequireProgram(t *testing.T) {
+	if !skipped(t, func(t *testing.T) { RequireProgram(t, "landlearn-no-such-program") }) {
+		t.Error("RequireProgram of a missing program did not skip")
+	}
+	var sh string
+	if skipped(t, func(t *testing.T) { sh = RequireProgram(t, "sh") }) || !filepath.IsAbs(sh) {
+		t.Errorf("RequireProgram(sh) = %q, or skipped", sh)
+	}
+}
+
+// errorsOnly records Errorf instead of failing the test.
+type errorsOnly struct {
+	testing.TB
+	errors []string
+}
+
+func (e *errorsOnly) Errorf(format string, args ...any) {
+	e.errors = append(e.errors, fmt.Sprintf(format, args...))
+}
+
+func TestGolden(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "out.golden")
+	*update = true
+	Golden(t, path, []byte("one\n"))
+	*update = false
+	if b, err := os.ReadFile(path); err != nil || string(b) != "one\n" {
+		t.Fatalf("-update wrote %q, %v", b, err)
+	}
+	same, differs := &errorsOnly{TB: t}, &errorsOnly{TB: t}
+	Golden(same, path, []byte("one\n"))
+	Golden(differs, path, []byte("two\n"))
+	if len(same.errors) != 0 || len(differs.errors) != 1 {
+		t.Errorf("the same output: %q; another one: %q; want no error, then one", same.errors, differs.errors)
+	}
+}
