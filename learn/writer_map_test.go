@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -30,7 +31,7 @@ func TestFileWriterSameBytes(t *testing.T) {
 	defer f.Close()
 	w := NewFileWriter(f)
 	if w.m == nil {
-		t.Skip("the file cannot be mapped here (no fallocate?)")
+		testkit.Skip(t, "the file cannot be mapped here (no fallocate?)")
 	}
 	var want bytes.Buffer
 	ref := NewWriter(&want)
@@ -131,7 +132,7 @@ func TestFileWriterKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(b) == 0 || b[len(b)-1] != 0 {
-		t.Skip("no padding: the file was not mapped here (no fallocate?)")
+		testkit.Skip(t, "no padding: the file was not mapped here (no fallocate?)")
 	}
 	obs, err := ReadAll(bytes.NewReader(b), p)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/policy"
 )
@@ -16,9 +17,7 @@ import (
 // test needs root.
 func hostTree(t *testing.T) string {
 	t.Helper()
-	if os.Getuid() != 0 {
-		t.Skip("needs root: system files are recognised by belonging to root")
-	}
+	testkit.RequireRoot(t, "system files are recognised by belonging to root")
 	root := t.TempDir()
 	os.Chmod(root, 0o755)
 	for _, d := range []string{"usr/bin", "usr/lib/x86_64-linux-gnu", "usr/local/share/app", "etc", "var/lib/dpkg/info", "home/u/proj"} {
