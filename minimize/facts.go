@@ -51,8 +51,8 @@ type packageDB struct {
 }
 
 // packageDBs caches each root's database for the process: reading it
-// takes tens of milliseconds, and the audit rounds ask for a policy after
-// every round.
+// means reading every package's file list, and the audit rounds ask for
+// a policy after every round.
 var packageDBs struct {
 	sync.Mutex
 	byRoot map[string]*packageDB

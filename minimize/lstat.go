@@ -39,8 +39,8 @@ func lstatOf(st fs.FileInfo, err error) lstatKind {
 // Tuning of lstatAll: a directory is read when at least listMin paths
 // are asked about in it, and it is not much bigger than they are
 // (st_size, in bytes, at most listBytes per path: one 4 KiB ext4 block
-// for 8 paths). Reading a directory costs some 50 ns an entry, an lstat
-// of a missing name 1.5 µs.
+// for 8 paths). Reading a directory costs far less an entry than an
+// lstat of a missing name (measured in the README's Performance section).
 const (
 	listMin   = 8
 	listBytes = 512
@@ -103,9 +103,8 @@ func lstatAll(paths []string, kinds bool) []lstatKind {
 		groups[last].idx = append(groups[last].idx, i)
 	}
 	// The groups are independent (each sets out only at its own paths),
-	// and each costs system calls: a few workers share them. On the
-	// 46,711 paths of bench/trace.sh's (b), on 2 CPUs: 45 ms on one,
-	// 22-29 ms on two, of the 0.2 s learn spends after the run.
+	// and each costs system calls: a few workers share them (two halve
+	// the time on bench/trace.sh's (b); see the README's Performance).
 	workers := min(runtime.GOMAXPROCS(0), maxLstatWorkers, max(len(groups)/lstatGroupsPerWorker, 1))
 	var next atomic.Int64
 	var wg sync.WaitGroup

@@ -475,7 +475,7 @@ func TestNecessity(t *testing.T) {
 // 1), even where the program shrugs the denial off (ld.so falls back
 // when /etc/ld.so.cache is unreadable).
 func TestNecessityAudit(t *testing.T) {
-	// gcc passes too, but its 60 rights take 20 s of verify runs: it is
+	// gcc passes too, but its 60 rights need a verify run each: it is
 	// left to TestEndToEndRealPrograms.
 	e2eNeeds(t, "sed", "python3", "sh", "mv", "ln", "mkfifo", "git", "tar", "gzip", "sqlite3")
 	cases := []e2eCase{{

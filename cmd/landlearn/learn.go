@@ -436,9 +436,9 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 // collectLessOften sets GOGC to percent, unless the GOGC variable says
 // otherwise, and returns what restores it. For the tracer (200): the
 // receiver works in the traced program's critical path, and the heap
-// grows only with what it observes: on `find /usr/share -type f | xargs
-// cat` (47k calls, 2 vCPUs) GOGC=200 takes 0.1 s of the learner's 1.3 s
-// of CPU for 13 MB more peak RSS (66 MB).
+// grows only with what it observes: GOGC=200 trades a little peak
+// memory for less of the learner's CPU (the README's Performance section
+// has the numbers).
 func collectLessOften(percent int) (restore func()) {
 	if os.Getenv("GOGC") != "" {
 		return func() {}
