@@ -134,7 +134,7 @@ func plan(p *policy.Policy, k kernel.Landlock, log bool) (Downgrade, error) {
 			d.Grants = append(d.Grants, DroppedGrant{Port: r.Port, Net: lost, Line: r.Line})
 		}
 	}
-	d.NoLog = log && d.EnforcedABI < 7
+	d.NoLog = log && d.EnforcedABI < kernel.LogABI
 	tcp := policy.NetBindTCP | policy.NetConnectTCP
 	d.MPTCP = eff.Net&tcp != 0 && k.Fixed(kernel.ErratumTCPOnly)
 

@@ -13,6 +13,7 @@ import (
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
 
+	"github.com/landlearn/landlearn/internal/kernel"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -112,7 +113,7 @@ func skippedLearned(skipped []policy.FSRule) string {
 // the skipped (missing optional) rules.
 func newRuleset(q *policy.Policy, skipped []policy.FSRule, abi int, log bool) ruleset {
 	eff := enforcedHandled(q.Handled, abi)
-	r := ruleset{Handled: eff, Log: log && abi >= 7, File: q.File, Trusted: q.Trusted}
+	r := ruleset{Handled: eff, Log: log && abi >= kernel.LogABI, File: q.File, Trusted: q.Trusted}
 	gone := map[string]bool{}
 	for _, s := range skipped {
 		gone[s.Path] = true
