@@ -44,9 +44,10 @@ type statCache struct {
 	// local filesystem, inotify's limits), not tried again.
 	unwatchable map[string]bool
 	ents        map[string]statEnt
-	// seen holds a hash of each path looked up once, not yet
-	// remembered.
-	seen map[uint64]struct{}
+	// seen holds the hashes of paths looked up once and not yet
+	// remembered, each in the slot its low bits pick: a table of fixed
+	// size, where a path pushed out by another is simply seen once more.
+	seen *[seenSlots]uint64
 	seed maphash.Seed
 	// mounts is /proc/self/mountinfo, watched for mount changes.
 	mounts int
@@ -61,7 +62,7 @@ type statEnt struct {
 const (
 	maxStatEntries = 16384
 	maxWatches     = 8192
-	maxSeen        = 65536
+	seenSlots      = 1 << 16
 )
 
 // The events that say a remembered lstat may be stale: on a directory,
@@ -86,7 +87,7 @@ func newStatCache(w *watcher) *statCache {
 		return nil
 	}
 	return &statCache{w: w, in: -1, mounts: fd, watches: map[int32]string{}, dirs: map[string]int32{},
-		unwatchable: map[string]bool{}, ents: map[string]statEnt{}, seen: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
+		unwatchable: map[string]bool{}, ents: map[string]statEnt{}, seen: new([seenSlots]uint64), seed: maphash.MakeSeed()}
 }
 
 // lstat is unix.Lstat of p, an absolute path whose directory part has
@@ -101,21 +102,17 @@ func (c *statCache) lstat(p string, st *unix.Stat_t) error {
 		*st = e.st
 		return nil
 	}
-	h := maphash.String(c.seed, p)
-	_, again := c.seen[h]
-	if !again {
-		if len(c.seen) >= maxSeen {
-			clear(c.seen)
-		}
-		c.seen[h] = struct{}{}
-	}
+	h := maphash.String(c.seed, p) | 1 // never 0, an empty slot
+	slot := &c.seen[h%seenSlots]
+	again := *slot == h
+	*slot = h
 	c.mu.Unlock()
 	if !again {
 		return unix.Lstat(p, st)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.seen, h)
+	*slot = 0
 	// The watches first, then the lstat: a change made after the
 	// watches were in place is an event, one made before is in the
 	// result.

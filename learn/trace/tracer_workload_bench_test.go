@@ -48,7 +48,9 @@ func BenchmarkFindCat(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer f.Close()
-				rec = learn.NewWriter(f)
+				w := learn.NewFileWriter(f)
+				defer w.Close()
+				rec = w
 			}
 			res, err := Run(context.Background(), []string{"sh", "-c", script}, Options{}, rec)
 			if err != nil || res.ExitCode != 0 {
