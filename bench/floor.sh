@@ -8,6 +8,7 @@
 #   1 receiver, sync       one receiver thread, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 #                          (what landlearn does)
 #   N receivers            one thread per CPU, no flag, the scheduler places them
+#   N receivers, sync      the same with the flag
 #   N pinned               one thread pinned to each CPU, no flag
 #   N pinned, sync         the same with the flag
 # and landlearn learn --raw -o (trace backend) for comparison. landlearn
@@ -33,7 +34,7 @@ cpus=$(nproc)
 # run by run.
 bench() {
 	name=$1 prep=$2 script=$3
-	modes="native sync1 plain pinned pinnedsync learn"
+	modes="native sync1 plain plainsync pinned pinnedsync learn"
 	sh -c "$prep; $script" > /dev/null 2>&1 # warm the caches
 	for mode in $modes; do : > "$work/times.$mode"; done
 	n=0
@@ -43,6 +44,7 @@ bench() {
 			native) t=$(time_it "$prep" sh -c "$script") ;;
 			sync1) t=$(time_it "$prep" "$work/floor" -r 1 -s sh -c "$script") ;;
 			plain) t=$(time_it "$prep" "$work/floor" -r "$cpus" sh -c "$script") ;;
+			plainsync) t=$(time_it "$prep" "$work/floor" -r "$cpus" -s sh -c "$script") ;;
 			pinned) t=$(time_it "$prep" "$work/floor" -r "$cpus" -p sh -c "$script") ;;
 			pinnedsync) t=$(time_it "$prep" "$work/floor" -r "$cpus" -p -s sh -c "$script") ;;
 			learn) t=$(time_it "$prep" "$work/landlearn" learn --raw "$work/r.jsonl" -o "$work/p.yaml" --force -- sh -c "$script") ;;
@@ -67,8 +69,8 @@ bench() {
 machine
 echo "median of $runs runs, caches warm, modes interleaved; floor = bench/floor.c, which only lets each stopped call go on"
 echo
-echo "| workload | native | floor: 1 receiver, sync | floor: $cpus receivers | floor: $cpus pinned | floor: $cpus pinned, sync | landlearn learn |"
-echo "|---|---|---|---|---|---|---|"
+echo "| workload | native | floor: 1 receiver, sync | floor: $cpus receivers | floor: $cpus receivers, sync | floor: $cpus pinned | floor: $cpus pinned, sync | landlearn learn |"
+echo "|---|---|---|---|---|---|---|---|"
 each_workload bench
 echo
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

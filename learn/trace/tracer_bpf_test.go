@@ -114,7 +114,7 @@ func TestFloorRuns(t *testing.T) {
 	if out, err := exec.Command(gcc, "-O2", "-o", bin, "../../bench/floor.c", "-lpthread").CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, out)
 	}
-	for _, flags := range [][]string{{"-r", "1", "-s"}, {"-r", "2"}, {"-r", "2", "-p"}, {"-r", "2", "-p", "-s"}} {
+	for _, flags := range [][]string{{"-r", "1", "-s"}, {"-r", "2"}, {"-r", "2", "-s"}, {"-r", "2", "-p"}, {"-r", "2", "-p", "-s"}} {
 		args := append(append([]string{"-c"}, flags...), "sh", "-c", "cat /etc/hostname >/dev/null; exit 3")
 		cmd := exec.Command(bin, args...)
 		var stderr strings.Builder
