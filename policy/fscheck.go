@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path/filepath"
+	"slices"
 )
 
 // CheckFilesystem checks an expanded policy against the file system, just
@@ -88,4 +90,58 @@ func (p *Policy) ResolveSymlinks() (*Policy, error) {
 	}
 	q.FS = mergeSamePaths(q.FS)
 	return q, nil
+}
+
+// LoadFileChecked loads the policy file at path as LoadFile does, and
+// checks it as enforcing it with the variables v would: expanded
+// (Expand) and against the file system (CheckFilesystem). The problems of
+// the three are reported at once, in line order, so that a person fixing
+// a policy sees them in one go instead of the schema's first, then the
+// unset variables, then the missing paths. A rule with a problem of its
+// own is left out of the later checks. It returns the policy as loaded,
+// with its variables.
+func LoadFileChecked(path string, v Vars) (*Policy, error) {
+	p, el, err := loadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, el.err()
+	}
+	q := p.Clone()
+	q.FS = rulesWithoutProblems(p, el)
+	q.Net = nil
+	e, expandErrs := q.expandOn(v, Host{})
+	el.errs = append(el.errs, expandErrs.errs...)
+	_, _, fsErrs := e.resolve()
+	el.errs = append(el.errs, fsErrs.errs...)
+	if err := el.err(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// rulesWithoutProblems are the fs rules of p that el says nothing about:
+// no problem is on a line from the rule's own to the next rule's.
+func rulesWithoutProblems(p *Policy, el *errorList) []FSRule {
+	var starts []int
+	for _, r := range p.FS {
+		starts = append(starts, r.Line)
+	}
+	for _, r := range p.Net {
+		starts = append(starts, r.Line)
+	}
+	slices.Sort(starts)
+	var out []FSRule
+	for _, r := range p.FS {
+		i, _ := slices.BinarySearch(starts, r.Line+1)
+		end := math.MaxInt
+		if i < len(starts) {
+			end = starts[i]
+		}
+		if !slices.ContainsFunc(el.errs, func(e *LoadError) bool { return e.Line >= r.Line && e.Line < end }) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -126,3 +126,36 @@ func TestResolveSymlinks(t *testing.T) {
 		t.Errorf("resolved policy misses %v on the resolved path", m)
 	}
 }
+
+// TestLoadFileChecked: the problems of loading, expanding and the file
+// system come together, in line order, and a rule with a problem of its
+// own is not checked further (its unknown right is one problem, not two).
+func TestLoadFileChecked(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "p.yaml")
+	if err := os.WriteFile(f, []byte(`version: 1
+fs:
+  - path: `+dir+`/gone-too
+    access: [raed_file]
+  - path: ${NOPE}/x
+    access: [read_file]
+  - path: `+dir+`/gone
+    access: [read_file]
+  - path: `+dir+`
+    access: [read_dir]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadFileChecked(f, Vars{})
+	var list LoadErrors
+	if !errors.As(err, &list) || len(list) != 3 || list[0].Line != 4 || list[1].Line != 5 || list[2].Line != 7 ||
+		!strings.Contains(list[0].Msg, `"raed_file" is unknown`) || !strings.Contains(list[1].Msg, "${NOPE}") || !strings.Contains(list[2].Msg, "gone does not exist") {
+		t.Errorf("LoadFileChecked: %v", err)
+	}
+	if err := os.WriteFile(f, []byte("version: 1\nfs:\n  - path: "+dir+"\n    access: [read_dir]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := LoadFileChecked(f, Vars{}); err != nil || p.FS[0].Path != dir {
+		t.Errorf("a good policy: %v, %v", p, err)
+	}
+}

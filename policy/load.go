@@ -21,20 +21,33 @@ const MaxFileSize = 4 << 20
 // LoadFile reads the policy file at path; see Load. A directory, an
 // unreadable file and an empty file are errors that name path.
 func LoadFile(path string) (*Policy, error) {
+	p, el, err := loadFile(path)
+	if err == nil {
+		err = el.err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// loadFile is LoadFile, with the policy as far as it parsed beside its
+// problems (see loadPartial).
+func loadFile(path string) (*Policy, *errorList, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, &LoadError{File: path, Msg: "cannot read the policy: " + errText(err), Err: err}
+		return nil, nil, &LoadError{File: path, Msg: "cannot read the policy: " + errText(err), Err: err}
 	}
 	if st.IsDir() {
-		return nil, &LoadError{File: path, Msg: fmt.Sprintf(
+		return nil, nil, &LoadError{File: path, Msg: fmt.Sprintf(
 			"is a directory, not a policy file; did you mean %s?", strings.TrimSuffix(path, "/")+"/landlock.yaml")}
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &LoadError{File: path, Msg: "cannot read the policy: " + errText(err), Err: err}
+		return nil, nil, &LoadError{File: path, Msg: "cannot read the policy: " + errText(err), Err: err}
 	}
 	defer f.Close()
-	return Load(f, path)
+	return loadPartial(f, path)
 }
 
 // errText is err's text without the *PathError's op and path, which the
@@ -70,23 +83,35 @@ func errText(err error) string {
 // the file goes to Policy.Comment, so emit can write a loaded policy back
 // with its comments. Variables (${HOME}...) stay unexpanded: see Expand.
 func Load(r io.Reader, name string) (*Policy, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	p, el, err := loadPartial(r, name)
+	if err == nil {
+		err = el.err()
+	}
 	if err != nil {
-		return nil, &LoadError{File: name, Msg: "cannot read the policy: " + errText(err), Err: err}
-	}
-	if len(data) > MaxFileSize {
-		return nil, &LoadError{File: name, Msg: fmt.Sprintf(
-			"is larger than %d MiB; that is not a policy file", MaxFileSize>>20)}
-	}
-	ps := &parser{errorList: errorList{file: name}}
-	p := ps.parse(data)
-	if p != nil {
-		validate(p, &ps.pos, &ps.errorList)
-	}
-	if err := ps.err(); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// loadPartial reads and checks a policy. err is a problem with the input as a
+// whole (unreadable, too large); otherwise el holds the problems found
+// and p, unless the file is no policy at all, the policy as far as it
+// parsed: its rules without a problem of their own are as written.
+func loadPartial(r io.Reader, name string) (p *Policy, el *errorList, err error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, nil, &LoadError{File: name, Msg: "cannot read the policy: " + errText(err), Err: err}
+	}
+	if len(data) > MaxFileSize {
+		return nil, nil, &LoadError{File: name, Msg: fmt.Sprintf(
+			"is larger than %d MiB; that is not a policy file", MaxFileSize>>20)}
+	}
+	ps := &parser{errorList: errorList{file: name}}
+	p = ps.parse(data)
+	if p != nil {
+		validate(p, &ps.pos, &ps.errorList)
+	}
+	return p, &ps.errorList, nil
 }
 
 // positions remembers where things were in the file, for the semantic
@@ -127,10 +152,8 @@ func (ps *parser) yamlError(data []byte, err error) {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
-	if len(data) <= maxBisect {
-		if l := syntaxLine(data, msg); l > 0 {
-			line = l
-		}
+	if l := syntaxLine(data, msg, line); l > 0 {
+		line = l
 	}
 	if tabIndented(data, line) {
 		msg += " (YAML indents with spaces; this line starts with a tab: replace it with spaces)"
@@ -152,18 +175,21 @@ func tabIndented(data []byte, n int) bool {
 	return bytes.IndexByte(indent, '\t') >= 0
 }
 
-// maxBisect bounds the files whose syntax errors syntaxLine locates; each
-// step parses a prefix again, and real policies are far smaller.
-const maxBisect = 256 << 10
-
 // syntaxLine finds the line where a YAML syntax error shows. yaml.v3
-// reports the line of the enclosing block for parser errors, one or more
-// lines above the mistake (a mis-indented key is reported at its parent);
-// the first prefix of the file, in whole lines, that fails with the same
-// message ends at the right line. Prefixes are tried by binary search, and
-// the answer is kept only if its message matches, since a prefix can also
-// fail for a reason of its own (a flow list cut in two).
-func syntaxLine(data []byte, msg string) int {
+// reports the line of the enclosing block for parser errors (reported),
+// one or more lines above the mistake (a mis-indented key is reported at
+// its parent, "fs:" for a rule deep in a long list); the first prefix of
+// the file, in whole lines, that fails with the same message ends at the
+// right line.
+//
+// Each try parses a prefix again, so the search starts where the parser
+// stops reading (failPoint): that line is the answer when its prefix
+// fails with msg and the one before parses, which costs three parses
+// whatever the file's size. Otherwise the lines from the reported one on
+// are searched by halves. The answer is kept only if its message
+// matches, since a prefix can also fail for a reason of its own (a flow
+// list cut in two).
+func syntaxLine(data []byte, msg string, reported int) int {
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	fails := func(n int) string {
 		var node yaml.Node
@@ -176,9 +202,21 @@ func syntaxLine(data []byte, msg string) int {
 		}
 		return strings.TrimPrefix(err.Error(), "yaml: ")
 	}
-	lo, hi := 0, len(lines) // prefix lo parses, prefix hi fails
-	if fails(hi) != msg {
+	hi, lo := len(lines), max(reported-1, 0) // hi fails with msg, lo parses
+	if read := failPoint(data); read >= 0 {
+		at := min(bytes.Count(data[:read], []byte("\n"))+1, len(lines))
+		if fails(at) == msg {
+			if fails(at-1) == "" {
+				return at
+			}
+			hi = at
+		}
+	}
+	if hi == len(lines) && fails(hi) != msg {
 		return 0
+	}
+	if lo >= hi || lo > 0 && fails(lo) != "" {
+		lo = 0
 	}
 	for hi-lo > 1 {
 		mid := (lo + hi) / 2
@@ -192,6 +230,39 @@ func syntaxLine(data []byte, msg string) int {
 		return 0
 	}
 	return hi
+}
+
+// failPoint is how many bytes of data the YAML parser had read when it
+// failed, or -1 if it did not fail. It is fed one byte at a time
+// (trickleReader), so that it stops reading at the token it could not
+// take and the few characters it looks ahead, not at the end of a read
+// buffer: the line there is where the mistake is. Loading a valid policy
+// does not pay for this: it costs a third more than a plain parse.
+func failPoint(data []byte) int {
+	r := &trickleReader{data: data}
+	var node yaml.Node
+	if err := yaml.NewDecoder(r).Decode(&node); err == nil || errors.Is(err, io.EOF) {
+		return -1
+	}
+	return r.n
+}
+
+// trickleReader gives data one byte per Read and counts them.
+type trickleReader struct {
+	data []byte
+	n    int
+}
+
+func (t *trickleReader) Read(b []byte) (int, error) {
+	if t.n >= len(t.data) {
+		return 0, io.EOF
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	b[0] = t.data[t.n]
+	t.n++
+	return 1, nil
 }
 
 const emptyFile = `is empty; a policy starts with "version: 1" ("landlearn learn -- CMD" writes one)`

@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -298,5 +300,47 @@ func TestLoadTooLarge(t *testing.T) {
 	var le *LoadError
 	if !errors.As(err, &le) || le.File != "big.yaml" || !strings.Contains(le.Msg, "larger than 4 MiB") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// largePolicy is a policy of about size bytes whose rules are fine but
+// for a mistake (a rule's access indented one space too far) in the rule
+// before the last few, and the line of that mistake.
+func largePolicy(size int) (data []byte, line int) {
+	var b strings.Builder
+	b.WriteString("version: 1\nfs:\n")
+	n := 2
+	for i := 0; b.Len() < size; i++ {
+		fmt.Fprintf(&b, "  # rule %d\n  - path: /usr/share/doc/package-%d/changelog.gz\n    access: [read_file]\n", i, i)
+		n += 3
+	}
+	fmt.Fprintf(&b, "  - path: /x\n     access: [read_file]\n")
+	line = n + 2
+	for i := range 5 {
+		fmt.Fprintf(&b, "  - path: /y%d\n    access: [read_file]\n", i)
+	}
+	return []byte(b.String()), line
+}
+
+// TestSyntaxErrorInALargePolicy: yaml.v3 reports a mistake deep in a
+// long list at the list's own line ("fs:", line 2); the real line is
+// found at any size up to MaxFileSize (it was only up to 256 KiB).
+func TestSyntaxErrorInALargePolicy(t *testing.T) {
+	for _, size := range []int{4 << 10, 300 << 10, MaxFileSize - 4096} {
+		data, line := largePolicy(size)
+		_, err := Load(bytes.NewReader(data), "big.yaml")
+		var le *LoadError
+		if !errors.As(err, &le) || le.Line != line || !strings.Contains(le.Msg, "not valid YAML") {
+			t.Errorf("%d bytes: %v, want a YAML error on line %d", len(data), err, line)
+		}
+	}
+}
+
+// BenchmarkSyntaxErrorInALargePolicy is the cost of finding the line of
+// a mistake near the end of a policy of MaxFileSize.
+func BenchmarkSyntaxErrorInALargePolicy(b *testing.B) {
+	data, _ := largePolicy(MaxFileSize - 4096)
+	for b.Loop() {
+		Load(bytes.NewReader(data), "big.yaml")
 	}
 }

@@ -61,7 +61,13 @@ type Target struct {
 // wraps ErrRedirected. Directories are compared by identity, not by
 // name, as Landlock attaches rules to inodes.
 func (p *Policy) Resolve() (targets []Target, skipped []FSRule, err error) {
-	el := &errorList{file: p.File}
+	targets, skipped, el := p.resolve()
+	return targets, skipped, el.err()
+}
+
+// resolve is Resolve with its problems in a list.
+func (p *Policy) resolve() (targets []Target, skipped []FSRule, el *errorList) {
+	el = &errorList{file: p.File}
 	rs := p.resolver()
 	targets = make([]Target, len(p.FS))
 	for i, r := range p.FS {
@@ -101,7 +107,7 @@ func (p *Policy) Resolve() (targets []Target, skipped []FSRule, err error) {
 				pronoun(len(names)), pronoun(len(names)), filepath.Dir(r.Path))
 		}
 	}
-	return targets, skipped, el.err()
+	return targets, skipped, el
 }
 
 // fileID identifies a file on this host.

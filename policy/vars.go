@@ -131,6 +131,16 @@ func (p *Policy) Expand(v Vars) (*Policy, error) {
 // returned policy's Notes say so: never a silent grant, never a silent
 // loss.
 func (p *Policy) ExpandOn(v Vars, h Host) (*Policy, error) {
+	q, el := p.expandOn(v, h)
+	if err := el.err(); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// expandOn is ExpandOn with the rules that expand, beside the problems
+// of the others.
+func (p *Policy) expandOn(v Vars, h Host) (*Policy, *errorList) {
 	q := p.Clone()
 	q.Notes = append([]string(nil), p.Notes...)
 	q.Trusted = v.trusted()
@@ -161,10 +171,7 @@ func (p *Policy) ExpandOn(v Vars, h Host) (*Policy, error) {
 		fs = append(fs, r)
 	}
 	q.FS = mergeSamePaths(fs)
-	if err := el.err(); err != nil {
-		return nil, err
-	}
-	return q, nil
+	return q, el
 }
 
 // ExpandGroups returns a copy of p where every group rule is replaced by

@@ -86,7 +86,7 @@ func runRun(cmd *cobra.Command, args []string, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	p, err := policy.LoadFile(f.policy)
+	p, err := policy.LoadFileChecked(f.policy, vars)
 	if err != nil {
 		return &exitError{Code: exitUsage, Err: err}
 	}

@@ -211,3 +211,41 @@ func TestLogNote(t *testing.T) {
 		t.Errorf("audit on or unknown: note %q, want none", n)
 	}
 }
+
+// TestRunReportsEveryProblemAtOnce: a schema problem, an unset variable
+// and a missing path come in one report (they took three runs to see:
+// loading stopped at the first kind, expanding at the second).
+func TestRunReportsEveryProblemAtOnce(t *testing.T) {
+	bin := landlearnBinary(t)
+	dir := t.TempDir()
+	p := filepath.Join(dir, "p.yaml")
+	if err := os.WriteFile(p, []byte(`version: 1
+fs:
+  - path: /usr
+    access: [execute, read_file, read_dir]
+  - path: /etc
+    access: [read]
+  - path: ${DATA}/in
+    access: [read_file]
+  - path: `+dir+`/missing
+    access: [read_file]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"run", "verify"} {
+		if cmd == "verify" && os.Geteuid() != 0 {
+			continue // verify refuses non-root before it loads anything
+		}
+		r := runBinary(t, bin, dir, nil, nil, cmd, "-p", p, "--", "true")
+		want := []string{
+			p + `:6: right "read" is unknown`,
+			p + `:7: variable ${DATA} in ${DATA}/in is not set`,
+			p + ":9: " + dir + "/missing does not exist",
+		}
+		for _, w := range want {
+			if r.code != 2 || !strings.Contains(r.stderr, w) {
+				t.Errorf("%s: exit %d, want 2 and %q in:\n%s", cmd, r.code, w, r.stderr)
+			}
+		}
+	}
+}

@@ -116,7 +116,7 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 	if err := requireRoot(); err != nil {
 		return err
 	}
-	p, err := policy.LoadFile(f.policy)
+	p, err := policy.LoadFileChecked(f.policy, vars)
 	if err != nil {
 		return &exitError{Code: exitUsage, Err: err}
 	}
