@@ -213,17 +213,29 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 	if dc, ok := w.m.t.(dirCacher); ok && clean {
 		dirs = dc.dirCache()
 	}
+	var stats *statCache
 	if dirs != nil {
 		// A directory reached through symlinks is only known for a
 		// caller whose root is "/", and not for RESOLVE_NO_SYMLINKS.
 		if e, ok := dirs.lookup(dir); ok && (e.links == 0 || w.throughLinks() && e.valid()) {
 			return w.cachedDir(dirs, dir, e, name, follow, slash)
 		}
+		if sc, ok := w.m.t.(statCacher); ok {
+			stats = sc.statCache()
+		}
+		if stats != nil {
+			if errno, ok := stats.missingDir(dir); ok {
+				return node{err: errno}, true
+			}
+		}
 	}
-	dfd, err := unix.Openat2(unix.AT_FDCWD, dir, &unix.OpenHow{
-		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	})
+	openDir := func() (int, error) {
+		return unix.Openat2(unix.AT_FDCWD, dir, &unix.OpenHow{
+			Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+		})
+	}
+	dfd, err := openDir()
 	switch err {
 	case nil:
 	case unix.ENOENT, unix.ENOTDIR:
@@ -231,6 +243,16 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 		// (a symlink first would have been ELOOP) to a component missing
 		// or not a directory: walkPath stops there with the same errno
 		// (gcc's include path search: /usr/local/include/bits/...).
+		// The stat cache remembers it, watched, for the next probes.
+		if stats != nil {
+			stats.noteMissingDir(dir, err.(unix.Errno), func() error {
+				fd, err := openDir()
+				if err == nil {
+					unix.Close(fd)
+				}
+				return err
+			})
+		}
 		return node{err: err.(unix.Errno)}, true
 	case unix.ELOOP:
 		// A symlink on the way (/lib/x86_64-linux-gnu/libc.so.6): the

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"errors"
 	"hash/maphash"
 	"strings"
 	"sync"
@@ -20,7 +21,10 @@ import (
 // receivers' check (watch.go), made after each notification is
 // received, drops what the events name before anything cached is used.
 // A mount or unmount anywhere (/proc/self/mountinfo's POLLPRI) drops
-// everything. Before the watches, the lookup cost an lstat per call
+// everything. It also remembers a directory that fastWalk found missing
+// (gcc probes the same absent include directories for every header),
+// watching the directories down to the missing component, whose
+// creation drops the entry. Before the watches, the lookup cost an lstat per call
 // (2.5 µs on the development VM, the cost of a repeated open besides
 // reading its path).
 //
@@ -44,6 +48,13 @@ type statCache struct {
 	// local filesystem, inotify's limits), not tried again.
 	unwatchable map[string]bool
 	ents        map[string]statEnt
+	// missing are the directories fastWalk's openat2 found missing (or
+	// not a directory) on the way, with the errno; guards holds their
+	// keys under the watched directory and the name whose creation
+	// would make them wrong: the first component that is missing (or
+	// not a directory).
+	missing map[string]unix.Errno
+	guards  map[string][]string // "DIR\x00NAME" -> keys of missing
 	// seen holds the hashes of paths looked up once and not yet
 	// remembered, each in the slot its low bits pick: a table of fixed
 	// size, where a path pushed out by another is simply seen once more.
@@ -87,7 +98,8 @@ func newStatCache(w *watcher) *statCache {
 		return nil
 	}
 	return &statCache{w: w, in: -1, mounts: fd, watches: map[int32]string{}, dirs: map[string]int32{},
-		unwatchable: map[string]bool{}, ents: map[string]statEnt{}, seen: new([seenSlots]uint64), seed: maphash.MakeSeed()}
+		unwatchable: map[string]bool{}, ents: map[string]statEnt{}, missing: map[string]unix.Errno{}, guards: map[string][]string{},
+		seen: new([seenSlots]uint64), seed: maphash.MakeSeed()}
 }
 
 // lstat is unix.Lstat of p, an absolute path whose directory part has
@@ -102,17 +114,13 @@ func (c *statCache) lstat(p string, st *unix.Stat_t) error {
 		*st = e.st
 		return nil
 	}
-	h := maphash.String(c.seed, p) | 1 // never 0, an empty slot
-	slot := &c.seen[h%seenSlots]
-	again := *slot == h
-	*slot = h
+	again := c.again(p)
 	c.mu.Unlock()
 	if !again {
 		return unix.Lstat(p, st)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	*slot = 0
 	// The watches first, then the lstat: a change made after the
 	// watches were in place is an event, one made before is in the
 	// result.
@@ -130,10 +138,50 @@ func (c *statCache) lstat(p string, st *unix.Stat_t) error {
 	return err
 }
 
-// watchPath watches every directory from / to p's and p itself (if it
-// exists), and says whether all are watched. c.mu is held.
-func (c *statCache) watchPath(p string) bool {
-	if len(c.ents) >= maxStatEntries || len(c.watches) >= maxWatches || len(c.unwatchable) >= maxWatches {
+// again says whether p was looked up once already, and forgets it if
+// so: this is its second lookup, to be remembered. c.mu is held.
+func (c *statCache) again(p string) bool {
+	h := maphash.String(c.seed, p) | 1 // never 0, an empty slot
+	slot := &c.seen[h%seenSlots]
+	if *slot == h {
+		*slot = 0
+		return true
+	}
+	*slot = h
+	return false
+}
+
+// missingDir is the errno fastWalk's openat2 of dir (absolute, clean)
+// remembers, if any.
+func (c *statCache) missingDir(dir string) (unix.Errno, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	errno, ok := c.missing[dir]
+	return errno, ok
+}
+
+// noteMissingDir is told that fastWalk's openat2 of dir failed with
+// errno (ENOENT or ENOTDIR: a component missing, or not a directory).
+// The second time, it watches the directories from / down to the first
+// such component and remembers the failure, if open, run again once the
+// watches are in place, fails the same way.
+func (c *statCache) noteMissingDir(dir string, errno unix.Errno, open func() error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.again(dir) || !c.start() {
+		return
+	}
+	guard, err := c.watchTo(dir + "/")
+	if err == nil || open() != errno {
+		return // dir exists, or cannot be watched, or changed meanwhile
+	}
+	c.missing[dir] = errno
+	c.guards[guard] = append(c.guards[guard], dir)
+}
+
+// start makes room and opens the inotify instance. c.mu is held.
+func (c *statCache) start() bool {
+	if len(c.ents)+len(c.missing) >= maxStatEntries || len(c.watches) >= maxWatches || len(c.unwatchable) >= maxWatches {
 		c.reset()
 	}
 	if c.in < 0 {
@@ -148,13 +196,42 @@ func (c *statCache) watchPath(p string) bool {
 		}
 		c.in = fd
 	}
-	if !c.watchDir("/") {
+	return true
+}
+
+// watchTo watches every directory from / to p's parent. When one of them
+// is missing or not a directory, it returns ENOENT or ENOTDIR, and in
+// guard the watched directory that holds it and its name ("DIR\x00NAME").
+// Any other error: something could not be watched. c.mu is held.
+func (c *statCache) watchTo(p string) (guard string, err error) {
+	if err := c.watchDir("/"); err != nil {
+		return "", err
+	}
+	parent, name := "/", 1 // name: where the next component starts
+	for i := 1; i < len(p); i++ {
+		if p[i] != '/' {
+			continue
+		}
+		switch err := c.watchDir(p[:i]); err {
+		case nil:
+			parent, name = p[:i], i+1
+		case unix.ENOENT, unix.ENOTDIR:
+			return parent + "\x00" + p[name:i], err
+		default:
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+// watchPath watches every directory from / to p's and p itself (if it
+// exists), and says whether all are watched. c.mu is held.
+func (c *statCache) watchPath(p string) bool {
+	if !c.start() {
 		return false
 	}
-	for i := 1; i < len(p); i++ {
-		if p[i] == '/' && !c.watchDir(p[:i]) {
-			return false
-		}
+	if _, err := c.watchTo(p); err != nil {
+		return false
 	}
 	wd, err := unix.InotifyAddWatch(c.in, p, selfEvents|unix.IN_DONT_FOLLOW|unix.IN_MASK_ADD)
 	switch err {
@@ -168,29 +245,40 @@ func (c *statCache) watchPath(p string) bool {
 	return true
 }
 
-// watchDir watches dir for its names, unless it is already. c.mu is
-// held.
-func (c *statCache) watchDir(dir string) bool {
+// watchDir watches dir for its names, unless it is already. ENOENT or
+// ENOTDIR: dir is missing or is not a directory (a symlink included).
+// c.mu is held.
+func (c *statCache) watchDir(dir string) error {
 	if _, ok := c.dirs[dir]; ok {
-		return true
+		return nil
 	}
 	if c.unwatchable[dir] {
-		return false
+		return errUnwatchable
 	}
 	var fs unix.Statfs_t
-	if unix.Statfs(dir, &fs) != nil || !localFS(fs.Type) {
+	if err := unix.Statfs(dir, &fs); err == unix.ENOENT || err == unix.ENOTDIR {
+		return err
+	} else if err != nil || !localFS(fs.Type) {
 		c.unwatchable[dir] = true
-		return false
+		return errUnwatchable
 	}
 	wd, err := unix.InotifyAddWatch(c.in, dir, dirEvents|unix.IN_ONLYDIR|unix.IN_DONT_FOLLOW|unix.IN_MASK_ADD)
-	if err != nil {
+	switch err {
+	case nil:
+	case unix.ENOENT, unix.ENOTDIR:
+		return err
+	default:
 		c.unwatchable[dir] = true
-		return false
+		return errUnwatchable
 	}
 	c.watches[int32(wd)] = dir
 	c.dirs[dir] = int32(wd)
-	return true
+	return nil
 }
+
+// errUnwatchable: a directory not on a local filesystem, or past
+// inotify's limits.
+var errUnwatchable = errors.New("cannot be watched")
 
 // localFS says whether every change to a filesystem of type t goes
 // through this kernel's VFS, and so through inotify: ext2/3/4, XFS,
@@ -272,6 +360,13 @@ func (c *statCache) event(wd int32, mask uint32, name string) bool {
 		child = "/" + name
 	}
 	delete(c.ents, child)
+	if mask&nameEvents != 0 {
+		g := p + "\x00" + name
+		for _, k := range c.guards[g] {
+			delete(c.missing, k)
+		}
+		delete(c.guards, g)
+	}
 	// A directory on the way of remembered paths renamed, removed or
 	// replaced: they all go.
 	if _, watched := c.dirs[child]; watched && mask&nameEvents != 0 {
@@ -284,6 +379,8 @@ func (c *statCache) event(wd int32, mask uint32, name string) bool {
 // removes its watches). c.mu is held.
 func (c *statCache) reset() {
 	clear(c.ents)
+	clear(c.missing)
+	clear(c.guards)
 	clear(c.watches)
 	clear(c.dirs)
 	clear(c.unwatchable)

@@ -122,6 +122,50 @@ func TestStatCacheSeesChanges(t *testing.T) {
 	}
 }
 
+// A directory found missing, or not a directory, on the way is
+// remembered at its second lookup, until what it misses is made.
+func TestStatCacheMissingDir(t *testing.T) {
+	w, c := newTestStatCache(t)
+	d, _ := filepath.EvalSymlinks(t.TempDir())
+	var fs unix.Statfs_t
+	if unix.Statfs(d, &fs) != nil || !localFS(fs.Type) {
+		t.Skipf("%s is on a filesystem the cache does not watch", d)
+	}
+	writeFile(t, d+"/file", "x", 0o644)
+	for _, tc := range []struct {
+		dir   string
+		errno unix.Errno
+		make  func()
+	}{
+		{d + "/a/b", unix.ENOENT, func() { mkdir(t, d+"/a") }},
+		{d + "/file/b", unix.ENOTDIR, func() { os.Remove(d + "/file"); mkdir(t, d+"/file") }},
+	} {
+		open := func() error {
+			fd, err := unix.Open(tc.dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+			if err == nil {
+				unix.Close(fd)
+			}
+			return err
+		}
+		for range 2 {
+			w.check()
+			if _, ok := c.missingDir(tc.dir); ok {
+				t.Fatalf("%s remembered before its second lookup", tc.dir)
+			}
+			c.noteMissingDir(tc.dir, tc.errno, open)
+		}
+		w.check()
+		if errno, ok := c.missingDir(tc.dir); !ok || errno != tc.errno {
+			t.Fatalf("%s: remembered %v %v, want %v", tc.dir, errno, ok, tc.errno)
+		}
+		tc.make()
+		w.check()
+		if _, ok := c.missingDir(tc.dir); ok {
+			t.Errorf("%s still remembered missing after its first component was made", tc.dir)
+		}
+	}
+}
+
 // A mount on the way of a remembered path drops everything.
 func TestStatCacheSeesMounts(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -180,12 +224,13 @@ func TestStatCacheBounded(t *testing.T) {
 }
 
 // TestE2EStatCacheOutsideChange: a traced program opens a file, and
-// fails to open a missing one, three times each (both are remembered).
-// Then, while it waits, a process outside the tree (this test) replaces
-// the file's directory by one where the name is a symlink to another
-// file, and creates the missing file. The program's next opens must be
-// mapped as the kernel runs them: read_file on the symlink's target,
-// and on the file that now exists.
+// fails to open a missing one and one in a missing directory, three
+// times each (all are remembered). Then, while it waits, a process
+// outside the tree (this test) creates the missing file and directory,
+// and later replaces the file's directory by one where the name is a
+// symlink to another file. The program's next opens must be mapped as
+// the kernel runs them: read_file on the files that now exist, and on
+// the symlink's target.
 func TestE2EStatCacheOutsideChange(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
@@ -198,17 +243,21 @@ func TestE2EStatCacheOutsideChange(t *testing.T) {
 	writeFile(t, d+"/secret", "s", 0o644)
 	script := `
 import os, sys
-f, missing = sys.argv[1], sys.argv[2]
+f, missing, indir = sys.argv[1], sys.argv[2], sys.argv[3]
 for i in range(3):
     os.close(os.open(f, os.O_RDONLY))
-    try:
-        os.close(os.open(missing, os.O_RDONLY))
-    except FileNotFoundError:
-        pass
+    for m in (missing, indir):
+        try:
+            os.close(os.open(m, os.O_RDONLY))
+        except FileNotFoundError:
+            pass
+print("ready", flush=True)
+sys.stdin.readline()
+os.close(os.open(missing, os.O_RDONLY))
+os.close(os.open(indir, os.O_RDONLY))
 print("ready", flush=True)
 sys.stdin.readline()
 os.close(os.open(f, os.O_RDONLY))
-os.close(os.open(missing, os.O_RDONLY))
 `
 	inR, inW, err := os.Pipe()
 	if err != nil {
@@ -222,18 +271,30 @@ os.close(os.open(missing, os.O_RDONLY))
 	defer outR.Close()
 	go func() {
 		defer inW.Close()
-		line, _ := bufio.NewReader(outR).ReadString('\n')
-		if line != "ready\n" {
-			return
+		out := bufio.NewReader(outR)
+		// First what changes no directory on the way (a reset of the
+		// whole cache would hide a stale entry), then the rest.
+		for _, change := range []func(){
+			func() {
+				os.WriteFile(d+"/later", []byte("l"), 0o644)
+				os.MkdirAll(d+"/new/dir", 0o755)
+				os.WriteFile(d+"/new/dir/f", []byte("n"), 0o644)
+			},
+			func() {
+				os.Rename(d+"/a", d+"/old")
+				os.Mkdir(d+"/a", 0o755)
+				os.Symlink(d+"/secret", d+"/a/f")
+			},
+		} {
+			if line, _ := out.ReadString('\n'); line != "ready\n" {
+				return
+			}
+			change()
+			io.WriteString(inW, "go\n")
 		}
-		os.Rename(d+"/a", d+"/old")
-		os.Mkdir(d+"/a", 0o755)
-		os.Symlink(d+"/secret", d+"/a/f")
-		os.WriteFile(d+"/later", []byte("l"), 0o644)
-		io.WriteString(inW, "go\n")
 	}()
 	rec := &e2eRecorder{}
-	res, err := Run(context.Background(), []string{py, "-c", script, d + "/a/f", d + "/later"},
+	res, err := Run(context.Background(), []string{py, "-c", script, d + "/a/f", d + "/later", d + "/new/dir/f"},
 		Options{Dir: d, Stdin: inR, Stdout: outW, Warnf: func(f string, a ...any) { t.Logf("warning: "+f, a...) }}, rec)
 	outW.Close()
 	if err != nil || res.ExitCode != 0 {
@@ -242,5 +303,6 @@ os.close(os.open(missing, os.O_RDONLY))
 	contains(t, rec, d,
 		`{"syscall":"openat","path":"$D/a/f","type":"file","access":["read_file"]}`,
 		`{"syscall":"openat","path":"$D/secret","type":"file","access":["read_file"]}`,
-		`{"syscall":"openat","path":"$D/later","type":"file","access":["read_file"]}`)
+		`{"syscall":"openat","path":"$D/later","type":"file","access":["read_file"]}`,
+		`{"syscall":"openat","path":"$D/new/dir/f","type":"file","access":["read_file"]}`)
 }
