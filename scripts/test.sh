@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 for pair in gcc:gcc make:make git:git python3:python3 sqlite3:sqlite3 \
-	tar:tar gzip:gzip curl:curl strace:strace script:bsdutils; do
+	tar:tar gzip:gzip curl:curl jq:jq strace:strace script:bsdutils; do
 	cmd=${pair%%:*} pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
