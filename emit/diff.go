@@ -27,7 +27,8 @@ var diffSections = []string{"abi", "compat", "handled.fs", "handled.net", "handl
 //	  + 443  [connect_tcp]
 //
 // "+" is a rule only the new policy has, "-" one only the old has, "~" one
-// whose rights or optional flag changed. A handled right works the other
+// whose rights or optional flag changed; a change's Note follows it in
+// parentheses. A handled right works the other
 // way round: adding one to handled restricts more, so those lines say
 // what is now restricted and what is no longer. The output depends only
 // on the set of changes, not their order; no changes writes nothing.
@@ -51,7 +52,11 @@ func Diff(w io.Writer, changes []policy.Change) error {
 			section = c.Section
 			b.WriteString(section + ":\n")
 		}
-		b.WriteString("  " + diffLine(c) + "\n")
+		line := diffLine(c)
+		if c.Note != "" {
+			line += "  (" + textsafe.Inline(c.Note) + ")"
+		}
+		b.WriteString("  " + line + "\n")
 	}
 	_, err := w.Write(b.Bytes())
 	return err
@@ -88,7 +93,7 @@ func diffLine(c policy.Change) string {
 		return line
 	}
 	key := c.Key
-	if c.Section == "fs" {
+	if c.Section == "fs" && !strings.HasPrefix(key, "group ") {
 		key = textsafe.Name(key)
 	}
 	opt := func(o bool) string {

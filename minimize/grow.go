@@ -3,7 +3,6 @@ package minimize
 import (
 	"fmt"
 	"path"
-	"strings"
 
 	"github.com/landlearn/landlearn/policy"
 )
@@ -29,9 +28,9 @@ func Grow(old, learned *policy.Policy, v policy.Vars) *policy.Policy {
 	for i, r := range m.FS {
 		index[ruleKey(r)] = i
 	}
-	granted := oldGrants(old, v)
 	for _, r := range learned.FS {
-		missing := r.Access &^ granted(r)
+		granted, _ := old.GrantsOn(r, v, policy.Host{})
+		missing := r.Access &^ granted
 		if missing == 0 {
 			continue
 		}
@@ -61,49 +60,6 @@ func Grow(old, learned *policy.Policy, v policy.Vars) *policy.Policy {
 		}
 	}
 	return m
-}
-
-// oldGrants returns what old grants on a learned rule's path or group:
-// the rules on the path and its ancestors, by name, and old's groups
-// whose members hold the path on this host.
-func oldGrants(old *policy.Policy, v policy.Vars) func(policy.FSRule) policy.FSAccess {
-	byName := map[string]policy.FSAccess{}
-	type member struct {
-		prefix string
-		access policy.FSAccess
-	}
-	var members []member
-	anchors := anchorDirs(policy.Vars{"HOME": v["HOME"], "PWD": v["PWD"], "TMPDIR": v["TMPDIR"]})
-	for _, r := range old.FS {
-		if r.Optional {
-			continue // skipped where its path is missing, and what it covers with it
-		}
-		if r.Group == "" {
-			byName[path.Clean(r.Path)] |= r.Access
-			continue
-		}
-		byName["group "+r.Group] |= r.Access
-		if g, ok := policy.LookupGroup(r.Group); ok {
-			for _, m := range g.Members(policy.Host{}, anchors) {
-				members = append(members, member{m, r.Access})
-			}
-		}
-	}
-	return func(r policy.FSRule) policy.FSAccess {
-		if r.Group != "" {
-			return byName["group "+r.Group]
-		}
-		var a policy.FSAccess
-		ancestorsByName(path.Clean(r.Path), true, func(q string) { a |= byName[q] })
-		if strings.HasPrefix(r.Path, "/") {
-			for _, m := range members {
-				if beneath(r.Path, m.prefix) {
-					a |= m.access
-				}
-			}
-		}
-		return a
-	}
 }
 
 // ruleKey is what two fs rules for the same place share.

@@ -87,3 +87,58 @@ func (p *Policy) MissingNet(port uint16, want NetAccess) NetAccess {
 func (p *Policy) ScopesDenied(need ScopeSet) ScopeSet {
 	return need & p.Handled.Scoped
 }
+
+// GrantsOn returns what p grants, wherever it is used, on the place rule
+// r names (its path, with variables as written, or its group), and which
+// of p's rules grant some of r's rights there ("group system",
+// "${PWD}/src"): the rules on the
+// path and on its ancestors by name (Landlock adds them up; ${PWD}/src is
+// beneath ${PWD}, never beneath what ${PWD} is on this host), a rule for
+// the same group, and the groups whose members on host h (around v's
+// ${HOME}, ${PWD} and ${TMPDIR}) hold an absolute path. Optional rules do
+// not count: they are skipped where their path is missing, and what they
+// cover with them.
+func (p *Policy) GrantsOn(r FSRule, v Vars, h Host) (FSAccess, []string) {
+	var a FSAccess
+	var by []string
+	add := func(q FSRule) {
+		if q.Access&r.Access&^a != 0 {
+			by = append(by, q.key())
+		}
+		a |= q.Access
+	}
+	if r.Group != "" {
+		for _, q := range p.FS {
+			if q.Group == r.Group && q.Path == "" {
+				add(q)
+			}
+		}
+		return a, by
+	}
+	target := pathKey(r.Path)
+	var anchors []string
+	for _, q := range p.FS {
+		switch {
+		case q.Optional:
+		case q.Group == "":
+			if rp := pathKey(q.Path); rp == "/" || target == rp || strings.HasPrefix(target, rp+"/") {
+				add(q)
+			}
+		case strings.HasPrefix(target, "/"):
+			g, ok := LookupGroup(q.Group)
+			if !ok {
+				continue
+			}
+			if anchors == nil {
+				anchors = v.anchors()
+			}
+			for _, m := range g.Members(h, anchors) {
+				if target == m || strings.HasPrefix(target, m+"/") {
+					add(q)
+					break
+				}
+			}
+		}
+	}
+	return a, by
+}

@@ -49,6 +49,11 @@ type Change struct {
 	OldLine, NewLine int
 
 	OldOptional, NewOptional bool
+
+	// Note says, for people, what the change means beyond its rights
+	// (diff of a per-file policy against a grouped one: "still granted
+	// by group system"); Diff leaves it empty for its callers to fill.
+	Note string
 }
 
 // Granted is what the change adds (for fs, net and handled sections).

@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -58,6 +60,7 @@ makes diff a CI gate: regenerate the policy, then fail the build if it moved.`,
 				return &exitError{Code: exitUsage, Err: errors.Join(errs...)}
 			}
 			changes := policy.Diff(ps[0], ps[1])
+			annotate(changes, ps[1])
 			if err := emit.Diff(cmd.OutOrStdout(), changes); err != nil {
 				return &exitError{Code: exitUsage, Err: err}
 			}
@@ -67,4 +70,47 @@ makes diff a CI gate: regenerate the policy, then fail the build if it moved.`,
 			return nil
 		},
 	})
+}
+
+// annotate says, for the fs rules NEW no longer has or grants less on,
+// when NEW still grants what was taken away (through a group or a rule on
+// a directory above), and, for a new group rule, what the group stands
+// for on this host: a reviewer of a per-file policy replaced by a grouped
+// one sees which rights really went.
+func annotate(changes []policy.Change, after *policy.Policy) {
+	v := policy.DefaultVars()
+	for i, c := range changes {
+		if c.Section != "fs" {
+			continue
+		}
+		r := policy.FSRule{Path: c.Key, Access: policy.FSAccess(c.Revoked())}
+		if name, ok := strings.CutPrefix(c.Key, "group "); ok {
+			r = policy.FSRule{Group: name}
+			if g, ok := policy.LookupGroup(name); ok && c.Kind == policy.Added {
+				if m := g.Members(policy.Host{}, nil); len(m) > 0 {
+					changes[i].Note = "here: " + strings.Join(m, ", ")
+				} else {
+					changes[i].Note = "no member on this host"
+				}
+			}
+		}
+		lost := policy.FSAccess(c.Revoked())
+		if lost == 0 || r.Group != "" {
+			continue
+		}
+		q := *after
+		q.FS = nil
+		for _, f := range after.FS {
+			if f.Path != c.Key {
+				q.FS = append(q.FS, f)
+			}
+		}
+		granted, by := q.GrantsOn(r, v, policy.Host{})
+		switch still := lost & granted; {
+		case still == lost:
+			changes[i].Note = "still granted by " + strings.Join(by, ", ")
+		case still != 0:
+			changes[i].Note = fmt.Sprintf("%s still granted by %s; %s no longer", still, strings.Join(by, ", "), lost&^still)
+		}
+	}
 }

@@ -109,3 +109,49 @@ func TestDiffHelp(t *testing.T) {
 		t.Errorf("diff --help (exit %d):\n%s", r.code, r.stdout)
 	}
 }
+
+// TestDiffPerFileToGrouped: diff of a per-file policy (version 1) against
+// a grouped one says which removed rules are still granted, and by what,
+// and what a new group stands for here: the README's CI recipe, when a
+// policy is learned again with this landlearn.
+func TestDiffPerFileToGrouped(t *testing.T) {
+	old := `version: 1
+abi: 7
+fs:
+  - path: /usr/bin/tar
+    access: [execute, read_file]
+  - path: /etc/ld.so.cache
+    access: [read_file]
+  - path: ${PWD}/src/a
+    access: [read_file]
+  - path: ${PWD}/src/b
+    access: [read_file, write_file]
+`
+	grouped := `version: 2
+abi: 7
+fs:
+  - group: system
+    access: [execute, read_file]
+  - group: linker-config
+    access: [read_file]
+  - path: ${PWD}/src
+    access: [read_file]
+    learned: true
+`
+	dir := writeFiles(t, map[string]string{"old.yaml": old, "new.yaml": grouped})
+	r := runCLI(t, dir, "", "diff", "old.yaml", "new.yaml")
+	for _, want := range []string{
+		"  - ${PWD}/src/a  [read_file]  (still granted by ${PWD}/src)\n",
+		"  - ${PWD}/src/b  [write_file, read_file]  ([read_file] still granted by ${PWD}/src; [write_file] no longer)\n",
+		"  - /etc/ld.so.cache  [read_file]  (still granted by group linker-config)\n",
+		"  - /usr/bin/tar  [execute, read_file]  (still granted by group system)\n",
+		"  + group system  [execute, read_file]  (here: /usr)\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("diff lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1: the files differ", r.code)
+	}
+}
