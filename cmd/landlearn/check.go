@@ -14,6 +14,7 @@ import (
 	"github.com/landlearn/landlearn/enforce"
 	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/trace"
 	"github.com/landlearn/landlearn/minimize"
 	"github.com/landlearn/landlearn/policy"
@@ -152,7 +153,14 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	case res.ExitCode != 0:
 		fmt.Fprintf(stderr, "landlearn check: note: %s exited with status %d; the check covers what it did until then\n", argv[0], res.ExitCode)
 	}
-	cr := minimize.Check(ep, rec.All())
+	obs := rec.All()
+	cr := minimize.Check(ep, obs)
+	var fix audit.Namer
+	if len(cr.Gaps) > 0 {
+		h, _ := learn.NewHeader(argv, nil)
+		h.Vars = vars
+		fix = minimize.Fixes(obs, &h, minimizeOptions(shape{Collapse: minimize.DefaultCollapse}, vars, nil))
+	}
 	out := cmd.OutOrStdout()
 	// Unused rules are shown as the file writes them (${PWD}/x, not
 	// this checkout's path): the reviewer looks for them there.
@@ -168,9 +176,9 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 		}
 	}
 	if f.format == "github" {
-		writeGitHub(out, f.policy, ep, cr)
+		writeGitHub(out, f.policy, ep, cr, fix)
 	} else {
-		writeCheckText(out, f.policy, argv, ep, cr)
+		writeCheckText(out, f.policy, argv, ep, cr, fix)
 	}
 	if len(cr.Gaps) > 0 {
 		return exitWith(exitFinding)
@@ -185,7 +193,7 @@ func ruleLine(p *policy.Policy, i int) int {
 	return 1
 }
 
-func writeCheckText(w io.Writer, name string, argv []string, p *policy.Policy, cr *minimize.CheckResult) {
+func writeCheckText(w io.Writer, name string, argv []string, p *policy.Policy, cr *minimize.CheckResult, fix audit.Namer) {
 	if len(cr.Gaps) == 0 {
 		fmt.Fprintf(w, "landlearn check: %s covers all %d observed accesses of this run\n", name, cr.Observations)
 	} else {
@@ -196,6 +204,9 @@ func writeCheckText(w io.Writer, name string, argv []string, p *policy.Policy, c
 				fmt.Fprintf(w, "; closest rule: %s:%d", name, ruleLine(p, g.Rule))
 			}
 			fmt.Fprintln(w)
+			if f := fixText(g, fix); f != "" {
+				fmt.Fprintf(w, "    fix: %s\n", f)
+			}
 		}
 		fmt.Fprintf(w, "Fix: landlearn learn --merge %s -- %s, or add the rights above and review them.\n", shellQuote(name), shellCommand(argv))
 	}
@@ -213,6 +224,20 @@ func writeCheckText(w io.Writer, name string, argv []string, p *policy.Policy, c
 	}
 }
 
+// fixText is the rule that closes an fs gap, as learn would name it
+// ("- path: ${PWD}/static [read_file]", "- group: system [execute]"), or
+// "" for other gaps.
+func fixText(g minimize.Gap, fix audit.Namer) string {
+	if g.What != "fs" || fix == nil || g.Missing == 0 {
+		return ""
+	}
+	r := fix(g.Path, g.Missing)
+	if r.Group != "" {
+		return "- group: " + r.Group + " " + g.Missing.String()
+	}
+	return "- path: " + textsafe.Name(r.Path) + " " + g.Missing.String()
+}
+
 // gapText is a gap for people, with the names the program chose (paths,
 // executables) quoted where they hold anything but printable characters.
 func gapText(g minimize.Gap) string {
@@ -221,10 +246,14 @@ func gapText(g minimize.Gap) string {
 }
 
 // writeGitHub prints workflow commands (GitHub Actions annotations).
-func writeGitHub(w io.Writer, name string, p *policy.Policy, cr *minimize.CheckResult) {
+func writeGitHub(w io.Writer, name string, p *policy.Policy, cr *minimize.CheckResult, fix audit.Namer) {
 	file := ghProperty(name)
 	for _, g := range cr.Gaps {
-		fmt.Fprintf(w, "::error file=%s,line=%d,title=landlearn check::%s\n", file, ruleLine(p, g.Rule), ghData(gapText(g)))
+		msg := gapText(g)
+		if f := fixText(g, fix); f != "" {
+			msg += "; fix: " + f
+		}
+		fmt.Fprintf(w, "::error file=%s,line=%d,title=landlearn check::%s\n", file, ruleLine(p, g.Rule), ghData(msg))
 	}
 	for _, i := range cr.UnusedFS {
 		fmt.Fprintf(w, "::notice file=%s,line=%d,title=landlearn check::rule not used by this run: %s\n", file, ruleLine(p, i), ghData(textsafe.Name(p.FS[i].Path)))

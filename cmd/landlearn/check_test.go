@@ -106,3 +106,22 @@ func TestCheckHelp(t *testing.T) {
 		t.Errorf("help:\n%s", r.stdout)
 	}
 }
+
+// TestCheckFixAsLearnWould: the rule check suggests for a gap is the one
+// learn would write for this run: named with ${PWD}, and on the
+// directory when the run treats it as a unit (here it read both files of
+// data/), so that the fix also covers the next file of the same shape.
+func TestCheckFixAsLearnWould(t *testing.T) {
+	traceNeeds(t)
+	policy := strings.Replace(checkPolicy, "${PWD}/a.txt", "${PWD}/data/a", 1)
+	dir := writeFiles(t, map[string]string{"p.yaml": policy, "unused.txt": "", "one.txt": "1\n"})
+	fill(t, dir, map[string]string{"data/a": "a\n", "data/b": "b\n"})
+	r := runCLI(t, dir, "", "check", "-p", "p.yaml", "--", "cat", "data/a", "data/b")
+	if r.code != 1 || !strings.Contains(r.stdout, "\n    fix: - path: ${PWD}/data [read_file]\n") {
+		t.Errorf("exit %d, want 1 and a fix on ${PWD}/data:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, dir, "", "check", "-p", "p.yaml", "--", "cat", "data/a", "one.txt")
+	if r.code != 1 || !strings.Contains(r.stdout, "\n    fix: - path: ${PWD}/one.txt [read_file]\n") {
+		t.Errorf("exit %d, want 1 and a fix on ${PWD}/one.txt:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -13,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/audit/explain"
+	"github.com/landlearn/landlearn/minimize"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -137,6 +139,10 @@ func runExplain(cmd *cobra.Command, args []string, f explainFlags) error {
 	// Denials are aggregated as the logs are read: memory grows with the
 	// objects denied, not with the size of the logs.
 	agg := explain.NewAggregator(p)
+	agg.Fixes = func(obs []learn.Observation) audit.Namer {
+		vars, _ := parseVars(f.vars) // checked by explainPolicy
+		return minimize.Fixes(obs, &learn.Header{Version: learn.FormatVersion, Vars: vars}, minimizeOptions(shape{Collapse: minimize.DefaultCollapse}, vars, nil))
+	}
 	c := audit.NewCorrelator()
 	c.Stream(agg.Add)
 	var files []fileReport

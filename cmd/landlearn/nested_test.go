@@ -58,7 +58,7 @@ fs:
 
 	r = verify("cat " + dir + "/granted; cat " + dir + "/secret/s")
 	if r.code != 1 || strings.Contains(r.stderr, "The policy denied") ||
-		!strings.Contains(r.stderr, "policy: does not allow this either\n    fix:\n      - path: "+dir+"/secret/s") ||
+		!strings.Contains(r.stderr, "policy: does not allow this either\n    fix:\n      - path: ${PWD}/secret/s") ||
 		!strings.Contains(r.stderr, "the policy does not allow 1 of the objects the program's own sandbox denied") {
 		t.Errorf("a nested denial the policy would make too: exit %d, want 1\n%s", r.code, r.stderr)
 	}

@@ -5,15 +5,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/learn/audit/live"
 	"github.com/landlearn/landlearn/learn/audit/session"
 	"github.com/landlearn/landlearn/learn/audit/verify"
+	"github.com/landlearn/landlearn/minimize"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -154,7 +158,22 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 		// read all the same.
 		end.cut, err = signalName(st.signal())+", then a second signal (killed at once)", nil
 	}
-	return verdict(stderr, run, err, end, resolvedPolicy(p, vars))
+	return verdict(stderr, run, err, end, resolvedPolicy(p, vars), fixNamer(run, argv, vars))
+}
+
+// fixNamer names the fixes verify suggests as learn would: the denials,
+// as observations, minimized with the variables of this run.
+func fixNamer(run *live.Run, argv []string, vars policy.Vars) audit.Namer {
+	if run == nil || len(run.Denials)+len(run.NestedDenials) == 0 {
+		return nil
+	}
+	var obs []learn.Observation
+	for _, d := range append(slices.Clone(run.Denials), run.NestedDenials...) {
+		obs = append(obs, d.Observations()...)
+	}
+	h, _ := learn.NewHeader(argv, nil)
+	h.Vars = vars
+	return minimize.Fixes(obs, &h, minimizeOptions(shape{Collapse: minimize.DefaultCollapse}, vars, nil))
 }
 
 // resolvedPolicy is p expanded and its symlinks resolved, to say which
@@ -180,9 +199,9 @@ type runEnd struct {
 }
 
 // verdict prints the report of a verify run and returns its exit status.
-func verdict(w io.Writer, run *live.Run, runErr error, end runEnd, p *policy.Policy) error {
+func verdict(w io.Writer, run *live.Run, runErr error, end runEnd, p *policy.Policy, n audit.Namer) error {
 	var report strings.Builder
-	verify.WriteReport(&report, run, p)
+	verify.WriteReport(&report, run, p, n)
 	if report.Len() > 0 {
 		fmt.Fprint(w, "landlearn: "+report.String())
 	}

@@ -97,11 +97,21 @@ func (d Denial) processObject() string {
 // rules; ptrace of an outside process is never allowed). For make_*,
 // remove_* and refer the kernel already logs the parent directory, which
 // is where those rights are granted.
-func (d Denial) FixRule() string {
+func (d Denial) FixRule() string { return d.FixRuleNamed(nil) }
+
+// Namer names the rule that grants rights fs on a path the kernel logged,
+// as learn would write it: with the same variables (${PWD}/static, not
+// /srv/app/static) and the same classes (a system library's group, a
+// directory the run treats as a unit). minimize.Fixes makes one.
+type Namer func(path string, fs policy.FSAccess) policy.FSRule
+
+// FixRuleNamed is FixRule with the fs rule named by n; nil names it by
+// the path the kernel logged.
+func (d Denial) FixRuleNamed(n Namer) string {
 	fs, net, scopes, other := d.Rights()
 	var parts []string
 	if fs != 0 {
-		parts = append(parts, fsRule(d.Path, fs))
+		parts = append(parts, fsRule(d.Path, fs, n))
 	}
 	switch {
 	case net != 0 && (d.Port < 0 || d.Port > 0xffff):
@@ -119,7 +129,7 @@ func (d Denial) FixRule() string {
 	return strings.Join(parts, "\n")
 }
 
-func fsRule(path string, fs policy.FSAccess) string {
+func fsRule(path string, fs policy.FSAccess, n Namer) string {
 	rights := "[" + strings.Join(fs.Names(), ", ") + "]"
 	if !strings.HasPrefix(path, "/") {
 		if path == "" {
@@ -134,6 +144,13 @@ func fsRule(path string, fs policy.FSAccess) string {
 	}
 	if fs&policy.FSRefer != 0 {
 		comment += "# refer: both directories of the rename or link need it, and the moved file must gain no right at its destination\n"
+	}
+	if n != nil {
+		if r := n(path, fs); r.Group != "" {
+			return comment + "- group: " + r.Group + "\n  access: " + rights
+		} else if r.Path != "" {
+			path = r.Path
+		}
 	}
 	return comment + "- path: " + yamlString(path) + "\n  access: " + rights
 }
@@ -154,9 +171,9 @@ func WhyNoRule(blocker string) string {
 // yamlString writes s as a YAML scalar: plain when that is unambiguous
 // (an absolute path of ordinary characters), double-quoted otherwise.
 func yamlString(s string) string {
-	plain := strings.HasPrefix(s, "/")
+	plain := strings.HasPrefix(s, "/") || strings.HasPrefix(s, "${")
 	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/._+-@%~:,=", c)) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/._+-@%~:,=${}", c)) {
 			plain = false
 			break
 		}

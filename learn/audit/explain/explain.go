@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/policy"
 )
@@ -110,6 +111,11 @@ func Explain(ds []audit.Denial, doms []audit.Domain, p *policy.Policy) Explanati
 // each denied object needs and not the denials: memory grows with the
 // distinct objects, executables and processes, never with the records.
 type Aggregator struct {
+	// Fixes, when set, names the fixes: it is given every denied
+	// object's denial as observations (audit.Denial.Observations) and
+	// returns the Namer of its rules (minimize.Fixes), so that a fix
+	// reads as learn would write it. nil: the paths the kernel logged.
+	Fixes func([]learn.Observation) audit.Namer
 	p     *policy.Policy
 	byDom map[domainKey]*domAcc
 	order []domainKey
@@ -255,6 +261,17 @@ func (a *Aggregator) Add(d audit.Denial) {
 // their order, then the domains only denials named.
 func (a *Aggregator) Explanation(doms []audit.Domain) Explanation {
 	var out Explanation
+	var namer audit.Namer
+	if a.Fixes != nil {
+		var obs []learn.Observation
+		for _, k := range a.order {
+			da := a.byDom[k]
+			for _, key := range da.keys {
+				obs = append(obs, da.objs[key].d.Observations()...)
+			}
+		}
+		namer = a.Fixes(obs)
+	}
 	index := map[domainKey]int{}
 	domain := func(k domainKey) *DomainExplanation {
 		if i, ok := index[k]; ok {
@@ -290,7 +307,7 @@ func (a *Aggregator) Explanation(doms []audit.Domain) Explanation {
 			de.FirstDenial = da.first
 		}
 		for _, key := range da.keys {
-			de.Objects = append(de.Objects, a.object(da.objs[key]))
+			de.Objects = append(de.Objects, a.object(da.objs[key], namer))
 		}
 		sort.SliceStable(de.Objects, func(i, j int) bool {
 			x, y := de.Objects[i], de.Objects[j]
@@ -305,12 +322,12 @@ func (a *Aggregator) Explanation(doms []audit.Domain) Explanation {
 }
 
 // object finishes one object's denials for output.
-func (a *Aggregator) object(o *objAcc) ObjectDenial {
+func (a *Aggregator) object(o *objAcc, namer audit.Namer) ObjectDenial {
 	d := o.d
 	d.Blockers = sortedBlockers(d.Blockers)
 	od := o.od
 	od.Rights = d.RightNames()
-	od.Fix = d.FixRule()
+	od.Fix = d.FixRuleNamed(namer)
 	od.Executables = slices.Sorted(slices.Values(od.Executables))
 	od.Syscalls = slices.Sorted(slices.Values(od.Syscalls))
 	od.PIDs = slices.Sorted(slices.Values(od.PIDs))

@@ -250,7 +250,7 @@ func (r Rounds) stopped() bool {
 func (r Rounds) fresh(denials []audit.Denial, snap *workdir.Snapshot, known map[string]bool) []learn.Observation {
 	var added []learn.Observation
 	for _, d := range denials {
-		group := r.mark(observations(d), snap)
+		group := r.mark(d.Observations(), snap)
 		fresh := false
 		for _, o := range group {
 			fresh = fresh || len(newKeys(o, known)) > 0

@@ -30,7 +30,7 @@ func TestDenialObservations(t *testing.T) {
 
 	var got []learn.Observation
 	for _, d := range []audit.Denial{fsd, netd, sig, pt, gone} {
-		got = append(got, observations(d)...)
+		got = append(got, d.Observations()...)
 	}
 	if len(got) != 5 {
 		t.Fatalf("got %d observations: %+v", len(got), got)

@@ -40,7 +40,7 @@ func ExampleCommand() {
 	case err != nil:
 		log.Fatal(err) // cannot observe: wraps audit.ErrNoAudit
 	case len(run.Denials) > 0:
-		verify.WriteReport(os.Stdout, run, nil)
+		verify.WriteReport(os.Stdout, run, nil, nil)
 	case run.Loss != nil:
 		log.Fatal(run.Loss) // silence proves nothing
 	default:

@@ -39,7 +39,7 @@ type ObjectDenials struct {
 
 // fix returns the rule that allows every denial of the object (see
 // audit.Denial.FixRule).
-func (o ObjectDenials) fix() string { return o.merged().FixRule() }
+func (o ObjectDenials) fix(n audit.Namer) string { return o.merged().FixRuleNamed(n) }
 
 // merged is the object's first denial with the blockers of all of them,
 // each once, in the order they were first denied.
@@ -84,19 +84,20 @@ func GroupByObject(ds []audit.Denial) []ObjectDenials {
 // them: they are not the policy's. p, when not nil, is the policy (with
 // its variables expanded and its symlinks resolved, as check compares
 // it): a nested denial that p allows says so instead of suggesting a rule
-// p already has.
-func WriteReport(w io.Writer, run *live.Run, p *policy.Policy) {
+// p already has. n names the rules it suggests (nil: by the paths the
+// kernel logged).
+func WriteReport(w io.Writer, run *live.Run, p *policy.Policy, n audit.Namer) {
 	sep := ""
 	if run.Domain != nil && len(run.Denials) > 0 {
 		fmt.Fprintf(w, "The policy denied %s to the command (pid %d, domain %s):\n",
 			accessCount(len(run.Denials)), run.PID, textsafe.Inline(run.Domain.ID))
-		writeGroups(w, GroupByObject(run.Denials), run.PID, run.Domain.Exe, nil)
+		writeGroups(w, GroupByObject(run.Denials), run.PID, run.Domain.Exe, nil, n)
 		sep = "\n"
 	}
 	if len(run.NestedDenials) > 0 {
 		fmt.Fprintf(w, "%sThe program's own sandbox also denied %s (%s); the kernel names the youngest domain that denies, so the policy may deny these too:\n",
 			sep, accessCount(len(run.NestedDenials)), describeNested(run.Nested))
-		writeGroups(w, GroupByObject(run.NestedDenials), 0, "", p)
+		writeGroups(w, GroupByObject(run.NestedDenials), 0, "", p, n)
 		sep = "\n"
 	}
 	if len(run.Lingering) > 0 {
@@ -108,7 +109,7 @@ func WriteReport(w io.Writer, run *live.Run, p *policy.Policy) {
 // writeGroups prints each object's denials. Every name in them comes
 // from the program (a file name, its executable, its comm) and is printed
 // through textsafe: a file named "x\n    fix:" must not forge a block.
-func writeGroups(w io.Writer, groups []ObjectDenials, helper int, helperExe string, p *policy.Policy) {
+func writeGroups(w io.Writer, groups []ObjectDenials, helper int, helperExe string, p *policy.Policy, n audit.Namer) {
 	for _, g := range groups {
 		fmt.Fprintf(w, "\n  %s\n", g.Text())
 		fmt.Fprintf(w, "    denied: %s", textsafe.Inline(strings.Join(g.Rights, ", ")))
@@ -127,7 +128,7 @@ func writeGroups(w io.Writer, groups []ObjectDenials, helper int, helperExe stri
 			fmt.Fprintln(w, "    policy: does not allow this either")
 		}
 		fmt.Fprintln(w, "    fix:")
-		for line := range strings.SplitSeq(g.fix(), "\n") {
+		for line := range strings.SplitSeq(g.fix(n), "\n") {
 			fmt.Fprintf(w, "      %s\n", textsafe.Inline(line))
 		}
 	}

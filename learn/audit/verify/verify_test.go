@@ -26,7 +26,7 @@ func TestWriteReport(t *testing.T) {
 		Lingering:     []string{"1a2b"},
 	}
 	var b strings.Builder
-	WriteReport(&b, run, nil)
+	WriteReport(&b, run, nil, nil)
 	got := b.String()
 	for _, want := range []string{
 		"The policy denied 5 accesses to the command (pid 42, domain 1a2b):\n",
@@ -58,7 +58,7 @@ func TestWriteReportNamesLauncher(t *testing.T) {
 	own := audit.Denial{Domain: "1a2b", Blockers: []string{"fs.execute"}, Path: "/usr/bin/tr", Port: -1, Joined: true, PID: 42, Exe: "/usr/bin/dash", SyscallName: "execve"}
 	run := &live.Run{PID: 42, Domain: &audit.Domain{ID: "1a2b", PID: 42, Exe: "/tmp/ll"}, Denials: []audit.Denial{launch, own}}
 	var b strings.Builder
-	WriteReport(&b, run, nil)
+	WriteReport(&b, run, nil, nil)
 	for _, want := range []string{
 		"\n  /usr/bin/cat\n    denied: execute\n    by:     landlearn, starting the command (pid 42, execve)\n",
 		"\n  /usr/bin/tr\n    denied: execute\n    by:     /usr/bin/dash (pid 42, execve)\n",

@@ -1,4 +1,4 @@
-package rounds
+package audit
 
 import (
 	"fmt"
@@ -7,17 +7,16 @@ import (
 	"strings"
 
 	"github.com/landlearn/landlearn/learn"
-	"github.com/landlearn/landlearn/learn/audit"
 	"github.com/landlearn/landlearn/policy"
 )
 
-// observations turns a denial into the observations that grant it, in the
+// Observations turns a denial into the observations that grant it, in the
 // trace backend's vocabulary: one for its fs rights (on the path the
 // kernel logged, which for make_*, remove_* and refer is already the
 // parent directory), one for its net rights (the port), one per scope
 // (which the program needs off), and a warning per blocker no rule can
 // allow (ptrace...). They share the record's serial as Seq.
-func observations(d audit.Denial) []learn.Observation {
+func (d Denial) Observations() []learn.Observation {
 	fsr, netr, scopes, other := d.Rights()
 	base := learn.Observation{Seq: d.Serial, Syscall: d.SyscallName, PID: d.PID, Exe: d.Exe}
 	var out []learn.Observation
@@ -50,7 +49,7 @@ func observations(d audit.Denial) []learn.Observation {
 	}
 	for _, b := range other {
 		o := base
-		o.Warning = fmt.Sprintf("%s denied by Landlock on %s: %s", b, d.Object(), audit.WhyNoRule(b))
+		o.Warning = fmt.Sprintf("%s denied by Landlock on %s: %s", b, d.Object(), WhyNoRule(b))
 		out = append(out, o)
 	}
 	return out
