@@ -27,7 +27,23 @@ import (
 //	└── usr  [execute, read_file, read_dir]
 //	${HOME}
 //	└── .cache/myapp  [write_file, read_file, remove_file, make_reg] (optional)
-func Tree(w io.Writer, p *policy.Policy) error {
+func Tree(w io.Writer, p *policy.Policy) error { return tree(w, p, nil) }
+
+// Resolution is where a resolved tree is: the variables' values and the
+// host whose groups are listed.
+type Resolution struct {
+	Vars policy.Vars
+	Host policy.Host
+}
+
+// ResolvedTree is Tree with what the policy becomes on this host: each
+// group rule is followed by the paths it stands for here, each variable
+// root by its value, and a learned or optional rule whose path is
+// missing here says it is skipped. It is what run would enforce; the
+// plain tree is what the file says, the same on every host.
+func ResolvedTree(w io.Writer, p *policy.Policy, res Resolution) error { return tree(w, p, &res) }
+
+func tree(w io.Writer, p *policy.Policy, res *Resolution) error {
 	var b bytes.Buffer
 	roots := map[string]*treeNode{}
 	for _, r := range p.FS {
@@ -56,6 +72,8 @@ func Tree(w io.Writer, p *policy.Policy) error {
 				return -1
 			}
 			return 1
+		} else if ga {
+			return slices.Index(policy.GroupNames(), a[len("group:"):]) - slices.Index(policy.GroupNames(), b[len("group:"):])
 		}
 		if (a == "/") != (b == "/") {
 			if a == "/" {
@@ -70,7 +88,19 @@ func Tree(w io.Writer, p *policy.Policy) error {
 	}
 	for _, name := range names {
 		root := roots[name]
-		b.WriteString(treeLabel(root.name, root.rules) + "\n")
+		name := textsafe.Name(root.name)
+		if res != nil && strings.HasPrefix(root.name, "${") {
+			if v, ok := res.Vars[strings.TrimSuffix(strings.TrimPrefix(root.name, "${"), "}")]; ok {
+				name += " = " + textsafe.Name(v)
+			} else {
+				name += " (not set here)"
+			}
+		}
+		b.WriteString(name + rulesLabel(root.rules) + "\n")
+		if g, ok := strings.CutPrefix(root.name, "group:"); ok && res != nil {
+			writeMembers(&b, g, res)
+			continue
+		}
 		root.writeChildren(&b, "")
 	}
 
@@ -121,6 +151,31 @@ func Tree(w io.Writer, p *policy.Policy) error {
 	return err
 }
 
+// writeMembers lists what group g stands for on res's host.
+func writeMembers(b *bytes.Buffer, g string, res *Resolution) {
+	grp, ok := policy.LookupGroup(g)
+	var members []string
+	if ok {
+		anchors := []string{}
+		for _, v := range []string{"HOME", "PWD", "TMPDIR"} {
+			if x := res.Vars[v]; x != "" {
+				anchors = append(anchors, x)
+			}
+		}
+		members = grp.Members(res.Host, anchors)
+	}
+	if len(members) == 0 {
+		b.WriteString("└── (no member on this host: the rule grants nothing here)\n")
+	}
+	for i, m := range members {
+		branch := "├── "
+		if i == len(members)-1 {
+			branch = "└── "
+		}
+		b.WriteString(branch + textsafe.Name(m) + "\n")
+	}
+}
+
 type treeNode struct {
 	name     string
 	rules    []policy.FSRule
@@ -169,7 +224,12 @@ func (n *treeNode) writeChildren(b *bytes.Buffer, prefix string) {
 // treeLabel is a node's name followed by what its rules grant. Two rules
 // can land on one node ("/usr" and "/usr/"): each is shown.
 func treeLabel(name string, rules []policy.FSRule) string {
-	name = textsafe.Name(name)
+	return textsafe.Name(name) + rulesLabel(rules)
+}
+
+// rulesLabel is what rules grant, for a node's label.
+func rulesLabel(rules []policy.FSRule) string {
+	name := ""
 	for _, r := range rules {
 		name += "  " + flowList(r.Access.Names())
 		if r.Optional {

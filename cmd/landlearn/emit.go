@@ -44,6 +44,7 @@ func init() {
 		format      string
 		vars        []string
 		varsFromEnv bool
+		resolved    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "emit [--format FORMAT] POLICY",
@@ -71,6 +72,9 @@ the format.`,
 		Example: `  # Review what a learned policy grants, as a tree:
   landlearn emit --format tree landlock.yaml
 
+  # ...and what its groups and variables are on this machine:
+  landlearn emit --format tree --resolved landlock.yaml
+
   # Normalize a hand-edited policy in place (sorted, canonical spelling):
   landlearn emit landlock.yaml > landlock.yaml.new && mv landlock.yaml.new landlock.yaml
 
@@ -91,6 +95,20 @@ the format.`,
 				return usageErrorf("unknown --format %q; valid formats are %s", format, strings.Join(emitFormatNames(), ", "))
 			}
 			isLC := strings.HasPrefix(format, "landlockconfig-")
+			if resolved {
+				if format != "tree" {
+					return usageErrorf("--resolved shows what groups and variables become on this host in a tree; use it with --format tree")
+				}
+				v, err := parseVars(vars)
+				if err != nil {
+					return err
+				}
+				p, err := loadEmitInput(args[0])
+				if err != nil {
+					return err
+				}
+				return emit.ResolvedTree(cmd.OutOrStdout(), p, emit.Resolution{Vars: v})
+			}
 			if (len(vars) > 0 || varsFromEnv) && !isLC {
 				return usageErrorf("--var and --vars-from-env give values to landlockconfig variables; %s keeps ${VAR} as written (use -f landlockconfig-json or -f landlockconfig-toml)", format)
 			}
@@ -125,6 +143,7 @@ the format.`,
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "yaml", "output format: "+strings.Join(emitFormatNames(), ", "))
 	cmd.Flags().StringArrayVar(&vars, "var", nil, "landlockconfig only: give variable NAME the value VALUE (NAME=VALUE, repeatable)")
+	cmd.Flags().BoolVar(&resolved, "resolved", false, "tree only: show what each group and variable becomes on this host (--var sets a variable)")
 	cmd.Flags().BoolVar(&varsFromEnv, "vars-from-env", false, "landlockconfig only: give HOME, TMPDIR, PWD and XDG_* this machine's values, as run would (--var wins)")
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var out []string
