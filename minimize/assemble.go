@@ -68,6 +68,7 @@ func (b *Builder) assemble(p *policy.Policy, g *generalized, rep *Report) {
 		}
 		p.FS = append(p.FS, policy.FSRule{Path: r.name, Access: r.access, Learned: true, Comment: b.comment(r)})
 		b.warnSensitive(r, sens, rep)
+		b.noteSharedTmp(r, rep)
 		rep.Rights += r.access.Count()
 		if r.lifted > 0 || len(r.gens) > 0 {
 			wider = append(wider, r.name)
@@ -318,4 +319,26 @@ func examples(paths []string) string {
 		return plural(n, "file", "files") + ", e.g. " + strings.Join(paths[:3], ", ")
 	}
 	return strings.Join(paths, ", ")
+}
+
+// noteSharedTmp says when a rule hands the program a temp directory that
+// other programs share: files with random names (mkstemp) can only be
+// granted through their directory, and with ${TMPDIR} at /tmp that is
+// everyone's /tmp. A directory of the program's own as TMPDIR, when it
+// runs, keeps the rule as it is and the rest of /tmp out of reach.
+func (b *Builder) noteSharedTmp(r *rule, rep *Report) {
+	switch r.concrete {
+	case "/tmp", "/var/tmp", "/dev/shm":
+	default:
+		return
+	}
+	if r.access&(policy.FSReadFile|policy.FSReadDir) == 0 {
+		return
+	}
+	name := r.name
+	if name != r.concrete {
+		name += " is " + r.concrete + ","
+	}
+	rep.Notes = append(rep.Notes, fmt.Sprintf("%s shared with other programs, and the policy lets the program read in it (%s): give it a temp directory of its own when it runs (TMPDIR=$(mktemp -d) landlearn run ...)",
+		name, r.access))
 }

@@ -264,3 +264,24 @@ func ruleComment(p *policy.Policy, path string) string {
 	}
 	return ""
 }
+
+// TestSharedTmpNote: random names in a shared /tmp can only be granted
+// through /tmp, and the report says how to keep the rest of it away.
+func TestSharedTmpNote(t *testing.T) {
+	obs := cat(create("/tmp/ccQ3xZ1a.s", "write_file", "read_file"))
+	_, rep := Minimize(obs, Options{Vars: policy.Vars{"TMPDIR": "/tmp", "HOME": "/root"}})
+	found := false
+	for _, n := range rep.Notes {
+		found = found || strings.Contains(n, "${TMPDIR} is /tmp, shared with other programs") && strings.Contains(n, "TMPDIR=$(mktemp -d)")
+	}
+	if !found {
+		t.Errorf("no note about the shared /tmp: %q", rep.Notes)
+	}
+	own := cat(create("/tmp/own/ccQ3xZ1a.s", "write_file", "read_file"))
+	_, rep = Minimize(own, Options{Vars: policy.Vars{"TMPDIR": "/tmp/own", "HOME": "/root"}})
+	for _, n := range rep.Notes {
+		if strings.Contains(n, "shared with other programs") {
+			t.Errorf("a note with a TMPDIR of its own: %q", n)
+		}
+	}
+}
