@@ -24,7 +24,7 @@ func TestExplainCLI(t *testing.T) {
 		r := runBinary(t, bin, data, nil, strings.NewReader(stdin), args...)
 		return r.stdout, r.stderr, r.code
 	}
-	golden, err := os.ReadFile(filepath.Join(data, "golden", "explain-raw.txt"))
+	golden, err := os.ReadFile(filepath.Join(data, "golden", "explain-cli.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestExplainCLI(t *testing.T) {
 			t.Errorf("exit %d, want 1; stderr:\n%s", code, errs)
 		}
 		if out != string(golden) {
-			t.Errorf("stdout differs from golden/explain-raw.txt:\n%s", out)
+			t.Errorf("stdout differs from golden/explain-cli.txt:\n%s", out)
 		}
 		if !strings.Contains(errs, "52 denials in 2 domains") {
 			t.Errorf("stderr = %q", errs)
