@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // TestExplainCLI runs the landlearn binary on the logs recorded from real
@@ -34,9 +36,7 @@ func TestExplainCLI(t *testing.T) {
 		if code != exitFinding {
 			t.Errorf("exit %d, want 1; stderr:\n%s", code, errs)
 		}
-		if out != string(golden) {
-			t.Errorf("stdout differs from golden/explain-cli.txt:\n%s", out)
-		}
+		testkit.Golden(t, filepath.Join(data, "golden", "explain-cli.txt"), []byte(out))
 		if !strings.Contains(errs, "52 denials in 2 domains") {
 			t.Errorf("stderr = %q", errs)
 		}
