@@ -302,7 +302,7 @@ func (b *Builder) groupComment(name string, gr *groupRule, g *generalized) strin
 		lines = append(lines, "read "+examples(gr.read))
 	}
 	grp, _ := policy.LookupGroup(name)
-	lines = append(lines, "group "+name+": "+grp.Doc+"; resolved where the policy is enforced")
+	lines = append(lines, "group "+name+": "+grp.Summary+", resolved where the policy is enforced")
 	if n := g.coveredBy(name); n > 0 {
 		lines = append(lines, fmt.Sprintf("also covers %s", plural(n, "file the run used that is not the system's own (not root's, or not packaged)", "files the run used that are not the system's own (not root's, or not packaged)")))
 	}

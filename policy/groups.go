@@ -25,6 +25,8 @@ type Group struct {
 	Name string
 	// Doc says, for people, what the group holds and how it is found.
 	Doc string
+	// Summary is Doc in a few words, for the comment above a rule.
+	Summary string
 	// members lists the group's paths on host h, absolute and clean;
 	// missing ones are dropped by Resolve.
 	members func(h Host) []string
@@ -40,7 +42,8 @@ var systemTrees = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", 
 
 var groups = []Group{
 	{
-		Name: "system",
+		Name:    "system",
+		Summary: "the read-only system trees (/usr, and /bin, /lib... where they are not links into /usr)",
 		Doc: "the read-only system trees: /usr, and /bin, /sbin, /lib, /lib32, /lib64 and /libx32 " +
 			"where they are directories rather than links into /usr (programs, shared libraries, " +
 			"the dynamic loader, interpreters' standard libraries, locale, zoneinfo, terminfo and gconv data)",
@@ -56,11 +59,13 @@ var groups = []Group{
 	},
 	{
 		Name:    "linker-config",
+		Summary: "the dynamic linker's cache and configuration in /etc",
 		Doc:     "the dynamic linker's cache and configuration: /etc/ld.so.cache, /etc/ld.so.conf, /etc/ld.so.conf.d, /etc/ld.so.preload",
 		members: fixed("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/ld.so.preload"),
 	},
 	{
-		Name: "name-service",
+		Name:    "name-service",
+		Summary: "the name service files in /etc (passwd, group, hosts, resolv.conf...)",
 		Doc: "the C library's name service files: /etc/nsswitch.conf, /etc/passwd, /etc/group, /etc/hosts, " +
 			"/etc/host.conf, /etc/resolv.conf, /etc/gai.conf, /etc/services, /etc/protocols, /etc/networks",
 		members: fixed("/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/hosts", "/etc/host.conf",
@@ -68,11 +73,13 @@ var groups = []Group{
 	},
 	{
 		Name:    "locale-config",
+		Summary: "locale and time zone settings in /etc",
 		Doc:     "locale and time zone settings: /etc/locale.alias, /etc/locale.conf, /etc/default/locale, /etc/localtime, /etc/timezone",
 		members: fixed("/etc/locale.alias", "/etc/locale.conf", "/etc/default/locale", "/etc/localtime", "/etc/timezone"),
 	},
 	{
-		Name: "certificates",
+		Name:    "certificates",
+		Summary: "the public TLS trust store (/etc/ssl/certs...), never /etc/ssl/private",
 		Doc: "the public TLS trust store and OpenSSL's configuration: /etc/ssl/certs, /etc/ssl/openssl.cnf, " +
 			"/etc/pki/tls/certs, /etc/pki/tls/cert.pem, /etc/pki/tls/openssl.cnf, /etc/pki/ca-trust/extracted (never /etc/ssl/private)",
 		members: fixed("/etc/ssl/certs", "/etc/ssl/openssl.cnf", "/etc/pki/tls/certs", "/etc/pki/tls/cert.pem",
@@ -80,11 +87,13 @@ var groups = []Group{
 	},
 	{
 		Name:    "terminfo",
+		Summary: "the local terminal database, /etc/terminfo",
 		Doc:     "the local terminal database: /etc/terminfo (the packaged one is in the system group)",
 		members: fixed("/etc/terminfo"),
 	},
 	{
-		Name: "own-cgroup",
+		Name:    "own-cgroup",
+		Summary: "the program's own cgroup directories",
 		Doc: "the program's own cgroup directories, v1 and v2, as /proc/self/cgroup names them where " +
 			"the policy is enforced (container runtimes put each container in a cgroup of its own name)",
 		members: func(h Host) []string { return h.ownCgroups() },
