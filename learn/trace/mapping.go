@@ -40,7 +40,8 @@ type mapper struct {
 
 	root   string
 	rootOK bool
-	cr     *creds
+	cr     creds
+	crOK   bool
 	exe    string
 	exeOK  bool
 	// procPID is set by the last path walk that went through a
@@ -106,17 +107,14 @@ func (m *mapper) caller() string {
 }
 
 func (m *mapper) creds() *creds {
-	if m.cr == nil {
-		m.cr = &creds{}
+	if !m.crOK {
+		m.crOK = true
 		uid, gid, groups, err := m.t.Creds()
 		if err == nil {
-			*m.cr = creds{known: true, uid: uint32(uid), gid: uint32(gid)}
-			for _, g := range groups {
-				m.cr.groups = append(m.cr.groups, uint32(g))
-			}
+			m.cr = creds{known: true, uid: uint32(uid), gid: uint32(gid), groups: groups}
 		}
 	}
-	return m.cr
+	return &m.cr
 }
 
 // obs starts an observation of this call.

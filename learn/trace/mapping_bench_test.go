@@ -1,6 +1,9 @@
 package trace
 
 import (
+	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -54,5 +57,37 @@ func BenchmarkPrepareExec(b *testing.B) {
 	tr := &selfTracee{}
 	for b.Loop() {
 		Prepare(c, tr).Finish(nil)
+	}
+}
+
+// BenchmarkHandleRepeatedOpen is the receiver's own work on a repeated
+// open, as on bench/trace.sh's (c), without receiving and answering:
+// the watcher's check, the read of the path (process_vm_readv of this
+// thread), the mapping with the stat cache, and the record of a repeat.
+//
+//	go test -run - -bench HandleRepeatedOpen -benchmem ./learn/trace
+func BenchmarkHandleRepeatedOpen(b *testing.B) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	s := newSession(defaultMapping(), discardRecorder{}, procTree{}, nil)
+	if s.watch = newWatcher(s.threads); s.watch == nil {
+		b.Skip("no PIDFD_THREAD (Linux 6.9)")
+	}
+	defer s.watch.close()
+	f := filepath.Join(b.TempDir(), "f")
+	if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	tid := unix.Gettid()
+	args := call(unix.SYS_OPENAT, atFDCWD, cstr(f), unix.O_RDONLY|unix.O_CLOEXEC).Args
+	e := lookupSyscall(ArchX86_64, unix.SYS_OPENAT)
+	var t procTracee
+	for b.Loop() {
+		s.watch.check()
+		t.reset(tid, s, s.dirs)
+		c := Call{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: ArchX86_64, Nr: unix.SYS_OPENAT, Args: args}
+		if p := s.prepare(&c, &t, e); p != nil {
+			s.record(tid, &c, p.Finish(nil))
+		}
 	}
 }

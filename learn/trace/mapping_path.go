@@ -23,7 +23,7 @@ const maxSymlinks = 40
 type creds struct {
 	known    bool
 	uid, gid uint32
-	groups   []uint32
+	groups   []int // the Tracee's, shared: not to be modified
 }
 
 func (c *creds) inGroup(g uint32) bool {
@@ -31,7 +31,7 @@ func (c *creds) inGroup(g uint32) bool {
 		return true
 	}
 	for _, x := range c.groups {
-		if x == g {
+		if uint32(x) == g {
 			return true
 		}
 	}
@@ -204,7 +204,12 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 		}
 		return w.fastNode(cur, next, &st, follow, slash)
 	}
-	dir := strings.TrimSuffix(cur, "/") + "/" + d
+	var dir string
+	if cur == "/" && rel[0] == '/' && rel[1] != '/' {
+		dir = rel[:i] // the same string, without allocating it
+	} else {
+		dir = strings.TrimSuffix(cur, "/") + "/" + d
+	}
 	dotdot := strings.Contains(dir, "/..") // walkPath's ".." is lexical too
 	if dotdot && w.rootDir() != "/" {
 		return node{}, false

@@ -233,6 +233,7 @@ func archOf(auditArch uint32, nr int32) (Arch, bool) {
 // and every receiver blocked in NOTIF_RECV is woken by every call.
 func (s *session) serve(fd int, extra bool) error {
 	var n seccompNotif
+	var t procTracee
 	for {
 		s.waiting.Add(1)
 		err := notifRecv(fd, &n)
@@ -252,7 +253,7 @@ func (s *session) serve(fd int, extra bool) error {
 		default:
 			return err
 		}
-		s.handle(fd, &n)
+		s.handle(fd, &n, &t)
 		if extra && s.waiting.Load() > 0 {
 			return nil
 		}
@@ -272,7 +273,10 @@ func listenerHungUp(fd int) bool {
 }
 
 // handle maps one notification and lets the call run.
-func (s *session) handle(fd int, n *seccompNotif) {
+//
+// t is the receiver's Tracee, reset for this call: nothing keeps it
+// past the answer.
+func (s *session) handle(fd int, n *seccompNotif, t *procTracee) {
 	tid := int(n.Pid)
 	arch, ok := archOf(n.Data.Arch, n.Data.Nr)
 	if !ok {
@@ -289,7 +293,7 @@ func (s *session) handle(fd int, n *seccompNotif) {
 	if s.watch != nil {
 		s.watch.check()
 	}
-	t := newProcTracee(tid, s, s.dirs)
+	t.reset(tid, s, s.dirs)
 	c := Call{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(n.Data.Nr), Args: n.Data.Args}
 	// A call that may move or remove a directory empties the directory
 	// cache before it is looked at, and again once it is let go, for the

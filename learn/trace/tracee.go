@@ -29,18 +29,32 @@ type procTracee struct {
 	stats  *statCache   // nil: fastWalk lstats every path
 	own    *listenerSet // the run's own listening sockets (mapping_net.go)
 	ent    *threadEntry // this thread's cache entry, once looked up
-	proc   string       // "/proc/TID/"
 	status []byte       // /proc/TID/status, read at most once
+	// last is the last string ReadString returned, kept by a receiver's
+	// Tracee from call to call: a repeated path is not allocated again.
+	last string
 }
 
 // newProcTracee is the Tracee of a call by tid; dirs nil walks every
 // path in full (accurate mode).
 func newProcTracee(tid int, s *session, dirs *dirCache) *procTracee {
-	t := &procTracee{tid: tid, tree: s.tree, cache: s.threads, dirs: dirs, own: s.own, proc: "/proc/" + strconv.Itoa(tid) + "/"}
+	t := &procTracee{}
+	t.reset(tid, s, dirs)
+	return t
+}
+
+// reset makes t the Tracee of a new call by tid, for a receiver that
+// keeps one for all its calls (notify.go).
+func (t *procTracee) reset(tid int, s *session, dirs *dirCache) {
+	*t = procTracee{tid: tid, tree: s.tree, cache: s.threads, dirs: dirs, own: s.own, last: t.last}
 	if dirs != nil && s.watch != nil {
 		t.stats = s.watch.stats
 	}
-	return t
+}
+
+// proc is the path of name in /proc/TID.
+func (t *procTracee) proc(name string) string {
+	return "/proc/" + strconv.Itoa(t.tid) + "/" + name
 }
 
 func (t *procTracee) dirCache() *dirCache        { return t.dirs }
@@ -90,7 +104,10 @@ func (t *procTracee) ReadString(addr uint64) (string, error) {
 			return "", fmt.Errorf("read string at %#x of thread %d: %w", addr, t.tid, err)
 		}
 		if i := bytes.IndexByte(buf[got:got+n], 0); i >= 0 {
-			return string(buf[:got+i]), nil
+			if b := buf[:got+i]; string(b) != t.last {
+				t.last = string(b)
+			}
+			return t.last, nil
 		}
 		got += n
 	}
@@ -104,12 +121,12 @@ var pageSize = uint64(os.Getpagesize())
 // after unshare(CLONE_FS)).
 func (t *procTracee) FDPath(fd int) (string, error) {
 	if fd == unix.AT_FDCWD {
-		return os.Readlink(t.proc + "cwd")
+		return os.Readlink(t.proc("cwd"))
 	}
 	if fd < 0 {
 		return "", fmt.Errorf("fd %d of thread %d: %w", fd, t.tid, unix.EBADF)
 	}
-	return os.Readlink(t.proc + "fd/" + strconv.Itoa(fd))
+	return os.Readlink(t.proc("fd/" + strconv.Itoa(fd)))
 }
 
 // The thread group, Root, Exe and Creds are cached per thread: reading
@@ -137,7 +154,7 @@ func (t *procTracee) FDPath(fd int) (string, error) {
 func (t *procTracee) Root() (string, error) {
 	e := t.entry()
 	if e == nil {
-		return os.Readlink(t.proc + "root")
+		return os.Readlink(t.proc("root"))
 	}
 	t.cache.mu.Lock()
 	root := e.root
@@ -145,7 +162,7 @@ func (t *procTracee) Root() (string, error) {
 	if root != "" {
 		return root, nil
 	}
-	root, err := os.Readlink(t.proc + "root")
+	root, err := os.Readlink(t.proc("root"))
 	if err == nil {
 		t.cache.mu.Lock()
 		e.root = root
@@ -164,7 +181,7 @@ func (t *procTracee) Exe() string {
 			return exe
 		}
 	}
-	exe, err := os.Readlink(t.proc + "exe")
+	exe, err := os.Readlink(t.proc("exe"))
 	if err != nil {
 		return ""
 	}
@@ -209,7 +226,7 @@ func (t *procTracee) entry() *threadEntry {
 		return e
 	}
 	var st unix.Stat_t
-	if unix.Stat(strings.TrimSuffix(t.proc, "/"), &st) != nil {
+	if unix.Stat("/proc/"+strconv.Itoa(t.tid), &st) != nil {
 		return nil
 	}
 	t.ent = t.cache.get(t.tid, threadID{ino: st.Ino, uid: st.Uid, gid: st.Gid})
@@ -464,7 +481,7 @@ func (t *procTracee) readStatus() error {
 	if t.status != nil {
 		return nil
 	}
-	b, err := readProc(t.proc + "status")
+	b, err := readProc(t.proc("status"))
 	if err != nil {
 		return err
 	}
