@@ -1,5 +1,5 @@
 // Package emit writes a policy.Policy out for people and for other tools:
-// the landlearn YAML file (schema version 1) that is reviewed like code, a
+// the landlearn YAML file (schema versions 1 and 2) that is reviewed like code, a
 // tree view of the granted paths, the landlock-lsm/landlockconfig JSON and
 // TOML formats, and the text of a diff between two policies.
 //

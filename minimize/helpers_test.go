@@ -11,7 +11,7 @@ import (
 	"github.com/landlearn/landlearn/policy"
 )
 
-// Synthetic observations, shaped as DESIGN.md "Observations" shows them.
+// Synthetic observations, shaped as the README's "Observations" shows them.
 
 const testPID = 812
 

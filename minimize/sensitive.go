@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// sensitiveSet knows the paths of rule 6 (DESIGN.md): where a directory
+// sensitiveSet knows the paths of rule 6 (docs/design.md): where a directory
 // rule hands out far more than the run used, or hands out secrets.
 type sensitiveSet struct {
 	// exact are sensitive themselves but not everything beneath them:

@@ -60,9 +60,9 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// Load reads a policy in the YAML schema version 1 (DESIGN.md, "Policy
-// file") from r; name is the file name used in messages and kept in
-// Policy.File.
+// Load reads a policy in the YAML schema, version 1 or 2 (docs/design.md,
+// "Policy file"), from r; name is the file name used in messages and
+// kept in Policy.File.
 //
 // Loading is strict, because a typo in a sandbox policy is a silent hole
 // or a silent outage: unknown keys, unknown rights, rights of the wrong

@@ -13,7 +13,7 @@ import (
 	"github.com/landlearn/landlearn/internal/textsafe"
 )
 
-// Exit statuses shared by every subcommand (DESIGN.md, "Command line").
+// Exit statuses shared by every subcommand (docs/design.md, "Command line").
 const (
 	exitFinding = 1 // denials, drift, a diff
 	exitUsage   = 2 // usage, input or landlearn error
