@@ -309,3 +309,44 @@ func (b *background) stop(t *testing.T) {
 	b.cmd.Process.Signal(os.Interrupt)
 	b.cmd.Wait()
 }
+
+// TestLearnTreeWalk: a program that reads every file of a system tree
+// gets a handful of rules (the issue's `find /usr -type f | xargs cat`,
+// here on zoneinfo to keep the suite quick: 7 rules for all of /usr).
+func TestLearnTreeWalk(t *testing.T) {
+	e2eNeeds(t, "find", "xargs", "cat")
+	dir, env := newDataDir(t)
+	pol := filepath.Join(filepath.Dir(dir), "landlock.yaml")
+	argv := []string{"sh", "-c", "find /usr/share/zoneinfo -type f | xargs cat >/dev/null"}
+	if r := e2eRun(t, dir, env, append([]string{"learn", "-o", pol, "--"}, argv...)...); r.code != 0 {
+		t.Fatalf("learn: exit %d\n%s", r.code, r.stderr)
+	}
+	text, _ := os.ReadFile(pol)
+	rules := strings.Count(string(text), "\n  - path: ") + strings.Count(string(text), "\n  - group: ")
+	if rules > 20 || !strings.Contains(string(text), "- group: system\n    access: [execute, read_file, read_dir]") {
+		t.Errorf("%d rules for a walk of zoneinfo, want at most 20 with the system group:\n%s", rules, text)
+	}
+	if r := e2eRun(t, dir, env, append([]string{"run", "-p", pol, "--"}, argv...)...); r.code != 0 {
+		t.Errorf("run: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestExactTooLarge: --exact of a run that touched more files than a
+// policy file may hold says why it writes nothing, and how to get a
+// policy, instead of calling it a landlearn bug.
+func TestExactTooLarge(t *testing.T) {
+	var b strings.Builder
+	for i := range 60000 {
+		fmt.Fprintf(&b, `{"seq":%d,"syscall":"openat","pid":10,"exe":"/usr/bin/cat","path":"/srv/data/d%d/some-long-file-name-%06d.dat","type":"file","access":["read_file"]}`+"\n", i+1, i, i)
+	}
+	dir := writeFiles(t, map[string]string{"run.jsonl": b.String()})
+	r := runCLI(t, dir, "", "minimize", "--exact", "-o", "p.yaml", "run.jsonl")
+	if r.code != 2 || !strings.Contains(r.stderr, "the policy has 60000 rules") ||
+		!strings.Contains(r.stderr, "more than a policy file may hold (4 MiB): --exact keeps a rule per observed file") ||
+		strings.Contains(r.stderr, "landlearn bug") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "p.yaml")); err == nil {
+		t.Error("p.yaml was written")
+	}
+}
