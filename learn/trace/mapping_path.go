@@ -306,8 +306,9 @@ func (w *walker) lstat(p string, st *unix.Stat_t) error {
 
 // cachedDir is fastWalk's answer for name in dir, known to lead to the
 // symlink-free directory e.real (see dirCache): one lstat of the path,
-// and for a missing name one of e.real, which may have gone since.
-// Anything else is left to walkPath, and dir forgotten.
+// and for a missing name one of e.real, which may have gone since (none
+// when the stat cache remembers them). Anything else is left to
+// walkPath, and dir forgotten.
 func (w *walker) cachedDir(dirs *dirCache, dir string, e cachedDir, name string, follow, slash bool) (node, bool) {
 	if w.links += e.links; w.links > maxSymlinks {
 		return node{}, false
