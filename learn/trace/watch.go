@@ -100,7 +100,10 @@ func (w *watcher) add(fd int, serial uint32) error {
 	return unix.EpollCtl(w.ep, unix.EPOLL_CTL_ADD, fd, &ev)
 }
 
+// close releases what the watcher holds: the pidfds of the threads
+// still cached, the stat cache's descriptors, the epoll set.
 func (w *watcher) close() {
+	w.threads.forgetAll()
 	if w.stats != nil {
 		w.stats.close()
 	}

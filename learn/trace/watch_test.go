@@ -186,3 +186,28 @@ int main(int argc, char **argv) {
 		}
 	}
 }
+
+// A run leaves no descriptor of its watcher open: the pidfds of the
+// threads it cached, the inotify instance, the mountinfo file, the
+// epoll set.
+func TestWatchRunLeavesNoFD(t *testing.T) {
+	requireTracing(t)
+	count := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	d := t.TempDir()
+	writeFile(t, d+"/f", "x", 0o644)
+	// sleep keeps a thread alive to the end of the tree: its entry,
+	// with its pidfd, is still cached when the run ends.
+	script := "for i in 1 2 3; do cat " + d + "/f; done >/dev/null; sleep 0.2 & cat " + d + "/f >/dev/null; wait"
+	traceRun(t, d, false, "sh", "-c", script) // warm up what the runtime opens once
+	before := count()
+	traceRun(t, d, false, "sh", "-c", script)
+	if after := count(); after != before {
+		t.Errorf("%d descriptors open after a run, %d before", after, before)
+	}
+}
