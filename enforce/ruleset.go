@@ -82,7 +82,7 @@ func prepare(p *policy.Policy, o Options) (ruleset, error) {
 	}
 	io.WriteString(w, d.Notice())
 	r := newRuleset(q, skipped, d.EnforcedABI, o.Log)
-	r.Mark = o.Mark && r.Log
+	r.Mark = o.Mark
 	return r, nil
 }
 

@@ -27,6 +27,7 @@ import (
 // main does: runAuditRounds runs its rounds through enforce.Command below
 // a keeper, which re-execute the current binary.
 func TestMain(m *testing.M) {
+	execMuted()
 	reexec.Main()
 	unignoreInterrupt()
 	code := m.Run()
