@@ -13,8 +13,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/landlearn/landlearn/learn"
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/testkit"
+	"github.com/landlearn/landlearn/learn"
 )
 
 // End-to-end rows: the real tracer (trace.Run) with the real table, on
@@ -51,17 +53,14 @@ func (r *e2eRecorder) dump(d string) string { return strings.Join(r.lines(d), "\
 func traceRun(t *testing.T, dir string, accurate bool, argv ...string) (*e2eRecorder, int) {
 	t.Helper()
 	if _, err := os.Stat("/proc/self/fd"); err != nil {
-		t.Skip("no /proc: the tracer needs it")
+		testkit.Skip(t, "no /proc: the tracer needs it")
 	}
 	if err := unix.Prctl(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err == unix.EINVAL {
-		t.Skip("kernel without seccomp")
+		testkit.Skip(t, "kernel without seccomp")
 	}
 	rec := &e2eRecorder{}
 	res, err := Run(context.Background(), argv, Options{Dir: dir, Accurate: accurate,
 		Warnf: func(f string, a ...any) { t.Logf("warning: "+f, a...) }}, rec)
-	if err != nil && accurate && strings.Contains(err.Error(), "not implemented") {
-		t.Skipf("accurate mode has not landed in this checkout: %v", err)
-	}
 	if err != nil {
 		t.Fatalf("run %q: %v", argv, err)
 	}
@@ -74,10 +73,7 @@ func traceRun(t *testing.T, dir string, accurate bool, argv ...string) (*e2eReco
 // fixture compiles testdata/trace/fixture.c.
 func fixture(t *testing.T) string {
 	t.Helper()
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skip("no gcc to build the fixture")
-	}
+	gcc := testkit.RequireProgram(t, "gcc")
 	bin := filepath.Join(t.TempDir(), "fixture")
 	if out, err := exec.Command(gcc, "-O", "-pthread", "-o", bin, "../../testdata/trace/fixture.c").CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, out)
