@@ -43,8 +43,9 @@ kernel without Landlock, or where a rule's refer right cannot be expressed.
 On kernels with Landlock erratum 1 fixed (this is the kernel's choice, not a
 bug of the policy), bind_tcp and connect_tcp restrict IPPROTO_TCP sockets
 only: MPTCP sockets, which Go programs use by default since Go 1.24, bind and
-connect freely. learn and verify say so; run says so only when stderr is a
-terminal, to keep CMD's stderr its own in scripts and CI logs.
+connect freely. learn and verify say so for a policy that grants TCP ports;
+run says so only when stderr is a terminal, to keep CMD's stderr its own in
+scripts and CI logs.
 
 With --log, the kernel logs CMD's denials to the audit log (Landlock ABI 7,
 Linux 6.15; audit must be enabled). 'landlearn explain' reads them.
