@@ -54,9 +54,14 @@ type hop struct{ link, target string }
 // valid says whether the symlinks of e still say what they said: a
 // symlink replaced since (ln -sfn, by the traced program or anyone) is
 // noticed, where a stale directory entry is noticed by its lstat.
-func (e *cachedDir) valid() bool {
+// The stat cache, when the run has one, remembers the targets, watched.
+func (e *cachedDir) valid(stats *statCache) bool {
 	for _, h := range e.hops {
-		if t, err := os.Readlink(h.link); err != nil || t != h.target {
+		readlink := os.Readlink
+		if stats != nil {
+			readlink = stats.readlink
+		}
+		if t, err := readlink(h.link); err != nil || t != h.target {
 			return false
 		}
 	}

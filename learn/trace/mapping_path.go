@@ -221,13 +221,11 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 	}
 	var stats *statCache
 	if dirs != nil {
+		stats = w.statCache()
 		// A directory reached through symlinks is only known for a
 		// caller whose root is "/", and not for RESOLVE_NO_SYMLINKS.
-		if e, ok := dirs.lookup(dir); ok && (e.links == 0 || w.throughLinks() && e.valid()) {
+		if e, ok := dirs.lookup(dir); ok && (e.links == 0 || w.throughLinks() && e.valid(stats)) {
 			return w.cachedDir(dirs, dir, e, name, follow, slash)
-		}
-		if sc, ok := w.m.t.(statCacher); ok {
-			stats = sc.statCache()
 		}
 		if stats != nil {
 			if errno, ok := stats.missingDir(dir); ok {
@@ -293,15 +291,29 @@ func (w *walker) fastWalk(start, p string, follow bool) (node, bool) {
 
 var learnerIsRoot = os.Geteuid() == 0
 
+// statCache is the run's, nil if it has none.
+func (w *walker) statCache() *statCache {
+	if sc, ok := w.m.t.(statCacher); ok {
+		return sc.statCache()
+	}
+	return nil
+}
+
 // lstat is fastWalk's lstat of p (absolute, its directory part free of
 // symlinks), from the run's statCache when it has one.
 func (w *walker) lstat(p string, st *unix.Stat_t) error {
-	if sc, ok := w.m.t.(statCacher); ok {
-		if c := sc.statCache(); c != nil {
-			return c.lstat(p, st)
-		}
+	if c := w.statCache(); c != nil {
+		return c.lstat(p, st)
 	}
 	return unix.Lstat(p, st)
+}
+
+// readlink is fastWalk's os.Readlink of p, as lstat is its lstat.
+func (w *walker) readlink(p string) (string, error) {
+	if c := w.statCache(); c != nil {
+		return c.readlink(p)
+	}
+	return os.Readlink(p)
 }
 
 // cachedDir is fastWalk's answer for name in dir, known to lead to the
@@ -376,7 +388,7 @@ func (w *walker) followNext(dir, link string, lst *unix.Stat_t, slash bool) (nod
 	if w.links++; w.noSymlinks || w.links > maxSymlinks {
 		return node{}, false
 	}
-	target, err := os.Readlink(link)
+	target, err := w.readlink(link)
 	if err != nil {
 		return node{}, false
 	}
@@ -388,8 +400,8 @@ func (w *walker) followNext(dir, link string, lst *unix.Stat_t, slash bool) (nod
 	if target == "" || !local && !w.throughLinks() {
 		return node{}, false
 	}
-	var dst unix.Stat_t
-	if unix.Stat(dir, &dst) != nil || !w.m.mayFollow(&dst, lst) {
+	var dst unix.Stat_t // dir has no symlink: its lstat is its stat
+	if w.lstat(dir, &dst) != nil || !w.m.mayFollow(&dst, lst) {
 		return node{}, false
 	}
 	if !local {

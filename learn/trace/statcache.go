@@ -3,6 +3,7 @@ package trace
 import (
 	"errors"
 	"hash/maphash"
+	"os"
 	"strings"
 	"sync"
 	"unsafe"
@@ -48,6 +49,8 @@ type statCache struct {
 	// local filesystem, inotify's limits), not tried again.
 	unwatchable map[string]bool
 	ents        map[string]statEnt
+	// links are the targets of symlinks, read by readlink.
+	links map[string]string
 	// missing are the directories fastWalk's openat2 found missing (or
 	// not a directory) on the way, with the errno; guards holds their
 	// keys under the watched directory and the name whose creation
@@ -98,7 +101,7 @@ func newStatCache(w *watcher) *statCache {
 		return nil
 	}
 	return &statCache{w: w, in: -1, mounts: fd, watches: map[int32]string{}, dirs: map[string]int32{},
-		unwatchable: map[string]bool{}, ents: map[string]statEnt{}, missing: map[string]unix.Errno{}, guards: map[string][]string{},
+		unwatchable: map[string]bool{}, ents: map[string]statEnt{}, links: map[string]string{}, missing: map[string]unix.Errno{}, guards: map[string][]string{},
 		seen: new([seenSlots]uint64), seed: maphash.MakeSeed()}
 }
 
@@ -136,6 +139,34 @@ func (c *statCache) lstat(p string, st *unix.Stat_t) error {
 		c.ents[p] = statEnt{err: unix.ENOENT}
 	}
 	return err
+}
+
+// readlink is os.Readlink of p (absolute, its directory part free of
+// symlinks), from the cache when it can be: the symlinks on the way to
+// the libraries (/lib -> usr/lib) are read again at each use of a
+// directory reached through them (cachedDir.valid), and the final ones
+// at each exec (/usr/bin/cc -> /etc/alternatives/cc). A symlink cannot
+// change in place: replacing it is a name event in its watched
+// directory.
+func (c *statCache) readlink(p string) (string, error) {
+	c.mu.Lock()
+	if t, ok := c.links[p]; ok {
+		c.mu.Unlock()
+		return t, nil
+	}
+	again := c.again("\x00" + p) // not the slot of p's lstat
+	c.mu.Unlock()
+	if !again {
+		return os.Readlink(p)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	watched := c.watchPath(p)
+	t, err := os.Readlink(p)
+	if watched && err == nil {
+		c.links[p] = t
+	}
+	return t, err
 }
 
 // again says whether p was looked up once already, and forgets it if
@@ -181,7 +212,7 @@ func (c *statCache) noteMissingDir(dir string, errno unix.Errno, open func() err
 
 // start makes room and opens the inotify instance. c.mu is held.
 func (c *statCache) start() bool {
-	if len(c.ents)+len(c.missing) >= maxStatEntries || len(c.watches) >= maxWatches || len(c.unwatchable) >= maxWatches {
+	if len(c.ents)+len(c.links)+len(c.missing) >= maxStatEntries || len(c.watches) >= maxWatches || len(c.unwatchable) >= maxWatches {
 		c.reset()
 	}
 	if c.in < 0 {
@@ -345,6 +376,9 @@ func (c *statCache) event(wd int32, mask uint32, name string) bool {
 	if name == "" {
 		// About the watched path itself.
 		delete(c.ents, p)
+		if mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF) != 0 {
+			delete(c.links, p)
+		}
 		if mask&(unix.IN_IGNORED|unix.IN_UNMOUNT|unix.IN_DELETE_SELF|unix.IN_MOVE_SELF) != 0 {
 			if isDir {
 				return false
@@ -361,6 +395,7 @@ func (c *statCache) event(wd int32, mask uint32, name string) bool {
 	}
 	delete(c.ents, child)
 	if mask&nameEvents != 0 {
+		delete(c.links, child)
 		g := p + "\x00" + name
 		for _, k := range c.guards[g] {
 			delete(c.missing, k)
@@ -379,6 +414,7 @@ func (c *statCache) event(wd int32, mask uint32, name string) bool {
 // removes its watches). c.mu is held.
 func (c *statCache) reset() {
 	clear(c.ents)
+	clear(c.links)
 	clear(c.missing)
 	clear(c.guards)
 	clear(c.watches)

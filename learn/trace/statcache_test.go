@@ -32,11 +32,20 @@ func (c *statCache) cached(p string) bool {
 	return ok
 }
 
+// cachedLink says whether p's target is remembered.
+func (c *statCache) cachedLink(p string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.links[p]
+	return ok
+}
+
 // A path is remembered at its second lookup, and each change made by
 // another process (this test, outside any traced tree) is seen at the
 // next check: the file's mode (also changed through a hard link in
 // another directory), the file replaced by a symlink, a directory on
-// the way renamed and replaced, a missing name created.
+// the way renamed and replaced, a symlink replaced, a missing name
+// created.
 func TestStatCacheSeesChanges(t *testing.T) {
 	w, c := newTestStatCache(t)
 	d, _ := filepath.EvalSymlinks(t.TempDir())
@@ -109,6 +118,29 @@ func TestStatCacheSeesChanges(t *testing.T) {
 	}
 	if st, _ := lookup(f); st.Mode&unix.S_IFMT != unix.S_IFLNK {
 		t.Errorf("after its directory was replaced: mode %o, want the new symlink", st.Mode)
+	}
+
+	// A symlink's target, replaced as ln -sfn does (a rename over it).
+	link := d + "/a/link"
+	if err := os.Symlink("one", link); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		w.check()
+		c.readlink(link)
+	}
+	if w.check(); !c.cachedLink(link) {
+		t.Fatalf("%s is not remembered after two reads", link)
+	}
+	if err := os.Symlink("two", link+".new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(link+".new", link); err != nil {
+		t.Fatal(err)
+	}
+	w.check()
+	if target, _ := c.readlink(link); target != "two" {
+		t.Errorf("after ln -sfn: target %q, want two", target)
 	}
 
 	missing := d + "/a/new"
