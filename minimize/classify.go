@@ -1,6 +1,7 @@
 package minimize
 
 import (
+	"iter"
 	"path"
 	"path/filepath"
 	"sort"
@@ -73,6 +74,14 @@ type classifier struct {
 	homes    []string
 	// system are the system trees of the learning host.
 	system []string
+	// runtimeOf caches runtimeRoot by run and directory: every file of a
+	// directory lies in the same install tree, or in none.
+	runtimeOf map[runDir]string
+}
+
+type runDir struct {
+	run int
+	dir string
 }
 
 // groupPrefix is a path whose subtree belongs to a group.
@@ -81,7 +90,7 @@ type groupPrefix struct {
 }
 
 func newClassifier(b *Builder) *classifier {
-	c := &classifier{b: b, facts: newHostFacts(b.o.Root), system: systemTreesHere(b.o.Root)}
+	c := &classifier{b: b, facts: newHostFacts(b.o.Root), system: systemTreesHere(b.o.Root), runtimeOf: map[runDir]string{}}
 	for _, r := range b.runs {
 		c.abstract = append(c.abstract, r.vars.Abstracter())
 		c.homes = append(c.homes, path.Clean(r.vars["HOME"]))
@@ -117,28 +126,34 @@ func groupPrefixes(h policy.Host, v policy.Vars) []groupPrefix {
 // policy will (rule 7 for what varies from run to run, rule 8 for the
 // variables) and puts it in a class, from facts rather than names alone.
 // An object used by several runs gives an item per run, each named with
-// that run's variables.
-func (b *Builder) classify() []item {
-	c := newClassifier(b)
-	keys := make([]string, 0, len(b.objects))
-	for k := range b.objects {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var out []item
-	for _, k := range keys {
-		o := b.objects[k]
-		for ri := range b.runs {
-			if o.runs&runBit(ri) != 0 {
-				out = c.items(out, o.path, o, ri)
+// that run's variables. Items are yielded, in path order, as generalize
+// takes them: they are not kept.
+func (b *Builder) classify() iter.Seq[item] {
+	return func(yield func(item) bool) {
+		c := newClassifier(b)
+		keys := make([]string, 0, len(b.objects))
+		var system []string // what to ask the package database about
+		for k, o := range b.objects {
+			keys = append(keys, k)
+			if o.access != 0 && o.access&^readRights == 0 && o.flags&unstable == 0 && c.inSystemTree(o.path) {
+				system = append(system, o.path)
+			}
+		}
+		sort.Strings(keys)
+		c.facts.askPackages(system)
+		for _, k := range keys {
+			o := b.objects[k]
+			for ri := range b.runs {
+				if o.runs&runBit(ri) != 0 && !yield(c.item(o.path, o, ri)) {
+					return
+				}
 			}
 		}
 	}
-	return out
 }
 
-// items appends the item that object o at path p stands for in run ri.
-func (c *classifier) items(out []item, p string, o *object, ri int) []item {
+// item is the item that object o at path p stands for in run ri.
+func (c *classifier) item(p string, o *object, ri int) item {
 	abstract := c.abstract[ri]
 	name, gen := nameOf(p, o, c.b.runs[ri])
 	it := item{name: abstract(name), gen: gen, concrete: p, access: o.access, count: o.count, exes: o.exes,
@@ -148,7 +163,7 @@ func (c *classifier) items(out []item, p string, o *object, ri int) []item {
 	} else {
 		c.classOf(&it, ri)
 	}
-	return append(out, it)
+	return it
 }
 
 // nameOf applies rule 7: the name that stands for object o at path p in
@@ -225,9 +240,26 @@ func (c *classifier) classOf(it *item, ri int) {
 		}
 		break
 	}
-	if root := runtimeRoot(c.facts, p, c.homes[ri], []string{c.homes[ri]}, c.system); root != "" {
+	k := runDir{ri, path.Dir(p)}
+	root, ok := c.runtimeOf[k]
+	if !ok {
+		root = runtimeRoot(c.facts, p, c.homes[ri], []string{c.homes[ri]}, c.system)
+		c.runtimeOf[k] = root
+	}
+	if root != "" {
 		it.class, it.root, it.concreteRoot = classRuntime, c.abstract[ri](root), root
 	}
+}
+
+// inSystemTree reports whether p is beneath a system tree of the learning
+// host.
+func (c *classifier) inSystemTree(p string) bool {
+	for _, t := range c.system {
+		if beneath(p, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // isTempDir reports whether d is a directory where programs make

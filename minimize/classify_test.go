@@ -145,6 +145,7 @@ func TestClassifyNeverWrites(t *testing.T) {
 func TestPackageDatabaseAliases(t *testing.T) {
 	root := hostTree(t)
 	h := newHostFacts(root)
+	h.askPackages([]string{"/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/tool", "/usr/bin/unpackaged", "/usr/local/share/app/writable.dat"})
 	for p, want := range map[string]bool{
 		"/usr/lib/x86_64-linux-gnu/libc.so.6": true,
 		"/usr/bin/tool":                       true,

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 )
 
 // hostFacts answers classify's questions about the host where the run
@@ -19,10 +18,9 @@ type hostFacts struct {
 	// root is prepended to every path (tests build a small tree); "" is /.
 	root string
 
-	dpkgOnce sync.Once
-	// packaged holds the paths dpkg's database lists, with a leading
-	// merged-/usr alias resolved (see usrAliases).
-	packaged map[string]struct{}
+	// packaged holds the paths asked about (askPackages) that dpkg's
+	// database lists, with a leading merged-/usr alias resolved.
+	packaged map[string]bool
 	// hasPackages is set when a package database was found: without
 	// one (another distribution, a container image without dpkg's
 	// database) ownership and modes decide alone.
@@ -30,52 +28,37 @@ type hostFacts struct {
 
 	mu       sync.Mutex
 	readOnly map[string]bool // path -> rootOwnedReadOnly
+	prefix   map[string]bool // directory -> isInstallPrefix
 }
 
 func newHostFacts(root string) *hostFacts {
 	if root == "/" {
 		root = ""
 	}
-	return &hostFacts{root: root, readOnly: map[string]bool{}}
+	return &hostFacts{root: root, readOnly: map[string]bool{}, prefix: map[string]bool{}}
 }
 
 // dpkgInfo is where dpkg keeps one file list per installed package.
 const dpkgInfo = "/var/lib/dpkg/info"
 
-// packageDB is the set of paths a host's packages installed.
-type packageDB struct {
-	paths map[string]struct{}
-	// stamp is the database directory's change time when it was read:
-	// installing or removing a package changes it.
-	stamp time.Time
-}
-
-// packageDBs caches each root's database for the process: reading it
-// means reading every package's file list, and the audit rounds ask for
-// a policy after every round.
-var packageDBs struct {
-	sync.Mutex
-	byRoot map[string]*packageDB
-}
-
-func (h *hostFacts) loadPackages() {
+// askPackages reads dpkg's database once and remembers which of paths
+// (resolved paths the caller will ask packageOwned about) a package
+// installed: keeping those, not the whole database (a hundred thousand
+// paths), keeps minimize's memory to what the runs used. Without a
+// database (another distribution, an image without dpkg's lists) it
+// remembers that there is none.
+func (h *hostFacts) askPackages(paths []string) {
+	h.packaged, h.hasPackages = map[string]bool{}, false
 	dir := h.root + dpkgInfo
-	st, err := os.Stat(dir)
-	if err != nil {
-		return
-	}
-	packageDBs.Lock()
-	defer packageDBs.Unlock()
-	if db := packageDBs.byRoot[h.root]; db != nil && db.stamp.Equal(st.ModTime()) {
-		h.packaged, h.hasPackages = db.paths, true
-		return
-	}
 	entries, err := os.ReadDir(dir)
-	if err != nil {
+	if err != nil || len(paths) == 0 {
 		return
+	}
+	want := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		want[p] = true
 	}
 	aliases := h.usrAliases()
-	paths := map[string]struct{}{}
 	for _, e := range entries {
 		if !strings.HasSuffix(e.Name(), ".list") {
 			continue
@@ -84,17 +67,15 @@ func (h *hostFacts) loadPackages() {
 		if err != nil {
 			continue
 		}
+		h.hasPackages = true
 		for _, p := range strings.Split(string(data), "\n") {
-			if strings.HasPrefix(p, "/") && p != "/." {
-				paths[canonical(p, aliases)] = struct{}{}
+			if strings.HasPrefix(p, "/") {
+				if c := canonical(p, aliases); want[c] {
+					h.packaged[c] = true
+				}
 			}
 		}
 	}
-	if packageDBs.byRoot == nil {
-		packageDBs.byRoot = map[string]*packageDB{}
-	}
-	packageDBs.byRoot[h.root] = &packageDB{paths, st.ModTime()}
-	h.packaged, h.hasPackages = paths, true
 }
 
 // usrAliases are the top-level directories that are symlinks on this
@@ -123,15 +104,11 @@ func canonical(p string, aliases map[string]string) string {
 	return p
 }
 
-// packageOwned reports whether a package installed p (a resolved path),
-// and whether this host has a package database to tell.
+// packageOwned reports whether a package installed p, one of the paths
+// given to askPackages, and whether this host has a package database to
+// tell.
 func (h *hostFacts) packageOwned(p string) (owned, known bool) {
-	h.dpkgOnce.Do(h.loadPackages)
-	if !h.hasPackages {
-		return false, false
-	}
-	_, owned = h.packaged[p]
-	return owned, true
+	return h.packaged[p], h.hasPackages
 }
 
 // rootOwnedReadOnly reports whether p and its directory belong to root

@@ -2,6 +2,7 @@ package minimize
 
 import (
 	"fmt"
+	"iter"
 	"os"
 	"path"
 	"slices"
@@ -81,7 +82,7 @@ type generalized struct {
 // writes stay on their file, or on the directory Landlock forces for a
 // created file. No generalization reaches into a sensitive tree, above
 // ${HOME} or above ${PWD}, and each says so in its rule's comment.
-func (b *Builder) generalize(items []item, handled policy.FSAccess, rep *Report) *generalized {
+func (b *Builder) generalize(items iter.Seq[item], handled policy.FSAccess, rep *Report) *generalized {
 	g := &generalized{rules: map[string]*rule{}, groups: map[string]*groupRule{}}
 	if len(b.runs) > 0 && !b.o.Exact {
 		g.prefixes = groupPrefixes(policy.Host{Root: b.o.Root}, b.runs[0].vars)
@@ -122,9 +123,9 @@ type node struct {
 
 // nodes merges the items of each name, and hands system items to their
 // group's rule.
-func (b *Builder) nodes(items []item, g *generalized, handled policy.FSAccess) map[string]*node {
+func (b *Builder) nodes(items iter.Seq[item], g *generalized, handled policy.FSAccess) map[string]*node {
 	nodes := map[string]*node{}
-	for _, it := range items {
+	for it := range items {
 		if it.class == classGroup {
 			gr := g.groups[it.group]
 			if gr == nil {

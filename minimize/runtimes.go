@@ -56,8 +56,22 @@ func runtimeRoot(h *hostFacts, p, home string, stops, system []string) string {
 }
 
 // isInstallPrefix reports whether d holds a language runtime's install
-// tree, by the files each runtime puts at its root.
+// tree, by the files each runtime puts at its root. The answer is kept:
+// the files of a tree ask about the same directories.
 func isInstallPrefix(h *hostFacts, d string) bool {
+	h.mu.Lock()
+	v, ok := h.prefix[d]
+	h.mu.Unlock()
+	if !ok {
+		v = installPrefix(h, d)
+		h.mu.Lock()
+		h.prefix[d] = v
+		h.mu.Unlock()
+	}
+	return v
+}
+
+func installPrefix(h *hostFacts, d string) bool {
 	if h.exists(d + "/pyvenv.cfg") {
 		return true
 	}
