@@ -9,6 +9,7 @@ package testkit
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,12 +20,24 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files with what the tests produce (review the diff before committing)")
 
-// Skip skips t, saying why this machine cannot run it. Tests call it
-// rather than t.Skip, so that every skip of the suite can be found,
-// counted and, on a machine that must run everything, refused here.
+// RequireAllEnv names the variable that, set to 1, makes every Skip a
+// failure: scripts/test.sh sets it, because on the machines it is for
+// (CI and development: root, Landlock ABI 7 with audit, the programs it
+// installs) a test that skips is a test that did not test, and the run
+// would otherwise still pass. A plain go test leaves it unset.
+const RequireAllEnv = "LANDLEARN_REQUIRE_ALL"
+
+// Skip skips t, saying why this machine cannot run it, or fails t with
+// that reason where RequireAllEnv is 1. Tests call it rather than t.Skip,
+// so that every skip of the suite can be found, counted and, on a
+// machine that must run everything, refused here.
 func Skip(t testing.TB, format string, args ...any) {
 	t.Helper()
-	t.Skipf(format, args...)
+	if os.Getenv(RequireAllEnv) == "1" {
+		t.Fatalf("%s=1: this machine must run every test, but this one would skip: %s", RequireAllEnv, fmt.Sprintf(format, args...))
+	} else {
+		t.Skipf(format, args...)
+	}
 }
 
 // RequireRoot skips t unless it runs as root; why says what needs it.

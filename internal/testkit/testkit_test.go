@@ -7,8 +7,10 @@ import (
 	"testing"
 )
 
-// skipped runs f as a subtest and reports whether it skipped.
+// skipped runs f as a subtest and reports whether it skipped; Skip
+// skips there whatever RequireAllEnv says.
 func skipped(t *testing.T, f func(t *testing.T)) bool {
+	t.Setenv(RequireAllEnv, "")
 	var s bool
 	t.Run("", func(t *testing.T) {
 		defer func() { s = t.Skipped() }()
@@ -63,5 +65,31 @@ func TestGolden(t *testing.T) {
 	Golden(differs, path, []byte("two\n"))
 	if len(same.errors) != 0 || len(differs.errors) != 1 {
 		t.Errorf("the same output: %q; another one: %q; want no error, then one", same.errors, differs.errors)
+	}
+}
+
+// stops records Fatalf and Skipf instead of ending the test.
+type stops struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (s *stops) Fatalf(format string, args ...any) { s.fatal = fmt.Sprintf(format, args...) }
+func (s *stops) Skipf(format string, args ...any)  { s.skip = fmt.Sprintf(format, args...) }
+
+// TestSkipFailsWhereEverythingMustRun: with LANDLEARN_REQUIRE_ALL=1 a
+// skip is a failure that says why; without, a skip.
+func TestSkipFailsWhereEverythingMustRun(t *testing.T) {
+	t.Setenv(RequireAllEnv, "1")
+	must := &stops{TB: t}
+	Skip(must, "needs %s", "gcc")
+	t.Setenv(RequireAllEnv, "")
+	may := &stops{TB: t}
+	Skip(may, "needs %s", "gcc")
+	if must.fatal != "LANDLEARN_REQUIRE_ALL=1: this machine must run every test, but this one would skip: needs gcc" || must.skip != "" {
+		t.Errorf("with %s=1: fatal %q, skip %q", RequireAllEnv, must.fatal, must.skip)
+	}
+	if may.skip != "needs gcc" || may.fatal != "" {
+		t.Errorf("without: fatal %q, skip %q", may.fatal, may.skip)
 	}
 }

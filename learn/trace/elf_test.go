@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 func TestShebang(t *testing.T) {
@@ -42,7 +44,7 @@ func TestElfInterpRealBinaries(t *testing.T) {
 	for _, bin := range []string{"/bin/sh", "/usr/bin/env", "/usr/bin/bash"} {
 		f, err := os.Open(bin)
 		if err != nil {
-			t.Skipf("%s: %v", bin, err)
+			testkit.Skip(t, "%s: %v", bin, err)
 		}
 		got, err := elfInterp(f)
 		f.Close()

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // The mapping runs while the traced thread waits: its cost is the
@@ -71,7 +73,7 @@ func BenchmarkHandleRepeatedOpen(b *testing.B) {
 	defer runtime.UnlockOSThread()
 	s := newSession(defaultMapping(), discardRecorder{}, procTree{}, nil)
 	if s.watch = newWatcher(s.threads); s.watch == nil {
-		b.Skip("no PIDFD_THREAD (Linux 6.9)")
+		testkit.Skip(b, "no PIDFD_THREAD (Linux 6.9)")
 	}
 	defer s.watch.close()
 	f := filepath.Join(b.TempDir(), "f")

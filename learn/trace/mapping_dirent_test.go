@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
 	"golang.org/x/sys/unix"
 )
@@ -220,7 +221,7 @@ func TestMappingLinkTmpfile(t *testing.T) {
 		mkdir(t, d+"/tmp")
 		fd, err := unix.Open(d+"/tmp", unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
 		if err != nil {
-			t.Skipf("O_TMPFILE: %v", err)
+			testkit.Skip(t, "O_TMPFILE: %v", err)
 		}
 		t.Cleanup(func() { unix.Close(fd) })
 		return call(unix.SYS_LINKAT, atFDCWD, cstr("/proc/self/fd/"+strconv.Itoa(fd)), atFDCWD, cstr(d+"/named"), unix.AT_SYMLINK_FOLLOW)

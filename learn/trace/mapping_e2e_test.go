@@ -192,7 +192,7 @@ func TestE2EAccurateFailures(t *testing.T) {
 func TestE2EInheritedTerminal(t *testing.T) {
 	tty, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no /dev/ptmx: %v", err)
+		testkit.Skip(t, "no /dev/ptmx: %v", err)
 	}
 	defer tty.Close()
 	d, _ := filepath.EvalSymlinks(t.TempDir())
@@ -223,7 +223,7 @@ func TestE2EInheritedTerminal(t *testing.T) {
 func TestE2EPythonSockets(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("no python3")
+		testkit.Skip(t, "no python3")
 	}
 	srvName := "landlearn-e2e-" + strconv.Itoa(os.Getpid())
 	fd := abstractServer(t, srvName)
@@ -264,11 +264,11 @@ c.connect("\0` + srvName + `")
 // directory, protected hard links, mknod), signals to init.
 func TestE2EPredictionMatchesAccurate(t *testing.T) {
 	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("no gcc")
+		testkit.Skip(t, "no gcc")
 	}
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil || os.Geteuid() != 0 {
-		t.Skip("needs root and setpriv to run the session as another user")
+		testkit.Skip(t, "needs root and setpriv to run the session as another user")
 	}
 	const session = `set +e
 mkdir a b; echo x > a/f; ln a/f b/g; ln -s f a/l; cat a/l >/dev/null; mv a/f a/h; mv a/h b/; rm a/l
@@ -367,7 +367,7 @@ func TestE2EDirCacheFollowsRenames(t *testing.T) {
 func TestE2ESymlinkedDirReplaced(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("no python3 (scripts/test.sh installs it)")
+		testkit.Skip(t, "no python3 (scripts/test.sh installs it)")
 	}
 	for _, accurate := range []bool{false, true} {
 		t.Run("accurate="+strconv.FormatBool(accurate), func(t *testing.T) {
@@ -404,21 +404,21 @@ open(d + "/l/g").read()
 func TestE2EExecAfterChroot(t *testing.T) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("no gcc to build a static program for the chroot")
+		testkit.Skip(t, "no gcc to build a static program for the chroot")
 	}
 	chroot, err := exec.LookPath("chroot")
 	if err != nil {
-		t.Skip("no chroot command")
+		testkit.Skip(t, "no chroot command")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("chroot(2) needs root")
+		testkit.Skip(t, "chroot(2) needs root")
 	}
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	src := filepath.Join(d, "t.c")
 	writeFile(t, src, "int main(void) { return 0; }\n", 0o644)
 	mkdir(t, d+"/root/bin")
 	if out, err := exec.Command(gcc, "-static", "-O", "-o", d+"/root/bin/t", src).CombinedOutput(); err != nil {
-		t.Skipf("gcc -static: %v\n%s", err, out)
+		testkit.Skip(t, "gcc -static: %v\n%s", err, out)
 	}
 	for _, accurate := range []bool{false, true} {
 		t.Run("accurate="+strconv.FormatBool(accurate), func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // execLine is the observation of one file execve opens.
@@ -184,7 +186,7 @@ func TestMappingExec(t *testing.T) {
 func TestMappingExecPyenvShim(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("no python3 on PATH")
+		testkit.Skip(t, "no python3 on PATH")
 	}
 	head := make([]byte, 256)
 	f, err := os.Open(py)
@@ -226,7 +228,7 @@ func TestMappingExecPyenvShim(t *testing.T) {
 func TestMappingExecStatic(t *testing.T) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("no gcc to build a static fixture")
+		testkit.Skip(t, "no gcc to build a static fixture")
 	}
 	d, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
@@ -234,7 +236,7 @@ func TestMappingExecStatic(t *testing.T) {
 	}
 	writeFile(t, d+"/s.c", "int main(void){return 0;}\n", 0o644)
 	if out, err := exec.Command(gcc, "-static", "-o", d+"/s", d+"/s.c").CombinedOutput(); err != nil {
-		t.Skipf("gcc -static does not work here: %v\n%s", err, out)
+		testkit.Skip(t, "gcc -static does not work here: %v\n%s", err, out)
 	}
 	if err := exec.Command(d + "/s").Run(); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // TestFastWalkAgrees checks fastWalk against walkPath, the reference the
@@ -16,7 +18,7 @@ import (
 // cache lives through all of them.
 func TestFastWalkAgrees(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("the fast path is for callers with uid 0")
+		testkit.Skip(t, "the fast path is for callers with uid 0")
 	}
 	d := t.TempDir()
 	for _, dir := range []string{"a/b/c", "e", "sticky"} {
@@ -152,7 +154,7 @@ func TestFastWalkAgrees(t *testing.T) {
 // old target.
 func TestFastWalkAliasNoticesSwap(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("the fast path is for callers with uid 0")
+		testkit.Skip(t, "the fast path is for callers with uid 0")
 	}
 	d, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
@@ -200,7 +202,7 @@ func TestFastWalkAliasNoticesSwap(t *testing.T) {
 // it.
 func TestFastWalkCacheNoticesChange(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("the fast path is for callers with uid 0")
+		testkit.Skip(t, "the fast path is for callers with uid 0")
 	}
 	d, err := filepath.EvalSymlinks(t.TempDir()) // the walk refuses symlinks
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
 	"golang.org/x/sys/unix"
 )
@@ -249,7 +250,7 @@ func realSyscall(c *Call, creds *[2]int) (uintptr, unix.Errno) {
 func needRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: mknod of devices and fsuid switching")
+		testkit.Skip(t, "needs root: mknod of devices and fsuid switching")
 	}
 }
 

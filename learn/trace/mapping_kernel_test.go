@@ -13,6 +13,7 @@ import (
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/policy"
 )
@@ -164,7 +165,7 @@ func restrictedDo(t *testing.T, grants []grant, scoped policy.ScopeSet, do func(
 func kernelCheck(t *testing.T, r row) {
 	t.Helper()
 	if landlockABI(t) < abiForCheck {
-		t.Skipf("Landlock ABI %d < %d: the row cannot be checked against the kernel", landlockABI(t), abiForCheck)
+		testkit.Skip(t, "Landlock ABI %d < %d: the row cannot be checked against the kernel", landlockABI(t), abiForCheck)
 	}
 	fresh := func() (*Call, []learn.Observation) {
 		_, c := r.start(t)
@@ -222,7 +223,7 @@ func portStr(p *uint16) string {
 // a right is missing: a read with no rule at all is denied.
 func TestKernelCheckCatchesAMissingRight(t *testing.T) {
 	if landlockABI(t) < abiForCheck {
-		t.Skip("no Landlock ABI 7")
+		testkit.Skip(t, "no Landlock ABI 7")
 	}
 	d := t.TempDir()
 	writeFile(t, d+"/f", "x", 0o644)
@@ -244,7 +245,7 @@ func TestKernelCheckCatchesAMissingRight(t *testing.T) {
 // and the use must fail without the use's right.
 func TestKernelFdRights(t *testing.T) {
 	if landlockABI(t) < abiForCheck {
-		t.Skip("no Landlock ABI 7")
+		testkit.Skip(t, "no Landlock ABI 7")
 	}
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	writeFile(t, d+"/f", "xyz", 0o644)
@@ -267,7 +268,7 @@ func TestKernelFdRights(t *testing.T) {
 			obs := Prepare(open, &selfTracee{}).Finish(nil)
 			fd, err := unix.Open(tt.path, tt.flags|unix.O_CLOEXEC, 0)
 			if err != nil {
-				t.Skipf("%s: %v", tt.path, err)
+				testkit.Skip(t, "%s: %v", tt.path, err)
 			}
 			useObs := Prepare(tt.use(fd), &selfTracee{}).Finish(nil)
 			unix.Close(fd)
@@ -305,18 +306,18 @@ func TestKernelFdRights(t *testing.T) {
 // execute is checked there.
 func TestKernelExec(t *testing.T) {
 	if landlockABI(t) < abiForCheck {
-		t.Skip("no Landlock ABI 7")
+		testkit.Skip(t, "no Landlock ABI 7")
 	}
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("no gcc to build the fixtures")
+		testkit.Skip(t, "no gcc to build the fixtures")
 	}
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	build := func(out, src string, args ...string) {
 		t.Helper()
 		cmd := exec.Command(gcc, append(args, "-o", out, src)...)
 		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("gcc %s: %v\n%s", src, err, b)
+			testkit.Skip(t, "gcc %s: %v\n%s", src, err, b)
 		}
 	}
 	build(d+"/llexec", "../../testdata/trace/llexec.c")
@@ -384,12 +385,12 @@ func TestKernelExec(t *testing.T) {
 // nothing else; its one observation is enough for Landlock, and needed.
 func TestKernelExecveCheck(t *testing.T) {
 	if landlockABI(t) < abiForCheck {
-		t.Skip("no Landlock ABI 7")
+		testkit.Skip(t, "no Landlock ABI 7")
 	}
 	sh := resolved(t, "/bin/sh")
 	c := call(unix.SYS_EXECVEAT, atFDCWD, cstr(sh), 0, 0, atExecveCheck)
 	if _, errno := realSyscall(c, nil); errno == unix.EINVAL {
-		t.Skip("this kernel has no AT_EXECVE_CHECK (Linux 6.14)")
+		testkit.Skip(t, "this kernel has no AT_EXECVE_CHECK (Linux 6.14)")
 	} else if errno != 0 {
 		t.Fatalf("AT_EXECVE_CHECK of %s: %v", sh, errno)
 	}

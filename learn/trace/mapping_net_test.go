@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
 )
 
@@ -49,7 +50,7 @@ func socket(t *testing.T, domain, typ, proto int) uint64 {
 	t.Helper()
 	fd, err := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
-		t.Skipf("socket(%d, %d, %d): %v", domain, typ, proto, err)
+		testkit.Skip(t, "socket(%d, %d, %d): %v", domain, typ, proto, err)
 	}
 	t.Cleanup(func() { unix.Close(fd) })
 	return uint64(fd)
@@ -258,7 +259,7 @@ func outsider(t *testing.T, extra *os.File) *exec.Cmd {
 func TestMappingSocketcallI386(t *testing.T) {
 	low, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_32BIT)
 	if err != nil {
-		t.Skipf("no MAP_32BIT memory: %v", err)
+		testkit.Skip(t, "no MAP_32BIT memory: %v", err)
 	}
 	defer unix.Munmap(low)
 	base := uint64(uintptr(unsafe.Pointer(&low[0])))

@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 func openat(d, p string, flags int) func(*testing.T, string) *Call {
@@ -281,7 +283,7 @@ func TestMappingOpenByHandle(t *testing.T) {
 func TestMappingI386Paths(t *testing.T) {
 	low, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_32BIT)
 	if err != nil {
-		t.Skipf("no MAP_32BIT memory: %v", err)
+		testkit.Skip(t, "no MAP_32BIT memory: %v", err)
 	}
 	defer unix.Munmap(low)
 	d, _ := filepath.EvalSymlinks(t.TempDir())
@@ -319,10 +321,10 @@ func TestMappingProtected(t *testing.T) {
 		p := "/proc/sys/fs/" + name
 		old, err := os.ReadFile(p)
 		if err != nil {
-			t.Skipf("%s: %v", p, err)
+			testkit.Skip(t, "%s: %v", p, err)
 		}
 		if err := os.WriteFile(p, []byte(v), 0o644); err != nil {
-			t.Skipf("cannot set %s: %v", p, err)
+			testkit.Skip(t, "cannot set %s: %v", p, err)
 		}
 		t.Cleanup(func() { os.WriteFile(p, old, 0o644) })
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // Rows the restricted-thread check cannot judge by the call's result.
@@ -159,7 +161,7 @@ func TestMappingIoctl(t *testing.T) {
 	open := func(t *testing.T, p string, flags int) uint64 {
 		fd, err := unix.Open(p, flags|unix.O_CLOEXEC, 0)
 		if err != nil {
-			t.Skipf("%s: %v", p, err)
+			testkit.Skip(t, "%s: %v", p, err)
 		}
 		t.Cleanup(func() { unix.Close(fd) })
 		return uint64(fd)
@@ -200,7 +202,7 @@ func TestMappingIoctl(t *testing.T) {
 func TestMappingPtyPeer(t *testing.T) {
 	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		t.Skipf("no /dev/ptmx: %v", err)
+		testkit.Skip(t, "no /dev/ptmx: %v", err)
 	}
 	defer unix.Close(master)
 	if err := unix.IoctlSetPointerInt(master, unix.TIOCSPTLCK, 0); err != nil {
@@ -235,7 +237,7 @@ func TestMappingPtyPeer(t *testing.T) {
 func TestMappingPtyPeerFailed(t *testing.T) {
 	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		t.Skipf("no /dev/ptmx: %v", err)
+		testkit.Skip(t, "no /dev/ptmx: %v", err)
 	}
 	defer unix.Close(master)
 	c := call(unix.SYS_IOCTL, uint64(master), tiocgptpeer, uint64(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
@@ -255,7 +257,7 @@ func TestMappingPtyPeerFailed(t *testing.T) {
 func TestHeldByTracer(t *testing.T) {
 	tty, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no /dev/ptmx: %v", err)
+		testkit.Skip(t, "no /dev/ptmx: %v", err)
 	}
 	defer tty.Close()
 	cmd := exec.Command("sleep", "60")

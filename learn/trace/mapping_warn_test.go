@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -18,7 +19,7 @@ import (
 // read all of /proc, and the warning must appear exactly when that fails.
 func TestMappingProcOfOutsider(t *testing.T) {
 	if landlockABI(t) < abiForCheck {
-		t.Skip("no Landlock ABI 7 to ask")
+		testkit.Skip(t, "no Landlock ABI 7 to ask")
 	}
 	pid := outsider(t, nil).Process.Pid
 	p := strconv.Itoa(pid)
@@ -87,7 +88,7 @@ func errnoOf(err error) unix.Errno {
 // only warns about really fail under a domain, whatever it grants.
 func TestKernelDeniesWarnedCalls(t *testing.T) {
 	if landlockABI(t) < abiForCheck {
-		t.Skip("no Landlock ABI 7 to ask")
+		testkit.Skip(t, "no Landlock ABI 7 to ask")
 	}
 	pid := outsider(t, nil).Process.Pid
 	all := []grant{{path: "/", access: policy.AllFS(abiForCheck)}}

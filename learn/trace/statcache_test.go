@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // newTestStatCache is a stat cache with its watcher, for a test.
@@ -18,7 +20,7 @@ func newTestStatCache(t *testing.T) (*watcher, *statCache) {
 	t.Helper()
 	w := newWatcher(newThreadCache())
 	if w == nil || w.stats == nil {
-		t.Skip("no PIDFD_THREAD (Linux 6.9): no watcher")
+		testkit.Skip(t, "no PIDFD_THREAD (Linux 6.9): no watcher")
 	}
 	t.Cleanup(w.close)
 	return w, w.stats
@@ -51,7 +53,7 @@ func TestStatCacheSeesChanges(t *testing.T) {
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	var fs unix.Statfs_t
 	if unix.Statfs(d, &fs) != nil || !localFS(fs.Type) {
-		t.Skipf("%s is on a filesystem the cache does not watch", d)
+		testkit.Skip(t, "%s is on a filesystem the cache does not watch", d)
 	}
 	mkdir(t, d+"/a")
 	writeFile(t, d+"/a/f", "x", 0o644)
@@ -161,7 +163,7 @@ func TestStatCacheMissingDir(t *testing.T) {
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	var fs unix.Statfs_t
 	if unix.Statfs(d, &fs) != nil || !localFS(fs.Type) {
-		t.Skipf("%s is on a filesystem the cache does not watch", d)
+		testkit.Skip(t, "%s is on a filesystem the cache does not watch", d)
 	}
 	writeFile(t, d+"/file", "x", 0o644)
 	for _, tc := range []struct {
@@ -201,13 +203,13 @@ func TestStatCacheMissingDir(t *testing.T) {
 // A mount on the way of a remembered path drops everything.
 func TestStatCacheSeesMounts(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("mount needs root")
+		testkit.Skip(t, "mount needs root")
 	}
 	w, c := newTestStatCache(t)
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	var fs unix.Statfs_t
 	if unix.Statfs(d, &fs) != nil || !localFS(fs.Type) {
-		t.Skipf("%s is on a filesystem the cache does not watch", d)
+		testkit.Skip(t, "%s is on a filesystem the cache does not watch", d)
 	}
 	mkdir(t, d+"/m")
 	writeFile(t, d+"/m/f", "x", 0o644)
@@ -220,7 +222,7 @@ func TestStatCacheSeesMounts(t *testing.T) {
 		t.Fatal("not remembered")
 	}
 	if err := unix.Mount("tmpfs", d+"/m", "tmpfs", 0, ""); err != nil {
-		t.Skipf("mount tmpfs: %v", err)
+		testkit.Skip(t, "mount tmpfs: %v", err)
 	}
 	defer unix.Unmount(d+"/m", 0)
 	w.check()
@@ -235,7 +237,7 @@ func TestStatCacheBounded(t *testing.T) {
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	var fs unix.Statfs_t
 	if unix.Statfs(d, &fs) != nil || !localFS(fs.Type) {
-		t.Skipf("%s is on a filesystem the cache does not watch", d)
+		testkit.Skip(t, "%s is on a filesystem the cache does not watch", d)
 	}
 	c.mu.Lock()
 	for i := range maxStatEntries {
@@ -266,7 +268,7 @@ func TestStatCacheBounded(t *testing.T) {
 func TestE2EStatCacheOutsideChange(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("no python3 (scripts/test.sh installs it)")
+		testkit.Skip(t, "no python3 (scripts/test.sh installs it)")
 	}
 	requireTracing(t)
 	d, _ := filepath.EvalSymlinks(t.TempDir())

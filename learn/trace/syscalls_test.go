@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // The syscalls DESIGN.md ("The tracer") tells the filter to stop.
@@ -121,7 +123,7 @@ func TestFilterSyscallsNumbers(t *testing.T) {
 func TestAlwaysAllowedIoctls(t *testing.T) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("no gcc to read the kernel headers")
+		testkit.Skip(t, "no gcc to read the kernel headers")
 	}
 	d := t.TempDir()
 	names := []string{"FIOCLEX", "FIONCLEX", "FIONBIO", "FIOASYNC", "FIOQSIZE", "FIFREEZE", "FITHAW",
@@ -135,7 +137,7 @@ func TestAlwaysAllowedIoctls(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(gcc, "-o", filepath.Join(d, "i"), filepath.Join(d, "i.c")).CombinedOutput(); err != nil {
-		t.Skipf("cannot compile against the kernel headers: %v\n%s", err, out)
+		testkit.Skip(t, "cannot compile against the kernel headers: %v\n%s", err, out)
 	}
 	out, err := exec.Command(filepath.Join(d, "i")).Output()
 	if err != nil {

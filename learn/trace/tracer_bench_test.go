@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
 )
 
@@ -35,7 +36,7 @@ int main(int argc, char **argv) {
 func BenchmarkOpen(b *testing.B) {
 	requireTracing(b)
 	if _, err := exec.LookPath("gcc"); err != nil {
-		b.Skip("no gcc to build the fixture")
+		testkit.Skip(b, "no gcc to build the fixture")
 	}
 	dir := b.TempDir()
 	src := filepath.Join(dir, "open.c")

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // runFilter must decide as the kernel does on the program buildFilter
@@ -107,7 +109,7 @@ func TestFloorFilterMatches(t *testing.T) {
 func TestFloorRuns(t *testing.T) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("no gcc to build bench/floor.c")
+		testkit.Skip(t, "no gcc to build bench/floor.c")
 	}
 	requireTracing(t)
 	bin := filepath.Join(t.TempDir(), "floor")

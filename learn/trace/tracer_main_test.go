@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/landlearn/landlearn/internal/reexec"
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
 )
 
@@ -57,7 +58,7 @@ func learnerMain(raw string, argv []string) int {
 func requireTracing(t testing.TB) {
 	t.Helper()
 	if err := Supported(); err != nil {
-		t.Skip(err)
+		testkit.Skip(t, "%v", err)
 	}
 }
 

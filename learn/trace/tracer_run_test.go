@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/landlearn/landlearn/internal/command"
+	"github.com/landlearn/landlearn/internal/testkit"
 	"github.com/landlearn/landlearn/learn"
 )
 
@@ -233,7 +234,7 @@ func TestRunWarnsSetuid(t *testing.T) {
 	bin := filepath.Join(dir, "suid-true")
 	b, err := os.ReadFile("/bin/true")
 	if err != nil {
-		t.Skip("no /bin/true to copy")
+		testkit.Skip(t, "no /bin/true to copy")
 	}
 	if err := os.WriteFile(bin, b, 0o755); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // threadsFixture is a Go program whose threads each open their own
@@ -53,7 +55,7 @@ func main() {
 func buildGo(t *testing.T, dir, src, goarch string) string {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go toolchain to build the fixture")
+		testkit.Skip(t, "no go toolchain to build the fixture")
 	}
 	srcPath := filepath.Join(dir, "main.go")
 	if err := os.WriteFile(srcPath, []byte(src), 0o644); err != nil {
@@ -143,7 +145,7 @@ void _start(void) {
 func buildC(t *testing.T, dir, src string, flags ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("no gcc to build the fixture")
+		testkit.Skip(t, "no gcc to build the fixture")
 	}
 	srcPath := filepath.Join(dir, "fixture.c")
 	if err := os.WriteFile(srcPath, []byte(src), 0o644); err != nil {

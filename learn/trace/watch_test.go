@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/landlearn/landlearn/internal/testkit"
 )
 
 // A watched thread's entry goes at the first check after it exits, and
@@ -18,7 +20,7 @@ func TestWatchDropsExitedThread(t *testing.T) {
 	c := newThreadCache()
 	w := newWatcher(c)
 	if w == nil {
-		t.Skip("no PIDFD_THREAD (Linux 6.9): threads are identified by stat")
+		testkit.Skip(t, "no PIDFD_THREAD (Linux 6.9): threads are identified by stat")
 	}
 	defer w.close()
 	cmd := exec.Command("sleep", "60")
@@ -66,7 +68,7 @@ func TestWatchBounded(t *testing.T) {
 	c := newThreadCache()
 	w := newWatcher(c)
 	if w == nil {
-		t.Skip("no PIDFD_THREAD (Linux 6.9)")
+		testkit.Skip(t, "no PIDFD_THREAD (Linux 6.9)")
 	}
 	defer w.close()
 	c.mu.Lock()
@@ -86,10 +88,10 @@ func TestWatchBounded(t *testing.T) {
 func TestE2ETidReused(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("no python3 (scripts/test.sh installs it)")
+		testkit.Skip(t, "no python3 (scripts/test.sh installs it)")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("ns_last_pid needs root")
+		testkit.Skip(t, "ns_last_pid needs root")
 	}
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	// Other processes on the machine may take the pid first: a few
@@ -149,10 +151,10 @@ sys.exit(3)
 func TestE2ECredsChange(t *testing.T) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("no gcc to build the fixture")
+		testkit.Skip(t, "no gcc to build the fixture")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("setfsuid from root needs root")
+		testkit.Skip(t, "setfsuid from root needs root")
 	}
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	if err := os.Chmod(d, 0o755); err != nil {
