@@ -13,8 +13,9 @@ import (
 
 // A data unit is a directory the program treats as a whole: it was named
 // on the command line (tar czf out.tgz src, cp -r in out, --directory
-// site), declared as data when learning (learn --data DIR), or the run
-// used most of what it holds. Such a directory gets one rule with the
+// site), declared as data when learning (learn --data DIR), it is the
+// working directory, a source tree (.git) the run listed (git add -A), or
+// the run used most of what it holds. Such a directory gets one rule with the
 // read rights used beneath it, so that the next run, on new files of the
 // same shape (a file added to src, a new subdirectory), works too.
 //
@@ -33,13 +34,6 @@ import (
 // can be a unit), never a top-level directory, never inside a system
 // tree (system files are their group's).
 func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
-	type cand struct {
-		name, concrete string
-		run            int
-		files          map[string]bool // names of the files used directly in it
-		dirs           map[string]bool // names of its subdirectories that hold inputs
-		listed         bool
-	}
 	cands := map[string]*cand{}
 	candOf := func(name, concrete string, run int) *cand {
 		c := cands[name]
@@ -73,6 +67,11 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 		})
 	}
 	named := b.namedDirs()
+	for name, why := range b.sourceTrees(cands) {
+		if named[name] == "" {
+			named[name] = why
+		}
+	}
 	order := make([]*cand, 0, len(cands))
 	for _, c := range cands {
 		order = append(order, c)
@@ -155,6 +154,43 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 		u.observed = u.access
 		rules[name] = u
 	}
+}
+
+// vcsDirs mark the root of a source tree.
+var vcsDirs = []string{".git", ".hg", ".svn", ".jj"}
+
+// sourceTrees are the working directories that are source trees (they
+// hold .git, .hg...) and that their run listed: a program that lists a
+// checkout (git add -A, git status) reads whichever of its files changed
+// since, which the next run will not be the same ones.
+func (b *Builder) sourceTrees(cands map[string]*cand) map[string]string {
+	out := map[string]string{}
+	for _, r := range b.runs {
+		pwd := r.vars["PWD"]
+		if pwd == "" {
+			continue
+		}
+		name := r.vars.Abstracter()(path.Clean(pwd))
+		if c := cands[name]; c == nil || !c.listed {
+			continue
+		}
+		for _, v := range vcsDirs {
+			if st, err := os.Stat(b.o.Root + path.Join(pwd, v)); err == nil && st.IsDir() {
+				out[name] = fmt.Sprintf("the working directory is a source tree (it holds %s) that the run listed", v)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// cand is a directory that may be a data unit.
+type cand struct {
+	name, concrete string
+	run            int
+	files          map[string]bool // names of the files used directly in it
+	dirs           map[string]bool // names of its subdirectories that hold inputs
+	listed         bool
 }
 
 // handledFS is the fs rights the policy handles.

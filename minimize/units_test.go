@@ -285,3 +285,20 @@ func TestSharedTmpNote(t *testing.T) {
 		}
 	}
 }
+
+// TestUnitSourceTree: a working directory that is a checkout, listed by
+// the run (git add -A reads the files that changed, others next time), is
+// one rule; the same directory without .git is not.
+func TestUnitSourceTree(t *testing.T) {
+	_, pwd, vars := testWork(t)
+	fs := files(t, pwd, 5)
+	obs := cat(openDir(pwd), open(fs[0], "read_file"))
+	p, _ := Minimize(obs, Options{Vars: vars})
+	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}": policy.FSReadDir, "${PWD}/f000": policy.FSReadFile})
+	os.Mkdir(filepath.Join(pwd, ".git"), 0o755)
+	p, _ = Minimize(obs, Options{Vars: vars})
+	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}": policy.FSReadFile | policy.FSReadDir})
+	if c := ruleComment(p, "${PWD}"); !strings.Contains(c, "the working directory is a source tree (it holds .git) that the run listed") {
+		t.Errorf("comment: %q", c)
+	}
+}
