@@ -221,10 +221,7 @@ func TestE2EInheritedTerminal(t *testing.T) {
 // shim, a bash script run by env) binds an MPTCP socket, a pathname unix
 // socket, and connects to an abstract socket another process serves.
 func TestE2EPythonSockets(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		testkit.Skip(t, "no python3")
-	}
+	py := testkit.RequireProgram(t, "python3")
 	srvName := "landlearn-e2e-" + strconv.Itoa(os.Getpid())
 	fd := abstractServer(t, srvName)
 	f := os.NewFile(uintptr(fd), "srv")
@@ -263,13 +260,9 @@ c.connect("\0` + srvName + `")
 // ENOENT, EACCES (DAC), ELOOP, EINVAL, ENOTEMPTY, EPERM (a sticky
 // directory, protected hard links, mknod), signals to init.
 func TestE2EPredictionMatchesAccurate(t *testing.T) {
-	if _, err := exec.LookPath("gcc"); err != nil {
-		testkit.Skip(t, "no gcc")
-	}
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil || os.Geteuid() != 0 {
-		testkit.Skip(t, "needs root and setpriv to run the session as another user")
-	}
+	testkit.RequireProgram(t, "gcc")
+	setpriv := testkit.RequireProgram(t, "setpriv")
+	testkit.RequireRoot(t, "setpriv runs the session as another user")
 	const session = `set +e
 mkdir a b; echo x > a/f; ln a/f b/g; ln -s f a/l; cat a/l >/dev/null; mv a/f a/h; mv a/h b/; rm a/l
 mkdir a 2>/dev/null; rm -f nothere; cat nothere 2>/dev/null; rmdir b 2>/dev/null; rmdir a
@@ -365,10 +358,7 @@ func TestE2EDirCacheFollowsRenames(t *testing.T) {
 // directory in its place: a file read there must be learned there, not
 // under the old symlink's target.
 func TestE2ESymlinkedDirReplaced(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		testkit.Skip(t, "no python3 (scripts/test.sh installs it)")
-	}
+	python := testkit.RequireProgram(t, "python3")
 	for _, accurate := range []bool{false, true} {
 		t.Run("accurate="+strconv.FormatBool(accurate), func(t *testing.T) {
 			d, _ := filepath.EvalSymlinks(t.TempDir())
@@ -402,17 +392,9 @@ open(d + "/l/g").read()
 // new root. The exec'd path must be resolved in the new root, in both
 // modes: an exec drops the caller's cached facts before it is mapped.
 func TestE2EExecAfterChroot(t *testing.T) {
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		testkit.Skip(t, "no gcc to build a static program for the chroot")
-	}
-	chroot, err := exec.LookPath("chroot")
-	if err != nil {
-		testkit.Skip(t, "no chroot command")
-	}
-	if os.Geteuid() != 0 {
-		testkit.Skip(t, "chroot(2) needs root")
-	}
+	gcc := testkit.RequireProgram(t, "gcc")
+	chroot := testkit.RequireProgram(t, "chroot")
+	testkit.RequireRoot(t, "chroot(2)")
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	src := filepath.Join(d, "t.c")
 	writeFile(t, src, "int main(void) { return 0; }\n", 0o644)

@@ -184,10 +184,7 @@ func TestMappingExec(t *testing.T) {
 // TestMappingExecPyenvShim follows the chain of the machine's python3,
 // which is a pyenv shim: a bash script run through env.
 func TestMappingExecPyenvShim(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		testkit.Skip(t, "no python3 on PATH")
-	}
+	py := testkit.RequireProgram(t, "python3")
 	head := make([]byte, 256)
 	f, err := os.Open(py)
 	if err != nil {
@@ -226,10 +223,7 @@ func TestMappingExecPyenvShim(t *testing.T) {
 // TestMappingExecStatic: a static binary has no PT_INTERP, so only the
 // binary itself is opened.
 func TestMappingExecStatic(t *testing.T) {
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		testkit.Skip(t, "no gcc to build a static fixture")
-	}
+	gcc := testkit.RequireProgram(t, "gcc")
 	d, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -17,9 +17,7 @@ import (
 // directory cache, then twice with one (filled, then used), and the
 // cache lives through all of them.
 func TestFastWalkAgrees(t *testing.T) {
-	if os.Geteuid() != 0 {
-		testkit.Skip(t, "the fast path is for callers with uid 0")
-	}
+	testkit.RequireRoot(t, "the fast path is for callers with uid 0")
 	d := t.TempDir()
 	for _, dir := range []string{"a/b/c", "e", "sticky"} {
 		if err := os.MkdirAll(filepath.Join(d, dir), 0o755); err != nil {
@@ -153,9 +151,7 @@ func TestFastWalkAgrees(t *testing.T) {
 // the moment between a rename's answer and its run) must not keep the
 // old target.
 func TestFastWalkAliasNoticesSwap(t *testing.T) {
-	if os.Geteuid() != 0 {
-		testkit.Skip(t, "the fast path is for callers with uid 0")
-	}
+	testkit.RequireRoot(t, "the fast path is for callers with uid 0")
 	d, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -201,9 +197,7 @@ func TestFastWalkAliasNoticesSwap(t *testing.T) {
 // test stops before it, and checks that the tracer's own clear covers
 // it.
 func TestFastWalkCacheNoticesChange(t *testing.T) {
-	if os.Geteuid() != 0 {
-		testkit.Skip(t, "the fast path is for callers with uid 0")
-	}
+	testkit.RequireRoot(t, "the fast path is for callers with uid 0")
 	d, err := filepath.EvalSymlinks(t.TempDir()) // the walk refuses symlinks
 	if err != nil {
 		t.Fatal(err)

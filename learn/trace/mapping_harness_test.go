@@ -249,9 +249,7 @@ func realSyscall(c *Call, creds *[2]int) (uintptr, unix.Errno) {
 // needRoot skips a test that needs root (mknod of devices, setfsuid).
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		testkit.Skip(t, "needs root: mknod of devices and fsuid switching")
-	}
+	testkit.RequireRoot(t, "mknod of devices and fsuid switching")
 }
 
 func writeFile(t *testing.T, p, s string, mode os.FileMode) {

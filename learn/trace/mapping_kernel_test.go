@@ -30,14 +30,6 @@ import (
 // abiForCheck is the ABI whose rights the check domain handles.
 const abiForCheck = 7
 
-func landlockABI(t *testing.T) int {
-	v, err := ll.LandlockGetABIVersion()
-	if err != nil {
-		return 0
-	}
-	return v
-}
-
 // grant is one rule of a check domain. widened are rights added only so
 // that a moved directory gains nothing at its destination (DESIGN.md
 // minimization rule 5: minimize widens the source side the same way).
@@ -164,9 +156,7 @@ func restrictedDo(t *testing.T, grants []grant, scoped policy.ScopeSet, do func(
 // kernelCheck checks row r against Landlock (see above).
 func kernelCheck(t *testing.T, r row) {
 	t.Helper()
-	if landlockABI(t) < abiForCheck {
-		testkit.Skip(t, "Landlock ABI %d < %d: the row cannot be checked against the kernel", landlockABI(t), abiForCheck)
-	}
+	testkit.RequireLandlock(t, abiForCheck)
 	fresh := func() (*Call, []learn.Observation) {
 		_, c := r.start(t)
 		var obs []learn.Observation
@@ -222,9 +212,7 @@ func portStr(p *uint16) string {
 // TestKernelCheckCatchesAMissingRight makes sure the check fails when
 // a right is missing: a read with no rule at all is denied.
 func TestKernelCheckCatchesAMissingRight(t *testing.T) {
-	if landlockABI(t) < abiForCheck {
-		testkit.Skip(t, "no Landlock ABI 7")
-	}
+	testkit.RequireLandlock(t, abiForCheck)
 	d := t.TempDir()
 	writeFile(t, d+"/f", "x", 0o644)
 	c := call(unix.SYS_OPENAT, atFDCWD, cstr(d+"/f"), unix.O_RDONLY)
@@ -244,9 +232,7 @@ func TestKernelCheckCatchesAMissingRight(t *testing.T) {
 // domain, then used; the mapping's rights for both calls must suffice,
 // and the use must fail without the use's right.
 func TestKernelFdRights(t *testing.T) {
-	if landlockABI(t) < abiForCheck {
-		testkit.Skip(t, "no Landlock ABI 7")
-	}
+	testkit.RequireLandlock(t, abiForCheck)
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	writeFile(t, d+"/f", "xyz", 0o644)
 	tests := []struct {
@@ -305,13 +291,8 @@ func TestKernelFdRights(t *testing.T) {
 // ld.so opens afterwards is granted by read_file on "/", so only
 // execute is checked there.
 func TestKernelExec(t *testing.T) {
-	if landlockABI(t) < abiForCheck {
-		testkit.Skip(t, "no Landlock ABI 7")
-	}
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		testkit.Skip(t, "no gcc to build the fixtures")
-	}
+	testkit.RequireLandlock(t, abiForCheck)
+	gcc := testkit.RequireProgram(t, "gcc")
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	build := func(out, src string, args ...string) {
 		t.Helper()
@@ -384,9 +365,7 @@ func TestKernelExec(t *testing.T) {
 // TestKernelExecveCheck: execveat(AT_EXECVE_CHECK) opens the binary and
 // nothing else; its one observation is enough for Landlock, and needed.
 func TestKernelExecveCheck(t *testing.T) {
-	if landlockABI(t) < abiForCheck {
-		testkit.Skip(t, "no Landlock ABI 7")
-	}
+	testkit.RequireLandlock(t, abiForCheck)
 	sh := resolved(t, "/bin/sh")
 	c := call(unix.SYS_EXECVEAT, atFDCWD, cstr(sh), 0, 0, atExecveCheck)
 	if _, errno := realSyscall(c, nil); errno == unix.EINVAL {

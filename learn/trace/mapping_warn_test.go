@@ -18,9 +18,7 @@ import (
 // oracle: each entry is opened and read by a sandboxed thread that may
 // read all of /proc, and the warning must appear exactly when that fails.
 func TestMappingProcOfOutsider(t *testing.T) {
-	if landlockABI(t) < abiForCheck {
-		testkit.Skip(t, "no Landlock ABI 7 to ask")
-	}
+	testkit.RequireLandlock(t, abiForCheck)
 	pid := outsider(t, nil).Process.Pid
 	p := strconv.Itoa(pid)
 	readAll := []grant{{path: "/proc", access: rReadFile | rReadDir}}
@@ -87,9 +85,7 @@ func errnoOf(err error) unix.Errno {
 // TestKernelDeniesWarnedCalls asks the kernel that the calls the mapping
 // only warns about really fail under a domain, whatever it grants.
 func TestKernelDeniesWarnedCalls(t *testing.T) {
-	if landlockABI(t) < abiForCheck {
-		testkit.Skip(t, "no Landlock ABI 7 to ask")
-	}
+	testkit.RequireLandlock(t, abiForCheck)
 	pid := outsider(t, nil).Process.Pid
 	all := []grant{{path: "/", access: policy.AllFS(abiForCheck)}}
 	buf := make([]byte, 8)

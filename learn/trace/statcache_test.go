@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -202,9 +201,7 @@ func TestStatCacheMissingDir(t *testing.T) {
 
 // A mount on the way of a remembered path drops everything.
 func TestStatCacheSeesMounts(t *testing.T) {
-	if os.Geteuid() != 0 {
-		testkit.Skip(t, "mount needs root")
-	}
+	testkit.RequireRoot(t, "mount")
 	w, c := newTestStatCache(t)
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	var fs unix.Statfs_t
@@ -266,10 +263,7 @@ func TestStatCacheBounded(t *testing.T) {
 // the kernel runs them: read_file on the files that now exist, and on
 // the symlink's target.
 func TestE2EStatCacheOutsideChange(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		testkit.Skip(t, "no python3 (scripts/test.sh installs it)")
-	}
+	py := testkit.RequireProgram(t, "python3")
 	requireTracing(t)
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	mkdir(t, d+"/a")

@@ -121,10 +121,7 @@ func TestFilterSyscallsNumbers(t *testing.T) {
 // TestAlwaysAllowedIoctls checks the values against the kernel headers
 // of this machine, compiled with gcc, for the commands they define.
 func TestAlwaysAllowedIoctls(t *testing.T) {
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		testkit.Skip(t, "no gcc to read the kernel headers")
-	}
+	gcc := testkit.RequireProgram(t, "gcc")
 	d := t.TempDir()
 	names := []string{"FIOCLEX", "FIONCLEX", "FIONBIO", "FIOASYNC", "FIOQSIZE", "FIFREEZE", "FITHAW",
 		"FS_IOC_FIEMAP", "FIGETBSZ", "FICLONE", "FICLONERANGE", "FIDEDUPERANGE", "FS_IOC_GETFSUUID", "FS_IOC_GETFSSYSFSPATH"}

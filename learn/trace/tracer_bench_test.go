@@ -35,9 +35,7 @@ int main(int argc, char **argv) {
 //	go test -run - -bench Open ./learn/trace
 func BenchmarkOpen(b *testing.B) {
 	requireTracing(b)
-	if _, err := exec.LookPath("gcc"); err != nil {
-		testkit.Skip(b, "no gcc to build the fixture")
-	}
+	testkit.RequireProgram(b, "gcc")
 	dir := b.TempDir()
 	src := filepath.Join(dir, "open.c")
 	bin := filepath.Join(dir, "open")

@@ -107,10 +107,7 @@ func TestFloorFilterMatches(t *testing.T) {
 // way bench/floor.sh uses: the exit status is the shell's, and its open
 // of /etc/hostname was stopped (the filter assembled right).
 func TestFloorRuns(t *testing.T) {
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		testkit.Skip(t, "no gcc to build bench/floor.c")
-	}
+	gcc := testkit.RequireProgram(t, "gcc")
 	requireTracing(t)
 	bin := filepath.Join(t.TempDir(), "floor")
 	if out, err := exec.Command(gcc, "-O2", "-o", bin, "../../bench/floor.c", "-lpthread").CombinedOutput(); err != nil {

@@ -54,9 +54,7 @@ func main() {
 // buildGo compiles a one-file Go program into dir.
 func buildGo(t *testing.T, dir, src, goarch string) string {
 	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		testkit.Skip(t, "no go toolchain to build the fixture")
-	}
+	testkit.RequireProgram(t, "go")
 	srcPath := filepath.Join(dir, "main.go")
 	if err := os.WriteFile(srcPath, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -144,9 +142,7 @@ void _start(void) {
 // buildC compiles a freestanding C program with gcc.
 func buildC(t *testing.T, dir, src string, flags ...string) string {
 	t.Helper()
-	if _, err := exec.LookPath("gcc"); err != nil {
-		testkit.Skip(t, "no gcc to build the fixture")
-	}
+	testkit.RequireProgram(t, "gcc")
 	srcPath := filepath.Join(dir, "fixture.c")
 	if err := os.WriteFile(srcPath, []byte(src), 0o644); err != nil {
 		t.Fatal(err)

@@ -86,13 +86,8 @@ func TestWatchBounded(t *testing.T) {
 // must carry its own pid, not the thread group of the exited thread
 // that its cached entry named.
 func TestE2ETidReused(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		testkit.Skip(t, "no python3 (scripts/test.sh installs it)")
-	}
-	if os.Geteuid() != 0 {
-		testkit.Skip(t, "ns_last_pid needs root")
-	}
+	py := testkit.RequireProgram(t, "python3")
+	testkit.RequireRoot(t, "writing ns_last_pid")
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	// Other processes on the machine may take the pid first: a few
 	// tries. The child writes its pid in $D/got-PID when it got the
@@ -149,13 +144,8 @@ sys.exit(3)
 // root) and opens another one. The second open fails with EACCES, so it
 // needs no right: the cached credentials must not say root any more.
 func TestE2ECredsChange(t *testing.T) {
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		testkit.Skip(t, "no gcc to build the fixture")
-	}
-	if os.Geteuid() != 0 {
-		testkit.Skip(t, "setfsuid from root needs root")
-	}
+	gcc := testkit.RequireProgram(t, "gcc")
+	testkit.RequireRoot(t, "setfsuid from root")
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	if err := os.Chmod(d, 0o755); err != nil {
 		t.Fatal(err)
