@@ -90,8 +90,9 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 	// entries of their parent. A named directory that the run used only
 	// in part does not: naming src says nothing of what else ${PWD} holds.
 	mostly := map[string]bool{}
+	sens, system := b.sensitive(), systemTreesHere(b.o.Root)
 	for _, c := range order {
-		if !b.unitAllowed(c.concrete, c.run) {
+		if !b.unitAllowed(c.concrete, c.run, sens, system) {
 			continue
 		}
 		used := len(c.files)
@@ -198,11 +199,11 @@ func (b *Builder) handledFS() policy.FSAccess { return policy.AllFS(b.o.abi()) }
 
 // unitAllowed reports whether the directory d (concrete, on the learning
 // host) may be a data unit for run ri: see units.
-func (b *Builder) unitAllowed(d string, ri int) bool {
+func (b *Builder) unitAllowed(d string, ri int, sens sensitiveSet, system []string) bool {
 	if strings.Count(d, "/") < 2 {
 		return false // "/", "/srv": a top-level directory is never a unit
 	}
-	if !b.o.AllowSensitive && b.sensitive().inTree(d) {
+	if !b.o.AllowSensitive && sens.inTree(d) {
 		return false
 	}
 	v := b.runs[ri].vars
@@ -219,7 +220,7 @@ func (b *Builder) unitAllowed(d string, ri int) bool {
 			return false
 		}
 	}
-	for _, t := range systemTreesHere(b.o.Root) {
+	for _, t := range system {
 		if beneath(d, t) {
 			return false
 		}
