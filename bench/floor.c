@@ -37,7 +37,7 @@
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
 #endif
 
-// learn/trace FilterSyscalls(ArchX86_64) and AlwaysAllowedIoctls.
+// learn/trace filterSyscalls(abiX86_64) and alwaysAllowedIoctls.
 static const unsigned stopped[] = {2, 16, 42, 49, 59, 62, 72, 76, 77, 82, 83, 84, 85, 86, 87, 88, 101, 105, 106, 113, 114, 116, 117, 119, 122, 123, 129, 133, 155, 165, 166, 200, 234, 257, 258, 259, 263, 264, 265, 266, 297, 304, 310, 311, 316, 322, 424, 425, 429, 437, 438};
 static const unsigned allowed_ioctls[] = {0x5451, 0x5450, 0x5421, 0x5452, 0x5460, 0xc0045877, 0xc0045878, 0xc020660b, 0x2, 0x40049409, 0x4020940d, 0xc0189436, 0x80111500, 0x80811501};
 enum { nr_ioctl = 16, nr_fcntl = 72, f_setown = 8, f_setown_ex = 15 };

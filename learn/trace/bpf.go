@@ -15,7 +15,7 @@ import (
 //	args   u64  at 16 + 8*i (little endian: the low word first)
 //
 // It stops only the calls the syscall→rights mapping asks for
-// (FilterSyscalls) and allows everything else without looking at the
+// (filterSyscalls) and allows everything else without looking at the
 // arguments, so the kernel's seccomp action cache lets those through
 // without running the filter at all. Only ioctl and fcntl look at an
 // argument: the always-allowed ioctl commands and every fcntl but
@@ -55,7 +55,7 @@ const (
 // arch, the ioctl commands to let through, and the action that stops a
 // call (SECCOMP_RET_USER_NOTIF, or SECCOMP_RET_TRACE in accurate mode).
 type filterSpec struct {
-	Syscalls      map[Arch][]uint32
+	Syscalls      map[syscallABI][]uint32
 	AllowedIoctls []uint32
 	Stop          uint32
 	// X32 is the action for x32 calls: the default mode stops them too,
@@ -145,13 +145,13 @@ func buildFilter(spec filterSpec) ([]unix.SockFilter, error) {
 	a.jeq(unix.AUDIT_ARCH_X86_64, "", labelI386)
 	a.ld(offNr)
 	a.jset(x32SyscallBit, labelX32, "")
-	archBlock(&a, spec, "x86_64", spec.Syscalls[ArchX86_64], []uint32{nrIoctlX86_64}, []uint32{nrFcntlX86_64})
+	archBlock(&a, spec, "x86_64", spec.Syscalls[abiX86_64], []uint32{nrIoctlX86_64}, []uint32{nrFcntlX86_64})
 	a.label(labelX32)
 	a.ret(spec.X32)
 	a.label(labelI386)
 	a.jeq(unix.AUDIT_ARCH_I386, "", labelAllow)
 	a.ld(offNr)
-	archBlock(&a, spec, "i386", spec.Syscalls[ArchI386], []uint32{nrIoctlI386}, []uint32{nrFcntlI386, nrFcntl64I386})
+	archBlock(&a, spec, "i386", spec.Syscalls[abiI386], []uint32{nrIoctlI386}, []uint32{nrFcntlI386, nrFcntl64I386})
 	a.label(labelAllow)
 	a.ret(unix.SECCOMP_RET_ALLOW)
 	return a.assemble()

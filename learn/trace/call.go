@@ -2,30 +2,30 @@ package trace
 
 import "github.com/landlearn/landlearn/learn"
 
-// Arch is the system call ABI a call was made with. The filter checks it:
+// syscallABI is the system call ABI a call was made with. The filter checks it:
 // i386 numbers differ from x86_64's, and x32 is refused.
-type Arch int
+type syscallABI int
 
 const (
-	ArchX86_64 Arch = iota
-	ArchI386
+	abiX86_64 syscallABI = iota
+	abiI386
 )
 
-// Call is one intercepted system call, seen while the calling thread is
+// sysCall is one intercepted system call, seen while the calling thread is
 // stopped in it (seccomp user notification or ptrace syscall-enter).
-type Call struct {
+type sysCall struct {
 	Seq  uint64 // the call's sequence number in this run
 	PID  int    // thread group id of the caller
 	TID  int    // the calling thread
-	Arch Arch
+	Arch syscallABI
 	Nr   int // the syscall number in Arch's table
 	Args [6]uint64
 }
 
-// Tracee is what the syscall→rights mapping may ask of the stopped
+// tracee is what the syscall→rights mapping may ask of the stopped
 // caller. The mechanism (seccomp notify or ptrace) implements it; the
 // answers are only valid while the call is blocked.
-type Tracee interface {
+type tracee interface {
 	// ReadString reads a NUL-terminated string (at most 4096 bytes).
 	ReadString(addr uint64) (string, error)
 	// ReadMem fills b from the caller's memory at addr.
@@ -44,17 +44,17 @@ type Tracee interface {
 	InTree(pid int) bool
 }
 
-// Result is what the accurate (ptrace) mode sees at syscall exit.
-type Result struct {
+// callResult is what the accurate (ptrace) mode sees at syscall exit.
+type callResult struct {
 	Ret int64 // the return value, -errno on failure
 	// FDPath is the real path of the fd an open returned, "" otherwise.
 	FDPath string
 }
 
-// A Pending call has been looked at on entry: paths resolved, the
+// A prepared call has been looked at on entry: paths resolved, the
 // targets' prior state taken (lstat). Finish turns it into observations.
-type Pending interface {
+type prepared interface {
 	// Finish returns the call's observations. r is nil in the default
 	// mode (the result is predicted) and set in accurate mode.
-	Finish(r *Result) []learn.Observation
+	Finish(r *callResult) []learn.Observation
 }

@@ -118,8 +118,8 @@ var dirChanging = map[string]bool{
 	"mount": true, "umount": true, "umount2": true, "move_mount": true, "pivot_root": true,
 }
 
-// dirCacher is a Tracee whose run keeps a dirCache (nil: none).
+// dirCacher is a tracee whose run keeps a dirCache (nil: none).
 type dirCacher interface{ dirCache() *dirCache }
 
-// statCacher is a Tracee whose run keeps a statCache (nil: none).
+// statCacher is a tracee whose run keeps a statCache (nil: none).
 type statCacher interface{ statCache() *statCache }

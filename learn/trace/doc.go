@@ -12,7 +12,7 @@
 // through /proc and process_vm_readv, and a keeper process that holds
 // the whole process tree so nothing traced outlives landlearn. The
 // mapping (syscalls.go, mapping*.go, elf.go) is the data table of those
-// syscalls and what each one needs (Prepare, FilterSyscalls).
+// syscalls and what each one needs (prepareCall, filterSyscalls).
 //
 // Use Run:
 //

@@ -8,18 +8,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Prepare looks at a call while it is blocked, before it runs, and
+// prepareCall looks at a call while it is blocked, before it runs, and
 // returns what Finish will turn into observations; nil when the call can
 // need no right (an O_PATH open, a syscall outside the table, a lookup
 // that fails before Landlock's hook).
 //
 // The kernel checks Landlock rights on the object a call reaches after
-// its own lookup, so Prepare resolves paths as the kernel will (dirfd,
+// its own lookup, so prepareCall resolves paths as the kernel will (dirfd,
 // cwd, the caller's root, symlinks, /proc/self), takes the target's
 // state with lstat, and predicts with the caller's credentials whether
 // the call will succeed: an operation that fails anyway needs no right.
 // In accurate mode Finish gets the real result and trusts it instead.
-func Prepare(c *Call, t Tracee) Pending {
+func prepareCall(c *sysCall, t tracee) prepared {
 	e := lookupSyscall(c.Arch, c.Nr)
 	if e == nil {
 		return nil
@@ -32,10 +32,10 @@ func Prepare(c *Call, t Tracee) Pending {
 }
 
 // mapper holds one call being mapped, and what it has learned about the
-// caller so far (root, credentials), asked of the Tracee at most once.
+// caller so far (root, credentials), asked of the tracee at most once.
 type mapper struct {
-	c *Call
-	t Tracee
+	c *sysCall
+	t tracee
 	e *sysEntry
 
 	root   string
@@ -54,7 +54,7 @@ func (m *mapper) arg(i argIdx) uint64 {
 		return 0
 	}
 	v := m.c.Args[i-1]
-	if m.c.Arch == ArchI386 {
+	if m.c.Arch == abiI386 {
 		v &= 0xffffffff
 	}
 	return v
@@ -143,7 +143,7 @@ func (m *mapper) succeed(obs ...learn.Observation) *outcome {
 	return &outcome{obs: obs}
 }
 
-// outcome is the Pending of every row: the observations the call gives
+// outcome is the prepared call of every row: the observations the call gives
 // if it succeeds. In the default mode the prediction was made before it
 // was created (a call predicted to fail has no outcome); in accurate mode
 // the real result decides.
@@ -175,7 +175,7 @@ func keepIf(reached func(unix.Errno) bool) func(unix.Errno, []obsT) []obsT {
 	}
 }
 
-func (o *outcome) Finish(r *Result) []learn.Observation {
+func (o *outcome) Finish(r *callResult) []learn.Observation {
 	if o == nil {
 		return nil
 	}

@@ -22,7 +22,7 @@ func BenchmarkPrepareOpenRead(b *testing.B) {
 		b.Run(cacheName(cache), func(b *testing.B) {
 			tr := &selfTracee{dirs: benchDirCache(cache)}
 			for b.Loop() {
-				Prepare(c, tr).Finish(nil)
+				prepareCall(c, tr).Finish(nil)
 			}
 		})
 	}
@@ -34,7 +34,7 @@ func BenchmarkPrepareOpenMissing(b *testing.B) {
 		b.Run(cacheName(cache), func(b *testing.B) {
 			tr := &selfTracee{dirs: benchDirCache(cache)}
 			for b.Loop() {
-				Prepare(c, tr)
+				prepareCall(c, tr)
 			}
 		})
 	}
@@ -58,7 +58,7 @@ func BenchmarkPrepareExec(b *testing.B) {
 	c := call(unix.SYS_EXECVE, cstr("/bin/sh"), 0, 0)
 	tr := &selfTracee{}
 	for b.Loop() {
-		Prepare(c, tr).Finish(nil)
+		prepareCall(c, tr).Finish(nil)
 	}
 }
 
@@ -82,12 +82,12 @@ func BenchmarkHandleRepeatedOpen(b *testing.B) {
 	}
 	tid := unix.Gettid()
 	args := call(unix.SYS_OPENAT, atFDCWD, cstr(f), unix.O_RDONLY|unix.O_CLOEXEC).Args
-	e := lookupSyscall(ArchX86_64, unix.SYS_OPENAT)
+	e := lookupSyscall(abiX86_64, unix.SYS_OPENAT)
 	var t procTracee
 	for b.Loop() {
 		s.watch.check()
 		t.reset(tid, s, s.dirs)
-		c := Call{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: ArchX86_64, Nr: unix.SYS_OPENAT, Args: args}
+		c := sysCall{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: abiX86_64, Nr: unix.SYS_OPENAT, Args: args}
 		if p := s.prepare(&c, &t, e); p != nil {
 			s.record(tid, &c, p.Finish(nil))
 		}

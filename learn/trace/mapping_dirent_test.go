@@ -12,8 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func at(nr int, args ...func(d string) uint64) func(*testing.T, string) *Call {
-	return func(t *testing.T, d string) *Call {
+func at(nr int, args ...func(d string) uint64) func(*testing.T, string) *sysCall {
+	return func(t *testing.T, d string) *sysCall {
 		var a []uint64
 		for _, f := range args {
 			a = append(a, f(d))
@@ -46,7 +46,7 @@ func TestMappingCreate(t *testing.T) {
 		{name: "mkdir on a dangling symlink is EEXIST", setup: func(t *testing.T, d string) { symlink("nope", d+"/l") },
 			call: at(unix.SYS_MKDIR, p("l"), n(0o755))},
 		{name: "mkdir under a missing parent", call: at(unix.SYS_MKDIR, p("x/y"), n(0o755))},
-		{name: "mkdirat", call: func(t *testing.T, d string) *Call {
+		{name: "mkdirat", call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_MKDIRAT, dirfd(t, d), cstr("d"), 0o755)
 		}, want: `{"syscall":"mkdirat","path":"$D","type":"dir","access":["make_dir"],"created":true,"dst":"$D/d"}` + "\n"},
 		{name: "mknod regular (0)", call: at(unix.SYS_MKNOD, p("r"), n(0o644)),
@@ -65,13 +65,13 @@ func TestMappingCreate(t *testing.T) {
 			setup: func(t *testing.T, d string) { os.Chmod(d, 0o777) },
 			call:  at(unix.SYS_MKNOD, p("c"), n(unix.S_IFCHR|0o644), n(unix.Mkdev(1, 3)))},
 		{name: "mknod S_IFDIR is EINVAL", call: at(unix.SYS_MKNOD, p("x"), n(unix.S_IFDIR|0o755))},
-		{name: "mknodat", call: func(t *testing.T, d string) *Call {
+		{name: "mknodat", call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_MKNODAT, dirfd(t, d), cstr("p"), unix.S_IFIFO|0o600, 0)
 		}, want: `{"syscall":"mknodat","path":"$D","type":"dir","access":["make_fifo"],"created":true,"dst":"$D/p"}` + "\n"},
 		{name: "symlink", call: at(unix.SYS_SYMLINK, s("/etc/passwd"), p("l")),
 			want: `{"syscall":"symlink","path":"$D","type":"dir","access":["make_sym"],"created":true,"dst":"$D/l"}` + "\n"},
 		{name: "symlink with an empty target is ENOENT", call: at(unix.SYS_SYMLINK, s(""), p("l"))},
-		{name: "symlinkat", call: func(t *testing.T, d string) *Call {
+		{name: "symlinkat", call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_SYMLINKAT, cstr("x"), dirfd(t, d), cstr("l"))
 		}, want: `{"syscall":"symlinkat","path":"$D","type":"dir","access":["make_sym"],"created":true,"dst":"$D/l"}` + "\n"},
 		{name: "mkdir in a directory the user may not write", creds: &[2]int{4242, 4242},
@@ -101,10 +101,10 @@ func TestMappingRemove(t *testing.T) {
 		{name: "rmdir non-empty is ENOTEMPTY", setup: hasDirs, call: at(unix.SYS_RMDIR, p("a"))},
 		{name: "rmdir a file is ENOTDIR", setup: hasFile, call: at(unix.SYS_RMDIR, p("f"))},
 		{name: "rmdir . is EINVAL", setup: hasDirs, call: at(unix.SYS_RMDIR, p("b/."))},
-		{name: "unlinkat AT_REMOVEDIR", setup: hasDirs, call: func(t *testing.T, d string) *Call {
+		{name: "unlinkat AT_REMOVEDIR", setup: hasDirs, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_UNLINKAT, dirfd(t, d), cstr("b"), unix.AT_REMOVEDIR)
 		}, want: `{"syscall":"unlinkat","path":"$D","type":"dir","access":["remove_dir"],"deleted":true,"src":"$D/b"}` + "\n"},
-		{name: "unlinkat", setup: hasDirs, call: func(t *testing.T, d string) *Call {
+		{name: "unlinkat", setup: hasDirs, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_UNLINKAT, dirfd(t, d+"/a"), cstr("f"), 0)
 		}, want: `{"syscall":"unlinkat","path":"$D/a","type":"dir","access":["remove_file"],"deleted":true,"src":"$D/a/f"}` + "\n"},
 	}
@@ -124,7 +124,7 @@ func TestMappingLink(t *testing.T) {
 		{name: "linkat AT_SYMLINK_FOLLOW links the target", setup: func(t *testing.T, d string) {
 			writeFile(t, d+"/a/f", "x", 0o644)
 			symlink("a/f", d+"/l")
-		}, call: func(t *testing.T, d string) *Call {
+		}, call: func(t *testing.T, d string) *sysCall {
 			fd := dirfd(t, d)
 			return call(unix.SYS_LINKAT, fd, cstr("l"), fd, cstr("m"), unix.AT_SYMLINK_FOLLOW)
 		}, want: `{"syscall":"linkat","path":"$D/a","type":"dir","access":["refer"],"src":"$D/a/f","dst":"$D/m"}` + "\n" +
@@ -174,7 +174,7 @@ func TestMappingRename(t *testing.T) {
 		{name: "RENAME_EXCHANGE file and directory", setup: func(t *testing.T, d string) {
 			writeFile(t, d+"/a/f", "x", 0o644)
 			mkdir(t, d+"/b/e")
-		}, call: func(t *testing.T, d string) *Call {
+		}, call: func(t *testing.T, d string) *sysCall {
 			fd := dirfd(t, d)
 			return call(unix.SYS_RENAMEAT2, fd, cstr("a/f"), fd, cstr("b/e"), unix.RENAME_EXCHANGE)
 		}, want: `{"syscall":"renameat2","path":"$D/a","type":"dir","access":["remove_file","make_dir","refer"],"src":"$D/a/f","dst":"$D/b/e"}` + "\n" +
@@ -182,26 +182,26 @@ func TestMappingRename(t *testing.T) {
 		{name: "RENAME_EXCHANGE in one directory", setup: func(t *testing.T, d string) {
 			hasFile(t, d)
 			unix.Mkfifo(d+"/p", 0o600)
-		}, call: func(t *testing.T, d string) *Call {
+		}, call: func(t *testing.T, d string) *sysCall {
 			fd := dirfd(t, d)
 			return call(unix.SYS_RENAMEAT2, fd, cstr("f"), fd, cstr("p"), unix.RENAME_EXCHANGE)
 		}, want: `{"syscall":"renameat2","path":"$D","type":"dir","access":["remove_file","make_reg","make_fifo"],"src":"$D/f","dst":"$D/p"}` + "\n"},
-		{name: "RENAME_EXCHANGE with a missing target is ENOENT", setup: hasFile, call: func(t *testing.T, d string) *Call {
+		{name: "RENAME_EXCHANGE with a missing target is ENOENT", setup: hasFile, call: func(t *testing.T, d string) *sysCall {
 			fd := dirfd(t, d)
 			return call(unix.SYS_RENAMEAT2, fd, cstr("f"), fd, cstr("g"), unix.RENAME_EXCHANGE)
 		}},
 		{name: "RENAME_NOREPLACE onto an existing file is EEXIST", setup: func(t *testing.T, d string) {
 			hasFile(t, d)
 			writeFile(t, d+"/g", "x", 0o644)
-		}, call: func(t *testing.T, d string) *Call {
+		}, call: func(t *testing.T, d string) *sysCall {
 			fd := dirfd(t, d)
 			return call(unix.SYS_RENAMEAT2, fd, cstr("f"), fd, cstr("g"), unix.RENAME_NOREPLACE)
 		}},
-		{name: "RENAME_NOREPLACE to a free name", setup: hasFile, call: func(t *testing.T, d string) *Call {
+		{name: "RENAME_NOREPLACE to a free name", setup: hasFile, call: func(t *testing.T, d string) *sysCall {
 			fd := dirfd(t, d)
 			return call(unix.SYS_RENAMEAT2, fd, cstr("f"), fd, cstr("g"), unix.RENAME_NOREPLACE)
 		}, want: `{"syscall":"renameat2","path":"$D","type":"dir","access":["remove_file","make_reg"],"src":"$D/f","dst":"$D/g"}` + "\n"},
-		{name: "renameat", setup: hasDirs, call: func(t *testing.T, d string) *Call {
+		{name: "renameat", setup: hasDirs, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_RENAMEAT, dirfd(t, d+"/a"), cstr("f"), dirfd(t, d+"/b"), cstr("f"))
 		}, want: `{"syscall":"renameat","path":"$D/a","type":"dir","access":["remove_file","refer"],"src":"$D/a/f","dst":"$D/b/f"}` + "\n" +
 			`{"syscall":"renameat","path":"$D/b","type":"dir","access":["make_reg","refer"],"src":"$D/a/f","dst":"$D/b/f"}` + "\n"},
@@ -217,7 +217,7 @@ func TestMappingRename(t *testing.T) {
 // /proc/self/fd/N: make_reg on the new parent, refer on both, the
 // source being the directory the file was made in.
 func TestMappingLinkTmpfile(t *testing.T) {
-	r := row{call: func(t *testing.T, d string) *Call {
+	r := row{call: func(t *testing.T, d string) *sysCall {
 		mkdir(t, d+"/tmp")
 		fd, err := unix.Open(d+"/tmp", unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
 		if err != nil {
@@ -228,7 +228,7 @@ func TestMappingLinkTmpfile(t *testing.T) {
 	}}
 	d, _ := filepath.EvalSymlinks(t.TempDir())
 	c := r.call(t, d)
-	got := Prepare(c, &selfTracee{}).Finish(nil)
+	got := prepareCall(c, &selfTracee{}).Finish(nil)
 	if len(got) != 2 || got[0].Path != d+"/tmp" || got[1].Path != d ||
 		!strings.HasPrefix(got[0].Src, d+"/tmp/#") || got[1].Dst != d+"/named" ||
 		g([]learn.Observation{got[1]}, d) != `{"syscall":"linkat","path":"$D","type":"dir","access":["make_reg","refer"],"src":"`+strings.ReplaceAll(got[1].Src, d, "$D")+`","dst":"$D/named"}` {

@@ -57,7 +57,7 @@ func resolved(t *testing.T, p string) string {
 // execRow checks an execve row: the observations, then whether the
 // kernel really runs the file (in a child, with /bin/true-like args).
 func execRow(name, file string, wantRuns bool, want string) row {
-	return row{name: name, noReal: true, call: func(t *testing.T, d string) *Call {
+	return row{name: name, noReal: true, call: func(t *testing.T, d string) *sysCall {
 		f := strings.ReplaceAll(file, "$D", d)
 		err := exec.Command(f).Run()
 		var ee *exec.ExitError
@@ -134,10 +134,10 @@ func TestMappingExec(t *testing.T) {
 			r.setup = script("s", "#!  \n", 0o755)
 			return r
 		}(),
-		{name: "execve of a directory is EACCES", noReal: true, call: func(t *testing.T, d string) *Call {
+		{name: "execve of a directory is EACCES", noReal: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_EXECVE, cstr(d), 0, 0)
 		}},
-		{name: "fexecve (execveat AT_EMPTY_PATH)", noReal: true, call: func(t *testing.T, d string) *Call {
+		{name: "fexecve (execveat AT_EMPTY_PATH)", noReal: true, call: func(t *testing.T, d string) *sysCall {
 			fd, err := unix.Open("/bin/sh", unix.O_PATH|unix.O_CLOEXEC, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -145,16 +145,16 @@ func TestMappingExec(t *testing.T) {
 			t.Cleanup(func() { unix.Close(fd) })
 			return call(unix.SYS_EXECVEAT, uint64(fd), cstr(""), 0, 0, unix.AT_EMPTY_PATH)
 		}, want: execLine("execveat", sh) + execLine("execveat", ld)},
-		{name: "execveat AT_SYMLINK_NOFOLLOW on a symlink is ELOOP", noReal: true, call: func(t *testing.T, d string) *Call {
+		{name: "execveat AT_SYMLINK_NOFOLLOW on a symlink is ELOOP", noReal: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_EXECVEAT, atFDCWD, cstr("/bin/sh"), 0, 0, unix.AT_SYMLINK_NOFOLLOW)
 		}},
-		{name: "execveat AT_EXECVE_CHECK opens the binary only", noReal: true, call: func(t *testing.T, d string) *Call {
+		{name: "execveat AT_EXECVE_CHECK opens the binary only", noReal: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_EXECVEAT, atFDCWD, cstr(sh), 0, 0, atExecveCheck)
 		}, want: execLine("execveat", sh)},
-		{name: "execveat relative to a dirfd", noReal: true, call: func(t *testing.T, d string) *Call {
+		{name: "execveat relative to a dirfd", noReal: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_EXECVEAT, dirfd(t, "/usr/bin"), cstr("env"), 0, 0, 0)
 		}, want: execLine("execveat", env) + execLine("execveat", realInterp(t, env))},
-		{name: "a memfd binary needs rights only for its interpreter", noReal: true, call: func(t *testing.T, d string) *Call {
+		{name: "a memfd binary needs rights only for its interpreter", noReal: true, call: func(t *testing.T, d string) *sysCall {
 			fd, err := unix.MemfdCreate("bin", unix.MFD_CLOEXEC)
 			if err != nil {
 				t.Fatal(err)
@@ -214,7 +214,7 @@ func TestMappingExecPyenvShim(t *testing.T) {
 	if ld := realInterp(t, cur); ld != "" {
 		want += execLine("execve", ld)
 	}
-	runRows(t, []row{{name: py, noReal: true, call: func(t *testing.T, d string) *Call {
+	runRows(t, []row{{name: py, noReal: true, call: func(t *testing.T, d string) *sysCall {
 		return call(unix.SYS_EXECVE, cstr(py), 0, 0)
 	}, want: want}})
 	t.Logf("%s runs as:\n%s", py, want)
@@ -235,7 +235,7 @@ func TestMappingExecStatic(t *testing.T) {
 	if err := exec.Command(d + "/s").Run(); err != nil {
 		t.Fatal(err)
 	}
-	got := Prepare(call(unix.SYS_EXECVE, cstr(d+"/s"), 0, 0), &selfTracee{}).Finish(nil)
+	got := prepareCall(call(unix.SYS_EXECVE, cstr(d+"/s"), 0, 0), &selfTracee{}).Finish(nil)
 	if g := render(got, d); g != execLine("execve", "$D/s") {
 		t.Fatalf("got %s", g)
 	}
@@ -267,7 +267,7 @@ func binfmtMisc() bool {
 func TestExecFailedKeeps(t *testing.T) {
 	d := t.TempDir()
 	writeFile(t, d+"/s", "#!/bin/sh\nexit 0\n", 0o755)
-	p := Prepare(call(unix.SYS_EXECVE, cstr(d+"/s"), 0, 0), &selfTracee{})
+	p := prepareCall(call(unix.SYS_EXECVE, cstr(d+"/s"), 0, 0), &selfTracee{})
 	all := p.Finish(nil)
 	if len(all) != 3 {
 		t.Fatalf("the chain: %v", all)
@@ -276,7 +276,7 @@ func TestExecFailedKeeps(t *testing.T) {
 		errno unix.Errno
 		keep  int
 	}{{unix.ENOEXEC, 3}, {unix.ENOENT, 3}, {unix.ELOOP, 3}, {unix.E2BIG, 1}, {unix.EFAULT, 1}, {unix.ETXTBSY, 1}, {unix.EINVAL, 0}, {unix.EAGAIN, 0}} {
-		got := p.Finish(&Result{Ret: -int64(c.errno)})
+		got := p.Finish(&callResult{Ret: -int64(c.errno)})
 		if len(got) != c.keep || c.keep > 0 && got[0].Path != d+"/s" {
 			t.Errorf("%v: kept %v, want the first %d", c.errno, got, c.keep)
 		}

@@ -86,7 +86,7 @@ func TestFastWalkAgrees(t *testing.T) {
 	if _, err := unix.Open(filepath.Join(d, "a/lslashf"), unix.O_RDONLY, 0); err != unix.ENOTDIR {
 		t.Fatalf("open of a symlink to \"f/\": %v, want ENOTDIR", err)
 	}
-	ws := walker{m: &mapper{c: &Call{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{root: "/"}}}
+	ws := walker{m: &mapper{c: &sysCall{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{root: "/"}}}
 	if n := ws.walk("/", filepath.Join(d, "a/lslashf"), true); n.err != unix.ENOTDIR {
 		t.Errorf("walkPath of a symlink to \"f/\": %+v, want ENOTDIR", n)
 	}
@@ -105,7 +105,7 @@ func TestFastWalkAgrees(t *testing.T) {
 				for _, noSym := range []bool{false, true} {
 					for _, start := range []string{d, d + "/a/b", d + "/a/g", d + "/a/lc", d + "/gone", "/"} {
 						for try, cache := range []*dirCache{nil, dirs, dirs} {
-							m := &mapper{c: &Call{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{root: root, dirs: cache}}
+							m := &mapper{c: &sysCall{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{root: root, dirs: cache}}
 							w := walker{m: m, noSymlinks: noSym}
 							got, ok := w.fastWalk(start, p, follow)
 							total++
@@ -168,7 +168,7 @@ func TestFastWalkAliasNoticesSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	dirs := newDirCache()
-	m := &mapper{c: &Call{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{root: "/", dirs: dirs}}
+	m := &mapper{c: &sysCall{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{root: "/", dirs: dirs}}
 	walk := func() (node, bool) {
 		w := walker{m: m}
 		return w.fastWalk("/", d+"/cur/f", true)
@@ -210,7 +210,7 @@ func TestFastWalkCacheNoticesChange(t *testing.T) {
 	}
 	dirs := newDirCache()
 	walk := func(p string) (node, bool) {
-		m := &mapper{c: &Call{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{dirs: dirs}}
+		m := &mapper{c: &sysCall{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{dirs: dirs}}
 		w := walker{m: m}
 		return w.fastWalk("/", p, true)
 	}
@@ -242,7 +242,7 @@ func TestFastWalkCacheNoticesChange(t *testing.T) {
 	// fast path then resolves the symlink as walkPath does.
 	dirs.clear()
 	n, ok := walk(d + "/a/b2/f")
-	w := walker{m: &mapper{c: &Call{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{}}}
+	w := walker{m: &mapper{c: &sysCall{PID: os.Getpid(), TID: unix.Gettid()}, t: &selfTracee{}}}
 	if want := w.walk("/", d+"/a/b2/f", true); ok && n != want {
 		t.Errorf("a/b2 is a symlink now, the fast path answered %+v, walkPath %+v", n, want)
 	}

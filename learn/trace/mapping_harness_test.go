@@ -18,13 +18,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The mapping is pure logic over the Tracee interface and the real
+// The mapping is pure logic over the tracee interface and the real
 // filesystem, so its row tests trace the test process itself: selfTracee
 // reads the test's own memory with process_vm_readv, as the mechanism
 // reads a tracee's, and each row then makes the very syscall for real to
 // check that the prediction (success or failure) is the kernel's.
 
-// selfTracee is the Tracee of the test process.
+// selfTracee is the tracee of the test process.
 type selfTracee struct {
 	// creds, when set, replace the real credentials (and the real
 	// syscall runs with setfsuid/setfsgid to match).
@@ -115,9 +115,9 @@ func mem(b []byte) uint64 {
 	return uint64(uintptr(unsafe.Pointer(&c[0])))
 }
 
-// call builds a Call of the test process.
-func call(nr int, args ...uint64) *Call {
-	c := &Call{Seq: 7, PID: os.Getpid(), TID: unix.Gettid(), Arch: ArchX86_64, Nr: nr}
+// call builds a sysCall of the test process.
+func call(nr int, args ...uint64) *sysCall {
+	c := &sysCall{Seq: 7, PID: os.Getpid(), TID: unix.Gettid(), Arch: abiX86_64, Nr: nr}
 	copy(c.Args[:], args)
 	return c
 }
@@ -142,7 +142,7 @@ func render(obs []learn.Observation, dir string) string {
 type row struct {
 	name  string
 	setup func(t *testing.T, d string) // prepares the directory
-	call  func(t *testing.T, d string) *Call
+	call  func(t *testing.T, d string) *sysCall
 	// want is the JSONL the call must give (no seq/pid/exe, $D for the
 	// directory), "" for nothing.
 	want string
@@ -159,7 +159,7 @@ type row struct {
 
 // start prepares a fresh directory (symlinks resolved, as the mapping
 // reports paths) for the row and returns it with the row's call in it.
-func (r row) start(t *testing.T) (string, *Call) {
+func (r row) start(t *testing.T) (string, *sysCall) {
 	t.Helper()
 	d, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
@@ -180,17 +180,17 @@ func runRows(t *testing.T, rows []row) {
 		t.Run(r.name, func(t *testing.T) {
 			d, c := r.start(t)
 			tr := &selfTracee{creds: r.creds}
-			p := Prepare(c, tr)
+			p := prepareCall(c, tr)
 			var got []learn.Observation
 			if p != nil {
 				got = p.Finish(nil)
 			}
 			want := strings.ReplaceAll(r.want, "\t", "")
 			if g := render(got, d); g != want {
-				t.Fatalf("%s: observations\n got: %s\nwant: %s", SyscallName(c.Arch, c.Nr), g, want)
+				t.Fatalf("%s: observations\n got: %s\nwant: %s", syscallName(c.Arch, c.Nr), g, want)
 			}
 			for _, o := range got {
-				if o.Seq != 7 || o.PID != os.Getpid() || o.Exe != "/test/exe" || o.Syscall != SyscallName(c.Arch, c.Nr) && c.Arch == ArchX86_64 {
+				if o.Seq != 7 || o.PID != os.Getpid() || o.Exe != "/test/exe" || o.Syscall != syscallName(c.Arch, c.Nr) && c.Arch == abiX86_64 {
 					t.Errorf("observation header wrong: %+v", o)
 				}
 			}
@@ -201,7 +201,7 @@ func runRows(t *testing.T, rows []row) {
 			if (errno == 0) != (len(got) > 0 || r.free) {
 				t.Fatalf("prediction %q but the kernel says ret=%d errno=%v", g(got, d), ret, errno)
 			}
-			res := &Result{Ret: int64(ret)}
+			res := &callResult{Ret: int64(ret)}
 			if errno != 0 {
 				res.Ret = -int64(errno)
 			}
@@ -224,7 +224,7 @@ func g(obs []learn.Observation, d string) string { return strings.TrimSpace(rend
 // realSyscall makes c's syscall in this process, as fsuid/fsgid creds
 // when set (on a locked thread: fsuid is per thread), and closes a
 // returned fd of an open.
-func realSyscall(c *Call, creds *[2]int) (uintptr, unix.Errno) {
+func realSyscall(c *sysCall, creds *[2]int) (uintptr, unix.Errno) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if creds != nil {
@@ -238,7 +238,7 @@ func realSyscall(c *Call, creds *[2]int) (uintptr, unix.Errno) {
 	r, _, e := unix.Syscall6(uintptr(c.Nr), uintptr(c.Args[0]), uintptr(c.Args[1]), uintptr(c.Args[2]),
 		uintptr(c.Args[3]), uintptr(c.Args[4]), uintptr(c.Args[5]))
 	if e == 0 {
-		switch SyscallName(c.Arch, c.Nr) {
+		switch syscallName(c.Arch, c.Nr) {
 		case "open", "openat", "openat2", "creat":
 			unix.Close(int(r))
 		}

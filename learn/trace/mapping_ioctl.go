@@ -9,7 +9,7 @@ import (
 )
 
 // prepIoctl maps ioctl(2): ioctl_dev on a character or block device for
-// any command but the always-allowed ones (AlwaysAllowedIoctls), also
+// any command but the always-allowed ones (alwaysAllowedIoctls), also
 // one the driver refuses: Landlock's hook comes first. isatty() on a
 // /dev/null the program opened is TCGETS, ENOTTY from the driver, but
 // EACCES and a denial in the audit log without ioctl_dev (measured:

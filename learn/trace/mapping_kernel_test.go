@@ -90,7 +90,7 @@ func inherited(grants []grant, i int, bit policy.FSAccess) bool {
 
 // restricted makes c's syscall on a new OS thread under a domain made of
 // grants, and returns its errno.
-func restricted(t *testing.T, c *Call, grants []grant, scoped policy.ScopeSet) unix.Errno {
+func restricted(t *testing.T, c *sysCall, grants []grant, scoped policy.ScopeSet) unix.Errno {
 	t.Helper()
 	return restrictedDo(t, grants, scoped, func() unix.Errno {
 		_, errno := realSyscall(c, nil)
@@ -157,10 +157,10 @@ func restrictedDo(t *testing.T, grants []grant, scoped policy.ScopeSet, do func(
 func kernelCheck(t *testing.T, r row) {
 	t.Helper()
 	testkit.RequireLandlock(t, abiForCheck)
-	fresh := func() (*Call, []learn.Observation) {
+	fresh := func() (*sysCall, []learn.Observation) {
 		_, c := r.start(t)
 		var obs []learn.Observation
-		if p := Prepare(c, &selfTracee{}); p != nil {
+		if p := prepareCall(c, &selfTracee{}); p != nil {
 			obs = p.Finish(nil)
 		}
 		return c, obs
@@ -239,10 +239,10 @@ func TestKernelFdRights(t *testing.T) {
 		name  string
 		path  string
 		flags int
-		use   func(fd int) *Call
+		use   func(fd int) *sysCall
 	}{
-		{"ftruncate", d + "/f", unix.O_RDWR, func(fd int) *Call { return call(unix.SYS_FTRUNCATE, uint64(fd), 1) }},
-		{"ioctl TCGETS", "/dev/ptmx", unix.O_RDWR | unix.O_NOCTTY, func(fd int) *Call {
+		{"ftruncate", d + "/f", unix.O_RDWR, func(fd int) *sysCall { return call(unix.SYS_FTRUNCATE, uint64(fd), 1) }},
+		{"ioctl TCGETS", "/dev/ptmx", unix.O_RDWR | unix.O_NOCTTY, func(fd int) *sysCall {
 			return call(unix.SYS_IOCTL, uint64(fd), unix.TCGETS, mem(make([]byte, 64)))
 		}},
 	}
@@ -251,12 +251,12 @@ func TestKernelFdRights(t *testing.T) {
 			// The mapping's view: the open, then the use of an fd the
 			// program opened itself.
 			open := call(unix.SYS_OPENAT, atFDCWD, cstr(tt.path), uint64(tt.flags|unix.O_CLOEXEC))
-			obs := Prepare(open, &selfTracee{}).Finish(nil)
+			obs := prepareCall(open, &selfTracee{}).Finish(nil)
 			fd, err := unix.Open(tt.path, tt.flags|unix.O_CLOEXEC, 0)
 			if err != nil {
 				testkit.Skip(t, "%s: %v", tt.path, err)
 			}
-			useObs := Prepare(tt.use(fd), &selfTracee{}).Finish(nil)
+			useObs := prepareCall(tt.use(fd), &selfTracee{}).Finish(nil)
 			unix.Close(fd)
 			if len(useObs) != 1 {
 				t.Fatalf("%s: observations %v", tt.name, useObs)
@@ -335,7 +335,7 @@ func TestKernelExec(t *testing.T) {
 		{"dynamic ELF and its interpreter", []string{"/bin/sh", "-c", ":"}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			obs := Prepare(call(unix.SYS_EXECVE, cstr(tt.argv[0]), 0, 0), &selfTracee{}).Finish(nil)
+			obs := prepareCall(call(unix.SYS_EXECVE, cstr(tt.argv[0]), 0, 0), &selfTracee{}).Finish(nil)
 			grants, _ := domainFor(obs)
 			if tt.readAll {
 				grants = append(grants, grant{path: "/", access: rReadFile})
@@ -373,7 +373,7 @@ func TestKernelExecveCheck(t *testing.T) {
 	} else if errno != 0 {
 		t.Fatalf("AT_EXECVE_CHECK of %s: %v", sh, errno)
 	}
-	obs := Prepare(c, &selfTracee{}).Finish(nil)
+	obs := prepareCall(c, &selfTracee{}).Finish(nil)
 	if len(obs) != 1 || obs[0].Path != sh {
 		t.Fatalf("observations %v, want %s alone", obs, sh)
 	}

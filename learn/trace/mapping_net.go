@@ -217,7 +217,7 @@ func (l *listenerSet) add(ino string) {
 	l.inodes[ino] = true
 }
 
-// listenerCacher is a Tracee whose run keeps a listenerSet.
+// listenerCacher is a tracee whose run keeps a listenerSet.
 type listenerCacher interface{ ownListeners() *listenerSet }
 
 // ownListener says whether a TCP socket listening on port in the

@@ -56,7 +56,7 @@ func socket(t *testing.T, domain, typ, proto int) uint64 {
 	return uint64(fd)
 }
 
-func sockCall(nr int, fd uint64, sa []byte) *Call {
+func sockCall(nr int, fd uint64, sa []byte) *sysCall {
 	return call(nr, fd, mem(sa), uint64(len(sa)))
 }
 
@@ -80,43 +80,43 @@ func tcpListener(t *testing.T) uint16 {
 func TestMappingNet(t *testing.T) {
 	lo := [4]byte{127, 0, 0, 1}
 	rows := []row{
-		{name: "bind IPv4 port 0", call: func(t *testing.T, d string) *Call {
+		{name: "bind IPv4 port 0", call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_TCP), sockaddr4(unix.AF_INET, 0, lo))
 		}, want: `{"syscall":"bind","access":["bind_tcp"],"port":0}` + "\n"},
-		{name: "bind IPv4 port 18090", noReal: true, call: func(t *testing.T, d string) *Call {
+		{name: "bind IPv4 port 18090", noReal: true, call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_INET, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_INET, 18090, lo))
 		}, want: `{"syscall":"bind","access":["bind_tcp"],"port":18090}` + "\n"},
-		{name: "bind IPv6", call: func(t *testing.T, d string) *Call {
+		{name: "bind IPv6", call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_INET6, unix.SOCK_STREAM, unix.IPPROTO_TCP), sockaddr6(0))
 		}, want: `{"syscall":"bind","access":["bind_tcp"],"port":0}` + "\n"},
-		{name: "bind AF_UNSPEC INADDR_ANY on an IPv4 socket is AF_INET", call: func(t *testing.T, d string) *Call {
+		{name: "bind AF_UNSPEC INADDR_ANY on an IPv4 socket is AF_INET", call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_INET, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_UNSPEC, 0, [4]byte{}))
 		}, want: `{"syscall":"bind","access":["bind_tcp"],"port":0}` + "\n"},
-		{name: "bind an IPv4 address to an IPv6 socket fails", call: func(t *testing.T, d string) *Call {
+		{name: "bind an IPv4 address to an IPv6 socket fails", call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_INET6, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_INET, 0, lo))
 		}},
-		{name: "bind with a short address is EINVAL", call: func(t *testing.T, d string) *Call {
+		{name: "bind with a short address is EINVAL", call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_INET, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_INET, 0, lo)[:8])
 		}},
-		{name: "UDP is not restricted", free: true, call: func(t *testing.T, d string) *Call {
+		{name: "UDP is not restricted", free: true, call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_INET, unix.SOCK_DGRAM, 0), sockaddr4(unix.AF_INET, 0, lo))
 		}},
-		{name: "connect(AF_UNSPEC) disconnects, unchecked", free: true, call: func(t *testing.T, d string) *Call {
+		{name: "connect(AF_UNSPEC) disconnects, unchecked", free: true, call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_CONNECT, socket(t, unix.AF_INET, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_UNSPEC, 0, [4]byte{}))
 		}},
-		{name: "MPTCP is a warning", call: func(t *testing.T, d string) *Call {
+		{name: "MPTCP is a warning", call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_MPTCP), sockaddr4(unix.AF_INET, 0, lo))
 		}, want: `{"syscall":"bind","warning":"bind: port 0 on an MPTCP socket, which Landlock does not restrict on this kernel (erratum 1); create the socket with IPPROTO_TCP (Go: net.Dialer/ListenConfig.SetMultipathTCP(false)) to have it sandboxed"}` + "\n"},
-		{name: "bind a pathname unix socket", call: func(t *testing.T, d string) *Call {
+		{name: "bind a pathname unix socket", call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_UNIX, unix.SOCK_STREAM, 0), sockaddrUnix(d+"/s", false))
 		}, want: `{"syscall":"bind","path":"$D","type":"dir","access":["make_sock"],"created":true,"dst":"$D/s"}` + "\n"},
-		{name: "bind an existing unix path is EADDRINUSE", setup: hasFile, call: func(t *testing.T, d string) *Call {
+		{name: "bind an existing unix path is EADDRINUSE", setup: hasFile, call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_UNIX, unix.SOCK_STREAM, 0), sockaddrUnix(d+"/f", false))
 		}},
-		{name: "bind an abstract unix socket", free: true, call: func(t *testing.T, d string) *Call {
+		{name: "bind an abstract unix socket", free: true, call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_BIND, socket(t, unix.AF_UNIX, unix.SOCK_STREAM, 0), sockaddrUnix("landlearn-test-"+filepath.Base(d), true))
 		}},
-		{name: "connect a pathname unix socket (ABI 9 resolve_unix)", free: true, call: func(t *testing.T, d string) *Call {
+		{name: "connect a pathname unix socket (ABI 9 resolve_unix)", free: true, call: func(t *testing.T, d string) *sysCall {
 			srv := socket(t, unix.AF_UNIX, unix.SOCK_STREAM, 0)
 			if err := unix.Bind(int(srv), &unix.SockaddrUnix{Name: d + "/srv"}); err != nil {
 				t.Fatal(err)
@@ -124,13 +124,13 @@ func TestMappingNet(t *testing.T) {
 			unix.Listen(int(srv), 1)
 			return sockCall(unix.SYS_CONNECT, socket(t, unix.AF_UNIX, unix.SOCK_STREAM, 0), sockaddrUnix(d+"/srv", false))
 		}},
-		{name: "connect to an abstract socket of the tree", free: true, noKernel: notTree, call: func(t *testing.T, d string) *Call {
+		{name: "connect to an abstract socket of the tree", free: true, noKernel: notTree, call: func(t *testing.T, d string) *sysCall {
 			name := "landlearn-in-" + strconv.Itoa(os.Getpid())
 			srv := abstractServer(t, name)
 			t.Cleanup(func() { unix.Close(srv) })
 			return sockCall(unix.SYS_CONNECT, socket(t, unix.AF_UNIX, unix.SOCK_STREAM, 0), sockaddrUnix(name, true))
 		}},
-		{name: "connect to an abstract socket served outside", call: func(t *testing.T, d string) *Call {
+		{name: "connect to an abstract socket served outside", call: func(t *testing.T, d string) *sysCall {
 			name := d + "/srv" // unique: the kernel check serves it again
 			// Only the outsider holds the server once this copy is closed.
 			f := os.NewFile(uintptr(abstractServer(t, name)), "srv")
@@ -138,7 +138,7 @@ func TestMappingNet(t *testing.T) {
 			f.Close()
 			return sockCall(unix.SYS_CONNECT, socket(t, unix.AF_UNIX, unix.SOCK_STREAM, 0), sockaddrUnix(name, true))
 		}, want: `{"syscall":"connect","scope":"abstract_unix_socket","target":"@$D/srv"}` + "\n"},
-		{name: "connect to a missing abstract socket is ECONNREFUSED", call: func(t *testing.T, d string) *Call {
+		{name: "connect to a missing abstract socket is ECONNREFUSED", call: func(t *testing.T, d string) *sysCall {
 			return sockCall(unix.SYS_CONNECT, socket(t, unix.AF_UNIX, unix.SOCK_STREAM, 0), sockaddrUnix("landlearn-none", true))
 		}},
 	}
@@ -153,7 +153,7 @@ func TestMappingNet(t *testing.T) {
 		// The second time, from the run's set of the tree's listeners.
 		own := &listenerSet{}
 		for range 2 {
-			if g := render(Prepare(c, &selfTracee{own: own}).Finish(nil), ""); g != want {
+			if g := render(prepareCall(c, &selfTracee{own: own}).Finish(nil), ""); g != want {
 				t.Fatalf("got %s want %s", g, want)
 			}
 			if len(own.inodes) != 1 {
@@ -165,15 +165,15 @@ func TestMappingNet(t *testing.T) {
 		}
 		// The same port on another host is not the program's server.
 		remote := sockCall(unix.SYS_CONNECT, socket(t, unix.AF_INET, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_INET, port, [4]byte{192, 0, 2, 1}))
-		if g := render(Prepare(remote, &selfTracee{}).Finish(nil), ""); g != `{"syscall":"connect","access":["connect_tcp"],"port":`+strconv.Itoa(int(port))+`}`+"\n" {
+		if g := render(prepareCall(remote, &selfTracee{}).Finish(nil), ""); g != `{"syscall":"connect","access":["connect_tcp"],"port":`+strconv.Itoa(int(port))+`}`+"\n" {
 			t.Errorf("connect to 192.0.2.1: got %s", g)
 		}
 		// Accurate mode keeps a refused connect (the program asked for
 		// the port), not one that failed before the hook.
-		if got := Prepare(c, &selfTracee{}).Finish(&Result{Ret: -int64(unix.ECONNREFUSED)}); len(got) != 2 || got[0].Port == nil {
+		if got := prepareCall(c, &selfTracee{}).Finish(&callResult{Ret: -int64(unix.ECONNREFUSED)}); len(got) != 2 || got[0].Port == nil {
 			t.Errorf("a refused connect lost its right: %v", got)
 		}
-		if got := Prepare(c, &selfTracee{}).Finish(&Result{Ret: -int64(unix.EBADF)}); len(got) != 0 {
+		if got := prepareCall(c, &selfTracee{}).Finish(&callResult{Ret: -int64(unix.EBADF)}); len(got) != 0 {
 			t.Errorf("a connect on a bad fd kept its right: %v", got)
 		}
 	})
@@ -207,7 +207,7 @@ func TestMappingConnectOutsideListener(t *testing.T) {
 	lo := [4]byte{127, 0, 0, 1}
 	for _, p := range []uint16{port, 8080} {
 		c := sockCall(unix.SYS_CONNECT, socket(t, unix.AF_INET, unix.SOCK_STREAM, 0), sockaddr4(unix.AF_INET, p, lo))
-		got := Prepare(c, &selfTracee{}).Finish(nil)
+		got := prepareCall(c, &selfTracee{}).Finish(nil)
 		want := `{"syscall":"connect","access":["connect_tcp"],"port":` + strconv.Itoa(int(p)) + `}` + "\n"
 		if g := render(got, ""); g != want {
 			t.Errorf("port %d: got %s want %s", p, g, want)
@@ -268,19 +268,19 @@ func TestMappingSocketcallI386(t *testing.T) {
 	binary.LittleEndian.PutUint32(low[0:], uint32(fd))
 	binary.LittleEndian.PutUint32(low[4:], uint32(base+64))
 	binary.LittleEndian.PutUint32(low[8:], 16)
-	c := &Call{Seq: 1, PID: os.Getpid(), TID: unix.Gettid(), Arch: ArchI386, Nr: 102, Args: [6]uint64{sysConnect, base}}
-	got := Prepare(c, &selfTracee{}).Finish(nil)
+	c := &sysCall{Seq: 1, PID: os.Getpid(), TID: unix.Gettid(), Arch: abiI386, Nr: 102, Args: [6]uint64{sysConnect, base}}
+	got := prepareCall(c, &selfTracee{}).Finish(nil)
 	if g := render(got, ""); g != `{"syscall":"connect","access":["connect_tcp"],"port":8080}`+"\n" {
 		t.Fatalf("got %s", g)
 	}
 	c.Args[0] = 1 // SYS_SOCKET
-	if p := Prepare(c, &selfTracee{}); p != nil {
+	if p := prepareCall(c, &selfTracee{}); p != nil {
 		t.Fatalf("socketcall(SYS_SOCKET) gave %v", p.Finish(nil))
 	}
 	// i386 bind(2) itself, with the upper halves of the registers dirty.
-	c = &Call{Seq: 1, PID: os.Getpid(), TID: unix.Gettid(), Arch: ArchI386, Nr: 361,
+	c = &sysCall{Seq: 1, PID: os.Getpid(), TID: unix.Gettid(), Arch: abiI386, Nr: 361,
 		Args: [6]uint64{fd | 0xdead_0000_0000, base + 64 | 0xbeef_0000_0000, 16}}
-	if g := render(Prepare(c, &selfTracee{}).Finish(nil), ""); g != `{"syscall":"bind","access":["bind_tcp"],"port":8080}`+"\n" {
+	if g := render(prepareCall(c, &selfTracee{}).Finish(nil), ""); g != `{"syscall":"bind","access":["bind_tcp"],"port":8080}`+"\n" {
 		t.Fatalf("i386 bind: %s", g)
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/landlearn/landlearn/internal/testkit"
 )
 
-func openat(d, p string, flags int) func(*testing.T, string) *Call {
-	return func(t *testing.T, dir string) *Call {
+func openat(d, p string, flags int) func(*testing.T, string) *sysCall {
+	return func(t *testing.T, dir string) *sysCall {
 		return call(unix.SYS_OPENAT, dirfd(t, dir), cstr(p), uint64(flags), 0o644)
 	}
 }
@@ -108,21 +108,21 @@ func TestMappingOpen(t *testing.T) {
 		{name: "O_CREAT|O_EXCL on a dangling symlink is EEXIST", setup: func(t *testing.T, d string) {
 			symlink("new", d+"/l")
 		}, call: openat("", "l", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL)},
-		{name: "open without dirfd", setup: file, call: func(t *testing.T, d string) *Call {
+		{name: "open without dirfd", setup: file, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_OPEN, cstr(d+"/f"), unix.O_RDONLY)
 		}, want: `{"syscall":"open","path":"$D/f","type":"file","access":["read_file"]}` + "\n"},
-		{name: "creat of an existing file truncates", setup: file, call: func(t *testing.T, d string) *Call {
+		{name: "creat of an existing file truncates", setup: file, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_CREAT, cstr(d+"/f"), 0o644)
 		}, want: `{"syscall":"creat","path":"$D/f","type":"file","access":["write_file","truncate"]}` + "\n"},
-		{name: "creat of a new file", call: func(t *testing.T, d string) *Call {
+		{name: "creat of a new file", call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_CREAT, cstr(d+"/g"), 0o644)
 		}, want: `{"syscall":"creat","path":"$D","type":"dir","access":["make_reg"],"created":true,"dst":"$D/g"}` + "\n" +
 			`{"syscall":"creat","path":"$D/g","type":"file","access":["write_file"],"created":true}` + "\n"},
-		{name: "cwd-relative", setup: file, call: func(t *testing.T, d string) *Call {
+		{name: "cwd-relative", setup: file, call: func(t *testing.T, d string) *sysCall {
 			t.Chdir(d)
 			return call(unix.SYS_OPENAT, atFDCWD, cstr("./f"), unix.O_RDONLY)
 		}, want: `{"syscall":"openat","path":"$D/f","type":"file","access":["read_file"]}` + "\n"},
-		{name: "/proc/self/fd reopen is the file", setup: file, call: func(t *testing.T, d string) *Call {
+		{name: "/proc/self/fd reopen is the file", setup: file, call: func(t *testing.T, d string) *sysCall {
 			fd, err := unix.Open(d+"/f", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -130,7 +130,7 @@ func TestMappingOpen(t *testing.T) {
 			t.Cleanup(func() { unix.Close(fd) })
 			return call(unix.SYS_OPENAT, atFDCWD, cstr("/proc/self/fd/"+strconv.Itoa(fd)), unix.O_WRONLY)
 		}, want: `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file"]}` + "\n"},
-		{name: "/proc/self/fd of a pipe needs nothing", call: func(t *testing.T, d string) *Call {
+		{name: "/proc/self/fd of a pipe needs nothing", call: func(t *testing.T, d string) *sysCall {
 			var p [2]int
 			if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 				t.Fatal(err)
@@ -138,7 +138,7 @@ func TestMappingOpen(t *testing.T) {
 			t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
 			return call(unix.SYS_OPENAT, atFDCWD, cstr("/proc/self/fd/"+strconv.Itoa(p[0])), unix.O_RDONLY)
 		}, noReal: true},
-		{name: "/proc/self/status is the caller's", call: func(t *testing.T, d string) *Call {
+		{name: "/proc/self/status is the caller's", call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_OPEN, cstr("/proc/self/status"), unix.O_RDONLY)
 		}, want: `{"syscall":"open","path":"/proc/` + strconv.Itoa(os.Getpid()) + `/status","type":"file","access":["read_file"]}` + "\n"},
 	}
@@ -185,22 +185,22 @@ func TestMappingOpenat2(t *testing.T) {
 	}
 	rows := []row{
 		{name: "read", setup: func(t *testing.T, d string) { writeFile(t, d+"/f", "x", 0o644) },
-			call: func(t *testing.T, d string) *Call {
+			call: func(t *testing.T, d string) *sysCall {
 				return call(unix.SYS_OPENAT2, dirfd(t, d), cstr("f"), how(unix.O_RDONLY, 0), 24)
 			}, want: `{"syscall":"openat2","path":"$D/f","type":"file","access":["read_file"]}` + "\n"},
 		{name: "RESOLVE_NO_SYMLINKS", setup: func(t *testing.T, d string) {
 			writeFile(t, d+"/f", "x", 0o644)
 			symlink("f", d+"/l")
-		}, call: func(t *testing.T, d string) *Call {
+		}, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_OPENAT2, dirfd(t, d), cstr("l"), how(unix.O_RDONLY, unix.RESOLVE_NO_SYMLINKS), 24)
 		}},
 		{name: "RESOLVE_IN_ROOT", setup: func(t *testing.T, d string) {
 			writeFile(t, d+"/etc/f", "x", 0o644)
 			symlink("/etc/f", d+"/l")
-		}, call: func(t *testing.T, d string) *Call {
+		}, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_OPENAT2, dirfd(t, d), cstr("/l"), how(unix.O_RDONLY, unix.RESOLVE_IN_ROOT), 24)
 		}, want: `{"syscall":"openat2","path":"$D/etc/f","type":"file","access":["read_file"]}` + "\n"},
-		{name: "O_CREAT", call: func(t *testing.T, d string) *Call {
+		{name: "O_CREAT", call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_OPENAT2, dirfd(t, d), cstr("n"), how(unix.O_RDWR|unix.O_CREAT, 0), 24)
 		}, want: `{"syscall":"openat2","path":"$D","type":"dir","access":["make_reg"],"created":true,"dst":"$D/n"}` + "\n" +
 			`{"syscall":"openat2","path":"$D/n","type":"file","access":["write_file","read_file"],"created":true}` + "\n"},
@@ -211,22 +211,22 @@ func TestMappingOpenat2(t *testing.T) {
 func TestMappingTruncate(t *testing.T) {
 	file := func(t *testing.T, d string) { writeFile(t, d+"/f", "xyz", 0o644) }
 	rows := []row{
-		{name: "truncate", setup: file, call: func(t *testing.T, d string) *Call {
+		{name: "truncate", setup: file, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_TRUNCATE, cstr(d+"/f"), 1)
 		}, want: `{"syscall":"truncate","path":"$D/f","type":"file","access":["truncate"]}` + "\n"},
 		{name: "truncate through a symlink", setup: func(t *testing.T, d string) {
 			file(t, d)
 			symlink("f", d+"/l")
-		}, call: func(t *testing.T, d string) *Call {
+		}, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_TRUNCATE, cstr(d+"/l"), 1)
 		}, want: `{"syscall":"truncate","path":"$D/f","type":"file","access":["truncate"]}` + "\n"},
-		{name: "truncate a directory is EISDIR", call: func(t *testing.T, d string) *Call {
+		{name: "truncate a directory is EISDIR", call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_TRUNCATE, cstr(d), 1)
 		}},
-		{name: "truncate a missing file", call: func(t *testing.T, d string) *Call {
+		{name: "truncate a missing file", call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_TRUNCATE, cstr(d+"/nope"), 1)
 		}},
-		{name: "ftruncate", setup: file, noKernel: openedBefore, call: func(t *testing.T, d string) *Call {
+		{name: "ftruncate", setup: file, noKernel: openedBefore, call: func(t *testing.T, d string) *sysCall {
 			fd, err := unix.Open(d+"/f", unix.O_RDWR|unix.O_CLOEXEC, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -234,7 +234,7 @@ func TestMappingTruncate(t *testing.T) {
 			t.Cleanup(func() { unix.Close(fd) })
 			return call(unix.SYS_FTRUNCATE, uint64(fd), 1)
 		}, want: `{"syscall":"ftruncate","path":"$D/f","type":"file","access":["truncate"]}` + "\n"},
-		{name: "ftruncate of a read-only fd is EINVAL", setup: file, call: func(t *testing.T, d string) *Call {
+		{name: "ftruncate of a read-only fd is EINVAL", setup: file, call: func(t *testing.T, d string) *sysCall {
 			fd, err := unix.Open(d+"/f", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -242,7 +242,7 @@ func TestMappingTruncate(t *testing.T) {
 			t.Cleanup(func() { unix.Close(fd) })
 			return call(unix.SYS_FTRUNCATE, uint64(fd), 1)
 		}},
-		{name: "ftruncate of a memfd", call: func(t *testing.T, d string) *Call {
+		{name: "ftruncate of a memfd", call: func(t *testing.T, d string) *sysCall {
 			fd, err := unix.MemfdCreate("m", unix.MFD_CLOEXEC)
 			if err != nil {
 				t.Fatal(err)
@@ -260,20 +260,20 @@ func TestMappingOpenByHandle(t *testing.T) {
 	d := t.TempDir()
 	writeFile(t, d+"/f", "x", 0o644)
 	c := call(unix.SYS_OPEN_BY_HANDLE_AT, atFDCWD, 0, unix.O_RDWR|unix.O_TRUNC)
-	p := Prepare(c, &selfTracee{})
+	p := prepareCall(c, &selfTracee{})
 	got := p.Finish(nil)
 	if len(got) != 1 || got[0].Warning == "" || got[0].Path != "" {
 		t.Fatalf("default mode: %v", got)
 	}
-	acc := p.Finish(&Result{Ret: 3, FDPath: d + "/f"})
+	acc := p.Finish(&callResult{Ret: 3, FDPath: d + "/f"})
 	want := `{"syscall":"open_by_handle_at","path":"$D/f","type":"file","access":["write_file","read_file","truncate"]}` + "\n"
 	if g := render(acc, d); g != want {
 		t.Fatalf("accurate mode: %s", g)
 	}
-	if got := p.Finish(&Result{Ret: -int64(unix.EPERM)}); len(got) != 0 {
+	if got := p.Finish(&callResult{Ret: -int64(unix.EPERM)}); len(got) != 0 {
 		t.Fatalf("a failed open_by_handle_at gave %v", got)
 	}
-	if Prepare(call(unix.SYS_OPEN_BY_HANDLE_AT, atFDCWD, 0, unix.O_PATH), &selfTracee{}) != nil {
+	if prepareCall(call(unix.SYS_OPEN_BY_HANDLE_AT, atFDCWD, 0, unix.O_PATH), &selfTracee{}) != nil {
 		t.Fatal("an O_PATH open_by_handle_at gave observations")
 	}
 }
@@ -299,14 +299,14 @@ func TestMappingI386Paths(t *testing.T) {
 		{8, [6]uint64{base | 0xffff_0000_0000, 0o644}, `{"syscall":"creat","path":"$D/f","type":"file","access":["write_file","truncate"]}`},
 		{295, [6]uint64{0xffffff9c, base, unix.O_RDONLY}, `{"syscall":"openat","path":"$D/f","type":"file","access":["read_file"]}`},
 	} {
-		c := &Call{Seq: 1, PID: os.Getpid(), TID: unix.Gettid(), Arch: ArchI386, Nr: tt.nr, Args: tt.args}
-		p := Prepare(c, &selfTracee{})
+		c := &sysCall{Seq: 1, PID: os.Getpid(), TID: unix.Gettid(), Arch: abiI386, Nr: tt.nr, Args: tt.args}
+		p := prepareCall(c, &selfTracee{})
 		if p == nil {
-			t.Errorf("i386 %s: nothing", SyscallName(ArchI386, tt.nr))
+			t.Errorf("i386 %s: nothing", syscallName(abiI386, tt.nr))
 			continue
 		}
 		if g := render(p.Finish(nil), d); g != tt.want+"\n" {
-			t.Errorf("i386 %s: %s", SyscallName(ArchI386, tt.nr), g)
+			t.Errorf("i386 %s: %s", syscallName(abiI386, tt.nr), g)
 		}
 	}
 }
@@ -375,11 +375,11 @@ func TestMappingProtected(t *testing.T) {
 func TestOpenFailedKeeps(t *testing.T) {
 	d := t.TempDir()
 	writeFile(t, d+"/f", "x", 0o644)
-	p := Prepare(call(unix.SYS_OPENAT, atFDCWD, cstr(d+"/f"), unix.O_WRONLY|unix.O_TRUNC), &selfTracee{})
-	if g := render(p.Finish(&Result{Ret: -int64(unix.EAGAIN)}), d); g != `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file"]}`+"\n" {
+	p := prepareCall(call(unix.SYS_OPENAT, atFDCWD, cstr(d+"/f"), unix.O_WRONLY|unix.O_TRUNC), &selfTracee{})
+	if g := render(p.Finish(&callResult{Ret: -int64(unix.EAGAIN)}), d); g != `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file"]}`+"\n" {
 		t.Errorf("EAGAIN kept %s", g)
 	}
-	if got := p.Finish(&Result{Ret: -int64(unix.EACCES)}); len(got) != 0 {
+	if got := p.Finish(&callResult{Ret: -int64(unix.EACCES)}); len(got) != 0 {
 		t.Errorf("EACCES kept %v", got)
 	}
 	if g := render(p.Finish(nil), d); g != `{"syscall":"openat","path":"$D/f","type":"file","access":["write_file","truncate"]}`+"\n" {

@@ -23,7 +23,7 @@ const maxSymlinks = 40
 type creds struct {
 	known    bool
 	uid, gid uint32
-	groups   []int // the Tracee's, shared: not to be modified
+	groups   []int // the tracee's, shared: not to be modified
 }
 
 func (c *creds) inGroup(g uint32) bool {
@@ -68,7 +68,7 @@ func (c *creds) may(st *unix.Stat_t, mask uint32) bool {
 	return bits&mask == mask
 }
 
-// may is creds.may, asking the Tracee for credentials only when the
+// may is creds.may, asking the tracee for credentials only when the
 // mode bits do not already grant mask to owner, group and others alike:
 // reading /proc/TID/status on every path component would cost more than
 // the rest of the mapping.

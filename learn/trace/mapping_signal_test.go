@@ -68,33 +68,33 @@ func TestMappingSignal(t *testing.T) {
 		{name: "kill(-1) reaches everyone", noReal: true, call: at(unix.SYS_KILL, n(neg(-1)), n(0)), want: scopeSignal("kill", -1)},
 		{name: "tkill an outsider's thread", call: at(unix.SYS_TKILL, n(uint64(pid)), n(0)), want: scopeSignal("tkill", pid)},
 		{name: "tgkill an outsider", call: at(unix.SYS_TGKILL, n(uint64(pid)), n(uint64(pid)), n(0)), want: scopeSignal("tgkill", pid)},
-		{name: "tgkill one of its own threads", free: true, call: func(t *testing.T, d string) *Call {
+		{name: "tgkill one of its own threads", free: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_TGKILL, uint64(self), uint64(unix.Gettid()), 0)
 		}},
 		{name: "rt_sigqueueinfo an outsider", noReal: true, call: at(unix.SYS_RT_SIGQUEUEINFO, n(uint64(pid)), n(0), n(0)), want: scopeSignal("rt_sigqueueinfo", pid)},
 		{name: "rt_tgsigqueueinfo an outsider", noReal: true, call: at(unix.SYS_RT_TGSIGQUEUEINFO, n(uint64(pid)), n(uint64(pid)), n(0), n(0)), want: scopeSignal("rt_tgsigqueueinfo", pid)},
-		{name: "pidfd_send_signal to an outsider", call: func(t *testing.T, d string) *Call {
+		{name: "pidfd_send_signal to an outsider", call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_PIDFD_SEND_SIGNAL, pidfd(t, pid), 0, 0, 0)
 		}, want: scopeSignal("pidfd_send_signal", pid)},
-		{name: "pidfd_send_signal to itself", free: true, call: func(t *testing.T, d string) *Call {
+		{name: "pidfd_send_signal to itself", free: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_PIDFD_SEND_SIGNAL, pidfd(t, self), 0, 0, 0)
 		}},
-		{name: "F_SETOWN an outsider", noKernel: dropped, call: func(t *testing.T, d string) *Call {
+		{name: "F_SETOWN an outsider", noKernel: dropped, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_FCNTL, fileFD(t), unix.F_SETOWN, uint64(pid))
 		}, want: scopeSignal("fcntl", pid)},
-		{name: "F_SETOWN itself", free: true, call: func(t *testing.T, d string) *Call {
+		{name: "F_SETOWN itself", free: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_FCNTL, fileFD(t), unix.F_SETOWN, uint64(self))
 		}},
-		{name: "F_SETOWN a group with outsiders", noKernel: dropped, call: func(t *testing.T, d string) *Call {
+		{name: "F_SETOWN a group with outsiders", noKernel: dropped, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_FCNTL, fileFD(t), unix.F_SETOWN, neg(-pgid))
 		}, want: scopeSignal("fcntl", -pgid)},
-		{name: "F_SETOWN_EX F_OWNER_PID an outsider", noKernel: dropped, call: func(t *testing.T, d string) *Call {
+		{name: "F_SETOWN_EX F_OWNER_PID an outsider", noKernel: dropped, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_FCNTL, fileFD(t), unix.F_SETOWN_EX, owner(fOwnerPID, pid))
 		}, want: scopeSignal("fcntl", pid)},
-		{name: "F_SETOWN_EX F_OWNER_TID its own thread", free: true, call: func(t *testing.T, d string) *Call {
+		{name: "F_SETOWN_EX F_OWNER_TID its own thread", free: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_FCNTL, fileFD(t), unix.F_SETOWN_EX, owner(fOwnerTID, unix.Gettid()))
 		}},
-		{name: "F_GETFL is not a signal", free: true, call: func(t *testing.T, d string) *Call {
+		{name: "F_GETFL is not a signal", free: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_FCNTL, fileFD(t), unix.F_GETFL, 0)
 		}},
 	}
@@ -102,12 +102,12 @@ func TestMappingSignal(t *testing.T) {
 
 	// A process of the tree is no outsider, whatever its pid.
 	tr := &selfTracee{inTree: map[int]bool{pid: true}}
-	if p := Prepare(call(unix.SYS_KILL, uint64(pid), 15), tr); p != nil {
+	if p := prepareCall(call(unix.SYS_KILL, uint64(pid), 15), tr); p != nil {
 		t.Errorf("kill of a tree member gave %v", p.Finish(nil))
 	}
 	// EPERM by credentials comes before the hook: nothing needed.
 	needRoot(t)
-	if p := Prepare(call(unix.SYS_KILL, uint64(pid), 0), &selfTracee{creds: &[2]int{4242, 4242}}); p != nil {
+	if p := prepareCall(call(unix.SYS_KILL, uint64(pid), 0), &selfTracee{creds: &[2]int{4242, 4242}}); p != nil {
 		t.Errorf("kill of another user's process gave %v", p.Finish(nil))
 	}
 }
@@ -151,8 +151,8 @@ func TestMappingWarnings(t *testing.T) {
 	runRows(t, rows)
 
 	// Accurate mode: a mount that failed (no privilege) is no warning.
-	p := Prepare(call(unix.SYS_MOUNT, cstr("none"), cstr("/mnt"), cstr("tmpfs")), &selfTracee{})
-	if got := p.Finish(&Result{Ret: -int64(unix.EPERM)}); len(got) != 0 {
+	p := prepareCall(call(unix.SYS_MOUNT, cstr("none"), cstr("/mnt"), cstr("tmpfs")), &selfTracee{})
+	if got := p.Finish(&callResult{Ret: -int64(unix.EPERM)}); len(got) != 0 {
 		t.Errorf("a failed mount warned: %v", got)
 	}
 }
@@ -168,24 +168,24 @@ func TestMappingIoctl(t *testing.T) {
 	}
 	const fionread = 0x541b
 	rows := []row{
-		{name: "TCGETS on a terminal", noKernel: openedBefore, call: func(t *testing.T, d string) *Call {
+		{name: "TCGETS on a terminal", noKernel: openedBefore, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_IOCTL, open(t, "/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY), unix.TCGETS, mem(make([]byte, 64)))
 		}, want: `{"syscall":"ioctl","path":"/dev/ptmx","type":"char","access":["ioctl_dev"]}` + "\n"},
 		// The driver's ENOTTY comes after Landlock's hook, which denies
 		// (and logs) it first without ioctl_dev.
-		{name: "TCGETS on /dev/null", noReal: true, call: func(t *testing.T, d string) *Call {
+		{name: "TCGETS on /dev/null", noReal: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_IOCTL, open(t, "/dev/null", unix.O_RDONLY), unix.TCGETS, mem(make([]byte, 64)))
 		}, want: `{"syscall":"ioctl","path":"/dev/null","type":"char","access":["ioctl_dev"]}` + "\n"},
-		{name: "another command on /dev/null", noReal: true, call: func(t *testing.T, d string) *Call {
+		{name: "another command on /dev/null", noReal: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_IOCTL, open(t, "/dev/null", unix.O_RDONLY), fionread, mem(make([]byte, 8)))
 		}, want: `{"syscall":"ioctl","path":"/dev/null","type":"char","access":["ioctl_dev"]}` + "\n"},
-		{name: "FIOCLEX is always allowed", free: true, call: func(t *testing.T, d string) *Call {
+		{name: "FIOCLEX is always allowed", free: true, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_IOCTL, open(t, "/dev/null", unix.O_RDONLY), 0x5451) // FIOCLEX
 		}},
-		{name: "FIONREAD on a regular file", free: true, setup: hasFile, call: func(t *testing.T, d string) *Call {
+		{name: "FIONREAD on a regular file", free: true, setup: hasFile, call: func(t *testing.T, d string) *sysCall {
 			return call(unix.SYS_IOCTL, open(t, d+"/f", unix.O_RDONLY), fionread, mem(make([]byte, 8)))
 		}},
-		{name: "FIONREAD on a pipe", free: true, call: func(t *testing.T, d string) *Call {
+		{name: "FIONREAD on a pipe", free: true, call: func(t *testing.T, d string) *sysCall {
 			var p [2]int
 			unix.Pipe2(p[:], unix.O_CLOEXEC)
 			t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
@@ -222,7 +222,7 @@ func TestMappingPtyPeer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := render(Prepare(c, &selfTracee{}).Finish(nil), "")
+		got := render(prepareCall(c, &selfTracee{}).Finish(nil), "")
 		want := `{"syscall":"ioctl","path":"/dev/ptmx","type":"char","access":["ioctl_dev"]}` + "\n" +
 			`{"syscall":"ioctl","path":"` + peer + `","type":"char","access":[` + tt.access + `]}` + "\n"
 		if got != want {
@@ -245,7 +245,7 @@ func TestMappingPtyPeerFailed(t *testing.T) {
 	if errno == 0 {
 		t.Fatal("TIOCGPTPEER on a locked pty succeeded")
 	}
-	got := render(Prepare(c, &selfTracee{}).Finish(&Result{Ret: -int64(errno)}), "")
+	got := render(prepareCall(c, &selfTracee{}).Finish(&callResult{Ret: -int64(errno)}), "")
 	if want := `{"syscall":"ioctl","path":"/dev/ptmx","type":"char","access":["ioctl_dev"]}` + "\n"; got != want {
 		t.Errorf("after %v: got\n%swant\n%s", errno, got, want)
 	}

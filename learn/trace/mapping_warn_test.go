@@ -42,7 +42,7 @@ func TestMappingProcOfOutsider(t *testing.T) {
 				return errnoOf(err)
 			}
 		}) != 0
-		got := Prepare(c, &selfTracee{}).Finish(nil)
+		got := prepareCall(c, &selfTracee{}).Finish(nil)
 		var warned bool
 		for _, o := range got {
 			if o.Warning != "" {
@@ -62,7 +62,7 @@ func TestMappingProcOfOutsider(t *testing.T) {
 			if tr.inTree == nil && strings.Contains(path, "/"+p+"/") {
 				continue
 			}
-			got := Prepare(call(unix.SYS_OPENAT, atFDCWD, cstr(path), unix.O_RDONLY), tr).Finish(nil)
+			got := prepareCall(call(unix.SYS_OPENAT, atFDCWD, cstr(path), unix.O_RDONLY), tr).Finish(nil)
 			for _, o := range got {
 				if o.Warning != "" {
 					t.Errorf("%s: %s", path, o.Warning)

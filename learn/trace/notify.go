@@ -16,8 +16,8 @@ import (
 
 // The supervisor of the default mode: receivers on the seccomp listener.
 //
-// For each stopped call a receiver builds a Call, lets the mapping look
-// at the blocked caller (Prepare), turns it into observations (Finish),
+// For each stopped call a receiver builds a sysCall, lets the mapping look
+// at the blocked caller (prepareCall), turns it into observations (Finish),
 // answers SECCOMP_USER_NOTIF_FLAG_CONTINUE and only then records them.
 //
 // Recording after the answer is the TOCTOU check: the thread may have
@@ -116,7 +116,7 @@ func (s *session) warnOnce(key, format string, args ...any) {
 
 // record writes the observations of one call by thread tid, unless they
 // repeat that thread's previous call exactly (a restart).
-func (s *session) record(tid int, c *Call, obs []learn.Observation) {
+func (s *session) record(tid int, c *sysCall, obs []learn.Observation) {
 	if len(obs) == 0 {
 		return
 	}
@@ -145,7 +145,7 @@ func (s *session) record(tid int, c *Call, obs []learn.Observation) {
 
 // appendDedupeKey appends to b the call's number and arguments and its
 // observations without their sequence numbers.
-func appendDedupeKey(b []byte, c *Call, obs []learn.Observation) []byte {
+func appendDedupeKey(b []byte, c *sysCall, obs []learn.Observation) []byte {
 	b = append(b, byte(c.Arch), byte(c.Nr), byte(c.Nr>>8))
 	for _, a := range c.Args {
 		for i := range 8 {
@@ -207,16 +207,16 @@ func (s *session) checkSetuid(o learn.Observation) {
 	s.warnOnce("setuid", "%s is set-user-ID or set-group-ID: it ran without that privilege (no_new_privs is set, as under Landlock), so the policy covers what it did unprivileged", o.Path)
 }
 
-// archOf maps seccomp_data.arch to the Arch of the mapping.
-func archOf(auditArch uint32, nr int32) (Arch, bool) {
+// archOf maps seccomp_data.arch to the syscallABI of the mapping.
+func archOf(auditArch uint32, nr int32) (syscallABI, bool) {
 	switch auditArch {
 	case unix.AUDIT_ARCH_X86_64:
 		if nr&x32SyscallBit != 0 {
 			return 0, false
 		}
-		return ArchX86_64, true
+		return abiX86_64, true
 	case unix.AUDIT_ARCH_I386:
-		return ArchI386, true
+		return abiI386, true
 	}
 	return 0, false
 }
@@ -274,7 +274,7 @@ func listenerHungUp(fd int) bool {
 
 // handle maps one notification and lets the call run.
 //
-// t is the receiver's Tracee, reset for this call: nothing keeps it
+// t is the receiver's tracee, reset for this call: nothing keeps it
 // past the answer.
 func (s *session) handle(fd int, n *seccompNotif, t *procTracee) {
 	tid := int(n.Pid)
@@ -283,7 +283,7 @@ func (s *session) handle(fd int, n *seccompNotif, t *procTracee) {
 		// x32: the filter stops every call, and each fails. Say why once.
 		s.warnOnce("x32", "thread %d made an x32 system call (%d): landlearn cannot trace the x32 ABI, the call failed with ENOSYS", tid, n.Data.Nr&^x32SyscallBit)
 		if notifFail(fd, n.ID, unix.ENOSYS) == nil {
-			s.record(tid, &Call{TID: tid, PID: tid, Nr: int(n.Data.Nr)}, []learn.Observation{{
+			s.record(tid, &sysCall{TID: tid, PID: tid, Nr: int(n.Data.Nr)}, []learn.Observation{{
 				Seq: s.seq.Add(1), Syscall: "x32", PID: tid,
 				Warning: "x32 system calls are not traced: they fail with ENOSYS under landlearn",
 			}})
@@ -294,7 +294,7 @@ func (s *session) handle(fd int, n *seccompNotif, t *procTracee) {
 		s.watch.check()
 	}
 	t.reset(tid, s, s.dirs)
-	c := Call{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(n.Data.Nr), Args: n.Data.Args}
+	c := sysCall{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(n.Data.Nr), Args: n.Data.Args}
 	// A call that may move or remove a directory empties the directory
 	// cache before it is looked at, and again once it is let go, for the
 	// walks made meanwhile (its own, other receivers'). One made after it
@@ -326,7 +326,7 @@ func (s *session) handle(fd int, n *seccompNotif, t *procTracee) {
 // before, so the exec'd path is resolved in the current root; its
 // executable after, so the new image's calls are not told of the old.
 // A call that changes the caller's ids drops its cached credentials.
-func (s *session) prepare(c *Call, t *procTracee, e *sysEntry) Pending {
+func (s *session) prepare(c *sysCall, t *procTracee, e *sysEntry) prepared {
 	if e != nil && e.changesCreds() {
 		s.threads.credsDrop(c.TID)
 	}

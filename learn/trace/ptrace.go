@@ -10,7 +10,7 @@ import (
 )
 
 // Accurate mode: ptrace + SECCOMP_RET_TRACE, with the filter of the
-// default mode. The tracer sees a call at its seccomp stop (Prepare, as
+// default mode. The tracer sees a call at its seccomp stop (prepareCall, as
 // in the default mode), lets it run to its syscall-exit stop, and gives
 // Finish the real return value and, for an open, the real path of the
 // new fd. It costs two stops per filtered call instead of one wake-up,
@@ -53,7 +53,7 @@ type ptraceSyscallInfo struct {
 }
 
 // fdSyscalls are the calls whose return value is a new fd on the path
-// they opened: Result.FDPath is read for them.
+// they opened: callResult.FDPath is read for them.
 var fdSyscalls = map[string]bool{"open": true, "openat": true, "openat2": true, "creat": true}
 
 // ptracer is the accurate mode's supervisor.
@@ -74,9 +74,9 @@ type attachReq struct {
 
 // inFlight is a call between its seccomp stop and its exit stop.
 type inFlight struct {
-	c       Call
+	c       sysCall
 	t       *procTracee
-	pending Pending
+	pending prepared
 	newFD   bool
 }
 
@@ -240,7 +240,7 @@ func (p *ptracer) entryStop(tid int, info *ptraceSyscallInfo, flight map[int]*in
 		return
 	}
 	t := newProcTracee(tid, p.s, nil) // accurate mode walks every path in full
-	c := Call{Seq: p.s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(info.Union[0])}
+	c := sysCall{Seq: p.s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(info.Union[0])}
 	copy(c.Args[:], info.Union[1:7])
 	e := lookupSyscall(arch, c.Nr)
 	if pend := p.s.prepare(&c, t, e); pend != nil {
@@ -260,7 +260,7 @@ func (p *ptracer) exitStop(tid int, info *ptraceSyscallInfo, flight map[int]*inF
 	case errRestartSys, errRestartNoIntr, errRestartNoHand, errRestartRestartBlck:
 		return // it enters the filter again when restarted
 	}
-	res := Result{Ret: ret}
+	res := callResult{Ret: ret}
 	if ret >= 0 && f.newFD {
 		res.FDPath, _ = f.t.FDPath(int(ret))
 	}

@@ -184,21 +184,21 @@ var credsChanging = map[string]bool{
 	"setresuid32": true, "setresgid32": true, "setfsuid32": true, "setfsgid32": true,
 }
 
-func lookupSyscall(a Arch, nr int) *sysEntry {
-	if a != ArchX86_64 && a != ArchI386 {
+func lookupSyscall(a syscallABI, nr int) *sysEntry {
+	if a != abiX86_64 && a != abiI386 {
 		return nil
 	}
 	return byNr[a][nr]
 }
 
-// FilterSyscalls returns, sorted, the syscall numbers of ABI a that the
+// filterSyscalls returns, sorted, the syscall numbers of ABI a that the
 // tracer must stop: exactly those whose success can need a Landlock right
 // or deserves a warning (DESIGN.md, "The tracer"), and those that change
 // the caller's ids (for the thread cache, tracee.go). ioctl and fcntl are in
 // the list; the filter may narrow them further by command
-// (AlwaysAllowedIoctls, F_SETOWN/F_SETOWN_EX) since those are integers.
-func FilterSyscalls(a Arch) []uint32 {
-	if a != ArchX86_64 && a != ArchI386 {
+// (alwaysAllowedIoctls, F_SETOWN/F_SETOWN_EX) since those are integers.
+func filterSyscalls(a syscallABI) []uint32 {
+	if a != abiX86_64 && a != abiI386 {
 		return nil
 	}
 	var out []uint32
@@ -211,22 +211,22 @@ func FilterSyscalls(a Arch) []uint32 {
 	return out
 }
 
-// SyscallName is the name of syscall nr in ABI a, as observations spell
+// syscallName is the name of syscall nr in ABI a, as observations spell
 // it ("openat", "renameat2"), or "syscall_N" for one the table lacks.
-func SyscallName(a Arch, nr int) string {
+func syscallName(a syscallABI, nr int) string {
 	if e := lookupSyscall(a, nr); e != nil {
 		return e.name
 	}
 	return fmt.Sprintf("syscall_%d", nr)
 }
 
-// AlwaysAllowedIoctls are the ioctl commands Landlock never restricts,
+// alwaysAllowedIoctls are the ioctl commands Landlock never restricts,
 // even on a device without ioctl_dev (security/landlock/fs.c,
 // is_masked_device_ioctl): they act on the file description or the
 // filesystem, not on the device. The filter need not stop them, and the
 // mapping never asks ioctl_dev for them. Values are the x86 encodings
 // (include/uapi/asm-generic/ioctls.h, include/uapi/linux/fs.h).
-var AlwaysAllowedIoctls = []uint32{
+var alwaysAllowedIoctls = []uint32{
 	0x5451,     // FIOCLEX
 	0x5450,     // FIONCLEX
 	0x5421,     // FIONBIO
@@ -244,7 +244,7 @@ var AlwaysAllowedIoctls = []uint32{
 }
 
 func alwaysAllowedIoctl(cmd uint32) bool {
-	for _, c := range AlwaysAllowedIoctls {
+	for _, c := range alwaysAllowedIoctls {
 		if c == cmd {
 			return true
 		}

@@ -33,10 +33,10 @@ var designSyscalls = []string{
 var i386Only = []string{"socketcall", "truncate64", "ftruncate64", "fcntl64", "umount",
 	"setuid32", "setgid32", "setreuid32", "setregid32", "setgroups32", "setresuid32", "setresgid32", "setfsuid32", "setfsgid32"}
 
-func names(a Arch) []string {
+func names(a syscallABI) []string {
 	var out []string
-	for _, nr := range FilterSyscalls(a) {
-		out = append(out, SyscallName(a, int(nr)))
+	for _, nr := range filterSyscalls(a) {
+		out = append(out, syscallName(a, int(nr)))
 	}
 	slices.Sort(out)
 	return out
@@ -45,15 +45,15 @@ func names(a Arch) []string {
 func TestFilterSyscallsIsDesignList(t *testing.T) {
 	want := slices.Clone(designSyscalls)
 	slices.Sort(want)
-	if got := names(ArchX86_64); !slices.Equal(got, want) {
+	if got := names(abiX86_64); !slices.Equal(got, want) {
 		t.Errorf("x86_64 filter:\n got %v\nwant %v", got, want)
 	}
 	want32 := append(slices.Clone(designSyscalls), i386Only...)
 	slices.Sort(want32)
-	if got := names(ArchI386); !slices.Equal(got, want32) {
+	if got := names(abiI386); !slices.Equal(got, want32) {
 		t.Errorf("i386 filter:\n got %v\nwant %v", got, want32)
 	}
-	if FilterSyscalls(Arch(9)) != nil {
+	if filterSyscalls(syscallABI(9)) != nil {
 		t.Error("an unknown arch has a filter")
 	}
 }
@@ -80,7 +80,7 @@ func TestFilterSyscallsNumbers(t *testing.T) {
 		"setfsuid": unix.SYS_SETFSUID, "setfsgid": unix.SYS_SETFSGID,
 	}
 	for name, nr := range x86 {
-		if got := SyscallName(ArchX86_64, nr); got != name {
+		if got := syscallName(abiX86_64, nr); got != name {
 			t.Errorf("x86_64 %d is %q, want %q", nr, got, name)
 		}
 	}
@@ -99,21 +99,21 @@ func TestFilterSyscallsNumbers(t *testing.T) {
 		"setresuid32": 208, "setresgid32": 210, "setuid32": 213, "setgid32": 214, "setfsuid32": 215, "setfsgid32": 216,
 	}
 	for name, nr := range i386 {
-		if got := SyscallName(ArchI386, nr); got != name {
+		if got := syscallName(abiI386, nr); got != name {
 			t.Errorf("i386 %d is %q, want %q", nr, got, name)
 		}
 	}
 	for _, nr := range []int{unix.SYS_STAT, unix.SYS_LSTAT, unix.SYS_NEWFSTATAT, unix.SYS_FSTAT, unix.SYS_STATX,
 		unix.SYS_READLINK, unix.SYS_READLINKAT, unix.SYS_ACCESS, unix.SYS_FACCESSAT, unix.SYS_FACCESSAT2,
 		unix.SYS_CHDIR, unix.SYS_FCHDIR, unix.SYS_GETDENTS64, unix.SYS_READ, unix.SYS_WRITE, unix.SYS_CLOSE} {
-		if slices.Contains(FilterSyscalls(ArchX86_64), uint32(nr)) {
-			t.Errorf("the filter stops %s (%d), which Landlock does not restrict", SyscallName(ArchX86_64, nr), nr)
+		if slices.Contains(filterSyscalls(abiX86_64), uint32(nr)) {
+			t.Errorf("the filter stops %s (%d), which Landlock does not restrict", syscallName(abiX86_64, nr), nr)
 		}
 	}
-	if SyscallName(ArchX86_64, unix.SYS_READ) != "syscall_0" {
-		t.Errorf("unknown syscalls are named %q", SyscallName(ArchX86_64, unix.SYS_READ))
+	if syscallName(abiX86_64, unix.SYS_READ) != "syscall_0" {
+		t.Errorf("unknown syscalls are named %q", syscallName(abiX86_64, unix.SYS_READ))
 	}
-	if Prepare(call(unix.SYS_READ, 0, 0, 0), &selfTracee{}) != nil {
+	if prepareCall(call(unix.SYS_READ, 0, 0, 0), &selfTracee{}) != nil {
 		t.Error("a syscall outside the table was prepared")
 	}
 }
@@ -140,19 +140,19 @@ func TestAlwaysAllowedIoctls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(AlwaysAllowedIoctls) != len(names) {
-		t.Fatalf("%d always-allowed ioctls, DESIGN.md lists %d", len(AlwaysAllowedIoctls), len(names))
+	if len(alwaysAllowedIoctls) != len(names) {
+		t.Fatalf("%d always-allowed ioctls, DESIGN.md lists %d", len(alwaysAllowedIoctls), len(names))
 	}
 	checked := 0
 	for i, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Fields(l)
 		if f[1] == "-" {
-			t.Logf("%s: not in this machine's headers; %#x kept from the kernel source", f[0], AlwaysAllowedIoctls[i])
+			t.Logf("%s: not in this machine's headers; %#x kept from the kernel source", f[0], alwaysAllowedIoctls[i])
 			continue
 		}
 		v, _ := strconv.ParseUint(f[1], 10, 32)
-		if uint32(v) != AlwaysAllowedIoctls[i] {
-			t.Errorf("%s = %#x in the headers, %#x in AlwaysAllowedIoctls", f[0], v, AlwaysAllowedIoctls[i])
+		if uint32(v) != alwaysAllowedIoctls[i] {
+			t.Errorf("%s = %#x in the headers, %#x in alwaysAllowedIoctls", f[0], v, alwaysAllowedIoctls[i])
 		}
 		checked++
 	}
@@ -161,7 +161,7 @@ func TestAlwaysAllowedIoctls(t *testing.T) {
 	}
 	// _IOR(0x15, 0/1, struct fsuuid2 / fs_sysfs_path): sizes 17 and 129.
 	ior := func(typ, nr, size uint32) uint32 { return 2<<30 | size<<16 | typ<<8 | nr }
-	if AlwaysAllowedIoctls[12] != ior(0x15, 0, 17) || AlwaysAllowedIoctls[13] != ior(0x15, 1, 129) {
+	if alwaysAllowedIoctls[12] != ior(0x15, 0, 17) || alwaysAllowedIoctls[13] != ior(0x15, 1, 129) {
 		t.Error("FS_IOC_GETFSUUID or FS_IOC_GETFSSYSFSPATH is miscomputed")
 	}
 }
@@ -171,42 +171,44 @@ func TestAlwaysAllowedIoctls(t *testing.T) {
 func TestPrepareReadFailures(t *testing.T) {
 	for _, nr := range []int{unix.SYS_OPEN, unix.SYS_OPENAT, unix.SYS_MKDIR, unix.SYS_RENAME, unix.SYS_EXECVE, unix.SYS_BIND, unix.SYS_UNLINK} {
 		c := call(nr, 8, 8, 8, 8, 8)
-		if p := Prepare(c, &selfTracee{}); p != nil {
-			t.Errorf("%s with bad pointers gave %v", SyscallName(ArchX86_64, nr), p.Finish(nil))
+		if p := prepareCall(c, &selfTracee{}); p != nil {
+			t.Errorf("%s with bad pointers gave %v", syscallName(abiX86_64, nr), p.Finish(nil))
 		}
 	}
 }
 
 // The filter's syscalls, by name: what a seccomp filter for the tracer
 // stops on x86_64.
-func ExampleFilterSyscalls() {
+func TestFilterSyscallsByName(t *testing.T) {
 	var out []string
-	for _, nr := range FilterSyscalls(ArchX86_64)[:6] {
-		out = append(out, SyscallName(ArchX86_64, int(nr))+"="+strconv.Itoa(int(nr)))
+	for _, nr := range filterSyscalls(abiX86_64)[:6] {
+		out = append(out, syscallName(abiX86_64, int(nr))+"="+strconv.Itoa(int(nr)))
 	}
-	fmt.Println(strings.Join(out, " "), "...", len(FilterSyscalls(ArchX86_64)), "in all")
-	// Output: open=2 ioctl=16 connect=42 bind=49 execve=59 kill=62 ... 51 in all
+	got := fmt.Sprint(strings.Join(out, " "), " ... ", len(filterSyscalls(abiX86_64)), " in all")
+	if want := "open=2 ioctl=16 connect=42 bind=49 execve=59 kill=62 ... 51 in all"; got != want {
+		t.Errorf("filterSyscalls(abiX86_64) = %s, want %s", got, want)
+	}
 }
 
 // FuzzPrepare feeds every row of the table arbitrary arguments: small
-// integers and pointers to fuzzed bytes. Prepare runs in the tracer for
+// integers and pointers to fuzzed bytes. prepareCall runs in the tracer for
 // any program, so it must never panic, whatever the call holds.
 func FuzzPrepare(f *testing.F) {
 	f.Add(uint8(1), int64(-100), []byte("/etc/passwd\x00"), int64(0), int64(0))
 	f.Add(uint8(30), int64(3), []byte("\x02\x00\x1f\x90\x7f\x00\x00\x01"), int64(16), int64(0))
 	f.Fuzz(func(t *testing.T, row uint8, a0 int64, b []byte, a2, a3 int64) {
 		e := syscallTable[int(row)%len(syscallTable)]
-		arch := ArchX86_64
+		arch := abiX86_64
 		if e.nr[arch] == none {
-			arch = ArchI386
+			arch = abiI386
 		}
 		p := mem(append(b, 0))
-		c := &Call{Seq: 1, PID: os.Getpid(), TID: unix.Gettid(), Arch: arch, Nr: e.nr[arch],
+		c := &sysCall{Seq: 1, PID: os.Getpid(), TID: unix.Gettid(), Arch: arch, Nr: e.nr[arch],
 			Args: [6]uint64{uint64(a0), p, uint64(a2), uint64(a3), p, uint64(a0)}}
-		if pd := Prepare(c, &selfTracee{}); pd != nil {
+		if pd := prepareCall(c, &selfTracee{}); pd != nil {
 			pd.Finish(nil)
-			pd.Finish(&Result{Ret: -1})
-			pd.Finish(&Result{Ret: 3, FDPath: "/etc/passwd"})
+			pd.Finish(&callResult{Ret: -1})
+			pd.Finish(&callResult{Ret: 3, FDPath: "/etc/passwd"})
 		}
 	})
 }

@@ -15,7 +15,7 @@ import (
 // maxString is the longest string ReadString returns: PATH_MAX.
 const maxString = 4096
 
-// procTracee is the Tracee of one stopped call, read through /proc and
+// procTracee is the tracee of one stopped call, read through /proc and
 // process_vm_readv. Both need ptrace-mode access to the caller, which
 // the learner has: same credentials, and the tree descends from it (so
 // Yama's ptrace_scope=1 allows it too). Answers are only meaningful
@@ -31,11 +31,11 @@ type procTracee struct {
 	ent    *threadEntry // this thread's cache entry, once looked up
 	status []byte       // /proc/TID/status, read at most once
 	// last is the last string ReadString returned, kept by a receiver's
-	// Tracee from call to call: a repeated path is not allocated again.
+	// tracee from call to call: a repeated path is not allocated again.
 	last string
 }
 
-// newProcTracee is the Tracee of a call by tid; dirs nil walks every
+// newProcTracee is the tracee of a call by tid; dirs nil walks every
 // path in full (accurate mode).
 func newProcTracee(tid int, s *session, dirs *dirCache) *procTracee {
 	t := &procTracee{}
@@ -43,7 +43,7 @@ func newProcTracee(tid int, s *session, dirs *dirCache) *procTracee {
 	return t
 }
 
-// reset makes t the Tracee of a new call by tid, for a receiver that
+// reset makes t the tracee of a new call by tid, for a receiver that
 // keeps one for all its calls (notify.go).
 func (t *procTracee) reset(tid int, s *session, dirs *dirCache) {
 	*t = procTracee{tid: tid, tree: s.tree, cache: s.threads, dirs: dirs, own: s.own, last: t.last}

@@ -92,13 +92,13 @@ const (
 // table (mapping.go, syscalls.go) in production, a small one in the
 // mechanism's own tests.
 type mapping struct {
-	prepare  func(*Call, Tracee) Pending
-	syscalls func(Arch) []uint32
+	prepare  func(*sysCall, tracee) prepared
+	syscalls func(syscallABI) []uint32
 	ioctls   []uint32
 }
 
 func defaultMapping() *mapping {
-	return &mapping{prepare: Prepare, syscalls: FilterSyscalls, ioctls: AlwaysAllowedIoctls}
+	return &mapping{prepare: prepareCall, syscalls: filterSyscalls, ioctls: alwaysAllowedIoctls}
 }
 
 // Run runs argv under the tracer and records, as they happen, the
@@ -189,7 +189,7 @@ type runner struct {
 // both modes, only the action that stops a call differs.
 func (r *runner) filterFor(mode string) ([]unix.SockFilter, error) {
 	spec := filterSpec{
-		Syscalls:      map[Arch][]uint32{ArchX86_64: r.m.syscalls(ArchX86_64), ArchI386: r.m.syscalls(ArchI386)},
+		Syscalls:      map[syscallABI][]uint32{abiX86_64: r.m.syscalls(abiX86_64), abiI386: r.m.syscalls(abiI386)},
 		AllowedIoctls: r.m.ioctls,
 		Stop:          unix.SECCOMP_RET_USER_NOTIF,
 		X32:           unix.SECCOMP_RET_USER_NOTIF,

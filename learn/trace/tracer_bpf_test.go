@@ -66,7 +66,7 @@ func TestBuildFilterRefusesLongJumps(t *testing.T) {
 	for nr := range uint32(400) {
 		nrs = append(nrs, 1000+nr)
 	}
-	_, err := buildFilter(filterSpec{Syscalls: map[Arch][]uint32{ArchX86_64: nrs}, Stop: unix.SECCOMP_RET_TRACE})
+	_, err := buildFilter(filterSpec{Syscalls: map[syscallABI][]uint32{abiX86_64: nrs}, Stop: unix.SECCOMP_RET_TRACE})
 	if err == nil {
 		t.Fatal("no error for a 400-syscall list")
 	}
@@ -95,10 +95,10 @@ func TestFloorFilterMatches(t *testing.T) {
 		}
 		return out
 	}
-	if got, want := array("stopped"), FilterSyscalls(ArchX86_64); !slices.Equal(got, want) {
+	if got, want := array("stopped"), filterSyscalls(abiX86_64); !slices.Equal(got, want) {
 		t.Errorf("bench/floor.c stops %v, landlearn stops %v on x86_64", got, want)
 	}
-	if got, want := array("allowed_ioctls"), AlwaysAllowedIoctls; !slices.Equal(got, want) {
+	if got, want := array("allowed_ioctls"), alwaysAllowedIoctls; !slices.Equal(got, want) {
 		t.Errorf("bench/floor.c lets ioctls %#x through, landlearn %#x", got, want)
 	}
 }

@@ -15,8 +15,8 @@ import (
 func testMapping() *mapping {
 	return &mapping{
 		prepare: testPrepare,
-		syscalls: func(a Arch) []uint32 {
-			if a == ArchI386 {
+		syscalls: func(a syscallABI) []uint32 {
+			if a == abiI386 {
 				return []uint32{5, 11, 295, 54, 55, 221} // open, execve, openat, ioctl, fcntl, fcntl64
 			}
 			return []uint32{unix.SYS_OPEN, unix.SYS_OPENAT, unix.SYS_EXECVE, unix.SYS_IOCTL, unix.SYS_FCNTL}
@@ -29,7 +29,7 @@ func testMapping() *mapping {
 // call gives nothing, and an open's real fd path goes into Dst.
 type testPending []learn.Observation
 
-func (p testPending) Finish(r *Result) []learn.Observation {
+func (p testPending) Finish(r *callResult) []learn.Observation {
 	if r == nil {
 		return p
 	}
@@ -41,21 +41,21 @@ func (p testPending) Finish(r *Result) []learn.Observation {
 	return out
 }
 
-func testPrepare(c *Call, t Tracee) Pending {
+func testPrepare(c *sysCall, t tracee) prepared {
 	var dirfd int
 	var addr uint64
 	name := ""
 	access := rReadFile
 	switch {
-	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_OPEN, c.Arch == ArchI386 && c.Nr == 5:
+	case c.Arch == abiX86_64 && c.Nr == unix.SYS_OPEN, c.Arch == abiI386 && c.Nr == 5:
 		dirfd, addr, name = unix.AT_FDCWD, c.Args[0], "open"
-	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_OPENAT, c.Arch == ArchI386 && c.Nr == 295:
+	case c.Arch == abiX86_64 && c.Nr == unix.SYS_OPENAT, c.Arch == abiI386 && c.Nr == 295:
 		dirfd, addr, name = int(int32(c.Args[0])), c.Args[1], "openat"
-	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_EXECVE, c.Arch == ArchI386 && c.Nr == 11:
+	case c.Arch == abiX86_64 && c.Nr == unix.SYS_EXECVE, c.Arch == abiI386 && c.Nr == 11:
 		dirfd, addr, name, access = unix.AT_FDCWD, c.Args[0], "execve", rExecute
-	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_IOCTL, c.Arch == ArchI386 && c.Nr == 54:
+	case c.Arch == abiX86_64 && c.Nr == unix.SYS_IOCTL, c.Arch == abiI386 && c.Nr == 54:
 		return testPending{{Seq: c.Seq, Syscall: "ioctl", PID: c.PID, Warning: "ioctl"}}
-	case c.Arch == ArchX86_64 && c.Nr == unix.SYS_FCNTL, c.Arch == ArchI386 && (c.Nr == 55 || c.Nr == 221):
+	case c.Arch == abiX86_64 && c.Nr == unix.SYS_FCNTL, c.Arch == abiI386 && (c.Nr == 55 || c.Nr == 221):
 		return testPending{{Seq: c.Seq, Syscall: "fcntl", PID: c.PID, Warning: "fcntl"}}
 	default:
 		return nil

@@ -34,7 +34,7 @@ func TestRunStuckReceiverGetsHelp(t *testing.T) {
 	// the open of held was waiting, by another receiver.
 	var holding, helped atomic.Bool
 	m := testMapping()
-	m.prepare = func(c *Call, tr Tracee) Pending {
+	m.prepare = func(c *sysCall, tr tracee) prepared {
 		p := testPrepare(c, tr)
 		obs, _ := p.(testPending)
 		if len(obs) == 0 {
