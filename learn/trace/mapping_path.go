@@ -155,9 +155,9 @@ func (m *mapper) resolveOpt(dirfd int, p string, follow, noSymlinks, inRoot bool
 // outside /proc (self, thread-self and the ptrace-protected entries are
 // walkPath's). walkPath lstats every component, and each lstat walks
 // the whole prefix again; here the directory is opened once (O_PATH)
-// and its final component lstat'ed, whatever the depth (3 syscalls,
-// 3.6 µs on these VMs, against 5.5 µs for /usr/share/doc/x/copyright),
-// and a single component (find's openat(dirfd, name)) is one lstat.
+// and its final component lstat'ed, whatever the depth (3 syscalls; the
+// README's Performance section compares it with walkPath), and a single
+// component (find's openat(dirfd, name)) is one lstat.
 // With the directory cache (dircache.go) a known directory costs no
 // syscall, and for a caller whose root is "/" symlinks are taken too:
 // a directory reached through them is walked once by walkPath and
@@ -449,7 +449,7 @@ func (w *walker) rootDir() string {
 // directories whose symlinks are magic links (the kernel jumps to the
 // object instead of reading a path). Compiled at its first use, not at
 // start-up: every landlearn command pays its package's initialization,
-// and run, which never walks /proc, starts 35 µs sooner.
+// and run, which never walks /proc, should not pay for it.
 var procDirRE = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^/proc/([0-9]+)(?:/task/[0-9]+)?(/fd|/map_files|/ns)?$`)
 })

@@ -49,11 +49,9 @@ import (
 // stopped call switches straight to the receiver on its own CPU and
 // back, so a second receiver buys little parallelism; it costs, because
 // every notification wakes every receiver blocked in NOTIF_RECV (and
-// pulls it to the notifying CPU). Measured on
-// `find /usr/share -type f | xargs cat` (47k calls, 2 vCPUs): one
-// receiver makes 1.1 context switches a call against 1.9 for two, and
-// the learner uses 15% less CPU; on `make -j2` (10k calls) the learner's
-// CPU drops from 0.29 s to 0.23 s.
+// pulls it to the notifying CPU). Measured on bench/trace.sh's (a) and
+// (b): with one receiver a call costs fewer context switches and the
+// learner less CPU (the README's Performance section has the numbers).
 //
 // A receiver can be held up by the traced tree itself: its lstat of a
 // path on a FUSE mount that a traced process serves waits for that

@@ -11,7 +11,7 @@ import (
 // wake-up flag on a kernel that has it (6.6+). The ioctl takes the flags
 // by value; passing a pointer is EINVAL, which the tracer ignores (it
 // only costs speed), so only a test can tell: for a while every run paid
-// 23 µs a round trip instead of 5.
+// the slow round trip.
 func TestNotifSyncWakeUp(t *testing.T) {
 	requireTracing(t)
 	type result struct {

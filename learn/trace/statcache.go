@@ -25,9 +25,9 @@ import (
 // everything. It also remembers a directory that fastWalk found missing
 // (gcc probes the same absent include directories for every header),
 // watching the directories down to the missing component, whose
-// creation drops the entry. Before the watches, the lookup cost an lstat per call
-// (2.5 µs on the development VM, the cost of a repeated open besides
-// reading its path).
+// creation drops the entry. Before the watches, the lookup cost an lstat
+// per call: all a repeated open cost besides reading its path (the
+// README's Performance section has the numbers).
 //
 // Only directories on filesystems whose changes all pass through this
 // kernel are watched (localFS): a file on NFS or FUSE can change

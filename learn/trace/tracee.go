@@ -131,8 +131,9 @@ func (t *procTracee) FDPath(fd int) (string, error) {
 
 // The thread group, Root, Exe and Creds are cached per thread: reading
 // them costs more than the rest of a call's handling together
-// (/proc/TID/status is rendered whole, ~15µs; each /proc magic link and
-// pidfd_open ~4µs). An entry is used only while it is known to be about
+// (/proc/TID/status is rendered whole, and each /proc magic link and
+// pidfd_open is a system call of its own; the README's Performance
+// section has the costs). An entry is used only while it is known to be about
 // the thread making the call, although tids are reused within one build
 // (pid_max may be 32768):
 //   - In the default mode a pidfd of each cached thread is watched

@@ -20,9 +20,9 @@ import (
 // by the time a new task with an old tid can make a call, the old
 // task's pidfd is ready, and a check made after that call was received
 // sees it. The stat of /proc/TID that identified a thread on every
-// call before (3 µs on the development VM, against 1 µs for an
-// epoll_wait that finds nothing) is then needed only for threads
-// without a pidfd (PIDFD_THREAD is Linux 6.9; the fd limit).
+// call before (dearer than an epoll_wait that finds nothing; the
+// README's Performance section has the numbers) is then needed only for
+// threads without a pidfd (PIDFD_THREAD is Linux 6.9; the fd limit).
 //
 // The same set holds the stat cache's inotify instance and mount
 // watch (statcache.go). check runs under mu, so that a receiver that
