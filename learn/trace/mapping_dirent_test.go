@@ -142,7 +142,7 @@ func TestMappingRename(t *testing.T) {
 	rows := []row{
 		{name: "within a directory", setup: hasFile, call: at(unix.SYS_RENAME, p("f"), p("g")),
 			want: `{"syscall":"rename","path":"$D","type":"dir","access":["remove_file","make_reg"],"src":"$D/f","dst":"$D/g"}` + "\n"},
-		{name: "across directories (DESIGN.md example)", setup: hasDirs, call: at(unix.SYS_RENAME, p("a/f"), p("g")),
+		{name: "across directories: refer on both parents", setup: hasDirs, call: at(unix.SYS_RENAME, p("a/f"), p("g")),
 			want: `{"syscall":"rename","path":"$D/a","type":"dir","access":["remove_file","refer"],"src":"$D/a/f","dst":"$D/g"}` + "\n" +
 				`{"syscall":"rename","path":"$D","type":"dir","access":["make_reg","refer"],"src":"$D/a/f","dst":"$D/g"}` + "\n"},
 		{name: "overwriting a file", setup: func(t *testing.T, d string) {

@@ -31,8 +31,8 @@ import (
 const abiForCheck = 7
 
 // grant is one rule of a check domain. widened are rights added only so
-// that a moved directory gains nothing at its destination (DESIGN.md
-// minimization rule 5: minimize widens the source side the same way).
+// that a moved directory gains nothing at its destination (docs/design.md,
+// rule 5: minimize widens the source side the same way).
 type grant struct {
 	path    string
 	access  policy.FSAccess

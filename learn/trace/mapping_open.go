@@ -47,8 +47,8 @@ func prepOpenat2(m *mapper) *outcome {
 	}))
 }
 
-// open applies the table's open rows (DESIGN.md "How observations become
-// rights"): read_file/write_file by access mode, read_dir for a
+// open applies the table's open rows (docs/design.md, "How observations
+// become rights"): read_file/write_file by access mode, read_dir for a
 // directory, truncate for O_TRUNC on an existing regular file, make_reg
 // on the parent for a file O_CREAT creates, write_file(+read_file) on the
 // directory for O_TMPFILE, nothing for O_PATH or a call that fails.

@@ -45,11 +45,12 @@ type sysEntry struct {
 const none = -1
 
 // syscallTable is the knowledge of which syscalls Landlock controls,
-// kept as data (STYLE.md) and tested row by row in syscalls_test.go and
-// the mapping_*_test.go files. The filter installs exactly these numbers:
-// nothing that only reads metadata (stat, readlink, access, chdir) is
-// here, because glibc and compilers call those tens of thousands of times
-// and Landlock does not restrict them. The calls that change a thread's
+// kept as data (docs/design.md, "How observations become rights") and
+// tested row by row in syscalls_test.go and the mapping_*_test.go files.
+// The filter installs exactly these numbers: nothing that only reads
+// metadata (stat, readlink, access, chdir) is here, because glibc and
+// compilers call those tens of thousands of times and Landlock does not
+// restrict them. The calls that change a thread's
 // ids are here for the tracer's cache, not for a right: they are rare.
 //
 // i386 choices: truncate64 and ftruncate64 are the calls a 32-bit libc
@@ -193,7 +194,7 @@ func lookupSyscall(a syscallABI, nr int) *sysEntry {
 
 // filterSyscalls returns, sorted, the syscall numbers of ABI a that the
 // tracer must stop: exactly those whose success can need a Landlock right
-// or deserves a warning (DESIGN.md, "The tracer"), and those that change
+// or deserves a warning (docs/design.md, "The tracer"), and those that change
 // the caller's ids (for the thread cache, tracee.go). ioctl and fcntl are in
 // the list; the filter may narrow them further by command
 // (alwaysAllowedIoctls, F_SETOWN/F_SETOWN_EX) since those are integers.
