@@ -11,6 +11,9 @@
 #            default mode; the time includes building and writing the
 #            policy after the run)
 #   strace   strace -f --seccomp-bpf -e trace=%file,%network -o FILE
+#   policy   landlearn minimize of learn's JSONL: what building and
+#            writing the policy costs, the part of learn's time after
+#            the trace
 # and, for information: learn --accurate on (a) and (b), and
 # landlearn check -p (the policy learn wrote) on (c).
 #
@@ -20,7 +23,8 @@
 #
 # "own µs/call" is landlearn's own work per stopped call, (learn − floor)
 # ÷ the calls learn stopped: what reading, resolving and recording a call
-# costs beyond receiving and answering it.
+# costs beyond receiving and answering it, and building the policy after.
+# "trace only" leaves the policy out: (learn − policy − floor) ÷ calls.
 #
 # Usage: bench/trace.sh [RUNS [WORKLOADS]]   (from the repository root)
 #   WORKLOADS: letters, e.g. "cd" (default abcd). LANDLEARN=BINARY times
@@ -41,7 +45,7 @@ setup_workloads
 # bench NAME PREP SCRIPT: one row of the table, and its extra modes.
 bench() {
 	name=$1 prep=$2 script=$3
-	modes="native floor learn strace"
+	modes="native floor learn policy strace"
 	case $name in
 	"(a)"* | "(b)"*) modes="$modes accurate" ;;
 	"(c)"*) modes="$modes check" ;;
@@ -57,7 +61,9 @@ bench() {
 			learn)
 				t=$(time_it "$prep" "$work/landlearn" learn --raw "$work/r.jsonl" -o "$work/p.yaml" --force -- sh -c "$script")
 				calls=$(sed -n 's/.* \([0-9][0-9]*\) calls stopped.*/\1/p' "$work/err")
+				obs=$(sed -n 's/.* calls stopped, \([0-9][0-9]*\) observations.*/\1/p' "$work/err")
 				;;
+			policy) t=$(time_it true "$work/landlearn" minimize -o "$work/pm.yaml" --force "$work/r.jsonl") ;;
 			strace) t=$(time_it "$prep" strace -f --seccomp-bpf -e trace=%file,%network -o "$work/strace.out" sh -c "$script") ;;
 			accurate) t=$(time_it "$prep" "$work/landlearn" learn --accurate --raw "$work/ra.jsonl" -o "$work/pa.yaml" --force -- sh -c "$script") ;;
 			check) t=$(time_it "$prep" "$work/landlearn" check -p "$work/p.yaml" -- sh -c "$script") ;;
@@ -70,13 +76,15 @@ bench() {
 	flo=$(median < "$work/times.floor")
 	lrn=$(median < "$work/times.learn")
 	str=$(median < "$work/times.strace")
-	obs=$(wc -l < "$work/r.jsonl")
-	printf '| %s | %ss | %ss (%s×) | %ss (%s×) | %ss (%s×) | %s | %s× faster | %d | %d |\n' \
+	pol=$(median < "$work/times.policy")
+	printf '| %s | %ss | %ss (%s×) | %ss (%s×) | %ss | %ss (%s×) | %s | %s | %s× faster | %d | %d |\n' \
 		"$(echo "$name" | sed 's/|/\\|/g')" "$nat" \
 		"$flo" "$(calc "$flo / $nat" %.2f)" \
 		"$lrn" "$(calc "$lrn / $nat" %.2f)" \
+		"$pol" \
 		"$str" "$(calc "$str / $nat" %.2f)" \
 		"$(calc "($lrn - $flo) / $calls * 1e6" %.1f)" \
+		"$(calc "($lrn - $pol - $flo) / $calls * 1e6" %.1f)" \
 		"$(calc "$str / $lrn" %.1f)" "$calls" "$obs"
 	for mode in accurate check; do
 		[ -s "$work/times.$mode" ] || continue
@@ -94,8 +102,8 @@ bench() {
 machine
 echo "median of $runs runs, caches warm, modes interleaved"
 echo
-echo "| workload | native | floor (1 receiver, sync) | landlearn learn --raw | strace -f --seccomp-bpf | own µs/call | learn vs strace | calls stopped | observations |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| workload | native | floor (1 receiver, sync) | landlearn learn --raw | of which policy | strace -f --seccomp-bpf | own µs/call | trace only | learn vs strace | calls stopped | observations |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 : > "$work/info"
 each_workload bench
 if [ -s "$work/info" ]; then
