@@ -22,8 +22,8 @@ import (
 //
 // Only a directory removed, renamed, or replaced by a symlink, or a
 // symlink removed or replaced, makes an entry wrong. A traced call that
-// can do that (dirChanging) empties the cache before it is let go and
-// again after. A missing name under a cached directory is checked with
+// can do that (sysChangesDirs in the syscall table) empties the cache
+// before it is let go and again after. A missing name under a cached directory is checked with
 // an lstat of the directory (it may be gone), and anything but an
 // existing file or a missing name falls back to the full walk, so a
 // stale entry is noticed when it is used. The symlinks of an entry
@@ -107,15 +107,6 @@ func (d *dirCache) clear() {
 		d.m = map[string]cachedDir{}
 	}
 	d.mu.Unlock()
-}
-
-// dirChanging are the calls that can remove or rename a directory or a
-// symlink, or put a symlink where one was: the dirCache is emptied
-// around them.
-var dirChanging = map[string]bool{
-	"rename": true, "renameat": true, "renameat2": true, "rmdir": true, "unlink": true, "unlinkat": true,
-	"symlink": true, "symlinkat": true, "link": true, "linkat": true,
-	"mount": true, "umount": true, "umount2": true, "move_mount": true, "pivot_root": true,
 }
 
 // dirCacher is a tracee whose run keeps a dirCache (nil: none).

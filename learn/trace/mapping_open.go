@@ -47,69 +47,115 @@ func prepOpenat2(m *mapper) *outcome {
 	}))
 }
 
-// open applies the table's open rows (docs/design.md, "How observations
-// become rights"): read_file/write_file by access mode, read_dir for a
-// directory, truncate for O_TRUNC on an existing regular file, make_reg
-// on the parent for a file O_CREAT creates, write_file(+read_file) on the
-// directory for O_TMPFILE, nothing for O_PATH or a call that fails.
-func (m *mapper) open(r openReq) *outcome {
-	f := r.flags
+// openFlags are an open's flags as build_open_flags and do_open read
+// them.
+type openFlags struct {
+	acc                      uint64 // O_ACCMODE
+	creat, excl, tmpfile     bool
+	follow, trunc, directory bool
+}
+
+// parseOpenFlags decodes f. ok is false for an open that needs no right
+// whatever it names: O_PATH, or flags build_open_flags refuses with
+// EINVAL (__O_TMPFILE needs O_DIRECTORY and forbids O_CREAT;
+// O_CREAT|O_DIRECTORY is EINVAL since Linux 6.4).
+func parseOpenFlags(f uint64) (o openFlags, ok bool) {
 	if f&unix.O_PATH != 0 {
+		return o, false
+	}
+	o = openFlags{
+		acc:       f & unix.O_ACCMODE,
+		creat:     f&unix.O_CREAT != 0,
+		tmpfile:   f&unix.O_TMPFILE == unix.O_TMPFILE,
+		trunc:     f&unix.O_TRUNC != 0,
+		directory: f&unix.O_DIRECTORY != 0,
+	}
+	o.excl = o.creat && f&unix.O_EXCL != 0
+	o.follow = f&unix.O_NOFOLLOW == 0 && !o.excl
+	if (f&oTmpfileBit != 0 && !o.tmpfile) || (o.tmpfile && o.creat) || (o.creat && !o.tmpfile && o.directory) {
+		return o, false
+	}
+	return o, true
+}
+
+// accessModes is what each access mode needs of a file that is not a
+// directory: the permission may_open checks before Landlock's hook, and
+// the rights of the file's f_mode. O_ACCMODE 3 (an ioctl-only open) is
+// checked for reading and writing but gives neither right.
+var accessModes = [4]struct {
+	may    uint32
+	rights policy.FSAccess
+}{
+	unix.O_RDONLY: {mayRead, rReadFile},
+	unix.O_WRONLY: {mayWrite, rWriteFile},
+	unix.O_RDWR:   {mayRead | mayWrite, rReadFile | rWriteFile},
+	3:             {mayRead | mayWrite, 0},
+}
+
+// open applies the table's open rows (docs/design.md, "How observations
+// become rights"): it resolves the path as the kernel will, and the
+// object found (none, a directory, another file, an unnamed O_TMPFILE)
+// decides the rights with the flags.
+func (m *mapper) open(r openReq) *outcome {
+	fl, ok := parseOpenFlags(r.flags)
+	if !ok {
 		return nil
 	}
-	acc := f & unix.O_ACCMODE
-	creat := f&unix.O_CREAT != 0
-	excl := creat && f&unix.O_EXCL != 0
-	tmpfile := f&unix.O_TMPFILE == unix.O_TMPFILE
-	follow := f&unix.O_NOFOLLOW == 0 && !excl
-	// build_open_flags: __O_TMPFILE needs O_DIRECTORY and forbids
-	// O_CREAT; O_CREAT|O_DIRECTORY is EINVAL since Linux 6.4.
-	if (f&oTmpfileBit != 0 && !tmpfile) || (tmpfile && creat) || (creat && !tmpfile && f&unix.O_DIRECTORY != 0) {
+	n := m.resolveOpt(r.dirfd, r.path, fl.follow, r.noSymlinks, r.inRoot)
+	switch {
+	case n.err != 0:
 		return nil
-	}
-	n := m.resolveOpt(r.dirfd, r.path, follow, r.noSymlinks, r.inRoot)
-	if n.err != 0 {
-		return nil
-	}
-	if n.noPath {
+	case n.noPath:
 		// A pipe, socket or namespace file needs no right; one of a
 		// process outside the tree still gets withProcWarning's warning.
 		return &outcome{}
+	case fl.tmpfile:
+		return m.openTmpfile(&n, fl)
+	case !n.exists:
+		return m.openNew(&n, fl)
 	}
+	return m.openExisting(&n, fl)
+}
 
-	if tmpfile {
-		// An unnamed file in the directory: the open is checked on the
-		// new inode, which is beneath the directory, so the rule is the
-		// directory's. EINVAL without write access.
-		if !n.isDir() || (acc != unix.O_WRONLY && acc != unix.O_RDWR) ||
-			!m.may(&n.st, mayWrite|mayExec) || readOnly(n.path) {
-			return nil
-		}
-		o := m.fsObs(n.path, typeName(n.st.Mode), openRights(acc, false)&^rReadDir)
-		return &outcome{obs: []obsT{o}}
+// openTmpfile: an unnamed file in the directory n. The open is checked
+// on the new inode, which is beneath the directory, so the rule is the
+// directory's: write_file (and read_file for O_RDWR). EINVAL without
+// write access.
+func (m *mapper) openTmpfile(n *node, fl openFlags) *outcome {
+	if !n.isDir() || (fl.acc != unix.O_WRONLY && fl.acc != unix.O_RDWR) ||
+		!m.may(&n.st, mayWrite|mayExec) || readOnly(n.path) {
+		return nil
 	}
+	return &outcome{obs: []obsT{m.fsObs(n.path, typeName(n.st.Mode), openRights(fl.acc, false))}}
+}
 
-	if !n.exists {
-		if !creat || n.slash {
-			return nil // ENOENT, or EISDIR for "name/"
-		}
-		pst, ok := parentSt(&n)
-		if !ok || !m.may(&pst, mayWrite|mayExec) || readOnly(n.parent) {
-			return nil
-		}
-		mk := m.fsObs(n.parent, typeName(unix.S_IFDIR), rMakeReg)
-		mk.Created, mk.Dst = true, n.path
-		out := &outcome{obs: []obsT{mk}}
-		if a := openRights(acc, false); a != 0 {
-			fo := m.fsObs(n.path, typeName(unix.S_IFREG), a)
-			fo.Created = true
-			out.obs = append(out.obs, fo)
-			out.fdObs = len(out.obs)
-		}
-		return out
+// openNew: O_CREAT makes the missing file n, which needs make_reg on the
+// parent and the open's rights on the file.
+func (m *mapper) openNew(n *node, fl openFlags) *outcome {
+	if !fl.creat || n.slash {
+		return nil // ENOENT, or EISDIR for "name/"
 	}
+	pst, ok := parentSt(n)
+	if !ok || !m.may(&pst, mayWrite|mayExec) || readOnly(n.parent) {
+		return nil
+	}
+	mk := m.fsObs(n.parent, typeName(unix.S_IFDIR), rMakeReg)
+	mk.Created, mk.Dst = true, n.path
+	out := &outcome{obs: []obsT{mk}}
+	if a := openRights(fl.acc, false); a != 0 {
+		fo := m.fsObs(n.path, typeName(unix.S_IFREG), a)
+		fo.Created = true
+		out.obs = append(out.obs, fo)
+		out.fdObs = len(out.obs)
+	}
+	return out
+}
 
-	if excl {
+// openExisting: read_dir for a directory opened for reading; for any
+// other file the rights of its access mode, and truncate for O_TRUNC on
+// a regular file.
+func (m *mapper) openExisting(n *node, fl openFlags) *outcome {
+	if fl.excl {
 		return nil // EEXIST
 	}
 	mode := n.mode()
@@ -117,29 +163,21 @@ func (m *mapper) open(r openReq) *outcome {
 	case unix.S_IFLNK:
 		return nil // O_NOFOLLOW on a symlink: ELOOP
 	case unix.S_IFDIR:
-		if acc != unix.O_RDONLY || creat || f&unix.O_TRUNC != 0 || !m.may(&n.st, mayRead) {
+		if fl.acc != unix.O_RDONLY || fl.creat || fl.trunc || !m.may(&n.st, mayRead) {
 			return nil // EISDIR, or EACCES
 		}
 		return &outcome{obs: []obsT{m.fsObs(n.path, typeName(mode), rReadDir)}, fdObs: 1}
 	}
-	if f&unix.O_DIRECTORY != 0 {
+	if fl.directory {
 		return nil // ENOTDIR
 	}
-	if creat {
-		if pst, ok := parentSt(&n); ok && !m.mayOpenInSticky(&pst, &n.st) {
+	if fl.creat {
+		if pst, ok := parentSt(n); ok && !m.mayOpenInSticky(&pst, &n.st) {
 			return nil // EACCES: fs.protected_regular or protected_fifos
 		}
 	}
-	trunc := f&unix.O_TRUNC != 0 && mode == unix.S_IFREG
-	var want uint32
-	switch acc {
-	case unix.O_RDONLY:
-		want = mayRead
-	case unix.O_WRONLY:
-		want = mayWrite
-	default:
-		want = mayRead | mayWrite
-	}
+	trunc := fl.trunc && mode == unix.S_IFREG
+	want := accessModes[fl.acc].may
 	if trunc {
 		want |= mayWrite
 	}
@@ -152,7 +190,7 @@ func (m *mapper) open(r openReq) *outcome {
 	if (mode == unix.S_IFCHR || mode == unix.S_IFBLK) && noDev(n.path) {
 		return nil
 	}
-	a := openRights(acc, trunc)
+	a := openRights(fl.acc, trunc)
 	if a == 0 {
 		return nil
 	}
@@ -183,17 +221,9 @@ func openFailed(e unix.Errno, obs []obsT) []obsT {
 const oTmpfileBit = unix.O_TMPFILE &^ unix.O_DIRECTORY
 
 // openRights are the rights an open of a non-directory needs: the file's
-// f_mode decides (O_ACCMODE 3 gives neither read nor write).
+// f_mode decides (accessModes), and truncate with O_TRUNC.
 func openRights(acc uint64, trunc bool) policy.FSAccess {
-	var a policy.FSAccess
-	switch acc {
-	case unix.O_RDONLY:
-		a = rReadFile
-	case unix.O_WRONLY:
-		a = rWriteFile
-	case unix.O_RDWR:
-		a = rReadFile | rWriteFile
-	}
+	a := accessModes[acc&unix.O_ACCMODE].rights
 	if trunc {
 		a |= rTruncate
 	}

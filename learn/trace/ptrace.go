@@ -52,10 +52,6 @@ type ptraceSyscallInfo struct {
 	Union [8]uint64
 }
 
-// fdSyscalls are the calls whose return value is a new fd on the path
-// they opened: callResult.FDPath is read for them.
-var fdSyscalls = map[string]bool{"open": true, "openat": true, "openat2": true, "creat": true}
-
 // ptracer is the accurate mode's supervisor.
 type ptracer struct {
 	s *session

@@ -34,13 +34,35 @@ type layout struct {
 }
 
 // sysEntry is one row of the syscall table: a syscall, its numbers in
-// each ABI, how to read its arguments and what it means for Landlock.
+// each ABI, how to read its arguments, what it means for Landlock and
+// what the supervisors do around it.
 type sysEntry struct {
-	name string
-	nr   [2]int // x86_64, i386; -1 when the ABI lacks the syscall
-	args layout
-	prep func(m *mapper) *outcome
+	name  string
+	nr    [2]int // x86_64, i386; -1 when the ABI lacks the syscall
+	args  layout
+	prep  func(m *mapper) *outcome
+	props sysProps
 }
+
+// sysProps are what the supervisors ask of a call besides its mapping.
+type sysProps uint8
+
+const (
+	// sysExecs: the caller's cached facts are dropped around it
+	// (tracee.go).
+	sysExecs sysProps = 1 << iota
+	// sysChangesDirs: it can remove or rename a directory or a symlink, or
+	// put a symlink where one was; the directory cache is emptied around
+	// it (dircache.go).
+	sysChangesDirs
+	// sysOpensFD: its return value is a new fd on the path it opened, whose
+	// real path accurate mode reads (callResult.FDPath).
+	sysOpensFD
+	// sysChangesCreds: it changes the caller's uids, gids or groups; the
+	// thread cache forgets the caller's credentials before it runs
+	// (tracee.go).
+	sysChangesCreds
+)
 
 const none = -1
 
@@ -50,8 +72,8 @@ const none = -1
 // The filter installs exactly these numbers: nothing that only reads
 // metadata (stat, readlink, access, chdir) is here, because glibc and
 // compilers call those tens of thousands of times and Landlock does not
-// restrict them. The calls that change a thread's
-// ids are here for the tracer's cache, not for a right: they are rare.
+// restrict them. The calls that change a thread's ids are here for the
+// tracer's cache, not for a right: they are rare.
 //
 // i386 choices: truncate64 and ftruncate64 are the calls a 32-bit libc
 // really makes (with a split 64-bit length we never read); bind and
@@ -60,85 +82,85 @@ const none = -1
 // umount(2) (oldumount) is i386-only and is warned about like umount2.
 var syscallTable = []sysEntry{
 	// Opening files.
-	{"open", [2]int{2, 5}, layout{path: arg0, flags: arg1, mode: arg2}, prepOpen},
-	{"openat", [2]int{257, 295}, layout{dirfd: arg0, path: arg1, flags: arg2, mode: arg3}, prepOpen},
-	{"openat2", [2]int{437, 437}, layout{dirfd: arg0, path: arg1}, prepOpenat2},
-	{"creat", [2]int{85, 8}, layout{path: arg0, mode: arg1, fixed: oCreat | oWronly | oTrunc}, prepOpen},
-	{"open_by_handle_at", [2]int{304, 342}, layout{fd: arg0, flags: arg2}, prepOpenByHandle},
-	{"truncate", [2]int{76, 92}, layout{path: arg0}, prepTruncate},
-	{"truncate64", [2]int{none, 193}, layout{path: arg0}, prepTruncate},
-	{"ftruncate", [2]int{77, 93}, layout{fd: arg0}, prepFtruncate},
-	{"ftruncate64", [2]int{none, 194}, layout{fd: arg0}, prepFtruncate},
+	{"open", [2]int{2, 5}, layout{path: arg0, flags: arg1, mode: arg2}, prepOpen, sysOpensFD},
+	{"openat", [2]int{257, 295}, layout{dirfd: arg0, path: arg1, flags: arg2, mode: arg3}, prepOpen, sysOpensFD},
+	{"openat2", [2]int{437, 437}, layout{dirfd: arg0, path: arg1}, prepOpenat2, sysOpensFD},
+	{"creat", [2]int{85, 8}, layout{path: arg0, mode: arg1, fixed: oCreat | oWronly | oTrunc}, prepOpen, sysOpensFD},
+	{"open_by_handle_at", [2]int{304, 342}, layout{fd: arg0, flags: arg2}, prepOpenByHandle, 0},
+	{"truncate", [2]int{76, 92}, layout{path: arg0}, prepTruncate, 0},
+	{"truncate64", [2]int{none, 193}, layout{path: arg0}, prepTruncate, 0},
+	{"ftruncate", [2]int{77, 93}, layout{fd: arg0}, prepFtruncate, 0},
+	{"ftruncate64", [2]int{none, 194}, layout{fd: arg0}, prepFtruncate, 0},
 
 	// Executing.
-	{"execve", [2]int{59, 11}, layout{path: arg0}, prepExec},
-	{"execveat", [2]int{322, 358}, layout{dirfd: arg0, path: arg1, flags: arg4}, prepExec},
+	{"execve", [2]int{59, 11}, layout{path: arg0}, prepExec, sysExecs},
+	{"execveat", [2]int{322, 358}, layout{dirfd: arg0, path: arg1, flags: arg4}, prepExec, sysExecs},
 
 	// Directory entries.
-	{"mkdir", [2]int{83, 39}, layout{path: arg0, mode: arg1}, prepMkdir},
-	{"mkdirat", [2]int{258, 296}, layout{dirfd: arg0, path: arg1, mode: arg2}, prepMkdir},
-	{"mknod", [2]int{133, 14}, layout{path: arg0, mode: arg1}, prepMknod},
-	{"mknodat", [2]int{259, 297}, layout{dirfd: arg0, path: arg1, mode: arg2}, prepMknod},
-	{"symlink", [2]int{88, 83}, layout{path: arg0, path2: arg1}, prepSymlink},
-	{"symlinkat", [2]int{266, 304}, layout{path: arg0, dirfd2: arg1, path2: arg2}, prepSymlink},
-	{"link", [2]int{86, 9}, layout{path: arg0, path2: arg1}, prepLink},
-	{"linkat", [2]int{265, 303}, layout{dirfd: arg0, path: arg1, dirfd2: arg2, path2: arg3, flags: arg4}, prepLink},
-	{"unlink", [2]int{87, 10}, layout{path: arg0}, prepUnlink},
-	{"unlinkat", [2]int{263, 301}, layout{dirfd: arg0, path: arg1, flags: arg2}, prepUnlink},
-	{"rmdir", [2]int{84, 40}, layout{path: arg0, fixed: atRemoveDir}, prepUnlink},
-	{"rename", [2]int{82, 38}, layout{path: arg0, path2: arg1}, prepRename},
-	{"renameat", [2]int{264, 302}, layout{dirfd: arg0, path: arg1, dirfd2: arg2, path2: arg3}, prepRename},
-	{"renameat2", [2]int{316, 353}, layout{dirfd: arg0, path: arg1, dirfd2: arg2, path2: arg3, flags: arg4}, prepRename},
+	{"mkdir", [2]int{83, 39}, layout{path: arg0, mode: arg1}, prepMkdir, 0},
+	{"mkdirat", [2]int{258, 296}, layout{dirfd: arg0, path: arg1, mode: arg2}, prepMkdir, 0},
+	{"mknod", [2]int{133, 14}, layout{path: arg0, mode: arg1}, prepMknod, 0},
+	{"mknodat", [2]int{259, 297}, layout{dirfd: arg0, path: arg1, mode: arg2}, prepMknod, 0},
+	{"symlink", [2]int{88, 83}, layout{path: arg0, path2: arg1}, prepSymlink, sysChangesDirs},
+	{"symlinkat", [2]int{266, 304}, layout{path: arg0, dirfd2: arg1, path2: arg2}, prepSymlink, sysChangesDirs},
+	{"link", [2]int{86, 9}, layout{path: arg0, path2: arg1}, prepLink, sysChangesDirs},
+	{"linkat", [2]int{265, 303}, layout{dirfd: arg0, path: arg1, dirfd2: arg2, path2: arg3, flags: arg4}, prepLink, sysChangesDirs},
+	{"unlink", [2]int{87, 10}, layout{path: arg0}, prepUnlink, sysChangesDirs},
+	{"unlinkat", [2]int{263, 301}, layout{dirfd: arg0, path: arg1, flags: arg2}, prepUnlink, sysChangesDirs},
+	{"rmdir", [2]int{84, 40}, layout{path: arg0, fixed: atRemoveDir}, prepUnlink, sysChangesDirs},
+	{"rename", [2]int{82, 38}, layout{path: arg0, path2: arg1}, prepRename, sysChangesDirs},
+	{"renameat", [2]int{264, 302}, layout{dirfd: arg0, path: arg1, dirfd2: arg2, path2: arg3}, prepRename, sysChangesDirs},
+	{"renameat2", [2]int{316, 353}, layout{dirfd: arg0, path: arg1, dirfd2: arg2, path2: arg3, flags: arg4}, prepRename, sysChangesDirs},
 
 	// Devices.
-	{"ioctl", [2]int{16, 54}, layout{fd: arg0}, prepIoctl},
+	{"ioctl", [2]int{16, 54}, layout{fd: arg0}, prepIoctl, 0},
 
 	// Network.
-	{"bind", [2]int{49, 361}, layout{fd: arg0}, prepBind},
-	{"connect", [2]int{42, 362}, layout{fd: arg0}, prepConnect},
-	{"socketcall", [2]int{none, 102}, layout{}, prepSocketcall},
+	{"bind", [2]int{49, 361}, layout{fd: arg0}, prepBind, 0},
+	{"connect", [2]int{42, 362}, layout{fd: arg0}, prepConnect, 0},
+	{"socketcall", [2]int{none, 102}, layout{}, prepSocketcall, 0},
 
 	// Signals.
-	{"kill", [2]int{62, 37}, layout{}, prepKill},
-	{"tkill", [2]int{200, 238}, layout{}, prepTkill},
-	{"tgkill", [2]int{234, 270}, layout{}, prepTgkill},
-	{"rt_sigqueueinfo", [2]int{129, 178}, layout{}, prepKill},
-	{"rt_tgsigqueueinfo", [2]int{297, 335}, layout{}, prepTgkill},
-	{"pidfd_send_signal", [2]int{424, 424}, layout{fd: arg0}, prepPidfdSignal},
-	{"fcntl", [2]int{72, 55}, layout{fd: arg0}, prepFcntl},
-	{"fcntl64", [2]int{none, 221}, layout{fd: arg0}, prepFcntl},
+	{"kill", [2]int{62, 37}, layout{}, prepKill, 0},
+	{"tkill", [2]int{200, 238}, layout{}, prepTkill, 0},
+	{"tgkill", [2]int{234, 270}, layout{}, prepTgkill, 0},
+	{"rt_sigqueueinfo", [2]int{129, 178}, layout{}, prepKill, 0},
+	{"rt_tgsigqueueinfo", [2]int{297, 335}, layout{}, prepTgkill, 0},
+	{"pidfd_send_signal", [2]int{424, 424}, layout{fd: arg0}, prepPidfdSignal, 0},
+	{"fcntl", [2]int{72, 55}, layout{fd: arg0}, prepFcntl, 0},
+	{"fcntl64", [2]int{none, 221}, layout{fd: arg0}, prepFcntl, 0},
 
 	// Warnings only: never allowed under a domain, or invisible.
-	{"io_uring_setup", [2]int{425, 425}, layout{}, prepIoUring},
-	{"mount", [2]int{165, 21}, layout{}, prepMount},
-	{"umount", [2]int{none, 22}, layout{}, prepMount},
-	{"umount2", [2]int{166, 52}, layout{}, prepMount},
-	{"move_mount", [2]int{429, 429}, layout{}, prepMount},
-	{"pivot_root", [2]int{155, 217}, layout{}, prepMount},
-	{"ptrace", [2]int{101, 26}, layout{}, prepPtrace},
-	{"process_vm_readv", [2]int{310, 347}, layout{}, prepProcessVM},
-	{"process_vm_writev", [2]int{311, 348}, layout{}, prepProcessVM},
-	{"pidfd_getfd", [2]int{438, 438}, layout{fd: arg0}, prepPidfdGetfd},
+	{"io_uring_setup", [2]int{425, 425}, layout{}, prepIoUring, 0},
+	{"mount", [2]int{165, 21}, layout{}, prepMount, sysChangesDirs},
+	{"umount", [2]int{none, 22}, layout{}, prepMount, sysChangesDirs},
+	{"umount2", [2]int{166, 52}, layout{}, prepMount, sysChangesDirs},
+	{"move_mount", [2]int{429, 429}, layout{}, prepMount, sysChangesDirs},
+	{"pivot_root", [2]int{155, 217}, layout{}, prepMount, sysChangesDirs},
+	{"ptrace", [2]int{101, 26}, layout{}, prepPtrace, 0},
+	{"process_vm_readv", [2]int{310, 347}, layout{}, prepProcessVM, 0},
+	{"process_vm_writev", [2]int{311, 348}, layout{}, prepProcessVM, 0},
+	{"pidfd_getfd", [2]int{438, 438}, layout{fd: arg0}, prepPidfdGetfd, 0},
 
 	// Credentials: no right, but the caller's cached ids go (tracee.go).
-	{"setuid", [2]int{105, 23}, layout{}, prepNothing},
-	{"setgid", [2]int{106, 46}, layout{}, prepNothing},
-	{"setreuid", [2]int{113, 70}, layout{}, prepNothing},
-	{"setregid", [2]int{114, 71}, layout{}, prepNothing},
-	{"setgroups", [2]int{116, 81}, layout{}, prepNothing},
-	{"setresuid", [2]int{117, 164}, layout{}, prepNothing},
-	{"setresgid", [2]int{119, 170}, layout{}, prepNothing},
-	{"setfsuid", [2]int{122, 138}, layout{}, prepNothing},
-	{"setfsgid", [2]int{123, 139}, layout{}, prepNothing},
-	{"setreuid32", [2]int{none, 203}, layout{}, prepNothing},
-	{"setregid32", [2]int{none, 204}, layout{}, prepNothing},
-	{"setgroups32", [2]int{none, 206}, layout{}, prepNothing},
-	{"setresuid32", [2]int{none, 208}, layout{}, prepNothing},
-	{"setresgid32", [2]int{none, 210}, layout{}, prepNothing},
-	{"setuid32", [2]int{none, 213}, layout{}, prepNothing},
-	{"setgid32", [2]int{none, 214}, layout{}, prepNothing},
-	{"setfsuid32", [2]int{none, 215}, layout{}, prepNothing},
-	{"setfsgid32", [2]int{none, 216}, layout{}, prepNothing},
+	{"setuid", [2]int{105, 23}, layout{}, prepNothing, sysChangesCreds},
+	{"setgid", [2]int{106, 46}, layout{}, prepNothing, sysChangesCreds},
+	{"setreuid", [2]int{113, 70}, layout{}, prepNothing, sysChangesCreds},
+	{"setregid", [2]int{114, 71}, layout{}, prepNothing, sysChangesCreds},
+	{"setgroups", [2]int{116, 81}, layout{}, prepNothing, sysChangesCreds},
+	{"setresuid", [2]int{117, 164}, layout{}, prepNothing, sysChangesCreds},
+	{"setresgid", [2]int{119, 170}, layout{}, prepNothing, sysChangesCreds},
+	{"setfsuid", [2]int{122, 138}, layout{}, prepNothing, sysChangesCreds},
+	{"setfsgid", [2]int{123, 139}, layout{}, prepNothing, sysChangesCreds},
+	{"setreuid32", [2]int{none, 203}, layout{}, prepNothing, sysChangesCreds},
+	{"setregid32", [2]int{none, 204}, layout{}, prepNothing, sysChangesCreds},
+	{"setgroups32", [2]int{none, 206}, layout{}, prepNothing, sysChangesCreds},
+	{"setresuid32", [2]int{none, 208}, layout{}, prepNothing, sysChangesCreds},
+	{"setresgid32", [2]int{none, 210}, layout{}, prepNothing, sysChangesCreds},
+	{"setuid32", [2]int{none, 213}, layout{}, prepNothing, sysChangesCreds},
+	{"setgid32", [2]int{none, 214}, layout{}, prepNothing, sysChangesCreds},
+	{"setfsuid32", [2]int{none, 215}, layout{}, prepNothing, sysChangesCreds},
+	{"setfsgid32", [2]int{none, 216}, layout{}, prepNothing, sysChangesCreds},
 }
 
 // prepNothing is the mapping of a call stopped for the tracer's own
@@ -166,24 +188,10 @@ var byNr = func() [2]map[int]*sysEntry {
 	return m
 }()
 
-// What the supervisors ask of a call besides its mapping: an exec drops
-// the caller's cached facts around it, a call that can change
-// directories empties the directory cache (dircache.go), and accurate
-// mode reads the new fd of an open.
-func (e *sysEntry) isExec() bool       { return e.name == "execve" || e.name == "execveat" }
-func (e *sysEntry) changesDirs() bool  { return dirChanging[e.name] }
-func (e *sysEntry) opensFD() bool      { return fdSyscalls[e.name] }
-func (e *sysEntry) changesCreds() bool { return credsChanging[e.name] }
-
-// credsChanging are the calls that change the caller's uids, gids or
-// groups: the thread cache forgets the caller's credentials before they
-// run (tracee.go).
-var credsChanging = map[string]bool{
-	"setuid": true, "setgid": true, "setreuid": true, "setregid": true, "setgroups": true,
-	"setresuid": true, "setresgid": true, "setfsuid": true, "setfsgid": true,
-	"setuid32": true, "setgid32": true, "setreuid32": true, "setregid32": true, "setgroups32": true,
-	"setresuid32": true, "setresgid32": true, "setfsuid32": true, "setfsgid32": true,
-}
+func (e *sysEntry) isExec() bool       { return e.props&sysExecs != 0 }
+func (e *sysEntry) changesDirs() bool  { return e.props&sysChangesDirs != 0 }
+func (e *sysEntry) opensFD() bool      { return e.props&sysOpensFD != 0 }
+func (e *sysEntry) changesCreds() bool { return e.props&sysChangesCreds != 0 }
 
 func lookupSyscall(a syscallABI, nr int) *sysEntry {
 	if a != abiX86_64 && a != abiI386 {

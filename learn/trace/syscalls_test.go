@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -212,4 +213,25 @@ func FuzzPrepare(f *testing.F) {
 			pd.Finish(&callResult{Ret: 3, FDPath: "/etc/passwd"})
 		}
 	})
+}
+
+// TestSyscallProps: the supervisors' columns agree with the rows'
+// mappings. A row that maps an open returns a new fd; one that maps an
+// exec drops the caller's facts; one that removes, renames, links or
+// mounts can change what the directory cache holds; the rows stopped
+// for no right change credentials.
+func TestSyscallProps(t *testing.T) {
+	ptr := func(f func(*mapper) *outcome) uintptr { return reflect.ValueOf(f).Pointer() }
+	want := map[uintptr]sysProps{
+		ptr(prepOpen): sysOpensFD, ptr(prepOpenat2): sysOpensFD,
+		ptr(prepExec):   sysExecs,
+		ptr(prepUnlink): sysChangesDirs, ptr(prepRename): sysChangesDirs, ptr(prepLink): sysChangesDirs,
+		ptr(prepSymlink): sysChangesDirs, ptr(prepMount): sysChangesDirs,
+		ptr(prepNothing): sysChangesCreds,
+	}
+	for _, e := range syscallTable {
+		if got := e.props; got != want[ptr(e.prep)] {
+			t.Errorf("%s: props %b, want %b", e.name, got, want[ptr(e.prep)])
+		}
+	}
 }
