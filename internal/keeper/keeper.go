@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/landlearn/landlearn/internal/procfs"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/internal/command"
@@ -342,7 +344,7 @@ func keeperMain(args []string) int {
 			}
 		}
 		for {
-			pids := descendants(os.Getpid())
+			pids := procfs.Descendants(os.Getpid())
 			if len(pids) == 0 {
 				return
 			}
@@ -379,61 +381,9 @@ func keeperMain(args []string) int {
 
 // signalTree sends sig to every process below this keeper but except.
 func signalTree(except int, sig unix.Signal) {
-	for _, p := range descendants(os.Getpid()) {
+	for _, p := range procfs.Descendants(os.Getpid()) {
 		if p != except {
 			unix.Kill(p, sig)
 		}
 	}
-}
-
-// descendants lists the processes below root, from one scan of /proc.
-func descendants(root int) []int {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return nil
-	}
-	defer d.Close()
-	names, _ := d.Readdirnames(-1)
-	children := map[int][]int{}
-	for _, n := range names {
-		pid, err := strconv.Atoi(n)
-		if err != nil {
-			continue
-		}
-		pp, err := ppid(pid)
-		if err != nil {
-			continue
-		}
-		children[pp] = append(children[pp], pid)
-	}
-	var out []int
-	queue := []int{root}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		for _, c := range children[p] {
-			out = append(out, c)
-			queue = append(queue, c)
-		}
-	}
-	return out
-}
-
-// ppid reads the parent pid from /proc/PID/stat, after the comm field
-// (which may hold spaces and parentheses).
-func ppid(pid int) (int, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, unix.EINVAL
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0, unix.EINVAL
-	}
-	return strconv.Atoi(f[1])
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/landlearn/landlearn/internal/procfs"
 )
 
 // Prefixes of what landlearn leaves in $TMPDIR: the copy of the working
@@ -27,7 +29,7 @@ const (
 // taken for the same process.
 func Tag() string {
 	pid := os.Getpid()
-	start, _ := startTime(pid)
+	start, _ := procfs.StartTime(pid)
 	return fmt.Sprintf("%d.%d", pid, start)
 }
 
@@ -107,28 +109,9 @@ func alive(tag string) bool {
 	if !ok || err1 != nil || err2 != nil || pid <= 0 {
 		return true
 	}
-	now, err := startTime(pid)
+	now, err := procfs.StartTime(pid)
 	if errors.Is(err, os.ErrNotExist) {
 		return false
 	}
 	return err != nil || now == start
-}
-
-// startTime reads field 22 of /proc/PID/stat (after the parenthesized
-// comm, which may hold spaces and parentheses).
-func startTime(pid int) (uint64, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no comm", pid)
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
-	}
-	return strconv.ParseUint(f[19], 10, 64)
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/landlearn/landlearn/internal/procfs"
 )
 
 // Clean removes what a process that no longer runs left (its reset copy,
@@ -19,7 +21,7 @@ func TestClean(t *testing.T) {
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
-	start, err := startTime(c.Process.Pid)
+	start, err := procfs.StartTime(c.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/landlearn/landlearn/internal/procfs"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/internal/command"
@@ -147,7 +149,7 @@ func notifyUnlessIgnored(c chan<- os.Signal, sigs ...os.Signal) {
 
 // signalTree sends sig to every descendant of root but except (0: none).
 func signalTree(root, except int, sig unix.Signal) {
-	for _, p := range descendants(root) {
+	for _, p := range procfs.Descendants(root) {
 		if p != except {
 			unix.Kill(p, sig)
 		}
@@ -159,7 +161,7 @@ func signalTree(root, except int, sig unix.Signal) {
 // kill arrived, and killed parents' children become the keeper's.
 func killTree(root int) {
 	for {
-		pids := descendants(root)
+		pids := procfs.Descendants(root)
 		if len(pids) == 0 {
 			return
 		}

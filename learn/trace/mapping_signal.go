@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/landlearn/landlearn/internal/procfs"
 )
 
 // Signals. Landlock's signal scope denies a signal to a process outside
@@ -195,22 +197,11 @@ func (m *mapper) maySignal(t status) bool {
 
 // processGroup is pid's process group, 0 when unknown.
 func processGroup(pid int) int {
-	b, err := readProc("/proc/" + strconv.Itoa(pid) + "/stat")
+	st, err := procfs.ReadStat(pid)
 	if err != nil {
 		return 0
 	}
-	// pid (comm) state ppid pgrp: comm may hold spaces and parentheses.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 3 {
-		return 0
-	}
-	g, _ := strconv.Atoi(f[2])
-	return g
+	return st.PGrp
 }
 
 // groupMembers lists the processes of process group pgrp.

@@ -7,10 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/landlearn/landlearn/internal/procfs"
 
 	libaudit "github.com/elastic/go-libaudit/v2"
 
@@ -345,32 +345,12 @@ func (c *coordinator) write(st *sharedState) error {
 
 func selfUser() user {
 	pid := os.Getpid()
-	start, _ := startTime(pid)
+	start, _ := procfs.StartTime(pid)
 	return user{PID: pid, Start: start}
 }
 
 // processAlive says whether u still runs: same pid, same start time.
 func processAlive(u user) bool {
-	start, err := startTime(u.PID)
+	start, err := procfs.StartTime(u.PID)
 	return err == nil && start == u.Start
-}
-
-// startTime reads field 22 of /proc/PID/stat (after the parenthesized
-// comm, which may hold spaces and parentheses).
-func startTime(pid int) (uint64, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no comm", pid)
-	}
-	f := strings.Fields(s[i+1:])
-	// f[0] is field 3 (state); field 22 is f[19].
-	if len(f) < 20 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
-	}
-	return strconv.ParseUint(f[19], 10, 64)
 }

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/landlearn/landlearn/internal/procfs"
+
 	libaudit "github.com/elastic/go-libaudit/v2"
 
 	"github.com/landlearn/landlearn/internal/testkit"
@@ -155,7 +157,7 @@ func TestStartTime(t *testing.T) {
 	}
 	u := user{PID: cmd.Process.Pid}
 	var err error
-	if u.Start, err = startTime(u.PID); err != nil {
+	if u.Start, err = procfs.StartTime(u.PID); err != nil {
 		t.Fatal(err)
 	}
 	if !processAlive(u) {
