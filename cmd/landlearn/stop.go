@@ -108,7 +108,7 @@ func (s *stopper) loop() {
 // program's own process gets sig unless the terminal sent it already
 // (Ctrl-C and hangups go to the whole foreground process group).
 func (s *stopper) stopTree(sig os.Signal) {
-	if sig != syscall.SIGTERM && foregroundOfTTY() {
+	if sig != syscall.SIGTERM && keeper.InForeground() {
 		s.tree.StopOthers(s.grace)
 		return
 	}
@@ -271,19 +271,6 @@ func signalName(sig os.Signal) string {
 		}
 	}
 	return sig.String()
-}
-
-// foregroundOfTTY reports whether this process's group is the
-// foreground group of its terminal: then a Ctrl-C or a hangup reached
-// the program too, directly from the terminal.
-func foregroundOfTTY() bool {
-	for _, fd := range []int{0, 1, 2} {
-		pg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
-		if err == nil {
-			return pg == unix.Getpgrp()
-		}
-	}
-	return false
 }
 
 var _ live.Command = (*treeCommand)(nil)

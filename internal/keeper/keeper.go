@@ -387,3 +387,17 @@ func signalTree(except int, sig unix.Signal) {
 		}
 	}
 }
+
+// InForeground reports whether this process's group is the foreground
+// group of its terminal: then a Ctrl-C or a hangup from the terminal
+// reached the command too, directly, and only the rest of its tree needs
+// to be told.
+func InForeground() bool {
+	for _, fd := range []int{0, 1, 2} {
+		pg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+		if err == nil {
+			return pg == unix.Getpgrp()
+		}
+	}
+	return false
+}

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/internal/command"
+	stopper "github.com/landlearn/landlearn/internal/keeper"
 	"github.com/landlearn/landlearn/internal/reexec"
 	"github.com/landlearn/landlearn/learn"
 )
@@ -426,7 +427,7 @@ func (r *runner) supervise(sup supervisor, res *RunResult, keeper *exec.Cmd, mai
 				continue
 			}
 			res.Interrupted, res.Signal = true, sig
-			if !mainDone && (sig == syscall.SIGTERM || !foregroundOfTTY()) {
+			if !mainDone && (sig == syscall.SIGTERM || !stopper.InForeground()) {
 				unix.PidfdSendSignal(mainFD, sig.(syscall.Signal), nil, 0)
 			}
 			stop(mainDone)
@@ -466,19 +467,6 @@ func (o Options) grace() time.Duration {
 		return o.Grace
 	}
 	return DefaultGrace
-}
-
-// foregroundOfTTY reports whether this process's group is the
-// foreground group of its terminal: then a Ctrl-C reached the target
-// too, directly from the terminal.
-func foregroundOfTTY() bool {
-	for _, fd := range []int{0, 1, 2} {
-		pg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
-		if err == nil {
-			return pg == unix.Getpgrp()
-		}
-	}
-	return false
 }
 
 // takeFD copies fd number fd of process pid into this process.
