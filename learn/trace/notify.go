@@ -44,14 +44,9 @@ import (
 // no security boundary, and landlearn does not use it as one. The
 // program is watched, not contained; enforcement is Landlock's job.
 
-// receivers is how many goroutines wait on the listener at first: one,
-// on its own thread. With the synchronous wake-up (notifSyncWakeUp) a
-// stopped call switches straight to the receiver on its own CPU and
-// back, so a second receiver buys little parallelism; it costs, because
-// every notification wakes every receiver blocked in NOTIF_RECV (and
-// pulls it to the notifying CPU). Measured on bench/trace.sh's (a) and
-// (b): with one receiver a call costs fewer context switches and the
-// learner less CPU (the README's Performance section has the numbers).
+// How many goroutines receive, and how, is the notifier's choice
+// (tracer.go): one with the synchronous wake-up while one process makes
+// the calls, one pinned to each CPU when several do.
 //
 // A receiver can be held up by the traced tree itself: its lstat of a
 // path on a FUSE mount that a traced process serves waits for that
@@ -60,7 +55,6 @@ import (
 // without a new call being received, another one starts, up to
 // maxReceivers; it returns once a receiver is waiting again (serve).
 const (
-	receivers    = 1
 	maxReceivers = 8
 	stuckAfter   = 50 * time.Millisecond
 )
@@ -84,6 +78,9 @@ type session struct {
 	n   atomic.Uint64 // calls stopped
 	// waiting is how many receivers are blocked in NOTIF_RECV.
 	waiting atomic.Int32
+	// callers says whether several processes made calls lately (the
+	// notifier's choice of receiving, tracer.go).
+	callers callerWindow
 
 	mu       sync.Mutex
 	recErr   error          // the first error of rec
@@ -219,17 +216,18 @@ func archOf(auditArch uint32, nr int32) (syscallABI, bool) {
 	return 0, false
 }
 
-// serve receives notifications on fd until the traced tree is gone.
+// serve receives notifications on fd until the traced tree is gone
+// (gone), or until enough, when set, says so after a call: an extra
+// receiver (started by the notifier's watch) returns once another
+// receiver is waiting, a pinned one once the notifier leaves that mode
+// (tracer.go): every receiver blocked in NOTIF_RECV is woken by every
+// call.
 //
 // From Linux 6.6 a receiver blocked in NOTIF_RECV wakes up with ENOENT
 // when the last task using the filter is gone; POLLHUP on the listener
 // then says it is for good (ENOENT alone also means a caller was killed
 // before its notification was received).
-//
-// An extra receiver (started by the notifier's watch) returns after a
-// call when another receiver is waiting: the help is no longer needed,
-// and every receiver blocked in NOTIF_RECV is woken by every call.
-func (s *session) serve(fd int, extra bool) error {
+func (s *session) serve(fd int, enough func() bool) (gone bool, err error) {
 	var n seccompNotif
 	var t procTracee
 	for {
@@ -245,17 +243,41 @@ func (s *session) serve(fd int, extra bool) error {
 			continue
 		case errors.Is(err, unix.ENOENT):
 			if listenerHungUp(fd) {
-				return nil
+				return true, nil
 			}
 			continue
 		default:
-			return err
+			return false, err
 		}
 		s.handle(fd, &n, &t)
-		if extra && s.waiting.Load() > 0 {
-			return nil
+		if enough != nil && enough() {
+			return false, nil
 		}
 	}
+}
+
+// callerWindow tells, for the time since it was last taken, whether
+// calls came from more than one process: one atomic load on most calls.
+type callerWindow struct {
+	first atomic.Int64 // the first caller's pid, 0 for none yet
+	multi atomic.Bool  // another pid came
+}
+
+func (w *callerWindow) note(pid int) {
+	switch f := w.first.Load(); {
+	case f == 0:
+		w.first.CompareAndSwap(0, int64(pid))
+	case f != int64(pid) && !w.multi.Load():
+		w.multi.Store(true)
+	}
+}
+
+// take says whether several processes called since the last take, and
+// starts a new window.
+func (w *callerWindow) take() bool {
+	multi := w.multi.Swap(false)
+	w.first.Store(0)
+	return multi
 }
 
 // listenerHungUp reports whether the filter has no users left.
@@ -293,6 +315,7 @@ func (s *session) handle(fd int, n *seccompNotif, t *procTracee) {
 	}
 	t.reset(tid, s, s.dirs)
 	c := sysCall{Seq: s.seq.Add(1), TID: tid, PID: t.tgid(), Arch: arch, Nr: int(n.Data.Nr), Args: n.Data.Args}
+	s.callers.note(c.PID)
 	// A call that may move or remove a directory empties the directory
 	// cache before it is looked at, and again once it is let go, for the
 	// walks made meanwhile (its own, other receivers'). One made after it

@@ -80,19 +80,20 @@ func notifSend(fd int, r *seccompNotifResp) error {
 	return nil
 }
 
-// notifSyncWakeUp asks the kernel (6.6+) to wake the receiver on the
-// CPU of the stopped thread and switch to it directly: the stopped call
-// and the supervisor ping-pong like a function call instead of two
-// scheduler wake-ups, a fraction of the round trip (the README's
-// Performance section has the numbers).
-// Kernels before 6.6 answer EINVAL (tracing needs 6.6 anyway, see
-// Supported); the tracer warns, as it only costs speed.
+// notifSetFlags sets the listener's flags. The one there is,
+// SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6), asks the kernel to
+// wake the receiver on the CPU of the stopped thread and switch to it
+// directly, and to wake the caller on the receiver's CPU when answered:
+// the stopped call and the supervisor ping-pong like a function call
+// instead of two scheduler wake-ups (the README's Performance section
+// has the numbers). 0 clears it. Kernels before 6.6 answer EINVAL
+// (tracing needs 6.6 anyway, see Supported); the tracer warns, as it
+// only costs speed.
 //
 // The ioctl is declared SECCOMP_IOW(4, __u64), but the kernel takes the
 // flags in the argument itself, not behind a pointer
 // (seccomp_notify_set_flags(filter, arg)): a pointer is EINVAL.
-func notifSyncWakeUp(fd int) error {
-	flags := uint64(unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+func notifSetFlags(fd int, flags uint64) error {
 	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), ioctlNotifSetFlags, uintptr(flags))
 	if errno != 0 {
 		return errno

@@ -45,7 +45,7 @@ func TestNotifSyncWakeUp(t *testing.T) {
 	defer unix.Close(r.fd)
 	// requireTracing skipped kernels before 6.6, which have no
 	// SECCOMP_IOCTL_NOTIF_SET_FLAGS.
-	if err := notifSyncWakeUp(r.fd); err != nil {
+	if err := notifSetFlags(r.fd, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP); err != nil {
 		t.Fatalf("SECCOMP_IOCTL_NOTIF_SET_FLAGS(SYNC_WAKE_UP): %v", err)
 	}
 }

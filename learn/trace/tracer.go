@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -287,14 +288,15 @@ func (r *runner) run(mode string, res *RunResult) error {
 			return fmt.Errorf("take the seccomp listener from the helper (pid %d): %w", mainPid, err)
 		}
 		defer unix.Close(lfd)
-		if err := notifSyncWakeUp(lfd); err != nil && r.o.Warnf != nil {
+		syncErr := notifSetFlags(lfd, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+		if err := syncErr; err != nil && r.o.Warnf != nil {
 			r.o.Warnf("the seccomp listener refused the synchronous wake-up (%v): tracing works, but each stopped call costs about four times more", err)
 		}
 		s := newSession(r.m, r.rec, tree, r.o.Warnf)
 		if s.watch = newWatcher(s.threads); s.watch != nil {
 			defer s.watch.close()
 		}
-		sup = &notifier{s: s, fd: lfd}
+		sup = &notifier{s: s, fd: lfd, adapt: syncErr == nil}
 	case len(f) == 2 && f[0] == "trace" && mode == ModePtrace:
 		mainPid, _ = strconv.Atoi(f[1])
 		if err := sup.(*ptracer).attach(mainPid, tree); err != nil {
@@ -502,23 +504,75 @@ func progFromBytes(b []byte) ([]unix.SockFilter, error) {
 }
 
 // notifier is the default mode's supervisor.
+//
+// It receives in one of two ways, and switches as the traced tree goes:
+//   - While one process makes the calls (a test runner, cat after cat):
+//     one receiver, with the synchronous wake-up (notifSetFlags): the
+//     stopped call switches straight to the receiver on its own CPU and
+//     back, the cheapest round trip there is.
+//   - While several processes make calls at once (make -j2's
+//     compilers): one receiver pinned to each of the first two CPUs this
+//     process may use, without the flag. With it, a call made while the
+//     receiver was busy on the other CPU is answered there and its
+//     caller woken there: the compilers end up sharing one CPU while the
+//     other idles. Without it each caller stays on its CPU, and the
+//     receiver pinned there answers it; the other one wakes for nothing,
+//     the cost of this mode (every receiver blocked in NOTIF_RECV wakes
+//     at every call), which the first way avoids.
+//
+// bench/floor.sh measures both ways on the same workloads (the README's
+// Performance section has the numbers). The watch decides every
+// modeTick from which processes made calls meanwhile (callerWindow):
+// several in parallelTicks windows in a row switch to pinned receivers,
+// one (or none) in serialTicks windows in a row switch back.
 type notifier struct {
 	s  *session
 	fd int
 	wg sync.WaitGroup
+	// adapt: the kernel took the synchronous wake-up, so the notifier
+	// may switch between the two ways. Without it, one receiver.
+	adapt bool
 
 	mu    sync.Mutex
 	err   error
 	live  int           // receivers that have not returned
 	fatal func()        // kills the tree: a receiver failed
 	done  chan struct{} // closed by wait: the watch stops
+
+	// pinned is the mode; cpus the CPUs the receivers are pinned to in
+	// it, the first receiver's thread on cpus[0] (firstTID), the pinned
+	// helper on cpus[1], parked on wake in the other mode.
+	pinned   atomic.Bool
+	cpus     []int
+	all      unix.CPUSet // the CPUs this process may use
+	firstTID atomic.Int32
+	wake     chan struct{}
+	quit     chan struct{} // closed when the first receiver returns
 }
+
+// Switching receiving modes (see notifier).
+const (
+	modeTick      = 20 * time.Millisecond
+	parallelTicks = 2
+	serialTicks   = 3
+)
 
 func (n *notifier) start(fatal func()) {
 	n.fatal, n.done = fatal, make(chan struct{})
+	n.wake, n.quit = make(chan struct{}, 1), make(chan struct{})
+	if n.adapt && unix.SchedGetaffinity(0, &n.all) == nil {
+		for cpu := 0; cpu < len(n.all)*64 && len(n.cpus) < 2; cpu++ {
+			if n.all.IsSet(cpu) {
+				n.cpus = append(n.cpus, cpu)
+			}
+		}
+	}
 	n.mu.Lock()
-	for range receivers {
-		n.spawn(false)
+	n.spawn(false)
+	if len(n.cpus) == 2 {
+		n.live++
+		n.wg.Add(1)
+		go n.helper(n.cpus[1])
 	}
 	n.mu.Unlock()
 	go n.watch()
@@ -533,38 +587,116 @@ func (n *notifier) spawn(extra bool) {
 		defer n.wg.Done()
 		// A receiver keeps its thread: the synchronous wake-up
 		// switches from the stopped thread to the thread blocked in
-		// NOTIF_RECV, and a goroutine that moves between threads adds
-		// the runtime's hand-offs (futex wake-ups, context switches)
-		// to every call.
+		// NOTIF_RECV, a pinned receiver is a thread, and a goroutine
+		// that moves between threads adds the runtime's hand-offs
+		// (futex wake-ups, context switches) to every call.
 		runtime.LockOSThread()
-		err := n.s.serve(n.fd, extra)
-		n.mu.Lock()
-		n.live--
-		if err != nil && n.err == nil {
-			n.err = fmt.Errorf("seccomp listener: %w", err)
+		var enough func() bool
+		if extra {
+			enough = func() bool { return n.s.waiting.Load() > 0 }
+		} else {
+			n.firstTID.Store(int32(unix.Gettid()))
+			defer close(n.quit)
 		}
-		n.mu.Unlock()
-		if err != nil {
-			n.fatal()
-		}
+		_, err := n.s.serve(n.fd, enough)
+		n.ended(err)
 	}()
 }
 
-// watch starts another receiver when every receiver has been busy for
-// two ticks of stuckAfter in a row and no call was received meanwhile
-// (see receivers). A new receiver is only started while another still
-// runs, so wait's WaitGroup never goes from zero back up.
+// helper is the receiver pinned to cpu, which receives only in the
+// pinned mode and is parked in the other. It returns when the tree is
+// gone. n.wg and n.live count it.
+func (n *notifier) helper(cpu int) {
+	defer n.wg.Done()
+	runtime.LockOSThread()
+	var one unix.CPUSet
+	one.Set(cpu)
+	unix.SchedSetaffinity(0, &one)
+	for {
+		select {
+		case <-n.wake:
+		case <-n.quit:
+			n.ended(nil)
+			return
+		}
+		gone, err := n.s.serve(n.fd, func() bool { return !n.pinned.Load() })
+		if gone || err != nil {
+			n.ended(err)
+			return
+		}
+	}
+}
+
+// ended records that a receiver returned, with err.
+func (n *notifier) ended(err error) {
+	n.mu.Lock()
+	n.live--
+	if err != nil && n.err == nil {
+		n.err = fmt.Errorf("seccomp listener: %w", err)
+	}
+	n.mu.Unlock()
+	if err != nil {
+		n.fatal()
+	}
+}
+
+// setPinned switches the receiving mode (see notifier).
+func (n *notifier) setPinned(on bool) {
+	tid := int(n.firstTID.Load())
+	if on {
+		if notifSetFlags(n.fd, 0) != nil {
+			return
+		}
+		var one unix.CPUSet
+		one.Set(n.cpus[0])
+		unix.SchedSetaffinity(tid, &one)
+		n.pinned.Store(true)
+		select {
+		case n.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	// The helper parks after its next call.
+	n.pinned.Store(false)
+	unix.SchedSetaffinity(tid, &n.all)
+	notifSetFlags(n.fd, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+}
+
+// watch chooses the receiving mode every modeTick (see notifier), and
+// starts another receiver when every receiver has been busy for two
+// ticks of stuckAfter in a row and no call was received meanwhile (see
+// maxReceivers). A new receiver is only started while another still runs,
+// so wait's WaitGroup never goes from zero back up.
 func (n *notifier) watch() {
-	t := time.NewTicker(stuckAfter)
+	t := time.NewTicker(modeTick)
 	defer t.Stop()
 	last := n.s.n.Load()
-	ticks := 0
+	lastCheck := time.Now()
+	ticks, parallel, serial := 0, 0, 0
 	for {
 		select {
 		case <-n.done:
 			return
 		case <-t.C:
 		}
+		if len(n.cpus) == 2 {
+			if n.s.callers.take() {
+				parallel, serial = parallel+1, 0
+			} else {
+				parallel, serial = 0, serial+1
+			}
+			switch pinned := n.pinned.Load(); {
+			case !pinned && parallel >= parallelTicks:
+				n.setPinned(true)
+			case pinned && serial >= serialTicks:
+				n.setPinned(false)
+			}
+		}
+		if time.Since(lastCheck) < stuckAfter {
+			continue
+		}
+		lastCheck = time.Now()
 		got := n.s.n.Load()
 		if got == last && n.s.waiting.Load() == 0 {
 			ticks++
