@@ -1,12 +1,15 @@
 package minimize
 
 import (
+	"bytes"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // hostFacts answers classify's questions about the host where the run
@@ -59,23 +62,78 @@ func (h *hostFacts) askPackages(paths []string) {
 		want[p] = true
 	}
 	aliases := h.usrAliases()
+	var buf []byte
 	for _, e := range entries {
 		if !strings.HasSuffix(e.Name(), ".list") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		data, err := readAll(filepath.Join(dir, e.Name()), &buf)
 		if err != nil {
 			continue
 		}
 		h.hasPackages = true
-		for _, p := range strings.Split(string(data), "\n") {
-			if strings.HasPrefix(p, "/") {
-				if c := canonical(p, aliases); want[c] {
+		// A hundred thousand lines, of which the runs used a few: a line
+		// is looked up without making a string of it, unless it starts
+		// with a merged-/usr alias and must be rewritten first.
+		for len(data) > 0 {
+			line := data
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				line, data = data[:i], data[i+1:]
+			} else {
+				data = nil
+			}
+			if len(line) < 2 || line[0] != '/' {
+				continue
+			}
+			if aliased(line, aliases) {
+				if c := canonical(string(line), aliases); want[c] {
 					h.packaged[c] = true
 				}
+			} else if want[string(line)] {
+				h.packaged[string(line)] = true
 			}
 		}
 	}
+}
+
+// readAll reads the file p into *buf, grown as needed, with one open,
+// reads and one close: os.ReadFile also registers each file with the
+// poller, which costs as many system calls again over dpkg's hundreds of
+// lists.
+func readAll(p string, buf *[]byte) ([]byte, error) {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	b := (*buf)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			*buf = b
+			return nil, err
+		case n == 0:
+			*buf = b
+			return b, nil
+		}
+		b = b[:len(b)+n]
+	}
+}
+
+// aliased reports whether line starts with one of aliases' directories.
+func aliased(line []byte, aliases map[string]string) bool {
+	for a := range aliases {
+		if bytes.HasPrefix(line, []byte(a)) && (len(line) == len(a) || line[len(a)] == '/') {
+			return true
+		}
+	}
+	return false
 }
 
 // usrAliases are the top-level directories that are symlinks on this

@@ -2,6 +2,7 @@ package minimize
 
 import (
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +27,13 @@ func newSensitiveSet(home string) sensitiveSet {
 	}
 	if home != "" && home != "/" {
 		home = path.Clean(home)
+		if home == "/root" {
+			// root's own home is a home like any other: guarded itself
+			// and in its secret trees, not as a whole, or nothing of a
+			// project root keeps in it could ever be one rule.
+			s.trees = slices.DeleteFunc(s.trees, func(d string) bool { return d == home })
+			s.secret = slices.DeleteFunc(s.secret, func(d string) bool { return d == home })
+		}
 		s.exact = append(s.exact, home)
 		for _, d := range []string{".ssh", ".gnupg", ".aws", ".kube"} {
 			s.trees = append(s.trees, home+"/"+d)

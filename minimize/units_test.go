@@ -302,3 +302,18 @@ func TestUnitSourceTree(t *testing.T) {
 		t.Errorf("comment: %q", c)
 	}
 }
+
+// TestRootHomeIsAHome: with HOME=/root, /root is guarded as a home (itself
+// and its secret trees), so a project kept in it can be a unit; for any
+// other user, /root is someone else's secrets, guarded as a whole.
+func TestRootHomeIsAHome(t *testing.T) {
+	asRoot, asUser := newSensitiveSet("/root"), newSensitiveSet("/home/u")
+	for p, want := range map[string]bool{"/root": true, "/root/proj": false, "/root/.ssh": true, "/root/.ssh/id": true, "/root/.aws/x": true} {
+		if got := asRoot.inTree(p); got != want {
+			t.Errorf("HOME=/root: inTree(%s) = %t, want %t", p, got, want)
+		}
+	}
+	if !asUser.inTree("/root/proj") || !asUser.inSecret("/root/x") {
+		t.Error("HOME=/home/u: /root is not guarded as a whole")
+	}
+}
