@@ -4,7 +4,6 @@ import (
 	"iter"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/landlearn/landlearn/policy"
@@ -126,23 +125,20 @@ func groupPrefixes(h policy.Host, v policy.Vars) []groupPrefix {
 // policy will (rule 7 for what varies from run to run, rule 8 for the
 // variables) and puts it in a class, from facts rather than names alone.
 // An object used by several runs gives an item per run, each named with
-// that run's variables. Items are yielded, in path order, as generalize
-// takes them: they are not kept.
+// that run's variables. Items are yielded as generalize takes them, in no
+// particular order (everything generalize does with them is a union, a
+// sum or a minimum), and are not kept.
 func (b *Builder) classify() iter.Seq[item] {
 	return func(yield func(item) bool) {
 		c := newClassifier(b)
-		keys := make([]string, 0, len(b.objects))
 		var system []string // what to ask the package database about
-		for k, o := range b.objects {
-			keys = append(keys, k)
+		for _, o := range b.objects {
 			if o.access != 0 && o.access&^readRights == 0 && o.flags&unstable == 0 && c.inSystemTree(o.path) {
 				system = append(system, o.path)
 			}
 		}
-		sort.Strings(keys)
 		c.facts.askPackages(system)
-		for _, k := range keys {
-			o := b.objects[k]
+		for _, o := range b.objects {
 			for ri := range b.runs {
 				if o.runs&runBit(ri) != 0 && !yield(c.item(o.path, o, ri)) {
 					return
@@ -156,8 +152,14 @@ func (b *Builder) classify() iter.Seq[item] {
 func (c *classifier) item(p string, o *object, ri int) item {
 	abstract := c.abstract[ri]
 	name, gen := nameOf(p, o, c.b.runs[ri])
-	it := item{name: abstract(name), gen: gen, concrete: p, access: o.access, count: o.count, exes: o.exes,
-		flags: o.flags, observed: abstract(p), run: ri}
+	observed := abstract(p)
+	if name == p {
+		name = observed
+	} else {
+		name = abstract(name)
+	}
+	it := item{name: name, gen: gen, concrete: p, access: o.access, count: o.count, exes: o.exes,
+		flags: o.flags, observed: observed, run: ri}
 	if gen != genNone {
 		it.class, it.concrete = classVarying, name
 	} else {

@@ -83,7 +83,7 @@ type generalized struct {
 // created file. No generalization reaches into a sensitive tree, above
 // ${HOME} or above ${PWD}, and each says so in its rule's comment.
 func (b *Builder) generalize(items iter.Seq[item], handled policy.FSAccess, rep *Report) *generalized {
-	g := &generalized{rules: map[string]*rule{}, groups: map[string]*groupRule{}}
+	g := &generalized{rules: make(map[string]*rule, len(b.objects)), groups: map[string]*groupRule{}}
 	if len(b.runs) > 0 && !b.o.Exact {
 		g.prefixes = groupPrefixes(policy.Host{Root: b.o.Root}, b.runs[0].vars)
 	}
@@ -124,7 +124,7 @@ type node struct {
 // nodes merges the items of each name, and hands system items to their
 // group's rule.
 func (b *Builder) nodes(items iter.Seq[item], g *generalized, handled policy.FSAccess) map[string]*node {
-	nodes := map[string]*node{}
+	nodes := make(map[string]*node, len(b.objects))
 	for it := range items {
 		if it.class == classGroup {
 			gr := g.groups[it.group]

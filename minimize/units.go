@@ -52,19 +52,24 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 		if n.access&policy.FSReadDir != 0 {
 			candOf(n.name, n.concrete, n.run).listed = true
 		}
+		// Each directory above n learns which of its entries leads to
+		// n. Once an entry is known, the directories above it already
+		// know the way from an earlier input: the walk stops there.
 		child, isDir := n.name, n.access&policy.FSReadDir != 0 || n.flags&fDir != 0
-		ancestorsByName(n.name, false, func(a string) {
-			if a == "/" {
-				return
+		concrete := n.concrete
+		for a := parentName(n.name); a != ""; a = parentName(a) {
+			concrete = path.Dir(concrete)
+			c := candOf(a, concrete, n.run)
+			seen := c.dirs
+			if !isDir {
+				seen = c.files
 			}
-			c := candOf(a, concreteAncestor(n.name, n.concrete, a), n.run)
-			if isDir {
-				c.dirs[child] = true
-			} else {
-				c.files[child] = true
+			if seen[child] {
+				break
 			}
+			seen[child] = true
 			child, isDir = a, true
-		})
+		}
 	}
 	named := b.namedDirs()
 	for name, why := range b.sourceTrees(cands) {
@@ -121,8 +126,9 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 			continue
 		}
 		u := &rule{name: name, dir: true, unit: why}
+		prefix := name + "/"
 		for _, n := range inputs {
-			if n.name != name && !strings.HasPrefix(n.name, name+"/") {
+			if n.name != name && !strings.HasPrefix(n.name, prefix) {
 				continue
 			}
 			if u.concrete == "" {
@@ -194,6 +200,17 @@ type cand struct {
 	listed         bool
 }
 
+// parentName is the directory above name, by name ("${PWD}/a" is in
+// "${PWD}", "/a" in "/"), or "" above a variable's root and "/", which
+// are never units.
+func parentName(name string) string {
+	i := strings.LastIndexByte(name, '/')
+	if i <= 0 {
+		return ""
+	}
+	return name[:i]
+}
+
 // handledFS is the fs rights the policy handles.
 func (b *Builder) handledFS() policy.FSAccess { return policy.AllFS(b.o.abi()) }
 
@@ -238,11 +255,19 @@ func systemTreesHere(root string) []string {
 // entries counts what the directory d holds now, or 0 if it cannot be
 // read (a run learned elsewhere): then only a named directory is a unit.
 func (b *Builder) entries(d string) int {
-	es, err := os.ReadDir(b.o.Root + d)
+	f, err := os.Open(b.o.Root + d)
 	if err != nil {
 		return 0
 	}
-	return len(es)
+	defer f.Close()
+	n := 0
+	for {
+		names, err := f.Readdirnames(1024)
+		n += len(names)
+		if err != nil {
+			return n
+		}
+	}
 }
 
 // namedDirs are the directories the runs' command lines name, and those
