@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -143,12 +144,14 @@ type parser struct {
 
 // yamlLine pulls the line out of yaml.v3's syntax errors, which are plain
 // errors of the form "yaml: line 3: did not find expected key".
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// It is compiled at its first use, which only a broken file reaches:
+// every command that loads a policy would otherwise pay for it at start.
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 func (ps *parser) yamlError(data []byte, err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+	if m := yamlLine().FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
@@ -197,7 +200,7 @@ func syntaxLine(data []byte, msg string, reported int) int {
 		if err == nil {
 			return ""
 		}
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		if m := yamlLine().FindStringSubmatch(err.Error()); m != nil {
 			return m[2]
 		}
 		return strings.TrimPrefix(err.Error(), "yaml: ")
