@@ -63,6 +63,7 @@ func (b *Builder) assemble(p *policy.Policy, g *generalized, rep *Report) {
 	}
 	var wider []string // rules on a directory for lifted or generalized paths
 	for _, r := range sortedRules(g.rules) {
+		b.warnWithheld(r, rep)
 		if r.access == 0 {
 			continue
 		}
@@ -192,9 +193,11 @@ func (b *Builder) comment(r *rule) string {
 // sensitive path, or a widened or writing grant inside a tree of secrets,
 // is warned about with what the run used against what is granted.
 func (b *Builder) warnSensitive(r *rule, sens sensitiveSet, rep *Report) {
-	wide := r.dir && (r.lifted > 0 || len(r.gens) > 0 || r.collapse > 0 || len(r.widened) > 0 || r.unit != "")
+	wide := r.dir && (r.lifted > 0 || len(r.gens) > 0 || r.collapse > 0 || len(r.widened) > 0 || r.unit != "" || r.runtime)
 	write := r.access&^readRights != 0
-	if !sens.isRoot(r.concrete) && !(sens.inSecret(r.concrete) && (wide || write)) {
+	root := sens.isRoot(r.concrete) || sens.isRoot(r.name)
+	secret := sens.inSecret(r.concrete) || sens.inSecret(r.name)
+	if !root && !(secret && (wide || write)) {
 		return
 	}
 	where := "on " + r.name
@@ -206,6 +209,22 @@ func (b *Builder) warnSensitive(r *rule, sens sensitiveSet, rep *Report) {
 		obs += ", e.g. " + r.example
 	}
 	rep.Warnings = append(rep.Warnings, fmt.Sprintf("sensitive grant: %s %s; %s", r.access, where, obs))
+}
+
+// warnWithheld says which rights the run used but the rule does not
+// grant, and why.
+func (b *Builder) warnWithheld(r *rule, rep *Report) {
+	if r.withheld == 0 {
+		return
+	}
+	ex := ""
+	if r.withheldExample != "" {
+		ex = " (e.g. " + r.withheldExample + ")"
+	}
+	rep.Warnings = append(rep.Warnings, fmt.Sprintf("not granted: %s on other processes' /proc/PID files%s: "+
+		"only a rule on %s covers them, and it would let the program write to every process's files and to /proc/sys; "+
+		"the program will be denied this (a process's own /proc/self is granted when it is the one landlearn run starts); "+
+		"add the rule by hand if it must", r.withheld, ex, r.name))
 }
 
 // netRules makes one rule per observed port (ports are exact in Landlock;

@@ -152,7 +152,15 @@ func (b *Builder) classify() iter.Seq[item] {
 func (c *classifier) item(p string, o *object, ri int) item {
 	abstract := c.abstract[ri]
 	name, gen := nameOf(p, o, c.b.runs[ri])
-	observed := abstract(p)
+	if gen == genNone && o.pidDependent {
+		// A name that holds the pid of the process that made it
+		// (app.12345.lock), read by another process: the next run
+		// reads another name, like the process that made it.
+		if pn := c.b.objects[relKey(o.path, relPidName)]; pn != nil && pn.runs&runBit(ri) != 0 {
+			name, gen = pn.pidDir, genPid
+		}
+	}
+	observed, dir := abstract(p), name
 	if name == p {
 		name = observed
 	} else {
@@ -161,7 +169,8 @@ func (c *classifier) item(p string, o *object, ri int) item {
 	it := item{name: name, gen: gen, concrete: p, access: o.access, count: o.count, exes: o.exes,
 		flags: o.flags, observed: observed, run: ri}
 	if gen != genNone {
-		it.class, it.concrete = classVarying, name
+		// The directory that stands for the varying names, on this host.
+		it.class, it.concrete = classVarying, dir
 	} else {
 		c.classOf(&it, ri)
 	}
@@ -201,8 +210,10 @@ func nameOf(p string, o *object, r *run) (string, genReason) {
 	}
 	// A variable's directory (a mktemp'd ${PWD} such as
 	// /tmp/ci-build.Q3xZ1a) existed before the run and stands for itself:
-	// the variable, not a parent rule, keeps it portable.
-	if !isAnchor(r.anchors, p) {
+	// the variable, not a parent rule, keeps it portable. So does a file
+	// with a random-looking name that the run neither made nor removed:
+	// only what the run itself made has a name the next run changes.
+	if o.flags&unstable != 0 && !isAnchor(r.anchors, p) {
 		if dir, base := path.Split(p); looksMkstemp(base) {
 			if dir = path.Clean(dir); isTempDir(dir, r.tmpdir) {
 				return dir, genMkstemp

@@ -34,6 +34,10 @@ type rule struct {
 	rerunExample   string   // a created file a rerun replaces
 	widened        []string // rename/link widenings, for the comment
 	covered        policy.FSAccess
+	// withheld are the write rights the run used on other processes'
+	// /proc/PID, which a rule on /proc would grant on every process.
+	withheld        policy.FSAccess
+	withheldExample string
 }
 
 // groupRule is a group's grant being assembled.
@@ -149,6 +153,11 @@ func (b *Builder) nodes(items iter.Seq[item], g *generalized, handled policy.FSA
 				class: it.class, root: it.root, concreteRoot: it.concreteRoot}
 			nodes[it.name] = n
 		}
+		// A name several runs used keeps the first run's path (the
+		// smallest of that run's): the same rule in any order.
+		if it.run < n.run || it.run == n.run && it.concrete < n.concrete {
+			n.concrete, n.run = it.concrete, it.run
+		}
 		n.access |= it.access
 		n.count += it.count
 		n.exes.addAll(it.exes)
@@ -161,8 +170,11 @@ func (b *Builder) nodes(items iter.Seq[item], g *generalized, handled policy.FSA
 		if it.gen != genNone && (n.gen == "" || it.gen.String() < n.gen) {
 			n.gen = it.gen.String()
 		}
-		if it.class != classRuntime {
-			n.class, n.root = it.class, ""
+		switch {
+		case it.class != classRuntime:
+			n.class, n.root, n.concreteRoot = it.class, "", ""
+		case n.class == classRuntime && (it.root < n.root || it.root == n.root && it.concreteRoot < n.concreteRoot):
+			n.root, n.concreteRoot = it.root, it.concreteRoot
 		}
 	}
 	return nodes
@@ -224,7 +236,17 @@ func (b *Builder) lift(nodes map[string]*node, rules map[string]*rule, unstableN
 		}
 		t := liftTarget(unstableNames, name)
 		r := get(t, concreteAncestor(name, n.concrete, t))
-		r.access |= n.access & handled
+		access := n.access & handled
+		if name == "/proc" && n.gen == genPid.String() && access&^readRights != 0 {
+			// Another process's /proc/PID has no rule of its own:
+			// only /proc covers it, and writing beneath /proc reaches
+			// every process and /proc/sys. Reading is granted, writing
+			// is withheld and warned about.
+			r.withheld |= access &^ readRights
+			r.withheldExample = n.example
+			access &= readRights
+		}
+		r.access |= access
 		r.dir = r.dir || n.dir || t != name
 		r.count += n.count
 		r.exes.addAll(n.exes)
@@ -297,10 +319,12 @@ func betterExample(cur, cand, rulePath string) string {
 // directory when there are at least Options.Collapse of them (rule 6).
 // Lifted and generalized rules are directory rules already.
 //
-// Only the rights that at least Collapse of the files used go to the
-// directory: 32 libraries read and one of them (ld.so) executed give
+// Only the read rights that at least Collapse of the files used go to
+// the directory: 32 libraries read and one of them (ld.so) executed give
 // read_file on the directory and execute on ld.so alone, not execute on
-// every library. A file that used more keeps its rule for the rest.
+// every library. A file that used more keeps its rule for the rest;
+// writes are never collapsed, so a directory rule never lets a program
+// write a file it did not write.
 func (b *Builder) collapse(rules map[string]*rule) {
 	if b.o.Collapse <= 0 {
 		return
@@ -315,7 +339,7 @@ func (b *Builder) collapse(rules map[string]*rule) {
 	}
 	for d, files := range byDir {
 		concrete := path.Dir(files[0].concrete)
-		if len(files) < b.o.Collapse || (!b.o.AllowSensitive && sens.inTree(concrete)) {
+		if len(files) < b.o.Collapse || (!b.o.AllowSensitive && (sens.inTree(concrete) || sens.inTree(d))) {
 			continue
 		}
 		var common policy.FSAccess
@@ -330,7 +354,9 @@ func (b *Builder) collapse(rules map[string]*rule) {
 				common |= bit
 			}
 		}
-		if common == 0 {
+		// Only reading is collapsed: a write stays on the files that
+		// were written, as a unit's does.
+		if common &= readRights; common == 0 {
 			continue
 		}
 		t := rules[d]
@@ -357,13 +383,16 @@ func (b *Builder) collapse(rules map[string]*rule) {
 	}
 }
 
-// sensitive is the sensitive set of the first run's ${HOME}.
+// sensitive is the sensitive set of every run's ${HOME}.
 func (b *Builder) sensitive() sensitiveSet {
-	home := b.o.Vars["HOME"]
+	homes := []string{b.o.Vars["HOME"]}
 	if len(b.runs) > 0 {
-		home = b.runs[0].vars["HOME"]
+		homes = homes[:0]
+		for _, r := range b.runs {
+			homes = append(homes, r.vars["HOME"])
+		}
 	}
-	return newSensitiveSet(home)
+	return newSensitiveSet(homes...)
 }
 
 // ancestorsByName calls f with each name that is an ancestor of name, or
@@ -533,7 +562,7 @@ func (g *generalized) dropCovered() int {
 		r := g.rules[name]
 		r.access &^= t
 		r.covered = t
-		if r.access == 0 {
+		if r.access == 0 && r.withheld == 0 {
 			delete(g.rules, name)
 			dropped++
 		}

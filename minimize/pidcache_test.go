@@ -36,7 +36,12 @@ func TestGeneralizeAgainForAnotherPid(t *testing.T) {
 		want["/usr/bin/app"] = acc("read_file")
 		wantGrants(t, p, want)
 	}
-	// Without the make, pid 999's file stays a file rule.
+	// Without the make, pid 999 writes the file that holds pid 4321: the
+	// next run's name holds another pid for both, so both stand for /tmp.
 	p, _ := Minimize([]learn.Observation{mine, other, mine}, Options{})
-	wantGrants(t, p, map[string]policy.FSAccess{"/tmp": acc("read_file"), lock: acc("write_file")})
+	wantGrants(t, p, map[string]policy.FSAccess{"/tmp": acc("read_file", "write_file")})
+	// A name that holds no process's pid stays a file rule.
+	plain := pidOpen(999, "/tmp/app.lock", "write_file")
+	p, _ = Minimize([]learn.Observation{mine, plain}, Options{})
+	wantGrants(t, p, map[string]policy.FSAccess{"/tmp": acc("read_file"), "/tmp/app.lock": acc("write_file")})
 }

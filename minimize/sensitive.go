@@ -19,23 +19,55 @@ type sensitiveSet struct {
 	secret []string
 }
 
-func newSensitiveSet(home string) sensitiveSet {
+// secretDirs are the directories of a home that hold credentials.
+var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube"}
+
+// newSensitiveSet is the sensitive set of runs whose ${HOME}s are homes:
+// every run's home is guarded, so that a rule a second run's paths named
+// is checked against that run's secrets too. The same paths by name
+// (${HOME}, ${HOME}/.ssh...) are in the set as well: a rule is checked by
+// its name as much as by the concrete path of the run it came from.
+//
+// /root is a home like any other only when every run's ${HOME} is /root;
+// otherwise it is a tree of secrets as a whole.
+func newSensitiveSet(homes ...string) sensitiveSet {
 	s := sensitiveSet{
-		exact:  []string{"/"},
+		exact:  []string{"/", "${HOME}"},
 		trees:  []string{"/etc", "/root", "/proc", "/sys", "/dev", "/boot", "/run/secrets"},
 		secret: []string{"/etc", "/root", "/boot", "/run/secrets"},
 	}
-	if home != "" && home != "/" {
+	for _, d := range secretDirs {
+		s.trees = append(s.trees, "${HOME}/"+d)
+		s.secret = append(s.secret, "${HOME}/"+d)
+	}
+	allRoot := false
+	for _, home := range homes {
+		if home == "" || path.Clean(home) == "/" {
+			continue
+		}
 		home = path.Clean(home)
-		if home == "/root" {
-			// root's own home is a home like any other: guarded itself
-			// and in its secret trees, not as a whole, or nothing of a
-			// project root keeps in it could ever be one rule.
-			s.trees = slices.DeleteFunc(s.trees, func(d string) bool { return d == home })
-			s.secret = slices.DeleteFunc(s.secret, func(d string) bool { return d == home })
+		allRoot = home == "/root"
+		if !allRoot {
+			break
+		}
+	}
+	if allRoot {
+		// root's own home is a home like any other: guarded itself and
+		// in its secret trees, not as a whole, or nothing of a project
+		// root keeps in it could ever be one rule.
+		s.trees = slices.DeleteFunc(s.trees, func(d string) bool { return d == "/root" })
+		s.secret = slices.DeleteFunc(s.secret, func(d string) bool { return d == "/root" })
+	}
+	for _, home := range homes {
+		if home == "" || path.Clean(home) == "/" {
+			continue
+		}
+		home = path.Clean(home)
+		if slices.Contains(s.exact, home) {
+			continue
 		}
 		s.exact = append(s.exact, home)
-		for _, d := range []string{".ssh", ".gnupg", ".aws", ".kube"} {
+		for _, d := range secretDirs {
 			s.trees = append(s.trees, home+"/"+d)
 			s.secret = append(s.secret, home+"/"+d)
 		}

@@ -49,6 +49,16 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 			continue
 		}
 		inputs = append(inputs, n)
+	}
+	// In run order, so that a directory's path is the first run's
+	// whichever order the map gives (the walk below stops early).
+	sort.Slice(inputs, func(i, j int) bool {
+		if inputs[i].run != inputs[j].run {
+			return inputs[i].run < inputs[j].run
+		}
+		return inputs[i].concrete < inputs[j].concrete
+	})
+	for _, n := range inputs {
 		if n.access&policy.FSReadDir != 0 {
 			candOf(n.name, n.concrete, n.run).listed = true
 		}
@@ -97,7 +107,7 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 	mostly := map[string]bool{}
 	sens, system := b.sensitive(), systemTreesHere(b.o.Root)
 	for _, c := range order {
-		if !b.unitAllowed(c.concrete, c.run, sens, system) {
+		if !b.unitAllowed(c.name, c.concrete, c.run, sens, system) {
 			continue
 		}
 		used := len(c.files)
@@ -214,13 +224,13 @@ func parentName(name string) string {
 // handledFS is the fs rights the policy handles.
 func (b *Builder) handledFS() policy.FSAccess { return policy.AllFS(b.o.abi()) }
 
-// unitAllowed reports whether the directory d (concrete, on the learning
-// host) may be a data unit for run ri: see units.
-func (b *Builder) unitAllowed(d string, ri int, sens sensitiveSet, system []string) bool {
+// unitAllowed reports whether the directory name, d on the learning host
+// in run ri, may be a data unit: see units.
+func (b *Builder) unitAllowed(name, d string, ri int, sens sensitiveSet, system []string) bool {
 	if strings.Count(d, "/") < 2 {
 		return false // "/", "/srv": a top-level directory is never a unit
 	}
-	if !b.o.AllowSensitive && sens.inTree(d) {
+	if !b.o.AllowSensitive && (sens.inTree(d) || sens.inTree(name)) {
 		return false
 	}
 	v := b.runs[ri].vars

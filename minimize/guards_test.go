@@ -1,0 +1,112 @@
+package minimize
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/landlearn/landlearn/learn"
+	"github.com/landlearn/landlearn/policy"
+)
+
+// What generalization never does, whatever the observations say.
+
+// TestEveryRunsSecretsGuarded: a second run with another ${HOME} has its
+// secrets guarded as much as the first run's: its ~/.ssh never collapses
+// into a directory rule.
+func TestEveryRunsSecretsGuarded(t *testing.T) {
+	b := New(Options{Collapse: 2})
+	b.StartRun(&learn.Header{Version: 2, Argv: []string{"app"}, Cwd: "/home/a", Vars: policy.Vars{"HOME": "/home/a", "PWD": "/home/a"}})
+	b.Add(open("/usr/bin/app", "read_file"))
+	b.StartRun(&learn.Header{Version: 2, Argv: []string{"app"}, Cwd: "/home/b", Vars: policy.Vars{"HOME": "/home/b", "PWD": "/home/b"}})
+	for _, o := range siblings("/home/b/.ssh", 3) {
+		b.Add(o)
+	}
+	p, _ := b.Policy()
+	for _, r := range p.FS {
+		if r.Path == "${HOME}/.ssh" || r.Path == "/home/b/.ssh" {
+			t.Errorf("the second run's ~/.ssh became one rule:\n%s", yamlOf(t, p))
+		}
+	}
+}
+
+// TestCollapseNeverWrites: siblings that were all written collapse their
+// reading into the directory, and each keeps its write on its own file:
+// a directory rule never lets the program write a file it did not.
+func TestCollapseNeverWrites(t *testing.T) {
+	var obs []learn.Observation
+	want := map[string]policy.FSAccess{"/srv/app/state": acc("read_file")}
+	for _, o := range siblings("/srv/app/state", 4) {
+		o.FS |= policy.FSWriteFile
+		obs = append(obs, o)
+		want[o.Path] = policy.FSWriteFile
+	}
+	p, _ := Minimize(obs, Options{Collapse: 4})
+	wantGrants(t, p, want)
+	sound(t, obs, p, nil)
+}
+
+// TestOtherProcsWritesWithheld: another process's /proc/PID is covered by
+// /proc alone. Reading it is granted there; writing it would reach every
+// process and /proc/sys, so it is withheld and the report says so.
+func TestOtherProcsWritesWithheld(t *testing.T) {
+	obs := cat(open("/usr/bin/app", "read_file"),
+		pidOpen(999, "/proc/1234/stat", "read_file"),
+		pidOpen(999, "/proc/1234/oom_score_adj", "write_file"))
+	p, rep := Minimize(obs, Options{})
+	wantGrants(t, p, map[string]policy.FSAccess{"/usr/bin/app": acc("read_file"), "/proc": acc("read_file")})
+	found := false
+	for _, w := range rep.Warnings {
+		found = found || strings.Contains(w, "not granted: [write_file] on other processes' /proc/PID files (e.g. /proc/1234/oom_score_adj)")
+	}
+	if !found {
+		t.Errorf("no warning about the withheld write: %q", rep.Warnings)
+	}
+	// Only the write: no rule at all, and the warning.
+	p, rep = Minimize(cat(open("/usr/bin/app", "read_file"), pidOpen(999, "/proc/1234/oom_score_adj", "write_file")), Options{})
+	wantGrants(t, p, map[string]policy.FSAccess{"/usr/bin/app": acc("read_file")})
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "not granted: [write_file]") {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+	// The run's own process writes its /proc/self as observed.
+	p, _ = Minimize(cat(open("/proc/812/oom_score_adj", "write_file")), Options{})
+	wantGrants(t, p, map[string]policy.FSAccess{"/proc/self/oom_score_adj": acc("write_file")})
+}
+
+// TestRandomNameThatWasThere: a random-looking name in /tmp that the run
+// neither made nor removed is a file like any other (a fixture, a socket
+// another program made): its rule stays exact, not all of /tmp.
+func TestRandomNameThatWasThere(t *testing.T) {
+	obs := cat(open("/tmp/tmpQ3xZ1a9k", "read_file"))
+	p, _ := Minimize(obs, Options{Vars: policy.Vars{"TMPDIR": "/tmp"}})
+	wantGrants(t, p, map[string]policy.FSAccess{"${TMPDIR}/tmpQ3xZ1a9k": acc("read_file")})
+	// The same name, made by the run: the next run's differs, /tmp stands for it.
+	p, _ = Minimize(cat(create("/tmp/tmpQ3xZ1a9k", "write_file")), Options{Vars: policy.Vars{"TMPDIR": "/tmp"}})
+	wantGrants(t, p, map[string]policy.FSAccess{"${TMPDIR}": acc("write_file", "make_reg")})
+}
+
+// TestSameRulesInAnyOrder: the same observations give the same policy,
+// comments included, whatever order Go's maps walk in.
+func TestSameRulesInAnyOrder(t *testing.T) {
+	_, pwd, vars := testWork(t)
+	var obs []learn.Observation
+	for _, d := range []string{"a", "b", "c"} {
+		dir := filepath.Join(pwd, d)
+		obs = append(obs, openDir(dir))
+		for _, f := range files(t, dir, 3) {
+			obs = append(obs, open(f, "read_file"))
+		}
+	}
+	obs = cat(obs, open("/usr/lib/x/a.so", "read_file", "execute"), pidOpen(999, "/usr/lib/x/a.so", "read_file"),
+		open("/proc/812/stat", "read_file"), pidOpen(999, "/proc/1000/stat", "read_file"), pidOpen(998, "/proc/1001/status", "read_file"))
+	first := ""
+	for i := range 20 {
+		p, _ := Minimize(obs, Options{Vars: vars, Collapse: 2})
+		y := yamlOf(t, p)
+		if i == 0 {
+			first = y
+		} else if y != first {
+			t.Fatalf("run %d differs:\n%s\nfirst:\n%s", i, y, first)
+		}
+	}
+}
