@@ -71,6 +71,8 @@ type classifier struct {
 	abstract []func(string) string
 	groups   [][]groupPrefix
 	homes    []string
+	// stops are where a runtime's root search stops: see runtimeRoot.
+	stops [][]string
 	// system are the system trees of the learning host.
 	system []string
 	// runtimeOf caches runtimeRoot by run and directory: every file of a
@@ -89,10 +91,17 @@ type groupPrefix struct {
 }
 
 func newClassifier(b *Builder) *classifier {
-	c := &classifier{b: b, facts: newHostFacts(b.o.Root), system: systemTreesHere(b.o.Root), runtimeOf: map[runDir]string{}}
+	c := &classifier{b: b, facts: newHostFacts(b.o.Root), sens: b.sensitive(), system: systemTreesHere(b.o.Root), runtimeOf: map[runDir]string{}}
 	for _, r := range b.runs {
 		c.abstract = append(c.abstract, r.vars.Abstracter())
 		c.homes = append(c.homes, path.Clean(r.vars["HOME"]))
+		stops := []string{"/tmp", "/var/tmp", "/dev/shm"}
+		for _, v := range []string{"HOME", "PWD", "TMPDIR"} {
+			if d := r.vars[v]; d != "" && d != "/" {
+				stops = append(stops, path.Clean(d))
+			}
+		}
+		c.stops = append(c.stops, stops)
 		var gp []groupPrefix
 		if !b.o.Exact {
 			gp = groupPrefixes(policy.Host{Root: b.o.Root}, r.vars)
@@ -256,12 +265,21 @@ func (c *classifier) classOf(it *item, ri int) {
 	k := runDir{ri, path.Dir(p)}
 	root, ok := c.runtimeOf[k]
 	if !ok {
-		root = runtimeRoot(c.facts, p, c.homes[ri], []string{c.homes[ri]}, c.system)
+		root = runtimeRoot(c.facts, p, c.homes[ri], c.stops[ri], c.system, c.made)
+		if root != "" && !c.b.o.AllowSensitive && c.sens.inTree(root) {
+			root = "" // never a whole tree of secrets
+		}
 		c.runtimeOf[k] = root
 	}
 	if root != "" {
 		it.class, it.root, it.concreteRoot = classRuntime, c.abstract[ri](root), root
 	}
+}
+
+// made reports whether a run made p (a file it created, or moved in).
+func (c *classifier) made(p string) bool {
+	o := c.b.objects[p]
+	return o != nil && o.flags&(fCreated|fMovedIn) != 0
 }
 
 // inSystemTree reports whether p is beneath a system tree of the learning

@@ -30,15 +30,15 @@ type hostFacts struct {
 	hasPackages bool
 
 	mu       sync.Mutex
-	readOnly map[string]bool // path -> rootOwnedReadOnly
-	prefix   map[string]bool // directory -> isInstallPrefix
+	readOnly map[string]bool   // path -> rootOwnedReadOnly
+	prefix   map[string]string // directory -> installMarker
 }
 
 func newHostFacts(root string) *hostFacts {
 	if root == "/" {
 		root = ""
 	}
-	return &hostFacts{root: root, readOnly: map[string]bool{}, prefix: map[string]bool{}}
+	return &hostFacts{root: root, readOnly: map[string]bool{}, prefix: map[string]string{}}
 }
 
 // dpkgInfo is where dpkg keeps one file list per installed package.

@@ -1,6 +1,7 @@
 package minimize
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -109,4 +110,41 @@ func TestSameRulesInAnyOrder(t *testing.T) {
 			t.Fatalf("run %d differs:\n%s\nfirst:\n%s", i, y, first)
 		}
 	}
+}
+
+// TestRuntimeRootLimits: a runtime's install root is never the working
+// directory, a temp directory or anything above them, never a marker the
+// run made itself, and never a version manager's directory as a whole
+// where it keeps more than code (~/.cargo holds registry credentials).
+func TestRuntimeRootLimits(t *testing.T) {
+	home, pwd, vars := testWork(t)
+	// A pyvenv.cfg in ${PWD} itself: the working directory is not a
+	// runtime, its files stay their own rules.
+	os.WriteFile(filepath.Join(pwd, "pyvenv.cfg"), nil, 0o644)
+	data := files(t, filepath.Join(pwd, "lib"), 2)
+	p, _ := Minimize(cat(open(data[0], "read_file"), open(data[1], "read_file")), Options{Vars: vars})
+	if _, ok := grants(p)["${PWD}"]; ok {
+		t.Errorf("${PWD} with a pyvenv.cfg became a runtime:\n%s", yamlOf(t, p))
+	}
+	// A virtualenv beneath it is one.
+	venv := filepath.Join(pwd, "venv")
+	site := files(t, filepath.Join(venv, "lib"), 2)
+	os.WriteFile(filepath.Join(venv, "pyvenv.cfg"), nil, 0o644)
+	p, _ = Minimize(cat(open(site[0], "read_file"), open(site[1], "read_file")), Options{Vars: vars})
+	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}/venv": acc("read_file")})
+	// The same, with the marker written by the run: no runtime.
+	obs := cat(create(filepath.Join(venv, "pyvenv.cfg"), "write_file"), open(site[0], "read_file"), open(site[1], "read_file"))
+	p, _ = Minimize(obs, Options{Vars: vars})
+	if g := grants(p)["${PWD}/venv"]; g.Has(policy.FSReadFile) {
+		t.Errorf("a marker the run made named a runtime:\n%s", yamlOf(t, p))
+	}
+	// ~/.cargo's registry is code; its credentials are not.
+	reg := files(t, filepath.Join(home, ".cargo", "registry", "src"), 2)
+	cred := filepath.Join(home, ".cargo", "credentials.toml")
+	os.WriteFile(cred, nil, 0o600)
+	p, _ = Minimize(cat(open(reg[0], "read_file"), open(reg[1], "read_file"), open(cred, "read_file")), Options{Vars: vars})
+	wantGrants(t, p, map[string]policy.FSAccess{
+		"${HOME}/.cargo/registry":         acc("read_file"),
+		"${HOME}/.cargo/credentials.toml": acc("read_file"),
+	})
 }

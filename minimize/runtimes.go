@@ -4,15 +4,23 @@ import (
 	"os"
 	"path"
 	"strings"
+	"syscall"
 )
 
 // runtimeHomes are the directories beneath ${HOME} where version
 // managers and toolchains install language runtimes: each is one
 // read-only code tree, whatever version or file the next run uses.
+//
+// Where a manager keeps more than code in its directory, only the code's
+// subdirectories are listed: ~/.cargo holds registry credentials
+// (credentials.toml), ~/go a workspace's sources, ~/.sdkman and ~/.asdf
+// their own configuration.
 var runtimeHomes = []string{
 	".pyenv", ".rbenv", ".nvm", ".nodenv", ".volta", ".bun", ".deno", ".fnm",
-	".cargo", ".rustup", "go", ".sdkman", ".asdf", ".conda",
-	"miniconda3", "anaconda3", ".local/share/uv", ".local/share/mise",
+	".cargo/bin", ".cargo/registry", ".cargo/git", ".rustup",
+	"go/pkg/mod", "go/bin", ".sdkman/candidates", ".asdf/installs", ".conda",
+	"miniconda3", "anaconda3", ".local/share/uv/python", ".local/share/uv/tools",
+	".local/share/mise/installs",
 }
 
 // runtimeRoot returns the install root of the language runtime that
@@ -25,11 +33,15 @@ var runtimeHomes = []string{
 //     (lib/node_modules beside bin/node), a Go root (src/runtime beside
 //     bin/go).
 //
-// stops are directories the search must not reach or pass (${HOME}
-// itself): a runtime root is always strictly beneath them. A root is
-// never a top-level directory, nor in a system tree (/usr is a Python
-// prefix too, but system files are their group's).
-func runtimeRoot(h *hostFacts, p, home string, stops, system []string) string {
+// stops are directories the search must not reach or pass (${HOME},
+// ${PWD}, the temp directories): a runtime root is always strictly
+// beneath them, so that a marker in the working directory or in /tmp
+// never makes all of it one rule. A root is never a top-level directory,
+// nor in a system tree (/usr is a Python prefix too, but system files are
+// their group's). made reports whether the run made a path: a marker the
+// program wrote itself proves nothing, and neither does one owned by
+// another user than root or landlearn's.
+func runtimeRoot(h *hostFacts, p, home string, stops, system []string, made func(string) bool) string {
 	if home != "" {
 		for _, d := range runtimeHomes {
 			if root := home + "/" + d; beneath(p, root) && p != root {
@@ -48,22 +60,30 @@ func runtimeRoot(h *hostFacts, p, home string, stops, system []string) string {
 				return ""
 			}
 		}
-		if isInstallPrefix(h, d) {
+		if marker := installMarker(h, d); marker != "" {
+			if made(marker) {
+				return ""
+			}
 			return d
 		}
 	}
 	return ""
 }
 
-// isInstallPrefix reports whether d holds a language runtime's install
-// tree, by the files each runtime puts at its root. The answer is kept:
-// the files of a tree ask about the same directories.
-func isInstallPrefix(h *hostFacts, d string) bool {
+// installMarker returns the file that shows d to hold a language
+// runtime's install tree (the files each runtime puts at its root), or ""
+// when d holds none. A marker counts only when root or landlearn's own
+// user owns it. The answer is kept: the files of a tree ask about the
+// same directories.
+func installMarker(h *hostFacts, d string) string {
 	h.mu.Lock()
 	v, ok := h.prefix[d]
 	h.mu.Unlock()
 	if !ok {
-		v = installPrefix(h, d)
+		v = findMarker(h, d)
+		if v != "" && !h.ownedByUs(v) {
+			v = ""
+		}
 		h.mu.Lock()
 		h.prefix[d] = v
 		h.mu.Unlock()
@@ -71,24 +91,33 @@ func isInstallPrefix(h *hostFacts, d string) bool {
 	return v
 }
 
-func installPrefix(h *hostFacts, d string) bool {
+func findMarker(h *hostFacts, d string) string {
 	if h.exists(d + "/pyvenv.cfg") {
-		return true
+		return d + "/pyvenv.cfg"
 	}
 	if h.exists(d+"/bin/node") && h.exists(d+"/lib/node_modules") {
-		return true
+		return d + "/bin/node"
 	}
 	if h.exists(d+"/bin/go") && h.exists(d+"/src/runtime") {
-		return true
+		return d + "/bin/go"
 	}
 	entries, err := os.ReadDir(h.root + d + "/lib")
 	if err != nil {
-		return false
+		return ""
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "python") && e.IsDir() && h.exists(d+"/lib/"+e.Name()+"/os.py") {
-			return true
+		if m := d + "/lib/" + e.Name() + "/os.py"; strings.HasPrefix(e.Name(), "python") && e.IsDir() && h.exists(m) {
+			return m
 		}
 	}
-	return false
+	return ""
+}
+
+// ownedByUs reports whether p is owned by root or by landlearn's user.
+func (h *hostFacts) ownedByUs(p string) bool {
+	var st syscall.Stat_t
+	if err := syscall.Lstat(h.root+p, &st); err != nil {
+		return false
+	}
+	return st.Uid == 0 || int(st.Uid) == os.Getuid()
 }
