@@ -16,19 +16,28 @@ import (
 // resolved on this host with v's ${HOME}, ${PWD} and ${TMPDIR});
 // otherwise what old lacks is added: to old's rule for the same path or
 // group, whose comment then says so, or as a new rule. Ports are grown
-// the same way. What is handled is the union, as policy.Merge makes it,
-// and so are the ABI and compat.
+// the same way.
+//
+// The head of old stays too: its ABI, compat, handled rights and top
+// comment. A person who narrowed what the policy handles (left truncate
+// unhandled, pinned abi: 4 for older kernels) keeps that choice: a right
+// old does not handle is never restricted, so learned's rules for it
+// are left out rather than handled and granted on this run's paths only.
+// learned's top comment is used only where old has none.
 func Grow(old, learned *policy.Policy, v policy.Vars) *policy.Policy {
-	head := *learned
-	head.FS, head.Net = nil, nil
-	m := policy.Merge(old, &head)
-	m.FS = append([]policy.FSRule(nil), old.FS...)
-	m.Net = append([]policy.NetRule(nil), old.Net...)
+	m := old.Clone()
+	m.Version = policy.SchemaVersion
+	if m.Comment == "" {
+		m.Comment = learned.Comment
+	}
 	index := map[string]int{}
 	for i, r := range m.FS {
 		index[ruleKey(r)] = i
 	}
 	for _, r := range learned.FS {
+		if r.Access &= old.Handled.FS; r.Access == 0 {
+			continue
+		}
 		granted, _ := old.GrantsOn(r, v, policy.Host{})
 		missing := r.Access &^ granted
 		if missing == 0 {
@@ -48,6 +57,9 @@ func Grow(old, learned *policy.Policy, v policy.Vars) *policy.Policy {
 		ports[r.Port] = i
 	}
 	for _, r := range learned.Net {
+		if r.Access &= old.Handled.Net; r.Access == 0 {
+			continue
+		}
 		i, ok := ports[r.Port]
 		switch {
 		case !ok:

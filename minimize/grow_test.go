@@ -69,3 +69,35 @@ func TestGrowKeepsWhatWasWritten(t *testing.T) {
 		t.Errorf("ports: %+v", m.Net)
 	}
 }
+
+// TestGrowKeepsTheHead: what old handles, its ABI, compat and comment are
+// a person's choices and stay; learned's rights old does not handle are
+// never restricted there, so they add nothing.
+func TestGrowKeepsTheHead(t *testing.T) {
+	old := policy.New(4)
+	old.Compat = policy.Strict
+	old.Handled.FS &^= policy.FSTruncate
+	old.Handled.Net = policy.NetConnectTCP
+	old.Comment = "the web app's sandbox, by hand"
+	old.FS = []policy.FSRule{{Path: "/srv/app", Access: acc("read_file")}}
+	learned := policy.New(policy.KernelABI)
+	learned.Comment = "Learned by landlearn from 9 observations."
+	learned.FS = []policy.FSRule{
+		{Path: "/srv/app/out", Access: acc("write_file", "truncate"), Learned: true},
+		{Path: "/srv/app/t", Access: acc("truncate"), Learned: true},
+	}
+	learned.Net = []policy.NetRule{{Port: 8080, Access: policy.NetBindTCP}, {Port: 5432, Access: policy.NetConnectTCP | policy.NetBindTCP}}
+	m := Grow(old, learned, policy.Vars{"HOME": "/root", "PWD": "/nonexistent"})
+	if m.ABI != 4 || m.Compat != policy.Strict || m.Handled != old.Handled || m.Comment != old.Comment {
+		t.Errorf("head: abi %d compat %v handled %+v comment %q, want old's", m.ABI, m.Compat, m.Handled, m.Comment)
+	}
+	wantGrants(t, m, map[string]policy.FSAccess{"/srv/app": acc("read_file"), "/srv/app/out": acc("write_file")})
+	if len(m.Net) != 1 || m.Net[0].Port != 5432 || m.Net[0].Access != policy.NetConnectTCP {
+		t.Errorf("net rules %+v, want connect_tcp on 5432 only", m.Net)
+	}
+	// Without a comment of its own, old takes learned's.
+	old.Comment = ""
+	if m := Grow(old, learned, nil); m.Comment != learned.Comment {
+		t.Errorf("comment %q", m.Comment)
+	}
+}

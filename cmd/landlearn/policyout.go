@@ -173,9 +173,7 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 		if err != nil {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("--merge: %w", err)}
 		}
-		comment := p.Comment
 		p = minimize.Grow(old, p, vars(out.Vars))
-		p.Comment = comment
 		p.File = ""
 		for i := range p.FS {
 			p.FS[i].Line = 0
