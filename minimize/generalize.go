@@ -211,7 +211,8 @@ func concreteAncestor(name, concrete, ancestor string) string {
 // starts (rule 3), keeping only handled rights, and gives a rule that
 // holds a file the run created what a rerun needs: the next run finds
 // that file and truncates it (open with O_TRUNC needs truncate on an
-// existing file) or replaces it (a rename onto it needs remove_file);
+// existing file) or replaces it (a rename onto it, or making a symlink,
+// fifo or socket again where one is left, needs remove_file);
 // --exact leaves that out. Runtime nodes go to one rule at their install
 // root.
 func (b *Builder) lift(nodes map[string]*node, rules map[string]*rule, unstableNames map[string]bool, handled policy.FSAccess) {
@@ -264,7 +265,7 @@ func (b *Builder) lift(nodes map[string]*node, rules map[string]*rule, unstableN
 			if n.access&policy.FSWriteFile != 0 {
 				rerun |= policy.FSTruncate
 			}
-			if n.flags&fMovedIn != 0 {
+			if n.flags&(fMovedIn|fSpecial) != 0 {
 				rerun |= policy.FSRemoveFile
 			}
 			if rerun &= handled; rerun != 0 {

@@ -148,3 +148,26 @@ func TestRuntimeRootLimits(t *testing.T) {
 		"${HOME}/.cargo/credentials.toml": acc("read_file"),
 	})
 }
+
+// TestRerunRemovesWhatItMakesAgain: a symlink or socket the run made and
+// left is in the way of the next run, which removes it first (ln -sf, a
+// server's stale socket): its directory's rule has remove_file for that,
+// and the comment says why. A regular file the run made is opened again.
+func TestRerunRemovesWhatItMakesAgain(t *testing.T) {
+	_, pwd, vars := testWork(t)
+	link := filepath.Join(pwd, "current")
+	if err := os.Symlink("/nonexistent", link); err != nil {
+		t.Fatal(err)
+	}
+	mk := learn.Observation{Syscall: "symlinkat", PID: testPID, Exe: "/usr/bin/app", Path: pwd, Type: learn.TypeDir,
+		FS: policy.FSMakeSym, Created: true, Dst: link}
+	p, _ := Minimize(cat(mk), Options{Vars: vars})
+	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}": policy.FSMakeSym | policy.FSRemoveFile})
+	if c := ruleComment(p, "${PWD}"); !strings.Contains(c, "current") {
+		t.Errorf("comment does not name the entry a rerun replaces: %q", c)
+	}
+	// Gone after the run: nothing is in the next run's way.
+	os.Remove(link)
+	p, _ = Minimize(cat(mk), Options{Vars: vars})
+	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}": policy.FSMakeSym})
+}

@@ -99,7 +99,15 @@ const (
 	// fSeen: a line of the run named the object as its path (not only
 	// as the entry a make, remove or move named).
 	fSeen
+	// fSpecial: made as a symlink, fifo, socket or device, which a
+	// rerun cannot make again over the one this run left: it removes it
+	// first (ln -sf, a server's stale socket).
+	fSpecial
 )
+
+// makeSpecial are the rights that make an entry that is not a regular
+// file or a directory.
+const makeSpecial = policy.FSMakeSym | policy.FSMakeFifo | policy.FSMakeSock | policy.FSMakeChar | policy.FSMakeBlock
 
 // unstable are the flags of an object that will not be there, as it
 // was, when the sandbox starts: a Landlock rule needs an inode then.
@@ -335,6 +343,9 @@ func (b *Builder) addFS(o *learn.Observation, r *run) {
 		f := fCreated
 		if !o.Created {
 			f |= fMovedIn // a rename or link target, which may replace an entry
+		}
+		if access&makeSpecial != 0 {
+			f |= fSpecial
 		}
 		b.object(o.Dst, o.PID, r).flags |= f
 	}
