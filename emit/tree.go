@@ -156,13 +156,7 @@ func writeMembers(b *bytes.Buffer, g string, res *Resolution) {
 	grp, ok := policy.LookupGroup(g)
 	var members []string
 	if ok {
-		anchors := []string{}
-		for _, v := range []string{"HOME", "PWD", "TMPDIR"} {
-			if x := res.Vars[v]; x != "" {
-				anchors = append(anchors, x)
-			}
-		}
-		members = grp.Members(res.Host, anchors)
+		members = grp.Members(res.Host, res.Vars.Anchors())
 	}
 	if len(members) == 0 {
 		b.WriteString("└── (no member on this host: the rule grants nothing here)\n")

@@ -130,7 +130,7 @@ func (p *Policy) GrantsOn(r FSRule, v Vars, h Host) (FSAccess, []string) {
 				continue
 			}
 			if anchors == nil {
-				anchors = v.anchors()
+				anchors = v.Anchors()
 			}
 			for _, m := range g.Members(h, anchors) {
 				if target == m || strings.HasPrefix(target, m+"/") {

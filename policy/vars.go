@@ -209,7 +209,7 @@ func expandGroup(file string, i int, r FSRule, v Vars, h Host) (rules []FSRule, 
 	if !ok {
 		return nil, "", false
 	}
-	members := g.Members(h, v.anchors())
+	members := g.Members(h, v.Anchors())
 	if len(members) == 0 {
 		note = fmt.Sprintf("%s: group %s has no member on this host, so it grants nothing here",
 			where(file, ruleWhere("fs", i, r.Line)), r.Group)
@@ -228,9 +228,10 @@ func where(file, rule string) string {
 	return file + ": " + rule
 }
 
-// anchors are the directories a group must never grant: the values of
+// Anchors are the directories a group must never grant: the values of
 // ${HOME}, ${PWD} and ${TMPDIR}, as given and with symlinks resolved.
-func (v Vars) anchors() []string {
+// Group.Members splits a member around them.
+func (v Vars) Anchors() []string {
 	out := []string{}
 	for _, name := range []string{"HOME", "PWD", "TMPDIR"} {
 		val := v[name]

@@ -87,7 +87,7 @@ func annotate(changes []policy.Change, after *policy.Policy) {
 		if name, ok := strings.CutPrefix(c.Key, "group "); ok {
 			r = policy.FSRule{Group: name}
 			if g, ok := policy.LookupGroup(name); ok && c.Kind == policy.Added {
-				if m := g.Members(policy.Host{}, nil); len(m) > 0 {
+				if m := g.Members(policy.Host{}, v.Anchors()); len(m) > 0 {
 					changes[i].Note = "here: " + strings.Join(m, ", ")
 				} else {
 					changes[i].Note = "no member on this host"
