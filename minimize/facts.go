@@ -9,7 +9,7 @@ import (
 	"sync"
 	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/landlearn/landlearn/internal/procfs"
 )
 
 // hostFacts answers classify's questions about the host where the run
@@ -67,10 +67,11 @@ func (h *hostFacts) askPackages(paths []string) {
 		if !strings.HasSuffix(e.Name(), ".list") {
 			continue
 		}
-		data, err := readAll(filepath.Join(dir, e.Name()), &buf)
+		data, err := procfs.ReadFile(filepath.Join(dir, e.Name()), buf)
 		if err != nil {
 			continue
 		}
+		buf = data
 		h.hasPackages = true
 		// A hundred thousand lines, of which the runs used a few: a line
 		// is looked up without making a string of it, unless it starts
@@ -93,36 +94,6 @@ func (h *hostFacts) askPackages(paths []string) {
 				h.packaged[string(line)] = true
 			}
 		}
-	}
-}
-
-// readAll reads the file p into *buf, grown as needed, with one open,
-// reads and one close: os.ReadFile also registers each file with the
-// poller, which costs as many system calls again over dpkg's hundreds of
-// lists.
-func readAll(p string, buf *[]byte) ([]byte, error) {
-	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	b := (*buf)[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := unix.Read(fd, b[len(b):cap(b)])
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			*buf = b
-			return nil, err
-		case n == 0:
-			*buf = b
-			return b, nil
-		}
-		b = b[:len(b)+n]
 	}
 }
 

@@ -169,29 +169,24 @@ func (t *Tree) Wait() (int, error) {
 // process), and whatever is left grace later is killed. A second Stop
 // kills at once.
 func (t *Tree) Stop(sig os.Signal, grace time.Duration) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return
-	}
-	if t.stopping {
-		t.killLocked()
-		return
-	}
-	t.stopping = true
 	s, _ := sig.(syscall.Signal)
 	if s == 0 || s == syscall.SIGTERM {
-		t.life.Write([]byte{termAll})
+		t.stop(grace, termAll)
 	} else {
-		t.life.Write([]byte{signalMain | byte(s), termOthers})
+		t.stop(grace, signalMain|byte(s), termOthers)
 	}
-	t.grace = time.AfterFunc(grace, t.Kill)
 }
 
 // StopOthers is Stop for a command whose own process already got its
 // signal (the terminal sent Ctrl-C to the whole foreground group): the
 // other processes get SIGTERM, and what is left grace later is killed.
 func (t *Tree) StopOthers(grace time.Duration) {
+	t.stop(grace, termOthers)
+}
+
+// stop sends the keeper msg and kills what is left grace later; a second
+// stop kills at once.
+func (t *Tree) stop(grace time.Duration, msg ...byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
@@ -202,7 +197,7 @@ func (t *Tree) StopOthers(grace time.Duration) {
 		return
 	}
 	t.stopping = true
-	t.life.Write([]byte{termOthers})
+	t.life.Write(msg)
 	t.grace = time.AfterFunc(grace, t.Kill)
 }
 

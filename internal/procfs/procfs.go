@@ -1,7 +1,8 @@
 // Package procfs reads what landlearn needs of a process from /proc: its
-// parent and process group, its start time, and the processes below it.
-// The tracer asks for a parent on many stopped calls, so the reads are
-// one open, one read and one close, with no buffering of their own.
+// parent and process group, its start time, and the processes below it;
+// and small files in general (ReadFile). The tracer asks for a parent on
+// many stopped calls, so the reads are one open, one read and one close,
+// with no buffering of their own.
 package procfs
 
 import (
@@ -93,15 +94,53 @@ func Descendants(root int) []int {
 	return out
 }
 
-// readFile reads the file p into buf, as far as it fits: open, read,
-// close.
-func readFile(p string, buf []byte) (int, error) {
+// ReadFile reads the whole file p into buf[:0], grown as needed, and
+// returns it: one open, reads until one returns nothing, one close.
+// os.ReadFile costs as many system calls again on a small file (the
+// runtime poller's registration and its fcntl calls, an fstat): the
+// tracer reads /proc files on stopped calls, and minimize reads dpkg's
+// hundreds of lists.
+func ReadFile(p string, buf []byte) ([]byte, error) {
+	fd, err := open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	b := buf[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, &os.PathError{Op: "read", Path: p, Err: err}
+		case n == 0:
+			return b, nil
+		}
+		b = b[:len(b)+n]
+	}
+}
+
+func open(p string) (int, error) {
 	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	for err == unix.EINTR {
 		fd, err = unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	}
 	if err != nil {
-		return 0, &os.PathError{Op: "open", Path: p, Err: err}
+		return -1, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	return fd, nil
+}
+
+// readFile reads the file p into buf, as far as it fits: open, read,
+// close.
+func readFile(p string, buf []byte) (int, error) {
+	fd, err := open(p)
+	if err != nil {
+		return 0, err
 	}
 	defer unix.Close(fd)
 	n := 0

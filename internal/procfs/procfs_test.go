@@ -1,8 +1,11 @@
 package procfs
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -49,5 +52,27 @@ func TestDescendants(t *testing.T) {
 	}
 	if i, j := slices.Index(d, c.Process.Pid), slices.Index(d, grandchild); i > j {
 		t.Errorf("the child comes after its own child: %v", d)
+	}
+}
+
+// TestReadFile: a file larger than the buffer given, and a /proc file
+// (whose size stat says is 0), read whole as os.ReadFile reads them.
+func TestReadFile(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big")
+	want := bytes.Repeat([]byte("0123456789abcdef"), 1000)
+	if err := os.WriteFile(big, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 0, 100)
+	got, err := ReadFile(big, buf)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("ReadFile(big): %d bytes, %v; want %d bytes", len(got), err, len(want))
+	}
+	got, err = ReadFile("/proc/self/status", got)
+	if err != nil || !bytes.HasPrefix(got, []byte("Name:")) {
+		t.Errorf("ReadFile(/proc/self/status): %q, %v", got, err)
+	}
+	if _, err := ReadFile(filepath.Join(t.TempDir(), "missing"), nil); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/landlearn/landlearn/internal/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -538,33 +539,7 @@ func (t *procTracee) readTgid() int {
 }
 
 // readProc reads a small /proc file in as few system calls as the
-// kernel allows: open, read until a read returns nothing, close.
-// os.ReadFile costs eleven on such a file (the runtime's poller
-// registration and its fcntl calls, fstat, reads of a growing buffer);
-// the receiver reads several per new process on bench (a).
+// kernel allows (procfs.ReadFile).
 func readProc(p string) ([]byte, error) {
-	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	for err == unix.EINTR {
-		fd, err = unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	}
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: p, Err: err}
-	}
-	defer unix.Close(fd)
-	b := make([]byte, 0, 4096)
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := unix.Read(fd, b[len(b):cap(b)])
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return nil, &os.PathError{Op: "read", Path: p, Err: err}
-		case n == 0:
-			return b, nil
-		}
-		b = b[:len(b)+n]
-	}
+	return procfs.ReadFile(p, make([]byte, 0, 4096))
 }

@@ -19,6 +19,19 @@ import (
 func Listener(t testing.TB) *live.Listener {
 	t.Helper()
 	testkit.RequireAudit(t)
+	Session(t)
+	l, err := live.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// Session switches audit on through landlearn's shared session, released
+// by t.Cleanup. The caller has checked that t may use audit.
+func Session(t testing.TB) {
+	t.Helper()
 	s, err := session.Acquire()
 	if err != nil {
 		t.Fatal(err)
@@ -28,10 +41,4 @@ func Listener(t testing.TB) *live.Listener {
 			t.Error(err)
 		}
 	})
-	l, err := live.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
 }

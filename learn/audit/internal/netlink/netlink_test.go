@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/internal/testkit"
+	"github.com/landlearn/landlearn/learn/audit/audittest"
 	"github.com/landlearn/landlearn/learn/audit/internal/netlink"
-	"github.com/landlearn/landlearn/learn/audit/session"
 )
 
 // setup switches audit on through the shared session (user records are
@@ -20,15 +20,7 @@ import (
 func setup(t *testing.T) *netlink.Control {
 	t.Helper()
 	testkit.RequireRoot(t, "the audit multicast group and commands need CAP_AUDIT_READ, CAP_AUDIT_CONTROL and CAP_AUDIT_WRITE")
-	s, err := session.Acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Release(); err != nil {
-			t.Error(err)
-		}
-	})
+	audittest.Session(t)
 	c, err := netlink.Dial()
 	if err != nil {
 		t.Fatal(err)
