@@ -300,7 +300,7 @@ func (b *Builder) observationWarnings(rep *Report) {
 		rep.Warnings = append(rep.Warnings, plural(b.relative, "observation has a relative path and was", "observations have a relative path and were")+" ignored; paths must be resolved by the tracer")
 	}
 	if b.added == 0 {
-		rep.Warnings = append(rep.Warnings, "no observations: the policy denies every handled access; did the program run?")
+		rep.Warnings = append(rep.Warnings, noObservations)
 	}
 }
 

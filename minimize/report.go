@@ -3,6 +3,7 @@ package minimize
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/landlearn/landlearn/policy"
 )
@@ -127,4 +128,19 @@ func (r *Report) CountReachable(p *policy.Policy, limit int) {
 	}
 	<-done
 	r.FilesReachable, r.ReachableCapped = n+r.FilesGone, capped
+}
+
+// noObservations warns that a policy was made from nothing.
+const noObservations = "no observations: the policy denies every handled access; did the program run?"
+
+// Merged records that the policy written is this run's grown into the
+// policy in file old (learn --merge): a run with no observations then
+// leaves old's rules as they are, which is a note rather than the
+// warning that the policy denies everything.
+func (r *Report) Merged(old string) {
+	if r.Observations > 0 {
+		return
+	}
+	r.Warnings = slices.DeleteFunc(r.Warnings, func(w string) bool { return w == noObservations })
+	r.Notes = append(r.Notes, "no observations in this run: "+old+"'s rules are written unchanged; did the program run?")
 }

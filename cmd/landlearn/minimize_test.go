@@ -80,8 +80,17 @@ func TestMinimizeBadInput(t *testing.T) {
 			t.Errorf("landlearn %s: exit %d, stderr %q; want %d and %q", strings.Join(c.args, " "), r.code, r.stderr, c.code, c.stderr)
 		}
 	}
+	// Merged into a policy, a run with nothing in it leaves that policy's
+	// rules: a note, not the warning that everything is denied.
+	if r := runCLI(t, dir, "", "minimize", "-o", "old.yaml", "--skip-bad", "bad.jsonl"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLI(t, dir, "", "minimize", "--merge", "old.yaml", "-o", "old.yaml", "empty.jsonl")
+	if r.code != 0 || strings.Contains(r.stderr, "warning: no observations") || !strings.Contains(r.stderr, "no observations in this run: old.yaml's rules are written unchanged") {
+		t.Errorf("merge of an empty run: exit %d, stderr %q", r.code, r.stderr)
+	}
 	// --skip-bad still writes what the good lines needed.
-	r := runCLI(t, dir, "", "minimize", "--skip-bad", "bad.jsonl")
+	r = runCLI(t, dir, "", "minimize", "--skip-bad", "bad.jsonl")
 	if !strings.Contains(r.stdout, "/etc/passwd") {
 		t.Errorf("--skip-bad lost good lines:\n%s", r.stdout)
 	}

@@ -174,6 +174,7 @@ func writePolicy(p *policy.Policy, rep *minimize.Report, out policyOutput) error
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("--merge: %w", err)}
 		}
 		p = minimize.Grow(old, p, vars(out.Vars))
+		rep.Merged(out.Merge)
 		p.File = ""
 		for i := range p.FS {
 			p.FS[i].Line = 0
