@@ -62,6 +62,7 @@ func (b *Builder) assemble(p *policy.Policy, g *generalized, rep *Report) {
 		rep.Groups++
 	}
 	var wider []string // rules on a directory for lifted or generalized paths
+	var left []string  // directories the run made and left
 	for _, r := range sortedRules(g.rules) {
 		b.warnWithheld(r, rep)
 		if r.access == 0 {
@@ -70,6 +71,7 @@ func (b *Builder) assemble(p *policy.Policy, g *generalized, rep *Report) {
 		p.FS = append(p.FS, policy.FSRule{Path: r.name, Access: r.access, Learned: true, Comment: b.comment(r)})
 		b.warnSensitive(r, sens, rep)
 		b.noteSharedTmp(r, rep)
+		left = append(left, r.leftDirs...)
 		rep.Rights += r.access.Count()
 		if r.lifted > 0 || len(r.gens) > 0 {
 			wider = append(wider, r.name)
@@ -85,6 +87,18 @@ func (b *Builder) assemble(p *policy.Policy, g *generalized, rep *Report) {
 		}
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%s on a directory (%s) because the files were created, replaced or deleted during the run, or their names change from run to run: Landlock rules attach to inodes that exist when the sandbox starts, so they cannot be narrower",
 			plural(len(wider), "rule is", "rules are"), ex))
+	}
+	if len(left) > 0 {
+		// The run made them, so it never removed one that was there: a
+		// rerun that does (rm -rf out; mkdir out) needs rights this run
+		// did not use, and they are not granted.
+		sort.Strings(left)
+		ex := left[0]
+		if len(left) > 1 {
+			ex += fmt.Sprintf(" and %d more", len(left)-1)
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("a rerun finds %s, made by this run and left there: "+
+			"if the command removes what it finds first (rm -rf), learn it again while that is there (learn --merge) to add the rights for it", ex))
 	}
 	b.netRules(p)
 	for _, r := range p.Net {

@@ -4,6 +4,7 @@ import (
 	"iter"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/landlearn/landlearn/policy"
@@ -71,8 +72,10 @@ type classifier struct {
 	abstract []func(string) string
 	groups   [][]groupPrefix
 	homes    []string
-	// stops are where a runtime's root search stops: see runtimeRoot.
-	stops [][]string
+	// stops are where a runtime's root search stops (see runtimeRoot):
+	// every run's ${HOME}, ${PWD} and ${TMPDIR}, as given and resolved,
+	// and the shared temp directories.
+	stops []string
 	// system are the system trees of the learning host.
 	system []string
 	// runtimeOf caches runtimeRoot by run and directory: every file of a
@@ -92,16 +95,11 @@ type groupPrefix struct {
 
 func newClassifier(b *Builder) *classifier {
 	c := &classifier{b: b, facts: newHostFacts(b.o.Root), sens: b.sensitive(), system: systemTreesHere(b.o.Root), runtimeOf: map[runDir]string{}}
+	g := b.guard()
+	c.stops = slices.Concat([]string{"/tmp", "/var/tmp", "/dev/shm"}, g.homes, g.tmps, g.pwds)
 	for _, r := range b.runs {
 		c.abstract = append(c.abstract, r.vars.Abstracter())
 		c.homes = append(c.homes, path.Clean(r.vars["HOME"]))
-		stops := []string{"/tmp", "/var/tmp", "/dev/shm"}
-		for _, v := range []string{"HOME", "PWD", "TMPDIR"} {
-			if d := r.vars[v]; d != "" && d != "/" {
-				stops = append(stops, path.Clean(d))
-			}
-		}
-		c.stops = append(c.stops, stops)
 		var gp []groupPrefix
 		if !b.o.Exact {
 			gp = groupPrefixes(policy.Host{Root: b.o.Root}, r.vars)
@@ -265,7 +263,7 @@ func (c *classifier) classOf(it *item, ri int) {
 	k := runDir{ri, path.Dir(p)}
 	root, ok := c.runtimeOf[k]
 	if !ok {
-		root = runtimeRoot(c.facts, p, c.homes[ri], c.stops[ri], c.system, c.made)
+		root = runtimeRoot(c.facts, p, c.homes[ri], c.stops, c.system, c.made)
 		if root != "" && !c.b.o.AllowSensitive && c.sens.inTree(root) {
 			root = "" // never a whole tree of secrets
 		}

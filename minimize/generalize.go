@@ -38,6 +38,9 @@ type rule struct {
 	// /proc/PID, which a rule on /proc would grant on every process.
 	withheld        policy.FSAccess
 	withheldExample string
+	// leftDirs are directories the run made that are still there: a
+	// rerun finds them.
+	leftDirs []string
 }
 
 // groupRule is a group's grant being assembled.
@@ -260,6 +263,9 @@ func (b *Builder) lift(nodes map[string]*node, rules map[string]*rule, unstableN
 			r.gens = append(r.gens, n.gen)
 			sort.Strings(r.gens)
 		}
+		if path.Dir(name) == t && n.flags&fCreated != 0 && n.flags&fDir != 0 && b.stillThere(n) {
+			r.leftDirs = append(r.leftDirs, name)
+		}
 		if !b.o.Exact && t != name && n.flags&fCreated != 0 && n.flags&fDir == 0 && b.stillThere(n) {
 			var rerun policy.FSAccess
 			if n.access&policy.FSWriteFile != 0 {
@@ -330,7 +336,7 @@ func (b *Builder) collapse(rules map[string]*rule) {
 	if b.o.Collapse <= 0 {
 		return
 	}
-	sens := b.sensitive()
+	sens, guard := b.sensitive(), b.guard()
 	byDir := map[string][]*rule{}
 	for _, r := range rules {
 		if !r.dir && r.name != "/" && strings.Contains(r.name, "/") {
@@ -340,7 +346,7 @@ func (b *Builder) collapse(rules map[string]*rule) {
 	}
 	for d, files := range byDir {
 		concrete := path.Dir(files[0].concrete)
-		if len(files) < b.o.Collapse || (!b.o.AllowSensitive && (sens.inTree(concrete) || sens.inTree(d))) {
+		if len(files) < b.o.Collapse || guard.above(concrete) || (!b.o.AllowSensitive && (sens.inTree(concrete) || sens.inTree(d))) {
 			continue
 		}
 		var common policy.FSAccess

@@ -23,10 +23,14 @@ import (
 // unhandled, pinned abi: 4 for older kernels) keeps that choice: a right
 // old does not handle is never restricted, so learned's rules for it
 // are left out rather than handled and granted on this run's paths only.
-// learned's top comment is used only where old has none.
+// learned's top comment is used only where old has none. The one change
+// to the head is a scope learned left off because the run needed it off
+// (a signal to a process outside the sandbox): a scope has no rules to
+// grow, so it is no longer handled.
 func Grow(old, learned *policy.Policy, v policy.Vars) *policy.Policy {
 	m := old.Clone()
 	m.Version = policy.SchemaVersion
+	m.Handled.Scoped &^= policy.AllScopes(learned.ABI) &^ learned.Handled.Scoped
 	if m.Comment == "" {
 		m.Comment = learned.Comment
 	}

@@ -101,3 +101,19 @@ func TestGrowKeepsTheHead(t *testing.T) {
 		t.Errorf("comment %q", m.Comment)
 	}
 }
+
+// TestGrowLeavesOffWhatTheRunNeededOff: a scope the run needed off (a
+// signal to a process outside the sandbox) is no longer handled; one the
+// learning kernel does not know stays as old has it.
+func TestGrowLeavesOffWhatTheRunNeededOff(t *testing.T) {
+	old := policy.New(policy.KernelABI)
+	learned := policy.New(policy.KernelABI)
+	learned.Handled.Scoped &^= policy.ScopeSignal
+	if m := Grow(old, learned, nil); m.Handled.Scoped.Has(policy.ScopeSignal) || !m.Handled.Scoped.Has(policy.ScopeAbstractUnixSocket) {
+		t.Errorf("scoped %s, want abstract_unix_socket only", m.Handled.Scoped)
+	}
+	before := policy.New(5) // no scopes at ABI 5
+	if m := Grow(old, before, nil); m.Handled.Scoped != old.Handled.Scoped {
+		t.Errorf("a kernel without scopes took them off: %s", m.Handled.Scoped)
+	}
+}

@@ -171,3 +171,133 @@ func TestRerunRemovesWhatItMakesAgain(t *testing.T) {
 	p, _ = Minimize(cat(mk), Options{Vars: vars})
 	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}": policy.FSMakeSym})
 }
+
+// noRuleOn fails t if p has a rule on any of dirs.
+func noRuleOn(t *testing.T, p *policy.Policy, dirs ...string) {
+	t.Helper()
+	for _, r := range p.FS {
+		for _, d := range dirs {
+			if r.Path == d {
+				t.Errorf("a rule on %s:\n%s", d, yamlOf(t, p))
+			}
+		}
+	}
+}
+
+// TestPlantedMarkers: a directory is a runtime by its own files only: not
+// through a symlink someone put beside it (lib -> a Python's lib), and
+// never when it is a whole system's root (a container's, with etc/passwd).
+func TestPlantedMarkers(t *testing.T) {
+	_, _, vars := testWork(t)
+	top := t.TempDir()
+	real := filepath.Join(top, "real")
+	files(t, filepath.Join(real, "python3.11"), 1)
+	os.WriteFile(filepath.Join(real, "python3.11", "os.py"), nil, 0o644)
+	shared := filepath.Join(top, "shared")
+	in := files(t, filepath.Join(shared, "proj"), 2)
+	if err := os.Symlink(real, filepath.Join(shared, "lib")); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := Minimize(cat(open(in[0], "read_file"), open(in[1], "read_file")), Options{Vars: vars})
+	noRuleOn(t, p, shared)
+	// The same tree with a real lib is a Python prefix.
+	os.Remove(filepath.Join(shared, "lib"))
+	os.Rename(real, filepath.Join(shared, "lib"))
+	p, _ = Minimize(cat(open(in[0], "read_file"), open(in[1], "read_file")), Options{Vars: vars})
+	if _, ok := grants(p)[shared]; !ok {
+		t.Errorf("a real Python prefix is not a runtime:\n%s", yamlOf(t, p))
+	}
+	// With etc/passwd it is a system's root.
+	files(t, filepath.Join(shared, "etc"), 1)
+	os.WriteFile(filepath.Join(shared, "etc", "passwd"), nil, 0o644)
+	p, _ = Minimize(cat(open(in[0], "read_file"), open(in[1], "read_file")), Options{Vars: vars})
+	noRuleOn(t, p, shared)
+}
+
+// TestGuardEveryRun: no unit or collapse reaches above any merged run's
+// ${HOME} or ${PWD}, as given or through a symlink.
+func TestGuardEveryRun(t *testing.T) {
+	top := t.TempDir()
+	homes := filepath.Join(top, "homes")
+	var obs []learn.Observation
+	for _, u := range []string{"bob", "carol"} {
+		d := filepath.Join(homes, u)
+		obs = append(obs, openDir(d))
+		for _, f := range files(t, d, 3) {
+			obs = append(obs, open(f, "read_file"))
+		}
+	}
+	alice := filepath.Join(homes, "alice")
+	notes := files(t, filepath.Join(alice, "proj"), 1)[0]
+	os.MkdirAll(filepath.Join(alice, ".ssh"), 0o700)
+	b := New(Options{})
+	b.StartRun(&learn.Header{Version: 2, Argv: []string{"grep", "-r", "x", filepath.Join(homes, "bob"), filepath.Join(homes, "carol")},
+		Cwd: "/", Vars: policy.Vars{"HOME": "/root", "PWD": "/"}})
+	for _, o := range obs {
+		b.Add(o)
+	}
+	// Without a second run, homes/ is a unit: two of its three entries used in full.
+	p, _ := b.Policy()
+	if _, ok := grants(p)[homes]; !ok {
+		t.Fatalf("the fixture does not make homes/ a unit:\n%s", yamlOf(t, p))
+	}
+	b.StartRun(&learn.Header{Version: 2, Argv: []string{"cat", "notes"}, Cwd: filepath.Dir(notes),
+		Vars: policy.Vars{"HOME": alice, "PWD": filepath.Dir(notes)}})
+	b.Add(open(notes, "read_file"))
+	p, _ = b.Policy()
+	noRuleOn(t, p, homes)
+
+	// A ${HOME} given through a symlink guards the directory it names.
+	link := filepath.Join(top, "link")
+	os.Symlink(homes, link)
+	args := []string{"grep", "-r", "x", filepath.Join(homes, "bob"), filepath.Join(homes, "carol")}
+	p, _ = runOf(obs, &learn.Header{Version: 2, Argv: args, Cwd: "/", Vars: policy.Vars{"HOME": filepath.Join(link, "alice"), "PWD": "/"}}, Options{})
+	noRuleOn(t, p, homes)
+
+	// Collapse keeps to the same limit.
+	var sib []learn.Observation
+	for _, f := range files(t, homes, 3) {
+		sib = append(sib, open(f, "read_file"))
+	}
+	p, _ = Minimize(sib, Options{Collapse: 2, Vars: policy.Vars{"HOME": alice, "PWD": alice}})
+	noRuleOn(t, p, homes, "${HOME}/..")
+}
+
+// TestTmpdirInsideWorkingDirectory: a ${TMPDIR} of the working
+// directory's own does not keep ${PWD} from being a unit.
+func TestTmpdirInsideWorkingDirectory(t *testing.T) {
+	_, pwd, vars := testWork(t)
+	vars["TMPDIR"] = filepath.Join(pwd, "tmp")
+	os.Mkdir(vars["TMPDIR"], 0o755)
+	obs := []learn.Observation{openDir(pwd)}
+	for _, f := range files(t, pwd, 5) {
+		obs = append(obs, open(f, "read_file"))
+	}
+	p, _ := Minimize(obs, Options{Vars: vars})
+	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}": policy.FSReadFile | policy.FSReadDir})
+}
+
+// TestPidInAVariablesDirectory: pid 1000 writing in /run/user/1000, the
+// value of ${XDG_RUNTIME_DIR}, writes a file of that directory, not a
+// name that holds its pid.
+func TestPidInAVariablesDirectory(t *testing.T) {
+	o := pidOpen(1000, "/run/user/1000/app/config", "read_file", "write_file")
+	p, _ := Minimize([]learn.Observation{o}, Options{Vars: policy.Vars{"HOME": "/root", "XDG_RUNTIME_DIR": "/run/user/1000"}})
+	wantGrants(t, p, map[string]policy.FSAccess{"${XDG_RUNTIME_DIR}/app/config": acc("read_file", "write_file")})
+}
+
+// TestLeftDirectoryNote: a directory the run made and left is found by a
+// rerun; the report says what to do if the command removes it first.
+func TestLeftDirectoryNote(t *testing.T) {
+	_, pwd, vars := testWork(t)
+	out := filepath.Join(pwd, "out")
+	os.Mkdir(out, 0o755)
+	_, rep := Minimize(cat(mkdir(out), create(filepath.Join(out, "f"), "write_file")), Options{Vars: vars})
+	found := false
+	for _, n := range rep.Notes {
+		found = found || strings.Contains(n, "a rerun finds ${PWD}/out, made by this run and left there")
+	}
+	if !found {
+		t.Errorf("notes %q", rep.Notes)
+	}
+}

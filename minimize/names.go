@@ -67,9 +67,16 @@ func anchorDirs(vars policy.Vars) []string {
 }
 
 // cutPidComponent returns the parent of the first component of p that
-// holds the decimal pid as a whole number (sh-thd.12345, 12345.lock).
-func cutPidComponent(p, pid string) (string, bool) {
+// holds the decimal pid as a whole number (sh-thd.12345, 12345.lock),
+// looking only below the longest of anchors that holds p: a variable's
+// directory (/run/user/1000 for a pid 1000) was there before the run.
+func cutPidComponent(p, pid string, anchors []string) (string, bool) {
 	start := 1
+	for _, a := range anchors {
+		if a != p && beneath(p, a) && len(a)+1 > start {
+			start = len(a) + 1
+		}
+	}
 	for start < len(p) {
 		end := strings.IndexByte(p[start:], '/')
 		if end < 0 {
@@ -131,4 +138,67 @@ func looksMkstemp(base string) bool {
 		}
 	}
 	return upper && (lower || digit)
+}
+
+// guard is what no generalization may reach, from every run's variables:
+// ${HOME} and ${TMPDIR} themselves and what is above them, and what is
+// above ${PWD}. Each value is there as given and with symlinks resolved
+// (/home -> var/home), as the tracer's paths are.
+type guard struct {
+	homes, tmps, pwds []string
+}
+
+func (b *Builder) guard() guard {
+	var g guard
+	add := func(to *[]string, v string) {
+		if !strings.HasPrefix(v, "/") || path.Clean(v) == "/" {
+			return
+		}
+		*to = append(*to, path.Clean(v))
+		if r, err := filepath.EvalSymlinks(b.o.Root + v); err == nil {
+			if r = strings.TrimPrefix(r, b.o.Root); r != path.Clean(v) && strings.HasPrefix(r, "/") {
+				*to = append(*to, r)
+			}
+		}
+	}
+	runs := b.runs
+	if len(runs) == 0 {
+		runs = []*run{{vars: b.o.Vars}}
+	}
+	for _, r := range runs {
+		add(&g.homes, r.vars["HOME"])
+		add(&g.tmps, r.vars["TMPDIR"])
+		add(&g.pwds, r.vars["PWD"])
+	}
+	return g
+}
+
+// above reports whether d is strictly above a guarded directory: a rule
+// on it would reach ${HOME}, ${TMPDIR} (unless d is within ${PWD}, and
+// that ${TMPDIR} the working directory's own) or ${PWD}.
+func (g guard) above(d string) bool {
+	for _, set := range [][]string{g.homes, g.tmps, g.pwds} {
+		for _, a := range set {
+			if a != d && beneath(a, d) && !(g.inPWD(d) && slices.Contains(g.tmps, a)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unit reports whether d may hold a data unit as far as the guard goes:
+// not above a guarded directory, and not ${HOME} or ${TMPDIR} itself.
+func (g guard) unit(d string) bool {
+	return !g.above(d) && !slices.Contains(g.homes, d) && !slices.Contains(g.tmps, d)
+}
+
+// inPWD reports whether d is ${PWD} or beneath it.
+func (g guard) inPWD(d string) bool {
+	for _, p := range g.pwds {
+		if beneath(d, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -455,7 +455,7 @@ func (b *Builder) relationOf(p string, pid int, r *run) (relation, string) {
 	if pid != b.lastPid {
 		b.lastPid, b.lastPidText = pid, strconv.Itoa(pid)
 	}
-	if d, ok := cutPidComponent(p, b.lastPidText); ok {
+	if d, ok := cutPidComponent(p, b.lastPidText, r.anchors); ok {
 		return relPidName, d
 	}
 	return relNone, ""

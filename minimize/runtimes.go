@@ -72,16 +72,20 @@ func runtimeRoot(h *hostFacts, p, home string, stops, system []string, made func
 
 // installMarker returns the file that shows d to hold a language
 // runtime's install tree (the files each runtime puts at its root), or ""
-// when d holds none. A marker counts only when root or landlearn's own
-// user owns it. The answer is kept: the files of a tree ask about the
-// same directories.
+// when d holds none. A marker counts only when it and every directory
+// from d down to it are owned by root or landlearn's own user and none is
+// a symlink: another user must not be able to make a directory a runtime
+// by planting a link (lib -> /usr/lib) beside it. A directory that holds
+// etc/passwd is a whole system's root (a container's, a chroot), never a
+// runtime. The answer is kept: the files of a tree ask about the same
+// directories.
 func installMarker(h *hostFacts, d string) string {
 	h.mu.Lock()
 	v, ok := h.prefix[d]
 	h.mu.Unlock()
 	if !ok {
 		v = findMarker(h, d)
-		if v != "" && !h.ownedByUs(v) {
+		if v != "" && (!h.trustedBelow(d, v) || h.exists(d+"/etc/passwd")) {
 			v = ""
 		}
 		h.mu.Lock()
@@ -113,11 +117,20 @@ func findMarker(h *hostFacts, d string) string {
 	return ""
 }
 
-// ownedByUs reports whether p is owned by root or by landlearn's user.
-func (h *hostFacts) ownedByUs(p string) bool {
-	var st syscall.Stat_t
-	if err := syscall.Lstat(h.root+p, &st); err != nil {
-		return false
+// trustedBelow reports whether d and every path from it down to p (p
+// beneath d) is owned by root or by landlearn's user and is not a
+// symlink.
+func (h *hostFacts) trustedBelow(d, p string) bool {
+	for q := p; ; q = path.Dir(q) {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(h.root+q, &st); err != nil || st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
+			return false
+		}
+		if st.Uid != 0 && int(st.Uid) != os.Getuid() {
+			return false
+		}
+		if q == d || q == "/" {
+			return q == d
+		}
 	}
-	return st.Uid == 0 || int(st.Uid) == os.Getuid()
 }

@@ -19,8 +19,10 @@ type sensitiveSet struct {
 	secret []string
 }
 
-// secretDirs are the directories of a home that hold credentials.
-var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube"}
+// secretDirs are the files and directories of a home that hold
+// credentials: keys, tokens, passwords.
+var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".netrc", ".git-credentials",
+	".pgpass", ".password-store", ".config/gh", ".config/gcloud", ".azure"}
 
 // newSensitiveSet is the sensitive set of runs whose ${HOME}s are homes:
 // every run's home is guarded, so that a rule a second run's paths named

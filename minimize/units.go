@@ -105,9 +105,9 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 	// entries of their parent. A named directory that the run used only
 	// in part does not: naming src says nothing of what else ${PWD} holds.
 	mostly := map[string]bool{}
-	sens, system := b.sensitive(), systemTreesHere(b.o.Root)
+	sens, system, guard := b.sensitive(), systemTreesHere(b.o.Root), b.guard()
 	for _, c := range order {
-		if !b.unitAllowed(c.name, c.concrete, c.run, sens, system) {
+		if !b.unitAllowed(c.name, c.concrete, sens, system, guard) {
 			continue
 		}
 		used := len(c.files)
@@ -224,28 +224,27 @@ func parentName(name string) string {
 // handledFS is the fs rights the policy handles.
 func (b *Builder) handledFS() policy.FSAccess { return policy.AllFS(b.o.abi()) }
 
-// unitAllowed reports whether the directory name, d on the learning host
-// in run ri, may be a data unit: see units.
-func (b *Builder) unitAllowed(name, d string, ri int, sens sensitiveSet, system []string) bool {
+// unitAllowed reports whether the directory name, d on the learning
+// host, may be a data unit: see units. A directory in a system tree may
+// be one only within ${PWD} (a checkout in /usr/src): groups are split
+// around it.
+func (b *Builder) unitAllowed(name, d string, sens sensitiveSet, system []string, g guard) bool {
 	if strings.Count(d, "/") < 2 {
 		return false // "/", "/srv": a top-level directory is never a unit
 	}
 	if !b.o.AllowSensitive && (sens.inTree(d) || sens.inTree(name)) {
 		return false
 	}
-	v := b.runs[ri].vars
-	for _, name := range []string{"HOME", "TMPDIR"} {
-		if a := v[name]; a != "" && beneath(path.Clean(a), d) {
-			return false // the variable's directory, or above it
-		}
-	}
-	if pwd := v["PWD"]; pwd != "" && beneath(path.Clean(pwd), d) && path.Clean(pwd) != d {
-		return false // above ${PWD}
+	if !g.unit(d) {
+		return false
 	}
 	for _, t := range []string{"/tmp", "/var/tmp", "/dev/shm", "/run"} {
 		if d == t {
 			return false
 		}
+	}
+	if g.inPWD(d) {
+		return true
 	}
 	for _, t := range system {
 		if beneath(d, t) {
