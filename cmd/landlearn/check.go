@@ -112,6 +112,11 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	if err != nil {
 		return &exitError{Code: exitUsage, Err: err}
 	}
+	// What run would refuse, check refuses too: a gate that passes a
+	// policy that cannot be enforced here would be green for nothing.
+	if _, err := ep.CheckFilesystem(); err != nil {
+		return &exitError{Code: exitUsage, Err: err}
+	}
 	if ep, err = ep.ResolveSymlinks(); err != nil {
 		return &exitError{Code: exitUsage, Err: err}
 	}
@@ -178,7 +183,7 @@ func runCheck(cmd *cobra.Command, args []string, f checkFlags) error {
 	if f.format == "github" {
 		writeGitHub(out, f.policy, ep, cr, fix)
 	} else {
-		writeCheckText(out, f.policy, argv, ep, cr, fix)
+		writeCheckText(out, f.policy, append(f.stopFlags(), append([]string{"--"}, argv...)...), ep, cr, fix)
 	}
 	if len(cr.Gaps) > 0 {
 		return exitWith(exitFinding)
@@ -193,7 +198,22 @@ func ruleLine(p *policy.Policy, i int) int {
 	return 1
 }
 
-func writeCheckText(w io.Writer, name string, argv []string, p *policy.Policy, cr *minimize.CheckResult, fix audit.Namer) {
+// stopFlags are check's --timeout and --grace as learn takes them, for the
+// learn command check suggests: a server learned without them never ends.
+func (f checkFlags) stopFlags() []string {
+	var out []string
+	if f.timeout > 0 {
+		out = append(out, "--timeout", f.timeout.String())
+	}
+	if f.grace != defaultGrace {
+		out = append(out, "--grace", f.grace.String())
+	}
+	return out
+}
+
+// writeCheckText writes check's report; learnArgs are the arguments of
+// the learn command that would fill the gaps, after its --merge.
+func writeCheckText(w io.Writer, name string, learnArgs []string, p *policy.Policy, cr *minimize.CheckResult, fix audit.Namer) {
 	if len(cr.Gaps) == 0 {
 		fmt.Fprintf(w, "landlearn check: %s covers all %d observed accesses of this run\n", name, cr.Observations)
 	} else {
@@ -208,7 +228,7 @@ func writeCheckText(w io.Writer, name string, argv []string, p *policy.Policy, c
 				fmt.Fprintf(w, "    fix: %s\n", f)
 			}
 		}
-		fmt.Fprintf(w, "Fix: landlearn learn --merge %s -- %s, or add the rights above and review them.\n", shellQuote(name), shellCommand(argv))
+		fmt.Fprintf(w, "Fix: landlearn learn --merge %s %s, or add the rights above and review them.\n", shellQuote(name), shellCommand(learnArgs))
 	}
 	if len(cr.UnusedFS)+len(cr.UnusedNet) > 0 {
 		fmt.Fprintf(w, "rules this run never used (information):\n")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,7 @@ fs:
 func TestCheckCoveredThenNot(t *testing.T) {
 	traceNeeds(t)
 	dir := writeFiles(t, map[string]string{"p.yaml": checkPolicy, "a.txt": "a\n", "b.txt": "b\n", "unused.txt": ""})
+	writeTree(t, filepath.Join(dir, "other"), map[string]string{"a.txt": "", "unused.txt": ""})
 	r := runCLI(t, dir, "", "check", "-p", "p.yaml", "--", "cat", "a.txt")
 	// Unused rules as the file writes them, so that they can be found there.
 	unused := "rules this run never used (information):\n  p.yaml:14: ${PWD}/unused.txt [read_file]\n"
@@ -47,6 +49,12 @@ func TestCheckCoveredThenNot(t *testing.T) {
 		t.Errorf("new file: exit %d, want 1 and %q\nstdout:\n%s\nstderr:\n%s", r.code, want, r.stdout, r.stderr)
 	}
 
+	// The learn command it suggests stops where check's run stopped.
+	r = runCLI(t, dir, "", "check", "-p", "p.yaml", "--timeout", "30s", "--", "cat", "a.txt", "b.txt")
+	if want := "Fix: landlearn learn --merge p.yaml --timeout 30s -- cat a.txt b.txt,"; r.code != 1 || !strings.Contains(r.stdout, want) {
+		t.Errorf("--timeout: exit %d, want %q\n%s", r.code, want, r.stdout)
+	}
+
 	r = runCLI(t, dir, "", "check", "-p", "p.yaml", "--format", "github", "--", "cat", "a.txt", "b.txt")
 	want = "::error file=p.yaml,line=12,title=landlearn check::" + filepath.Join(realDir(t, dir), "b.txt") + ": missing [read_file]"
 	if r.code != 1 || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "::notice file=p.yaml,line=14,title=landlearn check::rule not used by this run: ${PWD}/unused.txt\n") {
@@ -54,9 +62,15 @@ func TestCheckCoveredThenNot(t *testing.T) {
 	}
 
 	// --var moves ${PWD}: then a.txt is not covered either.
-	r = runCLI(t, dir, "", "check", "-p", "p.yaml", "--var", "PWD=/nonexistent", "--", "cat", "a.txt")
+	r = runCLI(t, dir, "", "check", "-p", "p.yaml", "--var", "PWD="+filepath.Join(dir, "other"), "--", "cat", "a.txt")
 	if r.code != 1 || !strings.Contains(r.stdout, "a.txt: missing [read_file]") {
 		t.Errorf("--var PWD: exit %d\n%s", r.code, r.stdout)
+	}
+	// A policy run would refuse here (a rule on a missing path) is refused
+	// by check too, before the program runs.
+	r = runCLI(t, dir, "", "check", "-p", "p.yaml", "--var", "PWD=/nonexistent", "--", "touch", "ran")
+	if _, err := os.Stat(filepath.Join(dir, "ran")); r.code != 2 || !strings.Contains(r.stderr, "p.yaml:12: /nonexistent/a.txt does not exist") || err == nil {
+		t.Errorf("a missing path: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 
@@ -80,7 +94,8 @@ func realDir(t *testing.T, dir string) string {
 }
 
 func TestCheckBadInput(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"p.yaml": checkPolicy, "bad.yaml": "version: 1\nabi: 7\nfs:\n  - path: /usr\n    access: [read]\n"})
+	dir := writeFiles(t, map[string]string{"p.yaml": checkPolicy, "a.txt": "", "unused.txt": "",
+		"bad.yaml": "version: 1\nabi: 7\nfs:\n  - path: /usr\n    access: [read]\n"})
 	cases := []struct {
 		args   []string
 		stderr string

@@ -96,8 +96,8 @@ killed too.
 
 landlearn refuses to replace an existing FILE, before running anything, unless
 --force, or FILE is the OLD.yaml of --merge OLD.yaml (grow OLD.yaml's rules
-with what this run needs). With --merge, --force lets FILE and --raw replace
-other existing files.
+with what this run needs; without -o, the result replaces OLD.yaml). With
+--merge, --force lets FILE and --raw replace other existing files.
 
 Exit status: CMD's (128+N when signal N killed it, 127 when CMD is not found);
 0 when --timeout stopped CMD and the policy was written; 2 when landlearn
@@ -121,7 +121,7 @@ could not learn or could not write the policy.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.output, "output", "o", "landlock.yaml", `write the policy to FILE ("-": standard output, after CMD's own output)`)
+	fl.StringVarP(&f.output, "output", "o", "landlock.yaml", `write the policy to FILE ("-": standard output, after CMD's own output; with --merge OLD.yaml, default OLD.yaml)`)
 	fl.BoolVar(&f.force, "force", false, "replace FILE if it exists")
 	fl.StringVar(&f.merge, "merge", "", "grow the policy in OLD.yaml with what this run needs, and write the result to FILE")
 	fl.StringVar(&f.raw, "raw", "", "record the observations in FILE.jsonl (kept; input of 'landlearn minimize')")
@@ -234,8 +234,14 @@ func (f learnFlags) replaceOutput() bool {
 	return f.force || f.merge != "" && sameFile(f.merge, f.output)
 }
 
-// sameFile says whether a and b name the same existing file.
+// sameFile says whether a and b name the same file: the same path, or
+// the same existing file by another name.
 func sameFile(a, b string) bool {
+	if aa, err := filepath.Abs(a); err == nil {
+		if ab, err := filepath.Abs(b); err == nil && aa == ab {
+			return true
+		}
+	}
 	sa, err := os.Stat(a)
 	if err != nil {
 		return false
@@ -284,6 +290,9 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	argv, err := learnCommand(cmd, args)
 	if err != nil {
 		return err
+	}
+	if f.merge != "" && !cmd.Flags().Changed("output") {
+		f.output = f.merge // --merge OLD grows OLD unless -o says where else
 	}
 	if err := f.check(cmd); err != nil {
 		return err

@@ -256,11 +256,13 @@ func TestLearnRefusesBeforeRunning(t *testing.T) {
 	}{
 		{[]string{"learn", "--", "touch", "ran"}, 2, "--force"},
 		// --merge grows its own file, never an unrelated -o.
-		{[]string{"learn", "--merge", "m.yaml", "--", "touch", "ran"}, 2, "landlock.yaml exists and is not m.yaml"},
 		{[]string{"learn", "--merge", "m.yaml", "-o", "other.yaml", "--", "touch", "ran"}, 2, "other.yaml exists and is not m.yaml"},
+		{[]string{"learn", "--merge", "m.yaml", "-o", "landlock.yaml", "--", "touch", "ran"}, 2, "landlock.yaml exists and is not m.yaml"},
 		// --raw follows -o's rules.
 		{[]string{"learn", "-o", "x.yaml", "--raw", "old.jsonl", "--", "touch", "ran"}, 2, "--raw old.jsonl exists: pass --force"},
 		{[]string{"learn", "--merge", "m.yaml", "-o", "m.yaml", "--raw", "m.yaml", "--", "touch", "ran"}, 2, "is the policy file"},
+		{[]string{"learn", "--merge", "m.yaml", "--raw", "m.yaml", "--", "touch", "ran"}, 2, "is the policy file"},
+		{[]string{"learn", "-o", "new.yaml", "--raw", "./new.yaml", "--", "touch", "ran"}, 2, "is the policy file"},
 		{[]string{"learn", "--force", "-o", "x.yaml", "--raw", "planted.jsonl", "--", "touch", "ran"}, 2, "symbolic link to /etc/landlearn-raw-target"},
 		{[]string{"learn", "--force", "-o", "x.yaml", "--raw", "/dev/null", "--", "touch", "ran"}, 2, "not a regular file"},
 		{[]string{"learn", "-o", "x.yaml", "--raw", ".", "--", "touch", "ran"}, 2, "is a directory"},
@@ -292,6 +294,26 @@ func TestLearnRefusesBeforeRunning(t *testing.T) {
 	if _, err := os.Lstat("/etc/landlearn-raw-target"); err == nil {
 		os.Remove("/etc/landlearn-raw-target")
 		t.Error("--raw wrote through the planted symlink")
+	}
+}
+
+// TestLearnMergeGrowsOld: without -o, learn --merge OLD writes the grown
+// policy to OLD, and nothing else.
+func TestLearnMergeGrowsOld(t *testing.T) {
+	w := t.TempDir()
+	if r := runLearnCLI(t, w, "learn", "-o", "p.yaml", "--", "true"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	before, _ := os.ReadFile(filepath.Join(w, "p.yaml"))
+	if r := runLearnCLI(t, w, "learn", "--merge", "p.yaml", "--", "sh", "-c", "cat /etc/hostname"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	after, _ := os.ReadFile(filepath.Join(w, "p.yaml"))
+	if string(after) == string(before) || !strings.Contains(string(after), "/etc/hostname") {
+		t.Errorf("p.yaml was not grown:\n%s", after)
+	}
+	if _, err := os.Stat(filepath.Join(w, "landlock.yaml")); err == nil {
+		t.Error("learn --merge p.yaml also wrote landlock.yaml")
 	}
 }
 
