@@ -3,6 +3,7 @@ package minimize
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -213,6 +214,19 @@ func New(opts Options) *Builder {
 // belong to a run without a header.
 func (b *Builder) StartRun(h *learn.Header) {
 	b.runs = append(b.runs, newRun(h, b.o.Vars))
+}
+
+// Command is the command line the runs' headers record, when every run
+// recorded the same one; nil otherwise.
+func (b *Builder) Command() []string {
+	var argv []string
+	for i, r := range b.runs {
+		if r.header == nil || len(r.header.Argv) == 0 || i > 0 && !slices.Equal(argv, r.header.Argv) {
+			return nil
+		}
+		argv = r.header.Argv
+	}
+	return argv
 }
 
 func newRun(h *learn.Header, fallback policy.Vars) *run {

@@ -233,7 +233,12 @@ func writeCheckText(w io.Writer, name string, learnArgs []string, p *policy.Poli
 	if len(cr.UnusedFS)+len(cr.UnusedNet) > 0 {
 		fmt.Fprintf(w, "rules this run never used (information):\n")
 		for _, i := range cr.UnusedFS {
-			fmt.Fprintf(w, "  %s:%d: %s %s\n", name, p.FS[i].Line, textsafe.Name(p.FS[i].Path), p.FS[i].Access)
+			r := p.FS[i]
+			what := textsafe.Name(r.Path)
+			if r.Group != "" {
+				what = "group " + r.Group + " (" + what + ")" // one of the group's members here
+			}
+			fmt.Fprintf(w, "  %s:%d: %s %s\n", name, r.Line, what, r.Access)
 		}
 		for _, i := range cr.UnusedNet {
 			fmt.Fprintf(w, "  %s:%d: port %d [%s]\n", name, p.Net[i].Line, p.Net[i].Port, strings.Join(p.Net[i].Access.Names(), ", "))

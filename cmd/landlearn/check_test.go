@@ -140,3 +140,19 @@ func TestCheckFixAsLearnWould(t *testing.T) {
 		t.Errorf("exit %d, want 1 and a fix on ${PWD}/one.txt:\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestCheckUnusedGroup: an unused group rule is named as the group, with
+// the member the run did not use, as the policy file names it.
+func TestCheckUnusedGroup(t *testing.T) {
+	traceNeeds(t)
+	if _, err := os.Stat("/etc/terminfo"); err != nil {
+		testkit.Skip(t, "needs /etc/terminfo, the terminfo group's member on Debian")
+	}
+	pol := "version: 2\nabi: 7\nfs:\n  - group: system\n    access: [execute, read_file, read_dir]\n" +
+		"  - group: linker-config\n    access: [read_file]\n  - group: terminfo\n    access: [read_file]\n"
+	dir := writeFiles(t, map[string]string{"p.yaml": pol})
+	r := runCLI(t, dir, "", "check", "-p", "p.yaml", "--", "true")
+	if want := "p.yaml:8: group terminfo (/etc/terminfo) [read_file]\n"; r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("exit %d, want %q\n%s%s", r.code, want, r.stdout, r.stderr)
+	}
+}

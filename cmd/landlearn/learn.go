@@ -50,7 +50,7 @@ const (
 func init() {
 	var f learnFlags
 	cmd := &cobra.Command{
-		Use:   "learn [-o FILE] [--force|--merge OLD.yaml] [--raw FILE.jsonl] [--backend trace|audit|trace+audit] [--accurate] [--rounds N] [--no-reset] [--timeout D] [--data DIR]... [--exact] [--collapse N] [--allow-sensitive] -- CMD [ARG...]",
+		Use:   "learn [-o FILE] [--force] [--merge OLD.yaml] [--raw FILE.jsonl] [--backend trace|audit|trace+audit] [--accurate] [--rounds N] [--no-reset] [--timeout D] [--grace D] [--data DIR]... [--exact] [--collapse N] [--allow-sensitive] -- CMD [ARG...]",
 		Short: "Run a command and write the Landlock policy it needs",
 		Long: `Run CMD, watch what it does, and write the least-privilege Landlock policy
 that allows it to FILE (default landlock.yaml). Review the file like code, then
@@ -70,8 +70,9 @@ Backends (--backend):
 The trace backend uses seccomp user notification; --accurate uses ptrace
 instead, which is slower but sees each call's real result (it is also used,
 with a message, where a seccomp listener cannot be installed: when landlearn
-itself runs under a seccomp supervisor, such as another landlearn). io_uring, and data sent with sendto/sendmsg to an
-abstract unix socket, are invisible to it: a warning says so when seen.
+itself runs under a seccomp supervisor, such as another landlearn). io_uring,
+and data sent with sendto/sendmsg to an abstract unix socket, are invisible to
+it: a warning says so when seen.
 
 CMD runs with no_new_privs, as it will under Landlock: a set-user-ID program it
 starts runs without that privilege (a warning says so).
@@ -99,7 +100,8 @@ landlearn refuses to replace an existing FILE, before running anything, unless
 with what this run needs; without -o, the result replaces OLD.yaml). With
 --merge, --force lets FILE and --raw replace other existing files.
 
-Exit status: CMD's (128+N when signal N killed it, 127 when CMD is not found);
+Exit status: CMD's (128+N when signal N killed it, 127 when CMD is not found,
+126 when it cannot be executed);
 0 when --timeout stopped CMD and the policy was written; 2 when landlearn
 could not learn or could not write the policy.`,
 		Example: `  # Learn what a build needs, then build in the sandbox:

@@ -137,7 +137,7 @@ func runMinimize(cmd *cobra.Command, args []string, f minimizeFlags) error {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("skipped %d lines that are not observations (--skip-bad)", skipped))
 	}
 	out := policyOutput{Path: f.output, Force: f.force || f.merge != "" && sameFile(f.merge, f.output), Merge: f.merge,
-		Stderr: stderr, Stdout: cmd.OutOrStdout(), Offline: true, Shape: f.shape}
+		Stderr: stderr, Stdout: cmd.OutOrStdout(), Offline: true, Shape: f.shape, Command: b.Command()}
 	if out.Path == "" {
 		out.Path = "-"
 	}
@@ -151,7 +151,7 @@ func addRun(b *minimize.Builder, name string, stdin io.Reader, skipBad bool) (in
 	if name != "-" {
 		fh, err := os.Open(name)
 		if err != nil {
-			return 0, usageErrorf("%v", err)
+			return 0, usageErrorf("%v; give the JSONL files that landlearn learn --raw recorded", err)
 		}
 		defer fh.Close()
 		if st, err := fh.Stat(); err == nil && st.IsDir() {

@@ -168,3 +168,16 @@ func TestMinimizeChecksTheDestinationFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestMinimizeNamesTheRecordedCommand: the "try it with" hint names the
+// command the run's header recorded, not a placeholder.
+func TestMinimizeNamesTheRecordedCommand(t *testing.T) {
+	w := t.TempDir()
+	if r := runLearnCLI(t, w, "learn", "--raw", "r.jsonl", "-o", "p.yaml", "--", "cat", "/etc/hostname"); r.code != 0 {
+		t.Fatalf("learn: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLI(t, w, "", "minimize", "-o", "q.yaml", "r.jsonl")
+	if want := "try it with: landlearn run -p q.yaml -- cat /etc/hostname\n"; r.code != 0 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want %q", r.code, r.stderr, want)
+	}
+}
