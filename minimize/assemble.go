@@ -211,11 +211,18 @@ func (b *Builder) warnSensitive(r *rule, sens sensitiveSet, rep *Report) {
 	write := r.access&^readRights != 0
 	root := sens.isRoot(r.concrete) || sens.isRoot(r.name)
 	secret := sens.inSecret(r.concrete) || sens.inSecret(r.name)
-	if !root && !(secret && (wide || write)) {
+	home := ""
+	if r.dir {
+		home = sens.homeBelow(r.concrete)
+	}
+	if !root && home == "" && !(secret && (wide || write)) {
 		return
 	}
 	where := "on " + r.name
-	if r.dir {
+	switch {
+	case home != "":
+		where = "beneath " + r.name + " (everything in it), which holds the home " + home
+	case r.dir:
 		where = "beneath " + r.name + " (everything in it)"
 	}
 	obs := fmt.Sprintf("the run used %s on %s", r.observed, plural(r.paths, "path", "paths"))

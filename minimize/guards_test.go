@@ -301,3 +301,17 @@ func TestLeftDirectoryNote(t *testing.T) {
 		t.Errorf("notes %q", rep.Notes)
 	}
 }
+
+// TestWarnDirectoryHoldingAHome: where Landlock forces a directory rule
+// (a file created in it) on a directory that holds a home, the report
+// says that the grant reaches everything in that home.
+func TestWarnDirectoryHoldingAHome(t *testing.T) {
+	_, rep := Minimize(cat(create("/home/new.txt", "write_file")), Options{Vars: policy.Vars{"HOME": "/home/u"}})
+	found := false
+	for _, w := range rep.Warnings {
+		found = found || strings.Contains(w, "beneath /home (everything in it), which holds the home /home/u")
+	}
+	if !found {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+}

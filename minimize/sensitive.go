@@ -112,6 +112,17 @@ func (s sensitiveSet) inTree(p string) bool {
 	return false
 }
 
+// homeBelow returns a guarded home strictly beneath the directory d, or
+// "": a rule on d reaches everything in that home.
+func (s sensitiveSet) homeBelow(d string) string {
+	for _, h := range s.exact {
+		if strings.HasPrefix(h, "/") && h != d && beneath(h, d) {
+			return h
+		}
+	}
+	return ""
+}
+
 // inSecret reports whether p is beneath a tree that holds secrets or
 // system configuration.
 func (s sensitiveSet) inSecret(p string) bool {
