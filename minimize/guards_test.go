@@ -315,3 +315,23 @@ func TestWarnDirectoryHoldingAHome(t *testing.T) {
 		t.Errorf("warnings %q", rep.Warnings)
 	}
 }
+
+// TestListingAndOneSubdirectory: a working directory listed (Python's
+// importer lists it) whose one entry is the site the server was told to
+// serve is not data: the site is, and the next file put beside it (a
+// .env) is not readable.
+func TestListingAndOneSubdirectory(t *testing.T) {
+	_, pwd, vars := testWork(t)
+	site := filepath.Join(pwd, "site")
+	obs := []learn.Observation{openDir(pwd), openDir(site)}
+	for _, f := range files(t, site, 2) {
+		obs = append(obs, open(f, "read_file"))
+	}
+	h := &learn.Header{Version: 2, Argv: []string{"python3", "-m", "http.server", "--directory", "site"}, Cwd: pwd, Vars: vars}
+	p, _ := runOf(obs, h, Options{})
+	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}": policy.FSReadDir, "${PWD}/site": policy.FSReadFile})
+	// A file read beside the listing: then the directory is used as data.
+	os.WriteFile(filepath.Join(pwd, "app.py"), nil, 0o644)
+	p, _ = runOf(cat(obs, open(filepath.Join(pwd, "app.py"), "read_file")), h, Options{})
+	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}": policy.FSReadFile | policy.FSReadDir})
+}

@@ -117,7 +117,11 @@ func (b *Builder) units(nodes map[string]*node, rules map[string]*rule) {
 			}
 		}
 		entries := b.entries(c.concrete)
-		if entries > 0 && (used >= 2 || c.listed && used >= 1) && 2*used > entries {
+		// Listed and one entry used is a unit only when that entry is a
+		// file: a listing and a walk into the one subdirectory (Python
+		// lists its working directory to import, then serves site/) says
+		// nothing of the directory's other files.
+		if entries > 0 && (used >= 2 || c.listed && len(c.files) >= 1) && 2*used > entries {
 			mostly[c.name] = true
 			verb := "used"
 			if c.listed {
