@@ -211,23 +211,29 @@ func (b *Builder) warnSensitive(r *rule, sens sensitiveSet, rep *Report) {
 	write := r.access&^readRights != 0
 	root := sens.isRoot(r.concrete) || sens.isRoot(r.name)
 	secret := sens.inSecret(r.concrete) || sens.inSecret(r.name)
-	home := ""
+	held := ""
 	if r.dir {
-		home = sens.homeBelow(r.concrete)
+		if held = sens.holds(r.concrete); held == "" {
+			held = sens.holds(r.name)
+		}
 	}
-	if !root && home == "" && !(secret && (wide || write)) {
+	if !root && held == "" && !(secret && (wide || write)) {
 		return
 	}
 	where := "on " + r.name
 	switch {
-	case home != "":
-		where = "beneath " + r.name + " (everything in it), which holds the home " + home
+	case held != "":
+		where = "beneath " + r.name + " (everything in it), which holds " + held
 	case r.dir:
 		where = "beneath " + r.name + " (everything in it)"
 	}
 	obs := fmt.Sprintf("the run used %s on %s", r.observed, plural(r.paths, "path", "paths"))
 	if r.example != r.name && r.example != "" {
 		obs += ", e.g. " + r.example
+	}
+	if held != "" && r.lifted > 0 {
+		// Landlock forced the directory: the run made what it used there.
+		obs += "; the run created what it used there: make it exist before the program runs (mkdir -p, touch) and learn again, and the rule stays on it"
 	}
 	rep.Warnings = append(rep.Warnings, fmt.Sprintf("sensitive grant: %s %s; %s", r.access, where, obs))
 }

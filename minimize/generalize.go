@@ -346,7 +346,8 @@ func (b *Builder) collapse(rules map[string]*rule) {
 	}
 	for d, files := range byDir {
 		concrete := path.Dir(files[0].concrete)
-		if len(files) < b.o.Collapse || guard.above(concrete) || (!b.o.AllowSensitive && (sens.inTree(concrete) || sens.inTree(d))) {
+		if len(files) < b.o.Collapse || guard.above(concrete) ||
+			(!b.o.AllowSensitive && (sens.inTree(concrete) || sens.inTree(d) || sens.holds(concrete) != "" || sens.holds(d) != "")) {
 			continue
 		}
 		var common policy.FSAccess
@@ -390,7 +391,8 @@ func (b *Builder) collapse(rules map[string]*rule) {
 	}
 }
 
-// sensitive is the sensitive set of every run's ${HOME}.
+// sensitive is the sensitive set of every run's ${HOME}, and of the
+// other homes of the learning host.
 func (b *Builder) sensitive() sensitiveSet {
 	homes := []string{b.o.Vars["HOME"]}
 	if len(b.runs) > 0 {
@@ -399,7 +401,10 @@ func (b *Builder) sensitive() sensitiveSet {
 			homes = append(homes, r.vars["HOME"])
 		}
 	}
-	return newSensitiveSet(homes...)
+	if b.userHomes == nil {
+		b.userHomes = userHomes(b.o.Root)
+	}
+	return newSensitiveSet(b.userHomes, homes...)
 }
 
 // ancestorsByName calls f with each name that is an ancestor of name, or

@@ -3,6 +3,7 @@ package minimize
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -295,7 +296,7 @@ func TestLeftDirectoryNote(t *testing.T) {
 // says that the grant reaches everything in that home.
 func TestWarnDirectoryHoldingAHome(t *testing.T) {
 	_, rep := Minimize(cat(create("/home/new.txt", "write_file")), Options{Vars: policy.Vars{"HOME": "/home/u"}})
-	wantLine(t, rep.Warnings, "beneath /home (everything in it), which holds the home /home/u")
+	wantLine(t, rep.Warnings, "beneath /home (everything in it), which holds /home/u")
 }
 
 // TestListingAndOneSubdirectory: a working directory listed (Python's
@@ -328,4 +329,45 @@ func wantLine(t *testing.T, lines []string, sub string) {
 		}
 	}
 	t.Errorf("no line holds %q: %q", sub, lines)
+}
+
+// TestSecretsInside: a directory that holds secrets or what runs outside
+// the sandbox (~/.config/gh, ~/.config/systemd), or another person's
+// home, is never one rule by the threshold or collapse; where Landlock
+// forces a rule on it (a first run making ~/.config/myapp), the warning
+// names what it holds and how to keep the rule narrower.
+func TestSecretsInside(t *testing.T) {
+	home, _, vars := testWork(t)
+	cfg := filepath.Join(home, ".config")
+	files(t, filepath.Join(cfg, "gh"), 1)
+	app := files(t, filepath.Join(cfg, "app"), 2)
+	dirs := filepath.Join(cfg, "user-dirs.dirs")
+	os.WriteFile(dirs, nil, 0o644)
+	obs := []learn.Observation{openDir(cfg), openDir(filepath.Join(cfg, "app")), open(app[0], "read_file"), open(app[1], "read_file"), open(dirs, "read_file")}
+	p, _ := Minimize(obs, Options{Vars: vars, Collapse: 2})
+	if grants(p)["${HOME}/.config"].Has(policy.FSReadFile) {
+		t.Errorf("~/.config, which holds ~/.config/gh, became one rule:\n%s", yamlOf(t, p))
+	}
+	// A first run that makes its config directory: the rule Landlock
+	// forces on ~/.config is warned about, with the way out.
+	mk := filepath.Join(cfg, "myapp")
+	os.Mkdir(mk, 0o755)
+	_, rep := Minimize(cat(mkdir(mk), create(filepath.Join(mk, "settings"), "write_file")), Options{Vars: vars})
+	wantLine(t, rep.Warnings, "beneath ${HOME}/.config (everything in it), which holds ")
+	wantLine(t, rep.Warnings, "make it exist before the program runs (mkdir -p, touch) and learn again")
+}
+
+// TestOtherPeoplesHomes: another user's home, from the user database, is
+// a tree of secrets: never one rule.
+func TestOtherPeoplesHomes(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc", "passwd"), []byte("root:x:0:0:root:/root:/bin/sh\nbob:x:1001:1001::/home/bob:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n"), 0o644)
+	if got := userHomes(root); !slices.Equal(got, []string{"/root", "/home/bob"}) {
+		t.Errorf("userHomes: %q", got)
+	}
+	s := newSensitiveSet(userHomes(root), "/root")
+	if !s.inTree("/home/bob/.profile") || s.inTree("/var/www/app") || s.holds("/home") != "/home/bob" {
+		t.Errorf("bob's home is not guarded, or www-data's is: %+v", s)
+	}
 }

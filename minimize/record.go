@@ -49,6 +49,10 @@ type Builder struct {
 	added    int
 	relative int
 	unknown  map[string]int
+
+	// userHomes are the people's homes of the learning host (see
+	// userHomes), read once.
+	userHomes []string
 }
 
 // run is what the Builder knows of one learning run.

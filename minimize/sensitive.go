@@ -1,6 +1,7 @@
 package minimize
 
 import (
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -20,9 +21,13 @@ type sensitiveSet struct {
 }
 
 // secretDirs are the files and directories of a home that hold
-// credentials: keys, tokens, passwords.
+// credentials (keys, tokens, passwords), and those whose contents run
+// outside any sandbox (login scripts, the user's systemd units and
+// autostart entries): writing there escapes.
 var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".netrc", ".git-credentials",
-	".pgpass", ".password-store", ".config/gh", ".config/gcloud", ".azure"}
+	".pgpass", ".password-store", ".config/gh", ".config/gcloud", ".azure",
+	".config/systemd", ".config/autostart", ".local/share/systemd", ".config/fish",
+	".profile", ".bash_profile", ".bashrc", ".bash_login", ".bash_logout", ".zshrc", ".zprofile", ".zshenv", ".xprofile"}
 
 // newSensitiveSet is the sensitive set of runs whose ${HOME}s are homes:
 // every run's home is guarded, so that a rule a second run's paths named
@@ -31,8 +36,9 @@ var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".netrc"
 // its name as much as by the concrete path of the run it came from.
 //
 // /root is a home like any other only when every run's ${HOME} is /root;
-// otherwise it is a tree of secrets as a whole.
-func newSensitiveSet(homes ...string) sensitiveSet {
+// otherwise it is a tree of secrets as a whole, and so is every home of
+// others (other users' homes, from the user database).
+func newSensitiveSet(others []string, homes ...string) sensitiveSet {
 	s := sensitiveSet{
 		exact:  []string{"/", "${HOME}"},
 		trees:  []string{"/etc", "/root", "/proc", "/sys", "/dev", "/boot", "/run/secrets"},
@@ -74,7 +80,50 @@ func newSensitiveSet(homes ...string) sensitiveSet {
 			s.secret = append(s.secret, home+"/"+d)
 		}
 	}
+	for _, o := range others {
+		if !slices.Contains(s.exact, o) && !slices.Contains(s.trees, o) {
+			s.trees = append(s.trees, o)
+			s.secret = append(s.secret, o)
+		}
+	}
 	return s
+}
+
+// holds returns a sensitive path strictly beneath the directory d (a
+// home, a tree of secrets), or "": a rule on d reaches all of it.
+func (s sensitiveSet) holds(d string) string {
+	for _, set := range [][]string{s.exact, s.trees} {
+		for _, p := range set {
+			if p != d && p != "/" && beneath(p, d) {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// userHomes are the homes of the user database of the host at root that
+// lie where people's homes lie (/home, /var/home, /root): a service's
+// home in /var/lib or /var/www is its data, not a person's secrets.
+func userHomes(root string) []string {
+	data, err := os.ReadFile(root + "/etc/passwd")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) < 7 {
+			continue
+		}
+		h := path.Clean(f[5])
+		if h == "/root" || strings.HasPrefix(h, "/home/") || strings.HasPrefix(h, "/var/home/") {
+			if !slices.Contains(out, h) {
+				out = append(out, h)
+			}
+		}
+	}
+	return out
 }
 
 // beneath reports whether p is dir or a path below it (dir without a
@@ -110,17 +159,6 @@ func (s sensitiveSet) inTree(p string) bool {
 		}
 	}
 	return false
-}
-
-// homeBelow returns a guarded home strictly beneath the directory d, or
-// "": a rule on d reaches everything in that home.
-func (s sensitiveSet) homeBelow(d string) string {
-	for _, h := range s.exact {
-		if strings.HasPrefix(h, "/") && h != d && beneath(h, d) {
-			return h
-		}
-	}
-	return ""
 }
 
 // inSecret reports whether p is beneath a tree that holds secrets or

@@ -236,7 +236,7 @@ func (b *Builder) unitAllowed(name, d string, sens sensitiveSet, system []string
 	if strings.Count(d, "/") < 2 {
 		return false // "/", "/srv": a top-level directory is never a unit
 	}
-	if !b.o.AllowSensitive && (sens.inTree(d) || sens.inTree(name)) {
+	if !b.o.AllowSensitive && (sens.inTree(d) || sens.inTree(name) || sens.holds(d) != "" || sens.holds(name) != "") {
 		return false
 	}
 	if !g.unit(d) {

@@ -307,7 +307,7 @@ func TestUnitSourceTree(t *testing.T) {
 // and its secret trees), so a project kept in it can be a unit; for any
 // other user, /root is someone else's secrets, guarded as a whole.
 func TestRootHomeIsAHome(t *testing.T) {
-	asRoot, asUser := newSensitiveSet("/root"), newSensitiveSet("/home/u")
+	asRoot, asUser := newSensitiveSet(nil, "/root"), newSensitiveSet(nil, "/home/u")
 	for p, want := range map[string]bool{"/root": true, "/root/proj": false, "/root/.ssh": true, "/root/.ssh/id": true, "/root/.aws/x": true} {
 		if got := asRoot.inTree(p); got != want {
 			t.Errorf("HOME=/root: inTree(%s) = %t, want %t", p, got, want)
