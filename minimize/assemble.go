@@ -372,19 +372,30 @@ func examples(paths []string) string {
 // granted through their directory, and with ${TMPDIR} at /tmp that is
 // everyone's /tmp. A directory of the program's own as TMPDIR, when it
 // runs, keeps the rule as it is and the rest of /tmp out of reach.
+//
+// Reading there is a note; writing, making or removing entries there
+// reaches other programs' files (an agent's socket, another build's
+// object file), so it is a warning.
 func (b *Builder) noteSharedTmp(r *rule, rep *Report) {
-	switch r.concrete {
-	case "/tmp", "/var/tmp", "/dev/shm":
-	default:
-		return
-	}
-	if r.access&(policy.FSReadFile|policy.FSReadDir) == 0 {
+	if !isSharedTmp(r.concrete) || r.access == 0 {
 		return
 	}
 	name := r.name
 	if name != r.concrete {
 		name += " is " + r.concrete + ","
 	}
-	rep.Notes = append(rep.Notes, fmt.Sprintf("%s shared with other programs, and the policy lets the program read in it (%s): give it a temp directory of its own when it runs (TMPDIR=$(mktemp -d) landlearn run ...)",
-		name, r.access))
+	fix := "give it a temp directory of its own when it runs (TMPDIR=$(mktemp -d) landlearn run ...)"
+	if r.rerunShared != "" {
+		fix += "; a rerun that finds " + r.rerunShared + ", which this run left, is not granted to replace it there"
+	}
+	if r.access&^readRights == 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s shared with other programs, and the policy lets the program read in it (%s): %s", name, r.access, fix))
+		return
+	}
+	rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s shared with other programs, and the policy grants %s on everything in it, other programs' files and sockets included: %s", name, r.access, fix))
+}
+
+// isSharedTmp reports whether d is a temp directory every program shares.
+func isSharedTmp(d string) bool {
+	return d == "/tmp" || d == "/var/tmp" || d == "/dev/shm"
 }

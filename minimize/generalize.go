@@ -41,6 +41,9 @@ type rule struct {
 	// leftDirs are directories the run made that are still there: a
 	// rerun finds them.
 	leftDirs []string
+	// rerunShared is a file the run made and left in a shared temp
+	// directory, whose rerun rights are not granted there.
+	rerunShared string
 }
 
 // groupRule is a group's grant being assembled.
@@ -274,7 +277,11 @@ func (b *Builder) lift(nodes map[string]*node, rules map[string]*rule, unstableN
 			if n.flags&(fMovedIn|fSpecial) != 0 {
 				rerun |= policy.FSRemoveFile
 			}
-			if rerun &= handled; rerun != 0 {
+			if rerun &= handled; rerun != 0 && isSharedTmp(r.concrete) {
+				// Not in a temp directory others share: truncating or
+				// removing there reaches their files (an agent's socket).
+				r.rerunShared = name
+			} else if rerun != 0 {
 				r.rerun |= rerun
 				if r.rerunExample == "" || name < r.rerunExample {
 					r.rerunExample = name

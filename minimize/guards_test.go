@@ -1,6 +1,7 @@
 package minimize
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -121,16 +122,20 @@ func TestRuntimeRootLimits(t *testing.T) {
 	if _, ok := grants(p)["${PWD}"]; ok {
 		t.Errorf("${PWD} with a pyvenv.cfg became a runtime:\n%s", yamlOf(t, p))
 	}
-	// A virtualenv beneath it is one.
+	// A virtualenv beneath it is one: its lib, bin... not the files an
+	// application keeps beside them (python -m venv . in an app's
+	// directory).
 	venv := filepath.Join(pwd, "venv")
 	site := files(t, filepath.Join(venv, "lib"), 2)
 	os.WriteFile(filepath.Join(venv, "pyvenv.cfg"), nil, 0o644)
-	p, _ = Minimize(cat(open(site[0], "read_file"), open(site[1], "read_file")), Options{Vars: vars})
-	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}/venv": acc("read_file")})
+	own := filepath.Join(venv, "main.py")
+	os.WriteFile(own, nil, 0o644)
+	p, _ = Minimize(cat(open(site[0], "read_file"), open(site[1], "read_file"), open(own, "read_file")), Options{Vars: vars})
+	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}/venv/lib": acc("read_file"), "${PWD}/venv/main.py": acc("read_file")})
 	// The same, with the marker written by the run: no runtime.
 	obs := cat(create(filepath.Join(venv, "pyvenv.cfg"), "write_file"), open(site[0], "read_file"), open(site[1], "read_file"))
 	p, _ = Minimize(obs, Options{Vars: vars})
-	if g := grants(p)["${PWD}/venv"]; g.Has(policy.FSReadFile) {
+	if c := ruleComment(p, "${PWD}/venv/lib"); strings.Contains(c, "runtime") {
 		t.Errorf("a marker the run made named a runtime:\n%s", yamlOf(t, p))
 	}
 	// ~/.cargo's registry is code; its credentials are not.
@@ -370,4 +375,21 @@ func TestOtherPeoplesHomes(t *testing.T) {
 	if !s.inTree("/home/bob/.profile") || s.inTree("/var/www/app") || s.holds("/home") != "/home/bob" {
 		t.Errorf("bob's home is not guarded, or www-data's is: %+v", s)
 	}
+}
+
+// TestSharedTmpSocket: a server's socket left in the shared /tmp gives
+// make_sock there (Landlock forces the directory) and a warning, but not
+// the remove_file of a rerun: that would let it remove any program's
+// socket in /tmp (an agent's) and bind its own in its place.
+func TestSharedTmpSocket(t *testing.T) {
+	sock := fmt.Sprintf("/tmp/landlearn-test-%d.sock", os.Getpid())
+	if err := os.WriteFile(sock, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(sock) })
+	mk := learn.Observation{Syscall: "bind", PID: testPID, Exe: "/usr/bin/app", Path: "/tmp", Type: learn.TypeDir,
+		FS: policy.FSMakeSock, Created: true, Dst: sock}
+	p, rep := Minimize(cat(mk), Options{Vars: policy.Vars{"TMPDIR": "/tmp", "HOME": "/root"}})
+	wantGrants(t, p, map[string]policy.FSAccess{"${TMPDIR}": policy.FSMakeSock})
+	wantLine(t, rep.Warnings, "a rerun that finds "+strings.Replace(sock, "/tmp", "${TMPDIR}", 1)+", which this run left, is not granted to replace it there")
 }

@@ -3,6 +3,7 @@ package minimize
 import (
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -63,6 +64,9 @@ func runtimeRoot(h *hostFacts, p, home string, stops, system []string, made func
 		if marker := installMarker(h, d); marker != "" {
 			if made(marker) {
 				return ""
+			}
+			if path.Base(marker) == "pyvenv.cfg" {
+				return venvPart(d, p)
 			}
 			return d
 		}
@@ -133,4 +137,19 @@ func (h *hostFacts) trustedBelow(d, p string) bool {
 			return q == d
 		}
 	}
+}
+
+// venvParts are what a virtualenv puts beside its pyvenv.cfg.
+var venvParts = []string{"bin", "lib", "lib64", "include", "share"}
+
+// venvPart is the part of the virtualenv at d that holds p, or "" when p
+// is not in one: a virtualenv made inside an application's directory
+// (python -m venv .) shares it with the application's own files (.env,
+// main.py), which are not the runtime's.
+func venvPart(d, p string) string {
+	first, _, _ := strings.Cut(strings.TrimPrefix(p, d+"/"), "/")
+	if slices.Contains(venvParts, first) && p != d+"/"+first {
+		return d + "/" + first
+	}
+	return ""
 }
