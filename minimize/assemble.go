@@ -70,6 +70,7 @@ func (b *Builder) assemble(p *policy.Policy, g *generalized, rep *Report) {
 		}
 		p.FS = append(p.FS, policy.FSRule{Path: r.name, Access: r.access, Learned: true, Comment: b.comment(r)})
 		b.warnSensitive(r, sens, rep)
+		b.warnTerminals(r, rep)
 		b.noteSharedTmp(r, rep)
 		left = append(left, r.leftDirs...)
 		rep.Rights += r.access.Count()
@@ -393,6 +394,23 @@ func (b *Builder) noteSharedTmp(r *rule, rep *Report) {
 		return
 	}
 	rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s shared with other programs, and the policy grants %s on everything in it, other programs' files and sockets included: %s", name, r.access, fix))
+}
+
+// warnTerminals warns about a rule on /dev/pts: the one rule that covers
+// a pty opened by name during the run (pty numbers change) covers every
+// terminal of the machine.
+func (b *Builder) warnTerminals(r *rule, rep *Report) {
+	if r.concrete != "/dev/pts" || r.access == 0 {
+		return
+	}
+	ioctl := ""
+	if r.access.Has(policy.FSIoctlDev) {
+		ioctl = ", and with ioctl_dev type commands into them (TIOCSTI: as root, or where sysctl dev.tty.legacy_tiocsti is 1)"
+	}
+	rep.Warnings = append(rep.Warnings, fmt.Sprintf("terminals: %s beneath /dev/pts covers every terminal of this machine, other sessions' included: "+
+		"the program can read and write them%s; Landlock cannot name a pty opened during the run more narrowly. "+
+		"The terminal a program inherits (its stdin, stdout, stderr) needs no rule: grant this only to a program that must open ptys (script, tmux, expect), and not as root",
+		r.access, ioctl))
 }
 
 // isSharedTmp reports whether d is a temp directory every program shares.

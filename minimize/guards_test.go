@@ -393,3 +393,14 @@ func TestSharedTmpSocket(t *testing.T) {
 	wantGrants(t, p, map[string]policy.FSAccess{"${TMPDIR}": policy.FSMakeSock})
 	wantLine(t, rep.Warnings, "a rerun that finds "+strings.Replace(sock, "/tmp", "${TMPDIR}", 1)+", which this run left, is not granted to replace it there")
 }
+
+// TestTerminalsWarned: a pty opened by name gives /dev/pts (pty numbers
+// change), every terminal of the machine: always a warning, which says
+// what ioctl_dev adds.
+func TestTerminalsWarned(t *testing.T) {
+	o := open("/dev/pts/3", "read_file", "write_file", "ioctl_dev")
+	o.Type = "char"
+	_, rep := Minimize(cat(o), Options{})
+	wantLine(t, rep.Warnings, "terminals: [write_file, read_file, ioctl_dev] beneath /dev/pts covers every terminal of this machine")
+	wantLine(t, rep.Warnings, "type commands into them (TIOCSTI")
+}
