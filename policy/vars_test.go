@@ -204,3 +204,49 @@ func TestAbstract(t *testing.T) {
 		t.Errorf("Expand(Abstract) = %+v, %v", q, err)
 	}
 }
+
+// TestExpandRefusesTheWrongPlace: a rule on ${PWD} or ${TMPDIR} means the
+// project; where the command starts in /, in ${HOME} or above it (a
+// systemd unit without WorkingDirectory=, cron), it would grant all of
+// that, and expansion refuses with the way out. Rules below the variable,
+// and absolute rules, mean what they say.
+func TestExpandRefusesTheWrongPlace(t *testing.T) {
+	p := mustLoad(t, `version: 1
+fs:
+  - path: ${PWD}
+    access: [read_file, write_file]
+  - path: ${PWD}/data
+    access: [read_file]
+  - path: /
+    access: [read_dir]
+`)
+	for _, c := range []struct {
+		pwd, want string
+	}{
+		{"/", "policy.yaml:3: ${PWD} is / here, which holds the whole file system: the rule would grant [write_file, read_file] on all of it; run from the directory the policy was learned for (cd DIR; WorkingDirectory= in a systemd unit), or pass --var PWD=DIR"},
+		{"/home/u", "policy.yaml:3: ${PWD} is /home/u here, which holds /home/u (${HOME})"},
+		{"/home", "which holds /home/u (${HOME})"},
+		{"/etc", "which holds /etc"},
+		{"/srv/app", ""},
+	} {
+		_, err := p.Expand(Vars{"PWD": c.pwd, "HOME": "/home/u"})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("PWD=%s: %v", c.pwd, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("PWD=%s: %v\nwant %q", c.pwd, err, c.want)
+		}
+	}
+	q := mustLoad(t, "version: 1\nfs:\n  - path: ${TMPDIR}\n    access: [make_reg]\n")
+	if _, err := q.Expand(Vars{"TMPDIR": "/", "HOME": "/home/u"}); err == nil {
+		t.Error("${TMPDIR} at / expanded")
+	}
+	if _, err := q.Expand(Vars{"TMPDIR": "/home/u", "HOME": "/home/u"}); err == nil {
+		t.Error("${TMPDIR} at ${HOME} expanded")
+	}
+	// A throwaway home inside the shared temp directory (CI, tests) was
+	// there when the policy was learned too.
+	if _, err := q.Expand(Vars{"TMPDIR": "/tmp", "HOME": "/tmp/ci/home"}); err != nil {
+		t.Errorf("${TMPDIR} holding a throwaway home: %v", err)
+	}
+}

@@ -553,3 +553,25 @@ func TestLearnNonUTF8Name(t *testing.T) {
 	}
 	check("minimize's policy", m.stdout)
 }
+
+// TestRunRefusesTheWrongPlace: a policy learned in a project, run from /
+// (a systemd unit without WorkingDirectory=), would grant its ${PWD}
+// rule on the whole file system: run refuses before the program runs.
+func TestRunRefusesTheWrongPlace(t *testing.T) {
+	w := t.TempDir()
+	writeTree(t, w, map[string]string{"a": "a\n", "b": "b\n"})
+	if r := runLearnCLI(t, w, "learn", "-o", "p.yaml", "--", "cat", "a", "b"); r.code != 0 {
+		t.Fatalf("learn: exit %d: %s", r.code, r.stderr)
+	}
+	ran := filepath.Join(w, "ran")
+	r := runLearnCLI(t, "/", "run", "-p", filepath.Join(w, "p.yaml"), "--", "touch", ran)
+	if r.code != 2 || !strings.Contains(r.stderr, "${PWD} is / here, which holds the whole file system") {
+		t.Errorf("run from /: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("the command ran")
+	}
+	if r := runLearnCLI(t, w, "run", "-p", "p.yaml", "--", "cat", "a", "b"); r.code != 0 || r.stdout != "a\nb\n" {
+		t.Errorf("run where it was learned: exit %d, %q %s", r.code, r.stdout, r.stderr)
+	}
+}
