@@ -160,10 +160,15 @@ func (h Host) ownCgroups() []string {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 || parts[2] == "/" || !strings.HasPrefix(parts[2], "/") {
+		if len(parts) != 3 || !strings.HasPrefix(parts[2], "/") {
 			continue
 		}
+		// Cleaned first: "/a/.." is the root too, and no ".." leads
+		// out of the hierarchy.
 		rel := path.Clean(parts[2])
+		if rel == "/" {
+			continue
+		}
 		var mounts []string
 		if parts[1] == "" {
 			mounts = []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}

@@ -122,6 +122,13 @@ func TestGroupOwnCgroup(t *testing.T) {
 	if got := members(t, "own-cgroup", Host{Root: v2}); !reflect.DeepEqual(got, want) {
 		t.Errorf("v2: %q, want %q", got, want)
 	}
+	// A path that cleans to the root is the hierarchy's root, not the
+	// program's own, and ".." never leads out of /sys/fs/cgroup.
+	mkTree(t, v2, "sys/fs/etc/")
+	os.WriteFile(filepath.Join(v2, "proc/self/cgroup"), []byte("0::/system.slice/..\n1:name=x:/../../etc\n"), 0o644)
+	if got := members(t, "own-cgroup", Host{Root: v2}); len(got) != 0 {
+		t.Errorf("root or .. path: %q, want none", got)
+	}
 }
 
 // TestLoadVersion2 loads the syntax version 2 adds.
