@@ -99,6 +99,13 @@ func LookPath(file, path, dir string) (string, error) {
 	if denied != "" {
 		return "", fmt.Errorf("%s: not executable: %w", denied, ErrCannotExecute)
 	}
+	local := file
+	if dir != "" {
+		local = filepath.Join(dir, file)
+	}
+	if st, err := os.Stat(local); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+		return "", fmt.Errorf("%s: %w in PATH (the working directory is not searched; to run the one there, name it ./%s)", file, ErrNotFound, file)
+	}
 	return "", fmt.Errorf("%s: %w", file, ErrNotFound)
 }
 

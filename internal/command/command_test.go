@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -65,6 +66,15 @@ func TestLookPath(t *testing.T) {
 		if s := ExitStatus(err); s != want {
 			t.Errorf("LookPath(%q, %q): ExitStatus(%v) = %d, want %d", tc.file, tc.path, err, s, want)
 		}
+	}
+	// Not found in PATH, but in the working directory: the error says
+	// how to name it.
+	_, err := LookPath("prog", a+"x", dir)
+	if err == nil || !strings.Contains(err.Error(), "name it ./prog") {
+		t.Errorf("prog in the working directory only: %v, want the ./prog hint", err)
+	}
+	if _, err := LookPath("nope", a, dir); err == nil || strings.Contains(err.Error(), "./") {
+		t.Errorf("nope nowhere: %v, want no hint", err)
 	}
 }
 
