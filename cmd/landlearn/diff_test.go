@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -153,5 +156,42 @@ fs:
 	}
 	if r.code != 1 {
 		t.Errorf("exit %d, want 1: the files differ", r.code)
+	}
+}
+
+// TestDiffGroupAroundWorkingDirectory: run from a checkout inside a group
+// member (/usr/src/app), diff's "here:" note lists the member entry by
+// entry around it, as enforcement grants it: never /usr, never /usr/src.
+func TestDiffGroupAroundWorkingDirectory(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a directory in /usr/src")
+	}
+	if err := os.MkdirAll("/usr/src", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	work, err := os.MkdirTemp("/usr/src", "landlearn-diff-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	dir := writeFiles(t, map[string]string{
+		"old.yaml": "version: 2\nfs:\n  - path: ${PWD}\n    access: [read_file]\n",
+		"new.yaml": "version: 2\nfs:\n  - path: ${PWD}\n    access: [read_file]\n  - group: system\n    access: [read_file]\n",
+	})
+	r := runBinary(t, emitTestBinary(t), work, append(os.Environ(), "PWD="+work), nil,
+		"diff", filepath.Join(dir, "old.yaml"), filepath.Join(dir, "new.yaml"))
+	_, note, ok := strings.Cut(r.stdout, "(here: ")
+	if !ok {
+		t.Fatalf("no here: note:\n%s%s", r.stdout, r.stderr)
+	}
+	note, _, _ = strings.Cut(note, ")")
+	members := strings.Split(note, ", ")
+	if !slices.Contains(members, "/usr/bin") {
+		t.Errorf("here: %s lacks /usr/bin", note)
+	}
+	for _, m := range members {
+		if m == "/usr" || m == "/usr/src" || strings.HasPrefix(work, m+"/") || m == work {
+			t.Errorf("here: %s holds the working directory %s (member %s)", note, work, m)
+		}
 	}
 }
