@@ -21,8 +21,9 @@ type Vars map[string]string
 //
 //   - HOME: $HOME, or the user database's home of the current user;
 //   - TMPDIR: $TMPDIR, or /tmp;
-//   - PWD: the working directory (os.Getwd, not $PWD, which a parent may
-//     have left stale);
+//   - PWD: the working directory (os.Getwd: $PWD only when it is the same
+//     directory as ".", so it may name it through a symlink; a parent may
+//     have left $PWD stale);
 //   - XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_DATA_HOME, XDG_STATE_HOME:
 //     the variable, or the XDG base-directory spec's default under HOME
 //     (~/.config, ~/.cache, ~/.local/share, ~/.local/state);
@@ -168,63 +169,17 @@ func (p *Policy) expandOn(v Vars, h Host) (*Policy, *errorList) {
 			continue
 		}
 		r.Path = filepath.Clean(exp)
-		if name, value, held := tooWide(p.FS[i].Path, r.Path, v); held != "" {
-			what := p.FS[i].Path + " is " + r.Path + " here"
-			if p.FS[i].Path != "${"+name+"}" {
-				what += " (${" + name + "} is " + value + ")"
-			}
-			el.add(r.Line, "%s, which holds %s: the rule would grant %s on all of it; "+
-				"run from the directory the policy was learned for (cd DIR; WorkingDirectory= in a systemd unit), or pass --var %s=DIR",
-				what, held, r.Access, name)
+		if msg := tooWide(p.FS[i].Path, r.Path, r.Access, v, h); msg != "" {
+			el.add(r.Line, "%s", msg)
 			continue
+		}
+		if n := sharedNote(p.FS[i].Path, r.Path, r.Access, h); n != "" {
+			q.Notes = append(q.Notes, n)
 		}
 		fs = append(fs, r)
 	}
 	q.FS = mergeSamePaths(fs)
 	return q, el
-}
-
-// placeVars are the variables whose value is wherever the command runs:
-// the working directory and the temp directory. A rule rooted at one
-// means the project, not the place the command happens to start in.
-var placeVars = []string{"PWD", "TMPDIR"}
-
-// tooWide reports, for a rule written as path (rooted at ${PWD} or
-// ${TMPDIR}) that expanded to p, the variable and its value when p is /
-// or holds ${HOME} or a tree of secrets as a whole (a systemd unit
-// without WorkingDirectory= starts in /, cron in ${HOME}): held says
-// what. A ${TMPDIR} that holds a throwaway ${HOME} is not refused, only
-// one that is ${HOME}. A rule written with an absolute path means what
-// it says.
-func tooWide(path, p string, v Vars) (name, value, held string) {
-	for _, name := range placeVars {
-		if path != "${"+name+"}" && !strings.HasPrefix(path, "${"+name+"}/") {
-			continue
-		}
-		value := v[name]
-		if p == "/" {
-			return name, value, "the whole file system"
-		}
-		guarded := []string{"/etc", "/root", "/boot", "/proc", "/sys", "/dev"}
-		if h := v["HOME"]; filepath.IsAbs(h) && filepath.Clean(h) != "/" {
-			guarded = append([]string{filepath.Clean(h) + " (${HOME})"}, guarded...)
-		}
-		for _, g := range guarded {
-			dir, _, _ := strings.Cut(g, " ")
-			under := strings.HasPrefix(dir, p+"/")
-			if name == "TMPDIR" && strings.HasSuffix(g, "(${HOME})") {
-				// A home inside the shared temp directory (a CI job's
-				// or a test's throwaway home) was already in it when
-				// the policy was learned; only ${TMPDIR} = ${HOME} is
-				// the wrong place.
-				under = false
-			}
-			if dir == p || under {
-				return name, value, g
-			}
-		}
-	}
-	return "", "", ""
 }
 
 // ExpandGroups returns a copy of p where every group rule is replaced by

@@ -223,10 +223,10 @@ fs:
 	for _, c := range []struct {
 		pwd, want string
 	}{
-		{"/", "policy.yaml:3: ${PWD} is / here, which holds the whole file system: the rule would grant [write_file, read_file] on all of it; run from the directory the policy was learned for (cd DIR; WorkingDirectory= in a systemd unit), or pass --var PWD=DIR"},
-		{"/home/u", "policy.yaml:3: ${PWD} is /home/u here, which holds /home/u (${HOME})"},
+		{"/", "policy.yaml:3: ${PWD} is / here, which is the whole file system: the rule would grant [write_file, read_file] on all of it; run from the directory the policy was learned for (cd DIR; WorkingDirectory= in a systemd unit), or pass --var PWD=DIR"},
+		{"/home/u", "policy.yaml:3: ${PWD} is /home/u here, which is /home/u (${HOME})"},
 		{"/home", "which holds /home/u (${HOME})"},
-		{"/etc", "which holds /etc"},
+		{"/etc", "which is /etc"},
 		{"/srv/app", ""},
 	} {
 		_, err := p.Expand(Vars{"PWD": c.pwd, "HOME": "/home/u"})
@@ -248,5 +248,89 @@ fs:
 	// there when the policy was learned too.
 	if _, err := q.Expand(Vars{"TMPDIR": "/tmp", "HOME": "/tmp/ci/home"}); err != nil {
 		t.Errorf("${TMPDIR} holding a throwaway home: %v", err)
+	}
+}
+
+// TestExpandRefusesTheWrongPlaceByIdentity: the wrong place is found by
+// what a directory is, not how it is named: a working directory reached
+// through a symlink to / or /etc, an ${XDG_*} set to /etc, ${HOME}/..,
+// and a directory that holds a home of /etc/passwd (root in /home).
+func TestExpandRefusesTheWrongPlaceByIdentity(t *testing.T) {
+	links := tree(t, "to-root -> /", "to-etc -> /etc", "proj/")
+	p := mustLoad(t, "version: 2\nfs:\n  - path: ${PWD}\n    access: [read_file]\n")
+	for _, c := range []struct{ pwd, want string }{
+		{links + "/to-root", "here, which is the same directory as the whole file system"},
+		{links + "/to-etc", "here, which is the same directory as /etc"},
+		{links + "/proj", ""},
+	} {
+		_, err := p.Expand(Vars{"PWD": c.pwd, "HOME": "/home/u"})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("PWD=%s: %v", c.pwd, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("PWD=%s: %v\nwant %q", c.pwd, err, c.want)
+		}
+	}
+
+	xdg := mustLoad(t, "version: 2\nfs:\n  - path: ${XDG_CACHE_HOME}\n    access: [write_file]\n")
+	if _, err := xdg.Expand(Vars{"XDG_CACHE_HOME": "/etc", "HOME": "/home/u"}); err == nil ||
+		!strings.Contains(err.Error(), "set XDG_CACHE_HOME to the directory the policy was learned for") {
+		t.Errorf("${XDG_CACHE_HOME} at /etc: %v", err)
+	}
+	if _, err := xdg.Expand(Vars{"XDG_CACHE_HOME": "/home/u/.cache", "HOME": "/home/u"}); err != nil {
+		t.Errorf("${XDG_CACHE_HOME} in the home: %v", err)
+	}
+
+	home := mustLoad(t, "version: 2\nfs:\n  - path: ${HOME}\n    access: [read_file]\n  - path: ${HOME}/..\n    access: [read_dir]\n")
+	if _, err := home.Expand(Vars{"HOME": "/home/u"}); err == nil || !strings.Contains(err.Error(), "policy.yaml:5: ${HOME}/.. is /home here") || strings.Contains(err.Error(), "policy.yaml:3") {
+		t.Errorf("${HOME}/..: %v, want only line 5 refused", err)
+	}
+
+	// Root working in /home: the rule would hold every user's home.
+	host := tree(t, "etc/", "home/bob/", "home/carol/", "srv/app/")
+	os.WriteFile(filepath.Join(host, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\nwww:x:33:33::/var/www:/bin/sh\n"), 0o644)
+	for _, c := range []struct{ pwd, want string }{
+		{"/home", "which holds /home/bob (a home in /etc/passwd)"},
+		{"/var", ""}, // www's /var/www is a service's, not a person's
+		{"/srv/app", ""},
+	} {
+		_, err := p.ExpandOn(Vars{"PWD": c.pwd, "HOME": "/root"}, Host{Root: host})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("PWD=%s: %v", c.pwd, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("PWD=%s: %v\nwant %q", c.pwd, err, c.want)
+		}
+	}
+}
+
+// TestExpandNotesSharedTempDirectory: a rule that may change or remove
+// files in a directory every program shares (sticky, writable by all)
+// gets a note at enforcement: learned with a private TMPDIR, it grants
+// more where TMPDIR is /tmp.
+func TestExpandNotesSharedTempDirectory(t *testing.T) {
+	dirs := tree(t, "shared/", "private/")
+	if err := os.Chmod(filepath.Join(dirs, "shared"), 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	p := mustLoad(t, "version: 2\nfs:\n  - path: ${TMPDIR}\n    access: [read_file, write_file, make_reg, remove_file]\n")
+	r := mustLoad(t, "version: 2\nfs:\n  - path: ${TMPDIR}\n    access: [read_file, make_reg]\n")
+	for _, c := range []struct {
+		p    *Policy
+		dir  string
+		want string
+	}{
+		{p, "shared", "${TMPDIR} is " + dirs + "/shared here, a directory shared with other programs: the rule grants [write_file, remove_file] on everything in it, their files and sockets included; run it with a temp directory of its own (TMPDIR=$(mktemp -d) landlearn run ...)"},
+		{p, "private", ""},
+		{r, "shared", ""}, // reading and making new files change nothing of others'
+	} {
+		q, err := c.p.Expand(Vars{"TMPDIR": filepath.Join(dirs, c.dir), "HOME": "/home/u"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(q.Notes, "\n")
+		if got != c.want {
+			t.Errorf("TMPDIR=%s, %s: notes %q, want %q", c.dir, c.p.FS[0].Access, got, c.want)
+		}
 	}
 }

@@ -565,13 +565,62 @@ func TestRunRefusesTheWrongPlace(t *testing.T) {
 	}
 	ran := filepath.Join(w, "ran")
 	r := runLearnCLI(t, "/", "run", "-p", filepath.Join(w, "p.yaml"), "--", "touch", ran)
-	if r.code != 2 || !strings.Contains(r.stderr, "${PWD} is / here, which holds the whole file system") {
+	if r.code != 2 || !strings.Contains(r.stderr, "${PWD} is / here, which is the whole file system") {
 		t.Errorf("run from /: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("the command ran")
+	}
+	// The same place under another name: a shell's cd through a symlink
+	// keeps the link in $PWD, and a bind mount has a name of its own.
+	link := filepath.Join(t.TempDir(), "to-root")
+	if err := os.Symlink("/", link); err != nil {
+		t.Fatal(err)
+	}
+	r = runLearnCLIEnv(t, link, []string{"PWD=" + link}, "run", "-p", filepath.Join(w, "p.yaml"), "--", "touch", ran)
+	if r.code != 2 || !strings.Contains(r.stderr, "which is the same directory as the whole file system") {
+		t.Errorf("run from a symlink to /: exit %d, stderr %q", r.code, r.stderr)
+	}
+	bind := t.TempDir()
+	sh := `mount --bind /etc "$1" && cd "$1" && exec "$2" run -p "$3" -- touch "$4"`
+	cmd := exec.Command("unshare", "-m", "sh", "-c", sh, "sh", bind, learnTestBinary(t), filepath.Join(w, "p.yaml"), ran)
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), "which is the same directory as /etc") {
+		t.Errorf("run from a bind mount of /etc: exit %d, %s", code, out)
 	}
 	if _, err := os.Stat(ran); err == nil {
 		t.Error("the command ran")
 	}
 	if r := runLearnCLI(t, w, "run", "-p", "p.yaml", "--", "cat", "a", "b"); r.code != 0 || r.stdout != "a\nb\n" {
 		t.Errorf("run where it was learned: exit %d, %q %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestRunNotesSharedTempDirectory: a policy learned with a temp directory
+// of its own, run where TMPDIR is shared with other programs, grants its
+// writes on everything there: run says so, and how to avoid it.
+func TestRunNotesSharedTempDirectory(t *testing.T) {
+	w := t.TempDir()
+	private, shared := filepath.Join(w, "tmp"), filepath.Join(t.TempDir(), "shared")
+	for _, d := range []string{private, shared} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(shared, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	script := `echo x > "$TMPDIR/app.out"`
+	if r := runLearnCLIEnv(t, w, []string{"TMPDIR=" + private}, "learn", "-o", "p.yaml", "--", "sh", "-c", script); r.code != 0 {
+		t.Fatalf("learn: exit %d: %s", r.code, r.stderr)
+	}
+	note := "${TMPDIR} is " + shared + " here, a directory shared with other programs: the rule grants"
+	r := runLearnCLIEnv(t, w, []string{"TMPDIR=" + shared}, "run", "-p", "p.yaml", "--", "sh", "-c", script)
+	if r.code != 0 || !strings.Contains(r.stderr, note) || !strings.Contains(r.stderr, "TMPDIR=$(mktemp -d)") {
+		t.Errorf("run with a shared TMPDIR: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runLearnCLIEnv(t, w, []string{"TMPDIR=" + private}, "run", "-p", "p.yaml", "--", "sh", "-c", script)
+	if r.code != 0 || strings.Contains(r.stderr, "shared with other programs") {
+		t.Errorf("run with its own TMPDIR: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
