@@ -26,6 +26,7 @@ func Minimize(obs []learn.Observation, o Options) (*policy.Policy, *Report) {
 // the report for people. It can be called more than once.
 func (b *Builder) Policy() (*policy.Policy, *Report) {
 	b.current()
+	b.facts = newHostFacts(b.o.Root)
 	abi := b.o.abi()
 	p := policy.New(abi)
 	rep := &Report{Observations: b.added, Runs: len(b.runs), FilesReachable: -1}
@@ -378,7 +379,7 @@ func examples(paths []string) string {
 // reaches other programs' files (an agent's socket, another build's
 // object file), so it is a warning.
 func (b *Builder) noteSharedTmp(r *rule, rep *Report) {
-	if !isSharedTmp(r.concrete) || r.access == 0 {
+	if r.access == 0 || !b.facts.sharedDir(r.concrete) {
 		return
 	}
 	name := r.name
@@ -386,6 +387,10 @@ func (b *Builder) noteSharedTmp(r *rule, rep *Report) {
 		name += " is " + r.concrete + ","
 	}
 	fix := "give it a temp directory of its own when it runs (TMPDIR=$(mktemp -d) landlearn run ...)"
+	if !isTempDir(r.concrete, "") {
+		name += " sticky and writable by every user,"
+		fix = "give it a directory of its own for what it makes there"
+	}
 	if r.rerunShared != "" {
 		fix += "; a rerun that finds " + r.rerunShared + ", which this run left, is not granted to replace it there"
 	}
@@ -411,9 +416,4 @@ func (b *Builder) warnTerminals(r *rule, rep *Report) {
 		"the program can read and write them%s; Landlock cannot name a pty opened during the run more narrowly. "+
 		"The terminal a program inherits (its stdin, stdout, stderr) needs no rule: grant this only to a program that must open ptys (script, tmux, expect), and not as root",
 		r.access, ioctl))
-}
-
-// isSharedTmp reports whether d is a temp directory every program shares.
-func isSharedTmp(d string) bool {
-	return d == "/tmp" || d == "/var/tmp" || d == "/dev/shm"
 }

@@ -94,7 +94,7 @@ type groupPrefix struct {
 }
 
 func newClassifier(b *Builder) *classifier {
-	c := &classifier{b: b, facts: newHostFacts(b.o.Root), sens: b.sensitive(), system: systemTreesHere(b.o.Root), runtimeOf: map[runDir]string{}}
+	c := &classifier{b: b, facts: b.facts, sens: b.sensitive(), system: systemTreesHere(b.o.Root), runtimeOf: map[runDir]string{}}
 	g := b.guard()
 	c.stops = slices.Concat([]string{"/tmp", "/var/tmp", "/dev/shm"}, g.homes, g.tmps, g.pwds)
 	for _, r := range b.runs {

@@ -32,13 +32,14 @@ type hostFacts struct {
 	mu       sync.Mutex
 	readOnly map[string]bool   // path -> rootOwnedReadOnly
 	prefix   map[string]string // directory -> installMarker
+	shared   map[string]bool   // directory -> sharedDir
 }
 
 func newHostFacts(root string) *hostFacts {
 	if root == "/" {
 		root = ""
 	}
-	return &hostFacts{root: root, readOnly: map[string]bool{}, prefix: map[string]string{}}
+	return &hostFacts{root: root, readOnly: map[string]bool{}, prefix: map[string]string{}, shared: map[string]bool{}}
 }
 
 // dpkgInfo is where dpkg keeps one file list per installed package.
@@ -186,4 +187,28 @@ func (h *hostFacts) systemFile(p string) bool {
 func (h *hostFacts) exists(p string) bool {
 	_, err := os.Lstat(h.root + p)
 	return err == nil
+}
+
+// sharedDir reports whether d is a directory every program shares: /tmp,
+// /var/tmp and /dev/shm (also where this host lacks them), and any
+// directory whose mode says so, sticky and writable by others (mode 1777:
+// /tmp/.X11-unix, /run/lock, a mkdir -m 1777). Rights to replace or
+// remove entries there reach other users' files and sockets.
+func (h *hostFacts) sharedDir(d string) bool {
+	if d == "/tmp" || d == "/var/tmp" || d == "/dev/shm" {
+		return true
+	}
+	h.mu.Lock()
+	v, ok := h.shared[d]
+	h.mu.Unlock()
+	if ok {
+		return v
+	}
+	var st syscall.Stat_t
+	v = syscall.Lstat(h.root+d, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFDIR &&
+		st.Mode&syscall.S_ISVTX != 0 && st.Mode&0o002 != 0
+	h.mu.Lock()
+	h.shared[d] = v
+	h.mu.Unlock()
+	return v
 }

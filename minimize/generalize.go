@@ -41,8 +41,9 @@ type rule struct {
 	// leftDirs are directories the run made that are still there: a
 	// rerun finds them.
 	leftDirs []string
-	// rerunShared is a file the run made and left in a shared temp
-	// directory, whose rerun rights are not granted there.
+	// rerunShared is a file the run made and left in a directory
+	// others share (hostFacts.sharedDir), whose rerun rights are not
+	// granted there.
 	rerunShared string
 }
 
@@ -277,8 +278,8 @@ func (b *Builder) lift(nodes map[string]*node, rules map[string]*rule, unstableN
 			if n.flags&(fMovedIn|fSpecial) != 0 {
 				rerun |= policy.FSRemoveFile
 			}
-			if rerun &= handled; rerun != 0 && isSharedTmp(r.concrete) {
-				// Not in a temp directory others share: truncating or
+			if rerun &= handled; rerun != 0 && b.facts.sharedDir(r.concrete) {
+				// Not in a directory others share: truncating or
 				// removing there reaches their files (an agent's socket).
 				r.rerunShared = name
 			} else if rerun != 0 {

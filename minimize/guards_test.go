@@ -394,6 +394,40 @@ func TestSharedTmpSocket(t *testing.T) {
 	wantLine(t, rep.Warnings, "a rerun that finds "+strings.Replace(sock, "/tmp", "${TMPDIR}", 1)+", which this run left, is not granted to replace it there")
 }
 
+// TestStickyDirShared: a directory every user may write, with the sticky
+// bit (mode 1777: /tmp/.X11-unix, /run/lock), is shared like /tmp,
+// whatever its name: a socket the run left there gives make_sock and a
+// warning, not the remove_file of a rerun, and the directory is never a
+// runtime's root. The same directory with mode 0755 is the program's own.
+func TestStickyDirShared(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sockets")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "app.sock")
+	if err := os.WriteFile(sock, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mk := learn.Observation{Syscall: "bind", PID: testPID, Exe: "/usr/bin/app", Path: dir, Type: learn.TypeDir,
+		FS: policy.FSMakeSock, Created: true, Dst: sock}
+	p, _ := Minimize(cat(mk), Options{})
+	wantGrants(t, p, map[string]policy.FSAccess{dir: policy.FSMakeSock | policy.FSRemoveFile})
+
+	if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	p, rep := Minimize(cat(mk), Options{})
+	wantGrants(t, p, map[string]policy.FSAccess{dir: policy.FSMakeSock})
+	wantLine(t, rep.Warnings, dir+" sticky and writable by every user, shared with other programs, and the policy grants [make_sock]")
+	wantLine(t, rep.Warnings, "a rerun that finds "+sock+", which this run left, is not granted to replace it there")
+
+	// A Python prefix whose root is the shared directory is no runtime.
+	lib := files(t, filepath.Join(dir, "lib", "python3.11"), 3)
+	os.WriteFile(filepath.Join(dir, "lib", "python3.11", "os.py"), nil, 0o644)
+	p, _ = Minimize(cat(open(lib[0], "read_file")), Options{})
+	wantGrants(t, p, map[string]policy.FSAccess{lib[0]: acc("read_file")})
+}
+
 // TestTerminalsWarned: a pty opened by name gives /dev/pts (pty numbers
 // change), every terminal of the machine: always a warning, which says
 // what ioctl_dev adds.

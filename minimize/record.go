@@ -53,6 +53,8 @@ type Builder struct {
 	// userHomes are the people's homes of the learning host (see
 	// userHomes), read once.
 	userHomes []string
+	// facts are the learning host's, read anew by each Policy.
+	facts *hostFacts
 }
 
 // run is what the Builder knows of one learning run.

@@ -35,9 +35,10 @@ var runtimeHomes = []string{
 //     bin/go).
 //
 // stops are directories the search must not reach or pass (${HOME},
-// ${PWD}, the temp directories): a runtime root is always strictly
-// beneath them, so that a marker in the working directory or in /tmp
-// never makes all of it one rule. A root is never a top-level directory,
+// ${PWD}, the temp directories), and so is any directory others share
+// (hostFacts.sharedDir): a runtime root is always strictly beneath them,
+// so that a marker in the working directory or in /tmp never makes all
+// of it one rule. A root is never a top-level directory,
 // nor in a system tree (/usr is a Python prefix too, but system files are
 // their group's). made reports whether the run made a path: a marker the
 // program wrote itself proves nothing, and neither does one owned by
@@ -60,6 +61,9 @@ func runtimeRoot(h *hostFacts, p, home string, stops, system []string, made func
 			if d == s || !beneath(d, s) && beneath(s, d) {
 				return ""
 			}
+		}
+		if h.sharedDir(d) {
+			return ""
 		}
 		if marker := installMarker(h, d); marker != "" {
 			if made(marker) {
