@@ -263,15 +263,21 @@ func (c *classifier) classOf(it *item, ri int) {
 	k := runDir{ri, path.Dir(p)}
 	root, ok := c.runtimeOf[k]
 	if !ok {
-		root = runtimeRoot(c.facts, p, c.homes[ri], c.stops, c.system, c.made)
-		if root != "" && !c.b.o.AllowSensitive && c.sens.inTree(root) {
-			root = "" // never a whole tree of secrets
+		root = runtimeRoot(c.facts, p, c.homes[ri], c.stops, c.system, c.made, c.sensitive)
+		if root != "" && c.sensitive(root) {
+			root = "" // never in a tree of secrets, nor one that holds any
 		}
 		c.runtimeOf[k] = root
 	}
 	if root != "" {
 		it.class, it.root, it.concreteRoot = classRuntime, c.abstract[ri](root), root
 	}
+}
+
+// sensitive reports whether a runtime root at d would be in a sensitive
+// tree or hold a sensitive path, unless AllowSensitive.
+func (c *classifier) sensitive(d string) bool {
+	return !c.b.o.AllowSensitive && (c.sens.inTree(d) || c.sens.holds(d) != "")
 }
 
 // made reports whether a run made p (a file it created, or moved in).

@@ -149,6 +149,42 @@ func TestRuntimeRootLimits(t *testing.T) {
 	})
 }
 
+// TestRuntimePrefixWithSecrets: a Python prefix found by its marker that
+// holds secrets (~/.local, with ~/.local/share/keyrings and
+// ~/.local/share/systemd) is a runtime only by its parts, as a virtualenv
+// is: its lib, not the keyring beside it. A part that holds secrets
+// (share) is no runtime: its files keep their own rules.
+func TestRuntimePrefixWithSecrets(t *testing.T) {
+	home, _, vars := testWork(t)
+	local := filepath.Join(home, ".local")
+	std := filepath.Join(local, "lib", "python3.99")
+	files(t, std, 1)
+	mod := filepath.Join(std, "mod.py")
+	os.WriteFile(mod, nil, 0o644)
+	os.WriteFile(filepath.Join(std, "os.py"), nil, 0o644)
+	doc := files(t, filepath.Join(local, "share", "doc"), 2)
+	keyring := files(t, filepath.Join(local, "share", "keyrings"), 1)[0]
+	obs := cat(open(mod, "read_file"), open(doc[0], "read_file"))
+	p, _ := Minimize(obs, Options{Vars: vars})
+	wantGrants(t, p, map[string]policy.FSAccess{
+		"${HOME}/.local/lib":            acc("read_file"),
+		"${HOME}/.local/share/doc/f000": acc("read_file"),
+	})
+	ep, err := p.Expand(vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.MissingFS(keyring, policy.FSReadFile) == 0 {
+		t.Errorf("the policy lets the program read %s:\n%s", keyring, yamlOf(t, p))
+	}
+	s := newSensitiveSet(nil, home)
+	for _, d := range []string{".local/share/keyrings", ".local/share/kwalletd"} {
+		if !s.inSecret(filepath.Join(home, d, "login.keyring")) {
+			t.Errorf("~/%s is not a tree of secrets", d)
+		}
+	}
+}
+
 // TestRerunRemovesWhatItMakesAgain: a symlink or socket the run made and
 // left is in the way of the next run, which removes it first (ln -sf, a
 // server's stale socket): its directory's rule has remove_file for that,

@@ -42,8 +42,11 @@ var runtimeHomes = []string{
 // nor in a system tree (/usr is a Python prefix too, but system files are
 // their group's). made reports whether the run made a path: a marker the
 // program wrote itself proves nothing, and neither does one owned by
-// another user than root or landlearn's.
-func runtimeRoot(h *hostFacts, p, home string, stops, system []string, made func(string) bool) string {
+// another user than root or landlearn's. secret reports whether a
+// directory holds a sensitive path: such a prefix (~/.local, with
+// ~/.local/share/keyrings) is a runtime only by its parts, as a
+// virtualenv is, and the caller checks the part again.
+func runtimeRoot(h *hostFacts, p, home string, stops, system []string, made, secret func(string) bool) string {
 	if home != "" {
 		for _, d := range runtimeHomes {
 			if root := home + "/" + d; beneath(p, root) && p != root {
@@ -69,7 +72,7 @@ func runtimeRoot(h *hostFacts, p, home string, stops, system []string, made func
 			if made(marker) {
 				return ""
 			}
-			if path.Base(marker) == "pyvenv.cfg" {
+			if path.Base(marker) == "pyvenv.cfg" || secret(d) {
 				return venvPart(d, p)
 			}
 			return d
@@ -143,13 +146,15 @@ func (h *hostFacts) trustedBelow(d, p string) bool {
 	}
 }
 
-// venvParts are what a virtualenv puts beside its pyvenv.cfg.
+// venvParts are what a virtualenv puts beside its pyvenv.cfg, and an
+// install prefix beside its marker.
 var venvParts = []string{"bin", "lib", "lib64", "include", "share"}
 
-// venvPart is the part of the virtualenv at d that holds p, or "" when p
-// is not in one: a virtualenv made inside an application's directory
-// (python -m venv .) shares it with the application's own files (.env,
-// main.py), which are not the runtime's.
+// venvPart is the part of the virtualenv or prefix at d that holds p, or
+// "" when p is not in one: a virtualenv made inside an application's
+// directory (python -m venv .) shares it with the application's own
+// files (.env, main.py), which are not the runtime's, and a prefix such
+// as ~/.local shares it with secrets (~/.local/share/keyrings).
 func venvPart(d, p string) string {
 	first, _, _ := strings.Cut(strings.TrimPrefix(p, d+"/"), "/")
 	if slices.Contains(venvParts, first) && p != d+"/"+first {

@@ -21,11 +21,12 @@ type sensitiveSet struct {
 }
 
 // secretDirs are the files and directories of a home that hold
-// credentials (keys, tokens, passwords), and those whose contents run
-// outside any sandbox (login scripts, the user's systemd units and
-// autostart entries): writing there escapes.
+// credentials (keys, tokens, passwords; GNOME's and KDE's wallets), and
+// those whose contents run outside any sandbox (login scripts, the
+// user's systemd units and autostart entries): writing there escapes.
 var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".netrc", ".git-credentials",
 	".pgpass", ".password-store", ".config/gh", ".config/gcloud", ".azure",
+	".local/share/keyrings", ".local/share/kwalletd",
 	".config/systemd", ".config/autostart", ".local/share/systemd", ".config/fish",
 	".profile", ".bash_profile", ".bashrc", ".bash_login", ".bash_logout", ".zshrc", ".zprofile", ".zshenv", ".xprofile"}
 
