@@ -413,6 +413,39 @@ func TestOtherPeoplesHomes(t *testing.T) {
 	}
 }
 
+// TestOtherPeoplesHomesResolved: another user's home that is a symlink
+// (/home/bob -> /tmp/data/bob) is guarded where it leads too, as the
+// tracer names its files there: a directory named on the command line
+// that holds it is not one rule, and bob's keys stay out of reach.
+func TestOtherPeoplesHomesResolved(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc", "passwd"), []byte("bob:x:1001:1001::/home/bob:/bin/sh\n"), 0o644)
+	data := filepath.Join(root, "tmp", "data")
+	files(t, filepath.Join(data, "bob", ".ssh"), 1)
+	os.WriteFile(filepath.Join(data, "a.txt"), nil, 0o644)
+	os.WriteFile(filepath.Join(data, "bob", "notes"), nil, 0o644)
+	os.MkdirAll(filepath.Join(root, "home"), 0o755)
+	if err := os.Symlink("../tmp/data/bob", filepath.Join(root, "home", "bob")); err != nil {
+		t.Fatal(err)
+	}
+	if got := userHomes(root); !slices.Equal(got, []string{"/home/bob", "/tmp/data/bob"}) {
+		t.Errorf("userHomes: %q", got)
+	}
+	vars := policy.Vars{"HOME": "/root", "PWD": "/work", "TMPDIR": "/nonexistent-tmp"}
+	h := &learn.Header{Version: 2, Argv: []string{"tar", "cf", "out.tar", "/tmp/data"}, Cwd: "/work", Vars: vars}
+	obs := cat(openDir("/tmp/data"), open("/tmp/data/a.txt", "read_file"), openDir("/tmp/data/bob"), open("/tmp/data/bob/notes", "read_file"))
+	p, _ := runOf(obs, h, Options{Root: root})
+	ep, err := p.Expand(vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.MissingFS("/tmp/data/bob/.ssh/f000", policy.FSReadFile) == 0 {
+		t.Errorf("bob's keys are readable:\n%s", yamlOf(t, p))
+	}
+	sound(t, obs, p, vars)
+}
+
 // TestSharedTmpSocket: a server's socket left in the shared /tmp gives
 // make_sock there (Landlock forces the directory) and a warning, but not
 // the remove_file of a rerun: that would let it remove any program's

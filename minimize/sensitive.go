@@ -3,6 +3,7 @@ package minimize
 import (
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -105,7 +106,9 @@ func (s sensitiveSet) holds(d string) string {
 
 // userHomes are the homes of the user database of the host at root that
 // lie where people's homes lie (/home, /var/home, /root): a service's
-// home in /var/lib or /var/www is its data, not a person's secrets.
+// home in /var/lib or /var/www is its data, not a person's secrets. Each
+// is there as given and with symlinks resolved, as the tracer's paths
+// are (/home/bob -> /srv/data/bob).
 func userHomes(root string) []string {
 	data, err := os.ReadFile(root + "/etc/passwd")
 	if err != nil {
@@ -118,9 +121,15 @@ func userHomes(root string) []string {
 			continue
 		}
 		h := path.Clean(f[5])
-		if h == "/root" || strings.HasPrefix(h, "/home/") || strings.HasPrefix(h, "/var/home/") {
-			if !slices.Contains(out, h) {
-				out = append(out, h)
+		if h != "/root" && !strings.HasPrefix(h, "/home/") && !strings.HasPrefix(h, "/var/home/") {
+			continue
+		}
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+		if r, err := filepath.EvalSymlinks(root + h); err == nil {
+			if r = strings.TrimPrefix(r, root); r != h && r != "/" && strings.HasPrefix(r, "/") && !slices.Contains(out, r) {
+				out = append(out, r)
 			}
 		}
 	}
