@@ -1,11 +1,12 @@
 package minimize
 
 import (
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/landlearn/landlearn/policy"
 )
 
 // sensitiveSet knows the paths of rule 6 (docs/design.md): where a directory
@@ -110,23 +111,8 @@ func (s sensitiveSet) holds(d string) string {
 // is there as given and with symlinks resolved, as the tracer's paths
 // are (/home/bob -> /srv/data/bob).
 func userHomes(root string) []string {
-	data, err := os.ReadFile(root + "/etc/passwd")
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Split(line, ":")
-		if len(f) < 7 {
-			continue
-		}
-		h := path.Clean(f[5])
-		if h != "/root" && !strings.HasPrefix(h, "/home/") && !strings.HasPrefix(h, "/var/home/") {
-			continue
-		}
-		if !slices.Contains(out, h) {
-			out = append(out, h)
-		}
+	out := policy.UserHomes(policy.Host{Root: root})
+	for _, h := range out {
 		if r, err := filepath.EvalSymlinks(root + h); err == nil {
 			if r = strings.TrimPrefix(r, root); r != h && r != "/" && strings.HasPrefix(r, "/") && !slices.Contains(out, r) {
 				out = append(out, r)
