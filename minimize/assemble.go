@@ -69,10 +69,17 @@ func (b *Builder) assemble(p *policy.Policy, g *generalized, rep *Report) {
 		if r.access == 0 {
 			continue
 		}
-		p.FS = append(p.FS, policy.FSRule{Path: r.name, Access: r.access, Learned: true, Comment: b.comment(r)})
+		before := len(rep.Warnings)
 		b.warnSensitive(r, sens, rep)
 		b.warnTerminals(r, rep)
 		b.noteSharedTmp(r, rep)
+		// A reviewer of the policy file, who never saw learn's output,
+		// reads the rule's warnings beside it.
+		comment := b.comment(r)
+		for _, w := range rep.Warnings[before:] {
+			comment += "\nWARNING: " + w
+		}
+		p.FS = append(p.FS, policy.FSRule{Path: r.name, Access: r.access, Learned: true, Comment: comment})
 		left = append(left, r.leftDirs...)
 		rep.Rights += r.access.Count()
 		if r.lifted > 0 || len(r.gens) > 0 {

@@ -73,10 +73,19 @@ func TestSensitiveWarnings(t *testing.T) {
 		{cat(learn.Observation{PID: 999, Path: "/proc/1234/stat", Type: learn.TypeFile, FS: policy.FSReadFile}), "beneath /proc (everything in it); the run used [read_file] on 1 path, e.g. /proc/1234/stat"},
 	}
 	for i, c := range cases {
-		_, rep := Minimize(c.obs, Options{Vars: vars})
+		p, rep := Minimize(c.obs, Options{Vars: vars})
 		got := strings.Join(rep.Warnings, "\n")
 		if c.warn == "" && got != "" || !strings.Contains(got, c.warn) {
 			t.Errorf("case %d: warnings %q, want %q", i, got, c.warn)
+		}
+		// The policy file says it too, beside the rule, for a reviewer
+		// who never saw learn's output.
+		var comments string
+		for _, r := range p.FS {
+			comments += r.Comment + "\n"
+		}
+		if c.warn != "" && !strings.Contains(comments, "WARNING: sensitive grant: ") {
+			t.Errorf("case %d: no warning in the rules' comments:\n%s", i, comments)
 		}
 	}
 }
