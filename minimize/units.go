@@ -242,10 +242,8 @@ func (b *Builder) unitAllowed(name, d string, sens sensitiveSet, system []string
 	if !g.unit(d) {
 		return false
 	}
-	for _, t := range []string{"/tmp", "/var/tmp", "/dev/shm", "/run"} {
-		if d == t {
-			return false
-		}
+	if d == "/run" || b.facts.sharedDir(d) {
+		return false // other programs' files are there too (mode 1777)
 	}
 	if g.inPWD(d) {
 		return true

@@ -114,6 +114,18 @@ func TestUnitNamedOnCommandLine(t *testing.T) {
 	// Without the header nothing names them.
 	p, _ = Minimize(obs, Options{Vars: vars})
 	wantGrants(t, p, map[string]policy.FSAccess{"${PWD}/src/f000": policy.FSReadFile, "${PWD}/static/f001": policy.FSReadFile})
+
+	// A directory every program shares (mode 1777) is never one, named
+	// or not: other users' files are there too.
+	drop := filepath.Join(t.TempDir(), "drop")
+	in := files(t, drop, 3)
+	if err := os.Chmod(drop, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	obs = cat(open(in[0], "read_file"), open(in[1], "read_file"))
+	h = &learn.Header{Version: 2, Argv: []string{"tar", "czf", "out.tgz", drop}, Cwd: pwd, Vars: vars}
+	p, _ = runOf(obs, h, Options{})
+	wantGrants(t, p, map[string]policy.FSAccess{in[0]: policy.FSReadFile, in[1]: policy.FSReadFile})
 }
 
 // TestUnitLimits: a unit never carries a write, never is ${HOME} or above
