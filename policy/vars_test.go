@@ -205,6 +205,19 @@ func TestAbstract(t *testing.T) {
 	}
 }
 
+// wantExpandErr checks that expanding p with v on host h fails with an
+// error that says want, or succeeds when want is "".
+func wantExpandErr(t *testing.T, p *Policy, v Vars, h Host, want string) {
+	t.Helper()
+	_, err := p.ExpandOn(v, h)
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%v: %v", v, err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Errorf("%v: %v\nwant %q", v, err, want)
+	}
+}
+
 // TestExpandRefusesTheWrongPlace: a rule on ${PWD} or ${TMPDIR} means the
 // project; where the command starts in /, in ${HOME} or above it (a
 // systemd unit without WorkingDirectory=, cron), it would grant all of
@@ -229,13 +242,7 @@ fs:
 		{"/etc", "which is /etc"},
 		{"/srv/app", ""},
 	} {
-		_, err := p.Expand(Vars{"PWD": c.pwd, "HOME": "/home/u"})
-		switch {
-		case c.want == "" && err != nil:
-			t.Errorf("PWD=%s: %v", c.pwd, err)
-		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-			t.Errorf("PWD=%s: %v\nwant %q", c.pwd, err, c.want)
-		}
+		wantExpandErr(t, p, Vars{"PWD": c.pwd, "HOME": "/home/u"}, Host{}, c.want)
 	}
 	q := mustLoad(t, "version: 1\nfs:\n  - path: ${TMPDIR}\n    access: [make_reg]\n")
 	if _, err := q.Expand(Vars{"TMPDIR": "/", "HOME": "/home/u"}); err == nil {
@@ -263,13 +270,7 @@ func TestExpandRefusesTheWrongPlaceByIdentity(t *testing.T) {
 		{links + "/to-etc", "here, which is the same directory as /etc"},
 		{links + "/proj", ""},
 	} {
-		_, err := p.Expand(Vars{"PWD": c.pwd, "HOME": "/home/u"})
-		switch {
-		case c.want == "" && err != nil:
-			t.Errorf("PWD=%s: %v", c.pwd, err)
-		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-			t.Errorf("PWD=%s: %v\nwant %q", c.pwd, err, c.want)
-		}
+		wantExpandErr(t, p, Vars{"PWD": c.pwd, "HOME": "/home/u"}, Host{}, c.want)
 	}
 
 	xdg := mustLoad(t, "version: 2\nfs:\n  - path: ${XDG_CACHE_HOME}\n    access: [write_file]\n")
@@ -294,13 +295,7 @@ func TestExpandRefusesTheWrongPlaceByIdentity(t *testing.T) {
 		{"/var", ""}, // www's /var/www is a service's, not a person's
 		{"/srv/app", ""},
 	} {
-		_, err := p.ExpandOn(Vars{"PWD": c.pwd, "HOME": "/root"}, Host{Root: host})
-		switch {
-		case c.want == "" && err != nil:
-			t.Errorf("PWD=%s: %v", c.pwd, err)
-		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-			t.Errorf("PWD=%s: %v\nwant %q", c.pwd, err, c.want)
-		}
+		wantExpandErr(t, p, Vars{"PWD": c.pwd, "HOME": "/root"}, Host{Root: host}, c.want)
 	}
 }
 
