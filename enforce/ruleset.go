@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/internal/kernel"
+	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -72,7 +73,8 @@ func prepare(p *policy.Policy, o Options) (ruleset, error) {
 	}
 	w := o.stderr()
 	for _, n := range q.Notes {
-		fmt.Fprintf(w, "landlearn: note: %s\n", n)
+		// Notes hold rule paths of a policy that may be under review.
+		fmt.Fprintf(w, "landlearn: note: %s\n", textsafe.Inline(n))
 	}
 	if s := skippedLearned(skipped); s != "" {
 		fmt.Fprintf(w, "landlearn: note: %s\n", s)
@@ -94,7 +96,7 @@ func skippedLearned(skipped []policy.FSRule) string {
 	var paths []string
 	for _, r := range skipped {
 		if r.Learned {
-			paths = append(paths, r.Path)
+			paths = append(paths, textsafe.Name(r.Path))
 		}
 	}
 	n := len(paths)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/landlearn/landlearn/internal/textsafe"
 )
 
 // guardedTrees are the system trees a rule rooted at a variable may never
@@ -141,7 +143,7 @@ func sharedNote(path, p string, access FSAccess, h Host) string {
 	if name != "TMPDIR" {
 		fix = "run it where the policy was learned, or pass --var " + name + "=DIR"
 	}
-	return path + " is " + p + " here, a directory shared with other programs: the rule grants " +
+	return textsafe.Name(path) + " is " + textsafe.Name(p) + " here, a directory shared with other programs: the rule grants " +
 		changes.String() + " on everything in it, their files and sockets included; " + fix
 }
 

@@ -164,9 +164,9 @@ func warnEmitVars(stderr io.Writer, lc emit.LandlockConfig, p *policy.Policy, gi
 	var optional []string
 	for _, r := range p.FS {
 		if r.Optional {
-			name := r.Path
-			if name == "" {
-				name = "group " + r.Group
+			name := textsafe.Name(r.Path)
+			if r.Path == "" {
+				name = "group " + textsafe.Name(r.Group)
 			}
 			optional = append(optional, fmt.Sprintf("%s (line %d)", name, r.Line))
 		}

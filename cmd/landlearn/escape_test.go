@@ -137,3 +137,38 @@ func TestShellQuoteEscapes(t *testing.T) {
 		}
 	}
 }
+
+// TestRunAndEmitEscapePolicyNames: a policy under review names paths that
+// reach run's notes (a learned rule skipped, a shared temp directory) and
+// emit's warnings; none drives the terminal or forges a line.
+func TestRunAndEmitEscapePolicyNames(t *testing.T) {
+	bin := learnTestBinary(t)
+	shared := filepath.Join(t.TempDir(), "shared"+setTitle)
+	if err := os.Mkdir(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	missing := "/nonexistent/" + strings.ReplaceAll(forgedFix, "\n", `\n`)
+	src := "version: 2\nfs:\n  - group: system\n    access: [execute, read_file]\n" +
+		"  - group: linker-config\n    access: [read_file]\n" +
+		"  - path: \"" + missing + "\"\n    access: [read_file]\n    learned: true\n" +
+		"  - path: ${TMPDIR}\n    access: [write_file]\n" +
+		"  - path: \"/nonexistent/o" + strings.ReplaceAll(setTitle, "\x1b", `\e`) + "\"\n    access: [read_file]\n    optional: true\n"
+	src = strings.ReplaceAll(src, "\x07", `\a`)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "p.yaml"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runBinary(t, bin, dir, append(os.Environ(), "TMPDIR="+shared), nil, "run", "-p", "p.yaml", "--", "true")
+	if r.code != 0 || !strings.Contains(r.stderr, "learned rule is skipped") || !strings.Contains(r.stderr, "shared with other programs") {
+		t.Fatalf("run: exit %d, stderr %q", r.code, r.stderr)
+	}
+	checkEscaped(t, "run", r.stderr, 0)
+	r = runBinary(t, bin, dir, nil, nil, "emit", "-f", "landlockconfig-json", "--var", "TMPDIR=/tmp", "p.yaml")
+	if !strings.Contains(r.stderr, "optional: true") {
+		t.Fatalf("emit: exit %d, stderr %q", r.code, r.stderr)
+	}
+	checkEscaped(t, "emit", r.stderr, 0)
+}
