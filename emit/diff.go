@@ -27,7 +27,7 @@ var diffSections = []string{"abi", "compat", "handled.fs", "handled.net", "handl
 //	  + 443  [connect_tcp]
 //
 // "+" is a rule only the new policy has, "-" one only the old has, "~" one
-// whose rights or optional flag changed; a change's Note follows it in
+// whose rights or optional or learned flag changed; a change's Note follows it in
 // parentheses. A handled right works the other
 // way round: adding one to handled restricts more, so those lines say
 // what is now restricted and what is no longer. The output depends only
@@ -114,6 +114,10 @@ func diffLine(c policy.Change) string {
 	}
 	if c.OldOptional != c.NewOptional {
 		line += fmt.Sprintf("  optional: %t -> %t", c.OldOptional, c.NewOptional)
+	}
+	if c.OldLearned != c.NewLearned {
+		// learned: true skips the rule where its path is missing.
+		line += fmt.Sprintf("  learned: %t -> %t", c.OldLearned, c.NewLearned)
 	}
 	return line
 }

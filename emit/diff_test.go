@@ -30,6 +30,7 @@ func diffPair() (*policy.Policy, *policy.Policy) {
 	nu.FS = nu.FS[1:] // drops /usr
 	nu.FS[0].Optional = false
 	nu.FS[1].Access |= policy.FSWriteFile
+	nu.FS[1].Learned = true
 	nu.FS = append(nu.FS, policy.FSRule{Path: "/usr/lib", Access: policy.FSReadFile},
 		policy.FSRule{Path: "/new dir", Access: policy.FSReadDir, Optional: true})
 	nu.Net = []policy.NetRule{{Port: 443, Access: policy.NetConnectTCP | policy.NetBindTCP}, {Port: 8443, Access: policy.NetConnectTCP}}

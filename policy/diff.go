@@ -40,7 +40,9 @@ func (k ChangeKind) String() string {
 // type (FSAccess, NetAccess or ScopeSet: Names names them); for "abi"
 // they hold the ABI numbers, and for "compat" 0 stands for best-effort
 // and 1 for strict.
-// OldOptional and NewOptional are the fs rules' optional flags.
+// OldOptional and NewOptional are the fs rules' optional flags, and
+// OldLearned and NewLearned their learned flags: both decide whether a
+// missing path is skipped or an error.
 type Change struct {
 	Kind             ChangeKind
 	Section          string
@@ -49,6 +51,7 @@ type Change struct {
 	OldLine, NewLine int
 
 	OldOptional, NewOptional bool
+	OldLearned, NewLearned   bool
 
 	// Note says, for people, what the change means beyond its rights
 	// (diff of a per-file policy against a grouped one: "still granted
@@ -96,6 +99,9 @@ func (c Change) String() string {
 	if c.OldOptional != c.NewOptional && c.Kind == Changed {
 		fmt.Fprintf(&b, " optional: %t -> %t", c.OldOptional, c.NewOptional)
 	}
+	if c.OldLearned != c.NewLearned && c.Kind == Changed {
+		fmt.Fprintf(&b, " learned: %t -> %t", c.OldLearned, c.NewLearned)
+	}
 	return b.String()
 }
 
@@ -128,6 +134,7 @@ func Diff(before, after *Policy) []Change {
 		access   uint64
 		line     int
 		optional bool
+		learned  bool
 		ok       bool
 	}
 	fs := map[string]*[2]side{}
@@ -141,20 +148,21 @@ func Diff(before, after *Policy) []Change {
 				fs[k] = e
 				paths = append(paths, k)
 			}
-			e[i] = side{e[i].access | uint64(r.Access), r.Line, r.Optional, true}
+			e[i] = side{e[i].access | uint64(r.Access), r.Line, r.Optional, r.Learned, true}
 		}
 	}
 	sort.Strings(paths)
 	for _, k := range paths {
 		e := fs[k]
 		c := Change{Section: "fs", Key: k, Old: e[0].access, New: e[1].access,
-			OldLine: e[0].line, NewLine: e[1].line, OldOptional: e[0].optional, NewOptional: e[1].optional}
+			OldLine: e[0].line, NewLine: e[1].line, OldOptional: e[0].optional, NewOptional: e[1].optional,
+			OldLearned: e[0].learned, NewLearned: e[1].learned}
 		switch {
 		case !e[0].ok:
 			c.Kind = Added
 		case !e[1].ok:
 			c.Kind = Removed
-		case c.Old != c.New || c.OldOptional != c.NewOptional:
+		case c.Old != c.New || c.OldOptional != c.NewOptional || c.OldLearned != c.NewLearned:
 			c.Kind = Changed
 		default:
 			continue
@@ -172,7 +180,7 @@ func Diff(before, after *Policy) []Change {
 				net[r.Port] = e
 				ports = append(ports, int(r.Port))
 			}
-			e[i] = side{e[i].access | uint64(r.Access), r.Line, false, true}
+			e[i] = side{access: e[i].access | uint64(r.Access), line: r.Line, ok: true}
 		}
 	}
 	sort.Ints(ports)

@@ -96,3 +96,14 @@ func TestDiffGroups(t *testing.T) {
 		t.Errorf("diff:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestDiffLearned: learned: true skips a rule whose path is missing, where
+// a plain rule is an error: a change of the flag is a change.
+func TestDiffLearned(t *testing.T) {
+	old := mustLoad(t, "version: 2\nfs:\n  - path: /etc/gitconfig\n    access: [read_file]\n")
+	cur := mustLoad(t, "version: 2\nfs:\n  - path: /etc/gitconfig\n    access: [read_file]\n    learned: true\n")
+	got := Diff(old, cur)
+	if len(got) != 1 || got[0].String() != "changed fs /etc/gitconfig: learned: false -> true" {
+		t.Errorf("Diff = %v", got)
+	}
+}
