@@ -238,6 +238,9 @@ func (rs *resolver) resolve(path string) (Target, error) {
 			if err != nil {
 				return Target{}, err
 			}
+			if why := plantedByOther(cur.path, &st); why != "" {
+				return Target{}, &redirect{link: p, target: target, dir: cur.path, why: why, other: true}
+			}
 			if !s.trusted {
 				if why := rs.changeableBy(cur); why != "" {
 					return Target{}, &redirect{link: p, target: target, dir: cur.path, why: why}
@@ -306,6 +309,24 @@ func (rs *resolver) changeableBy(d *node) string {
 	return ""
 }
 
+// plantedByOther says why a symlink (link, its lstat) in directory dir
+// may have been planted by another user, or "": dir is sticky and
+// writable by everyone (/tmp), and the link belongs neither to dir's
+// owner nor to this user. The kernel refuses to follow such a link where
+// fs.protected_symlinks is 1 (most distributions); landlearn refuses it
+// wherever it runs, so that a rule never leads where another user
+// points it (a ${TMPDIR}/app.cache planted to lead to a victim's ~/.ssh).
+func plantedByOther(dir string, link *unix.Stat_t) string {
+	var st unix.Stat_t
+	if unix.Stat(dir, &st) != nil || st.Mode&unix.S_ISVTX == 0 || st.Mode&0o002 == 0 {
+		return ""
+	}
+	if link.Uid == st.Uid || int(link.Uid) == os.Geteuid() {
+		return ""
+	}
+	return fmt.Sprintf("the symlink belongs to uid %d, neither this user nor the owner of that directory, which every user may write (sticky, mode 1777; the kernel's fs.protected_symlinks refuses to follow such links)", link.Uid)
+}
+
 // userMayWrite reports whether this process may create entries in
 // directory d, or could give itself the right to (it owns d).
 func userMayWrite(d string) bool {
@@ -362,6 +383,7 @@ func modeOf(st *unix.Stat_t) fs.FileMode {
 // the sandbox may change.
 type redirect struct {
 	link, target, dir, why string
+	other                  bool // planted by another user, not by a sandbox
 }
 
 func (r *redirect) Error() string { return r.message(r.link) }
@@ -372,6 +394,10 @@ func (r *redirect) message(path string) string {
 	if path == r.link {
 		what = path + " is a symlink"
 	}
-	return fmt.Sprintf("%s (to %s) in %s, and %s: a sandboxed run may have planted it to redirect this rule; remove the symlink, or write the rule on the path it leads to",
-		what, r.target, r.dir, r.why)
+	who := "a sandboxed run"
+	if r.other {
+		who = "another user"
+	}
+	return fmt.Sprintf("%s (to %s) in %s, and %s: %s may have planted it to redirect this rule; remove the symlink, or write the rule on the path it leads to",
+		what, r.target, r.dir, r.why, who)
 }

@@ -217,3 +217,48 @@ func BenchmarkResolve(b *testing.B) {
 		}
 	}
 }
+
+// TestResolveRefusesOtherUsersSymlinkInSharedDir: in a directory every
+// user may write (sticky, mode 1777), a symlink that belongs to another
+// user, not the directory's owner, is refused as the kernel's
+// fs.protected_symlinks would refuse it, also where that sysctl is 0: a
+// ${TMPDIR}/app.cache planted by someone else must not lead a rule into
+// a victim's files. The same link made by this user is followed.
+func TestResolveRefusesOtherUsersSymlinkInSharedDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a symlink that belongs to another user")
+	}
+	root := tree(t, "shared/", "victim/.ssh/id")
+	shared := filepath.Join(root, "shared")
+	if err := os.Chmod(shared, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(shared, "app.cache")
+	if err := os.Symlink(filepath.Join(root, "victim/.ssh"), link); err != nil {
+		t.Fatal(err)
+	}
+	p := mustLoad(t, "version: 2\nfs:\n  - path: ${TMPDIR}/app.cache\n    access: [read_file]\n")
+	e, err := p.Expand(Vars{"TMPDIR": shared, "HOME": "/home/u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Resolve(); err != nil {
+		t.Fatalf("this user's own link: %v", err)
+	}
+	const nobody = 65534
+	if err := os.Lchown(link, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = e.Resolve()
+	if !errors.Is(err, ErrRedirected) || !strings.Contains(err.Error(), link+" is a symlink") ||
+		!strings.Contains(err.Error(), "belongs to uid 65534") || !strings.Contains(err.Error(), "another user may have planted it") {
+		t.Errorf("another user's link: %v", err)
+	}
+	// Not in a shared directory: another user's link is as good as any.
+	if err := os.Chmod(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Resolve(); err != nil {
+		t.Errorf("another user's link in a private directory: %v", err)
+	}
+}
