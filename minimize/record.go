@@ -277,6 +277,12 @@ func (b *Builder) Add(o learn.Observation) { b.add(&o) }
 
 func (b *Builder) add(o *learn.Observation) {
 	b.added++
+	// A path holding "${" would be read back as a variable: a warning,
+	// not a rule (learn.PolicySafe), whatever the observations came from.
+	if learn.HoldsVariable(o.Path) || learn.HoldsVariable(o.Src) || learn.HoldsVariable(o.Dst) {
+		w := learn.PolicySafe(*o)
+		o = &w
+	}
 	r := b.current()
 	if r.root == 0 && o.PID > 0 {
 		r.root = o.PID
