@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -505,7 +506,12 @@ func (t *domainTable) add(ev *event) {
 			d.AllocatedAt = r.Time
 		case "deallocated":
 			d.Deallocated = true
-			d.Denials, _ = strconv.ParseUint(f["denials"], 10, 64)
+			n, err := strconv.ParseUint(f["denials"], 10, 64)
+			d.BadDenials = err != nil || n > math.MaxInt64
+			if d.BadDenials {
+				n = 0
+			}
+			d.Denials, d.DenialsField = n, f["denials"]
 			d.DeallocatedAt = r.Time
 		}
 	}

@@ -75,6 +75,12 @@ type Domain struct {
 	Deallocated   bool
 	Denials       uint64
 	DeallocatedAt time.Time
+	// BadDenials is set when the record's denials= field is no count the
+	// kernel writes (missing, not a number, or above 2^63-1, such as
+	// 18446744073709551615 in a damaged or forged log): Denials is then
+	// 0, and DenialsField holds the field as read.
+	BadDenials   bool
+	DenialsField string
 	// Logged is the number of LANDLOCK_ACCESS records of this domain in
 	// the input; fewer than Denials means some were not logged (rate
 	// limits, audit rules, restrict_self log flags) or not read.

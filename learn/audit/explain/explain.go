@@ -38,6 +38,10 @@ type DomainExplanation struct {
 	// is the number of denial records read.
 	Denials int64 `json:"denials"`
 	Logged  int   `json:"logged"`
+	// DenialsRecord is the deallocation record's denials= field when it
+	// is no count the kernel writes (not a number, or above 2^63-1):
+	// Denials is then -1.
+	DenialsRecord string `json:"denials_record,omitempty"`
 	// Parent is a domain in which the creator itself was seen denied
 	// before: this domain is nested in it, directly or deeper (the
 	// records of ABI 7 do not name parents; this is inferred from pids).
@@ -290,7 +294,14 @@ func (a *Aggregator) Explanation(doms []audit.Domain) Explanation {
 		if dm.Deallocated {
 			t := dm.DeallocatedAt
 			de.Deallocated = &t
-			de.Denials = int64(dm.Denials)
+			if dm.BadDenials {
+				de.Denials, de.DenialsRecord = -1, dm.DenialsField
+				if de.DenialsRecord == "" {
+					de.DenialsRecord = "(none)"
+				}
+			} else {
+				de.Denials = int64(dm.Denials)
+			}
 		}
 	}
 	for _, k := range a.order {

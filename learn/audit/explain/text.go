@@ -52,6 +52,9 @@ func writeDomain(b *strings.Builder, d DomainExplanation) {
 		fmt.Fprintf(b, "  first denial %s", fmtTime(d.FirstDenial))
 	}
 	switch {
+	case d.Deallocated != nil && d.DenialsRecord != "":
+		fmt.Fprintf(b, "; deallocated %s; its record's count denials=%s is impossible, a damaged or forged log? (%d logged here)\n",
+			fmtTime(*d.Deallocated), textsafe.Inline(d.DenialsRecord), d.Logged)
 	case d.Deallocated != nil:
 		fmt.Fprintf(b, "; deallocated %s after %s (%d logged here)\n", fmtTime(*d.Deallocated), plural(int(d.Denials), "denial"), d.Logged)
 		if d.Denials > int64(d.Logged) {
