@@ -2,9 +2,11 @@ package audit
 
 import (
 	"fmt"
+	pathpkg "path"
 	"strconv"
 	"strings"
 
+	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/policy"
 )
 
@@ -137,10 +139,25 @@ func fsRule(path string, fs policy.FSAccess, n Namer) string {
 		}
 		return fmt.Sprintf("# %s has no path in the file system: Landlock rules cannot name it; rights %s", strconv.Quote(path), rights)
 	}
+	// A log is outside input: the kernel logs d_path, absolute and
+	// clean, and never a NUL byte in a path.
+	if strings.IndexByte(path, 0) >= 0 {
+		return "# the record's path holds a NUL byte, which no file name has (the kernel logs none such): no rule can hold it; rights " + rights
+	}
 	var comment string
 	if p, ok := strings.CutSuffix(path, " (deleted)"); ok {
 		path = p
 		comment = "# deleted when it was denied: a rule needs the file to exist when the policy is enforced\n"
+	}
+	if !policy.IsClean(path) {
+		path = pathpkg.Clean(path)
+		comment += "# the record's path is not clean (the kernel logs none such: a damaged or forged log?); the rule names it cleaned\n"
+	}
+	if strings.Contains(path, "${") {
+		// Written into a rule it would be expanded as a variable. The
+		// object line names the path; this note does not repeat it.
+		return comment + "# the path holds \"$\" followed by \"{\", which a policy reads as the start of a variable: no rule can name it exactly; grant " +
+			yamlString(learn.VariableFreeDir(path)) + " by hand if it needs " + rights
 	}
 	if fs&policy.FSRefer != 0 {
 		comment += "# refer: both directories of the rename or link need it, and the moved file must gain no right at its destination\n"
@@ -148,11 +165,22 @@ func fsRule(path string, fs policy.FSAccess, n Namer) string {
 	if n != nil {
 		if r := n(path, fs); r.Group != "" {
 			return comment + "- group: " + r.Group + "\n  access: " + rights
-		} else if r.Path != "" {
+		} else if r.Path != "" && !laterVariable(r.Path) {
 			path = r.Path
 		}
 	}
 	return comment + "- path: " + yamlString(path) + "\n  access: " + rights
+}
+
+// laterVariable reports whether a named rule path holds "${" past its
+// leading variable (${PWD}/x): one that came from a file name.
+func laterVariable(p string) bool {
+	if strings.HasPrefix(p, "${") {
+		if i := strings.IndexByte(p, '}'); i > 0 {
+			p = p[i+1:]
+		}
+	}
+	return strings.Contains(p, "${")
 }
 
 // WhyNoRule says why no rule can allow blocker, one of the blockers
