@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 
 	"github.com/landlearn/landlearn/policy"
@@ -187,7 +186,7 @@ func checkLoadsBack(data []byte, path string, p *policy.Policy) error {
 		return fmt.Errorf("not writing %s: %w", path, err)
 	}
 	for _, r := range p.FS {
-		if r.Learned && laterVariable(r.Path) {
+		if r.Learned && policy.LaterVariable(r.Path) {
 			// It loads back as the same string, and means another path.
 			return fmt.Errorf("not writing %s: the learned path %q holds \"${\" past its start, where landlearn never puts a variable: "+
 				"it comes from a file name, which the policy would read as a variable (a landlearn bug; please report it with the policy)", path, r.Path)
@@ -201,19 +200,6 @@ func checkLoadsBack(data []byte, path string, p *policy.Policy) error {
 		return fmt.Errorf("not writing %s: the YAML does not load back as the same policy (a landlearn bug; please report it with the policy)", path)
 	}
 	return nil
-}
-
-// laterVariable reports whether p holds "${" after its first variable:
-// a learned path has at most one, the leading ${NAME} that minimize puts
-// for a prefix (${PWD}/out), so a later one is a file name's literal
-// "${" (Maven's ${project.basedir}), which expansion would replace.
-func laterVariable(p string) bool {
-	if strings.HasPrefix(p, "${") {
-		if i := strings.IndexByte(p, '}'); i > 0 {
-			p = p[i+1:]
-		}
-	}
-	return strings.Contains(p, "${")
 }
 
 // sameGrants compares what two policies enforce (not comments or lines).

@@ -182,6 +182,19 @@ func (p *Policy) expandOn(v Vars, h Host) (*Policy, *errorList) {
 	return q, el
 }
 
+// LaterVariable reports whether rule path p holds "${" after its leading
+// variable: a learned path has at most one, the ${NAME} that minimize
+// puts for a prefix (${PWD}/out), so a later one is a file name's literal
+// "${" (Maven's ${project.basedir}), which expansion would replace.
+func LaterVariable(p string) bool {
+	if strings.HasPrefix(p, "${") {
+		if i := strings.IndexByte(p, '}'); i > 0 {
+			p = p[i+1:]
+		}
+	}
+	return strings.Contains(p, "${")
+}
+
 // ExpandGroups returns a copy of p where every group rule is replaced by
 // its members on host h, as ExpandOn does, and nothing else changes:
 // for tools that cannot express groups (landlockconfig), which keep the

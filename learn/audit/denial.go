@@ -165,22 +165,11 @@ func fsRule(path string, fs policy.FSAccess, n Namer) string {
 	if n != nil {
 		if r := n(path, fs); r.Group != "" {
 			return comment + "- group: " + r.Group + "\n  access: " + rights
-		} else if r.Path != "" && !laterVariable(r.Path) {
+		} else if r.Path != "" && !policy.LaterVariable(r.Path) {
 			path = r.Path
 		}
 	}
 	return comment + "- path: " + yamlString(path) + "\n  access: " + rights
-}
-
-// laterVariable reports whether a named rule path holds "${" past its
-// leading variable (${PWD}/x): one that came from a file name.
-func laterVariable(p string) bool {
-	if strings.HasPrefix(p, "${") {
-		if i := strings.IndexByte(p, '}'); i > 0 {
-			p = p[i+1:]
-		}
-	}
-	return strings.Contains(p, "${")
 }
 
 // WhyNoRule says why no rule can allow blocker, one of the blockers
