@@ -250,10 +250,12 @@ func where(file, rule string) string {
 }
 
 // Anchors are the directories a group must never grant: the values of
-// ${HOME}, ${PWD} and ${TMPDIR}, as given and with symlinks resolved.
+// ${HOME}, ${PWD} and ${TMPDIR}, as given, with symlinks resolved, and
+// under the other names a bind mount gives them (mountAliases).
 // Group.Members splits a member around them.
 func (v Vars) Anchors() []string {
 	out := []string{}
+	var mounts []mount
 	for _, name := range []string{"HOME", "PWD", "TMPDIR"} {
 		val := v[name]
 		if !filepath.IsAbs(val) {
@@ -261,9 +263,17 @@ func (v Vars) Anchors() []string {
 		}
 		val = filepath.Clean(val)
 		out = append(out, val)
-		if r, err := filepath.EvalSymlinks(val); err == nil && r != val {
+		r, err := filepath.EvalSymlinks(val)
+		if err != nil {
+			continue
+		}
+		if r != val {
 			out = append(out, r)
 		}
+		if mounts == nil {
+			mounts = readMounts()
+		}
+		out = append(out, mountAliases(mounts, r)...)
 	}
 	return out
 }

@@ -249,3 +249,30 @@ fs:
 		}
 	}
 }
+
+// TestRunGroupAroundBindMountedWorkingDirectory: a working directory bound
+// from a checkout in /usr/src is that checkout too: group system is split
+// around /usr/src/app, so its neighbour in /usr/src stays denied, as it
+// is when run from /usr/src/app itself.
+func TestRunGroupAroundBindMountedWorkingDirectory(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a mount namespace")
+	}
+	if err := os.MkdirAll("/usr/src", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := writeFiles(t, map[string]string{"p.yaml": "version: 2\nfs:\n  - group: system\n    access: [execute, read_file]\n  - group: linker-config\n    access: [read_file]\n"})
+	work := filepath.Join(dir, "work")
+	if err := os.Mkdir(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sh := `mount -t tmpfs tmpfs /usr/src && mkdir /usr/src/app /usr/src/other &&
+echo code > /usr/src/app/code && echo SECRET > /usr/src/other/secret &&
+mount --bind /usr/src/app "$1" && cd "$1" && export PWD="$1" &&
+"$2" run -p "$3" -- cat /usr/src/other/secret`
+	cmd := exec.Command("unshare", "-m", "sh", "-c", sh, "sh", work, emitTestBinary(t), filepath.Join(dir, "p.yaml"))
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 1 || strings.Contains(string(out), "SECRET") || !strings.Contains(string(out), "Permission denied") {
+		t.Errorf("run from a bind mount of /usr/src/app: exit %d, %s", code, out)
+	}
+}
