@@ -548,6 +548,7 @@ func (r *rawFile) keep(stderr io.Writer, n int, why string, f learnFlags) {
 	if f.merge != "" {
 		args = append(args, "--merge", f.merge)
 	}
+	args = append(args, f.shape.args()...)
 	args = append(args, r.f.Name())
 	fmt.Fprintf(stderr, "landlearn: %s; the %d observations are kept in %s (make the policy from them with: %s)\n", why, n, r.f.Name(), shellCommand(args))
 }

@@ -424,19 +424,21 @@ func TestLearnKilledMinimizes(t *testing.T) {
 }
 
 // A policy that cannot be written keeps the observations, and the
-// command it suggests writes what learn was asked to write (-o, --merge).
+// command it suggests writes what learn was asked to write (-o, --merge,
+// and the flags that shape the policy).
 func TestLearnKeepsWhenNotWritten(t *testing.T) {
 	w, tmp := t.TempDir(), t.TempDir()
 	if err := os.WriteFile(filepath.Join(w, "m.yaml"), []byte("version: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// The target makes -o a directory: the write fails after the run.
-	r := runLearnCLIEnv(t, w, []string{"TMPDIR=" + tmp}, "learn", "--merge", "m.yaml", "-o", "out.yaml", "--", "mkdir", "out.yaml")
+	r := runLearnCLIEnv(t, w, []string{"TMPDIR=" + tmp}, "learn", "--merge", "m.yaml", "-o", "out.yaml",
+		"--exact", "--collapse", "5", "--allow-sensitive", "--", "mkdir", "out.yaml")
 	kept, _ := filepath.Glob(filepath.Join(tmp, "landlearn-*.jsonl"))
 	if r.code != 2 || len(kept) != 1 {
 		t.Fatalf("exit %d, kept %v\n%s", r.code, kept, r.stderr)
 	}
-	if want := "landlearn minimize -o out.yaml --merge m.yaml " + kept[0]; !strings.Contains(r.stderr, want) {
+	if want := "landlearn minimize -o out.yaml --merge m.yaml --exact --collapse 5 --allow-sensitive " + kept[0]; !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr:\n%s\nwant the suggestion %q", r.stderr, want)
 	}
 }

@@ -81,6 +81,22 @@ type shape struct {
 	Exact          bool // --exact
 }
 
+// args are the flags that give s, for a command line landlearn suggests
+// (the minimize that writes what learn was asked to write).
+func (s shape) args() []string {
+	var out []string
+	if s.Exact {
+		out = append(out, "--exact")
+	}
+	if s.Collapse != minimize.DefaultCollapse {
+		out = append(out, "--collapse", strconv.Itoa(s.Collapse))
+	}
+	if s.AllowSensitive {
+		out = append(out, "--allow-sensitive")
+	}
+	return out
+}
+
 // addShapeFlags adds the flags of s to fl.
 func addShapeFlags(fl *pflag.FlagSet, s *shape) {
 	fl.IntVar(&s.Collapse, "collapse", minimize.DefaultCollapse, "make one directory rule from N or more sibling file rules (0: never)")
