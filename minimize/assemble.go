@@ -2,11 +2,13 @@ package minimize
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn"
 	"github.com/landlearn/landlearn/policy"
 )
@@ -89,6 +91,7 @@ func (b *Builder) assemble(p *policy.Policy, g *generalized, rep *Report) {
 			rep.Units++
 		}
 	}
+	b.warnUnusedData(g, rep)
 	if len(wider) > 0 {
 		ex := wider[0]
 		if len(wider) > 1 {
@@ -406,6 +409,42 @@ func (b *Builder) noteSharedTmp(r *rule, rep *Report) {
 		return
 	}
 	rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s shared with other programs, and the policy grants %s on everything in it, other programs' files and sockets included: %s", name, r.access, fix))
+}
+
+// warnUnusedData warns about each directory declared with learn --data
+// that the policy does not let the program read as a whole (a rule on it
+// or above it, or a group): the user said it is data, and would
+// otherwise find out when a new file there is denied. A run that read
+// nothing beneath it gives no rights to grant; a sensitive, shared or
+// top-level directory is never a unit.
+func (b *Builder) warnUnusedData(g *generalized, rep *Report) {
+	seen := map[string]bool{}
+	for _, run := range b.runs {
+		if run.header == nil {
+			continue
+		}
+		abstract := run.vars.Abstracter()
+		for _, d := range run.header.Data {
+			if !filepath.IsAbs(d) {
+				d = filepath.Join(run.header.Cwd, d)
+			}
+			d = filepath.Clean(d)
+			name := abstract(d)
+			if seen[name] || g.allowedHere(d)&policy.FSReadFile != 0 {
+				continue
+			}
+			seen[name] = true
+			used := false
+			for n := range g.rules {
+				used = used || beneath(n, name)
+			}
+			why := "the run read nothing beneath it, so there is no right to grant: exercise it while learning (request a page, read a file), or write a rule by hand"
+			if used {
+				why = "it is a sensitive, shared or top-level directory, which is never one rule: the files the run used there have rules of their own"
+			}
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("--data %s is not granted as one directory: %s", textsafe.Name(name), why))
+		}
+	}
 }
 
 // warnTerminals warns about a rule on /dev/pts: the one rule that covers

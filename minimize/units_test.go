@@ -327,3 +327,22 @@ func TestRootHomeIsAHome(t *testing.T) {
 		t.Error("HOME=/home/u: /root is not guarded as a whole")
 	}
 }
+
+// TestUnusedDataWarned: a directory declared with --data that the policy
+// does not grant as a whole is a warning, never silence: the run read
+// nothing there (a server that got no request), or it is a tree that is
+// never a unit (/etc).
+func TestUnusedDataWarned(t *testing.T) {
+	_, pwd, vars := testWork(t)
+	src := files(t, filepath.Join(pwd, "src"), 3)
+	files(t, filepath.Join(pwd, "static"), 3)
+	h := &learn.Header{Version: 2, Argv: []string{"app"}, Cwd: pwd, Vars: vars, Data: []string{"static", "/etc", "src"}}
+	_, rep := runOf(cat(open(src[0], "read_file"), open(src[1], "read_file"), open("/etc/hostname", "read_file")), h, Options{})
+	wantLine(t, rep.Warnings, "--data ${PWD}/static is not granted as one directory: the run read nothing beneath it")
+	wantLine(t, rep.Warnings, "--data /etc is not granted as one directory: it is a sensitive, shared or top-level directory")
+	for _, w := range rep.Warnings {
+		if strings.Contains(w, "--data ${PWD}/src") {
+			t.Errorf("src is a unit, yet: %s", w)
+		}
+	}
+}
