@@ -146,7 +146,7 @@ func runExplain(cmd *cobra.Command, args []string, f explainFlags) error {
 	c := audit.NewCorrelator()
 	c.Stream(agg.Add)
 	var files []fileReport
-	unreadable := 0
+	unreadable, interpreted := 0, 0
 	for _, name := range args {
 		fr, err := readAuditFile(c, name, cmd.InOrStdin())
 		if err != nil {
@@ -157,6 +157,11 @@ func runExplain(cmd *cobra.Command, args []string, f explainFlags) error {
 		files = append(files, fr)
 		if err == nil {
 			reportFile(stderr, fr)
+		}
+		if fr.Skipped["interpreted"] > 0 && fr.Landlock == 0 {
+			// ausearch -i output and nothing else: a log landlearn
+			// cannot read, not one without denials.
+			interpreted++
 		}
 	}
 	c.Flush()
@@ -189,7 +194,7 @@ func runExplain(cmd *cobra.Command, args []string, f explainFlags) error {
 		fmt.Fprintln(stderr, explainVerdict(agg, doms, read))
 	}
 	switch {
-	case unreadable > 0:
+	case unreadable > 0 || interpreted > 0:
 		return exitWith(exitUsage)
 	case agg.Count() > 0:
 		return exitWith(exitFinding)

@@ -92,6 +92,12 @@ func TestExplainCLI(t *testing.T) {
 			t.Errorf("stderr:\n%s", errs)
 		}
 	})
+	t.Run("ausearch -i output exits 2, never no denials", func(t *testing.T) {
+		_, errs, code := run("", "explain", "ausearch-interpreted.log")
+		if code != exitUsage || !strings.Contains(errs, "ausearch -i output has the hex decoded already; run ausearch --raw instead") {
+			t.Errorf("exit %d, stderr:\n%s", code, errs)
+		}
+	})
 	t.Run("unreadable file exits 2", func(t *testing.T) {
 		_, errs, code := run("", "explain", "raw.log", "missing.log")
 		if code != exitUsage || !strings.Contains(errs, "cannot read missing.log: no such file or directory") {
