@@ -232,7 +232,7 @@ func (d *decoder) decodeChunk(c *chunk, name string, skipBad bool) {
 		switch {
 		case err != nil:
 			c.obs = c.obs[:len(c.obs)-1]
-			if skipBad {
+			if skipBad && !errors.Is(err, ErrNewerFormat) {
 				c.skipped++
 				continue
 			}

@@ -96,6 +96,11 @@ func (h Header) MarshalJSON() ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
+// ErrNewerFormat is wrapped by the error of a header whose format version
+// this landlearn does not know. Its lines are never skipped as bad ones
+// (minimize --skip-bad): they may mean something else.
+var ErrNewerFormat = errors.New("newer observations format")
+
 // UnmarshalJSON reads a header line. A key it does not know, or a
 // version newer than FormatVersion, is an error.
 func (h *Header) UnmarshalJSON(b []byte) error {
@@ -109,7 +114,7 @@ func (h *Header) UnmarshalJSON(b []byte) error {
 	case w.Landlearn != headerKind:
 		return fmt.Errorf("not an observations header: %q is %q, want %q", headerKey, w.Landlearn, headerKind)
 	case w.Version > FormatVersion:
-		return fmt.Errorf("observations format version %d is newer than this landlearn reads (%d): upgrade landlearn", w.Version, FormatVersion)
+		return fmt.Errorf("observations format version %d is newer than this landlearn reads (%d): upgrade landlearn: %w", w.Version, FormatVersion, ErrNewerFormat)
 	case w.Version < 2:
 		return fmt.Errorf("observations header with version %d: headers start at version 2", w.Version)
 	}

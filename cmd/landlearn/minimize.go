@@ -166,6 +166,8 @@ func addRun(b *minimize.Builder, name string, stdin io.Reader, skipBad bool) (in
 	err := minimize.ReadRun(b, rd)
 	var le *learn.LineError
 	switch {
+	case errors.Is(err, learn.ErrNewerFormat):
+		return rd.Skipped, usageErrorf("%v", err)
 	case errors.As(err, &le):
 		return rd.Skipped, usageErrorf("%v\nFix or delete that line, or pass --skip-bad to skip lines that are not observations.", err)
 	case err != nil:
