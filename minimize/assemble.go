@@ -395,6 +395,8 @@ func (b *Builder) noteSharedTmp(r *rule, rep *Report) {
 	name := r.name
 	if name != r.concrete {
 		name += " is " + r.concrete + ","
+	} else {
+		name += " is"
 	}
 	fix := "give it a temp directory of its own when it runs (TMPDIR=$(mktemp -d) landlearn run ...)"
 	if !isTempDir(r.concrete, "") {

@@ -487,7 +487,7 @@ func TestStickyDirShared(t *testing.T) {
 	}
 	p, rep := Minimize(cat(mk), Options{})
 	wantGrants(t, p, map[string]policy.FSAccess{dir: policy.FSMakeSock})
-	wantLine(t, rep.Warnings, dir+" sticky and writable by every user, shared with other programs, and the policy grants [make_sock]")
+	wantLine(t, rep.Warnings, dir+" is sticky and writable by every user, shared with other programs, and the policy grants [make_sock]")
 	wantLine(t, rep.Warnings, "a rerun that finds "+sock+", which this run left, is not granted to replace it there")
 
 	// A Python prefix whose root is the shared directory is no runtime.

@@ -68,18 +68,24 @@ func tooWide(path, p string, access FSAccess, v Vars, h Host) string {
 		if path != "${"+name+"}" {
 			what += " (${" + name + "} is " + v[name] + ")"
 		}
-		rel := "which holds"
-		if is {
-			rel = "which is"
-			if p != g.dir {
-				rel = "which is the same directory as"
-			}
+		rel := ", which holds " + g.what
+		switch {
+		case is && p != g.dir:
+			rel = ", which is the same directory as " + g.what
+		case is && g.dir == "/":
+			rel = ", the whole file system"
+		case is && g.dir == home:
+			rel = ", which is ${HOME}"
+		case is && g.what != g.dir:
+			rel = ", " + strings.TrimSuffix(strings.TrimPrefix(g.what, g.dir+" ("), ")")
+		case is:
+			rel = ""
 		}
 		fix := "run from the directory the policy was learned for (cd DIR; WorkingDirectory= in a systemd unit), or pass --var " + name + "=DIR"
 		if name != "PWD" {
 			fix = "set " + name + " to the directory the policy was learned for, or pass --var " + name + "=DIR"
 		}
-		return what + ", " + rel + " " + g.what + ": the rule would grant " + access.String() + " on all of it; " + fix
+		return what + rel + ": the rule would grant " + access.String() + " on all of it; " + fix
 	}
 	return ""
 }

@@ -236,10 +236,10 @@ fs:
 	for _, c := range []struct {
 		pwd, want string
 	}{
-		{"/", "policy.yaml:3: ${PWD} is / here, which is the whole file system: the rule would grant [write_file, read_file] on all of it; run from the directory the policy was learned for (cd DIR; WorkingDirectory= in a systemd unit), or pass --var PWD=DIR"},
-		{"/home/u", "policy.yaml:3: ${PWD} is /home/u here, which is /home/u (${HOME})"},
+		{"/", "policy.yaml:3: ${PWD} is / here, the whole file system: the rule would grant [write_file, read_file] on all of it; run from the directory the policy was learned for (cd DIR; WorkingDirectory= in a systemd unit), or pass --var PWD=DIR"},
+		{"/home/u", "policy.yaml:3: ${PWD} is /home/u here, which is ${HOME}: the rule"},
 		{"/home", "which holds /home/u (${HOME})"},
-		{"/etc", "which is /etc"},
+		{"/etc", "policy.yaml:3: ${PWD} is /etc here: the rule would grant [write_file, read_file] on all of it"},
 		{"/srv/app", ""},
 	} {
 		wantExpandErr(t, p, Vars{"PWD": c.pwd, "HOME": "/home/u"}, Host{}, c.want)
