@@ -232,6 +232,29 @@ func TestCompletion(t *testing.T) {
 	}
 }
 
+// An unknown help topic or shell is a usage error (exit 2) that names the
+// choices, not cobra's help and exit 0.
+func TestHelpCompletionUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help", "nosuch"}, `unknown help topic "nosuch"; the commands are: check, completion, diff, emit, explain, help, learn, minimize, run, verify`},
+		{[]string{"completion", "tcsh"}, `unknown shell "tcsh"; the shells are: bash, fish, powershell, zsh`},
+	} {
+		r := runCLI(t, t.TempDir(), "", c.args...)
+		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("landlearn %s: exit %d, stdout %q, stderr %q; want exit 2 and %q", strings.Join(c.args, " "), r.code, r.stdout, r.stderr, c.want)
+		}
+	}
+	// Without a topic or a shell, each prints its help.
+	for _, args := range [][]string{{"help"}, {"completion"}} {
+		if r := runCLI(t, t.TempDir(), "", args...); r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("landlearn %s: exit %d, stderr %q", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+}
+
 func TestEmitVars(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"landlock.yaml": cliPolicy})
 	r := runCLI(t, dir, "", "emit", "-f", "landlockconfig-toml", "--var", "HOME=/home/alice", "--var", "TYPO=/x", "landlock.yaml")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -121,13 +122,52 @@ func initCommands() {
 		switch c.Name() {
 		case "help":
 			c.Example = helpExample
+			c.RunE = helpRunE(c.Run)
 		case "completion":
 			c.Example = completionExample
 			for _, sub := range c.Commands() {
 				sub.Example = "  landlearn completion " + sub.Name() + " > landlearn." + sub.Name()
 			}
+			c.Use = "completion " + strings.Join(commandNames(c), "|")
+			c.DisableFlagsInUseLine = true
+			c.Args = cobra.ArbitraryArgs // completionRunE names the shells
+			c.ValidArgsFunction = cobra.NoFileCompletions
+			c.RunE = completionRunE
 		}
 	}
+}
+
+// helpRunE is cobra's help command, run, with an unknown topic a usage
+// error (cobra prints the root's usage and exits 0).
+func helpRunE(run func(*cobra.Command, []string)) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		if target, _, err := c.Root().Find(args); err != nil || target == nil {
+			return usageErrorf("unknown help topic %q; the commands are: %s", strings.Join(args, " "), strings.Join(commandNames(c.Root()), ", "))
+		}
+		run(c, args)
+		return nil
+	}
+}
+
+// completionRunE is `landlearn completion` without a shell it knows:
+// with none its help, as cobra gives, and with another an error naming
+// the shells (cobra prints the help and exits 0).
+func completionRunE(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return c.Help()
+	}
+	return usageErrorf("completion: unknown shell %q; the shells are: %s", args[0], strings.Join(commandNames(c), ", "))
+}
+
+// commandNames are the names of c's subcommands, help included, sorted.
+func commandNames(c *cobra.Command) []string {
+	var names []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() || sub.Name() == "help" {
+			names = append(names, sub.Name())
+		}
+	}
+	return names
 }
 
 // execute runs the command line args and returns the exit status.
