@@ -32,7 +32,7 @@ type checkFlags struct {
 func init() {
 	var f checkFlags
 	cmd := &cobra.Command{
-		Use:   "check -p POLICY [--format text|github] [--var K=V]... -- CMD [ARG...]",
+		Use:   "check -p POLICY [--format text|github] [--var K=V]... [--timeout D] [--grace D] -- CMD [ARG...]",
 		Short: "For CI: does the policy still cover what the command does?",
 		Long: `Run CMD once under the tracer (unconfined, as 'learn' does) and test every
 access it makes against POLICY, with its variables expanded and its symlinks

@@ -36,6 +36,7 @@ makes diff a CI gate: regenerate the policy, then fail the build if it moved.`,
 
   # In CI, compare against the policy of the main branch:
   git show main:landlock.yaml | landlearn diff - landlock.yaml`,
+		DisableFlagsInUseLine: true,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usageErrorf("diff takes two policy files, OLD and NEW, got %d %s\nUsage: %s", len(args), pluralWord(len(args), "argument"), cmd.UseLine())

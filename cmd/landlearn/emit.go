@@ -47,7 +47,7 @@ func init() {
 		resolved    bool
 	)
 	cmd := &cobra.Command{
-		Use:   "emit [--format FORMAT] POLICY",
+		Use:   "emit [-f FORMAT] [--resolved] [--var K=V]... [--vars-from-env] POLICY",
 		Short: "Print a policy as normalized YAML, a tree, or landlockconfig JSON/TOML",
 		Long: `emit reads a landlearn policy file and prints it in another form, on stdout.
 POLICY "-" reads the policy from stdin. The policy is checked as strictly as
@@ -83,6 +83,7 @@ the format.`,
 
   # ...or for another user's machine:
   landlearn emit -f landlockconfig-toml --var HOME=/home/alice landlock.yaml`,
+		DisableFlagsInUseLine: true,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageErrorf("emit takes one POLICY file (or - for stdin), got %d %s\nUsage: %s", len(args), pluralWord(len(args), "argument"), cmd.UseLine())

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/landlearn/landlearn/internal/testkit"
 )
 
@@ -313,6 +315,23 @@ func TestHelpExamplesLast(t *testing.T) {
 		if r.code != 0 || !strings.HasSuffix(r.stdout, want) || strings.Index(r.stdout, "\nFlags:\n") > strings.Index(r.stdout, want) {
 			t.Errorf("landlearn %s --help (exit %d) does not end with its example after the flags:\n%s", strings.Join(name, " "), r.code, r.stdout)
 		}
+	}
+}
+
+// Every command's usage line names each of its flags: it is what a reader
+// of --help and of a usage error sees first.
+func TestUseLinesNameEveryFlag(t *testing.T) {
+	initCommands()
+	for _, c := range rootCmd.Commands() {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if f.Hidden || f.Name == "help" {
+				return
+			}
+			if !strings.Contains(c.Use, "--"+f.Name+" ") && !strings.Contains(c.Use, "--"+f.Name+"]") &&
+				(f.Shorthand == "" || !strings.Contains(c.Use, "-"+f.Shorthand+" ")) {
+				t.Errorf("landlearn %s: usage line %q lacks --%s", c.Name(), c.Use, f.Name)
+			}
+		})
 	}
 }
 

@@ -31,7 +31,7 @@ type explainFlags struct {
 func init() {
 	var f explainFlags
 	cmd := &cobra.Command{
-		Use:   "explain [-p POLICY] [--summary] [--json] [FILE...|-]",
+		Use:   "explain [-p POLICY] [--var K=V]... [--summary] [--json] [FILE...|-]",
 		Short: "Read Landlock denials from audit logs and say how to fix them",
 		Long: `Read the Landlock records (LANDLOCK_ACCESS 1423, LANDLOCK_DOMAIN 1424) of
 audit logs and explain them: for each Landlock domain, the program that

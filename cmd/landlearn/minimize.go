@@ -25,7 +25,7 @@ type minimizeFlags struct {
 func init() {
 	var f minimizeFlags
 	cmd := &cobra.Command{
-		Use:   "minimize [-o FILE] [--force] [--merge OLD.yaml] [--skip-bad] [--exact] [--collapse N] RUN.jsonl...",
+		Use:   "minimize [-o FILE] [--force] [--merge OLD.yaml] [--skip-bad] [--exact] [--collapse N] [--allow-sensitive] RUN.jsonl...",
 		Short: "Turn recorded observations (JSONL) into a least-privilege policy",
 		Long: `Read the observations that 'landlearn learn --raw FILE.jsonl' recorded (one
 JSON object a line: which program needed which Landlock rights on which path

@@ -32,7 +32,7 @@ type verifyFlags struct {
 func init() {
 	var f verifyFlags
 	cmd := &cobra.Command{
-		Use:   "verify -p POLICY [--var K=V]... -- CMD [ARG...]",
+		Use:   "verify -p POLICY [--var K=V]... [--timeout D] [--grace D] -- CMD [ARG...]",
 		Short: "Run a command under a policy and prove, with the audit log, that nothing was denied",
 		Long: `verify runs CMD under the Landlock policy in POLICY, as 'landlearn run' does,
 with the kernel's audit logging on, and reads what the kernel denied from the
