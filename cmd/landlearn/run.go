@@ -34,7 +34,10 @@ denied) or EXDEV for files, EACCES for TCP ports, EPERM for signals.
 Before CMD starts, the policy's variables (${HOME}, ${TMPDIR}, ${PWD},
 ${XDG_*}) get their values, or the ones given with --var, and every path must
 exist: a missing path is an error naming its line, unless the rule says
-"optional: true", in which case it is skipped.
+"optional: true", in which case it is skipped, or "learned: true" (a rule
+learn wrote for one file another host may lack, such as /etc/gitconfig or a
+dotfile), in which case it is skipped with a note on stderr: skipping a rule
+only removes access.
 
 On a kernel older than the policy's abi, "compat: best-effort" enforces what
 the kernel can and prints, on stderr, which rights stay unrestricted;
