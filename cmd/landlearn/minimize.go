@@ -39,25 +39,41 @@ OLD.yaml, which grows that policy as 'learn --merge' does). A summary goes to
 stderr: rules, rights, paths observed against files reachable under the
 grants, and warnings.
 
-How observations become rules:
-  - a file the run read or wrote gets a rule on that file, with those rights;
-  - a file created, replaced (write to a temporary, rename over) or deleted
-    during the run gets its rights on the nearest directory that existed
-    before, because a Landlock rule needs an inode when the sandbox starts;
-  - a rename or link between two directories must not let the moved file gain
-    rights (the kernel answers EXDEV): the source directory is widened, and a
-    note says so;
-  - /proc/PID of the program becomes /proc/self; pty numbers, pids and mkstemp
-    names become their directory;
-  - paths under ${HOME}, ${TMPDIR}, ${PWD} and ${XDG_*} become variables, so
-    the file works for another user or checkout; ${PWD} is the directory you
-    run minimize in;
-  - N or more files used in one directory become one rule on the directory
-    (--collapse N, default 32, 0 for never) with the rights at least N of
-    them used (a right fewer files used stays on those files), except in
-    sensitive trees (/etc, /proc, /dev, /root, ${HOME}/.ssh...) unless
-    --allow-sensitive; every grant on a sensitive path is warned about;
-  - rights that a rule on a parent directory grants are left out;
+How observations become a policy (README.md, "How observations become a
+policy", says it in full): not a rule per file, which would break on other
+data or another host, but a class for every access, from facts about the
+file, and the rule safe for that class; each rule's comment says which:
+  - system files (read or executed only, root's, packaged): a group
+    (group: system, linker-config, name-service, certificates...), resolved
+    where the policy is enforced, with read_file, read_dir and execute only;
+  - data, a directory the program treats as a unit (named on its command
+    line, given with 'learn --data DIR', or mostly used by the run): one
+    rule on the directory with the read rights used beneath it;
+  - language runtimes beneath ${HOME} or outside the system trees (pyenv,
+    nvm, rustup, Go modules, a virtualenv): one read-only rule at the root;
+  - a file created, replaced or deleted during the run: its nearest
+    directory that existed before (a Landlock rule needs an inode), plus
+    what a rerun needs (truncate; remove_file for a file renamed into place,
+    a symlink, fifo or socket); never /tmp or another directory every user
+    may write, which other programs share (a warning says so);
+  - /proc/PID of the program becomes /proc/self, its cgroup the group
+    own-cgroup; other pids, pty numbers and mkstemp names their directory;
+  - a rename between directories never lets a file gain rights: the source
+    directory is widened, and a note says so;
+  - host configuration probes (/etc/gitconfig, a dotfile) and everything
+    else: a rule on the file, "learned: true" ('run' skips it with a note
+    where the path is missing);
+  - paths under ${HOME}, ${TMPDIR}, ${PWD} and ${XDG_*} become variables,
+    with the values the run recorded (a file without a header: minimize's);
+  - --collapse N (default 32, 0 for never): N or more files of a directory
+    read with the same rights become one rule on it; writes stay on their
+    files;
+  - no group, runtime, data unit or collapse reaches into a sensitive tree
+    (/etc, /proc, ${HOME}, ~/.ssh...; a collapse does with
+    --allow-sensitive), and every grant on a sensitive path is warned about,
+    also in the file (# WARNING: above the rule);
+  - --exact keeps a rule per observed file: no groups, runtime trees, data
+    units or rerun rights; such a policy is tied to this host;
   - abi is this kernel's Landlock ABI and handled lists every right of it,
     so a policy that only reads files still restricts writes and TCP.
 The same observations always give the same bytes.
