@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/landlearn/landlearn/enforce"
+	"github.com/landlearn/landlearn/internal/command"
 	"github.com/landlearn/landlearn/internal/stale"
 	"github.com/landlearn/landlearn/internal/textsafe"
 	"github.com/landlearn/landlearn/learn"
@@ -337,6 +338,14 @@ func runLearn(cmd *cobra.Command, args []string, f learnFlags) error {
 	var keep []string
 	if f.raw != "" {
 		keep = append(keep, f.raw)
+	}
+	// A command that is not there is said at once, as the trace backend
+	// says it, before the audit rounds switch audit on.
+	if f.backend == backendAudit {
+		if _, err := command.LookPath(argv[0], command.PathOf(os.Environ()), ""); err != nil {
+			raw.discard()
+			return &exitError{Code: command.ExitStatus(err), Err: err}
+		}
 	}
 	// trace+audit: the audit rounds must start from the directory as it
 	// was before the trace run, not with the files that run made.

@@ -97,6 +97,19 @@ func TestLearnAuditResets(t *testing.T) {
 	}
 }
 
+// TestLearnAuditCommandNotFound: a command that is not there is said at
+// once (exit 127), as the trace backend says it, before audit is switched
+// on and without keeping an empty observations file.
+func TestLearnAuditCommandNotFound(t *testing.T) {
+	bin := auditTestBinary(t)
+	dir := t.TempDir()
+	status, _, stderr := runLandlearn(t, bin, dir, "learn", "--backend", "audit", "-o", "p.yaml", "--", "no-such-command-here")
+	if status != 127 || !strings.Contains(stderr, "no-such-command-here: command not found") ||
+		strings.Contains(stderr, "audit") || strings.Contains(stderr, "kept in") {
+		t.Errorf("status %d, stderr:\n%s", status, stderr)
+	}
+}
+
 // TestLearnAuditInterrupted: learning stopped in the middle of a round
 // puts the working directory back as it was before round 1.
 func TestLearnAuditInterrupted(t *testing.T) {

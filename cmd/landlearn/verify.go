@@ -134,16 +134,17 @@ func runVerify(cmd *cobra.Command, args []string, f verifyFlags) error {
 	st := newStopper(f.timeout, f.grace, stderr)
 	defer st.close()
 
+	// The command and the policy are checked before audit is touched: a
+	// command not found changes no audit setting.
+	c, err := enforce.Command(p, argv, enforce.Options{Vars: vars, Log: true, Mark: true, Stderr: stderr})
+	if err != nil {
+		return auditError(err)
+	}
 	l, release, err := openAudit(stderr)
 	if err != nil {
 		return err
 	}
 	defer release()
-
-	c, err := enforce.Command(p, argv, enforce.Options{Vars: vars, Log: true, Mark: true, Stderr: stderr})
-	if err != nil {
-		return auditError(err)
-	}
 	io.WriteString(stderr, mptcpNote(p))
 	c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
 	tc := st.command(c, argv[0])

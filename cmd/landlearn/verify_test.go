@@ -63,6 +63,15 @@ func TestVerify(t *testing.T) {
 		}
 	}
 
+	t.Run("command not found touches no audit setting", func(t *testing.T) {
+		p := catPolicy(t, t.TempDir(), in)
+		status, _, stderr := runLandlearn(t, bin, dir, "verify", "-p", p, "--", "no-such-command-here")
+		// Were audit switched on first, its notes ("audit was off:
+		// switched it on", the backlog) would come before the error.
+		if status != 2 || !strings.Contains(stderr, "no-such-command-here: command not found") || strings.Contains(stderr, "audit") {
+			t.Errorf("status %d, stderr:\n%s", status, stderr)
+		}
+	})
 	t.Run("missing right", func(t *testing.T) {
 		p := catPolicy(t, t.TempDir(), in)
 		status, _, stderr := runLandlearn(t, bin, dir, "verify", "-p", p, "--", "cat", in, other)
