@@ -438,7 +438,9 @@ func (b *Builder) warnUnusedData(g *generalized, rep *Report) {
 			seen[name] = true
 			used := false
 			for n := range g.rules {
-				used = used || beneath(n, name)
+				if used = beneath(n, name); used {
+					break
+				}
 			}
 			why := "the run read nothing beneath it, so there is no right to grant: exercise it while learning (request a page, read a file), or write a rule by hand"
 			if used {

@@ -96,7 +96,9 @@ type groupPrefix struct {
 func newClassifier(b *Builder) *classifier {
 	c := &classifier{b: b, facts: b.facts, sens: b.sensitive(), system: systemTreesHere(b.o.Root), runtimeOf: map[runDir]string{}}
 	g := b.guard()
-	c.stops = slices.Concat([]string{"/tmp", "/var/tmp", "/dev/shm"}, g.homes, g.tmps, g.pwds)
+	// The shared temp directories are runtimeRoot's stops too
+	// (hostFacts.sharedDir).
+	c.stops = slices.Concat(g.homes, g.tmps, g.pwds)
 	for _, r := range b.runs {
 		c.abstract = append(c.abstract, r.vars.Abstracter())
 		c.homes = append(c.homes, path.Clean(r.vars["HOME"]))

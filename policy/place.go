@@ -5,7 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/landlearn/landlearn/internal/textsafe"
 )
@@ -22,6 +23,35 @@ func implicitVar(name string) bool {
 	return name == "HOME" || name == "PWD" || name == "TMPDIR" || strings.HasPrefix(name, "XDG_")
 }
 
+// placeGuard is a directory a rule rooted at an implicit variable may
+// never be or hold, with what to call it in the refusal.
+type placeGuard struct{ dir, what string }
+
+// places are the guards of tooWide on one host with one set of values,
+// made once for a policy's expansion: /, ${HOME}, the trees of secrets
+// and the homes of /etc/passwd.
+type places struct {
+	home   string
+	guards []placeGuard
+}
+
+func newPlaces(v Vars, h Host) *places {
+	pl := &places{guards: []placeGuard{{"/", "the whole file system"}}}
+	if x := v["HOME"]; filepath.IsAbs(x) && filepath.Clean(x) != "/" {
+		pl.home = filepath.Clean(x)
+		pl.guards = append(pl.guards, placeGuard{pl.home, pl.home + " (${HOME})"})
+	}
+	for _, d := range guardedTrees {
+		pl.guards = append(pl.guards, placeGuard{d, d})
+	}
+	for _, d := range UserHomes(h) {
+		if d != pl.home {
+			pl.guards = append(pl.guards, placeGuard{d, d + " (a home in /etc/passwd)"})
+		}
+	}
+	return pl
+}
+
 // tooWide says why a rule written as path, rooted at a variable (${PWD},
 // ${TMPDIR}, ${HOME} or ${XDG_*}; see implicitVar), that expanded to
 // p must not be enforced, or returns "". A variable's value comes from
@@ -34,29 +64,13 @@ func implicitVar(name string) bool {
 // is ${HOME} by definition, and a ${TMPDIR} that holds a throwaway
 // ${HOME} (a CI job's, a test's) held it when the policy was learned too.
 // A rule written with an absolute path means what it says.
-func tooWide(path, p string, access FSAccess, v Vars, h Host) string {
+func (pl *places) tooWide(path, p string, access FSAccess, v Vars, h Host) string {
 	name, ok := rootVar(path)
 	if !ok {
 		return ""
 	}
-	home := ""
-	if x := v["HOME"]; filepath.IsAbs(x) && filepath.Clean(x) != "/" {
-		home = filepath.Clean(x)
-	}
-	type guard struct{ dir, what string }
-	guards := []guard{{"/", "the whole file system"}}
-	if home != "" {
-		guards = append(guards, guard{home, home + " (${HOME})"})
-	}
-	for _, d := range guardedTrees {
-		guards = append(guards, guard{d, d})
-	}
-	for _, d := range UserHomes(h) {
-		if d != home {
-			guards = append(guards, guard{d, d + " (a home in /etc/passwd)"})
-		}
-	}
-	for _, g := range guards {
+	home := pl.home
+	for _, g := range pl.guards {
 		is, holds := h.relation(p, g.dir)
 		if !is && !holds {
 			continue
@@ -125,11 +139,11 @@ func (h Host) relation(p, dir string) (is, holds bool) {
 }
 
 func (h Host) identity(p string) (fileID, bool) {
-	var st syscall.Stat_t
-	if err := syscall.Stat(h.abs(p), &st); err != nil {
+	var st unix.Stat_t
+	if err := unix.Stat(h.abs(p), &st); err != nil {
 		return fileID{}, false
 	}
-	return fileID{uint64(st.Dev), st.Ino}, true
+	return idOf(&st), true
 }
 
 // sharedNote says, for a rule written as path, rooted at a variable, that

@@ -147,9 +147,15 @@ func (p *Policy) expandOn(v Vars, h Host) (*Policy, *errorList) {
 	q.Trusted = v.trusted()
 	el := &errorList{file: p.File}
 	fs := make([]FSRule, 0, len(q.FS))
+	// Made once, when a rule first needs them: each reads the system.
+	var anchors []string
+	var pl *places
 	for i, r := range q.FS {
 		if r.Group != "" {
-			members, note, ok := expandGroup(p.File, i, r, v, h)
+			if anchors == nil {
+				anchors = v.Anchors()
+			}
+			members, note, ok := expandGroup(p.File, i, r, anchors, h)
 			if !ok {
 				el.add(r.Line, "group %q is unknown; the groups are %s", r.Group, strings.Join(GroupNames(), ", "))
 			}
@@ -169,9 +175,14 @@ func (p *Policy) expandOn(v Vars, h Host) (*Policy, *errorList) {
 			continue
 		}
 		r.Path = filepath.Clean(exp)
-		if msg := tooWide(p.FS[i].Path, r.Path, r.Access, v, h); msg != "" {
-			el.add(r.Line, "%s", msg)
-			continue
+		if _, ok := rootVar(p.FS[i].Path); ok {
+			if pl == nil {
+				pl = newPlaces(v, h)
+			}
+			if msg := pl.tooWide(p.FS[i].Path, r.Path, r.Access, v, h); msg != "" {
+				el.add(r.Line, "%s", msg)
+				continue
+			}
 		}
 		if n := sharedNote(p.FS[i].Path, r.Path, r.Access, h); n != "" {
 			q.Notes = append(q.Notes, n)
@@ -204,12 +215,16 @@ func (p *Policy) ExpandGroups(v Vars, h Host) *Policy {
 	q := p.Clone()
 	q.Notes = append([]string(nil), p.Notes...)
 	q.FS = q.FS[:0]
+	var anchors []string
 	for i, r := range p.FS {
 		if r.Group == "" {
 			q.FS = append(q.FS, r)
 			continue
 		}
-		members, note, ok := expandGroup(p.File, i, r, v, h)
+		if anchors == nil {
+			anchors = v.Anchors()
+		}
+		members, note, ok := expandGroup(p.File, i, r, anchors, h)
 		if !ok {
 			note = fmt.Sprintf("%s: group %q is unknown, left out", where(p.File, ruleWhere("fs", i, r.Line)), r.Group)
 		}
@@ -223,14 +238,14 @@ func (p *Policy) ExpandGroups(v Vars, h Host) *Policy {
 }
 
 // expandGroup returns the rules that group rule r (the i-th of file)
-// stands for on host h, and a note when it stands for nothing; ok is
-// false for an unknown group.
-func expandGroup(file string, i int, r FSRule, v Vars, h Host) (rules []FSRule, note string, ok bool) {
+// stands for on host h, split around anchors (Vars.Anchors), and a note
+// when it stands for nothing; ok is false for an unknown group.
+func expandGroup(file string, i int, r FSRule, anchors []string, h Host) (rules []FSRule, note string, ok bool) {
 	g, ok := LookupGroup(r.Group)
 	if !ok {
 		return nil, "", false
 	}
-	members := g.Members(h, v.Anchors())
+	members := g.Members(h, anchors)
 	if len(members) == 0 {
 		note = fmt.Sprintf("%s: group %s has no member on this host, so it grants nothing here",
 			where(file, ruleWhere("fs", i, r.Line)), r.Group)

@@ -80,6 +80,7 @@ makes diff a CI gate: regenerate the policy, then fail the build if it moved.`,
 // one sees which rights really went.
 func annotate(changes []policy.Change, after *policy.Policy) {
 	v := policy.DefaultVars()
+	var anchors []string
 	for i, c := range changes {
 		if c.Section != "fs" {
 			continue
@@ -88,7 +89,10 @@ func annotate(changes []policy.Change, after *policy.Policy) {
 		if name, ok := strings.CutPrefix(c.Key, "group "); ok {
 			r = policy.FSRule{Group: name}
 			if g, ok := policy.LookupGroup(name); ok && c.Kind == policy.Added {
-				if m := g.Members(policy.Host{}, v.Anchors()); len(m) > 0 {
+				if anchors == nil {
+					anchors = v.Anchors() // once: it reads the mount table
+				}
+				if m := g.Members(policy.Host{}, anchors); len(m) > 0 {
 					changes[i].Note = "here: " + strings.Join(m, ", ")
 				} else {
 					changes[i].Note = "no member on this host"
